@@ -1,0 +1,235 @@
+// Package dispatch drains the durable outbox: it hands each pending reply to SMTP,
+// retries temporary failures with exponential backoff, and records the result in the
+// store. The reply's Message-ID and Date were fixed when it was queued, so a resend
+// after a crash inside the SMTP exchange is the same message, not a second one.
+//
+// Invariant: an entry is marked sent only after the server accepted it; an entry is
+// never sent while another attempt for it is in flight (one worker goroutine).
+package dispatch
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"runtime/debug"
+	"time"
+
+	"github.com/complaintd/complaintd/internal/metrics"
+	"github.com/complaintd/complaintd/internal/outbox"
+	"github.com/complaintd/complaintd/internal/store"
+)
+
+// Sender hands one mail to SMTP; outbox.Sender implements it.
+type Sender interface {
+	Send(ctx context.Context, m outbox.Mail) error
+}
+
+// Options wires a Dispatcher.
+type Options struct {
+	Store       *store.Store
+	Sender      Sender
+	MaxAttempts int           // zero: 20
+	RetryMin    time.Duration // zero: 30s
+	RetryMax    time.Duration // zero: 1h
+	SendTimeout time.Duration // zero: 2m; bounds one attempt, also during shutdown
+	Now         func() time.Time
+	Logger      *slog.Logger
+	Metrics     *metrics.Metrics
+	// Attach resolves attachment contents of a stored mail before sending (the
+	// Open funcs cannot be stored). Nil: mails are sent without re-attaching.
+	Attach func(m *outbox.Mail) error
+}
+
+// Dispatcher is the outbox worker.
+type Dispatcher struct {
+	o    Options
+	wake chan struct{}
+}
+
+// New builds a dispatcher.
+func New(o Options) *Dispatcher {
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 20
+	}
+	if o.RetryMin <= 0 {
+		o.RetryMin = 30 * time.Second
+	}
+	if o.RetryMax <= 0 {
+		o.RetryMax = time.Hour
+	}
+	if o.SendTimeout <= 0 {
+		o.SendTimeout = 2 * time.Minute
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Metrics == nil {
+		o.Metrics = &metrics.Metrics{}
+	}
+	return &Dispatcher{o: o, wake: make(chan struct{}, 1)}
+}
+
+// Wake tells the worker new entries are waiting. It never blocks.
+func (d *Dispatcher) Wake() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run sends until ctx is done. An attempt in flight when ctx ends is finished (bounded
+// by SendTimeout) so that its result is recorded.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	for {
+		next, err := d.Flush(ctx)
+		if err != nil {
+			d.o.Logger.Error("outbox pass", "err", err)
+			next = d.o.Now().Add(d.o.RetryMin)
+		}
+		wait := time.Until(next)
+		if next.IsZero() || wait > 30*time.Second {
+			wait = 30 * time.Second
+		}
+		if wait < 0 {
+			wait = 0
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-d.wake:
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
+
+// Flush sends every due entry once and returns when the next one is due (zero when
+// the outbox is empty).
+func (d *Dispatcher) Flush(ctx context.Context) (time.Time, error) {
+	var due []uint64
+	var next time.Time
+	now := d.o.Now()
+	err := d.o.Store.View(func(tx *store.Tx) error {
+		return tx.EachPending(func(e *store.OutboxEntry) error {
+			if !e.NextAt.After(now) {
+				due = append(due, e.Seq)
+			} else if next.IsZero() || e.NextAt.Before(next) {
+				next = e.NextAt
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read outbox: %w", err)
+	}
+	for _, seq := range due {
+		if ctx.Err() != nil {
+			return next, nil
+		}
+		retryAt, err := d.attempt(ctx, seq)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if !retryAt.IsZero() && (next.IsZero() || retryAt.Before(next)) {
+			next = retryAt
+		}
+	}
+	return next, nil
+}
+
+// attempt sends one entry and records the result; it returns when to retry (zero when
+// done).
+func (d *Dispatcher) attempt(ctx context.Context, seq uint64) (time.Time, error) {
+	var e *store.OutboxEntry
+	if err := d.o.Store.View(func(tx *store.Tx) error {
+		var err error
+		e, err = tx.OutboxEntry(seq)
+		return err
+	}); err != nil {
+		return time.Time{}, fmt.Errorf("read outbox entry %d: %w", seq, err)
+	}
+	if e.State != store.OutboxPending {
+		return time.Time{}, nil
+	}
+	sendErr := d.send(ctx, e)
+	now := d.o.Now()
+	e.Attempts++
+	var event *store.Event
+	switch {
+	case sendErr == nil:
+		e.State, e.SentAt, e.LastError = store.OutboxSent, now, ""
+		d.o.Metrics.RepliesSent.Add(1)
+		d.o.Metrics.SMTPUp.Store(true)
+		event = &store.Event{At: now, Type: "reply_sent", Actor: "desk", Note: e.Kind}
+		d.o.Logger.Info("reply sent", "case", e.Case, "message_id", e.MessageID, "attempt", e.Attempts)
+	case !outbox.IsTemporary(sendErr) || e.Attempts >= d.o.MaxAttempts:
+		e.State, e.LastError = store.OutboxFailed, sendErr.Error()
+		d.o.Metrics.RepliesFailed.Add(1)
+		d.o.Metrics.RepliesDropped.Add(1)
+		event = &store.Event{At: now, Type: "reply_failed", Actor: "desk", Note: fmt.Sprintf("%s: %v", e.Kind, sendErr)}
+		d.o.Logger.Error("reply failed for good", "case", e.Case, "message_id", e.MessageID, "attempt", e.Attempts, "err", sendErr)
+	default:
+		e.LastError = sendErr.Error()
+		e.NextAt = now.Add(d.backoff(e.Attempts))
+		d.o.Metrics.RepliesFailed.Add(1)
+		d.o.Metrics.SMTPUp.Store(false)
+		d.o.Logger.Warn("reply deferred", "case", e.Case, "message_id", e.MessageID, "attempt", e.Attempts, "retry_at", e.NextAt, "err", sendErr)
+	}
+	err := d.o.Store.Update(func(tx *store.Tx) error {
+		if err := tx.PutOutbox(e); err != nil {
+			return err
+		}
+		if event != nil && e.Case != "" {
+			return tx.AppendEvent(e.Case, *event)
+		}
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("record outbox attempt: %w", err)
+	}
+	if e.State == store.OutboxPending {
+		return e.NextAt, nil
+	}
+	return time.Time{}, nil
+}
+
+func (d *Dispatcher) send(ctx context.Context, e *store.OutboxEntry) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			d.o.Logger.Error("panic while sending", "case", e.Case, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			err = &outbox.SendError{Temporary: true, Err: fmt.Errorf("panic: %v", v)}
+		}
+	}()
+	var m outbox.Mail
+	if err := json.Unmarshal(e.Mail, &m); err != nil {
+		return fmt.Errorf("decode stored mail: %w", err)
+	}
+	if d.o.Attach != nil && len(m.Attachments) > 0 {
+		if err := d.o.Attach(&m); err != nil {
+			return &outbox.SendError{Temporary: true, Err: fmt.Errorf("attachments: %w", err)}
+		}
+	}
+	// Shutdown must not cut an SMTP exchange in half: that is the one place a reply
+	// can go out twice. The attempt keeps its own deadline instead.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.o.SendTimeout)
+	defer cancel()
+	return d.o.Sender.Send(sctx, m)
+}
+
+// backoff doubles from RetryMin up to RetryMax, with ±20% jitter so a recovering relay
+// is not hit by every entry at once.
+func (d *Dispatcher) backoff(attempts int) time.Duration {
+	b := d.o.RetryMin
+	for i := 1; i < attempts && b < d.o.RetryMax; i++ {
+		b *= 2
+	}
+	b = min(b, d.o.RetryMax)
+	return time.Duration(float64(b) * (0.8 + 0.4*rand.Float64()))
+}

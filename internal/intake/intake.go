@@ -1,0 +1,456 @@
+// Package intake is the flow itself, one mail at a time: raw message → parse → classify
+// → decide (new case, follow-up, noise, duplicate) → one store transaction holding the
+// case change, its events, the registered message, the replies it causes and the
+// mailbox checkpoint. A crash before the commit leaves nothing; after it, everything.
+//
+// What has been processed is decided by the checkpoint and by two idempotency keys,
+// never by IMAP flags: the Message-ID, and a digest of the decoded content (for mail
+// without a Message-ID and for mail seen again under a new UIDVALIDITY).
+package intake
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/complaintd/complaintd/internal/calendar"
+	"github.com/complaintd/complaintd/internal/classify"
+	"github.com/complaintd/complaintd/internal/mailmsg"
+	"github.com/complaintd/complaintd/internal/metrics"
+	"github.com/complaintd/complaintd/internal/outbox"
+	"github.com/complaintd/complaintd/internal/policy"
+	"github.com/complaintd/complaintd/internal/render"
+	"github.com/complaintd/complaintd/internal/store"
+	"github.com/complaintd/complaintd/internal/vault"
+)
+
+// Templates renders a reply; render.Reloader's current set satisfies it via Options.
+type Templates interface {
+	Render(kind, locale string, d render.Data) (render.Rendered, error)
+}
+
+// Options wires a Processor. Every field is required unless it says otherwise.
+type Options struct {
+	Store     *store.Store
+	Vault     *vault.Vault
+	Templates Templates
+	Calendar  *calendar.Calendar
+	Rules     []policy.DocumentRule
+	Limits    mailmsg.Limits
+
+	CasePrefix  string         // e.g. TS
+	Desk        outbox.Address // the service mailbox, sender of replies
+	DeskName    string         // shown in replies
+	Staff       []string       // staff addresses (lower case)
+	Locale      string         // default reply locale
+	ReviewDays  int
+	ExpireDays  int
+	ReplyLimit  int           // automatic replies per sender per ReplyWindow
+	ReplyWindow time.Duration //
+
+	Now     func() time.Time // nil: time.Now
+	Logger  *slog.Logger     // nil: discard
+	Metrics *metrics.Metrics // nil: not counted
+}
+
+// Processor turns raw messages into registered, answered cases.
+type Processor struct {
+	o      Options
+	tagRe  *regexp.Regexp
+	domain string
+}
+
+// NewProcessor checks the options.
+func NewProcessor(o Options) (*Processor, error) {
+	if o.Store == nil || o.Vault == nil || o.Templates == nil || o.Calendar == nil {
+		return nil, errors.New("intake: store, vault, templates and calendar are required")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Metrics == nil {
+		o.Metrics = &metrics.Metrics{}
+	}
+	o.Desk.Address = strings.ToLower(o.Desk.Address)
+	for i := range o.Staff {
+		o.Staff[i] = strings.ToLower(strings.TrimSpace(o.Staff[i]))
+	}
+	_, domain, _ := strings.Cut(o.Desk.Address, "@")
+	return &Processor{
+		o:      o,
+		tagRe:  regexp.MustCompile(`\[\s*(` + regexp.QuoteMeta(o.CasePrefix) + `-\d{4}-\d{6})\s*\]`),
+		domain: domain,
+	}, nil
+}
+
+// Source says where a raw message came from.
+type Source struct {
+	Mailbox     string
+	UIDValidity uint32
+	UID         uint32
+}
+
+// Outcome is what happened to one message.
+type Outcome struct {
+	Case      string // the case it created or joined; "" for noise and duplicates
+	Role      string // complainant | noise | duplicate
+	Result    string // human-readable, recorded with the message
+	Replies   int    // outbox entries created
+	Duplicate bool
+}
+
+// PermanentError marks a message that will never process (too large, hostile). The
+// poller quarantines it at once instead of retrying.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+type spoolAdapter struct{ v *vault.Vault }
+
+func (s spoolAdapter) Create() (mailmsg.SpoolFile, error) { return s.v.Create() }
+
+type openerAdapter struct{ v *vault.Vault }
+
+func (o openerAdapter) Open(id string) (classify.ReaderAtCloser, int64, error) {
+	return o.v.OpenSpool(id)
+}
+
+// Process registers one raw message. onCommit runs inside the same store transaction
+// (the poller advances its checkpoint there), also for duplicates and noise.
+func (p *Processor) Process(ctx context.Context, src Source, raw io.Reader, onCommit func(*store.Tx) error) (Outcome, error) {
+	if err := ctx.Err(); err != nil {
+		return Outcome{}, err
+	}
+	msg, err := mailmsg.Parse(raw, spoolAdapter{p.o.Vault}, p.o.Limits)
+	if err != nil {
+		var le *mailmsg.LimitError
+		if errors.As(err, &le) {
+			return Outcome{}, &PermanentError{Err: fmt.Errorf("parse: %w", err)}
+		}
+		return Outcome{}, fmt.Errorf("parse: %w", err)
+	}
+	kept := map[string]bool{}
+	defer func() {
+		for _, a := range msg.Attachments {
+			if a.SpoolID != "" && !kept[a.SpoolID] {
+				p.o.Vault.Discard(a.SpoolID)
+			}
+		}
+	}()
+	now := p.o.Now()
+	digest := contentDigest(msg)
+	var out Outcome
+	err = p.o.Store.Update(func(tx *store.Tx) error {
+		out = Outcome{}
+		clear(kept)
+		if tx.KnownMessageID(msg.MessageID) || tx.KnownDigest(digest) {
+			out = Outcome{Role: "duplicate", Result: "already registered", Duplicate: true}
+			if onCommit != nil {
+				return onCommit(tx)
+			}
+			return nil
+		}
+		rec := &store.Message{
+			Key: digest, MessageID: msg.MessageID, Mailbox: src.Mailbox, UIDValidity: src.UIDValidity, UID: src.UID,
+			From: msg.From.Address, Subject: msg.Subject, Date: msg.Date, ReceivedAt: now,
+			Text: msg.Text, Problems: msg.Problems,
+		}
+		var err error
+		switch {
+		case msg.Auto != mailmsg.Human:
+			out = Outcome{Role: "noise", Result: fmt.Sprintf("%s (%s): no case, no reply", msg.Auto, msg.AutoReason)}
+			err = tx.LinkMessageID(msg.MessageID, "")
+		case strings.EqualFold(msg.From.Address, p.o.Desk.Address):
+			out = Outcome{Role: "noise", Result: "from the desk's own address: no case, no reply"}
+		case msg.From.Address == "":
+			out = Outcome{Role: "noise", Result: "no sender address: no case, no reply"}
+		default:
+			out, err = p.complainant(tx, msg, now, kept)
+		}
+		if err != nil {
+			return err
+		}
+		rec.Role, rec.Outcome, rec.Case = out.Role, out.Result, out.Case
+		if err := tx.PutMessage(rec); err != nil {
+			return fmt.Errorf("register message: %w", err)
+		}
+		if onCommit != nil {
+			return onCommit(tx)
+		}
+		return nil
+	})
+	if err != nil {
+		return Outcome{}, err
+	}
+	p.o.Metrics.Processed.Add(1)
+	p.o.Logger.Info("message registered", "mailbox", src.Mailbox, "uid", src.UID, "message_id", msg.MessageID,
+		"case", out.Case, "role", out.Role, "outcome", out.Result)
+	return out, nil
+}
+
+// contentDigest identifies a message by what it says, not by how it travelled: trace
+// headers differ between two deliveries of one mail, the decoded content does not.
+func contentDigest(m *mailmsg.Message) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%d\x00%s\x00%s\x00", m.MessageID, strings.ToLower(m.From.Address),
+		m.Subject, m.Date.Unix(), strings.Join(m.References, " "), m.Text)
+	for _, a := range m.Attachments {
+		fmt.Fprintf(h, "%s\x00%s\x00%d\x00", a.Filename, a.SHA256, a.Size)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// findCase applies SPEC §1.2: the case tag in the subject, else a Message-ID of the
+// case in In-Reply-To or References.
+func (p *Processor) findCase(tx *store.Tx, msg *mailmsg.Message) (*store.Case, string, error) {
+	if m := p.tagRe.FindStringSubmatch(msg.Subject); m != nil {
+		c, err := tx.Case(m[1])
+		if err == nil {
+			return c, "case tag in subject", nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return nil, "", err
+		}
+	}
+	ids := append(slices.Clone(msg.InReplyTo), msg.References...)
+	for i := len(ids) - 1; i >= 0; i-- { // the newest reference is the most specific
+		if id, ok := tx.CaseByMessageID(ids[i]); ok && id != "" {
+			c, err := tx.Case(id)
+			if err == nil {
+				return c, "reply to a message of the case", nil
+			}
+			if !errors.Is(err, store.ErrNotFound) {
+				return nil, "", err
+			}
+		}
+	}
+	return nil, "", nil
+}
+
+func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, now time.Time, kept map[string]bool) (Outcome, error) {
+	c, how, err := p.findCase(tx, msg)
+	if err != nil {
+		return Outcome{}, err
+	}
+	res := classify.Classify(msg, openerAdapter{p.o.Vault}, classify.Options{})
+	sender := replyAddress(msg)
+	isNew := c == nil
+	if isNew {
+		id, err := tx.NextCaseID(p.o.CasePrefix, now.In(p.o.Calendar.Location()).Year())
+		if err != nil {
+			return Outcome{}, err
+		}
+		c = &store.Case{
+			ID: id, State: StateIncomplete, CreatedAt: now, Complainant: sender,
+			Locale:  render.ChooseLocale(msg.Text, msg.Subject, p.o.Locale),
+			Subject: res.Subject, Applicant: res.Applicant, Principal: res.Principal, Request: res.Request,
+			Documents: []store.Document{}, Missing: []string{},
+		}
+		if c.Applicant.Email == "" {
+			c.Applicant.Email = sender
+		}
+		how = "new case"
+	} else {
+		mergeResult(c, res)
+	}
+	c.Why = mergeWhy(c.Why, res.Why)
+	added, err := p.keepDocuments(c, msg, res.Documents, now, kept)
+	if err != nil {
+		return Outcome{}, err
+	}
+	c.Threads = appendUnique(c.Threads, msg.MessageID)
+	c.LastInbound = msg.MessageID
+	c.UpdatedAt = now
+	events := []store.Event{{At: now, Type: "message_received", Actor: sender, Note: how}}
+	if isNew {
+		events = append(events, store.Event{At: now, Type: "created", Actor: "desk", To: StateIncomplete})
+	}
+	if len(added) > 0 {
+		events = append(events, store.Event{At: now, Type: "documents_added", Actor: sender, Note: strings.Join(added, ", ")})
+	}
+	c.Missing = policy.Missing(p.o.Rules, classify.Facts(caseResult(c)))
+	if c.Missing == nil {
+		c.Missing = []string{}
+	}
+	kind := ""
+	switch {
+	case c.State == StateIncomplete && len(c.Missing) == 0:
+		events = append(events, store.Event{At: now, Type: "state", Actor: "desk", From: c.State, To: StatePendingReview, Note: "documents complete"})
+		c.State = StatePendingReview
+		due := p.o.Calendar.AddBusinessDays(now, p.o.ReviewDays)
+		c.DueAt = &due
+		kind = "complete"
+		if isNew {
+			kind = "acknowledgement"
+		}
+	case c.State == StateIncomplete:
+		if c.DueAt == nil {
+			due := c.CreatedAt.AddDate(0, 0, p.o.ExpireDays)
+			c.DueAt = &due
+		}
+		kind = "missing_items"
+		if isNew {
+			kind = "acknowledgement"
+		}
+	}
+	if isNew {
+		if err := tx.LinkMessageID(msg.MessageID, c.ID); err != nil {
+			return Outcome{}, err
+		}
+	} else if err := tx.LinkMessageID(msg.MessageID, c.ID); err != nil {
+		return Outcome{}, err
+	}
+	out := Outcome{Case: c.ID, Role: "complainant", Result: how}
+	if kind != "" {
+		sent, why, err := p.autoReply(tx, c, kind, msg, now)
+		if err != nil {
+			return Outcome{}, err
+		}
+		if sent {
+			out.Replies++
+			events = append(events, store.Event{At: now, Type: "reply_queued", Actor: "desk", Note: kind})
+		} else {
+			events = append(events, store.Event{At: now, Type: "reply_suppressed", Actor: "desk", Note: why})
+		}
+		out.Result += "; " + kind
+	}
+	for _, e := range events {
+		if err := tx.AppendEvent(c.ID, e); err != nil {
+			return Outcome{}, fmt.Errorf("append event: %w", err)
+		}
+	}
+	if err := tx.PutCase(c); err != nil {
+		return Outcome{}, fmt.Errorf("store case: %w", err)
+	}
+	return out, nil
+}
+
+// replyAddress is where answers go: Reply-To when the sender set one, else From.
+func replyAddress(m *mailmsg.Message) string {
+	for _, a := range m.ReplyTo {
+		if a.Address != "" {
+			return strings.ToLower(a.Address)
+		}
+	}
+	return strings.ToLower(m.From.Address)
+}
+
+// keepDocuments moves new attachments into the case's vault and records them. A file
+// the case already has (same SHA-256) is not stored twice.
+func (p *Processor) keepDocuments(c *store.Case, msg *mailmsg.Message, docs []classify.Document, now time.Time, kept map[string]bool) ([]string, error) {
+	have := map[string]bool{}
+	for _, d := range c.Documents {
+		have[d.Container+"\x00"+d.SHA256+"\x00"+d.Filename] = true
+	}
+	skipped := map[string]string{}
+	for _, a := range msg.Attachments {
+		if a.Skipped != "" {
+			skipped[a.Filename] = a.Skipped
+		}
+	}
+	var added []string
+	for _, d := range docs {
+		key := d.Container + "\x00" + d.SHA256 + "\x00" + d.Filename
+		if have[key] {
+			continue
+		}
+		have[key] = true
+		sd := store.Document{Document: d, Message: msg.MessageID, AddedAt: now, Skipped: skipped[d.Filename]}
+		if d.SpoolID != "" && d.Container == "" {
+			ref, err := p.o.Vault.Keep(c.ID, d.SpoolID, d.SHA256)
+			if err != nil {
+				return nil, fmt.Errorf("keep attachment: %w", err)
+			}
+			kept[d.SpoolID] = true
+			sd.File, sd.SealedKey = ref.File, ref.SealedKey
+		}
+		c.Documents = append(c.Documents, sd)
+		added = append(added, d.Filename)
+	}
+	return added, nil
+}
+
+// mergeResult folds a follow-up's classification into the case: what the case lacks is
+// filled in, nothing known is overwritten, and the applicant type only ever becomes
+// more specific (individual < organisation < entrusted).
+func mergeResult(c *store.Case, r classify.Result) {
+	if !c.Subject.Conforms && r.Subject.Conforms {
+		c.Subject = r.Subject
+	}
+	fill := func(dst *string, v string) {
+		if *dst == "" {
+			*dst = v
+		}
+	}
+	a := &c.Applicant
+	fill(&a.Name, r.Applicant.Name)
+	fill(&a.Org, r.Applicant.Org)
+	fill(&a.Phone, r.Applicant.Phone)
+	if a.IDNo == "" && r.Applicant.IDNo != "" {
+		a.IDNo, a.IDValid = r.Applicant.IDNo, r.Applicant.IDValid
+	}
+	if rank(r.Applicant.Type) > rank(a.Type) {
+		a.Type = r.Applicant.Type
+	}
+	if c.Principal == nil && r.Principal != nil {
+		c.Principal = r.Principal
+	}
+	q := &c.Request
+	fill(&q.Title, r.Request.Title)
+	if q.URL == "" && r.Request.URL != "" {
+		q.URL, q.URLValid = r.Request.URL, r.Request.URLValid
+	}
+	fill(&q.Author, r.Request.Author)
+	fill(&q.Published, r.Request.Published)
+	fill(&q.Reason, r.Request.Reason)
+	fill(&q.Channel, r.Request.Channel)
+	if (q.ContentKind == "" || q.ContentKind == classify.KindUnknown) && r.Request.ContentKind != "" {
+		q.ContentKind = r.Request.ContentKind
+	}
+	q.Reposted = q.Reposted || r.Request.Reposted
+}
+
+func rank(t string) int {
+	switch t {
+	case classify.Organisation:
+		return 1
+	case classify.Entrusted:
+		return 2
+	}
+	return 0
+}
+
+func mergeWhy(old, add []string) []string {
+	for _, w := range add {
+		old = appendUnique(old, w)
+	}
+	return old
+}
+
+func appendUnique(s []string, v string) []string {
+	if v == "" || slices.Contains(s, v) {
+		return s
+	}
+	return append(s, v)
+}
+
+// caseResult rebuilds a classification from the stored case for the policy.
+func caseResult(c *store.Case) classify.Result {
+	r := classify.Result{Subject: c.Subject, Applicant: c.Applicant, Principal: c.Principal, Request: c.Request}
+	for _, d := range c.Documents {
+		r.Documents = append(r.Documents, d.Document)
+	}
+	return r
+}

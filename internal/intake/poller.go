@@ -1,0 +1,345 @@
+package intake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"slices"
+	"time"
+
+	"github.com/complaintd/complaintd/internal/imapsource"
+	"github.com/complaintd/complaintd/internal/metrics"
+	"github.com/complaintd/complaintd/internal/store"
+)
+
+// Keywords the desk sets on mail it has handled, for the people who read the mailbox
+// too. They are a convenience only: the checkpoint decides what is processed.
+const (
+	FlagProcessed   = "$Complaintd"
+	FlagQuarantined = "$ComplaintdQuarantine"
+)
+
+// crashAttemptsFactor: an attempt that began but never finished (the process died
+// holding the mail) counts too, so a mail that kills the daemon is quarantined rather
+// than killing it forever. Kills for other reasons (deploys, OOM elsewhere) also land
+// on some mail, so the allowance is wider than for ordinary failures.
+const crashAttemptsFactor = 2
+
+// PollerOptions wires a Poller.
+type PollerOptions struct {
+	IMAP             imapsource.Options
+	Mailbox          string
+	Idle             bool
+	PollInterval     time.Duration
+	Processed        string // flag | move | none
+	ProcessedFolder  string
+	QuarantineFolder string
+	MaxAttempts      int
+	Backoff          imapsource.Backoff
+	Logger           *slog.Logger
+	Metrics          *metrics.Metrics
+	// Dial replaces imapsource.Dial (tests inject failures). Nil: imapsource.Dial.
+	Dial func(ctx context.Context, o imapsource.Options) (*imapsource.Client, error)
+}
+
+// Poller reads the service mailbox and feeds the Processor, exactly once per mail.
+type Poller struct {
+	o     PollerOptions
+	p     *Processor
+	store *store.Store
+}
+
+// NewPoller builds a poller around a processor.
+func NewPoller(p *Processor, o PollerOptions) *Poller {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Metrics == nil {
+		o.Metrics = p.o.Metrics
+	}
+	if o.Dial == nil {
+		o.Dial = imapsource.Dial
+	}
+	if o.MaxAttempts < 1 {
+		o.MaxAttempts = 3
+	}
+	return &Poller{o: o, p: p, store: p.o.Store}
+}
+
+// Run reads mail until ctx is done, reconnecting with backoff. It returns nil on a
+// clean stop. The message in hand when ctx ends is finished first: cancellation is
+// only observed between messages (a cut-off fetch would just be retried, but a
+// finished one saves the work).
+func (pl *Poller) Run(ctx context.Context) error {
+	for {
+		err := pl.session(ctx)
+		pl.o.Metrics.IMAPUp.Store(false)
+		if ctx.Err() != nil {
+			return nil
+		}
+		pl.o.Metrics.IMAPErrors.Add(1)
+		delay := pl.o.Backoff.Next()
+		pl.o.Logger.Warn("imap session ended", "mailbox", pl.o.Mailbox, "err", err, "retry_in", delay.Round(time.Millisecond))
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// session is one connection's life: select, catch up, wait for news, repeat.
+func (pl *Poller) session(ctx context.Context) error {
+	c, err := pl.o.Dial(ctx, pl.o.IMAP)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer c.Close()
+	pl.o.Metrics.IMAPConnects.Add(1)
+	pl.o.Metrics.IMAPUp.Store(true)
+	first := true
+	for {
+		st, err := c.Select(ctx, pl.o.Mailbox)
+		if err != nil {
+			return fmt.Errorf("select %q: %w", pl.o.Mailbox, err)
+		}
+		if first {
+			pl.o.Backoff.Reset()
+			first = false
+		}
+		if err := pl.catchUp(ctx, c, st); err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if pl.o.Idle && c.CanIdle() {
+			err = c.WaitForChange(ctx, pl.o.PollInterval)
+		} else {
+			err = waitCtx(ctx, pl.o.PollInterval)
+		}
+		if err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+}
+
+func waitCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	return nil
+}
+
+// catchUp processes retries and new mail in UID order.
+func (pl *Poller) catchUp(ctx context.Context, c *imapsource.Client, st imapsource.MailboxStatus) error {
+	var cp store.Checkpoint
+	if err := pl.store.View(func(tx *store.Tx) error {
+		var err error
+		cp, err = tx.Checkpoint(pl.o.Mailbox)
+		return err
+	}); err != nil {
+		return err
+	}
+	if cp.UIDValidity != 0 && cp.UIDValidity != st.UIDValidity {
+		// RFC 3501 §2.3.1.1: UIDs from the old validity mean nothing now. Rescan the
+		// whole mailbox; the Message-ID and content digest keep every mail already
+		// registered from becoming a second case.
+		msg := fmt.Sprintf("UIDVALIDITY of %s changed from %d to %d: rescanning %d messages; registered mail is recognised by Message-ID and content digest",
+			pl.o.Mailbox, cp.UIDValidity, st.UIDValidity, st.Messages)
+		pl.o.Logger.Warn("uidvalidity changed", "mailbox", pl.o.Mailbox, "old", cp.UIDValidity, "new", st.UIDValidity)
+		err := pl.store.Update(func(tx *store.Tx) error {
+			if err := tx.AddAlert(store.Alert{At: time.Now(), Kind: "uidvalidity", Message: msg}); err != nil {
+				return err
+			}
+			return tx.PutCheckpoint(pl.o.Mailbox, store.Checkpoint{UIDValidity: st.UIDValidity, Updated: time.Now()})
+		})
+		if err != nil {
+			return err
+		}
+		cp = store.Checkpoint{UIDValidity: st.UIDValidity}
+	}
+	if cp.UIDValidity == 0 {
+		cp.UIDValidity = st.UIDValidity
+	}
+	uids, err := c.UIDsAfter(ctx, cp.LastUID)
+	if err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
+	retry := make([]uint32, 0, len(cp.Retry))
+	for u := range cp.Retry {
+		retry = append(retry, u)
+	}
+	slices.Sort(retry)
+	for _, uid := range append(retry, uids...) {
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err := pl.one(ctx, c, st.UIDValidity, uid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// one handles one UID. It returns an error only for connection or store trouble; a
+// message that fails is counted, retried on later passes and finally quarantined, so
+// it never blocks the mail behind it.
+func (pl *Poller) one(ctx context.Context, c *imapsource.Client, validity, uid uint32) error {
+	mbox := pl.o.Mailbox
+	var cp store.Checkpoint
+	// Count the attempt before making it, so a mail that crashes the process is
+	// recognised when we come back.
+	err := pl.store.Update(func(tx *store.Tx) error {
+		var err error
+		if cp, err = tx.Checkpoint(mbox); err != nil {
+			return err
+		}
+		if cp.Started == nil {
+			cp.Started = map[uint32]int{}
+		}
+		cp.UIDValidity = validity
+		cp.Started[uid]++
+		return tx.PutCheckpoint(mbox, cp)
+	})
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if cp.Started[uid] > pl.o.MaxAttempts*crashAttemptsFactor {
+		return pl.quarantine(ctx, c, validity, uid, "", fmt.Sprintf("processing began %d times and never finished (the process died holding it)", cp.Started[uid]-1))
+	}
+
+	var out Outcome
+	var procErr error
+	fetchErr := c.Fetch(ctx, uid, func(r io.Reader, size int64) error {
+		out, procErr = pl.processSafely(ctx, validity, uid, r)
+		return nil
+	})
+	if fetchErr != nil {
+		if errors.Is(fetchErr, imapsource.ErrNotFound) {
+			// Expunged by someone between SEARCH and FETCH: nothing to process.
+			return pl.advance(validity, uid)
+		}
+		if imapsource.IsConnError(fetchErr) {
+			return fetchErr
+		}
+		procErr = fmt.Errorf("fetch: %w", fetchErr)
+	}
+	if procErr != nil {
+		pl.o.Metrics.Failures.Add(1)
+		var perm *PermanentError
+		attempts := cp.Retry[uid] + 1
+		pl.o.Logger.Warn("message failed", "mailbox", mbox, "uid", uid, "attempt", attempts, "err", procErr)
+		if errors.As(procErr, &perm) || attempts >= pl.o.MaxAttempts {
+			return pl.quarantine(ctx, c, validity, uid, "", procErr.Error())
+		}
+		return pl.store.Update(func(tx *store.Tx) error {
+			cp, err := tx.Checkpoint(mbox)
+			if err != nil {
+				return err
+			}
+			if cp.Retry == nil {
+				cp.Retry = map[uint32]int{}
+			}
+			cp.Retry[uid] = attempts
+			cp.LastUID = max(cp.LastUID, uid)
+			return tx.PutCheckpoint(mbox, cp)
+		})
+	}
+	if out.Duplicate {
+		pl.o.Metrics.Duplicates.Add(1)
+	}
+	pl.o.Metrics.LastProcessedAt.Store(time.Now().Unix())
+	pl.afterCommit(ctx, c, uid, FlagProcessed, pl.o.Processed, pl.o.ProcessedFolder)
+	return nil
+}
+
+// processSafely runs the processor with the checkpoint advance in its transaction and
+// turns a panic into a counted failure (a hostile mail must not take the desk down).
+func (pl *Poller) processSafely(ctx context.Context, validity, uid uint32, r io.Reader) (out Outcome, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			pl.o.Logger.Error("panic while processing", "mailbox", pl.o.Mailbox, "uid", uid, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			err = fmt.Errorf("panic: %v", v)
+		}
+	}()
+	src := Source{Mailbox: pl.o.Mailbox, UIDValidity: validity, UID: uid}
+	return pl.p.Process(ctx, src, r, func(tx *store.Tx) error {
+		return advanceIn(tx, pl.o.Mailbox, validity, uid)
+	})
+}
+
+func advanceIn(tx *store.Tx, mbox string, validity, uid uint32) error {
+	cp, err := tx.Checkpoint(mbox)
+	if err != nil {
+		return err
+	}
+	cp.UIDValidity = validity
+	cp.LastUID = max(cp.LastUID, uid)
+	delete(cp.Retry, uid)
+	delete(cp.Started, uid)
+	cp.Updated = time.Now()
+	return tx.PutCheckpoint(mbox, cp)
+}
+
+func (pl *Poller) advance(validity, uid uint32) error {
+	return pl.store.Update(func(tx *store.Tx) error { return advanceIn(tx, pl.o.Mailbox, validity, uid) })
+}
+
+// quarantine records the mail as given up on, advances past it, and then moves it to
+// the quarantine folder (or flags it where a safe move is impossible). The record comes
+// first: a failed move must not make us process the mail again.
+func (pl *Poller) quarantine(ctx context.Context, c *imapsource.Client, validity, uid uint32, msgID, reason string) error {
+	q := store.Quarantined{Mailbox: pl.o.Mailbox, UIDValidity: validity, UID: uid, MessageID: msgID, Reason: reason, At: time.Now()}
+	err := pl.store.Update(func(tx *store.Tx) error {
+		cp, err := tx.Checkpoint(pl.o.Mailbox)
+		if err != nil {
+			return err
+		}
+		q.Attempts = max(cp.Retry[uid], cp.Started[uid])
+		q.Moved = pl.o.QuarantineFolder != "" && c.CanMove()
+		if err := tx.PutQuarantined(q); err != nil {
+			return err
+		}
+		return advanceIn(tx, pl.o.Mailbox, validity, uid)
+	})
+	if err != nil {
+		return fmt.Errorf("record quarantine: %w", err)
+	}
+	pl.o.Metrics.Quarantined.Add(1)
+	pl.o.Logger.Error("message quarantined", "mailbox", pl.o.Mailbox, "uid", uid, "reason", reason)
+	pl.afterCommit(ctx, c, uid, FlagQuarantined, "move", pl.o.QuarantineFolder)
+	return nil
+}
+
+// afterCommit applies the convenience flag or move. Failures are logged only: the
+// store already says the mail is handled.
+func (pl *Poller) afterCommit(ctx context.Context, c *imapsource.Client, uid uint32, flag, action, folder string) {
+	var err error
+	switch action {
+	case "move":
+		if folder != "" {
+			err = c.Move(ctx, uid, folder)
+			if !errors.Is(err, imapsource.ErrMoveUnsupported) {
+				break
+			}
+		}
+		err = c.AddFlags(ctx, uid, flag, `\Flagged`)
+	case "flag":
+		err = c.AddFlags(ctx, uid, flag)
+	}
+	if err != nil && !errors.Is(err, imapsource.ErrFlagsUnsupported) {
+		pl.o.Logger.Warn("mark message", "mailbox", pl.o.Mailbox, "uid", uid, "action", action, "err", err)
+	}
+}

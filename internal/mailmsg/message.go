@@ -1,0 +1,122 @@
+// Package mailmsg turns one raw RFC 5322 message into the desk's view of it: decoded
+// addresses, subject and IDs, the best plain-text body, attachments streamed out to a
+// Spool, and whether the message is machine-generated (bounce, auto-reply, list mail).
+//
+// Invariants:
+//   - Parse never panics and never returns a nil *Message together with a nil error;
+//     malformed input yields the parts that could be read plus Problems.
+//   - Everything returned is valid UTF-8. Charset labels gb2312 and gbk are decoded as
+//     GB18030 (its superset; senders mislabel).
+//   - Memory is bounded by Limits: attachment bytes are never held in memory, they
+//     are written to the Spool as they are decoded.
+package mailmsg
+
+import "time"
+
+// Address is one decoded mailbox.
+type Address struct {
+	Name    string // display name, decoded; may be empty
+	Address string // addr-spec, lower-cased domain; may be empty for broken headers
+}
+
+// AutoKind says why a message must neither create a case nor get a reply.
+type AutoKind string
+
+// Kinds of machine-generated mail (SPEC §2 "Noise", RFC 3834 §2, RFC 3464, RFC 2369/2919).
+const (
+	Human     AutoKind = ""           // written by a person
+	Bounce    AutoKind = "bounce"     // null sender, multipart/report, MAILER-DAEMON, ARF/DSN/MDN
+	AutoReply AutoKind = "auto_reply" // Auto-Submitted other than "no", X-Auto-Response-Suppress, vacation
+	List      AutoKind = "list"       // List-Id, List-Unsubscribe, Precedence: bulk/list/junk
+)
+
+// Message is the parsed, decoded view of one e-mail.
+type Message struct {
+	MessageID  string    // without angle brackets; empty when absent
+	InReplyTo  []string  // message IDs, without angle brackets
+	References []string  // message IDs, without angle brackets, in header order
+	Subject    string    // decoded (RFC 2047, raw 8-bit GBK/Big5/UTF-8), whitespace-trimmed
+	From       Address   // first From mailbox
+	Sender     string    // Return-Path / envelope sender if present ("" for the null sender <>)
+	NullSender bool      // Return-Path: <>
+	ReplyTo    []Address //
+	To         []Address //
+	Cc         []Address //
+	Date       time.Time // zero when absent or unparseable
+	Mailer     string    // X-Mailer or User-Agent, for statistics and client-specific quirks
+
+	// Text is the best plain-text body in UTF-8: the first text/plain part that is not an
+	// attachment, else the first text/html part converted to text. Truncated at
+	// Limits.MaxTextBytes (TextTruncated set).
+	Text          string
+	TextTruncated bool
+	HTML          bool // Text was derived from HTML
+
+	Attachments []Attachment
+	Auto        AutoKind
+	AutoReason  string // the header or part that decided Auto, e.g. "Auto-Submitted: auto-replied"
+
+	// AuthResults holds the Authentication-Results header values, topmost (most recently
+	// added) first, unfolded. Staff authentication reads only the one added by our own
+	// server; see package staffauth.
+	AuthResults []string
+
+	// Headers holds a few raw headers the desk cares about (decoded to UTF-8), keyed by
+	// canonical name: X-QQ-mid, X-Auto-Response-Suppress, List-Id, Precedence, ...
+	// Not every header: bodies of headers are personal data.
+	Headers map[string]string
+
+	// Problems lists what was malformed but survived (unknown charset, bad base64,
+	// missing boundary, ...). Empty for a clean message.
+	Problems []string
+}
+
+// Attachment is one file carried by the message. Its content is in the Spool.
+type Attachment struct {
+	Filename    string // decoded (RFC 2231, RFC 2047 in quotes, raw GBK/UTF-8); may be ""
+	ContentType string // lower-case media type, e.g. "application/pdf"
+	Inline      bool   // Content-Disposition inline (or none) with a file name
+	Size        int64  // decoded bytes written to the spool
+	SHA256      string // hex of the decoded content
+	SpoolID     string // handle returned by the Spool; empty when Skipped
+	Skipped     string // non-empty when the content was not stored (e.g. "too large"), the reason
+	Embedded    bool   // a message/rfc822 part kept as a file (.eml)
+}
+
+// Spool receives attachment content while it is decoded. Implementations encrypt it at
+// rest (package vault); tests may use MemSpool.
+type Spool interface {
+	// Create starts a new spool file for an attachment.
+	Create() (SpoolFile, error)
+}
+
+// SpoolFile is one attachment being written.
+type SpoolFile interface {
+	Write(p []byte) (int, error)
+	// Commit finishes the file and returns its handle.
+	Commit() (id string, err error)
+	// Abort removes what was written.
+	Abort()
+}
+
+// Limits bound the work one message may cause. A zero field takes the default in
+// DefaultLimits.
+type Limits struct {
+	MaxMessageBytes    int64 // whole raw message
+	MaxHeaderBytes     int   // one header block (top level or part)
+	MaxParts           int   // MIME parts in total
+	MaxDepth           int   // multipart / message nesting
+	MaxAttachmentBytes int64 // one decoded attachment; bigger ones are Skipped
+	MaxTextBytes       int   // decoded body text kept in Text
+}
+
+// DefaultLimits are generous for real complaint mail and small enough to keep a hostile
+// message from stalling the desk.
+var DefaultLimits = Limits{
+	MaxMessageBytes:    64 << 20,
+	MaxHeaderBytes:     256 << 10,
+	MaxParts:           500,
+	MaxDepth:           20,
+	MaxAttachmentBytes: 40 << 20,
+	MaxTextBytes:       1 << 20,
+}

@@ -1,0 +1,588 @@
+// Package store keeps complaintd's state in one bbolt file: cases, their append-only
+// event logs, registered messages, the mailbox checkpoint, quarantine records, the reply
+// outbox and the auto-reply rate counters.
+//
+// Invariants:
+//   - Any change that must not be half-done (a case change, the checkpoint that says the
+//     mail behind it is processed, and the replies it causes) happens in one Update.
+//   - Events are only ever appended.
+//   - Records are JSON so that an operator can read them with bbolt tools and so that
+//     new fields need no migration.
+//   - Attachment bytes are not here (package vault); only their metadata and sealed keys.
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/complaintd/complaintd/internal/classify"
+	bolt "go.etcd.io/bbolt"
+)
+
+// ErrNotFound is returned for a missing case or entry.
+var ErrNotFound = errors.New("not found")
+
+var (
+	bMeta       = []byte("meta")
+	bCases      = []byte("cases")
+	bEvents     = []byte("events")
+	bMessages   = []byte("messages")
+	bMsgIDs     = []byte("message_ids")
+	bDigests    = []byte("digests")
+	bCheckpoint = []byte("checkpoint")
+	bQuarantine = []byte("quarantine")
+	bOutbox     = []byte("outbox")
+	bAutoReply  = []byte("auto_reply")
+	bAlerts     = []byte("alerts")
+	bPending    = []byte("outbox_pending") // seq → nothing: the entries still to send
+	allBuckets  = [][]byte{bMeta, bCases, bEvents, bMessages, bMsgIDs, bDigests, bCheckpoint, bQuarantine, bOutbox, bAutoReply, bAlerts, bPending}
+)
+
+// Case is one complaint. Its JSON form is the `cases show -json` interface (SPEC §6).
+type Case struct {
+	ID          string            `json:"id"`
+	State       string            `json:"state"`
+	Applicant   classify.Party    `json:"applicant"`
+	Principal   *classify.Party   `json:"principal,omitempty"`
+	Request     classify.Request  `json:"request"`
+	Subject     classify.Subject  `json:"subject"`
+	Documents   []Document        `json:"documents"`
+	Missing     []string          `json:"missing"`
+	Assignee    string            `json:"assignee"`
+	Events      []Event           `json:"events"` // filled on read; stored in the event log
+	CreatedAt   time.Time         `json:"created_at"`
+	UpdatedAt   time.Time         `json:"updated_at"`
+	DueAt       *time.Time        `json:"due_at"`
+	Complainant string            `json:"complainant"` // the address replies go to
+	Locale      string            `json:"locale"`
+	Why         []string          `json:"why,omitempty"`   // classification reasons
+	Threads     []string          `json:"-"`               // message IDs in and out (joined on follow-ups)
+	LastInbound string            `json:"-"`               // Message-ID to reply to
+	Extra       map[string]string `json:"extra,omitempty"` // fields later work adds without a migration
+}
+
+// Document is one attachment (or zip entry) of a case.
+type Document struct {
+	classify.Document
+	Message   string    `json:"message_id,omitempty"` // the mail that brought it
+	AddedAt   time.Time `json:"added_at"`
+	File      string    `json:"-"` // vault reference; empty for zip entries and skipped files
+	SealedKey string    `json:"-"`
+	Skipped   string    `json:"skipped,omitempty"` // why the content was not kept (too large)
+	Erased    bool      `json:"erased,omitempty"`
+}
+
+// Event is one entry of a case's audit log.
+type Event struct {
+	At    time.Time `json:"at"`
+	Type  string    `json:"type"`
+	Actor string    `json:"actor"`
+	From  string    `json:"from_state,omitempty"`
+	To    string    `json:"to_state,omitempty"`
+	Note  string    `json:"note,omitempty"`
+}
+
+// Message is a registered mail.
+type Message struct {
+	Key         string    `json:"key"` // content digest
+	MessageID   string    `json:"message_id"`
+	Mailbox     string    `json:"mailbox"`
+	UIDValidity uint32    `json:"uidvalidity"`
+	UID         uint32    `json:"uid"`
+	Case        string    `json:"case,omitempty"`
+	From        string    `json:"from"`
+	Subject     string    `json:"subject"`
+	Date        time.Time `json:"date"`
+	ReceivedAt  time.Time `json:"received_at"`
+	Role        string    `json:"role"`    // complainant | staff | author | noise | security
+	Outcome     string    `json:"outcome"` // what the desk did with it
+	Text        string    `json:"text,omitempty"`
+	Problems    []string  `json:"problems,omitempty"`
+}
+
+// Checkpoint is how far a mailbox has been processed. UIDs above LastUID are new;
+// Retry holds UIDs at or below it that failed and are waiting for another attempt.
+type Checkpoint struct {
+	UIDValidity uint32            `json:"uidvalidity"`
+	LastUID     uint32            `json:"last_uid"`
+	Retry       map[uint32]int    `json:"retry,omitempty"`   // UID → failed attempts
+	Started     map[uint32]int    `json:"started,omitempty"` // UID → attempts begun (crash-safe counting)
+	Updated     time.Time         `json:"updated"`
+	Extra       map[string]string `json:"extra,omitempty"`
+}
+
+// Quarantined records a mail that could not be processed.
+type Quarantined struct {
+	Mailbox     string    `json:"mailbox"`
+	UIDValidity uint32    `json:"uidvalidity"`
+	UID         uint32    `json:"uid"`
+	MessageID   string    `json:"message_id,omitempty"`
+	Reason      string    `json:"reason"`
+	Attempts    int       `json:"attempts"`
+	At          time.Time `json:"at"`
+	Moved       bool      `json:"moved"` // moved to the quarantine folder (else flagged in place)
+}
+
+// Outbox entry states.
+const (
+	OutboxPending = "pending"
+	OutboxSent    = "sent"
+	OutboxFailed  = "failed"
+)
+
+// OutboxEntry is one reply waiting for, or done with, SMTP hand-off.
+type OutboxEntry struct {
+	Seq       uint64          `json:"seq"`
+	Case      string          `json:"case,omitempty"`
+	Kind      string          `json:"kind"` // template kind
+	Mail      json.RawMessage `json:"mail"` // outbox.Mail, rendered; its Message-ID is fixed
+	MessageID string          `json:"message_id"`
+	To        []string        `json:"to"`
+	State     string          `json:"state"`
+	Attempts  int             `json:"attempts"`
+	NextAt    time.Time       `json:"next_at"`
+	LastError string          `json:"last_error,omitempty"`
+	CreatedAt time.Time       `json:"created_at"`
+	SentAt    time.Time       `json:"sent_at"`
+}
+
+// Alert is something an operator must see (UIDVALIDITY change, broken templates...).
+type Alert struct {
+	At      time.Time `json:"at"`
+	Kind    string    `json:"kind"`
+	Message string    `json:"message"`
+}
+
+// Store is the open database.
+type Store struct {
+	db *bolt.DB
+}
+
+// Open opens or creates the database file (0600; its directory 0700), waiting at most
+// lockTimeout for another process's lock.
+func Open(path string, lockTimeout time.Duration) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create store dir: %w", err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("init store: %w", err)
+	}
+	return &Store{db: db}, nil
+}
+
+// OpenReadOnly opens the file for reading only (the CLI when no daemon runs).
+func OpenReadOnly(path string, lockTimeout time.Duration) (*Store, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the file.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Tx is one read or read-write transaction.
+type Tx struct {
+	tx *bolt.Tx
+}
+
+// Update runs fn in one read-write transaction: all of it is committed, or nothing.
+func (s *Store) Update(fn func(*Tx) error) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
+}
+
+// View runs fn in a read-only transaction; it never blocks writers.
+func (s *Store) View(fn func(*Tx) error) error {
+	return s.db.View(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
+}
+
+func (t *Tx) get(bucket []byte, key string, v any) error {
+	b := t.tx.Bucket(bucket).Get([]byte(key))
+	if b == nil {
+		return ErrNotFound
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("decode %s/%s: %w", bucket, key, err)
+	}
+	return nil
+}
+
+func (t *Tx) put(bucket []byte, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s/%s: %w", bucket, key, err)
+	}
+	return t.tx.Bucket(bucket).Put([]byte(key), b)
+}
+
+// NextCaseID allocates the next case number `<PREFIX>-<YYYY>-<6 digits>` for year.
+// The counter is per prefix and year and lives in this transaction: a rollback returns
+// the number.
+func (t *Tx) NextCaseID(prefix string, year int) (string, error) {
+	key := []byte(fmt.Sprintf("case_seq/%s/%d", prefix, year))
+	meta := t.tx.Bucket(bMeta)
+	var n uint64
+	if v := meta.Get(key); len(v) == 8 {
+		n = binary.BigEndian.Uint64(v)
+	}
+	n++
+	if n > 999999 {
+		return "", fmt.Errorf("case numbers for %s-%d exhausted", prefix, year)
+	}
+	var v [8]byte
+	binary.BigEndian.PutUint64(v[:], n)
+	if err := meta.Put(key, v[:]); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s-%d-%06d", prefix, year, n), nil
+}
+
+// Case reads a case with its events.
+func (t *Tx) Case(id string) (*Case, error) {
+	var c Case
+	if err := t.get(bCases, id, &c); err != nil {
+		return nil, err
+	}
+	evs, err := t.Events(id)
+	if err != nil {
+		return nil, err
+	}
+	c.Events = evs
+	return &c, nil
+}
+
+// PutCase writes a case (its Events field is not stored; use AppendEvent).
+func (t *Tx) PutCase(c *Case) error {
+	evs := c.Events
+	c.Events = nil
+	err := t.put(bCases, c.ID, c)
+	c.Events = evs
+	return err
+}
+
+// AppendEvent adds an event to the case's log.
+func (t *Tx) AppendEvent(caseID string, e Event) error {
+	b, err := t.tx.Bucket(bEvents).CreateBucketIfNotExists([]byte(caseID))
+	if err != nil {
+		return fmt.Errorf("event log %s: %w", caseID, err)
+	}
+	seq, _ := b.NextSequence()
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], seq)
+	v, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	return b.Put(k[:], v)
+}
+
+// Events reads a case's log in order.
+func (t *Tx) Events(caseID string) ([]Event, error) {
+	b := t.tx.Bucket(bEvents).Bucket([]byte(caseID))
+	if b == nil {
+		return nil, nil
+	}
+	var out []Event
+	err := b.ForEach(func(_, v []byte) error {
+		var e Event
+		if err := json.Unmarshal(v, &e); err != nil {
+			return err
+		}
+		out = append(out, e)
+		return nil
+	})
+	return out, err
+}
+
+// EachCase calls fn for every case in case-number order, without events unless
+// withEvents. Returning a non-nil error stops the walk.
+func (t *Tx) EachCase(withEvents bool, fn func(*Case) error) error {
+	return t.tx.Bucket(bCases).ForEach(func(k, v []byte) error {
+		var c Case
+		if err := json.Unmarshal(v, &c); err != nil {
+			return fmt.Errorf("decode case %s: %w", k, err)
+		}
+		if withEvents {
+			evs, err := t.Events(c.ID)
+			if err != nil {
+				return err
+			}
+			c.Events = evs
+		}
+		return fn(&c)
+	})
+}
+
+// CaseByMessageID finds the case a Message-ID (inbound or one of our replies) belongs to.
+func (t *Tx) CaseByMessageID(msgID string) (string, bool) {
+	v := t.tx.Bucket(bMsgIDs).Get([]byte(normID(msgID)))
+	if v == nil {
+		return "", false
+	}
+	return string(v), true
+}
+
+// LinkMessageID records that msgID belongs to caseID ("" marks a known message that
+// belongs to no case, e.g. noise, so a second delivery is still recognised).
+func (t *Tx) LinkMessageID(msgID, caseID string) error {
+	if msgID == "" {
+		return nil
+	}
+	return t.tx.Bucket(bMsgIDs).Put([]byte(normID(msgID)), []byte(caseID))
+}
+
+// KnownMessageID reports whether a mail with this Message-ID was registered.
+func (t *Tx) KnownMessageID(msgID string) bool {
+	return msgID != "" && t.tx.Bucket(bMsgIDs).Get([]byte("in/"+normID(msgID))) != nil
+}
+
+// KnownDigest reports whether a mail with this content digest was registered.
+func (t *Tx) KnownDigest(digest string) bool {
+	return t.tx.Bucket(bDigests).Get([]byte(digest)) != nil
+}
+
+// PutMessage registers a processed mail under both idempotency keys.
+func (t *Tx) PutMessage(m *Message) error {
+	if err := t.put(bMessages, m.Key, m); err != nil {
+		return err
+	}
+	if err := t.tx.Bucket(bDigests).Put([]byte(m.Key), []byte(m.Case)); err != nil {
+		return err
+	}
+	if m.MessageID != "" {
+		if err := t.tx.Bucket(bMsgIDs).Put([]byte("in/"+normID(m.MessageID)), []byte(m.Key)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Message reads a registered mail by its digest key.
+func (t *Tx) Message(key string) (*Message, error) {
+	var m Message
+	if err := t.get(bMessages, key, &m); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// EachMessage walks registered mails.
+func (t *Tx) EachMessage(fn func(*Message) error) error {
+	return t.tx.Bucket(bMessages).ForEach(func(_, v []byte) error {
+		var m Message
+		if err := json.Unmarshal(v, &m); err != nil {
+			return err
+		}
+		return fn(&m)
+	})
+}
+
+func normID(id string) string {
+	return strings.ToLower(strings.Trim(strings.TrimSpace(id), "<>"))
+}
+
+// Checkpoint reads a mailbox's checkpoint (zero value when none).
+func (t *Tx) Checkpoint(mailbox string) (Checkpoint, error) {
+	var c Checkpoint
+	err := t.get(bCheckpoint, mailbox, &c)
+	if errors.Is(err, ErrNotFound) {
+		return Checkpoint{}, nil
+	}
+	return c, err
+}
+
+// PutCheckpoint writes a mailbox's checkpoint.
+func (t *Tx) PutCheckpoint(mailbox string, c Checkpoint) error {
+	return t.put(bCheckpoint, mailbox, c)
+}
+
+// PutQuarantined records a quarantined mail.
+func (t *Tx) PutQuarantined(q Quarantined) error {
+	return t.put(bQuarantine, fmt.Sprintf("%s/%d/%010d", q.Mailbox, q.UIDValidity, q.UID), q)
+}
+
+// Quarantined lists quarantine records.
+func (t *Tx) Quarantined() ([]Quarantined, error) {
+	var out []Quarantined
+	err := t.tx.Bucket(bQuarantine).ForEach(func(_, v []byte) error {
+		var q Quarantined
+		if err := json.Unmarshal(v, &q); err != nil {
+			return err
+		}
+		out = append(out, q)
+		return nil
+	})
+	return out, err
+}
+
+// Enqueue adds a reply to the outbox and links its Message-ID to the case, so that a
+// reply to our reply finds the case.
+func (t *Tx) Enqueue(e *OutboxEntry) error {
+	b := t.tx.Bucket(bOutbox)
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	e.Seq = seq
+	if e.State == "" {
+		e.State = OutboxPending
+	}
+	if e.Case != "" {
+		if err := t.LinkMessageID(e.MessageID, e.Case); err != nil {
+			return err
+		}
+	}
+	return t.putOutbox(e)
+}
+
+func (t *Tx) putOutbox(e *OutboxEntry) error {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], e.Seq)
+	v, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	if err := t.tx.Bucket(bOutbox).Put(k[:], v); err != nil {
+		return err
+	}
+	if e.State == OutboxPending {
+		return t.tx.Bucket(bPending).Put(k[:], nil)
+	}
+	return t.tx.Bucket(bPending).Delete(k[:])
+}
+
+// EachPending walks the entries still to send, in order, without touching the
+// (growing) history of sent ones.
+func (t *Tx) EachPending(fn func(*OutboxEntry) error) error {
+	return t.tx.Bucket(bPending).ForEach(func(k, _ []byte) error {
+		e, err := t.OutboxEntry(binary.BigEndian.Uint64(k))
+		if err != nil {
+			return err
+		}
+		return fn(e)
+	})
+}
+
+// PendingCount is the outbox depth.
+func (t *Tx) PendingCount() int { return t.tx.Bucket(bPending).Stats().KeyN }
+
+// PutOutbox rewrites an entry (after an attempt).
+func (t *Tx) PutOutbox(e *OutboxEntry) error { return t.putOutbox(e) }
+
+// OutboxEntry reads one entry.
+func (t *Tx) OutboxEntry(seq uint64) (*OutboxEntry, error) {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], seq)
+	v := t.tx.Bucket(bOutbox).Get(k[:])
+	if v == nil {
+		return nil, ErrNotFound
+	}
+	var e OutboxEntry
+	if err := json.Unmarshal(v, &e); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// EachOutbox walks the outbox in order.
+func (t *Tx) EachOutbox(fn func(*OutboxEntry) error) error {
+	return t.tx.Bucket(bOutbox).ForEach(func(_, v []byte) error {
+		var e OutboxEntry
+		if err := json.Unmarshal(v, &e); err != nil {
+			return err
+		}
+		return fn(&e)
+	})
+}
+
+// OutboxStats counts entries by state and finds the oldest pending one.
+func (t *Tx) OutboxStats() (byState map[string]int, oldestPending time.Time, err error) {
+	byState = map[string]int{}
+	err = t.EachOutbox(func(e *OutboxEntry) error {
+		byState[e.State]++
+		if e.State == OutboxPending && (oldestPending.IsZero() || e.CreatedAt.Before(oldestPending)) {
+			oldestPending = e.CreatedAt
+		}
+		return nil
+	})
+	return
+}
+
+// AutoReplies returns the times of recent automatic replies to sender, newer than since.
+func (t *Tx) AutoReplies(sender string, since time.Time) ([]time.Time, error) {
+	var ts []time.Time
+	err := t.get(bAutoReply, strings.ToLower(sender), &ts)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := ts[:0]
+	for _, x := range ts {
+		if x.After(since) {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+
+// RecordAutoReply notes an automatic reply to sender at 'at', dropping entries older
+// than since.
+func (t *Tx) RecordAutoReply(sender string, at, since time.Time) error {
+	ts, err := t.AutoReplies(sender, since)
+	if err != nil {
+		return err
+	}
+	ts = append(ts, at)
+	sort.Slice(ts, func(i, j int) bool { return ts[i].Before(ts[j]) })
+	return t.put(bAutoReply, strings.ToLower(sender), ts)
+}
+
+// AddAlert records an operator alert.
+func (t *Tx) AddAlert(a Alert) error {
+	b := t.tx.Bucket(bAlerts)
+	seq, _ := b.NextSequence()
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], seq)
+	v, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	return b.Put(k[:], v)
+}
+
+// Alerts lists operator alerts, oldest first.
+func (t *Tx) Alerts() ([]Alert, error) {
+	var out []Alert
+	err := t.tx.Bucket(bAlerts).ForEach(func(_, v []byte) error {
+		var a Alert
+		if err := json.Unmarshal(v, &a); err != nil {
+			return err
+		}
+		out = append(out, a)
+		return nil
+	})
+	return out, err
+}

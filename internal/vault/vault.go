@@ -1,0 +1,577 @@
+// Package vault keeps attachment content encrypted at rest so that a case's documents can
+// later be erased for good by destroying one small key file (PIPL retention).
+//
+// Layout under the attachments directory (all 0700 directories, 0600 files):
+//
+//	spool/<random>.part      content being received; encrypted with a random data key held
+//	                         only in memory, so a crash leaves nothing readable behind
+//	keys/<case>.key          the case key (KEK), sealed with the master key (AES-256-GCM)
+//	<case>/<sha256>          one attachment, content-addressed by the SHA-256 of its plaintext
+//
+// Each attachment has its own data key (DEK). The DEK, sealed with the case key, is
+// stored by the caller (in bbolt) as the BlobRef. bbolt and the filesystem keep freed
+// bytes, so deleting a record never erases anything; destroying the case key file
+// (overwritten, synced, unlinked) makes every sealed DEK of the case, and therefore every
+// attachment file of the case, unreadable. Plaintext never touches the disk.
+//
+// File format: "CPD1" magic, 8-byte random nonce prefix, then chunks of up to 64 KiB
+// plaintext, each sealed with AES-256-GCM under nonce prefix||chunk index (4 bytes), with
+// additional data marking the last chunk so truncation is detected.
+package vault
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+)
+
+const (
+	magic      = "CPD1"
+	chunkPlain = 64 << 10
+	tagSize    = 16
+	chunkSeal  = chunkPlain + tagSize
+	headerSize = len(magic) + 8
+	keySize    = 32
+)
+
+// ErrErased is returned when a case's key has been destroyed.
+var ErrErased = errors.New("case key erased")
+
+// Vault owns the attachments directory.
+type Vault struct {
+	dir    string
+	master cipher.AEAD
+
+	mu    sync.Mutex
+	spool map[string]*spoolEntry // spool ID → data key, while a message is in hand
+}
+
+type spoolEntry struct {
+	path string
+	dek  []byte
+	size int64
+}
+
+// BlobRef is what the caller stores to find and decrypt one attachment.
+type BlobRef struct {
+	File      string `json:"file"`       // path relative to the attachments directory
+	SealedKey string `json:"sealed_key"` // the DEK sealed with the case key, base64
+	Size      int64  `json:"size"`
+}
+
+// Open prepares dir (created 0700 if missing) with the given 32-byte master key.
+// Leftover spool files of an earlier run are removed: their keys died with that process.
+func Open(dir string, masterKey []byte) (*Vault, error) {
+	if len(masterKey) != keySize {
+		return nil, fmt.Errorf("master key must be %d bytes, got %d", keySize, len(masterKey))
+	}
+	aead, err := newAEAD(masterKey)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range []string{dir, filepath.Join(dir, "spool"), filepath.Join(dir, "keys")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("create %s: %w", d, err)
+		}
+	}
+	if err := clearDir(filepath.Join(dir, "spool")); err != nil {
+		return nil, err
+	}
+	return &Vault{dir: dir, master: aead, spool: map[string]*spoolEntry{}}, nil
+}
+
+func clearDir(d string) error {
+	ents, err := os.ReadDir(d)
+	if err != nil {
+		return fmt.Errorf("read spool: %w", err)
+	}
+	for _, e := range ents {
+		if err := os.Remove(filepath.Join(d, e.Name())); err != nil {
+			return fmt.Errorf("clear spool: %w", err)
+		}
+	}
+	return nil
+}
+
+func newAEAD(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("aes: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("gcm: %w", err)
+	}
+	return aead, nil
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		// crypto/rand.Read never fails on supported platforms (Go 1.24+ documents it).
+		panic(err)
+	}
+	return b
+}
+
+// SpoolFile is one attachment being written to the spool. It implements mailmsg.SpoolFile.
+type SpoolFile struct {
+	v    *Vault
+	id   string
+	f    *os.File
+	w    *sealWriter
+	done bool
+}
+
+// Create starts a spool file. It implements mailmsg.Spool.
+func (v *Vault) Create() (*SpoolFile, error) {
+	id := base64.RawURLEncoding.EncodeToString(randomBytes(12))
+	path := filepath.Join(v.dir, "spool", id+".part")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create spool file: %w", err)
+	}
+	dek := randomBytes(keySize)
+	w, err := newSealWriter(f, dek)
+	if err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, err
+	}
+	v.mu.Lock()
+	v.spool[id] = &spoolEntry{path: path, dek: dek}
+	v.mu.Unlock()
+	return &SpoolFile{v: v, id: id, f: f, w: w}, nil
+}
+
+// Write encrypts p into the spool file.
+func (s *SpoolFile) Write(p []byte) (int, error) { return s.w.Write(p) }
+
+// Commit seals the last chunk and closes the file. The content stays in the spool until
+// Keep or Discard.
+func (s *SpoolFile) Commit() (string, error) {
+	if s.done {
+		return "", errors.New("spool file already finished")
+	}
+	s.done = true
+	err := s.w.Close()
+	if err == nil {
+		err = s.f.Close()
+	} else {
+		s.f.Close()
+	}
+	if err != nil {
+		s.v.Discard(s.id)
+		return "", fmt.Errorf("finish spool file: %w", err)
+	}
+	s.v.mu.Lock()
+	s.v.spool[s.id].size = s.w.total
+	s.v.mu.Unlock()
+	return s.id, nil
+}
+
+// Abort removes the partial spool file.
+func (s *SpoolFile) Abort() {
+	if s.done {
+		return
+	}
+	s.done = true
+	s.f.Close()
+	s.v.Discard(s.id)
+}
+
+// Discard forgets a spool file and removes it. Unknown IDs are ignored.
+func (v *Vault) Discard(id string) {
+	v.mu.Lock()
+	e := v.spool[id]
+	delete(v.spool, id)
+	v.mu.Unlock()
+	if e != nil {
+		os.Remove(e.path)
+	}
+}
+
+// OpenSpool gives random access to a spooled attachment's plaintext (for reading a .zip
+// directory or a .docx form before the case is known).
+func (v *Vault) OpenSpool(id string) (*Reader, int64, error) {
+	v.mu.Lock()
+	e := v.spool[id]
+	v.mu.Unlock()
+	if e == nil {
+		return nil, 0, fmt.Errorf("spool file %q: %w", id, os.ErrNotExist)
+	}
+	r, err := openReader(e.path, e.dek)
+	if err != nil {
+		return nil, 0, err
+	}
+	return r, r.size, nil
+}
+
+var caseIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+var shaPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// Keep moves a spooled attachment into the case's directory and returns the reference
+// the caller must store. The case key is created on first use. If the caller commits
+// nothing afterwards (crash, rollback), the file is an unreferenced orphan: it is
+// unreadable without the sealed key that was never stored.
+func (v *Vault) Keep(caseID, spoolID, sha256hex string) (BlobRef, error) {
+	if !caseIDPattern.MatchString(caseID) || !shaPattern.MatchString(sha256hex) {
+		return BlobRef{}, fmt.Errorf("keep attachment: bad case %q or digest %q", caseID, sha256hex)
+	}
+	v.mu.Lock()
+	e := v.spool[spoolID]
+	v.mu.Unlock()
+	if e == nil {
+		return BlobRef{}, fmt.Errorf("keep attachment: spool file %q: %w", spoolID, os.ErrNotExist)
+	}
+	kek, err := v.caseKey(caseID, true)
+	if err != nil {
+		return BlobRef{}, err
+	}
+	aead, err := newAEAD(kek)
+	if err != nil {
+		return BlobRef{}, err
+	}
+	nonce := randomBytes(aead.NonceSize())
+	sealed := aead.Seal(nonce, nonce, e.dek, []byte(caseID))
+	rel := filepath.Join(caseID, sha256hex)
+	if err := os.MkdirAll(filepath.Join(v.dir, caseID), 0o700); err != nil {
+		return BlobRef{}, fmt.Errorf("create case dir: %w", err)
+	}
+	if err := syncFile(e.path); err != nil {
+		return BlobRef{}, err
+	}
+	if err := os.Rename(e.path, filepath.Join(v.dir, rel)); err != nil {
+		return BlobRef{}, fmt.Errorf("move attachment into case: %w", err)
+	}
+	if err := syncDir(filepath.Join(v.dir, caseID)); err != nil {
+		return BlobRef{}, err
+	}
+	v.mu.Lock()
+	delete(v.spool, spoolID)
+	v.mu.Unlock()
+	return BlobRef{File: rel, SealedKey: base64.StdEncoding.EncodeToString(sealed), Size: e.size}, nil
+}
+
+// OpenBlob opens a kept attachment for reading.
+func (v *Vault) OpenBlob(caseID string, ref BlobRef) (*Reader, error) {
+	if !caseIDPattern.MatchString(caseID) || strings.Contains(ref.File, "..") {
+		return nil, fmt.Errorf("open attachment: bad reference")
+	}
+	kek, err := v.caseKey(caseID, false)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := newAEAD(kek)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := base64.StdEncoding.DecodeString(ref.SealedKey)
+	if err != nil || len(sealed) < aead.NonceSize() {
+		return nil, fmt.Errorf("open attachment: bad sealed key")
+	}
+	dek, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], []byte(caseID))
+	if err != nil {
+		return nil, fmt.Errorf("open attachment key: %w", err)
+	}
+	return openReader(filepath.Join(v.dir, ref.File), dek)
+}
+
+// Erase destroys the case key and removes the case's attachment files. Afterwards no
+// attachment of the case can be decrypted, wherever copies of its bytes survive.
+func (v *Vault) Erase(caseID string) error {
+	if !caseIDPattern.MatchString(caseID) {
+		return fmt.Errorf("erase: bad case %q", caseID)
+	}
+	path := v.keyPath(caseID)
+	if f, err := os.OpenFile(path, os.O_WRONLY, 0); err == nil {
+		// Overwrite in place before unlinking: on ext4/xfs in their default modes the
+		// data block is rewritten, so the sealed key does not linger on disk.
+		st, _ := f.Stat()
+		n := int64(64)
+		if st != nil && st.Size() > n {
+			n = st.Size()
+		}
+		_, werr := f.WriteAt(randomBytes(int(n)), 0)
+		serr := f.Sync()
+		f.Close()
+		if werr != nil || serr != nil {
+			return fmt.Errorf("overwrite case key: %w", errors.Join(werr, serr))
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("open case key: %w", err)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove case key: %w", err)
+	}
+	if err := syncDir(filepath.Join(v.dir, "keys")); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(filepath.Join(v.dir, caseID)); err != nil {
+		return fmt.Errorf("remove case attachments: %w", err)
+	}
+	return nil
+}
+
+func (v *Vault) keyPath(caseID string) string {
+	return filepath.Join(v.dir, "keys", caseID+".key")
+}
+
+// caseKey loads the case key, creating it when create is set.
+func (v *Vault) caseKey(caseID string, create bool) ([]byte, error) {
+	path := v.keyPath(caseID)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		if !create {
+			return nil, fmt.Errorf("case %s: %w", caseID, ErrErased)
+		}
+		return v.createCaseKey(caseID, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read case key: %w", err)
+	}
+	ns := v.master.NonceSize()
+	if len(b) < ns {
+		return nil, fmt.Errorf("case key %s: truncated", caseID)
+	}
+	kek, err := v.master.Open(nil, b[:ns], b[ns:], []byte(caseID))
+	if err != nil {
+		return nil, fmt.Errorf("unseal case key %s (wrong master key?): %w", caseID, err)
+	}
+	return kek, nil
+}
+
+func (v *Vault) createCaseKey(caseID, path string) ([]byte, error) {
+	kek := randomBytes(keySize)
+	nonce := randomBytes(v.master.NonceSize())
+	sealed := v.master.Seal(nonce, nonce, kek, []byte(caseID))
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create case key: %w", err)
+	}
+	_, werr := f.Write(sealed)
+	serr := f.Sync()
+	cerr := f.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		os.Remove(tmp)
+		return nil, fmt.Errorf("write case key: %w", err)
+	}
+	// Link, not rename: if another writer won the race, keep theirs.
+	if err := os.Link(tmp, path); err != nil {
+		os.Remove(tmp)
+		if errors.Is(err, os.ErrExist) {
+			return v.caseKey(caseID, false)
+		}
+		return nil, fmt.Errorf("install case key: %w", err)
+	}
+	os.Remove(tmp)
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return nil, err
+	}
+	return kek, nil
+}
+
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", filepath.Base(path), err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", filepath.Base(path), err)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync dir: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync dir: %w", err)
+	}
+	return nil
+}
+
+// sealWriter encrypts a stream in chunks.
+type sealWriter struct {
+	w      io.Writer
+	aead   cipher.AEAD
+	prefix []byte
+	buf    []byte
+	out    []byte
+	index  uint32
+	total  int64
+}
+
+func newSealWriter(w io.Writer, dek []byte) (*sealWriter, error) {
+	aead, err := newAEAD(dek)
+	if err != nil {
+		return nil, err
+	}
+	prefix := randomBytes(8)
+	if _, err := w.Write(append([]byte(magic), prefix...)); err != nil {
+		return nil, fmt.Errorf("write header: %w", err)
+	}
+	return &sealWriter{w: w, aead: aead, prefix: prefix, buf: make([]byte, 0, chunkPlain), out: make([]byte, 0, chunkSeal)}, nil
+}
+
+func (s *sealWriter) Write(p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		if len(s.buf) == chunkPlain {
+			if err := s.flush(false); err != nil {
+				return n, err
+			}
+		}
+		k := copy(s.buf[len(s.buf):chunkPlain], p)
+		s.buf = s.buf[:len(s.buf)+k]
+		p = p[k:]
+		n += k
+		s.total += int64(k)
+	}
+	return n, nil
+}
+
+func (s *sealWriter) flush(last bool) error {
+	s.out = s.aead.Seal(s.out[:0], chunkNonce(s.prefix, s.index), s.buf, chunkAD(last))
+	if _, err := s.w.Write(s.out); err != nil {
+		return fmt.Errorf("write chunk: %w", err)
+	}
+	s.index++
+	s.buf = s.buf[:0]
+	return nil
+}
+
+// Close seals the final chunk (possibly empty, so an empty file is still authenticated).
+func (s *sealWriter) Close() error { return s.flush(true) }
+
+func chunkNonce(prefix []byte, i uint32) []byte {
+	n := make([]byte, 12)
+	copy(n, prefix)
+	binary.BigEndian.PutUint32(n[8:], i)
+	return n
+}
+
+func chunkAD(last bool) []byte {
+	if last {
+		return []byte{1}
+	}
+	return []byte{0}
+}
+
+// Reader decrypts an attachment file; it supports random access (io.ReaderAt) and
+// sequential reads (io.Reader).
+type Reader struct {
+	f      *os.File
+	aead   cipher.AEAD
+	prefix []byte
+	size   int64 // plaintext size
+	chunks int64
+
+	cacheIdx int64
+	cache    []byte
+	off      int64 // for Read
+}
+
+func openReader(path string, dek []byte) (*Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open attachment file: %w", err)
+	}
+	hdr := make([]byte, headerSize)
+	if _, err := io.ReadFull(f, hdr); err != nil || string(hdr[:4]) != magic {
+		f.Close()
+		return nil, fmt.Errorf("attachment file %s: bad header", filepath.Base(path))
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("stat attachment file: %w", err)
+	}
+	aead, err := newAEAD(dek)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	body := st.Size() - int64(headerSize)
+	chunks := (body + chunkSeal - 1) / chunkSeal
+	if chunks == 0 {
+		f.Close()
+		return nil, fmt.Errorf("attachment file %s: truncated", filepath.Base(path))
+	}
+	lastSeal := body - (chunks-1)*chunkSeal
+	if lastSeal < tagSize {
+		f.Close()
+		return nil, fmt.Errorf("attachment file %s: truncated", filepath.Base(path))
+	}
+	size := (chunks-1)*chunkPlain + lastSeal - tagSize
+	return &Reader{f: f, aead: aead, prefix: hdr[4:], size: size, chunks: chunks, cacheIdx: -1}, nil
+}
+
+// Size is the plaintext size.
+func (r *Reader) Size() int64 { return r.size }
+
+func (r *Reader) chunk(i int64) ([]byte, error) {
+	if i == r.cacheIdx {
+		return r.cache, nil
+	}
+	sealed := make([]byte, chunkSeal)
+	n, err := r.f.ReadAt(sealed, int64(headerSize)+i*chunkSeal)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read chunk: %w", err)
+	}
+	r.cacheIdx = -1
+	plain, err := r.aead.Open(r.cache[:0], chunkNonce(r.prefix, uint32(i)), sealed[:n], chunkAD(i == r.chunks-1))
+	if err != nil {
+		return nil, fmt.Errorf("decrypt chunk %d: %w", i, err)
+	}
+	r.cache, r.cacheIdx = plain, i
+	return plain, nil
+}
+
+// ReadAt implements io.ReaderAt over the plaintext.
+func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errors.New("negative offset")
+	}
+	n := 0
+	for len(p) > 0 {
+		if off >= r.size {
+			return n, io.EOF
+		}
+		c, err := r.chunk(off / chunkPlain)
+		if err != nil {
+			return n, err
+		}
+		k := copy(p, c[off%chunkPlain:])
+		p, off, n = p[k:], off+int64(k), n+k
+	}
+	return n, nil
+}
+
+// Read implements io.Reader.
+func (r *Reader) Read(p []byte) (int, error) {
+	n, err := r.ReadAt(p, r.off)
+	r.off += int64(n)
+	if err == io.EOF && n > 0 {
+		err = nil
+	}
+	return n, err
+}
+
+// Close closes the file.
+func (r *Reader) Close() error { return r.f.Close() }

@@ -1,0 +1,182 @@
+package vault
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func testKey() []byte { return bytes.Repeat([]byte{7}, 32) }
+
+func spoolAndKeep(t *testing.T, v *Vault, caseID string, content []byte) BlobRef {
+	t.Helper()
+	f, err := v.Create()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Write in odd-sized pieces so chunk boundaries fall inside writes.
+	for p := content; len(p) > 0; {
+		n := min(len(p), 7777)
+		if _, err := f.Write(p[:n]); err != nil {
+			t.Fatal(err)
+		}
+		p = p[n:]
+	}
+	id, err := f.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(content)
+	ref, err := v.Keep(caseID, id, hex.EncodeToString(sum[:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
+
+// Sizes around the chunk boundary catch off-by-one errors in the chunk arithmetic.
+func TestRoundTripSizes(t *testing.T) {
+	v, err := Open(t.TempDir(), testKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []int{0, 1, chunkPlain - 1, chunkPlain, chunkPlain + 1, 3*chunkPlain + 17} {
+		content := make([]byte, size)
+		for i := range content {
+			content[i] = byte(i*31 + size)
+		}
+		ref := spoolAndKeep(t, v, "TS-2026-000001", content)
+		r, err := v.OpenBlob("TS-2026-000001", ref)
+		if err != nil {
+			t.Fatalf("size %d: %v", size, err)
+		}
+		got, err := io.ReadAll(r)
+		r.Close()
+		if err != nil || !bytes.Equal(got, content) {
+			t.Fatalf("size %d: round trip differs (err %v, got %d bytes)", size, err, len(got))
+		}
+		if ref.Size != int64(size) || r.Size() != int64(size) {
+			t.Fatalf("size %d: ref size %d reader size %d", size, ref.Size, r.Size())
+		}
+	}
+}
+
+// A zip directory is read from the end of the file: random access must work on the
+// spool before the case is known.
+func TestSpoolRandomAccess(t *testing.T) {
+	v, _ := Open(t.TempDir(), testKey())
+	content := bytes.Repeat([]byte("0123456789"), 20000)
+	f, _ := v.Create()
+	f.Write(content)
+	id, err := f.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, size, err := v.OpenSpool(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if size != int64(len(content)) {
+		t.Fatalf("size %d", size)
+	}
+	buf := make([]byte, 100)
+	if _, err := r.ReadAt(buf, chunkPlain-50); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf, content[chunkPlain-50:chunkPlain+50]) {
+		t.Fatal("ReadAt across a chunk boundary differs")
+	}
+}
+
+// The retention promise: after Erase nothing under the directory holds the plaintext,
+// and nothing can decrypt what might survive elsewhere.
+func TestEraseLeavesNoPlaintext(t *testing.T) {
+	dir := t.TempDir()
+	v, _ := Open(dir, testKey())
+	secret := []byte("身份证号 110101199003074514 张三 正反面扫描")
+	ref := spoolAndKeep(t, v, "TS-2026-000002", bytes.Repeat(secret, 100))
+	other := spoolAndKeep(t, v, "TS-2026-000003", []byte("other case"))
+	if containsUnder(t, dir, secret) {
+		t.Fatal("plaintext found on disk before erase: encryption at rest is broken")
+	}
+	if err := v.Erase("TS-2026-000002"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.OpenBlob("TS-2026-000002", ref); !errors.Is(err, ErrErased) {
+		t.Fatalf("open after erase: %v, want ErrErased", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "keys", "TS-2026-000002.key")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal("case key still present")
+	}
+	if r, err := v.OpenBlob("TS-2026-000003", other); err != nil {
+		t.Fatalf("other case damaged by erase: %v", err)
+	} else {
+		r.Close()
+	}
+}
+
+// A tampered or truncated file must fail loudly, never return wrong bytes.
+func TestTamperDetected(t *testing.T) {
+	dir := t.TempDir()
+	v, _ := Open(dir, testKey())
+	ref := spoolAndKeep(t, v, "TS-2026-000004", bytes.Repeat([]byte("x"), 2*chunkPlain))
+	path := filepath.Join(dir, ref.File)
+	b, _ := os.ReadFile(path)
+	os.WriteFile(path, b[:len(b)-tagSize-10], 0o600) // drop the final chunk's tail
+	r, err := v.OpenBlob("TS-2026-000004", ref)
+	if err == nil {
+		_, err = io.ReadAll(r)
+		r.Close()
+	}
+	if err == nil {
+		t.Fatal("truncated file read without error")
+	}
+}
+
+func TestWrongMasterKey(t *testing.T) {
+	dir := t.TempDir()
+	v, _ := Open(dir, testKey())
+	ref := spoolAndKeep(t, v, "TS-2026-000005", []byte("abc"))
+	v2, _ := Open(dir, bytes.Repeat([]byte{8}, 32))
+	if _, err := v2.OpenBlob("TS-2026-000005", ref); err == nil {
+		t.Fatal("opened with the wrong master key")
+	}
+}
+
+func TestOpenClearsStaleSpool(t *testing.T) {
+	dir := t.TempDir()
+	v, _ := Open(dir, testKey())
+	f, _ := v.Create()
+	f.Write([]byte("left behind by a crash"))
+	f.Commit()
+	if _, err := Open(dir, testKey()); err != nil {
+		t.Fatal(err)
+	}
+	ents, _ := os.ReadDir(filepath.Join(dir, "spool"))
+	if len(ents) != 0 {
+		t.Fatalf("%d stale spool files survive a restart", len(ents))
+	}
+}
+
+func containsUnder(t *testing.T, dir string, needle []byte) bool {
+	t.Helper()
+	found := false
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		b, _ := os.ReadFile(p)
+		if bytes.Contains(b, needle) {
+			found = true
+		}
+		return nil
+	})
+	return found
+}
