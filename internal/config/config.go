@@ -533,3 +533,16 @@ func DecodeKey(s string) ([]byte, error) {
 	}
 	return nil, errors.New("must be 32 bytes as 64 hex digits or base64")
 }
+
+// ParsePaths reads only where the store and the control socket are, leniently, for
+// the CLI's readers: `cases list` must work on a machine whose mail settings are
+// incomplete (secrets kept in the daemon's environment).
+func ParsePaths(b []byte, path string) (*Config, error) {
+	var c Config
+	if err := yaml.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("%s: yaml: %w", path, err)
+	}
+	c.ApplyDefaults()
+	c.resolvePaths(filepath.Dir(path))
+	return &c, nil
+}

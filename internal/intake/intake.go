@@ -432,9 +432,20 @@ func rank(t string) int {
 	return 0
 }
 
+// mergeWhy keeps the first reason given for each field ("applicant.type: …"): a
+// follow-up that says nothing about the applicant must not add a contradicting line.
 func mergeWhy(old, add []string) []string {
+	seen := map[string]bool{}
+	for _, w := range old {
+		field, _, _ := strings.Cut(w, ":")
+		seen[field] = true
+	}
 	for _, w := range add {
-		old = appendUnique(old, w)
+		field, _, _ := strings.Cut(w, ":")
+		if !seen[field] {
+			old = append(old, w)
+			seen[field] = true
+		}
 	}
 	return old
 }

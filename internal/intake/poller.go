@@ -41,6 +41,9 @@ type PollerOptions struct {
 	Backoff          imapsource.Backoff
 	Logger           *slog.Logger
 	Metrics          *metrics.Metrics
+	// OnQueued is called after a message whose processing queued replies (the
+	// outbox worker wakes up). Nil: nobody is told.
+	OnQueued func()
 	// Dial replaces imapsource.Dial (tests inject failures). Nil: imapsource.Dial.
 	Dial func(ctx context.Context, o imapsource.Options) (*imapsource.Client, error)
 }
@@ -259,6 +262,9 @@ func (pl *Poller) one(ctx context.Context, c *imapsource.Client, validity, uid u
 	}
 	if out.Duplicate {
 		pl.o.Metrics.Duplicates.Add(1)
+	}
+	if out.Replies > 0 && pl.o.OnQueued != nil {
+		pl.o.OnQueued()
 	}
 	pl.o.Metrics.LastProcessedAt.Store(time.Now().Unix())
 	pl.afterCommit(ctx, c, uid, FlagProcessed, pl.o.Processed, pl.o.ProcessedFolder)

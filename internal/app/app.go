@@ -1,0 +1,96 @@
+// Package app wires complaintd together: it builds the parts from the configuration,
+// runs the subcommands, handles signals and shuts down in a fixed order. It holds no
+// business logic and is the one place a logger is built.
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+)
+
+const usage = `complaintd — the complaint and takedown desk over e-mail
+
+Usage:
+  complaintd run -config FILE            run the daemon
+  complaintd demo [-keep DIR]             the whole flow on an embedded mail server, with sample mails
+  complaintd cases list [-state S] [-json] [-config FILE]
+  complaintd cases show ID [-json] [-config FILE]
+  complaintd templates check [-dir D]
+  complaintd templates preview NAME [-locale L] [-case ID] [-config FILE]
+  complaintd version
+
+Secrets may come from the environment: COMPLAINTD_IMAP_PASSWORD, COMPLAINTD_SMTP_PASSWORD,
+COMPLAINTD_MASTER_KEY, COMPLAINTD_STAFF_SECRET.
+`
+
+// Main runs one command and returns the process exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "run":
+		err = cmdRun(ctx, args[1:], stderr)
+	case "demo":
+		err = cmdDemo(ctx, args[1:], stdout, stderr)
+	case "cases":
+		err = cmdCases(ctx, args[1:], stdout)
+	case "templates":
+		err = cmdTemplates(args[1:], stdout)
+	case "version":
+		fmt.Fprintln(stdout, "complaintd", version())
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "complaintd: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "complaintd: %v\n", err)
+			return 2
+		}
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "complaintd: %s\n", indentJoined(err))
+		return 1
+	}
+	return 0
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// indentJoined prints errors.Join results one per line, so that every config problem
+// is visible at once.
+func indentJoined(err error) string {
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) == 1 {
+		return lines[0]
+	}
+	return strings.Join(lines, "\n  ")
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+func version() string {
+	return "dev"
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}

@@ -1,0 +1,206 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/complaintd/complaintd/internal/config"
+	"github.com/complaintd/complaintd/internal/store"
+)
+
+func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "configuration file (required)")
+	verbose := fs.Bool("v", false, "debug logging")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *cfgPath == "" {
+		return usageError{"run: -config FILE is required"}
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := newLogger(stderr, level)
+	d, err := openDesk(cfg, log)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reload := make(chan struct{}, 1)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				select {
+				case reload <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	return d.run(ctx, reload)
+}
+
+// caseSource reads cases through the running daemon's control socket, or straight
+// from the store file when no daemon runs.
+type caseSource struct {
+	socket string
+	dbPath string
+	lock   time.Duration
+}
+
+func newCaseSource(cfgPath string) (*caseSource, error) {
+	if cfgPath == "" {
+		cfgPath = os.Getenv("COMPLAINTD_CONFIG")
+	}
+	if cfgPath == "" {
+		return nil, usageError{"-config FILE (or COMPLAINTD_CONFIG) is required"}
+	}
+	b, err := os.ReadFile(cfgPath)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	// Only the store and socket paths are needed: reading cases must work even when
+	// the mail settings are incomplete on this machine.
+	cfg, err := config.ParsePaths(b, cfgPath)
+	if err != nil {
+		return nil, err
+	}
+	return &caseSource{socket: cfg.HTTP.ControlSocket, dbPath: cfg.Store.Path, lock: time.Second}, nil
+}
+
+func (s *caseSource) get(ctx context.Context, path string, v any) error {
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", s.socket)
+	}}, Timeout: 30 * time.Second}
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://complaintd"+path, nil)
+	resp, err := client.Do(req)
+	if err == nil {
+		defer resp.Body.Close()
+		if resp.StatusCode == http.StatusNotFound {
+			return store.ErrNotFound
+		}
+		if resp.StatusCode != http.StatusOK {
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+			return fmt.Errorf("daemon: %s: %s", resp.Status, strings.TrimSpace(string(b)))
+		}
+		return json.NewDecoder(resp.Body).Decode(v)
+	}
+	// No daemon: open the file read-only (this fails fast if a daemon holds it but
+	// its socket is somewhere else).
+	st, oerr := store.OpenReadOnly(s.dbPath, s.lock)
+	if oerr != nil {
+		return fmt.Errorf("no daemon at %s (%v) and %w", s.socket, err, oerr)
+	}
+	defer st.Close()
+	u, _ := url.Parse(path)
+	if id, ok := strings.CutPrefix(u.Path, "/cases/"); ok {
+		c, err := showCase(st, id)
+		if err != nil {
+			return err
+		}
+		*(v.(**store.Case)) = c
+		return nil
+	}
+	cs, err := listCases(st, u.Query().Get("state"))
+	if err != nil {
+		return err
+	}
+	*(v.(*[]*store.Case)) = cs
+	return nil
+}
+
+func cmdCases(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return usageError{"cases: list or show"}
+	}
+	fs := flag.NewFlagSet("cases "+args[0], flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "configuration file (or COMPLAINTD_CONFIG)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	state := fs.String("state", "", "only cases in this state (list)")
+	switch args[0] {
+	case "list":
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		src, err := newCaseSource(*cfgPath)
+		if err != nil {
+			return err
+		}
+		var cs []*store.Case
+		if err := src.get(ctx, "/cases?state="+url.QueryEscape(*state), &cs); err != nil {
+			return err
+		}
+		if *asJSON {
+			return writeIndented(stdout, cs)
+		}
+		printCaseTable(stdout, cs)
+		return nil
+	case "show":
+		rest := args[1:]
+		var id string
+		if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+			id, rest = rest[0], rest[1:]
+		}
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		if id == "" && fs.NArg() > 0 {
+			id = fs.Arg(0)
+		}
+		if id == "" {
+			return usageError{"cases show ID"}
+		}
+		src, err := newCaseSource(*cfgPath)
+		if err != nil {
+			return err
+		}
+		var c *store.Case
+		if err := src.get(ctx, "/cases/"+url.PathEscape(id), &c); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("case %s: not found", id)
+			}
+			return err
+		}
+		if *asJSON {
+			return writeIndented(stdout, c)
+		}
+		printCase(stdout, c)
+		return nil
+	}
+	return usageError{fmt.Sprintf("cases: unknown subcommand %q", args[0])}
+}
+
+func writeIndented(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}

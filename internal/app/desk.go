@@ -1,0 +1,232 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/complaintd/complaintd/internal/calendar"
+	"github.com/complaintd/complaintd/internal/config"
+	"github.com/complaintd/complaintd/internal/dispatch"
+	"github.com/complaintd/complaintd/internal/imapsource"
+	"github.com/complaintd/complaintd/internal/intake"
+	"github.com/complaintd/complaintd/internal/mailmsg"
+	"github.com/complaintd/complaintd/internal/metrics"
+	"github.com/complaintd/complaintd/internal/outbox"
+	"github.com/complaintd/complaintd/internal/render"
+	"github.com/complaintd/complaintd/internal/store"
+	"github.com/complaintd/complaintd/internal/vault"
+	"github.com/complaintd/complaintd/templates"
+)
+
+// desk is the running daemon: every part built from one configuration.
+type desk struct {
+	cfg        *config.Config
+	log        *slog.Logger
+	store      *store.Store
+	vault      *vault.Vault
+	templates  *render.Reloader
+	processor  *intake.Processor
+	poller     *intake.Poller
+	dispatcher *dispatch.Dispatcher
+	metrics    *metrics.Metrics
+	calendar   *calendar.Calendar
+}
+
+// masterKey returns the configured key, or the generated key file next to the store
+// (created 0600 on first start). A generated key protects against a copied attachments
+// directory, not against a copied data directory: production sets store.master_key or
+// COMPLAINTD_MASTER_KEY from a secret store.
+func masterKey(cfg *config.Config, log *slog.Logger) ([]byte, error) {
+	if cfg.Store.MasterKey != "" {
+		return config.DecodeKey(cfg.Store.MasterKey)
+	}
+	path := filepath.Join(filepath.Dir(cfg.Store.Path), "master.key")
+	if b, err := os.ReadFile(path); err == nil {
+		return config.DecodeKey(strings.TrimSpace(string(b)))
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	log.Warn("generated a master key next to the store; set store.master_key in production", "path", path)
+	return key, nil
+}
+
+// openDesk builds every part. Nothing runs until start.
+func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
+	d := &desk{cfg: cfg, log: log, metrics: &metrics.Metrics{}}
+	cal, err := calendar.New(cfg.Policy.Calendar.TimeZone, cfg.Policy.Calendar.Weekend, cfg.Policy.Calendar.Holidays, cfg.Policy.Calendar.Workdays)
+	if err != nil {
+		return nil, err
+	}
+	d.calendar = cal
+	key, err := masterKey(cfg, log)
+	if err != nil {
+		return nil, fmt.Errorf("store.master_key: %w", err)
+	}
+	tpl, err := render.NewReloader(cfg.Templates.Dir, templates.FS(), cfg.Templates.Locale, log.With("part", "templates"), render.WithLocation(cal.Location()))
+	if err != nil {
+		return nil, err
+	}
+	d.templates = tpl
+	if d.vault, err = vault.Open(cfg.Store.AttachmentsDir, key); err != nil {
+		return nil, fmt.Errorf("attachments: %w", err)
+	}
+	if d.store, err = store.Open(cfg.Store.Path, cfg.Store.LockTimeout); err != nil {
+		return nil, err
+	}
+	l := cfg.IMAP.Limits
+	d.processor, err = intake.NewProcessor(intake.Options{
+		Store: d.store, Vault: d.vault, Templates: tpl, Calendar: cal, Rules: cfg.Policy.Documents,
+		Limits: mailmsg.Limits{MaxMessageBytes: l.MaxMessageBytes, MaxHeaderBytes: l.MaxHeaderBytes, MaxParts: l.MaxParts,
+			MaxDepth: l.MaxDepth, MaxAttachmentBytes: l.MaxAttachmentBytes},
+		CasePrefix: cfg.Policy.CasePrefix, Desk: outbox.Address{Address: cfg.SMTP.From}, DeskName: cfg.SMTP.FromName,
+		Staff: cfg.Staff.Addresses, Locale: cfg.Templates.Locale, ReviewDays: cfg.Policy.ReviewDays, ExpireDays: cfg.Policy.ExpireDays,
+		ReplyLimit: cfg.SMTP.AutoReplyLimit, ReplyWindow: cfg.SMTP.AutoReplyWindow,
+		Logger: log.With("part", "intake"), Metrics: d.metrics,
+	})
+	if err != nil {
+		d.store.Close()
+		return nil, err
+	}
+	sender, err := outbox.NewSender(outbox.Options{
+		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, TLS: cfg.SMTP.TLS, Username: cfg.SMTP.Username, Password: cfg.SMTP.Password,
+		HELO: cfg.SMTP.HELO, Timeout: cfg.SMTP.Timeout, Logger: log.With("part", "smtp"),
+	})
+	if err != nil {
+		d.store.Close()
+		return nil, fmt.Errorf("smtp: %w", err)
+	}
+	d.dispatcher = dispatch.New(dispatch.Options{
+		Store: d.store, Sender: sender, MaxAttempts: cfg.SMTP.MaxAttempts, RetryMin: cfg.SMTP.RetryMin, RetryMax: cfg.SMTP.RetryMax,
+		SendTimeout: 2 * cfg.SMTP.Timeout, Logger: log.With("part", "outbox"), Metrics: d.metrics,
+	})
+	d.poller = intake.NewPoller(d.processor, intake.PollerOptions{
+		IMAP: imapsource.Options{Host: cfg.IMAP.Host, Port: cfg.IMAP.Port, TLS: imapsource.TLSMode(cfg.IMAP.TLS),
+			Username: cfg.IMAP.Username, Password: cfg.IMAP.Password, CommandTimeout: cfg.IMAP.CommandTimeout,
+			FetchTimeout: cfg.IMAP.FetchTimeout, Logger: log.With("part", "imap")},
+		Mailbox: cfg.IMAP.Mailbox, Idle: *cfg.IMAP.Idle, PollInterval: cfg.IMAP.PollInterval,
+		Processed: cfg.IMAP.Processed, ProcessedFolder: cfg.IMAP.ProcessedFolder, QuarantineFolder: cfg.IMAP.QuarantineFolder,
+		MaxAttempts: cfg.IMAP.MaxAttempts, Backoff: imapsource.Backoff{Min: time.Second, Max: 2 * time.Minute},
+		Logger: log.With("part", "imap"), Metrics: d.metrics, OnQueued: d.dispatcher.Wake,
+	})
+	return d, nil
+}
+
+// run starts every part and blocks until ctx ends, then shuts down in order: stop
+// intake (the message in hand is finished), stop the outbox (the attempt in flight is
+// finished), stop the servers, close the store.
+func (d *desk) run(ctx context.Context, reload <-chan struct{}) error {
+	intakeCtx, stopIntake := context.WithCancel(ctx)
+	defer stopIntake()
+	outCtx, stopOut := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopOut()
+	auxCtx, stopAux := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopAux()
+
+	var servers []*http.Server
+	var listeners []net.Listener
+	if d.cfg.HTTP.Listen != "" {
+		ln, err := net.Listen("tcp", d.cfg.HTTP.Listen)
+		if err != nil {
+			return fmt.Errorf("http.listen: %w", err)
+		}
+		servers = append(servers, &http.Server{Handler: d.healthHandler(), ReadHeaderTimeout: 10 * time.Second})
+		listeners = append(listeners, ln)
+	}
+	if d.cfg.HTTP.ControlSocket != "" {
+		ln, err := listenUnix(d.cfg.HTTP.ControlSocket)
+		if err != nil {
+			return fmt.Errorf("http.control_socket: %w", err)
+		}
+		servers = append(servers, &http.Server{Handler: d.controlHandler(), ReadHeaderTimeout: 10 * time.Second})
+		listeners = append(listeners, ln)
+	}
+
+	var wg sync.WaitGroup
+	var intakeWG sync.WaitGroup
+	intakeWG.Add(1)
+	go func() { defer intakeWG.Done(); d.poller.Run(intakeCtx) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); d.dispatcher.Run(outCtx) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); d.templates.Watch(auxCtx, d.cfg.Templates.ReloadInterval) }()
+	for i, s := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.Serve(listeners[i]); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				d.log.Error("http server", "err", err)
+			}
+		}()
+	}
+	d.log.Info("complaintd started", "mailbox", d.cfg.IMAP.Mailbox, "imap", fmt.Sprintf("%s:%d", d.cfg.IMAP.Host, d.cfg.IMAP.Port),
+		"smtp", fmt.Sprintf("%s:%d", d.cfg.SMTP.Host, d.cfg.SMTP.Port))
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-reload:
+			if err := d.templates.Reload(); err != nil {
+				d.log.Error("reload templates (keeping the last good set)", "err", err)
+			} else {
+				d.log.Info("templates reloaded")
+			}
+		}
+	}
+	d.log.Info("shutting down")
+	stopIntake()
+	intakeWG.Wait()
+	stopOut()
+	stopAux()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, s := range servers {
+		s.Shutdown(shutdownCtx)
+	}
+	wg.Wait()
+	if d.cfg.HTTP.ControlSocket != "" {
+		os.Remove(d.cfg.HTTP.ControlSocket)
+	}
+	return d.store.Close()
+}
+
+// listenUnix opens the control socket with 0600 permissions: case data is personal
+// information, and only the daemon's own user may read it.
+func listenUnix(path string) (net.Listener, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+		c.Close()
+		return nil, fmt.Errorf("%s: another complaintd is running", path)
+	}
+	os.Remove(path)
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return ln, nil
+}

@@ -1,0 +1,137 @@
+package app
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/complaintd/complaintd/internal/store"
+)
+
+// health is the /healthz body. It holds counts and states only, no personal data.
+type health struct {
+	OK              bool      `json:"ok"`
+	IMAP            string    `json:"imap"` // up | down
+	SMTP            string    `json:"smtp"` // reachable | unreachable
+	OutboxPending   int       `json:"outbox_pending"`
+	OutboxOldest    string    `json:"outbox_oldest_age,omitempty"`
+	OutboxFailed    int       `json:"outbox_failed"`
+	Quarantined     int       `json:"quarantined"`
+	Templates       string    `json:"templates"` // ok | the last reload error
+	TemplatesLoaded time.Time `json:"templates_loaded_at"`
+	Alerts          []string  `json:"alerts,omitempty"`
+}
+
+func (d *desk) health() health {
+	h := health{IMAP: "down", SMTP: "unreachable", Templates: "ok"}
+	if d.metrics.IMAPUp.Load() {
+		h.IMAP = "up"
+	}
+	if c, err := net.DialTimeout("tcp", net.JoinHostPort(d.cfg.SMTP.Host, fmt.Sprint(d.cfg.SMTP.Port)), 3*time.Second); err == nil {
+		c.Close()
+		h.SMTP = "reachable"
+	}
+	d.store.View(func(tx *store.Tx) error {
+		byState, oldest, err := tx.OutboxStats()
+		if err != nil {
+			return err
+		}
+		h.OutboxPending, h.OutboxFailed = byState[store.OutboxPending], byState[store.OutboxFailed]
+		if !oldest.IsZero() {
+			h.OutboxOldest = time.Since(oldest).Round(time.Second).String()
+		}
+		q, _ := tx.Quarantined()
+		h.Quarantined = len(q)
+		alerts, _ := tx.Alerts()
+		for _, a := range alerts[max(0, len(alerts)-5):] {
+			h.Alerts = append(h.Alerts, a.At.Format(time.RFC3339)+" "+a.Kind+": "+a.Message)
+		}
+		return nil
+	})
+	ok, lastErr, loadedAt := d.templates.Status()
+	h.TemplatesLoaded = loadedAt
+	if !ok {
+		h.Templates = lastErr
+	}
+	h.OK = h.IMAP == "up" && h.SMTP == "reachable" && ok
+	return h
+}
+
+func (d *desk) healthHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		h := d.health()
+		w.Header().Set("Content-Type", "application/json")
+		if !h.OK {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		json.NewEncoder(w).Encode(h)
+	})
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		var depth, quarantined int
+		d.store.View(func(tx *store.Tx) error {
+			depth = tx.PendingCount()
+			q, _ := tx.Quarantined()
+			quarantined = len(q)
+			return nil
+		})
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		d.metrics.WritePrometheus(w, depth, quarantined, time.Now())
+	})
+	return mux
+}
+
+// controlHandler serves the CLI over the 0600 Unix socket while the daemon holds the
+// bbolt lock. Reads use bbolt read transactions, which never block the daemon's writes.
+func (d *desk) controlHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /cases", func(w http.ResponseWriter, r *http.Request) {
+		cases, err := listCases(d.store, r.URL.Query().Get("state"))
+		writeJSON(w, cases, err)
+	})
+	mux.HandleFunc("GET /cases/{id}", func(w http.ResponseWriter, r *http.Request) {
+		c, err := showCase(d.store, r.PathValue("id"))
+		writeJSON(w, c, err)
+	})
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, v any, err error) {
+	w.Header().Set("Content-Type", "application/json")
+	if errors.Is(err, store.ErrNotFound) {
+		http.Error(w, `{"error":"not found"}`, http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		w.WriteHeader(http.StatusInternalServerError)
+		json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+		return
+	}
+	json.NewEncoder(w).Encode(v)
+}
+
+func listCases(s *store.Store, state string) ([]*store.Case, error) {
+	out := []*store.Case{}
+	err := s.View(func(tx *store.Tx) error {
+		return tx.EachCase(true, func(c *store.Case) error {
+			if state == "" || c.State == state {
+				out = append(out, c)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+func showCase(s *store.Store, id string) (*store.Case, error) {
+	var c *store.Case
+	err := s.View(func(tx *store.Tx) error {
+		var err error
+		c, err = tx.Case(id)
+		return err
+	})
+	return c, err
+}
