@@ -1,0 +1,286 @@
+package classify
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/complaintd/complaintd/internal/mailmsg"
+)
+
+// entrustedByRE matches 受…委托 wording; group 1 is the principal.
+var entrustedByRE = regexp.MustCompile(`受([^，。,.;；:\s]{1,40}?)(的)?(全权)?委托`)
+
+// kinship words that precede a principal's name in 受我父亲张某某委托.
+var kinship = []string{"我的", "我", "本人的", "本人", "父亲", "母亲", "爸爸", "妈妈", "妻子", "丈夫", "爱人", "儿子", "女儿", "哥哥", "姐姐", "弟弟", "妹妹", "爷爷", "奶奶", "外公", "外婆", "叔叔", "舅舅", "姑姑", "阿姨", "亲属", "家属", "朋友", "同事", "客户", "当事人", "委托人"}
+
+// genericOrgRef are ways of saying "my organisation" in 受…委托.
+var genericOrgRef = map[string]bool{"公司": true, "本公司": true, "我公司": true, "我司": true, "单位": true, "本单位": true, "我单位": true, "集团": true, "本集团": true, "领导": true, "公司领导": true, "单位领导": true}
+
+func isLawFirm(org string) bool {
+	return containsAny(fold(org), "律师事务所", "律所", "law firm", "律师行") != ""
+}
+
+// applicant fills res.Applicant and res.Principal (SPEC §2 policy details, Applicant).
+func applicant(res *Result, msg *mailmsg.Message, vals map[string]string, primary string, fields Fields) {
+	a := &res.Applicant
+	why := func(s string) { res.Why = append(res.Why, s) }
+
+	// Name and organisation.
+	if res.Subject.Conforms {
+		a.Name, a.Org = res.Subject.Name, res.Subject.Org
+		why("applicant.name: subject convention")
+	}
+	if no := vals[FieldNameOrg]; no != "" && (a.Name == "" || a.Org == "") {
+		n, o := splitNameOrg(no)
+		if a.Name == "" {
+			a.Name = n
+		}
+		if a.Org == "" {
+			a.Org = o
+		}
+	}
+	if a.Org == "" && vals[FieldOrg] != "" {
+		a.Org = vals[FieldOrg]
+		why("applicant.org: 单位名称 line")
+	}
+	if a.Name == "" {
+		switch {
+		case a.Org != "" && vals[FieldAgent] != "":
+			a.Name = vals[FieldAgent]
+			why("applicant.name: 经办人 line")
+		case vals[FieldName] != "":
+			a.Name = vals[FieldName]
+			why("applicant.name: 姓名 line")
+		case vals[FieldAgent] != "":
+			a.Name = vals[FieldAgent]
+			why("applicant.name: 经办人 line")
+		default:
+			why("applicant.name: not found (the From display name is not used)")
+		}
+	}
+
+	// Contact and identity.
+	if e := vals[FieldEmail]; e != "" {
+		a.Email = strings.TrimSpace(e)
+	} else {
+		a.Email = msg.From.Address
+	}
+	a.Phone = vals[FieldPhone]
+	if id := vals[FieldIDNo]; id != "" {
+		a.IDNo = NormaliseIDNo(id)
+		a.IDValid = ValidIDNo(a.IDNo)
+	}
+
+	// Type.
+	a.Type = Individual
+	if a.Org != "" {
+		a.Type = Organisation
+		why("applicant.type: organisation named (" + orgSource(res.Subject) + ")")
+	} else {
+		why("applicant.type: no organisation named")
+	}
+	var p Party
+	entrusted := ""
+	if isLawFirm(a.Org) {
+		entrusted = "law firm " + a.Org
+	}
+	// 委托 wording outside the reason (the reason often tells a story of other people).
+	wording := nonReasonText(primary, fields) + "\n" + res.Subject.Name + res.Subject.Org
+	fw := fold(msg.Subject) + "\n" + fold(wording)
+	if m := entrustedByRE.FindStringSubmatch(fw); m != nil {
+		if entrusted == "" {
+			entrusted = "受…委托 wording"
+		}
+		x := original(m[1], wording, msg.Subject)
+		if genericOrgRef[fold(strings.TrimSpace(x))] && a.Org != "" {
+			p.Org = a.Org // 受公司委托: the applicant's own organisation
+		} else {
+			principalFromPhrase(&p, x)
+		}
+	} else if entrusted == "" {
+		if w := containsAny(fw, "委托", "代为申请", "代为提交", "代理律师", "代理人"); w != "" {
+			entrusted = w + " wording"
+		}
+	}
+	if v := vals[FieldPrincipal]; v != "" {
+		p.Name = v
+		if looksLikeOrg(v) {
+			p.Name, p.Org = "", v
+		}
+		if entrusted == "" {
+			entrusted = "委托人 line"
+		}
+	}
+	if v := vals[FieldPrincipalOrg]; v != "" {
+		p.Org = v
+		if entrusted == "" {
+			entrusted = "委托单位 line"
+		}
+	}
+	if entrusted == "" {
+		return
+	}
+	// An organisation's own agent "受公司委托" is an organisation applicant, not entrusted.
+	if p.Org != "" && a.Org != "" && fold(p.Org) == fold(a.Org) && p.Name == "" && !isLawFirm(a.Org) {
+		why("applicant.type: 委托 by the applicant's own organisation; not entrusted")
+		return
+	}
+	a.Type = Entrusted
+	p.Type = Individual
+	if p.Org != "" {
+		p.Type = Organisation
+	}
+	if p.Name == "" && p.Org == "" {
+		why("principal: not named; assumed individual")
+	}
+	res.Principal = &p
+	why("applicant.type: entrusted (" + entrusted + ")")
+}
+
+func orgSource(s Subject) string {
+	if s.Conforms && s.Org != "" {
+		return "subject brackets"
+	}
+	return "单位名称 line"
+}
+
+// splitNameOrg splits the seed's combined 姓名单位名称 value: "张三/某某公司", "张三 某某公司".
+func splitNameOrg(v string) (name, org string) {
+	parts := strings.FieldsFunc(v, func(r rune) bool {
+		return r == '/' || r == '／' || r == '、' || r == ',' || r == '，' || r == ' ' || r == '\u3000' || r == '|'
+	})
+	for _, p := range parts {
+		if looksLikeOrg(p) && org == "" {
+			org = p
+		} else if name == "" {
+			name = p
+		}
+	}
+	return name, org
+}
+
+// original maps a folded phrase back to the original text when it can be found there.
+func original(folded string, texts ...string) string {
+	for _, t := range texts {
+		rs := []rune(t)
+		f := string(foldRunes(rs))
+		if i := strings.Index(f, folded); i >= 0 {
+			s := runeIndex(f, i)
+			return string(rs[s : s+len([]rune(folded))])
+		}
+	}
+	return folded
+}
+
+// principalFromPhrase fills p from the X of 受X委托.
+func principalFromPhrase(p *Party, x string) {
+	x = strings.TrimSpace(x)
+	for changed := true; changed; {
+		changed = false
+		for _, k := range kinship {
+			if strings.HasPrefix(fold(x), k) && len([]rune(x)) > len([]rune(k)) {
+				x = string([]rune(x)[len([]rune(k)):])
+				changed = true
+			}
+		}
+	}
+	if looksLikeOrg(x) {
+		p.Org = x
+	} else if containsAny(fold(x), "我", "本人", "他人") == "" {
+		p.Name = x
+	}
+}
+
+// nonReasonText returns the lines of text that are not part of the reason field.
+func nonReasonText(text string, fields Fields) string {
+	lines := strings.Split(text, "\n")
+	var b strings.Builder
+	for i, l := range lines {
+		if !fields.ReasonLines[i] {
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// urlRE finds a link in free text.
+var urlRE = regexp.MustCompile(`https?://[^\s<>"'，。；、）)》]+`)
+
+// fillRequest fills res.Request from the form fields (SPEC §2 form fields).
+func fillRequest(res *Result, vals map[string]string, primary string) {
+	rq := &res.Request
+	rq.Title = CleanTitle(vals[FieldTitle])
+	rq.Author = vals[FieldAuthor]
+	rq.Published = vals[FieldPublished]
+	rq.Reason = vals[FieldReason]
+	rq.Channel = res.Subject.Channel
+	if u := vals[FieldURL]; u != "" {
+		if m := urlRE.FindString(u); m != "" {
+			u = m
+		}
+		rq.URL = CleanURL(u)
+	} else if m := urlRE.FindString(primary); m != "" {
+		rq.URL = CleanURL(m)
+		res.Why = append(res.Why, "request.url: first link in the body")
+	}
+	rq.URLValid = rq.URL != "" && ValidURL(rq.URL)
+}
+
+// Content kind words, folded. Checked most specific first.
+var kindWords = []struct {
+	kind  string
+	words []string
+}{
+	{KindComment, []string{"跟帖", "评论", "留言", "回帖", "comment.ifeng.com"}},
+	{KindBlog, []string{"博客", "博文", "blog.ifeng.com", "blog"}},
+	{KindSelfMedia, []string{"自媒体", "凤凰号", "大风号", "公众号", "ishare.ifeng.com", "self-media"}},
+	{KindNews, []string{"新闻", "资讯", "稿件", "报道", "通稿", "news.ifeng.com", "finance.ifeng.com", "news"}},
+}
+
+// seedBoilerplate are form lines whose words would mislead the content kind.
+var seedBoilerplate = []string{"贴文博文", "申请人单位资料", "新闻稿件、自媒体文章、新闻跟帖"}
+
+// contentKind fills Request.ContentKind from the subject, the author/source/link fields
+// and the body lines that are neither form labels nor the reason (the reason tells a
+// story: "引发大量网友评论" does not make the article a comment).
+func contentKind(res *Result, subject string, vals map[string]string, primary string, fields Fields) {
+	var b strings.Builder
+	b.WriteString(fold(subjectTail(subject)) + "\n")
+	for _, k := range []string{FieldAuthor, FieldSource, FieldURL} {
+		b.WriteString(fold(vals[k]) + "\n")
+	}
+	lines := strings.Split(primary, "\n")
+	for i, l := range lines {
+		if fields.Lines[i] {
+			continue
+		}
+		f := fold(l)
+		if containsAny(f, seedBoilerplate...) != "" {
+			continue
+		}
+		b.WriteString(f + "\n")
+	}
+	text := b.String()
+	for _, kw := range kindWords {
+		if w := containsAny(text, kw.words...); w != "" {
+			res.Request.ContentKind = kw.kind
+			res.Why = append(res.Why, "content_kind: "+kw.kind+" ("+w+")")
+			return
+		}
+	}
+	res.Request.ContentKind = KindUnknown
+	res.Why = append(res.Why, "content_kind: unknown (no kind word)")
+}
+
+
+// subjectTail returns the part of a subject after 申请删除 (the channel and its noun:
+// 凤凰资讯稿件, 博客文章), or the whole subject when it has no 申请删除, so that an
+// applicant's name never feeds the content kind.
+func subjectTail(subject string) string {
+	f := fold(subject)
+	if i := strings.Index(f, "申请删除"); i >= 0 {
+		return f[i+len("申请删除"):]
+	}
+	return f
+}

@@ -1,0 +1,349 @@
+// Package classify reads one parsed complaint mail and says what it is: the subject
+// convention, the applicant (individual, organisation, or entrusted with a principal),
+// the form fields, the content kind, whether the portal reposted the article, and the
+// kind of every attached document (SPEC §2 and its policy details).
+//
+// Invariants:
+//   - Pure and deterministic: the only input besides the Message is attachment content
+//     read through an Opener; there is no package-level mutable state.
+//   - Never panics on hostile input; every archive read is bounded (entry count, total
+//     declared size, XML bytes). Zip entries are listed, never extracted; only the
+//     document.xml of a .docx is read, through a size cap.
+//   - Only attachments are documents: a document named in the body does not count.
+//   - A name that says nothing is DocUnclassified, never a guess; every decision is
+//     explained in Result.Why or Document.Why.
+//   - Personal data (ID and phone numbers, attachment content) is returned to the
+//     caller, never logged (this package does not log).
+package classify
+
+import (
+	"io"
+	"maps"
+	"slices"
+	"path"
+	"strings"
+
+	"github.com/complaintd/complaintd/internal/mailmsg"
+	"github.com/complaintd/complaintd/internal/policy"
+)
+
+// ReaderAtCloser is random access to one attachment's content.
+type ReaderAtCloser interface {
+	io.ReaderAt
+	io.Closer
+}
+
+// Opener gives access to attachment content by spool ID, with its size.
+type Opener interface {
+	Open(spoolID string) (ReaderAtCloser, int64, error)
+}
+
+// Options tunes Classify. The zero value is usable: every zero field takes its default.
+type Options struct {
+	// MaxInspectBytes: .docx and .zip attachments larger than this are classified by
+	// name only. Zero means 20 MiB.
+	MaxInspectBytes int64
+	// MaxZipEntries bounds the files listed from one archive. Zero means 200.
+	MaxZipEntries int
+	// MaxZipTotalBytes bounds the declared uncompressed size of the entries listed from
+	// one archive; listing stops beyond it. Zero means 1 GiB.
+	MaxZipTotalBytes int64
+	// MaxDocxXMLBytes bounds the XML read from one .docx. Zero means 8 MiB.
+	MaxDocxXMLBytes int64
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxInspectBytes <= 0 {
+		o.MaxInspectBytes = 20 << 20
+	}
+	if o.MaxZipEntries <= 0 {
+		o.MaxZipEntries = 200
+	}
+	if o.MaxZipTotalBytes <= 0 {
+		o.MaxZipTotalBytes = 1 << 30
+	}
+	if o.MaxDocxXMLBytes <= 0 {
+		o.MaxDocxXMLBytes = 8 << 20
+	}
+	return o
+}
+
+// Classify classifies one message. content may be nil: then documents are classified
+// by name only. Fields come from the body first; an attached filled .docx form fills
+// the gaps (the body is what the applicant wrote last, the form may be a stale copy).
+func Classify(msg *mailmsg.Message, content Opener, opts Options) Result {
+	opts = opts.withDefaults()
+	var res Result
+	if msg == nil {
+		res.Applicant.Type = Individual
+		res.Request.ContentKind = KindUnknown
+		return res
+	}
+	res.Subject = ParseSubject(msg.Subject)
+
+	primary, quoted := splitQuoted(msg.Text, isForward(msg.Subject))
+	body := ParseFields(primary)
+	vals := body.Values
+	if len(quoted) > 0 {
+		for k, v := range ParseFields(quoted).Values {
+			if vals[k] == "" {
+				vals[k] = v
+			}
+		}
+	}
+
+	docs, docxFields := classifyAttachments(msg.Attachments, content, opts)
+	res.Documents = docs
+	for _, df := range docxFields {
+		for _, k := range slices.Sorted(maps.Keys(df.Values)) {
+			if vals[k] == "" {
+				vals[k] = df.Values[k]
+				res.Why = append(res.Why, "field "+k+": from attached form "+df.from)
+			}
+		}
+	}
+
+	applicant(&res, msg, vals, primary, body)
+	fillRequest(&res, vals, primary)
+	contentKind(&res, msg.Subject, vals, primary, body)
+	reposted(&res, vals, primary)
+	return res
+}
+
+// isForward reports a forwarded message, whose form sits below the forward marker.
+func isForward(subject string) bool {
+	f := strings.TrimSpace(fold(subject))
+	for _, p := range []string{"fw:", "fwd:", "转发:", "转寄:"} {
+		if strings.HasPrefix(f, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// quoteStartRE-like markers: where the quoted original message begins.
+var quoteMarkers = []string{"------------------ 原始邮件 ------------------", "-----原始邮件-----", "----- 原始邮件 -----", "-----original message-----", "----- original message -----"}
+
+// splitQuoted splits body text at the first quote marker of common clients (QQ/Foxmail
+// 原始邮件 rules, Outlook 发件人:/From: blocks, "On … wrote:", "在…写道：", ">" lines).
+// For a forward everything is primary: the forwarded text is what the applicant sends.
+func splitQuoted(text string, forward bool) (primary, quoted string) {
+	if forward {
+		return stripQuotePrefix(text), ""
+	}
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		f := strings.TrimSpace(fold(l))
+		hit := strings.HasPrefix(f, ">")
+		for _, m := range quoteMarkers {
+			if strings.HasPrefix(f, m) {
+				hit = true
+			}
+		}
+		if (strings.HasPrefix(f, "发件人:") || strings.HasPrefix(f, "from:")) && i+1 < len(lines) {
+			n := strings.TrimSpace(fold(lines[i+1]))
+			if strings.HasPrefix(n, "发送时间:") || strings.HasPrefix(n, "sent:") || strings.HasPrefix(n, "date:") || strings.HasPrefix(n, "日期:") || strings.HasPrefix(n, "时间:") {
+				hit = true
+			}
+		}
+		if (strings.HasPrefix(f, "在") && strings.HasSuffix(f, "写道:")) || (strings.HasPrefix(f, "on ") && strings.HasSuffix(f, "wrote:")) {
+			hit = true
+		}
+		if hit {
+			return strings.Join(lines[:i], "\n"), stripQuotePrefix(strings.Join(lines[i:], "\n"))
+		}
+	}
+	return text, ""
+}
+
+// stripQuotePrefix removes "> " prefixes.
+func stripQuotePrefix(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimLeft(l, "> ")
+		if !strings.HasPrefix(l, ">") {
+			lines[i] = l
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+type docxForm struct {
+	from   string
+	Values map[string]string
+}
+
+// classifyAttachments classifies every attachment, listing .zip entries as Documents of
+// their own and reading the text of .docx files (bounded).
+func classifyAttachments(atts []mailmsg.Attachment, content Opener, opts Options) ([]Document, []docxForm) {
+	var docs []Document
+	var forms []docxForm
+	for _, a := range atts {
+		kind, why := ClassifyName(a.Filename)
+		d := Document{Kind: kind, Filename: a.Filename, Size: a.Size, SHA256: a.SHA256, SpoolID: a.SpoolID, Why: why}
+		if a.Skipped != "" {
+			d.Why += "; content not stored: " + a.Skipped
+		}
+		ext := strings.ToLower(path.Ext(a.Filename))
+		canOpen := content != nil && a.SpoolID != "" && a.Skipped == "" && a.Size <= opts.MaxInspectBytes
+		switch {
+		case ext == ".docx" && canOpen:
+			text, err := openDocx(content, a.SpoolID, opts)
+			if err != nil {
+				d.Why += "; docx unreadable"
+				docs = append(docs, d) // an unreadable file is still a file the complainant sent
+				break
+			}
+			if kind == DocUnclassified {
+				if k, w := classifyText(text); k != "" {
+					d.Kind, d.Why = k, w
+				}
+			}
+			if f := ParseFields(text); len(f.Values) > 0 {
+				forms = append(forms, docxForm{from: a.Filename, Values: f.Values})
+			}
+			docs = append(docs, d)
+		case ext == ".zip" && canOpen:
+			entries, note := openZip(content, a.SpoolID, a.Filename, opts)
+			if d.Kind == DocUnclassified {
+				d.Why = "archive; its files are listed separately"
+			}
+			d.Why += note
+			docs = append(docs, d)
+			docs = append(docs, entries...)
+		default:
+			if ext == ".zip" || ext == ".docx" {
+				if content == nil {
+					d.Why += "; content not inspected (no opener)"
+				} else if a.Size > opts.MaxInspectBytes {
+					d.Why += "; content not inspected (too large)"
+				}
+			}
+			if a.Embedded || ext == ".eml" {
+				d.Why += " (embedded message, by name)"
+			}
+			docs = append(docs, d)
+		}
+	}
+	return docs, forms
+}
+
+func openDocx(content Opener, id string, opts Options) (string, error) {
+	r, size, err := content.Open(id)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	return DocxText(r, size, opts.MaxDocxXMLBytes)
+}
+
+// openZip lists a zip attachment's entries as Documents. One level: a zip inside the zip
+// is listed by name, not opened; a .docx inside is read (bounded) when its name says
+// nothing.
+func openZip(content Opener, id, container string, opts Options) ([]Document, string) {
+	r, size, err := content.Open(id)
+	if err != nil {
+		return nil, "; archive unreadable"
+	}
+	defer r.Close()
+	entries, truncated, err := ListZip(r, size, opts.MaxZipEntries, opts.MaxZipTotalBytes)
+	if err != nil {
+		return nil, "; archive unreadable"
+	}
+	note := ""
+	if truncated {
+		note = "; listing stopped at the entry or size bound"
+	}
+	docs := make([]Document, 0, len(entries))
+	for _, e := range entries {
+		kind, why := ClassifyName(e.Name)
+		ext := strings.ToLower(path.Ext(e.Name))
+		switch {
+		case ext == ".zip" || ext == ".rar" || ext == ".7z":
+			why += "; nested archive not opened (one level only)"
+		case ext == ".docx" && kind == DocUnclassified && e.Size <= opts.MaxInspectBytes:
+			if text, ok := entryDocxText(e, opts); ok {
+				if k, w := classifyText(text); k != "" {
+					kind, why = k, w
+				}
+			}
+		}
+		docs = append(docs, Document{Kind: kind, Filename: e.Name, Container: container, Size: e.Size, Why: why})
+	}
+	return docs, note
+}
+
+// entryDocxText reads a .docx stored in a zip, at most MaxInspectBytes of it.
+func entryDocxText(e ZipEntry, opts Options) (string, bool) {
+	rc, err := e.file.Open()
+	if err != nil {
+		return "", false
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, opts.MaxInspectBytes+1))
+	if err != nil || int64(len(b)) > opts.MaxInspectBytes {
+		return "", false
+	}
+	text, err := DocxText(strings.NewReader(string(b)), int64(len(b)), opts.MaxDocxXMLBytes)
+	return text, err == nil
+}
+
+// classifyText gives a kind from a document's text: its title (first non-empty lines)
+// by the name keywords, or a filled takedown form by its field labels.
+func classifyText(text string) (kind, why string) {
+	n := 0
+	for _, l := range strings.Split(text, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" {
+			continue
+		}
+		if r := []rune(l); len(r) > 40 {
+			l = string(r[:40])
+		}
+		if k, w := ClassifyName(l); k != DocUnclassified {
+			return k, "content: title line " + strings.TrimPrefix(w, "name ")
+		}
+		if n++; n == 2 {
+			break
+		}
+	}
+	f := ParseFields(text).Values
+	if f[FieldTitle] != "" || f[FieldURL] != "" || f[FieldReason] != "" {
+		if _, ok := f[FieldReason]; ok {
+			return DocApplicationForm, "content: filled takedown form (文章标题/删除原因 fields)"
+		}
+	}
+	return "", ""
+}
+
+// Facts converts a classification into the policy's input: the effective applicant
+// type (the principal's for an entrusted request; individual when the principal is
+// unknown), and the document kinds present. Two files of one kind count once;
+// unclassified files count for nothing.
+func Facts(r Result) policy.Facts {
+	f := policy.Facts{
+		ApplicantType: r.Applicant.Type,
+		ContentKind:   r.Request.ContentKind,
+		Reposted:      r.Request.Reposted,
+		Have:          map[string]bool{},
+	}
+	if r.Applicant.Type == Entrusted {
+		f.Entrusted = true
+		f.ApplicantType = Individual
+		if r.Principal != nil && r.Principal.Type == Organisation {
+			f.ApplicantType = Organisation
+		}
+	}
+	if f.ApplicantType == "" {
+		f.ApplicantType = Individual
+	}
+	if f.ContentKind == "" {
+		f.ContentKind = KindUnknown
+	}
+	for _, d := range r.Documents {
+		if d.Kind != DocUnclassified && d.Kind != "" {
+			f.Have[d.Kind] = true
+		}
+	}
+	return f
+}

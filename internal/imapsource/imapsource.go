@@ -1,0 +1,127 @@
+// Package imapsource owns the IMAP session the intake loop reads mail
+// through: dial, TLS, authentication, the ID command, SELECT, UID SEARCH
+// after a checkpoint, streaming FETCH, flagging, a safe MOVE, APPEND and
+// waiting for new mail (IDLE, or NOOP polling as a fallback).
+//
+// The package only talks IMAP. What has been processed is decided by the
+// caller from its own UIDVALIDITY+UID checkpoint; this package never reads
+// or sets \Seen (bodies are fetched with BODY.PEEK[]).
+//
+// Invariants and implementation notes:
+//
+//   - Every command runs under a watchdog. github.com/emersion/go-imap/v2's
+//     client has no context support and only coarse internal deadlines, so
+//     each command is guarded by a timer and by the caller's context: when
+//     either fires while the command waits, the TCP connection is closed,
+//     which makes go-imap fail every pending command. From then on the
+//     Client is dead and every method returns an error wrapping ErrConnLost
+//     at once; the caller dials again (see Backoff).
+//   - Connection-level failures wrap ErrConnLost (IsConnError reports them);
+//     a server's NO/BAD about one command or message does not, and the
+//     session stays usable.
+//   - Nothing is ever expunged except the single UID being moved, and only
+//     with UID EXPUNGE (RFC 4315 section 2.1). go-imap's Client.Move falls
+//     back to COPY + STORE \Deleted + EXPUNGE, and a plain EXPUNGE removes
+//     every \Deleted message in the mailbox, including other people's; this
+//     package never takes that path (see Client.Move).
+//   - Bodies are never requested together with BODYSTRUCTURE or ENVELOPE: a
+//     malformed BODYSTRUCTURE from the server makes go-imap drop the
+//     connection. Bodies are streamed to the caller, never buffered whole.
+//   - The ID command (RFC 2971) is sent after login when the server offers
+//     it; 163.com and 126.com refuse SELECT from clients that did not.
+//   - Logs carry host, mailbox, UID and command names only: never message
+//     content, and never credentials.
+//
+// A Client serialises its methods; it is meant to be used by one goroutine
+// at a time, but Close may be called from another goroutine to interrupt.
+package imapsource
+
+import (
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// TLSMode says how the connection is protected.
+type TLSMode string
+
+// TLS modes accepted by Options.TLS.
+const (
+	TLSNone     TLSMode = "none"     // plain TCP; the password travels in the clear
+	TLSStartTLS TLSMode = "starttls" // plain TCP upgraded with STARTTLS before login (RFC 9051 section 6.2.1)
+	TLSImplicit TLSMode = "tls"      // TLS from the first byte (RFC 8314), usually port 993
+)
+
+// Default timeouts applied when Options leaves them zero.
+const (
+	DefaultCommandTimeout = 60 * time.Second
+	DefaultFetchTimeout   = 5 * time.Minute
+)
+
+// Options configure Dial. Zero values are documented per field.
+type Options struct {
+	// Host and Port of the IMAP server. Both are required.
+	Host string
+	Port int
+	// TLS selects the protection. Empty means TLSImplicit.
+	TLS TLSMode
+	// TLSConfig is used for TLSImplicit and TLSStartTLS. Nil means the system
+	// roots with ServerName = Host. A config without ServerName gets Host.
+	TLSConfig *tls.Config
+
+	// Username and Password for LOGIN, or AUTHENTICATE PLAIN when the server
+	// disables LOGIN (LOGINDISABLED). The password is never logged.
+	Username, Password string
+
+	// CommandTimeout bounds each command, from sending it to its tagged
+	// response, including the TCP connect and TLS handshake. Zero means
+	// DefaultCommandTimeout.
+	CommandTimeout time.Duration
+	// FetchTimeout bounds one Client.Fetch, including the time its callback
+	// takes to consume the message. Zero means DefaultFetchTimeout.
+	FetchTimeout time.Duration
+
+	// Logger receives connection-level events. Nil discards them.
+	Logger *slog.Logger
+
+	// ClientID is sent with the ID command (RFC 2971) when the server offers
+	// ID. Keys are the RFC 2971 field names ("name", "version", "os",
+	// "os-version", "vendor", "support-url", "address", "date", "command",
+	// "arguments", "environment"); any other key makes Dial fail. Nil means
+	// name=complaintd and version=the build's module version.
+	ClientID map[string]string
+}
+
+// Errors reported by this package. Test them with errors.Is.
+var (
+	// ErrConnLost wraps every connection-level failure: I/O errors, protocol
+	// errors, a fired watchdog, a cancelled context during a command, and any
+	// call on a Client that is already dead or closed. Reconnect and retry.
+	ErrConnLost = errors.New("imap connection lost")
+	// ErrTimeout is wrapped (with ErrConnLost) when a watchdog fired.
+	ErrTimeout = errors.New("imap command timed out")
+	// ErrAuthFailed means the server refused the credentials.
+	ErrAuthFailed = errors.New("imap authentication failed")
+	// ErrNotFound means the UID is not (or no longer) in the mailbox.
+	ErrNotFound = errors.New("message not found")
+	// ErrFlagsUnsupported means the mailbox cannot store one of the flags
+	// permanently (PERMANENTFLAGS lacks it and lacks \*). Nothing was stored.
+	ErrFlagsUnsupported = errors.New("flags not supported by mailbox")
+	// ErrMoveUnsupported means the server has neither MOVE nor UIDPLUS, so
+	// there is no way to remove exactly one message. Nothing was copied or
+	// expunged; the caller should flag the message instead.
+	ErrMoveUnsupported = errors.New("server cannot move a single message safely (no MOVE, no UIDPLUS)")
+	// ErrNoMailbox means a method that needs a selected mailbox was called
+	// before Select.
+	ErrNoMailbox = errors.New("no mailbox selected")
+)
+
+// IsConnError reports whether err is a connection-level failure, after which
+// the Client is dead and the caller should reconnect and retry. It is false
+// for server NO/BAD answers about one command or message, for ErrNotFound,
+// ErrFlagsUnsupported, ErrMoveUnsupported and for errors returned by a Fetch
+// callback.
+func IsConnError(err error) bool {
+	return errors.Is(err, ErrConnLost)
+}

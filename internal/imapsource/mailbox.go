@@ -1,0 +1,469 @@
+package imapsource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+)
+
+// MailboxStatus is what SELECT reported about a mailbox.
+type MailboxStatus struct {
+	Name        string
+	UIDValidity uint32 // RFC 9051 section 2.3.1.1; a change invalidates every stored UID
+	UIDNext     uint32 // zero if the server did not say
+	Messages    uint32
+}
+
+// Select opens mailbox read-write (SELECT, not EXAMINE, so that flags and
+// moves are possible).
+func (c *Client) Select(ctx context.Context, mailbox string) (MailboxStatus, error) {
+	c.op.Lock()
+	defer c.op.Unlock()
+	var data *imap.SelectData
+	err := c.guard(ctx, "select", c.opts.CommandTimeout, func() error {
+		var err error
+		data, err = c.ic.Select(mailbox, nil).Wait()
+		return err
+	})
+	if err != nil {
+		c.selected = ""
+		return MailboxStatus{}, fmt.Errorf("mailbox %q: %w", mailbox, err)
+	}
+	c.selected = mailbox
+	c.permFlags = slices.Clone(data.PermanentFlags)
+	select { // an EXISTS seen before this SELECT is about the old mailbox
+	case <-c.changed:
+	default:
+	}
+	return MailboxStatus{
+		Name:        mailbox,
+		UIDValidity: data.UIDValidity,
+		UIDNext:     uint32(data.UIDNext),
+		Messages:    data.NumMessages,
+	}, nil
+}
+
+// UIDsAfter returns the UIDs greater than uid in the selected mailbox, in
+// ascending order, using UID SEARCH UID uid+1:*.
+//
+// "n:*" always matches the highest UID in the mailbox, even when that UID is
+// below n (RFC 9051 section 6.4.4: "*" is the largest UID in use, and a range
+// is unordered), so a server answers "n:*" with the last message again and
+// again; those UIDs are filtered out here.
+func (c *Client) UIDsAfter(ctx context.Context, uid uint32) ([]uint32, error) {
+	c.op.Lock()
+	defer c.op.Unlock()
+	if c.selected == "" {
+		return nil, fmt.Errorf("uid search: %w", ErrNoMailbox)
+	}
+	if uid == math.MaxUint32 {
+		return nil, nil
+	}
+	criteria := &imap.SearchCriteria{
+		UID: []imap.UIDSet{{imap.UIDRange{Start: imap.UID(uid + 1), Stop: 0}}}, // Stop 0 is "*"
+	}
+	var data *imap.SearchData
+	err := c.guard(ctx, "uid search", c.opts.CommandTimeout, func() error {
+		var err error
+		data, err = c.ic.UIDSearch(criteria, nil).Wait()
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mailbox %q: %w", c.selected, err)
+	}
+	var out []uint32
+	for _, u := range data.AllUIDs() {
+		if uint32(u) > uid {
+			out = append(out, uint32(u))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// Fetch streams the full raw message uid (UID FETCH uid (UID RFC822.SIZE
+// BODY.PEEK[])) to fn. r yields exactly size bytes straight from the
+// connection; fn must not keep r after returning, and what fn leaves unread
+// is discarded. \Seen is not set. ErrNotFound means the server returned no
+// such message. An error returned by fn is returned wrapped (not a connection
+// error) once the rest of the message has been drained. The whole call,
+// including fn, is bounded by Options.FetchTimeout.
+func (c *Client) Fetch(ctx context.Context, uid uint32, fn func(r io.Reader, size int64) error) error {
+	c.op.Lock()
+	defer c.op.Unlock()
+	if c.selected == "" {
+		return fmt.Errorf("fetch uid %d: %w", uid, ErrNoMailbox)
+	}
+	var (
+		fnErr    error
+		gotBody  bool
+		nilBody  bool
+		sawReply bool
+	)
+	err := c.guard(ctx, "uid fetch", c.opts.FetchTimeout, func() error {
+		cmd := c.ic.Fetch(imap.UIDSetNum(imap.UID(uid)), &imap.FetchOptions{
+			UID:         true,
+			RFC822Size:  true,
+			BodySection: []*imap.FetchItemBodySection{{Peek: true}},
+		})
+		for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+			sawReply = true
+			for item := msg.Next(); item != nil; item = msg.Next() {
+				body, ok := item.(imapclient.FetchItemDataBodySection)
+				if !ok || gotBody {
+					continue // a second body section is discarded by Next
+				}
+				if body.Literal == nil {
+					nilBody = true
+					continue
+				}
+				gotBody = true
+				fnErr = fn(body.Literal, body.Literal.Size())
+			}
+		}
+		return cmd.Close() // drains what fn left unread
+	})
+	switch {
+	case err != nil:
+		return fmt.Errorf("mailbox %q uid %d: %w", c.selected, uid, err)
+	case fnErr != nil:
+		return fmt.Errorf("mailbox %q uid %d: process message: %w", c.selected, uid, fnErr)
+	case gotBody:
+		return nil
+	case nilBody:
+		return fmt.Errorf("mailbox %q uid %d: server returned no body", c.selected, uid)
+	case sawReply:
+		// Only unrelated data (e.g. FLAGS) came back for this UID.
+		return fmt.Errorf("mailbox %q uid %d: server returned no body: %w", c.selected, uid, ErrNotFound)
+	default:
+		return fmt.Errorf("mailbox %q uid %d: %w", c.selected, uid, ErrNotFound)
+	}
+}
+
+// AddFlags adds flags (system flags such as \Flagged or keywords such as
+// $Complaintd-Processed) to message uid with UID STORE +FLAGS.SILENT.
+//
+// When the mailbox's PERMANENTFLAGS lists neither a flag nor \*, nothing is
+// stored and the error wraps ErrFlagsUnsupported. When
+// the server sent no PERMANENTFLAGS the store is attempted (RFC 9051 section
+// 7.1: without it, all flags are assumed permanent). \Deleted and \Recent are
+// refused: this package deletes only through Move.
+func (c *Client) AddFlags(ctx context.Context, uid uint32, flags ...string) error {
+	c.op.Lock()
+	defer c.op.Unlock()
+	if c.selected == "" {
+		return fmt.Errorf("store uid %d: %w", uid, ErrNoMailbox)
+	}
+	if len(flags) == 0 {
+		return nil
+	}
+	list := make([]imap.Flag, 0, len(flags))
+	for _, f := range flags {
+		if err := checkFlag(f); err != nil {
+			return fmt.Errorf("store uid %d: %w", uid, err)
+		}
+		list = append(list, imap.Flag(f))
+	}
+	if unsupported := c.unstorable(list); len(unsupported) > 0 {
+		return fmt.Errorf("mailbox %q uid %d: %w: %s", c.selected, uid, ErrFlagsUnsupported, strings.Join(unsupported, " "))
+	}
+	err := c.guard(ctx, "uid store", c.opts.CommandTimeout, func() error {
+		return c.ic.Store(imap.UIDSetNum(imap.UID(uid)), &imap.StoreFlags{
+			Op: imap.StoreFlagsAdd, Silent: true, Flags: list,
+		}, nil).Close()
+	})
+	if err != nil {
+		return fmt.Errorf("mailbox %q uid %d: %w", c.selected, uid, err)
+	}
+	return nil
+}
+
+// checkFlag refuses flags this package must not set and names that cannot be
+// sent as an IMAP atom.
+func checkFlag(f string) error {
+	switch strings.ToLower(f) {
+	case "\\deleted", "\\recent", "\\*":
+		return fmt.Errorf("flag %s may not be set by this package", f)
+	}
+	if f == "" || f == "\\" {
+		return errors.New("empty flag")
+	}
+	for i, r := range f {
+		if r <= ' ' || r >= 0x7f || strings.ContainsRune(`(){%*"]`, r) || (r == '\\' && i > 0) {
+			return fmt.Errorf("flag %q is not a valid IMAP flag", f)
+		}
+	}
+	return nil
+}
+
+// unstorable returns the flags PERMANENTFLAGS does not allow.
+func (c *Client) unstorable(flags []imap.Flag) []string {
+	if c.permFlags == nil {
+		return nil // unknown: let the server decide
+	}
+	has := func(f imap.Flag) bool {
+		return slices.ContainsFunc(c.permFlags, func(p imap.Flag) bool { return strings.EqualFold(string(p), string(f)) })
+	}
+	// \* promises new keywords (RFC 9051 section 7.1); a server that
+	// promises those but omits an unused system flag from the list (as
+	// imapmemserver does) stores it too, so \* admits both.
+	wildcard := has(imap.FlagWildcard)
+	var out []string
+	for _, f := range flags {
+		if has(f) || wildcard {
+			continue
+		}
+		out = append(out, string(f))
+	}
+	return out
+}
+
+// Move moves message uid from the selected mailbox to dest, creating dest if
+// needed, and touches no other message:
+//
+//   - with MOVE (RFC 6851): UID MOVE uid dest;
+//   - else with UIDPLUS (RFC 4315): UID COPY, UID STORE +FLAGS.SILENT
+//     (\Deleted), UID EXPUNGE of exactly uid;
+//   - else: ErrMoveUnsupported, and nothing is created, copied or expunged.
+//
+// go-imap's own Move fallback (COPY + STORE + plain EXPUNGE) would expunge
+// every \Deleted message in the mailbox, so it is never used: go-imap's Move
+// is called only after checking that its capability view has MOVE. (A server
+// that changed its advertised capabilities between that check and the call
+// could still trigger the fallback; no known server does.)
+//
+// ErrNotFound means the server reported (COPYUID) that uid was not there.
+// If the copy succeeded but the removal failed, the message exists in both
+// mailboxes and the error says so; the \Deleted flag is removed again when
+// UID EXPUNGE fails.
+func (c *Client) Move(ctx context.Context, uid uint32, dest string) error {
+	c.op.Lock()
+	defer c.op.Unlock()
+	if c.selected == "" {
+		return fmt.Errorf("move uid %d: %w", uid, ErrNoMailbox)
+	}
+	if dest == "" || dest == c.selected {
+		return fmt.Errorf("move uid %d: destination %q is empty or the selected mailbox", uid, dest)
+	}
+	hasMove, hasUIDPlus := c.caps.Has(imap.CapMove), c.caps.Has(imap.CapUIDPlus)
+	if !hasMove && !hasUIDPlus {
+		return fmt.Errorf("move uid %d to %q: %w", uid, dest, ErrMoveUnsupported)
+	}
+	if err := c.ensureMailbox(ctx, dest); err != nil {
+		return err
+	}
+	set := imap.UIDSetNum(imap.UID(uid))
+	where := fmt.Sprintf("mailbox %q uid %d to %q", c.selected, uid, dest)
+
+	if hasMove {
+		// go-imap decides between MOVE and its unsafe fallback with its own
+		// capability view: check that view right before the call.
+		var icMove bool
+		err := c.guard(ctx, "capability", c.opts.CommandTimeout, func() error {
+			caps := c.ic.Caps()
+			if caps == nil {
+				return errors.New("no capability list from server")
+			}
+			icMove = caps.Has(imap.CapMove)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("move %s: %w", where, err)
+		}
+		if !icMove {
+			return fmt.Errorf("move %s: capabilities changed: %w", where, ErrMoveUnsupported)
+		}
+		var data *imapclient.MoveData
+		err = c.guard(ctx, "uid move", c.opts.CommandTimeout, func() error {
+			var err error
+			data, err = c.ic.Move(set, dest).Wait()
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("move %s: %w", where, err)
+		}
+		src, _ := data.SourceUIDs.(imap.UIDSet)
+		if !reportedUID(src, uid) {
+			return fmt.Errorf("move %s: %w", where, ErrNotFound)
+		}
+		return nil
+	}
+
+	var copied *imap.CopyData
+	err := c.guard(ctx, "uid copy", c.opts.CommandTimeout, func() error {
+		var err error
+		copied, err = c.ic.Copy(set, dest).Wait()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("copy %s: %w", where, err)
+	}
+	if !reportedUID(copied.SourceUIDs, uid) {
+		return fmt.Errorf("copy %s: %w", where, ErrNotFound)
+	}
+	deleted := &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}
+	err = c.guard(ctx, "uid store", c.opts.CommandTimeout, func() error {
+		return c.ic.Store(set, deleted, nil).Close()
+	})
+	if err != nil {
+		return fmt.Errorf("move %s: copied but not removed: %w", where, err)
+	}
+	err = c.guard(ctx, "uid expunge", c.opts.CommandTimeout, func() error {
+		return c.ic.UIDExpunge(set).Close()
+	})
+	if err != nil {
+		if !IsConnError(err) {
+			undo := &imap.StoreFlags{Op: imap.StoreFlagsDel, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}
+			_ = c.guard(ctx, "uid store", c.opts.CommandTimeout, func() error {
+				return c.ic.Store(set, undo, nil).Close()
+			})
+		}
+		return fmt.Errorf("move %s: copied but not removed: %w", where, err)
+	}
+	return nil
+}
+
+// reportedUID reports whether a COPYUID source set allows uid: a server
+// without COPYUID (empty set) gives no evidence either way.
+func reportedUID(src imap.UIDSet, uid uint32) bool {
+	return len(src) == 0 || src.Contains(imap.UID(uid))
+}
+
+// ensureMailbox creates name once per session. A NO is tolerated: servers
+// differ in how they say "already exists" (ALREADYEXISTS is RFC 5530, older
+// servers send bare NO), and the command that uses the mailbox reports a
+// real failure.
+func (c *Client) ensureMailbox(ctx context.Context, name string) error {
+	if c.created[name] || strings.EqualFold(name, "INBOX") {
+		return nil
+	}
+	err := c.guard(ctx, "create", c.opts.CommandTimeout, func() error {
+		return c.ic.Create(name, nil).Wait()
+	})
+	if IsConnError(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("create mailbox %q: %w", name, err)
+	}
+	var ie *imap.Error
+	if err != nil && !(errors.As(err, &ie) && ie.Code == imap.ResponseCodeAlreadyExists) {
+		c.log.Debug("imap create refused", "mailbox", name, "err", err)
+	}
+	c.created[name] = true
+	return nil
+}
+
+// Append stores raw in mailbox with flags (creating the mailbox if needed)
+// and returns the new UID, or 0 when the server does not report it (no
+// UIDPLUS / APPENDUID).
+func (c *Client) Append(ctx context.Context, mailbox string, raw []byte, flags ...string) (uint32, error) {
+	c.op.Lock()
+	defer c.op.Unlock()
+	list := make([]imap.Flag, 0, len(flags))
+	for _, f := range flags {
+		if err := checkFlag(f); err != nil {
+			return 0, fmt.Errorf("append to %q: %w", mailbox, err)
+		}
+		list = append(list, imap.Flag(f))
+	}
+	if err := c.ensureMailbox(ctx, mailbox); err != nil {
+		return 0, err
+	}
+	timeout := max(c.opts.CommandTimeout, c.opts.FetchTimeout)
+	var data *imap.AppendData
+	err := c.guard(ctx, "append", timeout, func() error {
+		cmd := c.ic.Append(mailbox, int64(len(raw)), &imap.AppendOptions{Flags: list})
+		_, werr := cmd.Write(raw)
+		cerr := cmd.Close()
+		var err error
+		data, err = cmd.Wait()
+		return errors.Join(err, werr, cerr)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("append to %q: %w", mailbox, err)
+	}
+	return uint32(data.UID), nil
+}
+
+// WaitForChange waits until the selected mailbox may have new mail, maxWait has
+// passed, or ctx ends.
+//
+// With IDLE (RFC 2177) it idles and returns when the server reports EXISTS;
+// go-imap restarts IDLE every 28 minutes, inside the 29-minute limit the RFC
+// allows servers. The IDLE is always ended with DONE, bounded by
+// CommandTimeout, so the session stays usable. Without IDLE it sends NOOP
+// (which makes the server report new mail) and then waits for maxWait.
+//
+// It returns nil after a change or after maxWait, ctx's error when ctx ended
+// (the session is still usable), and an error wrapping ErrConnLost on
+// connection trouble. A long maxWait delays noticing a silently dead connection
+// until the DONE that follows it.
+func (c *Client) WaitForChange(ctx context.Context, maxWait time.Duration) error {
+	c.op.Lock()
+	defer c.op.Unlock()
+	if c.selected == "" {
+		return fmt.Errorf("wait for change: %w", ErrNoMailbox)
+	}
+	if err := c.dead(); err != nil {
+		return fmt.Errorf("wait for change: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case <-c.changed: // EXISTS arrived during an earlier command
+		return nil
+	default:
+	}
+
+	if !c.caps.Has(imap.CapIdle) {
+		if err := c.guard(ctx, "noop", c.opts.CommandTimeout, func() error { return c.ic.Noop().Wait() }); err != nil {
+			return fmt.Errorf("poll mailbox %q: %w", c.selected, err)
+		}
+		return c.wait(ctx, maxWait)
+	}
+
+	var idle *imapclient.IdleCommand
+	err := c.guard(ctx, "idle", c.opts.CommandTimeout, func() error {
+		var err error
+		idle, err = c.ic.Idle()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("idle on %q: %w", c.selected, err)
+	}
+	waitErr := c.wait(ctx, maxWait)
+	// End IDLE even when ctx is done: the caller keeps the session.
+	err = c.guard(context.Background(), "idle done", c.opts.CommandTimeout, func() error {
+		if err := idle.Close(); err != nil {
+			return err
+		}
+		return idle.Wait()
+	})
+	if err != nil {
+		return fmt.Errorf("idle on %q: %w", c.selected, err)
+	}
+	return waitErr
+}
+
+// wait blocks until a change, max, ctx or the connection's end.
+func (c *Client) wait(ctx context.Context, maxWait time.Duration) error {
+	timer := time.NewTimer(maxWait)
+	defer timer.Stop()
+	select {
+	case <-c.changed:
+		return nil
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.ic.Closed():
+		return fmt.Errorf("wait on %q: %w", c.selected, c.dead())
+	}
+}

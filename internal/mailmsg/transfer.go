@@ -1,0 +1,151 @@
+package mailmsg
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+)
+
+// Content-Transfer-Encodings after normCTE.
+const (
+	cteIdentity = ""
+	cteBase64   = "base64"
+	cteQP       = "quoted-printable"
+	cteUU       = "uuencode"
+)
+
+// normCTE maps a Content-Transfer-Encoding value to one of the cte constants; known
+// is false for an encoding we cannot decode (the bytes are then kept as they are).
+// Lenient spellings seen in the wild: "quoted printable", "x-uuencode", an empty value.
+func normCTE(b []byte) (cte string, known bool) {
+	s := strings.ToLower(strings.TrimSpace(string(stripComment(b))))
+	s = strings.Trim(s, "\"'")
+	switch strings.NewReplacer(" ", "", "_", "", "-", "").Replace(s) {
+	case "", "7bit", "8bit", "binary", "none":
+		return cteIdentity, true
+	case "base64", "xbase64":
+		return cteBase64, true
+	case "quotedprintable", "qp":
+		return cteQP, true
+	case "xuuencode", "uuencode", "xuue", "uue":
+		return cteUU, true
+	}
+	return cteIdentity, false
+}
+
+// transferDecoder streams the decoding of cte over r. Every decoder is lenient and
+// never fails on bad input, only on errors of r.
+func transferDecoder(r io.Reader, cte string) io.Reader {
+	var fn func(out, line []byte, eof bool) []byte
+	switch cte {
+	case cteBase64:
+		var st b64state
+		fn = func(out, line []byte, eof bool) []byte {
+			out, _ = st.feed(out, line)
+			if eof {
+				out = st.finish(out)
+			}
+			return out
+		}
+	case cteQP:
+		fn = func(out, line []byte, eof bool) []byte { return qpLine(out, line, eof) }
+	case cteUU:
+		var st uuState
+		fn = st.line
+	default:
+		return r
+	}
+	return &lineDecoder{br: bufio.NewReaderSize(r, 8<<10), fn: fn}
+}
+
+// lineDecoder applies fn to r one line (or one buffer-full) at a time.
+type lineDecoder struct {
+	br   *bufio.Reader
+	fn   func(out, line []byte, eof bool) []byte
+	out  []byte
+	pend []byte
+	err  error
+}
+
+func (d *lineDecoder) Read(p []byte) (int, error) {
+	for len(d.pend) == 0 {
+		if d.err != nil {
+			return 0, d.err
+		}
+		chunk, err := d.br.ReadSlice('\n')
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			d.err = err
+		}
+		d.out = d.fn(d.out[:0], chunk, d.err != nil)
+		d.pend = d.out
+	}
+	n := copy(p, d.pend)
+	d.pend = d.pend[n:]
+	return n, nil
+}
+
+// qpLine decodes one line of quoted-printable (RFC 2045 §6.7), leniently: a bad
+// escape is kept literally, 8-bit and control bytes pass through, trailing
+// whitespace is dropped, "=" at the end of a line is a soft break.
+func qpLine(out, line []byte, eof bool) []byte {
+	body := trimEOL(line)
+	eol := line[len(body):]
+	if len(eol) > 0 || eof {
+		body = bytes.TrimRight(body, " \t")
+	}
+	soft := false
+	if (len(eol) > 0 || eof) && len(body) > 0 && body[len(body)-1] == '=' {
+		soft = true
+		body = body[:len(body)-1]
+	}
+	for i := 0; i < len(body); i++ {
+		if body[i] == '=' && i+2 < len(body) && isHex(body[i+1]) && isHex(body[i+2]) {
+			out = append(out, unhex(body[i+1])<<4|unhex(body[i+2]))
+			i += 2
+			continue
+		}
+		out = append(out, body[i])
+	}
+	if !soft {
+		out = append(out, eol...)
+	}
+	return out
+}
+
+// uuState decodes a uuencoded body ("begin 644 name" ... "end").
+type uuState struct {
+	begun, ended bool
+}
+
+func (u *uuState) line(out, line []byte, _ bool) []byte {
+	l := bytes.TrimRight(trimEOL(line), " \t")
+	switch {
+	case u.ended:
+		return out
+	case !u.begun:
+		u.begun = bytes.HasPrefix(l, []byte("begin "))
+		return out
+	case bytes.Equal(l, []byte("end")):
+		u.ended = true
+		return out
+	case len(l) == 0:
+		return out
+	}
+	n := int((l[0] - ' ') & 63)
+	l = l[1:]
+	for i := 0; n > 0 && i+1 < len(l); i += 4 {
+		var q [4]byte
+		for j := 0; j < 4; j++ {
+			if i+j < len(l) {
+				q[j] = (l[i+j] - ' ') & 63
+			}
+		}
+		b := [3]byte{q[0]<<2 | q[1]>>4, q[1]<<4 | q[2]>>2, q[2]<<6 | q[3]}
+		k := min(n, 3)
+		out = append(out, b[:k]...)
+		n -= k
+	}
+	return out
+}

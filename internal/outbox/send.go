@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: MIT
+
+package outbox
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/textproto"
+	"strconv"
+	"strings"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+	gosmtp "github.com/wneessen/go-mail/smtp"
+)
+
+// TLS modes of Options.TLS.
+const (
+	TLSNone     = "none"     // plain SMTP; only sensible on localhost or a trusted relay
+	TLSStartTLS = "starttls" // STARTTLS required (RFC 3207), port 587 by default
+	TLSImplicit = "tls"      // TLS from the first byte (RFC 8314), port 465 by default
+)
+
+// DefaultTimeout bounds the connection and each SMTP command when Options.Timeout is 0.
+const DefaultTimeout = 30 * time.Second
+
+// Options configure a Sender. Validate them with NewSender at start-up.
+type Options struct {
+	// Host is the submission server's name; required. It is also the TLS server
+	// name unless TLSConfig says otherwise.
+	Host string
+	// Port is the TCP port; 0 means 587 for starttls, 465 for tls, 25 for none.
+	Port int
+	// TLS is TLSNone, TLSStartTLS or TLSImplicit; "" means TLSStartTLS.
+	TLS string
+	// Username and Password enable SMTP AUTH (SCRAM-SHA-256, PLAIN or LOGIN,
+	// whichever the server offers first in that order); "" means no AUTH.
+	// PLAIN and LOGIN are refused by the client on an unencrypted connection
+	// except to localhost, so the password never crosses the network in clear.
+	Username, Password string
+	// HELO is the name sent in EHLO; "" means the local host name.
+	HELO string
+	// Timeout bounds dialling and every SMTP command; 0 means DefaultTimeout.
+	Timeout time.Duration
+	// TLSConfig is used for STARTTLS and implicit TLS; nil means system roots,
+	// ServerName Host, TLS 1.2 or later. It is cloned, never modified.
+	TLSConfig *tls.Config
+	// Logger receives a warning when a message was accepted but the session then
+	// failed; nil discards. Bodies and credentials are never logged.
+	Logger *slog.Logger
+}
+
+// Sender submits mails over SMTP. It holds only its configuration: each Send opens
+// its own connection, so a Sender is safe for concurrent use.
+type Sender struct {
+	opts   Options
+	port   int
+	tlsCfg *tls.Config
+	log    *slog.Logger
+}
+
+// NewSender validates o and returns a Sender. It does not connect.
+func NewSender(o Options) (*Sender, error) {
+	var errs []error
+	if o.Host == "" || strings.ContainsAny(o.Host, " \t\r\n/") {
+		errs = append(errs, fmt.Errorf("host %q: want a host name or IP address", o.Host))
+	}
+	if o.TLS == "" {
+		o.TLS = TLSStartTLS
+	}
+	port := o.Port
+	switch o.TLS {
+	case TLSNone:
+		if port == 0 {
+			port = 25
+		}
+	case TLSStartTLS:
+		if port == 0 {
+			port = 587
+		}
+	case TLSImplicit:
+		if port == 0 {
+			port = 465
+		}
+	default:
+		errs = append(errs, fmt.Errorf("tls %q: want none, starttls or tls", o.TLS))
+	}
+	if port < 0 || port > 65535 {
+		errs = append(errs, fmt.Errorf("port %d: out of range", o.Port))
+	}
+	if o.Password != "" && o.Username == "" {
+		errs = append(errs, errors.New("password set without username"))
+	}
+	if strings.ContainsAny(o.Username+o.Password, "\r\n") {
+		errs = append(errs, errors.New("username or password contains a line break"))
+	}
+	if strings.ContainsAny(o.HELO, " \t\r\n") {
+		errs = append(errs, fmt.Errorf("helo %q: want a host name", o.HELO))
+	}
+	if o.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("timeout %v: must not be negative", o.Timeout))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("smtp options: %w", err)
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
+	}
+	var cfg *tls.Config
+	if o.TLSConfig != nil {
+		cfg = o.TLSConfig.Clone()
+	} else {
+		cfg = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = o.Host
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Sender{opts: o, port: port, tlsCfg: cfg, log: log}
+	// Build one client now so go-mail's own option checks fail at start-up.
+	if _, err := s.client(func(context.Context, string, string) (net.Conn, error) { return nil, errors.ErrUnsupported }); err != nil {
+		return nil, fmt.Errorf("smtp options: %w", err)
+	}
+	return s, nil
+}
+
+// Stage says where a send failed.
+type Stage string
+
+// Stages of one attempt, in order.
+const (
+	StageCompose Stage = "compose" // the Mail is invalid or an attachment could not be read
+	StageConnect Stage = "connect" // dial, greeting, EHLO, STARTTLS or TLS handshake
+	StageAuth    Stage = "auth"    // SMTP AUTH: a configuration problem
+	StageMail    Stage = "mail"    // MAIL FROM refused
+	StageRcpt    Stage = "rcpt"    // RCPT TO refused (for at least one recipient)
+	StageData    Stage = "data"    // DATA, the content or the reply after the final dot
+)
+
+// SendError describes a failed attempt. Temporary means the outbox should keep the
+// mail and try again later; otherwise the mail will never be accepted as it is.
+//
+// Classification:
+//   - 4xx replies, network errors (refused, reset, timeouts), TLS failures and
+//     context cancellation are temporary;
+//   - 5xx replies to MAIL, RCPT or DATA are permanent (550 user unknown, 552 too
+//     big, 554 rejected as spam), except 530/534/535/538, which are about
+//     authentication;
+//   - authentication failures (Stage == StageAuth, or 53x codes) are temporary on
+//     purpose: a wrong password or a disabled account is a configuration problem that
+//     is fixed by an admin, not by the recipient, so the mail is kept. It does not heal
+//     by itself, so the caller should make it loud (alert, health check) when
+//     Stage == StageAuth rather than wait quietly for the retry limit;
+//   - an invalid Mail (StageCompose) is permanent; an attachment that cannot be read
+//     is permanent when the file does not exist and temporary otherwise.
+type SendError struct {
+	Temporary bool
+	Code      int   // SMTP reply code, 0 when there was none
+	Stage     Stage // where the attempt failed
+	Err       error
+}
+
+func (e *SendError) Error() string {
+	kind := "permanent"
+	if e.Temporary {
+		kind = "temporary"
+	}
+	return fmt.Sprintf("smtp %s (%s): %v", e.Stage, kind, e.Err)
+}
+
+func (e *SendError) Unwrap() error { return e.Err }
+
+// IsTemporary reports whether err, from Send, leaves the mail worth retrying. An
+// error that is not a *SendError is treated as temporary, so an unexpected failure
+// keeps the mail instead of dropping it; nil is not temporary.
+func IsTemporary(err error) bool {
+	if err == nil {
+		return false
+	}
+	var se *SendError
+	if errors.As(err, &se) {
+		return se.Temporary
+	}
+	return true
+}
+
+// Send submits m in one SMTP transaction on a new connection.
+//
+// It returns nil once the server has accepted the message (250 after the final
+// dot), even if the session fails afterwards (an error reply to QUIT, or the
+// connection dropped: QQ Mail does this); such errors are logged as a warning and
+// the message counts as sent, because retrying would deliver it twice. Any other
+// failure is a *SendError saying whether to retry.
+//
+// The Message-ID is m.MessageID on every attempt. Attachments are read completely
+// before connecting, so a missing file fails the attempt before any SMTP command.
+// Cancelling ctx aborts the dial or the transaction (the connection is closed).
+// The one window left is the classic one of RFC 1047: if the connection breaks
+// after the final dot but before the 250 reply arrives, the attempt is reported as
+// temporary although the server may have the message.
+func (s *Sender) Send(ctx context.Context, m Mail) error {
+	m, err := loadAttachments(m)
+	if err != nil {
+		return err
+	}
+	msg, err := Compose(m)
+	if err != nil {
+		return &SendError{Stage: StageCompose, Err: err}
+	}
+	if err := ctx.Err(); err != nil {
+		return &SendError{Temporary: true, Stage: StageConnect, Err: err}
+	}
+
+	// The dial function ties the connection to ctx for the whole transaction:
+	// go-mail uses the context only while dialling.
+	var stops []func() bool
+	client, err := s.client(func(dctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := s.dial(dctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		stops = append(stops, context.AfterFunc(ctx, func() { _ = conn.Close() }))
+		return conn, nil
+	})
+	if err != nil {
+		return &SendError{Temporary: true, Stage: StageConnect, Err: err}
+	}
+	err = client.DialAndSendWithContext(ctx, msg)
+	for _, stop := range stops {
+		stop()
+	}
+	if msg.IsDelivered() {
+		if err != nil {
+			s.log.Warn("smtp session failed after the message was accepted",
+				slog.String("message_id", m.MessageID), slog.String("error", err.Error()))
+		}
+		return nil
+	}
+	if err == nil {
+		// go-mail marks a message delivered before it returns nil; keep the mail
+		// rather than trust a success that was not recorded.
+		return &SendError{Temporary: true, Stage: StageData, Err: errors.New("message not marked as delivered")}
+	}
+	return classify(ctx, err)
+}
+
+// client builds a go-mail client for one attempt; dial is the connection maker.
+func (s *Sender) client(dial gomail.DialContextFunc) (*gomail.Client, error) {
+	opts := []gomail.Option{
+		gomail.WithPort(s.port),
+		gomail.WithTimeout(s.opts.Timeout),
+		gomail.WithTLSConfig(s.tlsCfg),
+		gomail.WithDialContextFunc(dial),
+		// One message per connection: RSET after the accepted message would only
+		// add a command that can fail after delivery.
+		gomail.WithoutRset(),
+	}
+	if s.opts.TLS == TLSStartTLS {
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+	} else {
+		// none, or tls where the dial function already did the handshake.
+		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
+	}
+	if s.opts.HELO != "" {
+		opts = append(opts, gomail.WithHELO(s.opts.HELO))
+	}
+	if s.opts.Username != "" {
+		opts = append(opts,
+			gomail.WithOpportunisticSMTPAuth(gomail.SMTPAuthSCRAMSHA256, gomail.SMTPAuthPlain, gomail.SMTPAuthLogin),
+			gomail.WithUsername(s.opts.Username),
+			gomail.WithPassword(s.opts.Password),
+		)
+	}
+	return gomail.NewClient(s.opts.Host, opts...)
+}
+
+// dial connects, with the TLS handshake for implicit TLS. go-mail's own TLS dialer
+// is not used because a custom dial function replaces it.
+func (s *Sender) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	if s.opts.TLS == TLSImplicit {
+		d := tls.Dialer{NetDialer: &net.Dialer{}, Config: s.tlsCfg}
+		return d.DialContext(ctx, network, addr)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, addr)
+}
+
+// loadAttachments reads every attachment into memory so that an unreadable file
+// fails the attempt before the DATA command: go-mail writes attachments while the
+// message is being transmitted, and a failure there leaves the session stuck in DATA.
+func loadAttachments(m Mail) (Mail, error) {
+	if len(m.Attachments) == 0 {
+		return m, nil
+	}
+	loaded := make([]Attachment, len(m.Attachments))
+	for i, a := range m.Attachments {
+		if a.Open == nil {
+			return m, &SendError{Stage: StageCompose, Err: invalidf("attachment %d: no content (Open is nil)", i)}
+		}
+		data, err := readAll(a.Open)
+		if err != nil {
+			return m, &SendError{
+				Temporary: !errors.Is(err, fs.ErrNotExist),
+				Stage:     StageCompose,
+				Err:       fmt.Errorf("attachment %d: %w", i, err),
+			}
+		}
+		a.Open = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+		loaded[i] = a
+	}
+	m.Attachments = loaded
+	return m, nil
+}
+
+func readAll(open func() (io.ReadCloser, error)) ([]byte, error) {
+	rc, err := open()
+	if err != nil {
+		return nil, fmt.Errorf("open: %w", err)
+	}
+	data, err := io.ReadAll(rc)
+	if cerr := rc.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	return data, nil
+}
+
+// classify turns a go-mail error of an undelivered message into a SendError.
+func classify(ctx context.Context, err error) *SendError {
+	if cerr := ctx.Err(); cerr != nil {
+		// The connection was closed under go-mail; its error says little.
+		return &SendError{Temporary: true, Stage: StageConnect, Err: fmt.Errorf("%w: %w", cerr, err)}
+	}
+	var me *gomail.SendError
+	if !errors.As(err, &me) {
+		// Failed before MAIL FROM: dial, greeting, EHLO, TLS or AUTH.
+		code := replyCode(err)
+		stage := StageConnect
+		if isAuthError(err) || isAuthCode(code) {
+			stage = StageAuth
+		}
+		return &SendError{Temporary: true, Code: code, Stage: stage, Err: err}
+	}
+	code := me.ErrorCode()
+	se := &SendError{Code: code, Err: err}
+	switch me.Reason {
+	case gomail.ErrSMTPMailFrom:
+		se.Stage = StageMail
+	case gomail.ErrSMTPRcptTo:
+		se.Stage = StageRcpt
+	case gomail.ErrSMTPData, gomail.ErrSMTPDataClose, gomail.ErrWriteContent:
+		se.Stage = StageData
+	case gomail.ErrGetSender, gomail.ErrGetRcpts, gomail.ErrNoUnencoded:
+		// The message itself is unusable; Compose should have caught it.
+		se.Stage = StageCompose
+		return se
+	default:
+		// Connection check and the like: no verdict from the server.
+		se.Stage = StageConnect
+	}
+	switch {
+	case isAuthCode(code):
+		se.Stage = StageAuth
+		se.Temporary = true
+	case code >= 500 && code < 600 && se.Stage != StageConnect:
+		se.Temporary = false
+	default:
+		// 4xx, or no reply code at all (reset, timeout, broken pipe).
+		se.Temporary = true
+	}
+	return se
+}
+
+// isAuthCode reports the reply codes about authentication (RFC 4954 §6, RFC 3207):
+// 530 authentication required, 534 mechanism too weak, 535 credentials invalid,
+// 538 encryption required; 454 is the temporary form.
+func isAuthCode(code int) bool {
+	switch code {
+	case 454, 530, 534, 535, 538:
+		return true
+	}
+	return false
+}
+
+// isAuthError recognises go-mail's authentication failures, which are plain
+// wrapped errors.
+func isAuthError(err error) bool {
+	for _, target := range []error{
+		gomail.ErrNoSupportedAuthDiscovered, gomail.ErrPlainAuthNotSupported,
+		gomail.ErrLoginAuthNotSupported, gomail.ErrSCRAMSHA256AuthNotSupported,
+		gosmtp.ErrUnencrypted,
+	} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "SMTP AUTH failed") || strings.Contains(msg, "does not support SMTP AUTH")
+}
+
+// replyCode returns the SMTP reply code carried by err, 0 when none.
+func replyCode(err error) int {
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return te.Code
+	}
+	// go-mail formats some replies into plain errors ("SMTP AUTH failed: 535 …").
+	for _, part := range strings.Split(err.Error(), ": ") {
+		if len(part) < 3 || (part[0] != '4' && part[0] != '5') || (len(part) > 3 && part[3] != ' ' && part[3] != '-') {
+			continue
+		}
+		if n, err := strconv.Atoi(part[:3]); err == nil {
+			return n
+		}
+	}
+	return 0
+}
