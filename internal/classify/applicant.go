@@ -273,7 +273,6 @@ func contentKind(res *Result, subject string, vals map[string]string, primary st
 	res.Why = append(res.Why, "content_kind: unknown (no kind word)")
 }
 
-
 // subjectTail returns the part of a subject after 申请删除 (the channel and its noun:
 // 凤凰资讯稿件, 博客文章), or the whole subject when it has no 申请删除, so that an
 // applicant's name never feeds the content kind.

@@ -19,8 +19,8 @@ package classify
 import (
 	"io"
 	"maps"
-	"slices"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/complaintd/complaintd/internal/mailmsg"
@@ -121,7 +121,7 @@ func isForward(subject string) bool {
 	return false
 }
 
-// quoteStartRE-like markers: where the quoted original message begins.
+// quoteMarkers start the quoted original in QQ/Foxmail, Outlook and other clients.
 var quoteMarkers = []string{"------------------ 原始邮件 ------------------", "-----原始邮件-----", "----- 原始邮件 -----", "-----original message-----", "----- original message -----"}
 
 // splitQuoted splits body text at the first quote marker of common clients (QQ/Foxmail
@@ -140,9 +140,9 @@ func splitQuoted(text string, forward bool) (primary, quoted string) {
 				hit = true
 			}
 		}
-		if (strings.HasPrefix(f, "发件人:") || strings.HasPrefix(f, "from:")) && i+1 < len(lines) {
+		if (strings.HasPrefix(f, "发件人:") || strings.HasPrefix(f, "寄件者:") || strings.HasPrefix(f, "from:")) && i+1 < len(lines) {
 			n := strings.TrimSpace(fold(lines[i+1]))
-			if strings.HasPrefix(n, "发送时间:") || strings.HasPrefix(n, "sent:") || strings.HasPrefix(n, "date:") || strings.HasPrefix(n, "日期:") || strings.HasPrefix(n, "时间:") {
+			if strings.HasPrefix(n, "发送时间:") || strings.HasPrefix(n, "sent:") || strings.HasPrefix(n, "date:") || strings.HasPrefix(n, "日期:") || strings.HasPrefix(n, "时间:") || strings.HasPrefix(n, "寄件日期:") || strings.HasPrefix(n, "to:") || strings.HasPrefix(n, "收件人:") {
 				hit = true
 			}
 		}
@@ -307,11 +307,16 @@ func classifyText(text string) (kind, why string) {
 			break
 		}
 	}
+	// A filled takedown form: at least two of its request fields.
 	f := ParseFields(text).Values
-	if f[FieldTitle] != "" || f[FieldURL] != "" || f[FieldReason] != "" {
-		if _, ok := f[FieldReason]; ok {
-			return DocApplicationForm, "content: filled takedown form (文章标题/删除原因 fields)"
+	n = 0
+	for _, k := range []string{FieldTitle, FieldURL, FieldReason, FieldAuthor, FieldPublished} {
+		if f[k] != "" {
+			n++
 		}
+	}
+	if n >= 2 {
+		return DocApplicationForm, "content: filled takedown form (文章标题/文章链接/删除原因 fields)"
 	}
 	return "", ""
 }

@@ -59,10 +59,10 @@ type Document struct {
 	Kind      string `json:"kind"` // a Doc* code or DocUnclassified
 	Filename  string `json:"filename"`
 	Container string `json:"container,omitempty"` // the archive it came from
-	Size      int64  `json:"size"`
-	SHA256    string `json:"sha256"`
-	SpoolID   string `json:"-"`   // content handle (top-level files only)
-	Why       string `json:"why"` // which name part or content line decided the kind
+	Size      int64  `json:"size"`                // decoded size; for archive entries the declared uncompressed size
+	SHA256    string `json:"sha256"`              // hex; empty for archive entries (never extracted)
+	SpoolID   string `json:"-"`                   // content handle (top-level files only)
+	Why       string `json:"why"`                 // which name part or content line decided the kind
 }
 
 // Subject is the parsed subject convention

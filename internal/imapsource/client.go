@@ -39,8 +39,9 @@ type Client struct {
 	// op serialises the public methods.
 	op sync.Mutex
 
+	caps imap.CapSet // set by Dial, then read-only
+
 	// Protected by op.
-	caps      imap.CapSet
 	selected  string
 	permFlags []imap.Flag
 	created   map[string]bool
@@ -334,10 +335,9 @@ func (c *Client) Err() error {
 }
 
 // Caps returns the server's capabilities after login, upper-cased. Names
-// implied by IMAP4rev2 (e.g. MOVE, IDLE, UIDPLUS) are included.
+// implied by IMAP4rev2 (e.g. MOVE, IDLE, UIDPLUS) are included. The set is
+// fixed when Dial returns.
 func (c *Client) Caps() map[string]bool {
-	c.op.Lock()
-	defer c.op.Unlock()
 	m := make(map[string]bool, len(c.caps))
 	for _, name := range c.capList() {
 		m[name] = true
@@ -348,8 +348,6 @@ func (c *Client) Caps() map[string]bool {
 // Has reports whether the server advertised capability name (or one that
 // implies it, as IMAP4rev2 implies MOVE).
 func (c *Client) Has(name string) bool {
-	c.op.Lock()
-	defer c.op.Unlock()
 	return c.caps.Has(imap.Cap(strings.ToUpper(name)))
 }
 

@@ -196,7 +196,8 @@ func startProxy(t *testing.T, target string, rec *recorder) *net.TCPAddr {
 			}()
 			go func() {
 				defer wg.Done()
-				_, _ = io.Copy(io.MultiWriter(server, rec), client)
+				// Record first: an assertion may run as soon as the server answers.
+				_, _ = io.Copy(io.MultiWriter(rec, server), client)
 				server.Close()
 			}()
 		}
@@ -326,6 +327,8 @@ type fakeServer struct {
 	greetingOnly bool            // answer nothing after the greeting
 	noopExists   bool            // NOOP reports "* 4 EXISTS"
 	fetchSize    int64           // UID FETCH streams a generated body this big; 0 answers no message
+	fetchStallAt int64           // stop sending the body after this many bytes
+	bodyFirst    bool            // send BODY[] before UID, which go-imap cannot attribute
 
 	rec  recorder
 	host string
@@ -451,11 +454,26 @@ func (f *fakeServer) serve(conn net.Conn) {
 			}
 		case "UID FETCH":
 			if f.fetchSize > 0 && len(args) > 0 {
-				w("* 1 FETCH (UID %s RFC822.SIZE %d BODY[] {%d}", args[0], f.fetchSize, f.fetchSize)
-				if _, err := io.Copy(conn, io.LimitReader(repeatReader{}, f.fetchSize)); err != nil {
+				if f.bodyFirst {
+					w("* 1 FETCH (BODY[] {%d}", f.fetchSize)
+				} else {
+					w("* 1 FETCH (UID %s RFC822.SIZE %d BODY[] {%d}", args[0], f.fetchSize, f.fetchSize)
+				}
+				n := f.fetchSize
+				if f.fetchStallAt > 0 {
+					n = f.fetchStallAt
+				}
+				if _, err := io.Copy(conn, io.LimitReader(repeatReader{}, n)); err != nil {
 					return
 				}
-				w(")")
+				if f.fetchStallAt > 0 {
+					continue // the rest never comes
+				}
+				if f.bodyFirst {
+					w(" UID %s)", args[0])
+				} else {
+					w(")")
+				}
 			}
 			w("%s OK done", tag)
 		case "UID EXPUNGE":

@@ -76,10 +76,13 @@ type Options struct {
 
 	// CommandTimeout bounds each command, from sending it to its tagged
 	// response, including the TCP connect and TLS handshake. Zero means
-	// DefaultCommandTimeout.
+	// DefaultCommandTimeout. (go-imap also gives up on its own when one
+	// response, once started, takes more than 30 seconds to arrive.)
 	CommandTimeout time.Duration
 	// FetchTimeout bounds one Client.Fetch, including the time its callback
-	// takes to consume the message. Zero means DefaultFetchTimeout.
+	// takes to consume the message. Zero means DefaultFetchTimeout. (go-imap
+	// also gives up on a body literal not consumed within 5 minutes, so
+	// larger values do not extend that.)
 	FetchTimeout time.Duration
 
 	// Logger receives connection-level events. Nil discards them.

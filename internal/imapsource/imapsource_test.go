@@ -189,7 +189,11 @@ func bigMessage(size int) []byte {
 
 func TestFetchStreamsLargeMessage(t *testing.T) {
 	ms := startMemServer(t, memServerConfig{withProxy: true})
-	msg := bigMessage(25 << 20)
+	size := 25 << 20
+	if testing.Short() {
+		size = 2 << 20
+	}
+	msg := bigMessage(size)
 	uid := ms.appendMsg(t, "INBOX", msg)
 	c := dialT(t, ms.options())
 	if _, err := c.Select(context.Background(), "INBOX"); err != nil {
@@ -792,5 +796,64 @@ func BenchmarkFetch25MB(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestFetchUnattributableBodyIsNotNotFound(t *testing.T) {
+	tests := []struct {
+		name       string
+		searchUIDs string
+		wantNotFnd bool
+	}{
+		{"message exists: plain error so the caller keeps it", "9", false},
+		{"message really gone: ErrNotFound", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeServer{caps: "UIDPLUS", permFlags: `\*`, fetchSize: 100, bodyFirst: true, searchUIDs: tt.searchUIDs}
+			f.start(t)
+			c := dialT(t, f.options())
+			if _, err := c.Select(context.Background(), "INBOX"); err != nil {
+				t.Fatal(err)
+			}
+			err := c.Fetch(context.Background(), 9, func(r io.Reader, _ int64) error {
+				t.Error("callback got a body go-imap could not attribute")
+				return nil
+			})
+			if err == nil || IsConnError(err) || errors.Is(err, ErrNotFound) != tt.wantNotFnd {
+				t.Fatalf("err = %v, want ErrNotFound=%v and not a connection error", err, tt.wantNotFnd)
+			}
+		})
+	}
+}
+
+func TestFetchStallMidBodyFiresWatchdog(t *testing.T) {
+	f := &fakeServer{caps: "UIDPLUS", permFlags: `\*`, fetchSize: 1 << 20, fetchStallAt: 1000}
+	f.start(t)
+	o := f.options()
+	o.FetchTimeout = 300 * time.Millisecond
+	c := dialT(t, o)
+	if _, err := c.Select(context.Background(), "INBOX"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	var read int64
+	go func() {
+		done <- c.Fetch(context.Background(), 9, func(r io.Reader, _ int64) error {
+			var err error
+			read, err = io.Copy(io.Discard, r)
+			return err
+		})
+	}()
+	select {
+	case err := <-done:
+		if !IsConnError(err) || !errors.Is(err, ErrTimeout) {
+			t.Fatalf("err = %v, want a timeout connection error", err)
+		}
+		if read < 1 || read >= 1<<20 {
+			t.Errorf("callback read %d bytes, want part of the body", read)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Fetch did not return: watchdog did not fire")
 	}
 }

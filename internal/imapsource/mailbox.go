@@ -92,60 +92,83 @@ func (c *Client) UIDsAfter(ctx context.Context, uid uint32) ([]uint32, error) {
 // Fetch streams the full raw message uid (UID FETCH uid (UID RFC822.SIZE
 // BODY.PEEK[])) to fn. r yields exactly size bytes straight from the
 // connection; fn must not keep r after returning, and what fn leaves unread
-// is discarded. \Seen is not set. ErrNotFound means the server returned no
-// such message. An error returned by fn is returned wrapped (not a connection
-// error) once the rest of the message has been drained. The whole call,
+// is discarded. \Seen is not set. fn is called at most once. The whole call,
 // including fn, is bounded by Options.FetchTimeout.
+//
+// ErrNotFound means the UID is not in the mailbox: when a FETCH brings no
+// body, Fetch asks UID SEARCH before saying so, because go-imap cannot
+// attribute a body that a server sends before the UID item, nor one that
+// follows an unsolicited FETCH for the same UID. In those cases Fetch retries
+// once and then reports a plain error (not ErrNotFound), so the caller keeps
+// the message instead of skipping it.
+//
+// An error returned by fn is returned wrapped (not a connection error) after
+// the rest of the message has been drained.
 func (c *Client) Fetch(ctx context.Context, uid uint32, fn func(r io.Reader, size int64) error) error {
 	c.op.Lock()
 	defer c.op.Unlock()
 	if c.selected == "" {
 		return fmt.Errorf("fetch uid %d: %w", uid, ErrNoMailbox)
 	}
-	var (
-		fnErr    error
-		gotBody  bool
-		nilBody  bool
-		sawReply bool
-	)
-	err := c.guard(ctx, "uid fetch", c.opts.FetchTimeout, func() error {
+	where := fmt.Sprintf("mailbox %q uid %d", c.selected, uid)
+	for attempt := 1; ; attempt++ {
+		got, fnErr, err := c.fetchOnce(ctx, uid, fn)
+		switch {
+		case err != nil:
+			return fmt.Errorf("%s: %w", where, err)
+		case fnErr != nil:
+			return fmt.Errorf("%s: process message: %w", where, fnErr)
+		case got:
+			return nil
+		}
+		exists, err := c.uidExists(ctx, uid)
+		switch {
+		case err != nil:
+			return fmt.Errorf("%s: %w", where, err)
+		case !exists:
+			return fmt.Errorf("%s: %w", where, ErrNotFound)
+		case attempt >= 2:
+			return fmt.Errorf("%s: server sent no usable body for an existing message", where)
+		}
+		c.log.Debug("imap fetch brought no body, retrying", "mailbox", c.selected, "uid", uid)
+	}
+}
+
+// fetchOnce runs one UID FETCH and hands the first non-NIL body to fn.
+func (c *Client) fetchOnce(ctx context.Context, uid uint32, fn func(r io.Reader, size int64) error) (got bool, fnErr, err error) {
+	err = c.guard(ctx, "uid fetch", c.opts.FetchTimeout, func() error {
 		cmd := c.ic.Fetch(imap.UIDSetNum(imap.UID(uid)), &imap.FetchOptions{
 			UID:         true,
 			RFC822Size:  true,
 			BodySection: []*imap.FetchItemBodySection{{Peek: true}},
 		})
 		for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
-			sawReply = true
 			for item := msg.Next(); item != nil; item = msg.Next() {
 				body, ok := item.(imapclient.FetchItemDataBodySection)
-				if !ok || gotBody {
-					continue // a second body section is discarded by Next
+				if !ok || got || body.Literal == nil {
+					continue // anything unread is discarded by Next
 				}
-				if body.Literal == nil {
-					nilBody = true
-					continue
-				}
-				gotBody = true
+				got = true
 				fnErr = fn(body.Literal, body.Literal.Size())
 			}
 		}
 		return cmd.Close() // drains what fn left unread
 	})
-	switch {
-	case err != nil:
-		return fmt.Errorf("mailbox %q uid %d: %w", c.selected, uid, err)
-	case fnErr != nil:
-		return fmt.Errorf("mailbox %q uid %d: process message: %w", c.selected, uid, fnErr)
-	case gotBody:
-		return nil
-	case nilBody:
-		return fmt.Errorf("mailbox %q uid %d: server returned no body", c.selected, uid)
-	case sawReply:
-		// Only unrelated data (e.g. FLAGS) came back for this UID.
-		return fmt.Errorf("mailbox %q uid %d: server returned no body: %w", c.selected, uid, ErrNotFound)
-	default:
-		return fmt.Errorf("mailbox %q uid %d: %w", c.selected, uid, ErrNotFound)
+	return got, fnErr, err
+}
+
+// uidExists asks UID SEARCH UID uid whether the message is there.
+func (c *Client) uidExists(ctx context.Context, uid uint32) (bool, error) {
+	var data *imap.SearchData
+	err := c.guard(ctx, "uid search", c.opts.CommandTimeout, func() error {
+		var err error
+		data, err = c.ic.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{imap.UIDSetNum(imap.UID(uid))}}, nil).Wait()
+		return err
+	})
+	if err != nil {
+		return false, err
 	}
+	return slices.Contains(data.AllUIDs(), imap.UID(uid)), nil
 }
 
 // AddFlags adds flags (system flags such as \Flagged or keywords such as
@@ -423,18 +446,23 @@ func (c *Client) WaitForChange(ctx context.Context, maxWait time.Duration) error
 	}
 
 	if !c.caps.Has(imap.CapIdle) {
-		if err := c.guard(ctx, "noop", c.opts.CommandTimeout, func() error { return c.ic.Noop().Wait() }); err != nil {
-			return fmt.Errorf("poll mailbox %q: %w", c.selected, err)
-		}
-		return c.wait(ctx, maxWait)
+		return c.poll(ctx, maxWait)
 	}
 
+	// Starting IDLE is not abandoned when ctx ends meanwhile (that would
+	// cost the connection); wait notices ctx right after and ends IDLE.
 	var idle *imapclient.IdleCommand
-	err := c.guard(ctx, "idle", c.opts.CommandTimeout, func() error {
+	err := c.guard(context.Background(), "idle", c.opts.CommandTimeout, func() error {
 		var err error
 		idle, err = c.ic.Idle()
 		return err
 	})
+	var ie *imap.Error
+	if errors.As(err, &ie) && !IsConnError(err) {
+		// Advertised but refused (NO/BAD): poll this time.
+		c.log.Debug("imap idle refused, polling", "mailbox", c.selected, "err", err)
+		return c.poll(ctx, maxWait)
+	}
 	if err != nil {
 		return fmt.Errorf("idle on %q: %w", c.selected, err)
 	}
@@ -452,7 +480,15 @@ func (c *Client) WaitForChange(ctx context.Context, maxWait time.Duration) error
 	return waitErr
 }
 
-// wait blocks until a change, max, ctx or the connection's end.
+// poll sends NOOP, which makes the server report new mail, then waits.
+func (c *Client) poll(ctx context.Context, maxWait time.Duration) error {
+	if err := c.guard(ctx, "noop", c.opts.CommandTimeout, func() error { return c.ic.Noop().Wait() }); err != nil {
+		return fmt.Errorf("poll mailbox %q: %w", c.selected, err)
+	}
+	return c.wait(ctx, maxWait)
+}
+
+// wait blocks until a change, maxWait, ctx or the connection's end.
 func (c *Client) wait(ctx context.Context, maxWait time.Duration) error {
 	timer := time.NewTimer(maxWait)
 	defer timer.Stop()

@@ -87,7 +87,8 @@ func decodeName(b []byte) string {
 			switch c := b[i]; {
 			case c == '"':
 				inQ = !inQ
-			case c == '\\' && inQ && i+1 < len(b):
+			case c == '\\' && inQ && i+1 < len(b) && (b[i+1] == '"' || b[i+1] == '\\'):
+				// Only \" and \\ are escapes: 0x5C is also a Big5 trail byte (許, 功).
 				i++
 				u = append(u, b[i])
 			default:

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -79,7 +78,7 @@ func BenchmarkParse(b *testing.B) {
 }
 
 func BenchmarkParseCorpus(b *testing.B) {
-	files, _ := filepath.Glob(filepath.Join(corpusDir, "*.eml"))
+	files := corpusFiles(b)
 	var raws [][]byte
 	var total int64
 	for _, p := range files {

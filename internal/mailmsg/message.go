@@ -9,6 +9,23 @@
 //     GB18030 (its superset; senders mislabel).
 //   - Memory is bounded by Limits: attachment bytes are never held in memory, they
 //     are written to the Spool as they are decoded.
+//
+// Implementation notes:
+//   - Headers and multipart boundaries are read by this package, line by line, not by
+//     net/mail or mime/multipart: those refuse what real mail does (unindented
+//     parameter continuations, non-header lines in the header block, a BOM, 8-bit
+//     header bytes, unquoted tspecials and 8-bit bytes in parameters) and read a
+//     header block without bound. go-message's charset package supplies the charset
+//     table behind our own overrides (charset.go).
+//   - Charset rules (SPEC §2): GB labels → GB18030, big5 → Big5, ks_c_5601-1987 →
+//     EUC-KR. Undeclared 8-bit bytes: valid UTF-8 stays UTF-8; otherwise the
+//     GB18030 and Big5 readings are scored by how many rare byte pairs they imply
+//     and the lower score wins (decodeRaw). A declared charset is overruled only by
+//     bytes that are valid UTF-8.
+//   - RFC 2047 words are decoded also inside quoted parameter values and across
+//     folds; RFC 2231 continuations are joined before charset decoding.
+//   - Machine-generated mail (detectAuto) follows RFC 3834, RFC 3464, RFC 6522,
+//     RFC 2369 and RFC 2919; see auto.go for the ranking.
 package mailmsg
 
 import "time"
@@ -23,6 +40,8 @@ type Address struct {
 type AutoKind string
 
 // Kinds of machine-generated mail (SPEC §2 "Noise", RFC 3834 §2, RFC 3464, RFC 2369/2919).
+// Bounce outranks AutoReply outranks List; a null sender alone is a Bounce, but an
+// auto-reply sent with a null sender (RFC 3834 §3.3) is an AutoReply.
 const (
 	Human     AutoKind = ""           // written by a person
 	Bounce    AutoKind = "bounce"     // null sender, multipart/report, MAILER-DAEMON, ARF/DSN/MDN

@@ -248,7 +248,7 @@ func (p *parser) walk(r io.Reader, h *header, depth int, charset string, inner b
 	case media == "":
 		media = "text/plain"
 	case strings.IndexByte(media, '/') <= 0 || strings.ContainsAny(media, " \t\""):
-		p.problem("invalid media type " + strconvQuote(media))
+		p.problem("invalid media type " + quoteShort(media))
 		media = "application/octet-stream"
 	}
 	if cs := ct.params["charset"]; cs != "" {
@@ -281,7 +281,7 @@ func (p *parser) walk(r io.Reader, h *header, depth int, charset string, inner b
 	p.problems(cd.problems)
 	cte, known := normCTE(h.get("content-transfer-encoding"))
 	if !known {
-		p.problem("unknown transfer encoding " + strconvQuote(strings.ToLower(string(h.get("content-transfer-encoding")))))
+		p.problem("unknown transfer encoding " + quoteShort(strings.ToLower(string(h.get("content-transfer-encoding")))))
 	}
 	switch media {
 	case "message/rfc822", "message/global":
@@ -326,7 +326,7 @@ func (p *parser) walk(r io.Reader, h *header, depth int, charset string, inner b
 	}, cte)
 }
 
-func strconvQuote(s string) string {
+func quoteShort(s string) string {
 	s = strings.ToValidUTF8(s, "?")
 	if len(s) > 60 {
 		s = s[:60]
@@ -488,16 +488,23 @@ func (s *sink) Write(b []byte) (int, error) {
 		return len(b), nil
 	}
 	if s.size > s.max {
-		s.f.Abort()
+		s.abort()
 		s.skipped = true
 		return len(b), nil
 	}
 	s.h.Write(b)
 	if _, err := s.f.Write(b); err != nil {
+		s.abort()
 		s.err = err
-		s.f.Abort()
 	}
 	return len(b), nil
+}
+
+// abort aborts the spool file once.
+func (s *sink) abort() {
+	if !s.skipped && s.err == nil {
+		s.f.Abort()
+	}
 }
 
 // finish commits the spool file into a, or records why it was not stored.
@@ -545,7 +552,7 @@ func (p *parser) attachment(r io.Reader, a Attachment, cte string) {
 		return
 	}
 	if _, err := io.Copy(s, transferDecoder(r, cte)); err != nil {
-		s.f.Abort()
+		s.abort()
 		p.readFailed(err)
 		return
 	}
@@ -573,8 +580,9 @@ func (p *parser) embedded(r io.Reader, ct, cd mediaValue, cte string, depth int)
 	case errors.Is(err, errHeaderTooBig):
 		p.problem("attached message header too big: not walked")
 	case err != nil:
-		s.f.Abort()
+		s.abort()
 		p.readFailed(err)
+		p.msg.Attachments[idx].Skipped = "not stored"
 		return
 	default:
 		if filename == "" {
@@ -599,12 +607,14 @@ func (p *parser) embedded(r io.Reader, ct, cd mediaValue, cte string, depth int)
 		}
 	}
 	if p.fatal != nil {
-		s.f.Abort()
+		s.abort()
+		p.msg.Attachments[idx].Skipped = "not stored"
 		return
 	}
 	if _, err := io.Copy(io.Discard, br); err != nil {
-		s.f.Abort()
+		s.abort()
 		p.readFailed(err)
+		p.msg.Attachments[idx].Skipped = "not stored"
 		return
 	}
 	if filename == "" {

@@ -57,6 +57,9 @@ func decodeText(raw []byte) (string, []string) {
 	return out.String(), problems
 }
 
+// maxWordText bounds the encoded text of one word.
+const maxWordText = 4096
+
 // parseWord parses an RFC 2047 encoded word at the start of b. It returns the
 // normalized charset, the transfer-decoded bytes and the length consumed (0 when b
 // does not start with a word). Lenient: bad base64 padding, raw 8-bit bytes and
@@ -79,7 +82,10 @@ func parseWord(b []byte) (cs string, data []byte, n int) {
 		return "", nil, 0
 	}
 	start := q1 + 3
-	end := bytes.Index(b[start:], []byte("?="))
+	// RFC 2047 words are at most 75 bytes; allowing far more keeps broken encoders
+	// working while keeping the scan linear in the header size.
+	window := b[start:min(len(b), start+maxWordText)]
+	end := bytes.Index(window, []byte("?="))
 	if end < 0 {
 		return "", nil, 0
 	}

@@ -25,6 +25,9 @@ type MemIMAP struct {
 	mem  *imapmemserver.Server
 	done chan struct{} // closed when the serve goroutine returns
 
+	closeOnce sync.Once
+	closeErr  error
+
 	mu    sync.Mutex
 	users map[string]*imapmemserver.User
 }
@@ -134,12 +137,14 @@ func (m *MemIMAP) Append(user, mailbox string, raw []byte) (uid uint32, err erro
 // Close stops the server, drops every connection and waits until the
 // serving goroutine has returned. Calling it again is harmless.
 func (m *MemIMAP) Close() error {
-	err := m.srv.Close()
-	<-m.done
-	if err != nil && !errors.Is(err, net.ErrClosed) {
-		return fmt.Errorf("close imap server: %w", err)
-	}
-	return nil
+	m.closeOnce.Do(func() {
+		err := m.srv.Close()
+		<-m.done
+		if err != nil && !errors.Is(err, net.ErrClosed) {
+			m.closeErr = fmt.Errorf("close imap server: %w", err)
+		}
+	})
+	return m.closeErr
 }
 
 func (m *MemIMAP) user(name string) (*imapmemserver.User, error) {

@@ -317,6 +317,9 @@ func (s *Stack) prepareDirs() error {
 	if err := os.Chown(l.postfixData(), pfUID, -1); err != nil {
 		return fmt.Errorf("chown postfix data dir: %w", err)
 	}
+	if err := makePostfixQueue(l.postfixQueue(), pfUID); err != nil {
+		return err
+	}
 	// Test temp dirs are created 0700; the unprivileged mail and postfix
 	// users must be able to traverse down to their directories.
 	tmp := filepath.Clean(os.TempDir())
@@ -344,6 +347,54 @@ func (s *Stack) prepareDirs() error {
 	// The auth process runs as the dovecot user and reads the passwd file.
 	if err := os.Chown(l.dovecotPasswd(), 0, dvGID); err != nil {
 		return fmt.Errorf("chown passwd file: %w", err)
+	}
+	return nil
+}
+
+// postfixQueueDirs mirrors the $queue_directory entries of Debian's
+// /etc/postfix/postfix-files, which `post-install create-missing` applies:
+// name, owned by root (else by mail_owner), group setgid_group, mode.
+var postfixQueueDirs = []struct {
+	name        string
+	root, pdgrp bool
+	mode        os.FileMode
+}{
+	{"active", false, false, 0o700}, {"bounce", false, false, 0o700},
+	{"corrupt", false, false, 0o700}, {"defer", false, false, 0o700},
+	{"deferred", false, false, 0o700}, {"flush", false, false, 0o700},
+	{"hold", false, false, 0o700}, {"incoming", false, false, 0o700},
+	{"private", false, false, 0o700}, {"saved", false, false, 0o700},
+	{"trace", false, false, 0o700},
+	{"maildrop", false, true, 0o730}, {"public", false, true, 0o710},
+	{"pid", true, false, 0o755},
+}
+
+// makePostfixQueue creates the queue directory tree with Postfix's owners
+// and modes, as `postfix start` would on its first run.
+func makePostfixQueue(queue string, postfixUID int) error {
+	g, err := user.LookupGroup("postdrop")
+	if err != nil {
+		return fmt.Errorf("look up postdrop group: %w", err)
+	}
+	postdrop, _ := strconv.Atoi(g.Gid)
+	for _, d := range postfixQueueDirs {
+		p := filepath.Join(queue, d.name)
+		if err := os.MkdirAll(p, d.mode); err != nil {
+			return fmt.Errorf("create postfix queue: %w", err)
+		}
+		uid, gid := postfixUID, 0
+		if d.root {
+			uid = 0
+		}
+		if d.pdgrp {
+			gid = postdrop
+		}
+		if err := os.Chown(p, uid, gid); err != nil {
+			return fmt.Errorf("chown %s: %w", p, err)
+		}
+		if err := os.Chmod(p, d.mode); err != nil { // MkdirAll applies the umask
+			return fmt.Errorf("chmod %s: %w", p, err)
+		}
 	}
 	return nil
 }
@@ -455,6 +506,12 @@ func (s *Stack) startPostfixOnce() error {
 		if err := os.WriteFile(filepath.Join(l.postfixConf(), name), []byte(content), 0o644); err != nil {
 			return fmt.Errorf("write postfix %s: %w", name, err)
 		}
+	}
+	// prepareDirs laid out the queue, so postfix-script's integrity checks
+	// (dozens of shell processes: seconds on a busy CI machine) are skipped
+	// with the quick-start marker, which postfix-script consumes.
+	if err := os.WriteFile(filepath.Join(l.postfixQueue(), "quick-start"), nil, 0o644); err != nil {
+		return fmt.Errorf("write postfix quick-start marker: %w", err)
 	}
 	// start-fg keeps the postfix command running until the master ends, so
 	// the stack owns a process it can wait for.

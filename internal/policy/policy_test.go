@@ -2,6 +2,8 @@ package policy
 
 import (
 	"bytes"
+	"go/parser"
+	"go/token"
 	"os"
 	"reflect"
 	"strings"
@@ -186,5 +188,31 @@ func TestExplain(t *testing.T) {
 	}
 	if len(DocumentKinds()) != 8 {
 		t.Errorf("SPEC §2 has 8 document kinds, got %d", len(DocumentKinds()))
+	}
+}
+
+// TestStdlibOnly keeps policy pure: it imports the standard library only (GUIDE: policy
+// may import stdlib; the desk converts classifications into Facts).
+func TestStdlibOnly(t *testing.T) {
+	fset := token.NewFileSet()
+	files, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fi := range files {
+		name := fi.Name()
+		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			path := strings.Trim(imp.Path.Value, `"`)
+			if first, _, _ := strings.Cut(path, "/"); strings.Contains(first, ".") {
+				t.Errorf("%s imports %s", name, path)
+			}
+		}
 	}
 }

@@ -48,7 +48,7 @@ type errRecorder struct {
 }
 
 func (e *errRecorder) add(err error) { e.mu.Lock(); e.errs = append(e.errs, err); e.mu.Unlock() }
-func (e *errRecorder) count() int   { e.mu.Lock(); defer e.mu.Unlock(); return len(e.errs) }
+func (e *errRecorder) count() int    { e.mu.Lock(); defer e.mu.Unlock(); return len(e.errs) }
 
 func TestReloaderKeepsLastGoodSet(t *testing.T) {
 	dir := copyDefaults(t)
@@ -165,4 +165,30 @@ func TestWatchPicksUpChanges(t *testing.T) {
 	if got := subjectOf(t, r); got != "[TS-2026-000123] 监视到的新主题" {
 		t.Errorf("broken edit replaced the good set: %q", got)
 	}
+}
+
+// TestRenderDuringReload: rendering never sees a half-swapped set (run with -race).
+func TestRenderDuringReload(t *testing.T) {
+	dir := copyDefaults(t)
+	r, err := NewReloader(dir, templates.FS(), "zh-CN", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 50 {
+				if _, err := r.Render(KindAcknowledgement, "en", SampleData(KindAcknowledgement)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	for range 5 {
+		if err := r.Reload(); err != nil {
+			t.Error(err)
+		}
+	}
+	wg.Wait()
 }

@@ -249,7 +249,9 @@ func (l *loader) loadPartials(locale string, fallback *partials) (*partials, boo
 		return fallback, true
 	}
 	if errors.Is(err, fs.ErrNotExist) {
-		src, err = nil, nil // a default locale without partials is allowed
+		// A default locale without partials is allowed: parse an empty file
+		// so every locale has partials to clone.
+		src, err = nil, nil
 	}
 	if err != nil {
 		l.addf(file, 0, "read: %v", err)
@@ -315,14 +317,11 @@ func (l *loader) loadKind(locale, file string, p *partials) *kindTemplate {
 		l.addf(file, 0, "read: %v", err)
 		return nil
 	}
-	var t *texttemplate.Template
-	if p.text != nil {
-		t, err = p.text.Clone()
-		if err == nil {
-			_, err = t.New(file).Parse(string(src))
-		}
-	} else {
-		t, err = texttemplate.New(file).Funcs(l.funcs(locale)).Option("missingkey=error").Parse(string(src))
+	// Each kind gets its own copy of the partials, so a kind may redefine a
+	// partial for itself without touching the others.
+	t, err := p.text.Clone()
+	if err == nil {
+		_, err = t.New(file).Parse(string(src))
 	}
 	if err != nil {
 		l.parseProblem(file, err)
@@ -342,14 +341,9 @@ func (l *loader) loadKind(locale, file string, p *partials) *kindTemplate {
 	if t.Lookup("html") == nil {
 		return kt
 	}
-	var h *htmltemplate.Template
-	if p.html != nil {
-		h, err = p.html.Clone()
-		if err == nil {
-			_, err = h.New(file).Parse(string(src))
-		}
-	} else {
-		h, err = htmltemplate.New(file).Funcs(l.funcs(locale)).Option("missingkey=error").Parse(string(src))
+	h, err := p.html.Clone()
+	if err == nil {
+		_, err = h.New(file).Parse(string(src))
 	}
 	if err != nil {
 		l.parseProblem(file, err)

@@ -430,3 +430,16 @@ func TestFuncs(t *testing.T) {
 		t.Errorf("indent %q", got)
 	}
 }
+
+// TestReadmeDocumentsEveryKind keeps templates/README.md in step with the kinds.
+func TestReadmeDocumentsEveryKind(t *testing.T) {
+	b, err := fs.ReadFile(templates.FS(), "README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range Kinds() {
+		if !strings.Contains(string(b), "| `"+kind+"` |") {
+			t.Errorf("README.md has no row for %s", kind)
+		}
+	}
+}

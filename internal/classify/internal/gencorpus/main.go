@@ -24,22 +24,22 @@ var fixedDate = time.Date(2026, 3, 2, 9, 30, 0, 0, time.FixedZone("CST", 8*3600)
 
 // Expected is the essentials a classification must reproduce; the corpus test reads it.
 type Expected struct {
-	Subject          string      `json:"subject"` // for humans reading the file
-	Style            string      `json:"style"`
-	Why              string      `json:"why"` // what the mail is there to test
-	SubjectConforms  bool        `json:"subject_conforms"`
-	ApplicantType    string      `json:"applicant_type"`
-	ApplicantName    string      `json:"applicant_name"`
-	ApplicantOrg     string      `json:"applicant_org"`
-	ApplicantEmail   string      `json:"applicant_email,omitempty"`
-	Principal        *Principal  `json:"principal,omitempty"`
-	ContentKind      string      `json:"content_kind"`
-	Reposted         bool        `json:"reposted"`
-	IDValid          *bool       `json:"id_valid,omitempty"`
-	URLValid         *bool       `json:"url_valid,omitempty"`
-	Title            string      `json:"title,omitempty"`
-	Documents        []ExpDoc    `json:"documents"`
-	Missing          []string    `json:"missing"`
+	Subject         string     `json:"subject"` // for humans reading the file
+	Style           string     `json:"style"`
+	Why             string     `json:"why"` // what the mail is there to test
+	SubjectConforms bool       `json:"subject_conforms"`
+	ApplicantType   string     `json:"applicant_type"`
+	ApplicantName   string     `json:"applicant_name"`
+	ApplicantOrg    string     `json:"applicant_org"`
+	ApplicantEmail  string     `json:"applicant_email,omitempty"`
+	Principal       *Principal `json:"principal,omitempty"`
+	ContentKind     string     `json:"content_kind"`
+	Reposted        bool       `json:"reposted"`
+	IDValid         *bool      `json:"id_valid,omitempty"`
+	URLValid        *bool      `json:"url_valid,omitempty"`
+	Title           string     `json:"title,omitempty"`
+	Documents       []ExpDoc   `json:"documents"`
+	Missing         []string   `json:"missing"`
 }
 
 // Principal is the expected principal of an entrusted request.

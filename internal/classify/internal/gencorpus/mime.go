@@ -86,7 +86,7 @@ func isASCII(s string) bool {
 	return true
 }
 
-// rfc2231 returns filename*=utf-8''… or, when cont, filename*0*=…; filename*1*=… .
+// rfc2231 returns filename*=utf-8”… or, when cont, filename*0*=…; filename*1*=… .
 func rfc2231(param, s string, cont bool) string {
 	esc := strings.ReplaceAll(url.PathEscape(s), "+", "%2B")
 	if !cont {

@@ -22,11 +22,11 @@ func clientFor(style string, n int) client {
 	switch style {
 	case "foxmail":
 		return client{charset: "gb2312", cte: "base64", boundary: "----=_001_NextPart%06d_=----", alt: true, nameParam: "2047",
-			headers: []string{"X-Priority: 3", "X-GUID: 5A1B2C3D-4E5F-6789-ABCD-EF01234567%02d", "X-Has-Attach: yes", "X-Mailer: Foxmail 7.2.25.375[cn]"},
+			headers:    []string{"X-Priority: 3", "X-GUID: 5A1B2C3D-4E5F-6789-ABCD-EF01234567%02d", "X-Has-Attach: yes", "X-Mailer: Foxmail 7.2.25.375[cn]"},
 			quoteIntro: "\n\n\n\n------------------ 原始邮件 ------------------\n"}
 	case "qq":
 		return client{charset: "gb18030", cte: "base64", boundary: "----=_NextPart_65E2%04d_0C3F5A80_2C1D4E7B", alt: true, nameParam: "2047",
-			headers: []string{"X-QQ-mid: xmsmtpt17093427%02dtq8n7x5rw", "X-QQ-SSF: 00000000000000F000000000000000", "X-QQ-XMAILINFO: NvOxnU1T8Wv6+2q5Zk6c3nbW1P0dJ", "X-Mailer: QQMail 2.x"},
+			headers:    []string{"X-QQ-mid: xmsmtpt17093427%02dtq8n7x5rw", "X-QQ-SSF: 00000000000000F000000000000000", "X-QQ-XMAILINFO: NvOxnU1T8Wv6+2q5Zk6c3nbW1P0dJ", "X-Mailer: QQMail 2.x"},
 			quoteIntro: "\n\n\n\n------------------&nbsp;原始邮件&nbsp;------------------\n"}
 	case "163":
 		return client{charset: "GBK", cte: "base64", boundary: "----=_Part_%d_1349723061.1709343000123", alt: true, nameParam: "2047",
@@ -46,14 +46,14 @@ func clientFor(style string, n int) client {
 			quoteIntro: "\n\n发件人: %s\n发送时间: 2026年3月1日 10:12\n收件人: 投诉受理 <ts@desk.example>\n主题: 回复: 删帖申请\n\n"}
 	case "apple":
 		return client{charset: "utf-8", cte: "quoted-printable", boundary: "Apple-Mail=_3F1B5C2A-1D4E-4B8F-9C2A-5E6F7A8B%04d", nameParam: "2231cont",
-			headers: []string{"Mime-Version: 1.0 (Mac OS X Mail 16.0 \\(3774.500.171.1.1\\))", "X-Mailer: Apple Mail (2.3774.500.171.1.1)"},
+			headers:    []string{"Mime-Version: 1.0 (Mac OS X Mail 16.0 \\(3774.500.171.1.1\\))", "X-Mailer: Apple Mail (2.3774.500.171.1.1)"},
 			quoteIntro: "\n\n> 2026年3月1日 10:12，%s 写道：\n"}
 	case "iphone":
 		return client{charset: "utf-8", cte: "base64", boundary: "Apple-Mail-8E7D6C5B-4A39-2817-%04d", nameParam: "raw",
 			headers: []string{"Mime-Version: 1.0 (1.0)", "X-Mailer: iPhone Mail (21E236)"}, signature: "\n\n发自我的iPhone"}
 	case "big5":
 		return client{charset: "big5", cte: "base64", boundary: "----=_NextPart_000_00%02d_01DA6C1B.2F3E4A50", alt: true, nameParam: "2047",
-			headers: []string{"X-Mailer: Microsoft Outlook 16.0", "Thread-Index: AQHabC1bL3/Ek2gL%02d", "Content-Language: zh-tw", "X-MS-Has-Attach: yes"},
+			headers:    []string{"X-Mailer: Microsoft Outlook 16.0", "Thread-Index: AQHabC1bL3/Ek2gL%02d", "Content-Language: zh-tw", "X-MS-Has-Attach: yes"},
 			quoteIntro: "\n\n-----原始郵件-----\n寄件者: %s\n"}
 	}
 	panic("unknown style " + style)

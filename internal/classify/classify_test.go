@@ -1,0 +1,300 @@
+package classify
+
+import (
+	"errors"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/complaintd/complaintd/internal/mailmsg"
+	"github.com/complaintd/complaintd/internal/policy"
+)
+
+func msgWith(subject, text string, atts ...mailmsg.Attachment) *mailmsg.Message {
+	return &mailmsg.Message{Subject: subject, Text: text, From: mailmsg.Address{Name: "小猫咪", Address: "nick@example.com"}, Attachments: atts}
+}
+
+func att(name, spoolID string, size int64) mailmsg.Attachment {
+	return mailmsg.Attachment{Filename: name, SpoolID: spoolID, Size: size, SHA256: "sha-" + name}
+}
+
+func names(ns ...string) []mailmsg.Attachment {
+	var out []mailmsg.Attachment
+	for i, n := range ns {
+		out = append(out, att(n, string(rune('a'+i)), 100))
+	}
+	return out
+}
+
+// TestApplicant covers SPEC §2 policy details, Applicant.
+func TestApplicant(t *testing.T) {
+	type want struct {
+		typ, name, org string
+		principal      *Party // Name, Org, Type compared
+		email          string
+	}
+	cases := []struct {
+		why     string
+		subject string
+		text    string
+		want    want
+	}{
+		{"name from a conforming subject, never the From display name", "张三申请删除凤凰资讯稿件", "", want{Individual, "张三", "", nil, "nick@example.com"}},
+		{"subject beats the 姓名 line", "张三申请删除凤凰资讯稿件", "姓名：李四", want{Individual, "张三", "", nil, ""}},
+		{"off-convention: name from the 姓名 line", "删帖申请", "姓名：李四", want{Individual, "李四", "", nil, ""}},
+		{"off-convention: name from the 申请人姓名 line", "删帖申请", "申请人姓名：王五", want{Individual, "王五", "", nil, ""}},
+		{"off-convention, no name line: empty, not the nickname", "删帖申请", "请删除", want{Individual, "", "", nil, ""}},
+		{"organisation in subject brackets", "张三(某某科技有限公司)申请删除凤凰资讯稿件", "", want{Organisation, "张三", "某某科技有限公司", nil, ""}},
+		{"organisation from the 单位名称 line", "张三申请删除凤凰资讯稿件", "单位名称：某某科技有限公司", want{Organisation, "张三", "某某科技有限公司", nil, ""}},
+		{"organisation-only subject: name from 经办人", "(某某科技有限公司)申请删除凤凰资讯稿件", "经办人：赵六\n姓名：不用", want{Organisation, "赵六", "某某科技有限公司", nil, ""}},
+		{"law firm makes it entrusted even with an organisation named", "钱律师(某某律师事务所)申请删除凤凰资讯稿件", "", want{Entrusted, "钱律师", "某某律师事务所", &Party{Type: Individual}, ""}},
+		{"受…委托 wording names the principal organisation", "钱律师(某某律师事务所)申请删除凤凰资讯稿件", "本所受北京某某有限公司委托", want{Entrusted, "钱律师", "某某律师事务所", &Party{Org: "北京某某有限公司", Type: Organisation}, ""}},
+		{"a relative: principal individual, agent has no org", "李明申请删除凤凰资讯稿件", "我受父亲李大山委托申请", want{Entrusted, "李明", "", &Party{Name: "李大山", Type: Individual}, ""}},
+		{"委托人 line", "删帖申请", "姓名：黄磊\n委托人：黄建国", want{Entrusted, "黄磊", "", &Party{Name: "黄建国", Type: Individual}, ""}},
+		{"委托单位 line: principal organisation", "删帖申请", "姓名：黄磊\n委托单位：某某餐饮有限公司", want{Entrusted, "黄磊", "", &Party{Org: "某某餐饮有限公司", Type: Organisation}, ""}},
+		{"bare 委托 wording", "张三申请删除凤凰资讯稿件", "现委托张三代为申请", want{Entrusted, "张三", "", &Party{Type: Individual}, ""}},
+		{"受公司委托 by the applicant's own organisation is not entrusted", "周涛(某某传媒有限公司)申请删除凤凰资讯稿件", "本人受公司委托提交", want{Organisation, "周涛", "某某传媒有限公司", nil, ""}},
+		{"委托 inside the reason tells a story, not an entrustment", "张三申请删除凤凰资讯稿件", "删除原因：某公司委托水军发布不实信息", want{Individual, "张三", "", nil, ""}},
+		{"委托 in a quoted reply does not count", "Re: 张三申请删除凤凰资讯稿件", "好的\n\n------------------ 原始邮件 ------------------\n委托律师事务所代为申请的需提供委托书", want{Individual, "张三", "", nil, ""}},
+		{"联系邮箱 beats From", "张三申请删除凤凰资讯稿件", "联系邮箱：zs@example.org", want{Individual, "张三", "", nil, "zs@example.org"}},
+		{"the seed's combined 姓名单位名称 line", "删帖申请", "姓名单位名称：宋佳/某某网络科技有限公司", want{Organisation, "宋佳", "某某网络科技有限公司", nil, ""}},
+	}
+	for _, c := range cases {
+		r := Classify(msgWith(c.subject, c.text), nil, Options{})
+		a := r.Applicant
+		if a.Type != c.want.typ || a.Name != c.want.name || a.Org != c.want.org {
+			t.Errorf("%s: applicant %s/%q/%q, want %s/%q/%q (why %q)", c.why, a.Type, a.Name, a.Org, c.want.typ, c.want.name, c.want.org, r.Why)
+		}
+		switch {
+		case c.want.principal == nil && r.Principal != nil:
+			t.Errorf("%s: unexpected principal %+v", c.why, *r.Principal)
+		case c.want.principal != nil && r.Principal == nil:
+			t.Errorf("%s: no principal, want %+v", c.why, *c.want.principal)
+		case c.want.principal != nil:
+			p := *r.Principal
+			if p.Name != c.want.principal.Name || p.Org != c.want.principal.Org || p.Type != c.want.principal.Type {
+				t.Errorf("%s: principal %+v, want %+v", c.why, p, *c.want.principal)
+			}
+		}
+		if c.want.email != "" && a.Email != c.want.email {
+			t.Errorf("%s: email %q, want %q", c.why, a.Email, c.want.email)
+		}
+		if !slices.ContainsFunc(r.Why, func(s string) bool { return strings.HasPrefix(s, "applicant.type") }) {
+			t.Errorf("%s: no applicant.type reason in %q", c.why, r.Why)
+		}
+	}
+}
+
+// TestContentKindAndRepost covers SPEC §2 policy details, Content kind.
+func TestContentKindAndRepost(t *testing.T) {
+	cases := []struct {
+		why      string
+		subject  string
+		text     string
+		kind     string
+		reposted bool
+	}{
+		{"凤凰资讯 channel is news", "张三申请删除凤凰资讯稿件", "", KindNews, false},
+		{"稿件 alone is news", "张三申请删除稿件", "", KindNews, false},
+		{"新闻 in the body", "删帖申请", "贵网一篇新闻", KindNews, false},
+		{"自媒体", "张三申请删除凤凰网文章", "这是一篇自媒体文章", KindSelfMedia, false},
+		{"凤凰号 in the subject", "张三申请删除凤凰号文章", "", KindSelfMedia, false},
+		{"跟帖 beats 新闻", "张三申请删除凤凰网新闻跟帖", "", KindComment, false},
+		{"评论", "删帖申请", "请删除文章下方的评论", KindComment, false},
+		{"博客", "张三申请删除凤凰博客文章", "", KindBlog, false},
+		{"博文", "删帖申请", "我的博文被盗用", KindBlog, false},
+		{"no kind word", "张三申请删除凤凰网文章", "", KindUnknown, false},
+		{"a self-media article in the 资讯 channel: the specific kind wins", "张三申请删除凤凰资讯稿件", "该自媒体文章失实", KindSelfMedia, false},
+		{"评论 in the reason does not make a comment", "张三申请删除凤凰资讯稿件", "删除原因：引发大量评论", KindNews, false},
+		{"the seed's section header 贴文博文 is not a blog", "张三申请删除凤凰网文章", "二、申请删除贴文博文资料：", KindUnknown, false},
+		{"the applicant's name never feeds the kind (name 新闻)", "李新闻申请删除凤凰网文章", "", KindUnknown, false},
+		{"转载自 → reposted", "张三申请删除凤凰网文章", "该文转载自某某晚报", KindUnknown, true},
+		{"贵网转载 → reposted", "张三申请删除凤凰网文章", "贵网转载了某某日报的报道", KindNews, true},
+		{"该文系转载 → reposted", "张三申请删除凤凰网文章", "该文系转载，原发媒体已撤稿", KindUnknown, true},
+		{"被凤凰网转载 names the portal → reposted", "张三申请删除凤凰网文章", "某某晚报的文章被凤凰网转载", KindUnknown, true},
+		{"来源 another site → reposted", "张三申请删除凤凰网文章", "来源：某某晚报", KindUnknown, true},
+		{"来源 the portal itself is not a repost", "张三申请删除凤凰网文章", "来源：凤凰网财经", KindUnknown, false},
+		{"reason text counts for the repost direction", "张三申请删除凤凰网文章", "删除原因：该文章转载自某某网，内容失实", KindUnknown, true},
+		{"others copied the portal's article: not a repost", "张三申请删除凤凰网文章", "贵网文章已被多家网站转载", KindUnknown, false},
+		{"other sites reposted our article: not a repost", "张三申请删除凤凰网文章", "其他网站转载了贵网的文章", KindUnknown, false},
+		{"转载贵网: not a repost", "张三申请删除凤凰网文章", "某某网转载贵网报道", KindNews, false},
+		{"another publisher's reporter as author → reposted", "张三申请删除凤凰网文章", "文章作者：某某日报记者 王某", KindUnknown, true},
+		{"the portal's reporter is not a repost", "张三申请删除凤凰网文章", "文章作者：凤凰网记者 王某", KindUnknown, false},
+	}
+	for _, c := range cases {
+		r := Classify(msgWith(c.subject, c.text), nil, Options{})
+		if r.Request.ContentKind != c.kind || r.Request.Reposted != c.reposted {
+			t.Errorf("%s: kind %s reposted %v, want %s %v (why %q)", c.why, r.Request.ContentKind, r.Request.Reposted, c.kind, c.reposted, r.Why)
+		}
+		if !slices.ContainsFunc(r.Why, func(s string) bool { return strings.HasPrefix(s, "content_kind") }) {
+			t.Errorf("%s: no content_kind reason", c.why)
+		}
+	}
+}
+
+// TestRequestFields: titles without 《》, link validity recorded, ID validity recorded.
+func TestRequestFields(t *testing.T) {
+	r := Classify(msgWith("张三申请删除凤凰资讯稿件", "文章标题：《某某》\n文章链接：news.ifeng.com/c/1\n身份证号：110105194912310021\n文章作者：王五\n发表时间：2026-01-01\n删除原因：失实\n多行"), nil, Options{})
+	rq := r.Request
+	if rq.Title != "某某" || rq.URL != "news.ifeng.com/c/1" || rq.URLValid || rq.Author != "王五" || rq.Published != "2026-01-01" || rq.Reason != "失实\n多行" || rq.Channel != "凤凰资讯" {
+		t.Errorf("request %+v", rq)
+	}
+	if r.Applicant.IDNo != "110105194912310021" || r.Applicant.IDValid {
+		t.Errorf("id %q valid %v", r.Applicant.IDNo, r.Applicant.IDValid)
+	}
+	// A bad ID or link is not a missing document.
+	m := policy.Missing(policy.DefaultRules(), Facts(r))
+	if slices.Contains(m, "id_card") == false || len(m) != 5 {
+		t.Errorf("missing %v", m)
+	}
+	// A link in free text is used when there is no 文章链接 line.
+	r = Classify(msgWith("删帖申请", "请删除 https://news.ifeng.com/c/2 这篇"), nil, Options{})
+	if r.Request.URL != "https://news.ifeng.com/c/2" || !r.Request.URLValid {
+		t.Errorf("free-text link %q %v", r.Request.URL, r.Request.URLValid)
+	}
+	// 15-digit old ID: recorded, not valid.
+	r = Classify(msgWith("删帖申请", "身份证号：110105491231002"), nil, Options{})
+	if r.Applicant.IDNo != "110105491231002" || r.Applicant.IDValid {
+		t.Errorf("old id %q %v", r.Applicant.IDNo, r.Applicant.IDValid)
+	}
+}
+
+// TestDocuments covers SPEC §2 policy details, Documents, through Classify and Facts.
+func TestDocuments(t *testing.T) {
+	cases := []struct {
+		why   string
+		text  string
+		atts  []mailmsg.Attachment
+		have  []string
+		kinds []string
+	}{
+		{"only attachments count, not documents named in the body", "附件：身份证、申请表、说明函", nil, nil, nil},
+		{"two files of one kind count once", "", names("身份证正面.jpg", "身份证反面.jpg"), []string{DocIDCard}, []string{DocIDCard, DocIDCard}},
+		{"unclassified counts for nothing", "", names("IMG_2031.jpg", "扫描件.pdf"), nil, []string{DocUnclassified, DocUnclassified}},
+		{"a file without a name is unclassified", "", names(""), nil, []string{DocUnclassified}},
+		{"embedded .eml classified by name", "", []mailmsg.Attachment{{Filename: "撤稿函.eml", Embedded: true, SpoolID: "x"}}, []string{DocWithdrawalLetter}, []string{DocWithdrawalLetter}},
+		{"a skipped (too large) attachment is still classified by name", "", []mailmsg.Attachment{{Filename: "营业执照.pdf", Skipped: "too large"}}, []string{DocBusinessLicense}, []string{DocBusinessLicense}},
+	}
+	for _, c := range cases {
+		r := Classify(msgWith("张三申请删除凤凰资讯稿件", c.text, c.atts...), nil, Options{})
+		var kinds []string
+		for _, d := range r.Documents {
+			kinds = append(kinds, d.Kind)
+			if d.Why == "" {
+				t.Errorf("%s: %s has no why", c.why, d.Filename)
+			}
+		}
+		if !reflect.DeepEqual(kinds, c.kinds) {
+			t.Errorf("%s: kinds %v, want %v", c.why, kinds, c.kinds)
+		}
+		f := Facts(r)
+		var have []string
+		for k := range f.Have {
+			have = append(have, k)
+		}
+		slices.Sort(have)
+		if !reflect.DeepEqual(have, c.have) {
+			t.Errorf("%s: have %v, want %v", c.why, have, c.have)
+		}
+	}
+}
+
+// TestDocumentsFromContent: docx text and zip entries, with the Opener's limits.
+func TestDocumentsFromContent(t *testing.T) {
+	form := buildDocx(t, []string{"删帖申请表"}, []string{"姓名|周杰", "文章标题|《某某》", "删除原因|失实"})
+	expl := buildDocx(t, []string{"事件说明函", "凤凰网："}, nil)
+	z := buildZip(t, zipFile{name: "身份证.jpg", gbk: true, data: []byte("x")}, zipFile{name: "附件1.docx", gbk: true, data: form}, zipFile{name: "内层.zip", gbk: true, data: buildZip(t, zipFile{name: "撤稿函.pdf"})})
+	op := &memOpener{files: map[string][]byte{"f": form, "e": expl, "z": z}}
+	msg := msgWith("删帖申请", "姓名：本人\n", att("附件1.docx", "f", int64(len(form))), att("附件2.docx", "e", int64(len(expl))), att("材料.zip", "z", int64(len(z))))
+	r := Classify(msg, op, Options{})
+	got := map[string]string{}
+	for _, d := range r.Documents {
+		got[d.Container+"/"+d.Filename] = d.Kind + " | " + d.Why
+	}
+	want := map[string]string{
+		"/附件1.docx":       DocApplicationForm,
+		"/附件2.docx":       DocExplanationLetter,
+		"/材料.zip":         DocUnclassified,
+		"材料.zip/身份证.jpg":  DocIDCard,
+		"材料.zip/附件1.docx": DocApplicationForm,
+		"材料.zip/内层.zip":   DocUnclassified,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("documents %q", got)
+	}
+	for k, v := range want {
+		if !strings.HasPrefix(got[k], v+" |") {
+			t.Errorf("%s: got %q, want kind %s", k, got[k], v)
+		}
+	}
+	if !strings.Contains(got["/附件1.docx"], "content") || !strings.Contains(got["材料.zip/内层.zip"], "nested archive not opened") {
+		t.Errorf("why does not explain content/nesting: %q", got)
+	}
+	// Body first, the docx fills gaps.
+	if r.Applicant.Name != "本人" || r.Request.Title != "某某" || r.Request.Reason != "失实" {
+		t.Errorf("fields: name %q title %q reason %q", r.Applicant.Name, r.Request.Title, r.Request.Reason)
+	}
+
+	// nil Opener: names only.
+	r = Classify(msg, nil, Options{})
+	if len(r.Documents) != 3 || r.Documents[0].Kind != DocUnclassified {
+		t.Errorf("nil opener: %+v", r.Documents)
+	}
+	// Over MaxInspectBytes: names only, Opener not called.
+	op.opens = 0
+	r = Classify(msg, op, Options{MaxInspectBytes: 10})
+	if op.opens != 0 || len(r.Documents) != 3 {
+		t.Errorf("size limit: opens %d docs %d", op.opens, len(r.Documents))
+	}
+	// A failing Opener degrades to names, no panic.
+	r = Classify(msg, &memOpener{fail: errors.New("disk gone")}, Options{})
+	if len(r.Documents) != 3 || !strings.Contains(r.Documents[2].Why, "unreadable") {
+		t.Errorf("failing opener: %+v", r.Documents)
+	}
+	// Entry bound applies to attachments.
+	r = Classify(msg, op, Options{MaxZipEntries: 1})
+	if len(r.Documents) != 4 || !strings.Contains(r.Documents[2].Why, "listing stopped") {
+		t.Errorf("entry bound: %+v", r.Documents)
+	}
+}
+
+func TestFacts(t *testing.T) {
+	r := Result{Applicant: Party{Type: Entrusted}, Principal: &Party{Org: "x", Type: Organisation}, Request: Request{ContentKind: KindBlog, Reposted: true},
+		Documents: []Document{{Kind: DocIDCard}, {Kind: DocIDCard}, {Kind: DocUnclassified}}}
+	f := Facts(r)
+	if f.ApplicantType != Organisation || !f.Entrusted || f.ContentKind != KindBlog || !f.Reposted || len(f.Have) != 1 || !f.Have[DocIDCard] {
+		t.Errorf("facts %+v", f)
+	}
+	// Entrusted without a principal: individual (the principal's documents are an ID card and a reason proof).
+	if f := Facts(Result{Applicant: Party{Type: Entrusted}}); f.ApplicantType != Individual || f.ContentKind != KindUnknown {
+		t.Errorf("facts %+v", f)
+	}
+}
+
+// TestCodesMatchPolicy keeps policy's shared lists and classify's constants in step.
+func TestCodesMatchPolicy(t *testing.T) {
+	docs := []string{DocApplicationForm, DocIDCard, DocBusinessLicense, DocWorkID, DocWithdrawalLetter, DocExplanationLetter, DocReasonProof, DocPowerOfAttorney}
+	if !reflect.DeepEqual(docs, policy.DocumentKinds()) {
+		t.Errorf("document kinds differ: %v vs %v", docs, policy.DocumentKinds())
+	}
+	kinds := []string{KindNews, KindSelfMedia, KindComment, KindBlog, KindUnknown}
+	if !reflect.DeepEqual(kinds, policy.ContentKinds()) {
+		t.Errorf("content kinds differ")
+	}
+	if Individual != policy.ApplicantIndividual || Organisation != policy.ApplicantOrganisation {
+		t.Error("applicant types differ")
+	}
+	for _, k := range nameKeywords {
+		if !slices.Contains(docs, k.Kind) || k.Word != fold(k.Word) {
+			t.Errorf("keyword %q: kind %q unknown or word not folded", k.Word, k.Kind)
+		}
+	}
+}
+
+func TestNilMessage(t *testing.T) {
+	r := Classify(nil, nil, Options{})
+	if r.Applicant.Type != Individual || r.Request.ContentKind != KindUnknown {
+		t.Errorf("nil message: %+v", r)
+	}
+}

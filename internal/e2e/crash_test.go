@@ -1,0 +1,234 @@
+package e2e
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/complaintd/complaintd/internal/mailtest"
+	"github.com/complaintd/complaintd/internal/store"
+)
+
+// storeFacts reads what the (stopped) daemon registered.
+type storeFacts struct {
+	cases     []*store.Case
+	messages  []*store.Message
+	outbox    []*store.OutboxEntry
+	alerts    []store.Alert
+	pending   int
+	quarantin int
+}
+
+func readFacts(t *testing.T, d *daemon) storeFacts {
+	t.Helper()
+	s, err := store.OpenReadOnly(d.dataDir+"/complaintd.db", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var f storeFacts
+	err = s.View(func(tx *store.Tx) error {
+		if err := tx.EachCase(true, func(c *store.Case) error { f.cases = append(f.cases, c); return nil }); err != nil {
+			return err
+		}
+		if err := tx.EachMessage(func(m *store.Message) error { f.messages = append(f.messages, m); return nil }); err != nil {
+			return err
+		}
+		if err := tx.EachOutbox(func(e *store.OutboxEntry) error { f.outbox = append(f.outbox, e); return nil }); err != nil {
+			return err
+		}
+		f.pending = tx.PendingCount()
+		q, _ := tx.Quarantined()
+		f.quarantin = len(q)
+		f.alerts, _ = tx.Alerts()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// SIGKILL at random moments while the daemon works through a backlog on a real
+// Dovecot, restart, repeat: at the end every mail has exactly one registration and
+// every case exactly one distinct acknowledgement Message-ID in the complainant's
+// mailbox. A resend is allowed only for a kill inside the SMTP exchange, and then it
+// carries the same Message-ID.
+func TestCrashLosesNothingSendsNothingTwice(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long test")
+	}
+	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice"}})
+	n := 200
+	if v, _ := strconv.Atoi(os.Getenv("COMPLAINTD_CRASH_MAILS")); v > 0 {
+		n = v
+	}
+	for i := range n {
+		st.AppendRaw(t, "desk", "INBOX", complaint(fmt.Sprintf("申请人%d <alice@people.test>", i), numbered("crash", i)+"@people.test",
+			fmt.Sprintf("申请人%d申请删除凤凰资讯稿件", i), "申请人姓名：某某\n文章标题：某文\n删除原因：不实。",
+			map[string]string{"删帖申请表.pdf": fmt.Sprintf("%%PDF form %d", i), fmt.Sprintf("身份证%d.jpg", i): "JPEG"}))
+	}
+	d := newDaemon(t, st, deskOptions{})
+	seed := time.Now().UnixNano()
+	rng := rand.New(rand.NewPCG(uint64(seed), 7))
+	t.Logf("seed %d", seed)
+	kills := 0
+	for {
+		d.start()
+		time.Sleep(time.Duration(150+rng.IntN(900)) * time.Millisecond) // a random moment, by design
+		d.kill()
+		kills++
+		f := readFacts(t, d)
+		if len(f.messages) >= n && f.pending == 0 {
+			break
+		}
+		if kills > 200 {
+			t.Fatalf("no progress after %d kills: %d messages registered", kills, len(f.messages))
+		}
+	}
+	// A last clean run lets anything left in the outbox go out.
+	d.start()
+	waitFor(t, 60*time.Second, "the outbox to drain", func() (bool, string) {
+		v := d.metric("complaintd_outbox_depth")
+		return v == 0, fmt.Sprint(v)
+	})
+	d.stop()
+	f := readFacts(t, d)
+	t.Logf("%d kills; %d cases, %d messages, %d outbox entries, %d quarantined", kills, len(f.cases), len(f.messages), len(f.outbox), f.quarantin)
+
+	// Exactly one registration per mail.
+	byMsgID := map[string]int{}
+	for _, m := range f.messages {
+		byMsgID[m.MessageID]++
+	}
+	for i := range n {
+		id := numbered("crash", i) + "@people.test"
+		if byMsgID[id] != 1 {
+			t.Errorf("mail %s registered %d times", id, byMsgID[id])
+		}
+	}
+	if len(f.cases) != n {
+		t.Errorf("%d cases for %d mails", len(f.cases), n)
+	}
+	for _, c := range f.cases {
+		received := 0
+		for _, e := range c.Events {
+			if e.Type == "message_received" {
+				received++
+			}
+		}
+		if received != 1 {
+			t.Errorf("case %s has %d message_received events", c.ID, received)
+		}
+	}
+	// Exactly one distinct acknowledgement Message-ID per case, as received.
+	replies := st.WaitMessages(t, "alice", "INBOX", n, 90*time.Second)
+	ids := map[string]map[string]bool{}
+	for _, raw := range replies {
+		m := parseMail(t, raw)
+		tag := tagRe.FindStringSubmatch(decodedSubject(m.Header.Get("Subject")))
+		if tag == nil {
+			t.Errorf("reply without case tag: %q", m.Header.Get("Subject"))
+			continue
+		}
+		if ids[tag[1]] == nil {
+			ids[tag[1]] = map[string]bool{}
+		}
+		ids[tag[1]][m.Header.Get("Message-ID")] = true
+	}
+	if len(ids) != n {
+		t.Errorf("replies name %d cases, want %d", len(ids), n)
+	}
+	for c, set := range ids {
+		if len(set) != 1 {
+			t.Errorf("case %s: %d distinct acknowledgement Message-IDs, want 1", c, len(set))
+		}
+	}
+	t.Logf("%d replies received for %d cases (%d resends with the same Message-ID)", len(replies), len(ids), len(replies)-len(ids))
+}
+
+// A UIDVALIDITY change with 500 messages in place must create no case and send no
+// reply, and must raise an alert.
+func TestUIDValidityChangeCreatesNoDuplicates(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long test")
+	}
+	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice"}})
+	const n = 500
+	for i := range n {
+		st.AppendRaw(t, "desk", "INBOX", complaint("某某 <alice@people.test>", numbered("uv", i)+"@people.test",
+			fmt.Sprintf("申请人%d申请删除凤凰资讯稿件", i), "删除原因：不实。", nil))
+	}
+	d := newDaemon(t, st, deskOptions{})
+	d.start()
+	waitFor(t, 180*time.Second, "500 mails processed", func() (bool, string) {
+		v := d.metric("complaintd_mails_processed_total")
+		return v == n, fmt.Sprint(v)
+	})
+	d.stop()
+	before := readFacts(t, d)
+	old, now := st.ChangeUIDValidity(t, "desk", "INBOX")
+	t.Logf("UIDVALIDITY %d → %d", old, now)
+	d.start()
+	waitFor(t, 180*time.Second, "the rescan", func() (bool, string) {
+		v := d.metric("complaintd_mails_duplicate_total")
+		return v == n, fmt.Sprint(v)
+	})
+	d.stop()
+	after := readFacts(t, d)
+	if len(after.cases) != len(before.cases) || len(after.cases) != n {
+		t.Errorf("cases: %d before, %d after the change (want %d both)", len(before.cases), len(after.cases), n)
+	}
+	if len(after.outbox) != len(before.outbox) {
+		t.Errorf("outbox: %d entries before, %d after: the rescan queued replies", len(before.outbox), len(after.outbox))
+	}
+	found := false
+	for _, a := range after.alerts {
+		found = found || a.Kind == "uidvalidity"
+	}
+	if !found {
+		t.Error("no uidvalidity alert recorded")
+	}
+}
+
+// The IMAP server stops in the middle of a backlog and comes back; the SMTP server
+// refuses for a while. Nothing is lost, nothing doubled, every reply arrives once.
+func TestServersGoAwayAndComeBack(t *testing.T) {
+	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice"}})
+	const n = 40
+	for i := range n {
+		st.AppendRaw(t, "desk", "INBOX", complaint("某某 <alice@people.test>", numbered("fault", i)+"@people.test",
+			fmt.Sprintf("申请人%d申请删除凤凰资讯稿件", i), "删除原因：不实。",
+			map[string]string{"申请表.pdf": fmt.Sprintf("%%PDF %d %s", i, string(make([]byte, 200000)))}))
+	}
+	st.StopPostfix(t) // replies cannot go out yet
+	d := newDaemon(t, st, deskOptions{})
+	d.start()
+	waitFor(t, 60*time.Second, "some mail processed", func() (bool, string) {
+		v := d.metric("complaintd_mails_processed_total")
+		return v >= 5, fmt.Sprint(v)
+	})
+	st.StopDovecot(t) // mid-run
+	waitFor(t, 30*time.Second, "the daemon to notice", func() (bool, string) {
+		v := d.metric("complaintd_imap_up")
+		return v == 0, fmt.Sprint(v)
+	})
+	st.StartDovecot(t)
+	waitFor(t, 120*time.Second, "the backlog processed after the IMAP outage", func() (bool, string) {
+		v := d.metric("complaintd_mails_processed_total")
+		return v == n, fmt.Sprint(v)
+	})
+	if v := d.metric("complaintd_replies_failed_total"); v < 1 {
+		t.Errorf("replies_failed = %v while Postfix was down", v)
+	}
+	st.StartPostfix(t)
+	replies := st.WaitMessages(t, "alice", "INBOX", n, 120*time.Second)
+	d.stop()
+	f := readFacts(t, d)
+	if len(f.cases) != n || len(replies) != n {
+		t.Errorf("%d cases and %d replies for %d mails", len(f.cases), len(replies), n)
+	}
+}

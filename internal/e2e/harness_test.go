@@ -1,0 +1,252 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/mail"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/complaintd/complaintd/internal/mailtest"
+	"github.com/complaintd/complaintd/internal/store"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "complaintd-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "complaintd")
+	out, err := exec.Command("go", "build", "-o", binary, "../../cmd/complaintd").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build complaintd: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// daemon is one complaintd process.
+type daemon struct {
+	t        *testing.T
+	cfgPath  string
+	dataDir  string
+	logPath  string
+	httpAddr string
+	cmd      *exec.Cmd
+	exited   chan struct{}
+}
+
+type deskOptions struct {
+	extraIMAP string // extra YAML lines under imap:
+	extraSMTP string
+}
+
+// newDaemon writes a config for the stack (desk mailbox "desk", replies through
+// Postfix) and returns a stopped daemon.
+func newDaemon(t *testing.T, st *mailtest.Stack, o deskOptions) *daemon {
+	t.Helper()
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	httpAddr := ln.Addr().String()
+	ln.Close()
+	ih, ip, _ := net.SplitHostPort(st.IMAPAddr)
+	sh, sp, _ := net.SplitHostPort(st.SMTPAddr)
+	cfg := fmt.Sprintf(`imap:
+  host: %s
+  port: %s
+  tls: none
+  username: desk
+  password: %s
+  poll_interval: 2s
+  command_timeout: 10s
+%s
+smtp:
+  host: %s
+  port: %s
+  tls: none
+  from: desk@desk.test
+  retry_min: 200ms
+  retry_max: 2s
+  auto_reply_limit: 100000
+%s
+store:
+  path: %s/complaintd.db
+  master_key: "%s"
+staff:
+  addresses: [editor@desk.test]
+templates:
+  reload_interval: 1s
+http:
+  listen: %s
+`, ih, ip, st.Password("desk"), o.extraIMAP, sh, sp, o.extraSMTP, dir, strings.Repeat("ab", 32), httpAddr)
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := &daemon{t: t, cfgPath: path, httpAddr: httpAddr, dataDir: dir, logPath: filepath.Join(dir, "daemon.log")}
+	t.Cleanup(func() {
+		d.stop()
+		if t.Failed() {
+			b, _ := os.ReadFile(d.logPath)
+			if len(b) > 8000 {
+				b = b[len(b)-8000:]
+			}
+			t.Logf("daemon log tail:\n%s", b)
+		}
+	})
+	return d
+}
+
+func (d *daemon) start() {
+	d.t.Helper()
+	logf, err := os.OpenFile(d.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	d.cmd = exec.Command(binary, "run", "-config", d.cfgPath)
+	d.cmd.Stdout, d.cmd.Stderr = logf, logf
+	if err := d.cmd.Start(); err != nil {
+		d.t.Fatal(err)
+	}
+	logf.Close()
+	d.exited = make(chan struct{})
+	go func(c *exec.Cmd, ch chan struct{}) { c.Wait(); close(ch) }(d.cmd, d.exited)
+}
+
+// kill is SIGKILL: no shutdown code runs.
+func (d *daemon) kill() {
+	if d.cmd == nil {
+		return
+	}
+	d.cmd.Process.Kill()
+	<-d.exited
+	d.cmd = nil
+}
+
+// stop is SIGTERM with a deadline.
+func (d *daemon) stop() {
+	if d.cmd == nil {
+		return
+	}
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.exited:
+	case <-time.After(20 * time.Second):
+		d.t.Errorf("daemon did not stop within 20s of SIGTERM")
+		d.cmd.Process.Kill()
+		<-d.exited
+	}
+	d.cmd = nil
+}
+
+func (d *daemon) socket() string { return filepath.Join(d.dataDir, "complaintd.sock") }
+
+// cases reads the case list through the running daemon's control socket.
+func (d *daemon) cases() ([]*store.Case, error) {
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var nd net.Dialer
+		return nd.DialContext(ctx, "unix", d.socket())
+	}}, Timeout: 10 * time.Second}
+	resp, err := client.Get("http://complaintd/cases")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var cs []*store.Case
+	return cs, json.NewDecoder(resp.Body).Decode(&cs)
+}
+
+// cli runs a complaintd subcommand and returns its stdout.
+func (d *daemon) cli(args ...string) []byte {
+	d.t.Helper()
+	cmd := exec.Command(binary, append(args, "-config", d.cfgPath)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		d.t.Fatalf("complaintd %v: %v\n%s", args, err, stderr.String())
+	}
+	return out
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var last string
+	for time.Now().Before(deadline) {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		last = state
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("timed out after %v waiting for %s (last: %s)", timeout, what, last)
+}
+
+// complaint builds a plain complaint mail.
+func complaint(from, msgID, subject, body string, files map[string]string) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "From: %s\r\nTo: desk@desk.test\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%s>\r\nMIME-Version: 1.0\r\n",
+		from, mimeWord(subject), time.Now().Format(time.RFC1123Z), msgID)
+	if len(files) == 0 {
+		fmt.Fprintf(&b, "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n%s\r\n", body)
+		return b.Bytes()
+	}
+	fmt.Fprintf(&b, "Content-Type: multipart/mixed; boundary=\"BOUNDARY\"\r\n\r\n--BOUNDARY\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n%s\r\n", body)
+	for name, content := range files {
+		fmt.Fprintf(&b, "--BOUNDARY\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"%s\"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n%s\r\n", mimeWord(name), content)
+	}
+	b.WriteString("--BOUNDARY--\r\n")
+	return b.Bytes()
+}
+
+// mimeWord encodes a header value as an RFC 2047 word when it is not ASCII.
+func mimeWord(s string) string { return mime.BEncoding.Encode("UTF-8", s) }
+
+func parseMail(t *testing.T, raw []byte) *mail.Message {
+	t.Helper()
+	m, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("parse reply: %v", err)
+	}
+	return m
+}
+
+// metric reads one counter or gauge from /metrics (-1 when the daemon is not up).
+func (d *daemon) metric(name string) float64 {
+	resp, err := http.Get("http://" + d.httpAddr + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	return -1
+}
