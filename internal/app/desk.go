@@ -92,6 +92,13 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 	if d.store, err = store.Open(cfg.Store.Path, cfg.Store.LockTimeout); err != nil {
 		return nil, err
 	}
+	// A broken template edit is refused (the last good set keeps serving); the
+	// operator sees it in /healthz and in the alerts of the store.
+	tpl.OnError = func(err error) {
+		d.store.Update(func(tx *store.Tx) error {
+			return tx.AddAlert(store.Alert{At: time.Now(), Kind: "templates", Message: err.Error()})
+		})
+	}
 	l := cfg.IMAP.Limits
 	d.processor, err = intake.NewProcessor(intake.Options{
 		Store: d.store, Vault: d.vault, Templates: tpl, Calendar: cal, Rules: cfg.Policy.Documents,
