@@ -106,7 +106,7 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 			MaxDepth: l.MaxDepth, MaxAttachmentBytes: l.MaxAttachmentBytes},
 		CasePrefix: cfg.Policy.CasePrefix, Desk: outbox.Address{Address: cfg.SMTP.From}, DeskName: cfg.SMTP.FromName,
 		Staff: cfg.Staff.Addresses, Locale: cfg.Templates.Locale, ReviewDays: cfg.Policy.ReviewDays, ExpireDays: cfg.Policy.ExpireDays,
-		ReplyLimit: cfg.SMTP.AutoReplyLimit, ReplyWindow: cfg.SMTP.AutoReplyWindow,
+		ReplyLimit: cfg.SMTP.AutoReplyLimit, ReplyWindow: cfg.SMTP.AutoReplyWindow, SensitiveKinds: cfg.Policy.SensitiveKinds,
 		Logger: log.With("part", "intake"), Metrics: d.metrics,
 	})
 	if err != nil {

@@ -124,7 +124,11 @@ type Policy struct {
 	ProcessDays int                   `yaml:"process_days"` // 5 business days
 	ExpireDays  int                   `yaml:"expire_days"`  // 15 calendar days
 	AppealDays  int                   `yaml:"appeal_days"`  // 15 calendar days
-	Calendar    Calendar              `yaml:"calendar"`
+	// SensitiveKinds are the document kinds erased RetentionDays after a case ends
+	// (PIPL); they are encrypted under their own per-case key for that reason.
+	SensitiveKinds []string `yaml:"sensitive_kinds"` // [id_card, business_license, power_of_attorney, unclassified]
+	RetentionDays  int      `yaml:"retention_days"`  // 180
+	Calendar       Calendar `yaml:"calendar"`
 }
 
 // Calendar defines business days.
@@ -371,6 +375,10 @@ func (c *Config) ApplyDefaults() {
 	defI(&p.ProcessDays, 5)
 	defI(&p.ExpireDays, 15)
 	defI(&p.AppealDays, 15)
+	if p.SensitiveKinds == nil {
+		p.SensitiveKinds = []string{"id_card", "business_license", "power_of_attorney", "unclassified"}
+	}
+	defI(&p.RetentionDays, 180)
 	def(&p.Calendar.TimeZone, "Asia/Shanghai")
 	if len(p.Calendar.Weekend) == 0 {
 		p.Calendar.Weekend = []string{"saturday", "sunday"}
@@ -499,9 +507,9 @@ func (c *Config) Validate() error {
 		add("policy.documents", "%v", err)
 	}
 	for key, v := range map[string]int{"policy.review_days": c.Policy.ReviewDays, "policy.process_days": c.Policy.ProcessDays,
-		"policy.expire_days": c.Policy.ExpireDays, "policy.appeal_days": c.Policy.AppealDays} {
-		if v < 1 || v > 365 {
-			add(key, "must be 1-365, not %d", v)
+		"policy.expire_days": c.Policy.ExpireDays, "policy.appeal_days": c.Policy.AppealDays, "policy.retention_days": c.Policy.RetentionDays} {
+		if v < 1 || v > 3650 {
+			add(key, "must be 1-3650, not %d", v)
 		}
 	}
 	if _, err := time.LoadLocation(c.Policy.Calendar.TimeZone); err != nil {

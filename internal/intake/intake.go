@@ -55,6 +55,9 @@ type Options struct {
 	ExpireDays  int
 	ReplyLimit  int           // automatic replies per sender per ReplyWindow
 	ReplyWindow time.Duration //
+	// SensitiveKinds are document kinds kept under the case's sensitive key, which
+	// retention destroys (ID cards, licences, powers of attorney).
+	SensitiveKinds []string
 
 	Now     func() time.Time // nil: time.Now
 	Logger  *slog.Logger     // nil: discard
@@ -369,17 +372,26 @@ func (p *Processor) keepDocuments(c *store.Case, msg *mailmsg.Message, docs []cl
 		have[key] = true
 		sd := store.Document{Document: d, Message: msg.MessageID, AddedAt: now, Skipped: skipped[d.Filename]}
 		if d.SpoolID != "" && d.Container == "" {
-			ref, err := p.o.Vault.Keep(c.ID, d.SpoolID, d.SHA256)
+			ref, err := p.o.Vault.Keep(c.ID, p.keyClass(d.Kind), d.SpoolID, d.SHA256)
 			if err != nil {
 				return nil, fmt.Errorf("keep attachment: %w", err)
 			}
 			kept[d.SpoolID] = true
-			sd.File, sd.SealedKey = ref.File, ref.SealedKey
+			sd.File, sd.SealedKey, sd.KeyClass = ref.File, ref.SealedKey, ref.Class
 		}
 		c.Documents = append(c.Documents, sd)
 		added = append(added, d.Filename)
 	}
 	return added, nil
+}
+
+// keyClass puts documents of the kinds retention erases under the case's sensitive key.
+// Unclassified files go there too: an unnamed scan is as likely an ID card as anything.
+func (p *Processor) keyClass(kind string) string {
+	if kind == classify.DocUnclassified || slices.Contains(p.o.SensitiveKinds, kind) {
+		return vault.ClassSensitive
+	}
+	return vault.ClassGeneral
 }
 
 // mergeResult folds a follow-up's classification into the case: what the case lacks is

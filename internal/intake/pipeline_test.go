@@ -443,6 +443,16 @@ func TestQuarantine(t *testing.T) {
 		if !q[0].Moved {
 			t.Error("quarantined mail not recorded as moved (MemIMAP has MOVE)")
 		}
+		// The mail itself is kept, in the quarantine folder (SPEC §1.1: never dropped).
+		cl, err := imapsource.Dial(context.Background(), srv.imapOptions(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		eventually(t, "the mail in the quarantine folder", func() bool {
+			st, err := cl.Select(context.Background(), "Quarantine")
+			return err == nil && st.Messages == 1
+		})
 		if got := h.metrics.Quarantined.Load(); got != 1 {
 			t.Errorf("quarantined metric = %d, want 1", got)
 		}

@@ -56,8 +56,10 @@ func (p *Processor) autoReply(tx *store.Tx, c *store.Case, kind string, in *mail
 	return true, "", nil
 }
 
-// Enqueue renders a reply of the given kind and puts it in the outbox inside tx. The
+// Enqueue renders a mail of the given kind and puts it in the outbox inside tx. The
 // Message-ID and Date are fixed here so every SMTP attempt sends the same message.
+// c may be a zero Case (ID "") for mail about no case (digests, reports, alerts); then
+// no case tag is added and nothing is linked.
 func (p *Processor) Enqueue(tx *store.Tx, c *store.Case, kind string, d render.Data, to []outbox.Address, inReplyTo string, refs []string, auto string, now time.Time) error {
 	locale := c.Locale
 	if locale == "" {
@@ -68,11 +70,15 @@ func (p *Processor) Enqueue(tx *store.Tx, c *store.Case, kind string, d render.D
 		return fmt.Errorf("render %s: %w", kind, err)
 	}
 	subject := r.Subject
-	if tag := "[" + c.ID + "]"; !strings.Contains(subject, tag) {
+	if tag := "[" + c.ID + "]"; c.ID != "" && !strings.Contains(subject, tag) {
 		subject = tag + " " + subject
 	}
+	idBase := c.ID
+	if idBase == "" {
+		idBase = kind
+	}
 	m := outbox.Mail{
-		MessageID:     p.newMessageID(c.ID),
+		MessageID:     p.newMessageID(idBase),
 		From:          outbox.Address{Name: p.o.DeskName, Address: p.o.Desk.Address},
 		To:            to,
 		Subject:       subject,
@@ -82,7 +88,10 @@ func (p *Processor) Enqueue(tx *store.Tx, c *store.Case, kind string, d render.D
 		References:    trimRefs(refs),
 		AutoSubmitted: auto,
 		Date:          now,
-		Headers:       map[string]string{outbox.HeaderCase: c.ID, outbox.HeaderAutoResponseSuppress: "All"},
+		Headers:       map[string]string{outbox.HeaderAutoResponseSuppress: "All"},
+	}
+	if c.ID != "" {
+		m.Headers[outbox.HeaderCase] = c.ID
 	}
 	raw, err := json.Marshal(m)
 	if err != nil {
@@ -96,7 +105,9 @@ func (p *Processor) Enqueue(tx *store.Tx, c *store.Case, kind string, d render.D
 	if err := tx.Enqueue(e); err != nil {
 		return fmt.Errorf("enqueue %s: %w", kind, err)
 	}
-	c.Threads = appendUnique(c.Threads, m.MessageID)
+	if c.ID != "" {
+		c.Threads = appendUnique(c.Threads, m.MessageID)
+	}
 	p.o.Metrics.RepliesQueued.Add(1)
 	return nil
 }

@@ -75,6 +75,7 @@ type Document struct {
 	AddedAt   time.Time `json:"added_at"`
 	File      string    `json:"-"` // vault reference; empty for zip entries and skipped files
 	SealedKey string    `json:"-"`
+	KeyClass  string    `json:"-"`                 // vault key class: "" or "sensitive"
 	Skipped   string    `json:"skipped,omitempty"` // why the content was not kept (too large)
 	Erased    bool      `json:"erased,omitempty"`
 }

@@ -65,7 +65,8 @@ type spoolEntry struct {
 // BlobRef is what the caller stores to find and decrypt one attachment.
 type BlobRef struct {
 	File      string `json:"file"`       // path relative to the attachments directory
-	SealedKey string `json:"sealed_key"` // the DEK sealed with the case key, base64
+	SealedKey string `json:"sealed_key"` // the DEK sealed with the case key of Class, base64
+	Class     string `json:"class,omitempty"`
 	Size      int64  `json:"size"`
 }
 
@@ -224,8 +225,8 @@ var shaPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 // the caller must store. The case key is created on first use. If the caller commits
 // nothing afterwards (crash, rollback), the file is an unreferenced orphan: it is
 // unreadable without the sealed key that was never stored.
-func (v *Vault) Keep(caseID, spoolID, sha256hex string) (BlobRef, error) {
-	if !caseIDPattern.MatchString(caseID) || !shaPattern.MatchString(sha256hex) {
+func (v *Vault) Keep(caseID, class, spoolID, sha256hex string) (BlobRef, error) {
+	if !caseIDPattern.MatchString(caseID) || !shaPattern.MatchString(sha256hex) || !validClass(class) {
 		return BlobRef{}, fmt.Errorf("keep attachment: bad case %q or digest %q", caseID, sha256hex)
 	}
 	v.mu.Lock()
@@ -234,7 +235,7 @@ func (v *Vault) Keep(caseID, spoolID, sha256hex string) (BlobRef, error) {
 	if e == nil {
 		return BlobRef{}, fmt.Errorf("keep attachment: spool file %q: %w", spoolID, os.ErrNotExist)
 	}
-	kek, err := v.caseKey(caseID, true)
+	kek, err := v.caseKey(caseID, class, true)
 	if err != nil {
 		return BlobRef{}, err
 	}
@@ -243,8 +244,11 @@ func (v *Vault) Keep(caseID, spoolID, sha256hex string) (BlobRef, error) {
 		return BlobRef{}, err
 	}
 	nonce := randomBytes(aead.NonceSize())
-	sealed := aead.Seal(nonce, nonce, e.dek, []byte(caseID))
+	sealed := aead.Seal(nonce, nonce, e.dek, []byte(caseID+"/"+class))
 	rel := filepath.Join(caseID, sha256hex)
+	if class != ClassGeneral {
+		rel += "." + class
+	}
 	if err := os.MkdirAll(filepath.Join(v.dir, caseID), 0o700); err != nil {
 		return BlobRef{}, fmt.Errorf("create case dir: %w", err)
 	}
@@ -260,15 +264,15 @@ func (v *Vault) Keep(caseID, spoolID, sha256hex string) (BlobRef, error) {
 	v.mu.Lock()
 	delete(v.spool, spoolID)
 	v.mu.Unlock()
-	return BlobRef{File: rel, SealedKey: base64.StdEncoding.EncodeToString(sealed), Size: e.size}, nil
+	return BlobRef{File: rel, SealedKey: base64.StdEncoding.EncodeToString(sealed), Class: class, Size: e.size}, nil
 }
 
 // OpenBlob opens a kept attachment for reading.
 func (v *Vault) OpenBlob(caseID string, ref BlobRef) (*Reader, error) {
-	if !caseIDPattern.MatchString(caseID) || strings.Contains(ref.File, "..") {
+	if !caseIDPattern.MatchString(caseID) || strings.Contains(ref.File, "..") || !validClass(ref.Class) {
 		return nil, fmt.Errorf("open attachment: bad reference")
 	}
-	kek, err := v.caseKey(caseID, false)
+	kek, err := v.caseKey(caseID, ref.Class, false)
 	if err != nil {
 		return nil, err
 	}
@@ -280,20 +284,34 @@ func (v *Vault) OpenBlob(caseID string, ref BlobRef) (*Reader, error) {
 	if err != nil || len(sealed) < aead.NonceSize() {
 		return nil, fmt.Errorf("open attachment: bad sealed key")
 	}
-	dek, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], []byte(caseID))
+	dek, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], []byte(caseID+"/"+ref.Class))
 	if err != nil {
 		return nil, fmt.Errorf("open attachment key: %w", err)
 	}
 	return openReader(filepath.Join(v.dir, ref.File), dek)
 }
 
-// Erase destroys the case key and removes the case's attachment files. Afterwards no
-// attachment of the case can be decrypted, wherever copies of its bytes survive.
+// Erase destroys every key of the case and removes its attachment files.
 func (v *Vault) Erase(caseID string) error {
-	if !caseIDPattern.MatchString(caseID) {
-		return fmt.Errorf("erase: bad case %q", caseID)
+	for _, class := range []string{ClassSensitive, ClassGeneral} {
+		if err := v.EraseClass(caseID, class); err != nil {
+			return err
+		}
 	}
-	path := v.keyPath(caseID)
+	if err := os.RemoveAll(filepath.Join(v.dir, caseID)); err != nil {
+		return fmt.Errorf("remove case attachments: %w", err)
+	}
+	return nil
+}
+
+// EraseClass destroys the case's key of one class and removes the files sealed with
+// it. Afterwards none of those attachments can be decrypted, wherever copies of their
+// bytes survive (bbolt free pages, file system blocks, backups).
+func (v *Vault) EraseClass(caseID, class string) error {
+	if !caseIDPattern.MatchString(caseID) || !validClass(class) {
+		return fmt.Errorf("erase: bad case %q or class %q", caseID, class)
+	}
+	path := v.keyPath(caseID, class)
 	if f, err := os.OpenFile(path, os.O_WRONLY, 0); err == nil {
 		// Overwrite in place before unlinking: on ext4/xfs in their default modes the
 		// data block is rewritten, so the sealed key does not linger on disk.
@@ -317,25 +335,47 @@ func (v *Vault) Erase(caseID string) error {
 	if err := syncDir(filepath.Join(v.dir, "keys")); err != nil {
 		return err
 	}
-	if err := os.RemoveAll(filepath.Join(v.dir, caseID)); err != nil {
-		return fmt.Errorf("remove case attachments: %w", err)
+	ents, err := os.ReadDir(filepath.Join(v.dir, caseID))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("list case attachments: %w", err)
+	}
+	for _, e := range ents {
+		name := e.Name()
+		_, suffix, hasSuffix := strings.Cut(name, ".")
+		if (class == ClassGeneral && !hasSuffix) || (class != ClassGeneral && suffix == class) {
+			if err := os.Remove(filepath.Join(v.dir, caseID, name)); err != nil {
+				return fmt.Errorf("remove attachment: %w", err)
+			}
+		}
 	}
 	return nil
 }
 
-func (v *Vault) keyPath(caseID string) string {
-	return filepath.Join(v.dir, "keys", caseID+".key")
+// Key classes: a case has one key per class, so that the sensitive documents (ID
+// cards, licences, powers of attorney) can be erased while the rest of the case stays.
+const (
+	ClassGeneral   = ""
+	ClassSensitive = "sensitive"
+)
+
+func (v *Vault) keyPath(caseID, class string) string {
+	if class == ClassGeneral {
+		return filepath.Join(v.dir, "keys", caseID+".key")
+	}
+	return filepath.Join(v.dir, "keys", caseID+"."+class+".key")
 }
 
+func validClass(class string) bool { return class == ClassGeneral || class == ClassSensitive }
+
 // caseKey loads the case key, creating it when create is set.
-func (v *Vault) caseKey(caseID string, create bool) ([]byte, error) {
-	path := v.keyPath(caseID)
+func (v *Vault) caseKey(caseID, class string, create bool) ([]byte, error) {
+	path := v.keyPath(caseID, class)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		if !create {
 			return nil, fmt.Errorf("case %s: %w", caseID, ErrErased)
 		}
-		return v.createCaseKey(caseID, path)
+		return v.createCaseKey(caseID+"/"+class, path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read case key: %w", err)
@@ -344,17 +384,17 @@ func (v *Vault) caseKey(caseID string, create bool) ([]byte, error) {
 	if len(b) < ns {
 		return nil, fmt.Errorf("case key %s: truncated", caseID)
 	}
-	kek, err := v.master.Open(nil, b[:ns], b[ns:], []byte(caseID))
+	kek, err := v.master.Open(nil, b[:ns], b[ns:], []byte(caseID+"/"+class))
 	if err != nil {
 		return nil, fmt.Errorf("unseal case key %s (wrong master key?): %w", caseID, err)
 	}
 	return kek, nil
 }
 
-func (v *Vault) createCaseKey(caseID, path string) ([]byte, error) {
+func (v *Vault) createCaseKey(keyID, path string) ([]byte, error) {
 	kek := randomBytes(keySize)
 	nonce := randomBytes(v.master.NonceSize())
-	sealed := v.master.Seal(nonce, nonce, kek, []byte(caseID))
+	sealed := v.master.Seal(nonce, nonce, kek, []byte(keyID))
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
@@ -371,7 +411,8 @@ func (v *Vault) createCaseKey(caseID, path string) ([]byte, error) {
 	if err := os.Link(tmp, path); err != nil {
 		os.Remove(tmp)
 		if errors.Is(err, os.ErrExist) {
-			return v.caseKey(caseID, false)
+			caseID, class, _ := strings.Cut(keyID, "/")
+			return v.caseKey(caseID, class, false)
 		}
 		return nil, fmt.Errorf("install case key: %w", err)
 	}

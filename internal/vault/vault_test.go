@@ -15,6 +15,10 @@ import (
 func testKey() []byte { return bytes.Repeat([]byte{7}, 32) }
 
 func spoolAndKeep(t *testing.T, v *Vault, caseID string, content []byte) BlobRef {
+	return spoolAndKeepClass(t, v, caseID, ClassGeneral, content)
+}
+
+func spoolAndKeepClass(t *testing.T, v *Vault, caseID, class string, content []byte) BlobRef {
 	t.Helper()
 	f, err := v.Create()
 	if err != nil {
@@ -33,7 +37,7 @@ func spoolAndKeep(t *testing.T, v *Vault, caseID string, content []byte) BlobRef
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(content)
-	ref, err := v.Keep(caseID, id, hex.EncodeToString(sum[:]))
+	ref, err := v.Keep(caseID, class, id, hex.EncodeToString(sum[:]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,4 +183,36 @@ func containsUnder(t *testing.T, dir string, needle []byte) bool {
 		return nil
 	})
 	return found
+}
+
+// Retention erases the sensitive documents of a case (ID cards, licences) and keeps
+// the rest: the classes have separate keys.
+func TestEraseClassKeepsTheRest(t *testing.T) {
+	dir := t.TempDir()
+	v, _ := Open(dir, testKey())
+	idScan := []byte("居民身份证 110101199003074514 正面")
+	letter := []byte("事件说明函：内容")
+	sens := spoolAndKeepClass(t, v, "TS-2026-000009", ClassSensitive, idScan)
+	gen := spoolAndKeepClass(t, v, "TS-2026-000009", ClassGeneral, letter)
+	if err := v.EraseClass("TS-2026-000009", ClassSensitive); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.OpenBlob("TS-2026-000009", sens); err == nil {
+		t.Fatal("sensitive document still readable after EraseClass")
+	}
+	r, err := v.OpenBlob("TS-2026-000009", gen)
+	if err != nil {
+		t.Fatalf("general document lost: %v", err)
+	}
+	got, _ := io.ReadAll(r)
+	r.Close()
+	if !bytes.Equal(got, letter) {
+		t.Fatal("general document damaged")
+	}
+	if _, err := os.Stat(filepath.Join(dir, sens.File)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal("sensitive file still on disk")
+	}
+	if containsUnder(t, dir, idScan) {
+		t.Fatal("plaintext of the ID scan under the data directory")
+	}
 }
