@@ -99,7 +99,13 @@ type Staff struct {
 	Notify    []string          `yaml:"notify"`    // who gets notifications (default: addresses)
 	Admins    []string          `yaml:"admins"`    // who gets alerts and weekly reports
 	Aliases   map[string]string `yaml:"aliases"`   // 转交 short names → address
-	Auth      StaffAuth         `yaml:"auth"`
+	// AppealReviewers get appealed cases instead of the notify list (a second pair
+	// of eyes); empty: the notify list.
+	AppealReviewers []string `yaml:"appeal_reviewers"`
+	// AttachMaxBytes caps the documents attached to one staff notification; the
+	// rest are listed with a note.
+	AttachMaxBytes int64     `yaml:"attach_max_bytes"` // 20 MiB
+	Auth           StaffAuth `yaml:"auth"`
 }
 
 // StaffAuth says how a staff command mail proves itself.
@@ -128,7 +134,10 @@ type Policy struct {
 	// (PIPL); they are encrypted under their own per-case key for that reason.
 	SensitiveKinds []string `yaml:"sensitive_kinds"` // [id_card, business_license, power_of_attorney, unclassified]
 	RetentionDays  int      `yaml:"retention_days"`  // 180
-	Calendar       Calendar `yaml:"calendar"`
+	// AuthorDays is how long the author of an article has to answer a takedown
+	// notice (听证申辩); the review deadline pauses meanwhile.
+	AuthorDays int      `yaml:"author_days"` // 7 calendar days
+	Calendar   Calendar `yaml:"calendar"`
 }
 
 // Calendar defines business days.
@@ -362,6 +371,9 @@ func (c *Config) ApplyDefaults() {
 		c.Staff.Notify = c.Staff.Addresses
 	}
 	def(&c.Staff.Auth.Mode, "token")
+	if c.Staff.AttachMaxBytes == 0 {
+		c.Staff.AttachMaxBytes = 20 << 20
+	}
 
 	def(&c.Templates.Locale, "zh-CN")
 	defD(&c.Templates.ReloadInterval, 5*time.Second)
@@ -379,6 +391,7 @@ func (c *Config) ApplyDefaults() {
 		p.SensitiveKinds = []string{"id_card", "business_license", "power_of_attorney", "unclassified"}
 	}
 	defI(&p.RetentionDays, 180)
+	defI(&p.AuthorDays, 7)
 	def(&p.Calendar.TimeZone, "Asia/Shanghai")
 	if len(p.Calendar.Weekend) == 0 {
 		p.Calendar.Weekend = []string{"saturday", "sunday"}
@@ -479,6 +492,11 @@ func (c *Config) Validate() error {
 			add(fmt.Sprintf("staff.notify[%d]", i), "not an e-mail address: %q", a)
 		}
 	}
+	for i, a := range c.Staff.AppealReviewers {
+		if _, err := mail.ParseAddress(a); err != nil {
+			add(fmt.Sprintf("staff.appeal_reviewers[%d]", i), "not an e-mail address: %q", a)
+		}
+	}
 	for i, a := range c.Staff.Admins {
 		if _, err := mail.ParseAddress(a); err != nil {
 			add(fmt.Sprintf("staff.admins[%d]", i), "not an e-mail address: %q", a)
@@ -507,7 +525,7 @@ func (c *Config) Validate() error {
 		add("policy.documents", "%v", err)
 	}
 	for key, v := range map[string]int{"policy.review_days": c.Policy.ReviewDays, "policy.process_days": c.Policy.ProcessDays,
-		"policy.expire_days": c.Policy.ExpireDays, "policy.appeal_days": c.Policy.AppealDays, "policy.retention_days": c.Policy.RetentionDays} {
+		"policy.expire_days": c.Policy.ExpireDays, "policy.appeal_days": c.Policy.AppealDays, "policy.retention_days": c.Policy.RetentionDays, "policy.author_days": c.Policy.AuthorDays} {
 		if v < 1 || v > 3650 {
 			add(key, "must be 1-3650, not %d", v)
 		}

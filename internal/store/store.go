@@ -68,6 +68,14 @@ type Case struct {
 	Extra       map[string]string `json:"extra,omitempty"` // fields later work adds without a migration
 }
 
+// Statement is a counter-statement from the article's author (Civil Code art. 1196).
+type Statement struct {
+	At        time.Time `json:"at"`
+	From      string    `json:"from"`
+	MessageID string    `json:"message_id"`
+	Text      string    `json:"text"`
+}
+
 // Document is one attachment (or zip entry) of a case.
 type Document struct {
 	classify.Document
