@@ -133,6 +133,7 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 		Processed: cfg.IMAP.Processed, ProcessedFolder: cfg.IMAP.ProcessedFolder, QuarantineFolder: cfg.IMAP.QuarantineFolder,
 		MaxAttempts: cfg.IMAP.MaxAttempts, Backoff: imapsource.Backoff{Min: time.Second, Max: 2 * time.Minute},
 		Logger: log.With("part", "imap"), Metrics: d.metrics, OnQueued: d.dispatcher.Wake,
+		InflightPath: filepath.Join(filepath.Dir(cfg.Store.Path), "inflight"),
 	})
 	return d, nil
 }

@@ -99,6 +99,9 @@ type Staff struct {
 	Notify    []string          `yaml:"notify"`    // who gets notifications (default: addresses)
 	Admins    []string          `yaml:"admins"`    // who gets alerts and weekly reports
 	Aliases   map[string]string `yaml:"aliases"`   // 转交 short names → address
+	// Supervisors receive escalations when a review or processing deadline passes
+	// (with the assignee, or the notify list when the case has none).
+	Supervisors []string `yaml:"supervisors"` // default: admins
 	// AppealReviewers get appealed cases instead of the notify list (a second pair
 	// of eyes); empty: the notify list.
 	AppealReviewers []string `yaml:"appeal_reviewers"`
@@ -138,6 +141,18 @@ type Policy struct {
 	// notice (听证申辩); the review deadline pauses meanwhile.
 	AuthorDays int      `yaml:"author_days"` // 7 calendar days
 	Calendar   Calendar `yaml:"calendar"`
+	// ReminderBefore is how long before a review or processing deadline the
+	// assignee (or the notify list) is reminded.
+	ReminderBefore time.Duration `yaml:"reminder_before"` // 24h
+	// Survey sends a satisfaction survey (回访) SurveyDelay after a case is resolved.
+	Survey      bool          `yaml:"survey"`       // false
+	SurveyDelay time.Duration `yaml:"survey_delay"` // 24h
+	// The *_after durations override the matching *_days when set: for tests and
+	// drills that need a deadline in seconds. Business days are then not counted.
+	ReviewAfter    time.Duration `yaml:"review_after"`    // 0: use review_days
+	ProcessAfter   time.Duration `yaml:"process_after"`   // 0: use process_days
+	ExpireAfter    time.Duration `yaml:"expire_after"`    // 0: use expire_days
+	RetentionAfter time.Duration `yaml:"retention_after"` // 0: use retention_days
 }
 
 // Calendar defines business days.
@@ -371,6 +386,9 @@ func (c *Config) ApplyDefaults() {
 		c.Staff.Notify = c.Staff.Addresses
 	}
 	def(&c.Staff.Auth.Mode, "token")
+	if len(c.Staff.Supervisors) == 0 {
+		c.Staff.Supervisors = c.Staff.Admins
+	}
 	if c.Staff.AttachMaxBytes == 0 {
 		c.Staff.AttachMaxBytes = 20 << 20
 	}
@@ -393,6 +411,8 @@ func (c *Config) ApplyDefaults() {
 	defI(&p.RetentionDays, 180)
 	defI(&p.AuthorDays, 7)
 	def(&p.Calendar.TimeZone, "Asia/Shanghai")
+	defD(&p.ReminderBefore, 24*time.Hour)
+	defD(&p.SurveyDelay, 24*time.Hour)
 	if len(p.Calendar.Weekend) == 0 {
 		p.Calendar.Weekend = []string{"saturday", "sunday"}
 	}
@@ -502,6 +522,11 @@ func (c *Config) Validate() error {
 			add(fmt.Sprintf("staff.admins[%d]", i), "not an e-mail address: %q", a)
 		}
 	}
+	for i, a := range c.Staff.Supervisors {
+		if _, err := mail.ParseAddress(a); err != nil {
+			add(fmt.Sprintf("staff.supervisors[%d]", i), "not an e-mail address: %q", a)
+		}
+	}
 	for k, a := range c.Staff.Aliases {
 		if _, err := mail.ParseAddress(a); err != nil {
 			add("staff.aliases."+k, "not an e-mail address: %q", a)
@@ -528,6 +553,13 @@ func (c *Config) Validate() error {
 		"policy.expire_days": c.Policy.ExpireDays, "policy.appeal_days": c.Policy.AppealDays, "policy.retention_days": c.Policy.RetentionDays, "policy.author_days": c.Policy.AuthorDays} {
 		if v < 1 || v > 3650 {
 			add(key, "must be 1-3650, not %d", v)
+		}
+	}
+	for key, v := range map[string]time.Duration{"policy.reminder_before": c.Policy.ReminderBefore, "policy.survey_delay": c.Policy.SurveyDelay,
+		"policy.review_after": c.Policy.ReviewAfter, "policy.process_after": c.Policy.ProcessAfter,
+		"policy.expire_after": c.Policy.ExpireAfter, "policy.retention_after": c.Policy.RetentionAfter} {
+		if v < 0 {
+			add(key, "must not be negative, not %s", v)
 		}
 	}
 	if _, err := time.LoadLocation(c.Policy.Calendar.TimeZone); err != nil {

@@ -111,6 +111,7 @@ type Outcome struct {
 	Result    string // human-readable, recorded with the message
 	Replies   int    // outbox entries created
 	Duplicate bool
+	MessageID string // of the mail, when it could be read
 }
 
 // PermanentError marks a message that will never process (too large, hostile). The
@@ -138,11 +139,21 @@ func (p *Processor) Process(ctx context.Context, src Source, raw io.Reader, onCo
 	}
 	msg, err := mailmsg.Parse(raw, spoolAdapter{p.o.Vault}, p.o.Limits)
 	if err != nil {
+		// A partial message may hold spool files already written: drop them.
+		var partial Outcome
+		if msg != nil {
+			partial.MessageID = msg.MessageID
+			for _, a := range msg.Attachments {
+				if a.SpoolID != "" {
+					p.o.Vault.Discard(a.SpoolID)
+				}
+			}
+		}
 		var le *mailmsg.LimitError
 		if errors.As(err, &le) {
-			return Outcome{}, &PermanentError{Err: fmt.Errorf("parse: %w", err)}
+			return partial, &PermanentError{Err: fmt.Errorf("parse: %w", err)}
 		}
-		return Outcome{}, fmt.Errorf("parse: %w", err)
+		return partial, fmt.Errorf("parse: %w", err)
 	}
 	kept := map[string]bool{}
 	defer func() {
@@ -195,8 +206,9 @@ func (p *Processor) Process(ctx context.Context, src Source, raw io.Reader, onCo
 		return nil
 	})
 	if err != nil {
-		return Outcome{}, err
+		return Outcome{MessageID: msg.MessageID}, err
 	}
+	out.MessageID = msg.MessageID
 	p.o.Metrics.Processed.Add(1)
 	p.o.Logger.Info("message registered", "mailbox", src.Mailbox, "uid", src.UID, "message_id", msg.MessageID,
 		"case", out.Case, "role", out.Role, "outcome", out.Result)
@@ -272,6 +284,11 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, now time.Tim
 	added, err := p.keepDocuments(c, msg, res.Documents, now, kept)
 	if err != nil {
 		return Outcome{}, err
+	}
+	if len(kept) > 0 {
+		if err := p.o.Vault.Flush(); err != nil {
+			return Outcome{}, err
+		}
 	}
 	c.Threads = appendUnique(c.Threads, msg.MessageID)
 	c.LastInbound = msg.MessageID

@@ -7,7 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"runtime/debug"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/complaintd/complaintd/internal/imapsource"
@@ -44,13 +47,17 @@ type PollerOptions struct {
 	// OnQueued is called after a message whose processing queued replies (the
 	// outbox worker wakes up). Nil: nobody is told.
 	OnQueued func()
+	// InflightPath is the small file counting attempts on the mail in hand, so that
+	// a mail that kills the process is quarantined. Empty: not counted.
+	InflightPath string
 	// Dial replaces imapsource.Dial (tests inject failures). Nil: imapsource.Dial.
 	Dial func(ctx context.Context, o imapsource.Options) (*imapsource.Client, error)
 }
 
 // Poller reads the service mailbox and feeds the Processor, exactly once per mail.
 type Poller struct {
-	o     PollerOptions
+	o        PollerOptions
+	inflight inflight
 	p     *Processor
 	store *store.Store
 }
@@ -69,7 +76,7 @@ func NewPoller(p *Processor, o PollerOptions) *Poller {
 	if o.MaxAttempts < 1 {
 		o.MaxAttempts = 3
 	}
-	return &Poller{o: o, p: p, store: p.o.Store}
+	return &Poller{o: o, p: p, store: p.o.Store, inflight: inflight{path: o.InflightPath}}
 }
 
 // Run reads mail until ctx is done, reconnecting with backoff. It returns nil on a
@@ -201,26 +208,21 @@ func (pl *Poller) catchUp(ctx context.Context, c *imapsource.Client, st imapsour
 // it never blocks the mail behind it.
 func (pl *Poller) one(ctx context.Context, c *imapsource.Client, validity, uid uint32) error {
 	mbox := pl.o.Mailbox
-	var cp store.Checkpoint
 	// Count the attempt before making it, so a mail that crashes the process is
-	// recognised when we come back.
-	err := pl.store.Update(func(tx *store.Tx) error {
-		var err error
-		if cp, err = tx.Checkpoint(mbox); err != nil {
-			return err
-		}
-		if cp.Started == nil {
-			cp.Started = map[uint32]int{}
-		}
-		cp.UIDValidity = validity
-		cp.Started[uid]++
-		return tx.PutCheckpoint(mbox, cp)
-	})
-	if err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
+	// recognised when we come back. The count lives in a small file written without
+	// fsync: it must survive the process, not the kernel, and an fsync per mail would
+	// halve the ingest rate.
+	began := pl.inflight.begin(mbox, validity, uid)
+	if began > pl.o.MaxAttempts*crashAttemptsFactor {
+		return pl.quarantine(ctx, c, validity, uid, "", began-1, fmt.Sprintf("processing began %d times and never finished (the process died holding it)", began-1))
 	}
-	if cp.Started[uid] > pl.o.MaxAttempts*crashAttemptsFactor {
-		return pl.quarantine(ctx, c, validity, uid, "", fmt.Sprintf("processing began %d times and never finished (the process died holding it)", cp.Started[uid]-1))
+	var cp store.Checkpoint
+	if err := pl.store.View(func(tx *store.Tx) error {
+		var err error
+		cp, err = tx.Checkpoint(mbox)
+		return err
+	}); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
 	}
 
 	var out Outcome
@@ -245,7 +247,7 @@ func (pl *Poller) one(ctx context.Context, c *imapsource.Client, validity, uid u
 		attempts := cp.Retry[uid] + 1
 		pl.o.Logger.Warn("message failed", "mailbox", mbox, "uid", uid, "attempt", attempts, "err", procErr)
 		if errors.As(procErr, &perm) || attempts >= pl.o.MaxAttempts {
-			return pl.quarantine(ctx, c, validity, uid, "", procErr.Error())
+			return pl.quarantine(ctx, c, validity, uid, out.MessageID, attempts, procErr.Error())
 		}
 		return pl.store.Update(func(tx *store.Tx) error {
 			cp, err := tx.Checkpoint(mbox)
@@ -294,7 +296,6 @@ func advanceIn(tx *store.Tx, mbox string, validity, uid uint32) error {
 	cp.UIDValidity = validity
 	cp.LastUID = max(cp.LastUID, uid)
 	delete(cp.Retry, uid)
-	delete(cp.Started, uid)
 	cp.Updated = time.Now()
 	return tx.PutCheckpoint(mbox, cp)
 }
@@ -305,16 +306,11 @@ func (pl *Poller) advance(validity, uid uint32) error {
 
 // quarantine records the mail as given up on, advances past it, and then moves it to
 // the quarantine folder (or flags it where a safe move is impossible). The record comes
-// first: a failed move must not make us process the mail again.
-func (pl *Poller) quarantine(ctx context.Context, c *imapsource.Client, validity, uid uint32, msgID, reason string) error {
-	q := store.Quarantined{Mailbox: pl.o.Mailbox, UIDValidity: validity, UID: uid, MessageID: msgID, Reason: reason, At: time.Now()}
+// first: a failed move must not make us process the mail again; it is corrected
+// afterwards to say where the mail really is.
+func (pl *Poller) quarantine(ctx context.Context, c *imapsource.Client, validity, uid uint32, msgID string, attempts int, reason string) error {
+	q := store.Quarantined{Mailbox: pl.o.Mailbox, UIDValidity: validity, UID: uid, MessageID: msgID, Reason: reason, At: time.Now(), Attempts: attempts}
 	err := pl.store.Update(func(tx *store.Tx) error {
-		cp, err := tx.Checkpoint(pl.o.Mailbox)
-		if err != nil {
-			return err
-		}
-		q.Attempts = max(cp.Retry[uid], cp.Started[uid])
-		q.Moved = pl.o.QuarantineFolder != "" && c.CanMove()
 		if err := tx.PutQuarantined(q); err != nil {
 			return err
 		}
@@ -325,20 +321,31 @@ func (pl *Poller) quarantine(ctx context.Context, c *imapsource.Client, validity
 	}
 	pl.o.Metrics.Quarantined.Add(1)
 	pl.o.Logger.Error("message quarantined", "mailbox", pl.o.Mailbox, "uid", uid, "reason", reason)
-	pl.afterCommit(ctx, c, uid, FlagQuarantined, "move", pl.o.QuarantineFolder)
+	if moved := pl.afterCommit(ctx, c, uid, FlagQuarantined, "move", pl.o.QuarantineFolder); moved {
+		q.Moved = true
+		if err := pl.store.Update(func(tx *store.Tx) error { return tx.PutQuarantined(q) }); err != nil {
+			return fmt.Errorf("record quarantine move: %w", err)
+		}
+	}
 	return nil
 }
 
-// afterCommit applies the convenience flag or move. Failures are logged only: the
-// store already says the mail is handled.
-func (pl *Poller) afterCommit(ctx context.Context, c *imapsource.Client, uid uint32, flag, action, folder string) {
+// afterCommit applies the convenience flag or move and reports whether the mail was
+// moved. Failures are logged only: the store already says the mail is handled. It
+// runs even when shutdown has begun (the mail in hand is finished, flag included);
+// every IMAP command has its own watchdog.
+func (pl *Poller) afterCommit(ctx context.Context, c *imapsource.Client, uid uint32, flag, action, folder string) (moved bool) {
+	ctx = context.WithoutCancel(ctx)
 	var err error
 	switch action {
 	case "move":
 		if folder != "" {
 			err = c.Move(ctx, uid, folder)
+			if err == nil {
+				return true
+			}
 			if !errors.Is(err, imapsource.ErrMoveUnsupported) {
-				break
+				pl.o.Logger.Warn("move message", "mailbox", pl.o.Mailbox, "uid", uid, "folder", folder, "err", err)
 			}
 		}
 		err = c.AddFlags(ctx, uid, flag, `\Flagged`)
@@ -348,4 +355,29 @@ func (pl *Poller) afterCommit(ctx context.Context, c *imapsource.Client, uid uin
 	if err != nil && !errors.Is(err, imapsource.ErrFlagsUnsupported) {
 		pl.o.Logger.Warn("mark message", "mailbox", pl.o.Mailbox, "uid", uid, "action", action, "err", err)
 	}
+	return false
+}
+
+// inflight counts how often processing of the mail in hand began, in a file that
+// survives a killed process. Only one mail is in hand at a time.
+type inflight struct {
+	path string
+}
+
+// begin records one more start for (mailbox, validity, uid) and returns the count.
+func (f inflight) begin(mbox string, validity, uid uint32) int {
+	if f.path == "" {
+		return 1
+	}
+	key := fmt.Sprintf("%s\x00%d\x00%d", mbox, validity, uid)
+	n := 1
+	if b, err := os.ReadFile(f.path); err == nil {
+		if k, count, ok := strings.Cut(string(b), "\x01"); ok && k == key {
+			if c, err := strconv.Atoi(count); err == nil {
+				n = c + 1
+			}
+		}
+	}
+	os.WriteFile(f.path, []byte(key+"\x01"+strconv.Itoa(n)), 0o600)
+	return n
 }

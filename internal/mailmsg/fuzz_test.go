@@ -21,6 +21,16 @@ func FuzzParse(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	// Hostile shapes the corpus lacks.
+	for _, seed := range []string{
+		"Content-Type: message/rfc822\n\nContent-Type: message/rfc822\n\nContent-Type: multipart/mixed; boundary=a\n\n--a\nContent-Type: message/rfc822\n\nSubject: =?gbk?B?1eLKxw==?=\n\nx\n--a",
+		"Subject: =?utf-8?q?=E6=96?= =?utf-8?q?=87?= =?x?b?=?=\nContent-Type: text/html; charset=gb2312\n\n<p><!-- <script>",
+		"Content-Type: multipart/mixed; boundary=\"\"\n\n--\n\n--\n",
+		"Content-Type: text/plain; charset=utf-7\n\n+2D3cqQ-+-+",
+		"Content-Type: application/pdf; name*0*=gb18030''%D6; name*1*=%D0; name*3=x\nContent-Transfer-Encoding: x-uuencode\n\nbegin 644 a\n#86)C\nend\n",
+	} {
+		f.Add([]byte(seed))
+	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		spool := &MemSpool{}
 		m, err := Parse(bytes.NewReader(raw), spool, Limits{MaxMessageBytes: 1 << 20, MaxParts: 100, MaxDepth: 10})

@@ -364,13 +364,26 @@ func encodeSubject(s string) string {
 			continue
 		}
 		j := i + 1
-		for j < len(words) && !plainWord(words[j]) {
+		for j < len(words) && (!plainWord(words[j]) || continuesRun(words, j)) {
 			j++
 		}
 		out = append(out, encodeWords(strings.Join(words[i:j], " "), subjectWordMax)...)
 		i = j
 	}
 	return strings.Join(out, " ")
+}
+
+// continuesRun reports whether words[j] is an empty word (from a run of spaces)
+// followed, after more empty words, by a word to encode: the spaces must then go
+// inside the encoded run, or the decoder would drop them between two encoded-words.
+func continuesRun(words []string, j int) bool {
+	if words[j] != "" {
+		return false
+	}
+	for j < len(words) && words[j] == "" {
+		j++
+	}
+	return j < len(words) && !plainWord(words[j])
 }
 
 // plainWord reports whether w can stand unencoded in a header: printable ASCII,
@@ -442,8 +455,8 @@ func attachmentFiles(atts []Attachment) ([]*gomail.File, error) {
 			ContentType: gomail.ContentType(mt),
 			Enc:         gomail.EncodingB64,
 			Header: textproto.MIMEHeader{
-				"Content-Type":              {mt + ";\r\n name=\"" + strings.Join(encodeWords(name, paramWordMax), "\r\n ") + "\""},
-				"Content-Disposition":       {"attachment;\r\n " + rfc2231Param("filename", name)},
+				"Content-Type":              {mt + ";\r\n " + nameParam(name)},
+				"Content-Disposition":       {"attachment;\r\n " + filenameParam(name)},
 				"Content-Transfer-Encoding": {string(gomail.EncodingB64)},
 			},
 			Writer: func(w io.Writer) (int64, error) {
@@ -474,6 +487,38 @@ func cleanFilename(s string) string {
 		return r
 	}, s)
 	return strings.TrimSpace(s)
+}
+
+// nameParam is the Content-Type name= parameter: quoted ASCII, or RFC 2047
+// encoded-words inside the quotes, which RFC 2047 §5 forbids but Outlook and
+// Foxmail read (and every major client accepts).
+func nameParam(name string) string {
+	if plainParam(name) {
+		return `name="` + name + `"`
+	}
+	return `name="` + strings.Join(encodeWords(name, paramWordMax), "\r\n ") + `"`
+}
+
+// filenameParam is the Content-Disposition filename parameter: quoted ASCII,
+// or RFC 2231 sections for anything else.
+func filenameParam(name string) string {
+	if plainParam(name) {
+		return `filename="` + name + `"`
+	}
+	return rfc2231Param("filename", name)
+}
+
+// plainParam reports whether v can be written as a quoted-string as is.
+func plainParam(v string) bool {
+	if len(v) > rfc2231SectionMax || strings.Contains(v, "=?") {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < ' ' || v[i] >= 0x7f || v[i] == '"' || v[i] == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // rfc2231Param writes name=value as RFC 2231 §3-4 parameter sections,

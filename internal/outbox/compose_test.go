@@ -129,8 +129,10 @@ func checkRawLines(t *testing.T, raw string) {
 		}
 	}
 	for _, line := range strings.Split(head, "\r\n") {
-		if len(line) > 78 {
-			t.Errorf("header line of %d bytes (> 78): %q", len(line), line)
+		// 78 is a SHOULD (RFC 5322 §2.1.1): only one token that cannot be
+		// folded (a long msg-id) may exceed it.
+		if len(line) > 78 && strings.Contains(strings.TrimSpace(line), " ") {
+			t.Errorf("foldable header line of %d bytes (> 78): %q", len(line), line)
 		}
 	}
 	words := regexp.MustCompile(`=\?[^?]+\?[bBqQ]\?[^?]*\?=`).FindAllString(raw, -1)

@@ -25,9 +25,9 @@ import (
 type afterAccept int
 
 const (
-	keepSession   afterAccept = iota
-	dropAfter250              // send "250 OK" for DATA, then close the connection
-	quitReply421              // answer QUIT with 421 instead of 221
+	keepSession  afterAccept = iota
+	dropAfter250             // send "250 OK" for DATA, then close the connection
+	quitReply421             // answer QUIT with 421 instead of 221
 )
 
 // faults are the failures the test server injects; the zero value accepts everything.
@@ -117,6 +117,7 @@ func newTestServer(t *testing.T, cfg serverConfig) *testServer {
 		}
 		ts.mu.Unlock()
 		_ = s.Close()
+		_ = ln.Close() // Close misses a listener that Serve has not registered yet
 		<-done
 	})
 	return ts

@@ -222,7 +222,8 @@ var caseIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 var shaPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // Keep moves a spooled attachment into the case's directory and returns the reference
-// the caller must store. The case key is created on first use. If the caller commits
+// the caller must store. Nothing is synced here: call Flush once before committing the
+// references (one sync for all files of a mail instead of two per file). The case key is created on first use. If the caller commits
 // nothing afterwards (crash, rollback), the file is an unreferenced orphan: it is
 // unreadable without the sealed key that was never stored.
 func (v *Vault) Keep(caseID, class, spoolID, sha256hex string) (BlobRef, error) {
@@ -252,14 +253,8 @@ func (v *Vault) Keep(caseID, class, spoolID, sha256hex string) (BlobRef, error) 
 	if err := os.MkdirAll(filepath.Join(v.dir, caseID), 0o700); err != nil {
 		return BlobRef{}, fmt.Errorf("create case dir: %w", err)
 	}
-	if err := syncFile(e.path); err != nil {
-		return BlobRef{}, err
-	}
 	if err := os.Rename(e.path, filepath.Join(v.dir, rel)); err != nil {
 		return BlobRef{}, fmt.Errorf("move attachment into case: %w", err)
-	}
-	if err := syncDir(filepath.Join(v.dir, caseID)); err != nil {
-		return BlobRef{}, err
 	}
 	v.mu.Lock()
 	delete(v.spool, spoolID)
@@ -401,9 +396,8 @@ func (v *Vault) createCaseKey(keyID, path string) ([]byte, error) {
 		return nil, fmt.Errorf("create case key: %w", err)
 	}
 	_, werr := f.Write(sealed)
-	serr := f.Sync()
 	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
+	if err := errors.Join(werr, cerr); err != nil {
 		os.Remove(tmp)
 		return nil, fmt.Errorf("write case key: %w", err)
 	}
@@ -417,20 +411,14 @@ func (v *Vault) createCaseKey(keyID, path string) ([]byte, error) {
 		return nil, fmt.Errorf("install case key: %w", err)
 	}
 	os.Remove(tmp)
-	if err := syncDir(filepath.Dir(path)); err != nil {
-		return nil, err
-	}
-	return kek, nil
+	return kek, nil // made durable by the caller's Flush, with the files it seals
 }
 
-func syncFile(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("sync %s: %w", filepath.Base(path), err)
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", filepath.Base(path), err)
+// Flush makes every file kept so far (and any new case key) durable. Call it before
+// committing the references Keep returned.
+func (v *Vault) Flush() error {
+	if err := syncFS(v.dir); err != nil {
+		return fmt.Errorf("flush attachments: %w", err)
 	}
 	return nil
 }

@@ -1,0 +1,442 @@
+package e2e
+
+// The ingest benchmark and the memory proof of issue 2. They are tests gated by
+// COMPLAINTD_BENCH=1 rather than Go benchmarks because they reuse this package's
+// daemon harness (which takes a *testing.T) and because each one is a single long
+// measurement on a real mail stack, not a loop that testing.B could repeat. They
+// assert what must hold for the figures to mean anything (every mail registered,
+// nothing quarantined, mbsync got every mail) but no timing: the figures are
+// printed (t.Log, and as table rows appended to $COMPLAINTD_BENCH_OUT when set) for
+// .ci/bench to summarise. They are never part of CI: `go test ./...` skips them.
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"mime"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/complaintd/complaintd/internal/mailtest"
+	"golang.org/x/text/encoding/simplifiedchinese"
+)
+
+// benchOn skips the test unless COMPLAINTD_BENCH=1.
+func benchOn(t *testing.T) {
+	t.Helper()
+	if os.Getenv("COMPLAINTD_BENCH") != "1" {
+		t.Skip("benchmark: set COMPLAINTD_BENCH=1 (or run .ci/bench)")
+	}
+}
+
+// benchEnvInt reads a positive integer from the environment, or returns def.
+func benchEnvInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// report logs one result row and appends it to $COMPLAINTD_BENCH_OUT.
+func report(t *testing.T, metric, value, note string) {
+	t.Helper()
+	t.Logf("BENCH %-44s %14s  %s", metric, value, note)
+	path := os.Getenv("COMPLAINTD_BENCH_OUT")
+	if path == "" {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Errorf("bench output: %v", err)
+		return
+	}
+	defer f.Close()
+	fmt.Fprintf(f, "%s\t%s\t%s\n", metric, value, note)
+}
+
+// Realistic complaint material: who writes, about what, with which files.
+var (
+	benchSurnames = []string{"张", "王", "李", "赵", "刘", "陈", "杨", "黄", "周", "吴", "徐", "孙"}
+	benchGiven    = []string{"伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟"}
+	benchReasons  = []string{
+		"文章所述内容与事实严重不符，已对本人名誉造成损害。",
+		"博文泄露本人住址及电话，侵犯个人隐私。",
+		"稿件引用的判决已被撤销，继续传播误导公众。",
+		"原发媒体已撤稿，贵站转载稿件仍在传播。",
+	}
+	benchFiles = []struct{ name, ctype, magic string }{
+		{"删帖申请表（签字）.pdf", "application/pdf", "%PDF-1.4\n"},
+		{"身份证复印件（正反面）.jpg", "image/jpeg", "\xff\xd8\xff\xe0"},
+		{"事件说明函.pdf", "application/pdf", "%PDF-1.5\n"},
+		{"法院判决书.pdf", "application/pdf", "%PDF-1.4\n"},
+		{"原发媒体撤稿函.pdf", "application/pdf", "%PDF-1.6\n"},
+		{"营业执照副本.jpg", "image/jpeg", "\xff\xd8\xff\xe1"},
+		{"工作证.png", "image/png", "\x89PNG\r\n\x1a\n"},
+	}
+)
+
+// benchSize draws a raw mail size in [50 KB, 2 MB] with a mean of about 1.4 MB
+// (min + span·u^0.444: E[u^k] = 1/(k+1) = 0.692).
+func benchSize(rng *rand.Rand) int {
+	const lo, hi = 50 << 10, 2 << 20
+	return lo + int(float64(hi-lo)*math.Pow(rng.Float64(), 0.444))
+}
+
+// benchMail builds mail i of about size raw bytes: a Chinese complaint from a
+// person (UTF-8 from webmail, or GBK with GBK-encoded names as Foxmail writes it)
+// with 1–4 attachments of incompressible content (scans), base64-encoded.
+func benchMail(rng *rand.Rand, tag string, i, size int) []byte {
+	name := benchSurnames[rng.IntN(len(benchSurnames))] + benchGiven[rng.IntN(len(benchGiven))]
+	gbk := rng.IntN(3) == 0
+	subject := fmt.Sprintf("%s申请删除凤凰资讯稿件（第%d号）", name, i)
+	body := fmt.Sprintf("您好：\r\n\r\n本人申请删除以下稿件，材料见附件。\r\n\r\n申请人姓名：%s\r\n联系邮箱：alice+%d@people.test\r\n"+
+		"文章标题：《某某公司涉嫌虚假宣传%d》\r\n文章链接：https://news.ifeng.com/c/%s%d\r\n删除原因：%s\r\n\r\n%s\r\n",
+		name, i, i, tag, i, benchReasons[rng.IntN(len(benchReasons))], name)
+	charset := "UTF-8"
+	word := func(s string) string { return mime.BEncoding.Encode("UTF-8", s) }
+	if gbk {
+		charset = "GBK"
+		body = toGBK(body)
+		word = func(s string) string { return "=?GBK?B?" + base64.StdEncoding.EncodeToString([]byte(toGBK(s))) + "?=" }
+	}
+	var b strings.Builder
+	b.Grow(size + 4096)
+	const boundary = "----=_Part_bench_7f3a"
+	fmt.Fprintf(&b, "From: %s <alice+%d@people.test>\r\nTo: desk@desk.test\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%s-%05d@people.test>\r\n",
+		word(name), i, word(subject), time.Now().Format(time.RFC1123Z), tag, i)
+	fmt.Fprintf(&b, "MIME-Version: 1.0\r\nX-Mailer: %s\r\nContent-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n",
+		map[bool]string{true: "Foxmail 7.2.25.254[cn]", false: "QQMail 2.x"}[gbk], boundary)
+	fmt.Fprintf(&b, "--%s\r\nContent-Type: text/plain; charset=%s\r\nContent-Transfer-Encoding: base64\r\n\r\n", boundary, charset)
+	writeBase64(&b, []byte(body))
+	// Attachment bytes: what is left of size, as base64 lines (57 bytes → 78 chars).
+	decoded := max(1024, (size-b.Len()-400)*57/78)
+	nfiles := 1 + rng.IntN(4)
+	perm := rng.Perm(len(benchFiles))
+	for k := range nfiles {
+		f := benchFiles[perm[k]]
+		n := decoded / nfiles
+		if k == nfiles-1 {
+			n = decoded - n*(nfiles-1)
+		}
+		content := make([]byte, max(n, len(f.magic)))
+		fillRandom(rng, content)
+		copy(content, f.magic)
+		fname := f.name
+		if gbk {
+			fmt.Fprintf(&b, "--%s\r\nContent-Type: %s; name=\"%s\"\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=\"%s\"\r\n\r\n",
+				boundary, f.ctype, word(fname), word(fname))
+		} else {
+			fmt.Fprintf(&b, "--%s\r\nContent-Type: %s\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename*=UTF-8''%s\r\n\r\n",
+				boundary, f.ctype, url.PathEscape(fname))
+		}
+		writeBase64(&b, content)
+	}
+	fmt.Fprintf(&b, "--%s--\r\n", boundary)
+	return []byte(b.String())
+}
+
+func toGBK(s string) string {
+	g, err := simplifiedchinese.GBK.NewEncoder().String(s)
+	if err != nil {
+		return s // every string above is in GBK's repertoire
+	}
+	return g
+}
+
+// fillRandom fills p with incompressible bytes (like JPEG or scanned-PDF content).
+func fillRandom(rng *rand.Rand, p []byte) {
+	for len(p) >= 8 {
+		v := rng.Uint64()
+		for j := range 8 {
+			p[j] = byte(v >> (8 * j))
+		}
+		p = p[8:]
+	}
+	for j := range p {
+		p[j] = byte(rng.Uint32())
+	}
+}
+
+// writeBase64 writes p base64-encoded in 76-character CRLF lines.
+func writeBase64(b *strings.Builder, p []byte) {
+	var line [78]byte
+	for len(p) > 0 {
+		n := min(57, len(p))
+		m := base64.StdEncoding.EncodedLen(n)
+		base64.StdEncoding.Encode(line[:], p[:n])
+		line[m], line[m+1] = '\r', '\n'
+		b.Write(line[:m+2])
+		p = p[n:]
+	}
+}
+
+// appendBacklog APPENDs n generated mails to desk's INBOX (generation overlaps the
+// APPENDs) and returns the total of raw bytes.
+func appendBacklog(t *testing.T, st *mailtest.Stack, n int, seed uint64, tag string) int64 {
+	t.Helper()
+	mails := make(chan []byte, 8)
+	go func() {
+		defer close(mails)
+		rng := rand.New(rand.NewPCG(seed, 1))
+		for i := range n {
+			mails <- benchMail(rng, tag, i, benchSize(rng))
+		}
+	}()
+	var total int64
+	for raw := range mails {
+		st.AppendRaw(t, "desk", "INBOX", raw)
+		total += int64(len(raw))
+	}
+	return total
+}
+
+// vmHWM returns the peak and current resident set size of pid, in KiB.
+func vmHWM(t *testing.T, pid int) (hwm, rss int) {
+	t.Helper()
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatalf("read VmHWM: %v", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 2 {
+			continue
+		}
+		switch fields[0] {
+		case "VmHWM:":
+			hwm, _ = strconv.Atoi(fields[1])
+		case "VmRSS:":
+			rss, _ = strconv.Atoi(fields[1])
+		}
+	}
+	if hwm == 0 {
+		t.Fatalf("no VmHWM in /proc/%d/status", pid)
+	}
+	return hwm, rss
+}
+
+func mib(kib int) string { return fmt.Sprintf("%.1f MiB", float64(kib)/1024) }
+
+// runMbsync pulls desk's INBOX into a fresh Maildir with mbsync and returns how long
+// it took and how many messages landed.
+func runMbsync(t *testing.T, st *mailtest.Stack, timeout time.Duration) (time.Duration, int) {
+	t.Helper()
+	bin, err := exec.LookPath("mbsync")
+	if err != nil {
+		t.Fatalf("mbsync not installed (apt-get install -y isync; .ci/bench does it): %v", err)
+	}
+	dir := t.TempDir()
+	host, port, _ := net.SplitHostPort(st.IMAPAddr)
+	rc := fmt.Sprintf(`IMAPAccount bench
+Host %s
+Port %s
+User desk
+Pass %s
+SSLType None
+AuthMechs LOGIN
+
+IMAPStore bench-far
+Account bench
+
+MaildirStore bench-near
+Path %[4]s/mail/
+Inbox %[4]s/mail/INBOX
+
+Channel bench
+Far :bench-far:
+Near :bench-near:
+Patterns INBOX
+Create Near
+Sync Pull
+SyncState *
+`, host, port, st.Password("desk"), dir)
+	if err := os.Mkdir(filepath.Join(dir, "mail"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	rcPath := filepath.Join(dir, "mbsyncrc")
+	if err := os.WriteFile(rcPath, []byte(rc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "-c", rcPath, "-q", "bench")
+	begin := time.Now()
+	out, err := cmd.CombinedOutput()
+	elapsed := time.Since(begin)
+	if err != nil {
+		t.Fatalf("mbsync: %v\n%s", err, out)
+	}
+	count := 0
+	for _, sub := range []string{"cur", "new"} {
+		entries, err := os.ReadDir(filepath.Join(dir, "mail", "INBOX", sub))
+		if err != nil {
+			t.Fatalf("mbsync maildir: %v\n%s", err, out)
+		}
+		count += len(entries)
+	}
+	return elapsed, count
+}
+
+// TestBenchIngest: a backlog of 2,000 realistic complaint mails (50 KB–2 MB, mean
+// about 1.4 MB) in a real Dovecot; mbsync downloads it into a Maildir, then
+// complaintd (the binary, plaintext IMAP, processed: flag) ingests it from an empty
+// store. Reports both rates, their ratio, replies sent and the daemon's peak RSS.
+// COMPLAINTD_BENCH_MAILS overrides the backlog size.
+func TestBenchIngest(t *testing.T) {
+	benchOn(t)
+	n := benchEnvInt("COMPLAINTD_BENCH_MAILS", 2000)
+	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice"}})
+
+	begin := time.Now()
+	total := appendBacklog(t, st, n, 20261127, "bench")
+	appendTime := time.Since(begin)
+	mean := float64(total) / float64(n) / (1 << 20)
+	report(t, "backlog", fmt.Sprintf("%d mails", n), fmt.Sprintf("%.2f GB, mean %.2f MiB/mail; IMAP APPEND took %v", float64(total)/1e9, mean, appendTime.Round(time.Millisecond)))
+
+	// (a) the baseline: mbsync pulling the same mailbox into a Maildir.
+	mbTime, mbCount := runMbsync(t, st, 8*time.Minute)
+	if mbCount != n {
+		t.Fatalf("mbsync downloaded %d of %d mails", mbCount, n)
+	}
+	mbRate := float64(n) / mbTime.Seconds()
+	report(t, "mbsync rate", fmt.Sprintf("%.1f msg/s", mbRate), fmt.Sprintf("%d mails in %v (%.0f MB/s)", n, mbTime.Round(time.Millisecond), float64(total)/1e6/mbTime.Seconds()))
+
+	// (b) complaintd from an empty store until every mail is registered.
+	d := newDaemon(t, st, deskOptions{})
+	d.start()
+	pid := d.cmd.Process.Pid
+	cdBegin := time.Now()
+	waitFor(t, 8*time.Minute, fmt.Sprintf("%d mails processed", n), func() (bool, string) {
+		v := d.metric("complaintd_mails_processed_total")
+		return v >= float64(n), fmt.Sprint(v)
+	})
+	cdTime := time.Since(cdBegin)
+	sentAtEnd := d.metric("complaintd_replies_sent_total")
+	hwm, _ := vmHWM(t, pid)
+	cdRate := float64(n) / cdTime.Seconds()
+	report(t, "complaintd rate", fmt.Sprintf("%.1f msg/s", cdRate), fmt.Sprintf("%d mails in %v (%.0f MB/s), %v replies sent by then", n, cdTime.Round(time.Millisecond), float64(total)/1e6/cdTime.Seconds(), sentAtEnd))
+	report(t, "ratio complaintd/mbsync", fmt.Sprintf("%.2f", cdRate/mbRate), "target ≥ 1")
+	report(t, "complaintd peak RSS during ingest", mib(hwm), "VmHWM after the backlog, before stopping")
+
+	// The replies: let the outbox drain (bounded), for the record.
+	drainBegin := time.Now()
+	waitFor(t, 4*time.Minute, "the outbox to drain", func() (bool, string) {
+		v := d.metric("complaintd_outbox_depth")
+		return v == 0, fmt.Sprint(v)
+	})
+	sent := d.metric("complaintd_replies_sent_total")
+	report(t, "replies sent", fmt.Sprintf("%.0f", sent), fmt.Sprintf("outbox drained %v after the last mail was registered", time.Since(drainBegin).Round(time.Millisecond)))
+	hwm2, _ := vmHWM(t, pid)
+	if hwm2 > hwm {
+		report(t, "complaintd peak RSS incl. outbox drain", mib(hwm2), "")
+	}
+	if q := d.metric("complaintd_mails_quarantined_total"); q != 0 {
+		t.Errorf("%v mails quarantined during the benchmark", q)
+	}
+	if f := d.metric("complaintd_mail_failures_total"); f != 0 {
+		t.Errorf("%v failed processing attempts during the benchmark", f)
+	}
+	if sent != float64(n) {
+		t.Errorf("%v replies sent for %d new complaints", sent, n)
+	}
+	d.stop()
+}
+
+// TestBenchLargeAttachmentRSS: the daemon's peak RSS while it registers one mail
+// carrying a 25 MB attachment (plus a few normal mails), on a fresh stack and store,
+// once per environment variant in $COMPLAINTD_BENCH_RSS_ENVS ("|"-separated, each a
+// space-separated list of VAR=value; an empty variant is the default runtime).
+func TestBenchLargeAttachmentRSS(t *testing.T) {
+	benchOn(t)
+	variants := []string{"", "GOMEMLIMIT=40MiB", "GOGC=50"}
+	if v, ok := os.LookupEnv("COMPLAINTD_BENCH_RSS_ENVS"); ok {
+		variants = strings.Split(v, "|")
+	}
+	for _, variant := range variants {
+		label := variant
+		if label == "" {
+			label = "default"
+		}
+		t.Run(strings.ReplaceAll(label, " ", "_"), func(t *testing.T) {
+			for _, kv := range strings.Fields(variant) {
+				k, v, _ := strings.Cut(kv, "=")
+				t.Setenv(k, v)
+			}
+			largeAttachmentRSS(t, label)
+		})
+	}
+}
+
+func largeAttachmentRSS(t *testing.T, label string) {
+	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice"}})
+	d := newDaemon(t, st, deskOptions{})
+	d.start()
+	pid := d.cmd.Process.Pid
+	waitFor(t, time.Minute, "the daemon to log in", func() (bool, string) {
+		v := d.metric("complaintd_imap_up")
+		return v == 1, fmt.Sprint(v)
+	})
+	idle, _ := vmHWM(t, pid)
+
+	rng := rand.New(rand.NewPCG(25, 25))
+	const normal = 3
+	for i := range normal {
+		st.AppendRaw(t, "desk", "INBOX", benchMail(rng, "small", i, 300<<10))
+	}
+	content := make([]byte, 25<<20)
+	fillRandom(rng, content)
+	copy(content, "%PDF-1.4\n")
+	big := complaintWithFile("王芳", "big-0001@people.test", "法院判决书及证据（扫描件）.pdf", content)
+	st.AppendRaw(t, "desk", "INBOX", big)
+	waitFor(t, 3*time.Minute, "all mails processed", func() (bool, string) {
+		v := d.metric("complaintd_mails_processed_total")
+		return v >= normal+1, fmt.Sprint(v)
+	})
+	hwm, rss := vmHWM(t, pid)
+	report(t, "peak RSS, 25 MB attachment ["+label+"]", mib(hwm),
+		fmt.Sprintf("mail %.1f MiB raw; idle HWM before mail %s; RSS after %s; target < 64 MiB", float64(len(big))/(1<<20), mib(idle), mib(rss)))
+	if q := d.metric("complaintd_mails_quarantined_total"); q != 0 {
+		t.Errorf("%v mails quarantined: the 25 MB mail was not registered", q)
+	}
+	d.stop()
+	f := readFacts(t, d)
+	var stored int64
+	for _, c := range f.cases {
+		for _, doc := range c.Documents {
+			t.Logf("doc %+v", doc)
+			if doc.File != "" {
+				stored = max(stored, doc.Size)
+			}
+		}
+	}
+	if stored != int64(len(content)) {
+		t.Errorf("largest stored attachment is %d bytes, want %d", stored, len(content))
+	}
+}
+
+// complaintWithFile is a UTF-8 complaint with one base64 attachment.
+func complaintWithFile(name, msgID, fname string, content []byte) []byte {
+	var b strings.Builder
+	b.Grow(len(content)*4/3 + len(content)/28 + 4096)
+	const boundary = "----=_Part_big_1"
+	fmt.Fprintf(&b, "From: %s <alice@people.test>\r\nTo: desk@desk.test\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%s>\r\nMIME-Version: 1.0\r\n",
+		mimeWord(name), mimeWord(name+"申请删除凤凰资讯稿件"), time.Now().Format(time.RFC1123Z), msgID)
+	fmt.Fprintf(&b, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n--%s\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n", boundary, boundary)
+	writeBase64(&b, []byte("申请人姓名："+name+"\r\n删除原因：不实。\r\n"))
+	fmt.Fprintf(&b, "--%s\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename*=UTF-8''%s\r\n\r\n", boundary, url.PathEscape(fname))
+	writeBase64(&b, content)
+	fmt.Fprintf(&b, "--%s--\r\n", boundary)
+	return []byte(b.String())
+}

@@ -1,0 +1,336 @@
+// Package stats computes the desk's figures from the store: cases by state, content
+// kind, applicant type and outcome; median times to acknowledge, decide and resolve;
+// deadline (SLA) breaches; the documents most often missing; satisfaction scores.
+// The daily digest, the weekly report and `complaintd stats` all read them from here,
+// so the three never disagree.
+//
+// Invariants: it only reads (one View transaction); it never sees attachment content
+// and its output carries case numbers and counts, no personal data. The figures
+// depend only on the cases and on Options (the clock is Options.Now), so a test can
+// compute the same numbers independently.
+//
+// Definitions, all from the event log's state changes (Event.To):
+//   - acknowledged: the first "reply_sent" event; time to acknowledge counts from
+//     created_at.
+//   - completed: the first move to pending_review. decided: the first move to accepted
+//     or rejected; time to decide counts from completed (from created_at when a case
+//     was decided without ever being complete, e.g. rejected while incomplete).
+//   - resolved: the first move to resolved; time to resolve counts from created_at.
+//   - a review breach: decided after the review deadline (Due(ClockReview, completed)),
+//     or not decided and still under review after it. A processing breach: resolved
+//     after Due(ClockProcessing, accepted), or still accepted after it. Pauses while
+//     waiting for an author are not subtracted here.
+//   - outcome: resolved, rejected, withdrawn, expired, closed (closed with neither a
+//     resolution nor a rejection) or open.
+//   - medians of an even count are the mean of the two middle values.
+package stats
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/complaintd/complaintd/internal/desk"
+	"github.com/complaintd/complaintd/internal/store"
+)
+
+// DueFunc returns the deadline of clock (review or processing) that started at start.
+// Package schedule supplies it from the policy and the business-day calendar.
+type DueFunc func(clock desk.Clock, start time.Time) time.Time
+
+// Options select and date the figures.
+type Options struct {
+	// Since and Until bound the cases counted by created_at: Since ≤ created_at < Until.
+	// Zero values leave that end open.
+	Since, Until time.Time
+	// Now is the time the figures are computed at (open deadlines are judged against
+	// it). Zero: time.Now().
+	Now time.Time
+	// Due computes deadlines; nil: no breaches are counted.
+	Due DueFunc
+	// MaxBreaches caps the case numbers listed in Report.Breaches (0: 50).
+	MaxBreaches int
+}
+
+// Seconds is a duration shown in JSON as (fractional) seconds.
+type Seconds time.Duration
+
+// MarshalJSON writes the duration in seconds.
+func (s Seconds) MarshalJSON() ([]byte, error) {
+	return json.Marshal(math.Round(time.Duration(s).Seconds()*1000) / 1000)
+}
+
+// String is the duration in Go notation, rounded to the second.
+func (s Seconds) String() string { return time.Duration(s).Round(time.Second).String() }
+
+// Count is one code and how often it occurs.
+type Count struct {
+	Key   string `json:"key"`
+	Count int    `json:"count"`
+}
+
+// Satisfaction summarises survey answers.
+type Satisfaction struct {
+	Responses int     `json:"responses"`
+	Mean      float64 `json:"mean"`     // 0 when no responses
+	ByScore   [5]int  `json:"by_score"` // index 0 is score 1
+}
+
+// Report is every figure. Maps are keyed by codes (state, content kind, applicant
+// type, outcome); lists are sorted by count, descending, then key.
+type Report struct {
+	Since       time.Time      `json:"since,omitzero"`
+	Until       time.Time      `json:"until,omitzero"`
+	GeneratedAt time.Time      `json:"generated_at"`
+	Cases       int            `json:"cases"`
+	ByState     map[string]int `json:"by_state"`
+	ByKind      map[string]int `json:"by_content_kind"`
+	ByApplicant map[string]int `json:"by_applicant_type"`
+	ByOutcome   map[string]int `json:"by_outcome"`
+
+	Acknowledged  int     `json:"acknowledged"`
+	Decided       int     `json:"decided"`
+	ResolvedCount int     `json:"resolved"`
+	MedianAck     Seconds `json:"median_ack_seconds"`
+	MedianDecide  Seconds `json:"median_decide_seconds"`
+	MedianResolve Seconds `json:"median_resolve_seconds"`
+
+	ReviewBreaches     int      `json:"review_breaches"`
+	ProcessingBreaches int      `json:"processing_breaches"`
+	SLABreaches        int      `json:"sla_breaches"` // cases with at least one breach
+	Breaches           []string `json:"breached_cases"`
+
+	TopMissing   []Count      `json:"top_missing"`
+	Satisfaction Satisfaction `json:"satisfaction"`
+}
+
+// Acc accumulates cases one at a time; Report computes the figures. It holds one
+// duration per case and clock, so 100,000 cases cost a few MB.
+type Acc struct {
+	o                    Options
+	r                    Report
+	ack, decide, resolve []time.Duration
+	missing              map[string]int
+}
+
+// New starts an accumulator.
+func New(o Options) *Acc {
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	if o.MaxBreaches == 0 {
+		o.MaxBreaches = 50
+	}
+	return &Acc{o: o, missing: map[string]int{}, r: Report{
+		Since: o.Since, Until: o.Until, GeneratedAt: o.Now,
+		ByState: map[string]int{}, ByKind: map[string]int{}, ByApplicant: map[string]int{}, ByOutcome: map[string]int{},
+	}}
+}
+
+// In reports whether a case created at t is in the selected period.
+func (a *Acc) In(t time.Time) bool {
+	return (a.o.Since.IsZero() || !t.Before(a.o.Since)) && (a.o.Until.IsZero() || t.Before(a.o.Until))
+}
+
+// Timeline is what the event log says happened to a case, first occurrences.
+type Timeline struct {
+	FirstReplySent time.Time
+	Completed      time.Time // first move to pending_review
+	Decided        time.Time // first move to accepted or rejected
+	Accepted       time.Time
+	Rejected       time.Time
+	Resolved       time.Time
+	Ended          time.Time // the last move into a terminal state or resolved (zero when open)
+}
+
+// TimelineOf reads a case's events (which must be loaded).
+func TimelineOf(c *store.Case) Timeline {
+	var tl Timeline
+	first := func(t *time.Time, at time.Time) {
+		if t.IsZero() {
+			*t = at
+		}
+	}
+	for _, e := range c.Events {
+		if e.Type == "reply_sent" {
+			first(&tl.FirstReplySent, e.At)
+		}
+		switch desk.State(e.To) {
+		case desk.PendingReview:
+			first(&tl.Completed, e.At)
+		case desk.Accepted:
+			first(&tl.Accepted, e.At)
+			first(&tl.Decided, e.At)
+		case desk.Rejected:
+			first(&tl.Rejected, e.At)
+			first(&tl.Decided, e.At)
+		case desk.Resolved:
+			first(&tl.Resolved, e.At)
+		}
+		if to := desk.State(e.To); to != "" {
+			if to.Terminal() || to == desk.Resolved {
+				tl.Ended = e.At
+			} else {
+				tl.Ended = time.Time{}
+			}
+		}
+	}
+	return tl
+}
+
+// Outcome is the case's outcome code (see the package comment).
+func Outcome(c *store.Case, tl Timeline) string {
+	switch desk.State(c.State) {
+	case desk.Resolved:
+		return "resolved"
+	case desk.Rejected:
+		return "rejected"
+	case desk.Withdrawn:
+		return "withdrawn"
+	case desk.Expired:
+		return "expired"
+	case desk.Closed:
+		switch {
+		case !tl.Resolved.IsZero():
+			return "resolved"
+		case !tl.Rejected.IsZero():
+			return "rejected"
+		}
+		return "closed"
+	}
+	return "open"
+}
+
+// Add counts one case (with its events) if it is in the period.
+func (a *Acc) Add(c *store.Case) {
+	if !a.In(c.CreatedAt) {
+		return
+	}
+	r := &a.r
+	r.Cases++
+	r.ByState[c.State]++
+	kind := c.Request.ContentKind
+	if kind == "" {
+		kind = "unknown"
+	}
+	r.ByKind[kind]++
+	at := c.Applicant.Type
+	if at == "" {
+		at = "unknown"
+	}
+	r.ByApplicant[at]++
+	tl := TimelineOf(c)
+	r.ByOutcome[Outcome(c, tl)]++
+	if !tl.FirstReplySent.IsZero() {
+		r.Acknowledged++
+		a.ack = append(a.ack, tl.FirstReplySent.Sub(c.CreatedAt))
+	}
+	if !tl.Decided.IsZero() {
+		r.Decided++
+		from := tl.Completed
+		if from.IsZero() || from.After(tl.Decided) {
+			from = c.CreatedAt
+		}
+		a.decide = append(a.decide, tl.Decided.Sub(from))
+	}
+	if !tl.Resolved.IsZero() {
+		r.ResolvedCount++
+		a.resolve = append(a.resolve, tl.Resolved.Sub(c.CreatedAt))
+	}
+	if a.o.Due != nil {
+		breached := false
+		st := desk.State(c.State)
+		if !tl.Completed.IsZero() {
+			due := a.o.Due(desk.ClockReview, tl.Completed)
+			if (!tl.Decided.IsZero() && tl.Decided.After(due)) ||
+				(tl.Decided.IsZero() && (st == desk.PendingReview || st == desk.Appealed) && a.o.Now.After(due)) {
+				r.ReviewBreaches++
+				breached = true
+			}
+		}
+		if !tl.Accepted.IsZero() {
+			due := a.o.Due(desk.ClockProcessing, tl.Accepted)
+			if (!tl.Resolved.IsZero() && tl.Resolved.After(due)) ||
+				(tl.Resolved.IsZero() && st == desk.Accepted && a.o.Now.After(due)) {
+				r.ProcessingBreaches++
+				breached = true
+			}
+		}
+		if breached {
+			r.SLABreaches++
+			if len(r.Breaches) < a.o.MaxBreaches {
+				r.Breaches = append(r.Breaches, c.ID)
+			}
+		}
+	}
+	for _, m := range c.Missing {
+		a.missing[m]++
+	}
+	if s, ok := c.Satisfaction(); ok {
+		r.Satisfaction.Responses++
+		r.Satisfaction.ByScore[s-1]++
+	}
+}
+
+// Report computes the figures from the cases added so far.
+func (a *Acc) Report() Report {
+	r := a.r
+	r.MedianAck = Seconds(Median(a.ack))
+	r.MedianDecide = Seconds(Median(a.decide))
+	r.MedianResolve = Seconds(Median(a.resolve))
+	r.TopMissing = Sorted(a.missing)
+	if n := r.Satisfaction.Responses; n > 0 {
+		sum := 0
+		for i, k := range r.Satisfaction.ByScore {
+			sum += (i + 1) * k
+		}
+		r.Satisfaction.Mean = math.Round(float64(sum)/float64(n)*100) / 100
+	}
+	sort.Strings(r.Breaches)
+	return r
+}
+
+// Median of ds (sorted in place); 0 for none.
+func Median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	n := len(ds)
+	if n%2 == 1 {
+		return ds[n/2]
+	}
+	return (ds[n/2-1] + ds[n/2]) / 2
+}
+
+// Sorted turns a count map into a list, most frequent first, ties by key.
+func Sorted(m map[string]int) []Count {
+	out := make([]Count, 0, len(m))
+	for k, v := range m {
+		out = append(out, Count{Key: k, Count: v})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Key < out[j].Key
+	})
+	return out
+}
+
+// FromStore computes the report over every case in the store in one read transaction.
+func FromStore(st *store.Store, o Options) (Report, error) {
+	a := New(o)
+	err := st.View(func(tx *store.Tx) error {
+		return tx.EachCase(true, func(c *store.Case) error {
+			a.Add(c)
+			return nil
+		})
+	})
+	if err != nil {
+		return Report{}, fmt.Errorf("read cases: %w", err)
+	}
+	return a.Report(), nil
+}
