@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime/debug"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,8 +58,8 @@ type PollerOptions struct {
 type Poller struct {
 	o        PollerOptions
 	inflight inflight
-	p     *Processor
-	store *store.Store
+	p        *Processor
+	store    *store.Store
 }
 
 // NewPoller builds a poller around a processor.
