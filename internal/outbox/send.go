@@ -151,8 +151,9 @@ const (
 // mail and try again later; otherwise the mail will never be accepted as it is.
 //
 // Classification:
-//   - 4xx replies, network errors (refused, reset, timeouts), TLS failures and
-//     context cancellation are temporary;
+//   - 4xx replies, network errors (refused, reset, timeouts), TLS failures,
+//     context cancellation and any failure before MAIL FROM (greeting, EHLO) are
+//     temporary;
 //   - 5xx replies to MAIL, RCPT or DATA are permanent (550 user unknown, 552 too
 //     big, 554 rejected as spam), except 530/534/535/538, which are about
 //     authentication;

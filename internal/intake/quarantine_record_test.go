@@ -3,7 +3,6 @@ package intake_test
 import (
 	"context"
 	"log/slog"
-	"os"
 	"sync/atomic"
 	"testing"
 
@@ -31,13 +30,8 @@ func (h hookHandler) WithGroup(string) slog.Handler      { return h }
 // Its Moved field must say where the mail really is. Here the connection drops between
 // the record's commit and the move (the poller logs "message quarantined" in between),
 // so the mail stays in INBOX, unflagged — and the record must not claim it was moved.
-//
-// Known bug (see report): Poller.quarantine sets Moved from CanMove() before trying.
-// Run with COMPLAINTD_KNOWN_BUGS=1 to see it fail.
+// (It failed while Moved was set from CanMove() before the move was tried.)
 func TestQuarantineRecordSaysWhereTheMailIs(t *testing.T) {
-	if os.Getenv("COMPLAINTD_KNOWN_BUGS") == "" {
-		t.Skip("known bug: Quarantined.Moved is recorded before the move is attempted; set COMPLAINTD_KNOWN_BUGS=1")
-	}
 	srv := newServers(t)
 	var live atomic.Pointer[imapsource.Client]
 	h := startHarness(t, srv, "", func(c *config) {
