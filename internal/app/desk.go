@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -11,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +27,7 @@ import (
 	"github.com/complaintd/complaintd/internal/metrics"
 	"github.com/complaintd/complaintd/internal/outbox"
 	"github.com/complaintd/complaintd/internal/render"
+	"github.com/complaintd/complaintd/internal/staffauth"
 	"github.com/complaintd/complaintd/internal/store"
 	"github.com/complaintd/complaintd/internal/vault"
 	"github.com/complaintd/complaintd/templates"
@@ -69,6 +73,17 @@ func masterKey(cfg *config.Config, log *slog.Logger) ([]byte, error) {
 	return key, nil
 }
 
+// staffSecret is the HMAC key of the staff tokens: configured, or derived from the
+// master key so that a restart keeps the tokens already mailed valid.
+func staffSecret(cfg *config.Config, master []byte) []byte {
+	if cfg.Staff.Auth.Secret != "" {
+		return []byte(cfg.Staff.Auth.Secret)
+	}
+	m := hmac.New(sha256.New, master)
+	m.Write([]byte("complaintd staff token v1"))
+	return m.Sum(nil)
+}
+
 // openDesk builds every part. Nothing runs until start.
 func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 	d := &desk{cfg: cfg, log: log, metrics: &metrics.Metrics{}}
@@ -105,7 +120,14 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 		Limits: mailmsg.Limits{MaxMessageBytes: l.MaxMessageBytes, MaxHeaderBytes: l.MaxHeaderBytes, MaxParts: l.MaxParts,
 			MaxDepth: l.MaxDepth, MaxAttachmentBytes: l.MaxAttachmentBytes},
 		CasePrefix: cfg.Policy.CasePrefix, Desk: outbox.Address{Address: cfg.SMTP.From}, DeskName: cfg.SMTP.FromName,
-		Staff: cfg.Staff.Addresses, Locale: cfg.Templates.Locale, ReviewDays: cfg.Policy.ReviewDays, ExpireDays: cfg.Policy.ExpireDays,
+		Staff: intake.StaffOptions{
+			Auth: staffauth.Config{Mode: staffauth.Mode(cfg.Staff.Auth.Mode), AuthServID: cfg.Staff.Auth.AuthServID,
+				Staff: slices.Clone(cfg.Staff.Addresses), Secret: staffSecret(cfg, key)},
+			Notify: cfg.Staff.Notify, AppealReviewers: cfg.Staff.AppealReviewers, Aliases: cfg.Staff.Aliases,
+			ProcessDays: cfg.Policy.ProcessDays, AppealDays: cfg.Policy.AppealDays, AuthorDays: cfg.Policy.AuthorDays,
+			AttachMaxBytes: cfg.Staff.AttachMaxBytes,
+		},
+		Locale: cfg.Templates.Locale, ReviewDays: cfg.Policy.ReviewDays, ExpireDays: cfg.Policy.ExpireDays,
 		ReplyLimit: cfg.SMTP.AutoReplyLimit, ReplyWindow: cfg.SMTP.AutoReplyWindow, SensitiveKinds: cfg.Policy.SensitiveKinds,
 		Logger: log.With("part", "intake"), Metrics: d.metrics,
 	})
@@ -124,6 +146,7 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 	d.dispatcher = dispatch.New(dispatch.Options{
 		Store: d.store, Sender: sender, MaxAttempts: cfg.SMTP.MaxAttempts, RetryMin: cfg.SMTP.RetryMin, RetryMax: cfg.SMTP.RetryMax,
 		SendTimeout: 2 * cfg.SMTP.Timeout, Logger: log.With("part", "outbox"), Metrics: d.metrics,
+		Attach: d.processor.Attach,
 	})
 	d.poller = intake.NewPoller(d.processor, intake.PollerOptions{
 		IMAP: imapsource.Options{Host: cfg.IMAP.Host, Port: cfg.IMAP.Port, TLS: imapsource.TLSMode(cfg.IMAP.TLS),

@@ -32,6 +32,7 @@ import (
 	"github.com/complaintd/complaintd/internal/outbox"
 	"github.com/complaintd/complaintd/internal/policy"
 	"github.com/complaintd/complaintd/internal/render"
+	"github.com/complaintd/complaintd/internal/staffauth"
 	"github.com/complaintd/complaintd/internal/store"
 	"github.com/complaintd/complaintd/internal/vault"
 	"github.com/complaintd/complaintd/templates"
@@ -170,7 +171,13 @@ func startHarness(t *testing.T, srv *servers, dir string, mutate ...func(*config
 			Store: st, Vault: v, Templates: tpl, Calendar: cal, Rules: policy.DefaultRules(),
 			Limits:     mailmsg.Limits{},
 			CasePrefix: "TS", Desk: outbox.Address{Address: deskAddr}, DeskName: "凤凰网投诉受理中心",
-			Staff: []string{"editor@desk.example.cn"}, Locale: "zh-CN", ReviewDays: 3, ExpireDays: 15,
+			Staff: intake.StaffOptions{
+				// No staff by default: the sink then holds only complainant mail.
+				// Staff tests add staff with withStaff.
+				Auth:        staffauth.Config{Mode: staffauth.ModeToken, Secret: []byte("test staff secret")},
+				ProcessDays: 5, AppealDays: 15, AuthorDays: 7, AttachMaxBytes: 20 << 20,
+			},
+			Locale: "zh-CN", ReviewDays: 3, ExpireDays: 15,
 			ReplyLimit: 10, ReplyWindow: time.Hour,
 			Now: clk.Now, Logger: logger.With("part", "intake"), Metrics: m,
 		},
@@ -202,6 +209,9 @@ func startHarness(t *testing.T, srv *servers, dir string, mutate ...func(*config
 	proc, err := intake.NewProcessor(cfg.proc)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if cfg.disp.Attach == nil {
+		cfg.disp.Attach = proc.Attach
 	}
 	disp := dispatch.New(cfg.disp)
 	cfg.poll.OnQueued = disp.Wake

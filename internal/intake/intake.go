@@ -49,12 +49,13 @@ type Options struct {
 	CasePrefix  string         // e.g. TS
 	Desk        outbox.Address // the service mailbox, sender of replies
 	DeskName    string         // shown in replies
-	Staff       []string       // staff addresses (lower case)
 	Locale      string         // default reply locale
 	ReviewDays  int
 	ExpireDays  int
 	ReplyLimit  int           // automatic replies per sender per ReplyWindow
 	ReplyWindow time.Duration //
+	// Staff configures the staff desk; the zero value has no staff.
+	Staff StaffOptions
 	// SensitiveKinds are document kinds kept under the case's sensitive key, which
 	// retention destroys (ID cards, licences, powers of attorney).
 	SensitiveKinds []string
@@ -86,8 +87,11 @@ func NewProcessor(o Options) (*Processor, error) {
 		o.Metrics = &metrics.Metrics{}
 	}
 	o.Desk.Address = strings.ToLower(o.Desk.Address)
-	for i := range o.Staff {
-		o.Staff[i] = strings.ToLower(strings.TrimSpace(o.Staff[i]))
+	for i, a := range o.Staff.Auth.Staff {
+		o.Staff.Auth.Staff[i] = strings.ToLower(strings.TrimSpace(a))
+	}
+	if len(o.Staff.Notify) == 0 {
+		o.Staff.Notify = o.Staff.Auth.Staff
 	}
 	_, domain, _ := strings.Cut(o.Desk.Address, "@")
 	return &Processor{
@@ -190,6 +194,8 @@ func (p *Processor) Process(ctx context.Context, src Source, raw io.Reader, onCo
 			out = Outcome{Role: "noise", Result: "from the desk's own address: no case, no reply"}
 		case msg.From.Address == "":
 			out = Outcome{Role: "noise", Result: "no sender address: no case, no reply"}
+		case p.isStaff(msg.From.Address):
+			out, err = p.staff(tx, msg, now)
 		default:
 			out, err = p.complainant(tx, msg, now, kept)
 		}
@@ -259,8 +265,11 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, now time.Tim
 	if err != nil {
 		return Outcome{}, err
 	}
-	res := classify.Classify(msg, openerAdapter{p.o.Vault}, classify.Options{})
 	sender := replyAddress(msg)
+	if c != nil && c.Author != "" && (strings.EqualFold(msg.From.Address, c.Author) || sender == c.Author) {
+		return p.authorStatement(tx, c, msg, now)
+	}
+	res := classify.Classify(msg, openerAdapter{p.o.Vault}, classify.Options{})
 	isNew := c == nil
 	if isNew {
 		id, err := tx.NextCaseID(p.o.CasePrefix, now.In(p.o.Calendar.Location()).Year())
@@ -300,9 +309,18 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, now time.Tim
 	if len(added) > 0 {
 		events = append(events, store.Event{At: now, Type: "documents_added", Actor: sender, Note: strings.Join(added, ", ")})
 	}
-	c.Missing = policy.Missing(p.o.Rules, classify.Facts(caseResult(c)))
-	if c.Missing == nil {
-		c.Missing = []string{}
+	c.Missing = p.missing(c)
+	out := Outcome{Case: c.ID, Role: "complainant", Result: how}
+	if !isNew {
+		handled, n, err := p.complainantAction(tx, c, msg, now, &events)
+		if err != nil {
+			return Outcome{}, err
+		}
+		if handled {
+			out.Replies += n
+			out.Result += "; complainant action"
+			return out, p.finishCase(tx, c, msg, events)
+		}
 	}
 	kind := ""
 	switch {
@@ -315,6 +333,12 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, now time.Tim
 		if isNew {
 			kind = "acknowledgement"
 		}
+		c.Requested, c.RequestedItems = nil, nil
+		n, err := p.notifyStaff(tx, c, assigneeOr(c), "", now)
+		if err != nil {
+			return Outcome{}, err
+		}
+		out.Replies += n
 	case c.State == StateIncomplete:
 		if c.DueAt == nil {
 			due := c.CreatedAt.AddDate(0, 0, p.o.ExpireDays)
@@ -325,14 +349,6 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, now time.Tim
 			kind = "acknowledgement"
 		}
 	}
-	if isNew {
-		if err := tx.LinkMessageID(msg.MessageID, c.ID); err != nil {
-			return Outcome{}, err
-		}
-	} else if err := tx.LinkMessageID(msg.MessageID, c.ID); err != nil {
-		return Outcome{}, err
-	}
-	out := Outcome{Case: c.ID, Role: "complainant", Result: how}
 	if kind != "" {
 		sent, why, err := p.autoReply(tx, c, kind, msg, now)
 		if err != nil {
@@ -346,15 +362,30 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, now time.Tim
 		}
 		out.Result += "; " + kind
 	}
+	return out, p.finishCase(tx, c, msg, events)
+}
+
+func assigneeOr(c *store.Case) []string {
+	if c.Assignee != "" {
+		return []string{c.Assignee}
+	}
+	return nil
+}
+
+// finishCase links the mail to the case and writes the events and the case.
+func (p *Processor) finishCase(tx *store.Tx, c *store.Case, msg *mailmsg.Message, events []store.Event) error {
+	if err := tx.LinkMessageID(msg.MessageID, c.ID); err != nil {
+		return err
+	}
 	for _, e := range events {
 		if err := tx.AppendEvent(c.ID, e); err != nil {
-			return Outcome{}, fmt.Errorf("append event: %w", err)
+			return fmt.Errorf("append event: %w", err)
 		}
 	}
 	if err := tx.PutCase(c); err != nil {
-		return Outcome{}, fmt.Errorf("store case: %w", err)
+		return fmt.Errorf("store case: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
 // replyAddress is where answers go: Reply-To when the sender set one, else From.

@@ -21,6 +21,7 @@ type Metrics struct {
 	RepliesSent       atomic.Int64
 	RepliesFailed     atomic.Int64 // attempts that failed (temporary or permanent)
 	RepliesDropped    atomic.Int64 // entries given up on (permanent error or too many attempts)
+	SecurityEvents    atomic.Int64 // staff mail refused for want of authentication
 	IMAPConnects      atomic.Int64
 	IMAPErrors        atomic.Int64
 	LastMessageDate   atomic.Int64 // Unix seconds of the newest processed mail's arrival
@@ -47,6 +48,7 @@ func (m *Metrics) WritePrometheus(w io.Writer, outboxDepth, quarantined int, now
 	counter("complaintd_replies_sent_total", "Replies handed to SMTP.", m.RepliesSent.Load())
 	counter("complaintd_replies_failed_total", "Failed SMTP attempts.", m.RepliesFailed.Load())
 	counter("complaintd_replies_dropped_total", "Replies given up on.", m.RepliesDropped.Load())
+	counter("complaintd_security_events_total", "Staff mails refused for want of authentication.", m.SecurityEvents.Load())
 	counter("complaintd_imap_connects_total", "IMAP connections made.", m.IMAPConnects.Load())
 	counter("complaintd_imap_errors_total", "IMAP connection errors.", m.IMAPErrors.Load())
 	gauge("complaintd_outbox_depth", "Replies waiting in the outbox.", float64(outboxDepth))

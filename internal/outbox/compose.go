@@ -31,9 +31,11 @@
 //     ASCII words such as the case tag [TS-2026-000123] stay readable in the raw mail.
 //   - Automatic mail carries Auto-Submitted (RFC 3834 §5) and, unless the caller set
 //     it, X-Auto-Response-Suppress: All so Exchange does not answer it.
-//   - Attachments carry the file name twice: RFC 2231 (filename*0*=UTF-8”…) in
-//     Content-Disposition, read by standards-following clients, and an RFC 2047
-//     encoded-word in the Content-Type name= parameter, read by Outlook and Foxmail.
+//   - Attachments carry a non-ASCII file name twice: RFC 2231 sections
+//     (filename*0*=, charset UTF-8) in Content-Disposition, read by
+//     standards-following clients, and RFC 2047 encoded-words in the Content-Type
+//     name= parameter, read by Outlook and Foxmail. Short ASCII names are plain
+//     quoted strings in both.
 package outbox
 
 import (
@@ -521,9 +523,9 @@ func plainParam(v string) bool {
 	return true
 }
 
-// rfc2231Param writes name=value as RFC 2231 §3-4 parameter sections,
-// name*0*=UTF-8”%E6%8A…;\r\n name*1*=…, each section on its own folded line and
-// never splitting a character between sections.
+// rfc2231Param writes name=value as RFC 2231 §3-4 parameter sections: name*0*=
+// with the charset UTF-8, two apostrophes and the %-escaped bytes, then name*1*=
+// and so on, each section on its own folded line, never splitting a character.
 func rfc2231Param(name, value string) string {
 	var sections []string
 	var cur strings.Builder

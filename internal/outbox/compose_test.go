@@ -337,7 +337,6 @@ func TestComposeNeutralisesControlCharsInText(t *testing.T) {
 	m.To[0].Name = "张三\r\nBcc: y@evil.example"
 	m.Attachments = []Attachment{{Filename: "../../etc/passwd\r\nX-Evil: 1.pdf", ContentType: "application/pdf", Open: content("x")}}
 	raw := render(t, m)
-	head, _, _ := strings.Cut(raw, "\r\n\r\n")
 	for _, line := range strings.Split(raw, "\r\n") {
 		if strings.HasPrefix(strings.ToLower(line), "bcc:") || strings.HasPrefix(line, "X-Evil") {
 			t.Errorf("injected header line %q", line)
@@ -352,8 +351,8 @@ func TestComposeNeutralisesControlCharsInText(t *testing.T) {
 	if strings.ContainsAny(subject, "\r\n") || !strings.Contains(subject, "Bcc: x@evil.example") {
 		t.Errorf("subject = %q, want the text kept on one line", subject)
 	}
-	if strings.Contains(head, "evil") && strings.Contains(msg.Header.Get("Bcc"), "evil") {
-		t.Errorf("Bcc header present")
+	if msg.Header.Get("Bcc") != "" || msg.Header.Get("X-Evil") != "" {
+		t.Errorf("injected header present: %v", msg.Header)
 	}
 	_, _, files := walkBody(t, msg.Header.Get("Content-Type"), "", msg.Body)
 	if len(files) != 1 || strings.ContainsAny(files[0].filename, "/\r\n") {

@@ -47,25 +47,37 @@ var (
 
 // Case is one complaint. Its JSON form is the `cases show -json` interface (SPEC §6).
 type Case struct {
-	ID          string            `json:"id"`
-	State       string            `json:"state"`
-	Applicant   classify.Party    `json:"applicant"`
-	Principal   *classify.Party   `json:"principal,omitempty"`
-	Request     classify.Request  `json:"request"`
-	Subject     classify.Subject  `json:"subject"`
-	Documents   []Document        `json:"documents"`
-	Missing     []string          `json:"missing"`
-	Assignee    string            `json:"assignee"`
-	Events      []Event           `json:"events"` // filled on read; stored in the event log
-	CreatedAt   time.Time         `json:"created_at"`
-	UpdatedAt   time.Time         `json:"updated_at"`
-	DueAt       *time.Time        `json:"due_at"`
-	Complainant string            `json:"complainant"` // the address replies go to
-	Locale      string            `json:"locale"`
-	Why         []string          `json:"why,omitempty"`   // classification reasons
-	Threads     []string          `json:"-"`               // message IDs in and out (joined on follow-ups)
-	LastInbound string            `json:"-"`               // Message-ID to reply to
-	Extra       map[string]string `json:"extra,omitempty"` // fields later work adds without a migration
+	ID          string           `json:"id"`
+	State       string           `json:"state"`
+	Applicant   classify.Party   `json:"applicant"`
+	Principal   *classify.Party  `json:"principal,omitempty"`
+	Request     classify.Request `json:"request"`
+	Subject     classify.Subject `json:"subject"`
+	Documents   []Document       `json:"documents"`
+	Missing     []string         `json:"missing"`
+	Assignee    string           `json:"assignee"`
+	Events      []Event          `json:"events"` // filled on read; stored in the event log
+	CreatedAt   time.Time        `json:"created_at"`
+	UpdatedAt   time.Time        `json:"updated_at"`
+	DueAt       *time.Time       `json:"due_at"`
+	Complainant string           `json:"complainant"` // the address replies go to
+	Locale      string           `json:"locale"`
+	Why         []string         `json:"why,omitempty"`        // classification reasons
+	Severity    string           `json:"severity,omitempty"`   // ordinary | major
+	Department  string           `json:"department,omitempty"` // the desk that owns the channel
+	// Requested are document codes staff asked for (补充) on top of the policy;
+	// RequestedItems the free-text items. Both stay until the case is complete.
+	Requested      []string          `json:"requested,omitempty"`
+	RequestedItems []string          `json:"requested_items,omitempty"`
+	RejectedAt     *time.Time        `json:"rejected_at,omitempty"` // starts the appeal window
+	Reason         string            `json:"reason,omitempty"`      // last decision's reason, as the complainant saw it
+	Author         string            `json:"author_address,omitempty"`
+	AwaitingAuthor bool              `json:"awaiting_author"`
+	AuthorDue      *time.Time        `json:"author_due,omitempty"`
+	Statements     []Statement       `json:"statements,omitempty"` // the author's counter-statements (申辩)
+	Threads        []string          `json:"-"`                    // message IDs in and out (joined on follow-ups)
+	LastInbound    string            `json:"-"`                    // Message-ID to reply to
+	Extra          map[string]string `json:"extra,omitempty"`      // fields later work adds without a migration
 }
 
 // Statement is a counter-statement from the article's author (Civil Code art. 1196).

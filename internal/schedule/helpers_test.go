@@ -1,0 +1,136 @@
+package schedule
+
+import (
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/complaintd/complaintd/internal/calendar"
+	"github.com/complaintd/complaintd/internal/outbox"
+	"github.com/complaintd/complaintd/internal/render"
+	"github.com/complaintd/complaintd/internal/store"
+)
+
+// cst is China Standard Time, the calendar's zone.
+var cst = time.FixedZone("CST", 8*3600)
+
+func at(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, cst) }
+
+// testCalendar has the 2026 Chinese holidays around New Year and Spring Festival with
+// their make-up working days (调休), as in config.example.yaml.
+func testCalendar(t testing.TB) *calendar.Calendar {
+	t.Helper()
+	cal, err := calendar.New("Asia/Shanghai", []string{"saturday", "sunday"},
+		[]string{"2026-01-01", "2026-01-02", "2026-01-03",
+			"2026-02-15", "2026-02-16", "2026-02-17", "2026-02-18", "2026-02-19", "2026-02-20", "2026-02-21", "2026-02-22", "2026-02-23"},
+		[]string{"2026-01-04", "2026-02-14", "2026-02-28"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cal
+}
+
+// fakeMailer queues a bare outbox entry, as the real Processor does, inside tx.
+type fakeMailer struct{}
+
+func (fakeMailer) Enqueue(tx *store.Tx, c *store.Case, kind string, d render.Data, to []outbox.Address, inReplyTo string, refs []string, auto string, now time.Time) error {
+	var rcpt []string
+	for _, a := range to {
+		rcpt = append(rcpt, a.Address)
+	}
+	return tx.Enqueue(&store.OutboxEntry{Case: c.ID, Kind: kind, To: rcpt, MessageID: kind + "." + c.ID + "." + now.Format("150405.000000000") + "@t", CreatedAt: now, NextAt: now})
+}
+
+func (fakeMailer) CaseData(c *store.Case) render.Data { return render.Data{Case: render.Case{ID: c.ID, State: c.State}} }
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+
+func defaultPolicy() Policy {
+	return Policy{ReviewDays: 3, ProcessDays: 5, ExpireDays: 15, RetentionDays: 180, ReminderBefore: 24 * time.Hour, SurveyDelay: time.Hour}
+}
+
+func openStore(t testing.TB, dir string) *store.Store {
+	t.Helper()
+	st, err := store.Open(filepath.Join(dir, "complaintd.db"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func newTestScheduler(t testing.TB, st *store.Store, clk *clock, p Policy, eraser Eraser) *Scheduler {
+	t.Helper()
+	s, err := New(Options{
+		Store: st, Mailer: fakeMailer{}, Vault: eraser, Calendar: testCalendar(t), Policy: p,
+		Specs: Specs{Deadlines: "@every 5m", Digest: "0 9 * * 1-5", Weekly: "0 9 * * 1", Retention: "30 3 * * *"},
+		Staff: Recipients{Notify: []string{"desk-staff@example.cn"}, Supervisors: []string{"boss@example.cn"}, Admins: []string{"ops@example.cn"}},
+		Now:   clk.Now, Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// putCase stores c with its events.
+func putCase(t testing.TB, st *store.Store, c *store.Case) {
+	t.Helper()
+	if err := st.Update(func(tx *store.Tx) error {
+		for _, e := range c.Events {
+			if err := tx.AppendEvent(c.ID, e); err != nil {
+				return err
+			}
+		}
+		return tx.PutCase(c)
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sent counts outbox entries by kind (and case, when caseID is not "").
+func sent(t testing.TB, st *store.Store, caseID string) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	if err := st.View(func(tx *store.Tx) error {
+		return tx.EachOutbox(func(e *store.OutboxEntry) error {
+			if caseID == "" || e.Case == caseID {
+				out[e.Kind]++
+			}
+			return nil
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func readCase(t testing.TB, st *store.Store, id string) *store.Case {
+	t.Helper()
+	var c *store.Case
+	if err := st.View(func(tx *store.Tx) error {
+		var err error
+		c, err = tx.Case(id)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// pendingCase is a case that became complete at completed.
+func pendingCase(id string, created, completed time.Time) *store.Case {
+	return &store.Case{ID: id, State: "pending_review", CreatedAt: created, Complainant: "zhang@example.com",
+		Events: []store.Event{
+			{At: created, Type: "created", Actor: "desk", To: "incomplete"},
+			{At: completed, Type: "state", Actor: "desk", From: "incomplete", To: "pending_review"},
+		}}
+}

@@ -1,0 +1,269 @@
+// Package schedule runs the desk's timed work on robfig/cron: review and processing
+// deadlines (reminders before, escalations after), the expiry of incomplete cases,
+// the daily staff digest, the weekly admin report, the satisfaction survey and the
+// retention purge of sensitive attachments.
+//
+// Invariants:
+//   - Every notice about a deadline is queued once: a marker keyed by case, deadline
+//     kind, due time and notice kind is written in the same store transaction as the
+//     outbox entry (and the case event). Running a job twice, or two daemons one after
+//     the other over one store, sends nothing twice.
+//   - Jobs never overlap and a panicking job is recovered, logged and runs again next
+//     time: the cron chain is SkipIfStillRunning(Recover(job)) — Recover innermost, or
+//     a panic would keep SkipIfStillRunning's token and the job would never run again.
+//   - Missed runs are caught up once at start: the deadline, survey and retention jobs
+//     run at every start (they are idempotent); the digest and weekly report run at
+//     start only when a scheduled run fell while the daemon was down.
+//   - Review and processing deadlines pause while the case waits for the author
+//     (desk.RunningClock); the time paused is added to the deadline.
+//   - The clock is Options.Now; cron's own timer only decides when jobs fire.
+package schedule
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/complaintd/complaintd/internal/calendar"
+	"github.com/complaintd/complaintd/internal/outbox"
+	"github.com/complaintd/complaintd/internal/render"
+	"github.com/complaintd/complaintd/internal/store"
+	"github.com/robfig/cron/v3"
+)
+
+// Mailer renders and queues a mail inside a store transaction; *intake.Processor
+// implements it.
+type Mailer interface {
+	Enqueue(tx *store.Tx, c *store.Case, kind string, d render.Data, to []outbox.Address, inReplyTo string, refs []string, auto string, now time.Time) error
+	CaseData(c *store.Case) render.Data
+}
+
+// Eraser destroys a case's key of one class; *vault.Vault implements it.
+type Eraser interface {
+	EraseClass(caseID, class string) error
+}
+
+// Specs are the cron specs (5 fields, seconds optional as a 6th leading field, or
+// descriptors such as "@every 5m"). An empty spec disables the job.
+type Specs struct {
+	Deadlines string // reminders, escalations, expiry, survey
+	Digest    string
+	Weekly    string
+	Retention string
+}
+
+// Policy holds the deadlines. A positive *After duration replaces the matching *Days
+// (tests and drills); business days are then not counted.
+type Policy struct {
+	ReviewDays, ProcessDays, ExpireDays, RetentionDays int
+	ReviewAfter, ProcessAfter, ExpireAfter, RetentionAfter time.Duration
+	// ReminderBefore: reminders go this long before a review or processing deadline.
+	ReminderBefore time.Duration
+	// Survey enables the satisfaction survey, SurveyDelay after resolution.
+	Survey      bool
+	SurveyDelay time.Duration
+}
+
+// Recipients are the staff addresses the jobs write to.
+type Recipients struct {
+	Notify      []string // reminders when a case has no assignee; the digest
+	Supervisors []string // escalations
+	Admins      []string // the weekly report (Notify when empty)
+}
+
+// Options wire a Scheduler. Store, Mailer and Calendar are required.
+type Options struct {
+	Store    *store.Store
+	Mailer   Mailer
+	Vault    Eraser // nil: the retention job is not scheduled
+	Calendar *calendar.Calendar
+	Policy   Policy
+	Specs    Specs
+	Staff    Recipients
+	// Now is the clock every job reads. nil: time.Now.
+	Now func() time.Time
+	// Logger gets job results and recovered panics. nil: discard.
+	Logger *slog.Logger
+	// OnQueued is called after a job queued mail (wakes the outbox). nil: nothing.
+	OnQueued func()
+}
+
+// Job names, also the keys of their last-run records and the "job" log attribute.
+const (
+	JobDeadlines = "deadlines"
+	JobDigest    = "digest"
+	JobWeekly    = "weekly"
+	JobRetention = "retention"
+)
+
+type job struct {
+	name    string
+	sched   cron.Schedule
+	always  bool // run at every start, not only when a run was missed
+	fn      func(ctx context.Context) (queued int, err error)
+	entryID cron.EntryID
+}
+
+// Scheduler owns the cron instance and the jobs.
+type Scheduler struct {
+	o    Options
+	rule Rules
+	cron *cron.Cron
+	jobs []*job
+	ctx  context.Context // the Run context, set before cron starts
+}
+
+// New checks the options and parses the specs; nothing runs until Run.
+func New(o Options) (*Scheduler, error) {
+	if o.Store == nil || o.Mailer == nil || o.Calendar == nil {
+		return nil, errors.New("schedule: store, mailer and calendar are required")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.OnQueued == nil {
+		o.OnQueued = func() {}
+	}
+	if len(o.Staff.Admins) == 0 {
+		o.Staff.Admins = o.Staff.Notify
+	}
+	s := &Scheduler{o: o, rule: Rules{Policy: o.Policy, Calendar: o.Calendar}, ctx: context.Background()}
+	cl := cronLogger{o.Logger}
+	s.cron = cron.New(
+		cron.WithLocation(o.Calendar.Location()),
+		cron.WithParser(parser()),
+		cron.WithLogger(cl),
+		// Recover innermost: see the package comment.
+		cron.WithChain(cron.SkipIfStillRunning(cl), cron.Recover(cl)),
+	)
+	var errs []error
+	add := func(name, key, spec string, always bool, fn func(context.Context) (int, error)) {
+		if spec == "" {
+			return
+		}
+		sched, err := parser().Parse(spec)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("schedule.%s: %q: %w", key, spec, err))
+			return
+		}
+		j := &job{name: name, sched: sched, always: always, fn: fn}
+		j.entryID = s.cron.Schedule(sched, cron.FuncJob(func() { s.runJob(j) }))
+		s.jobs = append(s.jobs, j)
+	}
+	add(JobDeadlines, "deadlines", o.Specs.Deadlines, true, s.deadlines)
+	add(JobDigest, "digest", o.Specs.Digest, false, s.digest)
+	add(JobWeekly, "weekly", o.Specs.Weekly, false, s.weekly)
+	if o.Vault != nil {
+		add(JobRetention, "retention", o.Specs.Retention, true, s.retention)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// CheckSpecs parses cron specs the way New does, naming the bad key; app calls it at
+// start-up so a typo stops the daemon before it runs.
+func CheckSpecs(sp Specs) error {
+	var errs []error
+	for key, spec := range map[string]string{"deadlines": sp.Deadlines, "digest": sp.Digest, "weekly": sp.Weekly, "retention": sp.Retention} {
+		if spec == "" {
+			continue
+		}
+		if _, err := parser().Parse(spec); err != nil {
+			errs = append(errs, fmt.Errorf("schedule.%s: %q: %w", key, spec, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func parser() cron.Parser {
+	return cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+}
+
+// Rules returns the deadline rules the scheduler uses (stats uses them too).
+func (s *Scheduler) Rules() Rules { return s.rule }
+
+// Run catches up missed jobs once, then runs the cron until ctx ends, and waits for a
+// job in progress to finish.
+func (s *Scheduler) Run(ctx context.Context) {
+	s.ctx = ctx
+	s.CatchUp()
+	s.cron.Start()
+	<-ctx.Done()
+	<-s.cron.Stop().Done()
+}
+
+// CatchUp runs, once and in order, every job that is due at start (see the package
+// comment), through the same chain as the cron's own runs.
+func (s *Scheduler) CatchUp() {
+	now := s.o.Now()
+	for _, j := range s.jobs {
+		var last time.Time
+		if err := s.o.Store.View(func(tx *store.Tx) error {
+			var err error
+			last, err = tx.LastRun(j.name)
+			return err
+		}); err != nil {
+			s.o.Logger.Error("read last run", "job", j.name, "err", err)
+			continue
+		}
+		switch {
+		case j.always:
+		case last.IsZero():
+			// First start ever: nothing was missed; start counting from now.
+			if err := s.o.Store.Update(func(tx *store.Tx) error { return tx.PutLastRun(j.name, now) }); err != nil {
+				s.o.Logger.Error("record last run", "job", j.name, "err", err)
+			}
+			continue
+		case j.sched.Next(last.In(s.o.Calendar.Location())).After(now):
+			continue
+		default:
+			s.o.Logger.Info("catching up a missed run", "job", j.name, "last_run", last)
+		}
+		s.cron.Entry(j.entryID).WrappedJob.Run()
+	}
+}
+
+// RunJob runs one job now through the cron chain (tests, and an operator's "run now").
+func (s *Scheduler) RunJob(name string) error {
+	for _, j := range s.jobs {
+		if j.name == name {
+			s.cron.Entry(j.entryID).WrappedJob.Run()
+			return nil
+		}
+	}
+	return fmt.Errorf("no job %q", name)
+}
+
+// runJob is the body every cron entry runs: the job, its result logged, its run
+// recorded. A panic escapes to the chain's Recover, so the run is not recorded and a
+// start-up catches it up.
+func (s *Scheduler) runJob(j *job) {
+	start := s.o.Now()
+	n, err := j.fn(s.ctx)
+	if n > 0 {
+		s.o.OnQueued()
+	}
+	if err != nil {
+		s.o.Logger.Error("job failed", "job", j.name, "queued", n, "err", err)
+	} else {
+		s.o.Logger.Debug("job done", "job", j.name, "queued", n)
+	}
+	if err := s.o.Store.Update(func(tx *store.Tx) error { return tx.PutLastRun(j.name, start) }); err != nil {
+		s.o.Logger.Error("record last run", "job", j.name, "err", err)
+	}
+}
+
+// cronLogger adapts slog to cron.Logger (recovered panics, skipped runs).
+type cronLogger struct{ l *slog.Logger }
+
+func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron "+msg, kv...) }
+func (c cronLogger) Error(err error, msg string, kv ...any) {
+	c.l.Error("cron "+msg, append([]any{"err", err}, kv...)...)
+}
