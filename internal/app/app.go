@@ -21,6 +21,8 @@ Usage:
   complaintd demo [-keep DIR]             the whole flow on an embedded mail server, with sample mails
   complaintd cases list [-state S] [-json] [-config FILE]
   complaintd cases show ID [-json] [-config FILE]
+  complaintd cases export -csv [-config FILE]    the case table for Excel (UTF-8 with BOM)
+  complaintd stats [-since YYYY-MM-DD] [-json] [-config FILE]
   complaintd templates check [-dir D]
   complaintd templates preview NAME [-locale L] [-case ID] [-config FILE]
   complaintd version
@@ -45,6 +47,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdCases(ctx, args[1:], stdout)
 	case "templates":
 		err = cmdTemplates(args[1:], stdout)
+	case "stats":
+		err = cmdStats(ctx, args[1:], stdout)
 	case "version":
 		fmt.Fprintln(stdout, "complaintd", version())
 	case "help", "-h", "-help", "--help":

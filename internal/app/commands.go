@@ -146,6 +146,8 @@ func cmdCases(ctx context.Context, args []string, stdout io.Writer) error {
 	asJSON := fs.Bool("json", false, "print JSON")
 	state := fs.String("state", "", "only cases in this state (list)")
 	switch args[0] {
+	case "export":
+		return cmdCasesExport(ctx, args[1:], stdout)
 	case "list":
 		if err := fs.Parse(args[1:]); err != nil {
 			return err

@@ -92,6 +92,9 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 		return nil, err
 	}
 	d.calendar = cal
+	if err := checkSchedule(cfg); err != nil {
+		return nil, err
+	}
 	key, err := masterKey(cfg, log)
 	if err != nil {
 		return nil, fmt.Errorf("store.master_key: %w", err)
@@ -124,7 +127,7 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 			Auth: staffauth.Config{Mode: staffauth.Mode(cfg.Staff.Auth.Mode), AuthServID: cfg.Staff.Auth.AuthServID,
 				Staff: slices.Clone(cfg.Staff.Addresses), Secret: staffSecret(cfg, key)},
 			Notify: cfg.Staff.Notify, AppealReviewers: cfg.Staff.AppealReviewers, Aliases: cfg.Staff.Aliases,
-			ProcessDays: cfg.Policy.ProcessDays, AppealDays: cfg.Policy.AppealDays, AuthorDays: cfg.Policy.AuthorDays,
+			ProcessDays: cfg.Policy.ProcessDays, AppealDays: cfg.Policy.AppealDays, AppealWindow: cfg.Policy.AppealAfter, AuthorDays: cfg.Policy.AuthorDays,
 			AttachMaxBytes: cfg.Staff.AttachMaxBytes,
 		},
 		Locale: cfg.Templates.Locale, ReviewDays: cfg.Policy.ReviewDays, ExpireDays: cfg.Policy.ExpireDays,
@@ -197,6 +200,8 @@ func (d *desk) run(ctx context.Context, reload <-chan struct{}) error {
 	go func() { defer intakeWG.Done(); d.poller.Run(intakeCtx) }()
 	wg.Add(1)
 	go func() { defer wg.Done(); d.dispatcher.Run(outCtx) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); d.runScheduler(auxCtx) }()
 	wg.Add(1)
 	go func() { defer wg.Done(); d.templates.Watch(auxCtx, d.cfg.Templates.ReloadInterval) }()
 	for i, s := range servers {

@@ -92,6 +92,7 @@ func (d *desk) controlHandler() http.Handler {
 		cases, err := listCases(d.store, r.URL.Query().Get("state"))
 		writeJSON(w, cases, err)
 	})
+	mux.HandleFunc("GET /stats", d.serveStats)
 	mux.HandleFunc("GET /cases/{id}", func(w http.ResponseWriter, r *http.Request) {
 		c, err := showCase(d.store, r.PathValue("id"))
 		writeJSON(w, c, err)
@@ -118,7 +119,7 @@ func listCases(s *store.Store, state string) ([]*store.Case, error) {
 	err := s.View(func(tx *store.Tx) error {
 		return tx.EachCase(true, func(c *store.Case) error {
 			if state == "" || c.State == state {
-				out = append(out, c)
+				out = append(out, c.Public())
 			}
 			return nil
 		})
@@ -133,5 +134,8 @@ func showCase(s *store.Store, id string) (*store.Case, error) {
 		c, err = tx.Case(id)
 		return err
 	})
-	return c, err
+	if err != nil {
+		return nil, err
+	}
+	return c.Public(), nil
 }

@@ -153,6 +153,7 @@ type Policy struct {
 	ProcessAfter   time.Duration `yaml:"process_after"`   // 0: use process_days
 	ExpireAfter    time.Duration `yaml:"expire_after"`    // 0: use expire_days
 	RetentionAfter time.Duration `yaml:"retention_after"` // 0: use retention_days
+	AppealAfter    time.Duration `yaml:"appeal_after"`    // 0: use appeal_days
 }
 
 // Calendar defines business days.

@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -202,31 +203,64 @@ func appendBacklog(t *testing.T, st *mailtest.Stack, n int, seed uint64, tag str
 	return total
 }
 
-// vmHWM returns the peak and current resident set size of pid, in KiB.
-func vmHWM(t *testing.T, pid int) (hwm, rss int) {
+// memStat is a process's memory use from /proc/PID/status, in KiB.
+type memStat struct {
+	hwm, rss, anon, file int // VmHWM (peak), VmRSS, RssAnon, RssFile
+}
+
+func (m memStat) String() string {
+	return fmt.Sprintf("now %s = %s anon + %s file-backed (bbolt mmap, binary)", mib(m.rss), mib(m.anon), mib(m.file))
+}
+
+// procMem reads pid's memory use.
+func procMem(t *testing.T, pid int) memStat {
 	t.Helper()
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		t.Fatalf("read VmHWM: %v", err)
 	}
 	defer f.Close()
+	var m memStat
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
 		if len(fields) < 2 {
 			continue
 		}
+		v, _ := strconv.Atoi(fields[1])
 		switch fields[0] {
 		case "VmHWM:":
-			hwm, _ = strconv.Atoi(fields[1])
+			m.hwm = v
 		case "VmRSS:":
-			rss, _ = strconv.Atoi(fields[1])
+			m.rss = v
+		case "RssAnon:":
+			m.anon = v
+		case "RssFile:":
+			m.file = v
 		}
 	}
-	if hwm == 0 {
+	if m.hwm == 0 {
 		t.Fatalf("no VmHWM in /proc/%d/status", pid)
 	}
-	return hwm, rss
+	return m
+}
+
+// cpuTime returns the user+system CPU time pid has used (from /proc/PID/stat,
+// assuming the usual 100 clock ticks per second).
+func cpuTime(t *testing.T, pid int) time.Duration {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatalf("read cpu time: %v", err)
+	}
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(fields) < 13 {
+		t.Fatalf("short /proc/%d/stat", pid)
+	}
+	utime, _ := strconv.Atoi(fields[11])
+	stime, _ := strconv.Atoi(fields[12])
+	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
 
 func mib(kib int) string { return fmt.Sprintf("%.1f MiB", float64(kib)/1024) }
@@ -307,13 +341,22 @@ func TestBenchIngest(t *testing.T) {
 	mean := float64(total) / float64(n) / (1 << 20)
 	report(t, "backlog", fmt.Sprintf("%d mails", n), fmt.Sprintf("%.2f GB, mean %.2f MiB/mail; IMAP APPEND took %v", float64(total)/1e9, mean, appendTime.Round(time.Millisecond)))
 
-	// (a) the baseline: mbsync pulling the same mailbox into a Maildir.
-	mbTime, mbCount := runMbsync(t, st, 8*time.Minute)
-	if mbCount != n {
-		t.Fatalf("mbsync downloaded %d of %d mails", mbCount, n)
+	// (a) the baseline: mbsync pulling the same mailbox into a Maildir. Both
+	// contenders fsync, and syncfs(2) (complaintd's vault) waits for every dirty
+	// page of the file system, so each phase starts with the disk settled (sync):
+	// otherwise the one that runs first pays for the writeback of the APPENDs.
+	mbsync := func(phase string) float64 {
+		syscall.Sync()
+		mbTime, mbCount := runMbsync(t, st, 8*time.Minute)
+		if mbCount != n {
+			t.Fatalf("mbsync downloaded %d of %d mails", mbCount, n)
+		}
+		rate := float64(n) / mbTime.Seconds()
+		report(t, "mbsync rate ("+phase+")", fmt.Sprintf("%.1f msg/s", rate), fmt.Sprintf("%d mails in %v (%.0f MB/s)", n, mbTime.Round(time.Millisecond), float64(total)/1e6/mbTime.Seconds()))
+		return rate
 	}
-	mbRate := float64(n) / mbTime.Seconds()
-	report(t, "mbsync rate", fmt.Sprintf("%.1f msg/s", mbRate), fmt.Sprintf("%d mails in %v (%.0f MB/s)", n, mbTime.Round(time.Millisecond), float64(total)/1e6/mbTime.Seconds()))
+	mbRate := mbsync("before complaintd")
+	syscall.Sync()
 
 	// (b) complaintd from an empty store until every mail is registered.
 	d := newDaemon(t, st, deskOptions{})
@@ -326,11 +369,13 @@ func TestBenchIngest(t *testing.T) {
 	})
 	cdTime := time.Since(cdBegin)
 	sentAtEnd := d.metric("complaintd_replies_sent_total")
-	hwm, _ := vmHWM(t, pid)
+	mem := procMem(t, pid)
+	cpu := cpuTime(t, pid)
 	cdRate := float64(n) / cdTime.Seconds()
 	report(t, "complaintd rate", fmt.Sprintf("%.1f msg/s", cdRate), fmt.Sprintf("%d mails in %v (%.0f MB/s), %v replies sent by then", n, cdTime.Round(time.Millisecond), float64(total)/1e6/cdTime.Seconds(), sentAtEnd))
-	report(t, "ratio complaintd/mbsync", fmt.Sprintf("%.2f", cdRate/mbRate), "target ≥ 1")
-	report(t, "complaintd peak RSS during ingest", mib(hwm), "VmHWM after the backlog, before stopping")
+	report(t, "complaintd CPU during ingest", fmt.Sprintf("%.1f ms/msg", float64(cpu.Milliseconds())/float64(n)),
+		fmt.Sprintf("%.1f s user+sys = %.0f%% of one core over the ingest", cpu.Seconds(), 100*cpu.Seconds()/cdTime.Seconds()))
+	report(t, "complaintd peak RSS during ingest", mib(mem.hwm), "VmHWM after the backlog; "+mem.String())
 
 	// The replies: let the outbox drain (bounded), for the record.
 	drainBegin := time.Now()
@@ -340,9 +385,8 @@ func TestBenchIngest(t *testing.T) {
 	})
 	sent := d.metric("complaintd_replies_sent_total")
 	report(t, "replies sent", fmt.Sprintf("%.0f", sent), fmt.Sprintf("outbox drained %v after the last mail was registered", time.Since(drainBegin).Round(time.Millisecond)))
-	hwm2, _ := vmHWM(t, pid)
-	if hwm2 > hwm {
-		report(t, "complaintd peak RSS incl. outbox drain", mib(hwm2), "")
+	if m2 := procMem(t, pid); m2.hwm > mem.hwm {
+		report(t, "complaintd peak RSS incl. outbox drain", mib(m2.hwm), "")
 	}
 	if q := d.metric("complaintd_mails_quarantined_total"); q != 0 {
 		t.Errorf("%v mails quarantined during the benchmark", q)
@@ -354,6 +398,10 @@ func TestBenchIngest(t *testing.T) {
 		t.Errorf("%v replies sent for %d new complaints", sent, n)
 	}
 	d.stop()
+
+	// mbsync again, for the spread of the baseline; the ratio is against the faster run.
+	mbRate = max(mbRate, mbsync("after complaintd"))
+	report(t, "ratio complaintd/mbsync", fmt.Sprintf("%.2f", cdRate/mbRate), "against the faster mbsync run; target ≥ 1")
 }
 
 // TestBenchLargeAttachmentRSS: the daemon's peak RSS while it registers one mail
@@ -390,7 +438,7 @@ func largeAttachmentRSS(t *testing.T, label string) {
 		v := d.metric("complaintd_imap_up")
 		return v == 1, fmt.Sprint(v)
 	})
-	idle, _ := vmHWM(t, pid)
+	idle := procMem(t, pid).hwm
 
 	rng := rand.New(rand.NewPCG(25, 25))
 	const normal = 3
@@ -406,9 +454,12 @@ func largeAttachmentRSS(t *testing.T, label string) {
 		v := d.metric("complaintd_mails_processed_total")
 		return v >= normal+1, fmt.Sprint(v)
 	})
-	hwm, rss := vmHWM(t, pid)
-	report(t, "peak RSS, 25 MB attachment ["+label+"]", mib(hwm),
-		fmt.Sprintf("mail %.1f MiB raw; idle HWM before mail %s; RSS after %s; target < 64 MiB", float64(len(big))/(1<<20), mib(idle), mib(rss)))
+	mem := procMem(t, pid)
+	report(t, "peak RSS, 25 MB attachment ["+label+"]", mib(mem.hwm),
+		fmt.Sprintf("target < 64 MiB; mail %.1f MiB raw; HWM before any mail %s; %s", float64(len(big))/(1<<20), mib(idle), mem))
+	if mem.hwm >= 64<<10 {
+		t.Logf("peak RSS %s is above the 64 MiB target", mib(mem.hwm))
+	}
 	if q := d.metric("complaintd_mails_quarantined_total"); q != 0 {
 		t.Errorf("%v mails quarantined: the 25 MB mail was not registered", q)
 	}

@@ -18,16 +18,19 @@ import (
 	"log/slog"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/complaintd/complaintd/internal/calendar"
 	"github.com/complaintd/complaintd/internal/classify"
+	"github.com/complaintd/complaintd/internal/desk"
 	"github.com/complaintd/complaintd/internal/mailmsg"
 	"github.com/complaintd/complaintd/internal/metrics"
 	"github.com/complaintd/complaintd/internal/outbox"
 	"github.com/complaintd/complaintd/internal/policy"
 	"github.com/complaintd/complaintd/internal/render"
+	"github.com/complaintd/complaintd/internal/schedule"
 	"github.com/complaintd/complaintd/internal/store"
 	"github.com/complaintd/complaintd/internal/vault"
 )
@@ -311,6 +314,15 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, now time.Tim
 	}
 	c.Missing = p.missing(c)
 	out := Outcome{Case: c.ID, Role: "complainant", Result: how}
+	if !isNew && (c.State == string(desk.Resolved) || c.State == string(desk.Closed)) {
+		// An answer to the satisfaction survey (回访).
+		if score, ok := schedule.ParseScore(desk.StripQuoted(msg.Text)); ok {
+			c.SetSatisfaction(score)
+			events = append(events, store.Event{At: now, Type: "satisfaction", Actor: sender, Note: strconv.Itoa(score)})
+			out.Result += "; satisfaction " + strconv.Itoa(score)
+			return out, p.finishCase(tx, c, msg, events)
+		}
+	}
 	if !isNew {
 		handled, n, err := p.complainantAction(tx, c, msg, now, &events)
 		if err != nil {
@@ -334,7 +346,7 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, now time.Tim
 			kind = "acknowledgement"
 		}
 		c.Requested, c.RequestedItems = nil, nil
-		n, err := p.notifyStaff(tx, c, assigneeOr(c), "", now)
+		n, err := p.notifyStaff(tx, c, assigneeOr(c), "", now, &events)
 		if err != nil {
 			return Outcome{}, err
 		}

@@ -32,6 +32,7 @@ type StaffOptions struct {
 	Aliases         map[string]string // 转交 short names → address
 	ProcessDays     int               // business days to process after acceptance
 	AppealDays      int               // calendar days a rejection may be appealed
+	AppealWindow    time.Duration     // overrides AppealDays when set (drills, tests)
 	AuthorDays      int               // calendar days the author has to answer
 	AttachMaxBytes  int64             // documents attached to one notification
 }
@@ -167,17 +168,11 @@ func orNone(s string) string {
 	return s
 }
 
+// cloneCase is a deep copy through the stored form (every field survives it).
 func cloneCase(c *store.Case) *store.Case {
 	b, _ := json.Marshal(c)
 	var out store.Case
 	json.Unmarshal(b, &out)
-	out.Threads = slices.Clone(c.Threads)
-	out.LastInbound = c.LastInbound
-	for i := range out.Documents {
-		out.Documents[i].File = c.Documents[i].File
-		out.Documents[i].SealedKey = c.Documents[i].SealedKey
-		out.Documents[i].KeyClass = c.Documents[i].KeyClass
-	}
 	return &out
 }
 
@@ -213,7 +208,7 @@ func (p *Processor) apply(tx *store.Tx, work *store.Case, cmd desk.Command, acto
 		work.RejectedAt, work.Reason, work.DueAt = &now, cmd.Arg, nil
 		d := p.complainantData(work)
 		d.Reason = cmd.Arg
-		d.AppealUntil = now.AddDate(0, 0, p.o.Staff.AppealDays)
+		d.AppealUntil = now.Add(p.appealWindow())
 		complainant("rejected", d)
 	case desk.NeedMore:
 		codes, free := desk.ParseNeedItems(cmd.Arg)
@@ -389,8 +384,8 @@ func (p *Processor) notification(tx *store.Tx, c *store.Case, to []string, note 
 	return out, nil
 }
 
-// notifyStaff queues the notification now.
-func (p *Processor) notifyStaff(tx *store.Tx, c *store.Case, to []string, note string, now time.Time) (int, error) {
+// notifyStaff queues the notification now and records it in events.
+func (p *Processor) notifyStaff(tx *store.Tx, c *store.Case, to []string, note string, now time.Time, events *[]store.Event) (int, error) {
 	mails, err := p.notification(tx, c, to, note)
 	if err != nil {
 		return 0, err
@@ -401,9 +396,7 @@ func (p *Processor) notifyStaff(tx *store.Tx, c *store.Case, to []string, note s
 		}
 	}
 	if len(mails) > 0 {
-		if err := tx.AppendEvent(c.ID, store.Event{At: now, Type: "staff_notified", Actor: "desk", Note: fmt.Sprintf("%d recipient(s)", len(mails))}); err != nil {
-			return 0, err
-		}
+		*events = append(*events, store.Event{At: now, Type: "staff_notified", Actor: "desk", Note: fmt.Sprintf("%d recipient(s)", len(mails))})
 	}
 	return len(mails), nil
 }
@@ -423,7 +416,7 @@ func (p *Processor) complainantAction(tx *store.Tx, c *store.Case, msg *mailmsg.
 	}
 	from := desk.State(c.State)
 	to, terr := desk.Transition(from, act)
-	window := time.Duration(p.o.Staff.AppealDays) * 24 * time.Hour
+	window := p.appealWindow()
 	switch {
 	case act == desk.Appeal && terr == nil && c.RejectedAt != nil && !desk.AppealAllowed(*c.RejectedAt, now, window):
 		d := p.complainantData(c)
@@ -452,7 +445,7 @@ func (p *Processor) complainantAction(tx *store.Tx, c *store.Case, msg *mailmsg.
 			return true, replies, err
 		}
 		reviewers := p.o.Staff.AppealReviewers
-		n, err := p.notifyStaff(tx, c, reviewers, "申诉理由 / appeal: "+reason, now)
+		n, err := p.notifyStaff(tx, c, reviewers, "申诉理由 / appeal: "+reason, now, events)
 		return true, replies + n, err
 	case desk.Withdraw:
 		c.DueAt = nil
@@ -471,16 +464,15 @@ func (p *Processor) authorStatement(tx *store.Tx, c *store.Case, msg *mailmsg.Me
 	if err := tx.LinkMessageID(msg.MessageID, c.ID); err != nil {
 		return Outcome{}, err
 	}
-	if err := tx.AppendEvent(c.ID, store.Event{At: now, Type: string(desk.AuthorReplied), Actor: msg.From.Address, Note: clipText(text, 200)}); err != nil {
-		return Outcome{}, err
-	}
-	to := []string{}
-	if c.Assignee != "" {
-		to = []string{c.Assignee}
-	}
-	n, err := p.notifyStaff(tx, c, to, "作者申辩 / the author's counter-statement:\n"+clipText(text, 4000), now)
+	events := []store.Event{{At: now, Type: string(desk.AuthorReplied), Actor: msg.From.Address, Note: clipText(text, 200)}}
+	n, err := p.notifyStaff(tx, c, assigneeOr(c), "作者申辩 / the author's counter-statement:\n"+clipText(text, 4000), now, &events)
 	if err != nil {
 		return Outcome{}, err
+	}
+	for _, e := range events {
+		if err := tx.AppendEvent(c.ID, e); err != nil {
+			return Outcome{}, err
+		}
 	}
 	c.UpdatedAt = now
 	if err := tx.PutCase(c); err != nil {
@@ -524,4 +516,11 @@ func (p *Processor) Attach(m *outbox.Mail) error {
 	}
 	m.Attachments = kept
 	return nil
+}
+
+func (p *Processor) appealWindow() time.Duration {
+	if p.o.Staff.AppealWindow > 0 {
+		return p.o.Staff.AppealWindow
+	}
+	return time.Duration(p.o.Staff.AppealDays) * 24 * time.Hour
 }

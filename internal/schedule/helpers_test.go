@@ -3,6 +3,7 @@ package schedule
 import (
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -43,7 +44,9 @@ func (fakeMailer) Enqueue(tx *store.Tx, c *store.Case, kind string, d render.Dat
 	return tx.Enqueue(&store.OutboxEntry{Case: c.ID, Kind: kind, To: rcpt, MessageID: kind + "." + c.ID + "." + now.Format("150405.000000000") + "@t", CreatedAt: now, NextAt: now})
 }
 
-func (fakeMailer) CaseData(c *store.Case) render.Data { return render.Data{Case: render.Case{ID: c.ID, State: c.State}} }
+func (fakeMailer) CaseData(c *store.Case) render.Data {
+	return render.Data{Case: render.Case{ID: c.ID, State: c.State}}
+}
 
 // clock is a settable test clock.
 type clock struct {
@@ -51,11 +54,12 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 func defaultPolicy() Policy {
-	return Policy{ReviewDays: 3, ProcessDays: 5, ExpireDays: 15, RetentionDays: 180, ReminderBefore: 24 * time.Hour, SurveyDelay: time.Hour}
+	return Policy{ReviewDays: 3, ProcessDays: 5, ExpireDays: 15, RetentionDays: 180, ReminderBefore: 24 * time.Hour, SurveyDelay: time.Hour,
+		SensitiveKinds: []string{"id_card", "business_license", "power_of_attorney"}}
 }
 
 func openStore(t testing.TB, dir string) *store.Store {
@@ -73,7 +77,7 @@ func newTestScheduler(t testing.TB, st *store.Store, clk *clock, p Policy, erase
 		Store: st, Mailer: fakeMailer{}, Vault: eraser, Calendar: testCalendar(t), Policy: p,
 		Specs: Specs{Deadlines: "@every 5m", Digest: "0 9 * * 1-5", Weekly: "0 9 * * 1", Retention: "30 3 * * *"},
 		Staff: Recipients{Notify: []string{"desk-staff@example.cn"}, Supervisors: []string{"boss@example.cn"}, Admins: []string{"ops@example.cn"}},
-		Now:   clk.Now, Logger: slog.New(slog.DiscardHandler),
+		Now:   clk.Now, Logger: testLogger(t),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -133,4 +137,16 @@ func pendingCase(id string, created, completed time.Time) *store.Case {
 			{At: created, Type: "created", Actor: "desk", To: "incomplete"},
 			{At: completed, Type: "state", Actor: "desk", From: "incomplete", To: "pending_review"},
 		}}
+}
+
+// testLogger logs through t.Log, so a failing test shows the jobs' errors.
+func testLogger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type tWriter struct{ t testing.TB }
+
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
 }

@@ -194,7 +194,6 @@ func (s *Scheduler) buildReport(tx *store.Tx, from, to time.Time) (render.Report
 	for _, id := range r.Breaches {
 		rep.Breaches = append(rep.Breaches, summaries[id])
 	}
-	fillReportExtras(&rep, r)
 	return rep, nil
 }
 
@@ -203,10 +202,4 @@ func dueOrZero(c *store.Case) time.Time {
 		return time.Time{}
 	}
 	return *c.DueAt
-}
-
-// fillReportExtras copies the figures the weekly report shows beyond the basic counts.
-func fillReportExtras(rep *render.Report, r stats.Report) {
-	_ = rep
-	_ = r
 }

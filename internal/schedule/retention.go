@@ -3,8 +3,10 @@ package schedule
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
+	"github.com/complaintd/complaintd/internal/classify"
 	"github.com/complaintd/complaintd/internal/desk"
 	"github.com/complaintd/complaintd/internal/store"
 	"github.com/complaintd/complaintd/internal/vault"
@@ -24,7 +26,7 @@ func (s *Scheduler) retention(ctx context.Context) (int, error) {
 			if st := desk.State(c.State); !st.Terminal() && st != desk.Resolved {
 				return nil
 			}
-			if !hasSensitive(c) {
+			if !s.hasSensitive(c) {
 				return nil
 			}
 			evs, err := tx.Events(c.ID)
@@ -52,13 +54,24 @@ func (s *Scheduler) retention(ctx context.Context) (int, error) {
 	return 0, nil
 }
 
-func hasSensitive(c *store.Case) bool {
+func (s *Scheduler) hasSensitive(c *store.Case) bool {
 	for _, d := range c.Documents {
-		if d.KeyClass == vault.ClassSensitive && !d.Erased {
+		if s.sensitive(d) && !d.Erased {
 			return true
 		}
 	}
 	return false
+}
+
+// sensitive reports whether d was kept under the case's sensitive key. The key class
+// is recorded on the document; the kind decides as well (the same rule as intake's:
+// a sensitive kind, or unclassified), so that a record without the class is not
+// missed. A document whose content was never kept (too large) has nothing to erase.
+func (s *Scheduler) sensitive(d store.Document) bool {
+	if d.Skipped != "" {
+		return false
+	}
+	return d.KeyClass == vault.ClassSensitive || d.Kind == classify.DocUnclassified || slices.Contains(s.o.Policy.SensitiveKinds, d.Kind)
 }
 
 // eraseCase destroys the case's sensitive key and records it.
@@ -75,7 +88,7 @@ func (s *Scheduler) eraseCase(id string, now time.Time) error {
 		}
 		for i := range c.Documents {
 			d := &c.Documents[i]
-			if d.KeyClass == vault.ClassSensitive && !d.Erased {
+			if s.sensitive(*d) && !d.Erased {
 				d.Erased = true
 				d.SealedKey = ""
 				n++

@@ -61,11 +61,11 @@ type Deadline struct {
 }
 
 // AwaitingAuthor reports whether the case waits for the author's counter-statement:
-// Case.Extra["awaiting_author"] == "true", or the event log says so (a notify_author
+// Case.AwaitingAuthor (or Extra["awaiting_author"] == "true"), or the event log says so (a notify_author
 // event not yet followed by author_replied or by a move to a state nobody reviews),
 // replayed with desk.AwaitingAuthorAfter.
 func AwaitingAuthor(c *store.Case) bool {
-	if c.Extra[store.ExtraAwaitingAuthor] == "true" {
+	if c.AwaitingAuthor || c.Extra[store.ExtraAwaitingAuthor] == "true" {
 		return true
 	}
 	awaiting := false

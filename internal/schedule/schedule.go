@@ -57,10 +57,12 @@ type Specs struct {
 // Policy holds the deadlines. A positive *After duration replaces the matching *Days
 // (tests and drills); business days are then not counted.
 type Policy struct {
-	ReviewDays, ProcessDays, ExpireDays, RetentionDays int
+	ReviewDays, ProcessDays, ExpireDays, RetentionDays     int
 	ReviewAfter, ProcessAfter, ExpireAfter, RetentionAfter time.Duration
 	// ReminderBefore: reminders go this long before a review or processing deadline.
 	ReminderBefore time.Duration
+	// SensitiveKinds are the document kinds retention erases (with unclassified files).
+	SensitiveKinds []string
 	// Survey enables the satisfaction survey, SurveyDelay after resolution.
 	Survey      bool
 	SurveyDelay time.Duration

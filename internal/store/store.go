@@ -74,10 +74,10 @@ type Case struct {
 	Author         string            `json:"author_address,omitempty"`
 	AwaitingAuthor bool              `json:"awaiting_author"`
 	AuthorDue      *time.Time        `json:"author_due,omitempty"`
-	Statements     []Statement       `json:"statements,omitempty"` // the author's counter-statements (申辩)
-	Threads        []string          `json:"-"`                    // message IDs in and out (joined on follow-ups)
-	LastInbound    string            `json:"-"`                    // Message-ID to reply to
-	Extra          map[string]string `json:"extra,omitempty"`      // fields later work adds without a migration
+	Statements     []Statement       `json:"statements,omitempty"`   // the author's counter-statements (申辩)
+	Threads        []string          `json:"threads,omitempty"`      // internal: message IDs in and out
+	LastInbound    string            `json:"last_inbound,omitempty"` // internal: the Message-ID to reply to
+	Extra          map[string]string `json:"extra,omitempty"`        // fields later work adds without a migration
 }
 
 // Statement is a counter-statement from the article's author (Civil Code art. 1196).
@@ -88,15 +88,28 @@ type Statement struct {
 	Text      string    `json:"text"`
 }
 
+// Public is the case as `cases show` prints it: the internal fields (vault references,
+// threading) are left out. The stored record keeps them.
+func (c *Case) Public() *Case {
+	out := *c
+	out.Threads, out.LastInbound = nil, ""
+	out.Documents = make([]Document, len(c.Documents))
+	for i, d := range c.Documents {
+		d.File, d.SealedKey, d.KeyClass = "", "", ""
+		out.Documents[i] = d
+	}
+	return &out
+}
+
 // Document is one attachment (or zip entry) of a case.
 type Document struct {
 	classify.Document
 	Message   string    `json:"message_id,omitempty"` // the mail that brought it
 	AddedAt   time.Time `json:"added_at"`
-	File      string    `json:"-"` // vault reference; empty for zip entries and skipped files
-	SealedKey string    `json:"-"`
-	KeyClass  string    `json:"-"`                 // vault key class: "" or "sensitive"
-	Skipped   string    `json:"skipped,omitempty"` // why the content was not kept (too large)
+	File      string    `json:"file,omitempty"`       // internal: vault reference; empty for zip entries and skipped files
+	SealedKey string    `json:"sealed_key,omitempty"` // internal
+	KeyClass  string    `json:"key_class,omitempty"`  // internal: vault key class, "" or "sensitive"
+	Skipped   string    `json:"skipped,omitempty"`    // why the content was not kept (too large)
 	Erased    bool      `json:"erased,omitempty"`
 }
 

@@ -1,0 +1,48 @@
+package app
+
+import (
+	"context"
+
+	"github.com/complaintd/complaintd/internal/config"
+	"github.com/complaintd/complaintd/internal/schedule"
+)
+
+// schedulePolicy is the scheduler's view of the configured deadlines.
+func schedulePolicy(cfg *config.Config) schedule.Policy {
+	p := cfg.Policy
+	return schedule.Policy{
+		ReviewDays: p.ReviewDays, ProcessDays: p.ProcessDays, ExpireDays: p.ExpireDays, RetentionDays: p.RetentionDays,
+		ReviewAfter: p.ReviewAfter, ProcessAfter: p.ProcessAfter, ExpireAfter: p.ExpireAfter, RetentionAfter: p.RetentionAfter,
+		ReminderBefore: p.ReminderBefore, SensitiveKinds: p.SensitiveKinds, Survey: p.Survey, SurveyDelay: p.SurveyDelay,
+	}
+}
+
+func scheduleSpecs(cfg *config.Config) schedule.Specs {
+	s := cfg.Schedule
+	return schedule.Specs{Deadlines: s.Deadlines, Digest: s.Digest, Weekly: s.Weekly, Retention: s.Retention}
+}
+
+// checkSchedule parses the cron specs at start-up, naming a bad key.
+func checkSchedule(cfg *config.Config) error { return schedule.CheckSpecs(scheduleSpecs(cfg)) }
+
+// newScheduler builds the scheduler from the desk's parts.
+func (d *desk) newScheduler() (*schedule.Scheduler, error) {
+	return schedule.New(schedule.Options{
+		Store: d.store, Mailer: d.processor, Vault: d.vault, Calendar: d.calendar,
+		Policy: schedulePolicy(d.cfg), Specs: scheduleSpecs(d.cfg),
+		Staff:  schedule.Recipients{Notify: d.cfg.Staff.Notify, Supervisors: d.cfg.Staff.Supervisors, Admins: d.cfg.Staff.Admins},
+		Logger: d.log.With("part", "schedule"), OnQueued: d.dispatcher.Wake,
+	})
+}
+
+// runScheduler catches up missed jobs, then runs the schedule until ctx ends and the
+// job in progress has finished. It runs beside the outbox: stop it before the store
+// closes.
+func (d *desk) runScheduler(ctx context.Context) {
+	s, err := d.newScheduler()
+	if err != nil {
+		d.log.Error("scheduler not started", "err", err)
+		return
+	}
+	s.Run(ctx)
+}

@@ -1,0 +1,308 @@
+package app
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/complaintd/complaintd/internal/calendar"
+	"github.com/complaintd/complaintd/internal/config"
+	casedesk "github.com/complaintd/complaintd/internal/desk"
+	"github.com/complaintd/complaintd/internal/schedule"
+	"github.com/complaintd/complaintd/internal/stats"
+	"github.com/complaintd/complaintd/internal/store"
+)
+
+// statsOptions builds the stats options from the configuration (deadline rules on
+// the configured calendar).
+func statsOptions(cfg *config.Config, since, now time.Time) (stats.Options, error) {
+	cal, err := calendar.New(cfg.Policy.Calendar.TimeZone, cfg.Policy.Calendar.Weekend, cfg.Policy.Calendar.Holidays, cfg.Policy.Calendar.Workdays)
+	if err != nil {
+		return stats.Options{}, err
+	}
+	rules := schedule.Rules{Policy: schedulePolicy(cfg), Calendar: cal}
+	return stats.Options{Since: since, Now: now, Due: rules.Due}, nil
+}
+
+// parseSince accepts a date (YYYY-MM-DD, local to the calendar), an RFC 3339 time, or
+// a span back from now: "30d", "2w", "720h".
+func parseSince(s string, now time.Time, loc *time.Location) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.ParseInLocation("2006-01-02", s, loc); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for suffix, unit := range map[string]int{"d": 1, "w": 7} {
+		if n, err := strconv.Atoi(strings.TrimSuffix(s, suffix)); err == nil && strings.HasSuffix(s, suffix) && n >= 0 {
+			return now.AddDate(0, 0, -n*unit), nil
+		}
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("-since %q: want YYYY-MM-DD, RFC 3339, Nd, Nw or a duration", s)
+}
+
+// serveStats is the control socket's GET /stats?since=RFC3339.
+func (d *desk) serveStats(w http.ResponseWriter, r *http.Request) {
+	var since time.Time
+	if v := r.URL.Query().Get("since"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			http.Error(w, "since: want RFC 3339", http.StatusBadRequest)
+			return
+		}
+		since = t
+	}
+	o, err := statsOptions(d.cfg, since, time.Now())
+	if err != nil {
+		writeJSON(w, nil, err)
+		return
+	}
+	rep, err := stats.FromStore(d.store, o)
+	writeJSON(w, rep, err)
+}
+
+// cmdStats is `complaintd stats [-config FILE] [-since D] [-json]`.
+func cmdStats(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("stats", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "configuration file (or COMPLAINTD_CONFIG)")
+	sinceFlag := fs.String("since", "", "only cases created since: YYYY-MM-DD, RFC 3339, 30d, 2w or a duration")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := readPathsConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	loc, err := time.LoadLocation(cfg.Policy.Calendar.TimeZone)
+	if err != nil {
+		return fmt.Errorf("policy.calendar.time_zone: %w", err)
+	}
+	since, err := parseSince(*sinceFlag, now, loc)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	rep, err := fetchStats(ctx, cfg, since, now)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeIndented(stdout, rep)
+	}
+	printStats(stdout, rep, loc)
+	return nil
+}
+
+func readPathsConfig(cfgPath string) (*config.Config, error) {
+	if cfgPath == "" {
+		cfgPath = os.Getenv("COMPLAINTD_CONFIG")
+	}
+	if cfgPath == "" {
+		return nil, usageError{"-config FILE (or COMPLAINTD_CONFIG) is required"}
+	}
+	b, err := os.ReadFile(cfgPath)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return config.ParsePaths(b, cfgPath)
+}
+
+// fetchStats asks the running daemon over the control socket, or computes from the
+// store file opened read-only when no daemon runs.
+func fetchStats(ctx context.Context, cfg *config.Config, since, now time.Time) (stats.Report, error) {
+	var rep stats.Report
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", cfg.HTTP.ControlSocket)
+	}}, Timeout: 2 * time.Minute}
+	q := ""
+	if !since.IsZero() {
+		q = "?since=" + url.QueryEscape(since.Format(time.RFC3339))
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", "http://complaintd/stats"+q, nil)
+	if err != nil {
+		return rep, err
+	}
+	resp, err := client.Do(req)
+	if err == nil {
+		defer resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			return rep, json.NewDecoder(resp.Body).Decode(&rep)
+		}
+		// An older daemon without /stats: fall through to the file is impossible
+		// (it holds the lock), so say what happened.
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return rep, fmt.Errorf("daemon: %s: %s", resp.Status, strings.TrimSpace(string(b)))
+	}
+	st, oerr := store.OpenReadOnly(cfg.Store.Path, time.Second)
+	if oerr != nil {
+		return rep, fmt.Errorf("no daemon at %s (%v) and %w", cfg.HTTP.ControlSocket, err, oerr)
+	}
+	defer st.Close()
+	o, err := statsOptions(cfg, since, now)
+	if err != nil {
+		return rep, err
+	}
+	return stats.FromStore(st, o)
+}
+
+func printStats(w io.Writer, r stats.Report, loc *time.Location) {
+	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
+	defer tw.Flush()
+	period := "all cases"
+	if !r.Since.IsZero() {
+		period = "cases created since " + r.Since.In(loc).Format("2006-01-02 15:04")
+	}
+	fmt.Fprintf(tw, "%s, as of %s\n\n", period, r.GeneratedAt.In(loc).Format("2006-01-02 15:04"))
+	fmt.Fprintf(tw, "cases\t%d\n", r.Cases)
+	fmt.Fprintf(tw, "acknowledged\t%d\tmedian %s\n", r.Acknowledged, r.MedianAck)
+	fmt.Fprintf(tw, "decided\t%d\tmedian %s (from complete documents)\n", r.Decided, r.MedianDecide)
+	fmt.Fprintf(tw, "resolved\t%d\tmedian %s (from receipt)\n", r.ResolvedCount, r.MedianResolve)
+	fmt.Fprintf(tw, "SLA breaches\t%d\treview %d, processing %d\n", r.SLABreaches, r.ReviewBreaches, r.ProcessingBreaches)
+	if len(r.Breaches) > 0 {
+		fmt.Fprintf(tw, "\t\t%s\n", strings.Join(r.Breaches, " "))
+	}
+	section := func(title string, m map[string]int, label func(string) string) {
+		fmt.Fprintf(tw, "\n%s\n", title)
+		for _, c := range stats.Sorted(m) {
+			fmt.Fprintf(tw, "  %s\t%d\n", label(c.Key), c.Count)
+		}
+	}
+	plain := func(s string) string { return s }
+	section("by state", r.ByState, func(s string) string { return s + " (" + casedesk.StateLabel(casedesk.State(s), "zh-CN") + ")" })
+	section("by outcome", r.ByOutcome, plain)
+	section("by content kind", r.ByKind, plain)
+	section("by applicant type", r.ByApplicant, plain)
+	fmt.Fprintf(tw, "\ntop missing documents\n")
+	for i, c := range r.TopMissing {
+		if i == 10 {
+			break
+		}
+		fmt.Fprintf(tw, "  %s\t%d\n", c.Key, c.Count)
+	}
+	s := r.Satisfaction
+	fmt.Fprintf(tw, "\nsatisfaction\t%d responses\tmean %.2f\t1★ %d  2★ %d  3★ %d  4★ %d  5★ %d\n",
+		s.Responses, s.Mean, s.ByScore[0], s.ByScore[1], s.ByScore[2], s.ByScore[3], s.ByScore[4])
+}
+
+// cmdCasesExport is `complaintd cases export -csv [-config FILE] [-state S]`: the case
+// table as CSV for Excel — UTF-8 with a byte-order mark (else Excel reads it as the
+// ANSI code page and garbles Chinese), CRLF line ends, RFC 4180 quoting, and cells
+// that would start a formula (= + - @) prefixed with an apostrophe.
+func cmdCasesExport(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("cases export", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "configuration file (or COMPLAINTD_CONFIG)")
+	asCSV := fs.Bool("csv", false, "write CSV (the only format)")
+	state := fs.String("state", "", "only cases in this state")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if !*asCSV {
+		return usageError{"cases export: -csv is required"}
+	}
+	cfg, err := readPathsConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	loc, err := time.LoadLocation(cfg.Policy.Calendar.TimeZone)
+	if err != nil {
+		return fmt.Errorf("policy.calendar.time_zone: %w", err)
+	}
+	src, err := newCaseSource(*cfgPath)
+	if err != nil {
+		return err
+	}
+	var cs []*store.Case
+	if err := src.get(ctx, "/cases?state="+url.QueryEscape(*state), &cs); err != nil {
+		return err
+	}
+	return WriteCasesCSV(stdout, cs, loc)
+}
+
+// casesCSVHeader is the export's header row.
+var casesCSVHeader = []string{"id", "state", "created_at", "updated_at", "due_at", "applicant_name", "applicant_org", "applicant_type",
+	"principal_name", "principal_org", "complainant", "content_kind", "reposted", "title", "url", "assignee", "missing",
+	"documents", "documents_erased", "outcome", "acknowledged_at", "decided_at", "resolved_at", "satisfaction"}
+
+// WriteCasesCSV writes cs (events loaded) as the Excel-friendly CSV described at
+// cmdCasesExport.
+func WriteCasesCSV(w io.Writer, cs []*store.Case, loc *time.Location) error {
+	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	ts := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(loc).Format("2006-01-02 15:04:05")
+	}
+	if err := cw.Write(casesCSVHeader); err != nil {
+		return err
+	}
+	for _, c := range cs {
+		tl := stats.TimelineOf(c)
+		var due time.Time
+		if c.DueAt != nil {
+			due = *c.DueAt
+		}
+		var pName, pOrg string
+		if c.Principal != nil {
+			pName, pOrg = c.Principal.Name, c.Principal.Org
+		}
+		erased := 0
+		for _, d := range c.Documents {
+			if d.Erased {
+				erased++
+			}
+		}
+		score := ""
+		if s, ok := c.Satisfaction(); ok {
+			score = strconv.Itoa(s)
+		}
+		row := []string{c.ID, c.State, ts(c.CreatedAt), ts(c.UpdatedAt), ts(due), c.Applicant.Name, c.Applicant.Org, c.Applicant.Type,
+			pName, pOrg, c.Complainant, c.Request.ContentKind, strconv.FormatBool(c.Request.Reposted), c.Request.Title, c.Request.URL,
+			c.Assignee, strings.Join(c.Missing, " "), strconv.Itoa(len(c.Documents)), strconv.Itoa(erased), stats.Outcome(c, tl),
+			ts(tl.FirstReplySent), ts(tl.Decided), ts(tl.Resolved), score}
+		for i, v := range row {
+			row[i] = excelSafe(v)
+		}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("write csv: %w", err)
+	}
+	return nil
+}
+
+// excelSafe keeps a complainant's text from being run as a formula (CSV injection):
+// a cell starting with = + - @ or a tab/CR gets a leading apostrophe, which Excel
+// shows as text.
+func excelSafe(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}

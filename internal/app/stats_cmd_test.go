@@ -1,0 +1,66 @@
+package app
+
+import (
+	"bytes"
+	"encoding/csv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/complaintd/complaintd/internal/classify"
+	"github.com/complaintd/complaintd/internal/store"
+)
+
+// The export opens in Excel: BOM first, CRLF, quoted commas/quotes/newlines, and no
+// cell that Excel would run as a formula.
+func TestWriteCasesCSV(t *testing.T) {
+	loc := time.FixedZone("CST", 8*3600)
+	c := &store.Case{ID: "TS-2026-000001", State: "resolved", CreatedAt: time.Date(2026, 3, 1, 9, 0, 0, 0, loc),
+		Applicant: classify.Party{Name: "张三", Org: "蒙牛, \"集团\"", Type: "organisation"},
+		Request:   classify.Request{Title: "=HYPERLINK(\"http://evil\")", ContentKind: "news"},
+		Missing:   []string{"id_card"},
+		Events:    []store.Event{{At: time.Date(2026, 3, 2, 9, 0, 0, 0, loc), Type: "resolve", From: "accepted", To: "resolved"}}}
+	c.SetSatisfaction(5)
+	var buf bytes.Buffer
+	if err := WriteCasesCSV(&buf, []*store.Case{c}, loc); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if !strings.HasPrefix(out, "\uFEFF") || !strings.Contains(out, "\r\n") {
+		t.Fatalf("want BOM and CRLF: %q", out[:40])
+	}
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(out, "\uFEFF"))).ReadAll()
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("rows %d: %v", len(rows), err)
+	}
+	get := func(col string) string {
+		for i, h := range rows[0] {
+			if h == col {
+				return rows[1][i]
+			}
+		}
+		t.Fatalf("no column %s", col)
+		return ""
+	}
+	for col, want := range map[string]string{"applicant_org": "蒙牛, \"集团\"", "title": "'=HYPERLINK(\"http://evil\")",
+		"outcome": "resolved", "resolved_at": "2026-03-02 09:00:00", "satisfaction": "5", "applicant_name": "张三"} {
+		if got := get(col); got != want {
+			t.Errorf("%s = %q, want %q", col, got, want)
+		}
+	}
+}
+
+func TestParseSince(t *testing.T) {
+	loc := time.FixedZone("CST", 8*3600)
+	now := time.Date(2026, 3, 20, 12, 0, 0, 0, loc)
+	for in, want := range map[string]time.Time{"2026-03-01": time.Date(2026, 3, 1, 0, 0, 0, 0, loc), "30d": now.AddDate(0, 0, -30),
+		"2w": now.AddDate(0, 0, -14), "36h": now.Add(-36 * time.Hour)} {
+		got, err := parseSince(in, now, loc)
+		if err != nil || !got.Equal(want) {
+			t.Errorf("parseSince(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	if _, err := parseSince("yesterday", now, loc); err == nil {
+		t.Error("want an error for an unknown form")
+	}
+}

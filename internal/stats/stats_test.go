@@ -1,0 +1,293 @@
+package stats_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/complaintd/complaintd/internal/calendar"
+	"github.com/complaintd/complaintd/internal/classify"
+	"github.com/complaintd/complaintd/internal/desk"
+	"github.com/complaintd/complaintd/internal/stats"
+	"github.com/complaintd/complaintd/internal/store"
+)
+
+var cst = time.FixedZone("CST", 8*3600)
+
+func testCalendar(t testing.TB) *calendar.Calendar {
+	cal, err := calendar.New("Asia/Shanghai", []string{"saturday", "sunday"},
+		[]string{"2026-01-01", "2026-01-02", "2026-01-03", "2026-02-15", "2026-02-16", "2026-02-17", "2026-02-18", "2026-02-19", "2026-02-20", "2026-02-21", "2026-02-22", "2026-02-23"},
+		[]string{"2026-01-04", "2026-02-14", "2026-02-28"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cal
+}
+
+// expected is what the generator knows about the cases it made, tallied as it goes,
+// without package stats' code.
+type expected struct {
+	cases                    int
+	byState, byKind, byApp   map[string]int
+	byOutcome, missing       map[string]int
+	ack, decide, resolve     []time.Duration
+	reviewBreach, procBreach int
+	breached                 int
+	scores                   [5]int
+}
+
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// generate makes n cases with a seeded RNG; every case's path through the states is
+// chosen at random and the expected figures follow from the choices.
+func generate(t testing.TB, n int, now time.Time, cal *calendar.Calendar, since time.Time) ([]*store.Case, *expected) {
+	rng := rand.New(rand.NewPCG(42, uint64(n)))
+	ex := &expected{byState: map[string]int{}, byKind: map[string]int{}, byApp: map[string]int{}, byOutcome: map[string]int{}, missing: map[string]int{}}
+	kinds := []string{"news", "self_media", "comment", "blog", "unknown"}
+	apps := []string{classify.Individual, classify.Organisation, classify.Entrusted}
+	codes := []string{"id_card", "business_license", "work_id", "withdrawal_letter", "reason_proof"}
+	base := time.Date(2025, 12, 1, 0, 0, 0, 0, cst)
+	span := now.Sub(base)
+	cases := make([]*store.Case, 0, n)
+	for i := 0; i < n; i++ {
+		created := base.Add(time.Duration(rng.Int64N(int64(span - 30*24*time.Hour))))
+		c := &store.Case{ID: fmt.Sprintf("TS-2026-%06d", i+1), CreatedAt: created, Complainant: "x@example.com",
+			Applicant: classify.Party{Type: apps[rng.IntN(len(apps))]},
+			Request:   classify.Request{ContentKind: kinds[rng.IntN(len(kinds))]}}
+		in := !created.Before(since)
+		ev := func(at time.Time, typ, from, to string) {
+			c.Events = append(c.Events, store.Event{At: at, Type: typ, Actor: "gen", From: from, To: to})
+		}
+		ev(created, "created", "", "incomplete")
+		var ack time.Duration
+		if rng.IntN(10) < 8 {
+			ack = time.Duration(1+rng.IntN(600)) * time.Second
+			ev(created.Add(ack), "reply_sent", "", "")
+		}
+		path := rng.IntN(8)
+		state, outcome := "incomplete", "open"
+		var completed, decided, accepted, resolved time.Time
+		if path >= 2 { // became complete
+			completed = created.Add(time.Duration(1+rng.IntN(72)) * time.Hour)
+			ev(completed, "state", "incomplete", "pending_review")
+			state = "pending_review"
+		}
+		switch path {
+		case 0:
+			for _, code := range codes {
+				if rng.IntN(2) == 0 {
+					c.Missing = append(c.Missing, code)
+				}
+			}
+		case 1:
+			c.Missing = []string{codes[rng.IntN(len(codes))]}
+			ev(created.AddDate(0, 0, 15), "expire", "incomplete", "expired")
+			state, outcome = "expired", "expired"
+		case 2: // still pending
+		case 3: // rejected
+			decided = completed.Add(time.Duration(rng.IntN(8*24)) * time.Hour)
+			ev(decided, "reject", "pending_review", "rejected")
+			state, outcome = "rejected", "rejected"
+		case 4: // accepted, open
+			decided = completed.Add(time.Duration(rng.IntN(8*24)) * time.Hour)
+			accepted = decided
+			ev(decided, "accept", "pending_review", "accepted")
+			state = "accepted"
+		case 5, 6: // resolved, sometimes closed afterwards
+			decided = completed.Add(time.Duration(rng.IntN(8*24)) * time.Hour)
+			accepted = decided
+			ev(decided, "accept", "pending_review", "accepted")
+			resolved = decided.Add(time.Duration(rng.IntN(12*24)) * time.Hour)
+			ev(resolved, "resolve", "accepted", "resolved")
+			state, outcome = "resolved", "resolved"
+			if path == 6 {
+				ev(resolved.Add(time.Hour), "close", "resolved", "closed")
+				state = "closed"
+			}
+			if rng.IntN(2) == 0 {
+				s := 1 + rng.IntN(5)
+				c.SetSatisfaction(s)
+				if in {
+					ex.scores[s-1]++
+				}
+			}
+		case 7:
+			ev(completed.Add(time.Hour), "withdraw", "pending_review", "withdrawn")
+			state, outcome = "withdrawn", "withdrawn"
+		}
+		c.State = state
+		cases = append(cases, c)
+		if !in {
+			continue
+		}
+		ex.cases++
+		ex.byState[state]++
+		ex.byKind[c.Request.ContentKind]++
+		ex.byApp[c.Applicant.Type]++
+		ex.byOutcome[outcome]++
+		for _, m := range c.Missing {
+			ex.missing[m]++
+		}
+		if ack > 0 {
+			ex.ack = append(ex.ack, ack)
+		}
+		if !decided.IsZero() {
+			ex.decide = append(ex.decide, decided.Sub(completed))
+		}
+		if !resolved.IsZero() {
+			ex.resolve = append(ex.resolve, resolved.Sub(created))
+		}
+		b := false
+		if !completed.IsZero() {
+			due := cal.AddBusinessDays(completed, 3)
+			if (!decided.IsZero() && decided.After(due)) || (decided.IsZero() && state == "pending_review" && now.After(due)) {
+				ex.reviewBreach++
+				b = true
+			}
+		}
+		if !accepted.IsZero() {
+			due := cal.AddBusinessDays(accepted, 5)
+			if (!resolved.IsZero() && resolved.After(due)) || (resolved.IsZero() && state == "accepted" && now.After(due)) {
+				ex.procBreach++
+				b = true
+			}
+		}
+		if b {
+			ex.breached++
+		}
+	}
+	return cases, ex
+}
+
+func writeStore(t testing.TB, cases []*store.Case) *store.Store {
+	st, err := store.Open(filepath.Join(t.TempDir(), "complaintd.db"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(cases); i += 2000 {
+		batch := cases[i:min(i+2000, len(cases))]
+		if err := st.Update(func(tx *store.Tx) error {
+			for _, c := range batch {
+				for _, e := range c.Events {
+					if err := tx.AppendEvent(c.ID, e); err != nil {
+						return err
+					}
+				}
+				if err := tx.PutCase(c); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st
+}
+
+func due(cal *calendar.Calendar) stats.DueFunc {
+	return func(clock desk.Clock, start time.Time) time.Time {
+		if clock == desk.ClockReview {
+			return cal.AddBusinessDays(start, 3)
+		}
+		return cal.AddBusinessDays(start, 5)
+	}
+}
+
+func TestReportOverGeneratedStore(t *testing.T) {
+	cal := testCalendar(t)
+	now := time.Date(2026, 3, 20, 12, 0, 0, 0, cst)
+	for _, tc := range []struct {
+		why   string
+		since time.Time
+	}{
+		{"every case", time.Time{}},
+		{"-since keeps only later cases", time.Date(2026, 2, 1, 0, 0, 0, 0, cst)},
+	} {
+		cases, ex := generate(t, 10000, now, cal, tc.since)
+		st := writeStore(t, cases)
+		r, err := stats.FromStore(st, stats.Options{Since: tc.since, Now: now, Due: due(cal)})
+		st.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.since.IsZero() && ex.cases != 10000 {
+			t.Fatalf("generator counted %d cases", ex.cases)
+		}
+		checkInt := func(name string, got, want int) {
+			if got != want {
+				t.Errorf("%s: %s = %d, want %d", tc.why, name, got, want)
+			}
+		}
+		checkMap := func(name string, got, want map[string]int) {
+			if len(got) != len(want) {
+				t.Errorf("%s: %s has %d keys, want %d: %v vs %v", tc.why, name, len(got), len(want), got, want)
+			}
+			for k, v := range want {
+				checkInt(name+"["+k+"]", got[k], v)
+			}
+		}
+		checkInt("cases", r.Cases, ex.cases)
+		checkMap("by_state", r.ByState, ex.byState)
+		checkMap("by_kind", r.ByKind, ex.byKind)
+		checkMap("by_applicant", r.ByApplicant, ex.byApp)
+		checkMap("by_outcome", r.ByOutcome, ex.byOutcome)
+		checkInt("acknowledged", r.Acknowledged, len(ex.ack))
+		checkInt("review breaches", r.ReviewBreaches, ex.reviewBreach)
+		checkInt("processing breaches", r.ProcessingBreaches, ex.procBreach)
+		checkInt("sla breaches", r.SLABreaches, ex.breached)
+		for name, pair := range map[string][2]time.Duration{
+			"median ack": {time.Duration(r.MedianAck), median(ex.ack)}, "median decide": {time.Duration(r.MedianDecide), median(ex.decide)},
+			"median resolve": {time.Duration(r.MedianResolve), median(ex.resolve)},
+		} {
+			if pair[0] != pair[1] || pair[1] == 0 {
+				t.Errorf("%s: %s = %s, want %s (non-zero)", tc.why, name, pair[0], pair[1])
+			}
+		}
+		gotMissing := map[string]int{}
+		for i, m := range r.TopMissing {
+			gotMissing[m.Key] = m.Count
+			if i > 0 && r.TopMissing[i-1].Count < m.Count {
+				t.Errorf("top missing not sorted: %v", r.TopMissing)
+			}
+		}
+		checkMap("missing", gotMissing, ex.missing)
+		if r.Satisfaction.ByScore != ex.scores {
+			t.Errorf("%s: scores %v, want %v", tc.why, r.Satisfaction.ByScore, ex.scores)
+		}
+		if ex.reviewBreach == 0 || ex.procBreach == 0 {
+			t.Errorf("the generator must produce breaches to test them")
+		}
+	}
+}
+
+// BenchmarkFromStore100k measures `complaintd stats` over 100,000 cases:
+//
+//	go test -run XXX -bench FromStore100k -benchtime 3x ./internal/stats/
+func BenchmarkFromStore100k(b *testing.B) {
+	cal := testCalendar(b)
+	now := time.Date(2026, 3, 20, 12, 0, 0, 0, cst)
+	cases, _ := generate(b, 100000, now, cal, time.Time{})
+	st := writeStore(b, cases)
+	defer st.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r, err := stats.FromStore(st, stats.Options{Now: now, Due: due(cal)})
+		if err != nil || r.Cases != 100000 {
+			b.Fatal(err, r.Cases)
+		}
+	}
+}

@@ -1,0 +1,78 @@
+package store
+
+import (
+	"testing"
+	"time"
+
+	"github.com/complaintd/complaintd/internal/classify"
+)
+
+// Every field the desk needs later must survive the stored form: the vault reference
+// of a document (else its attachment can never be opened again) and the threading
+// (else decisions are not threaded on the complainant's mail). `cases show` hides them.
+func TestInternalFieldsAreStoredButNotShown(t *testing.T) {
+	s, err := Open(t.TempDir()+"/db", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c := &Case{ID: "TS-2026-000001", State: "incomplete", Threads: []string{"a@b"}, LastInbound: "a@b",
+		Documents: []Document{{Document: classify.Document{Kind: "id_card", Filename: "身份证.jpg"}, File: "TS-2026-000001/abc", SealedKey: "k", KeyClass: "sensitive"}}}
+	if err := s.Update(func(tx *Tx) error { return tx.PutCase(c) }); err != nil {
+		t.Fatal(err)
+	}
+	var got *Case
+	s.View(func(tx *Tx) error { got, err = tx.Case(c.ID); return err })
+	d := got.Documents[0]
+	if d.File != "TS-2026-000001/abc" || d.SealedKey != "k" || d.KeyClass != "sensitive" || got.LastInbound != "a@b" || len(got.Threads) != 1 {
+		t.Fatalf("internal fields lost in the store: %+v", got)
+	}
+	pub := got.Public()
+	if pd := pub.Documents[0]; pd.File != "" || pd.SealedKey != "" || pub.LastInbound != "" || pub.Threads != nil {
+		t.Fatalf("Public shows internal fields: %+v", pub)
+	}
+	if got.Documents[0].File == "" {
+		t.Fatal("Public changed the stored case")
+	}
+}
+
+// Case numbers count per prefix and year, and a rollback gives the number back.
+func TestCaseNumbers(t *testing.T) {
+	s, _ := Open(t.TempDir()+"/db", time.Second)
+	defer s.Close()
+	var ids []string
+	for range 2 {
+		s.Update(func(tx *Tx) error {
+			id, err := tx.NextCaseID("TS", 2026)
+			ids = append(ids, id)
+			return err
+		})
+	}
+	s.Update(func(tx *Tx) error {
+		id, _ := tx.NextCaseID("TS", 2026)
+		ids = append(ids, id)
+		return errRollback
+	})
+	s.Update(func(tx *Tx) error {
+		id, err := tx.NextCaseID("TS", 2027)
+		ids = append(ids, id)
+		return err
+	})
+	s.Update(func(tx *Tx) error {
+		id, err := tx.NextCaseID("TS", 2026)
+		ids = append(ids, id)
+		return err
+	})
+	want := []string{"TS-2026-000001", "TS-2026-000002", "TS-2026-000003", "TS-2027-000001", "TS-2026-000003"}
+	for i := range want {
+		if ids[i] != want[i] {
+			t.Fatalf("case numbers %v, want %v", ids, want)
+		}
+	}
+}
+
+var errRollback = errorString("rollback")
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
