@@ -30,7 +30,6 @@ import (
 	"github.com/complaintd/complaintd/internal/outbox"
 	"github.com/complaintd/complaintd/internal/policy"
 	"github.com/complaintd/complaintd/internal/render"
-	"github.com/complaintd/complaintd/internal/schedule"
 	"github.com/complaintd/complaintd/internal/store"
 	"github.com/complaintd/complaintd/internal/vault"
 )
@@ -316,7 +315,7 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, now time.Tim
 	out := Outcome{Case: c.ID, Role: "complainant", Result: how}
 	if !isNew && (c.State == string(desk.Resolved) || c.State == string(desk.Closed)) {
 		// An answer to the satisfaction survey (回访).
-		if score, ok := schedule.ParseScore(desk.StripQuoted(msg.Text)); ok {
+		if score, ok := desk.ParseScore(desk.StripQuoted(msg.Text)); ok {
 			c.SetSatisfaction(score)
 			events = append(events, store.Event{At: now, Type: "satisfaction", Actor: sender, Note: strconv.Itoa(score)})
 			out.Result += "; satisfaction " + strconv.Itoa(score)
@@ -345,7 +344,7 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, now time.Tim
 		if isNew {
 			kind = "acknowledgement"
 		}
-		c.Requested, c.RequestedItems = nil, nil
+		c.Requested, c.RequestedItems, c.RequestedAt = nil, nil, nil
 		n, err := p.notifyStaff(tx, c, assigneeOr(c), "", now, &events)
 		if err != nil {
 			return Outcome{}, err

@@ -215,6 +215,9 @@ func (p *Processor) apply(tx *store.Tx, work *store.Case, cmd desk.Command, acto
 		for _, code := range codes {
 			work.Requested = appendUnique(work.Requested, code)
 		}
+		// Asking again for a kind the case has means "a new one": only documents added
+		// from now on satisfy the request.
+		work.RequestedAt = &now
 		work.RequestedItems = append(work.RequestedItems, free...)
 		work.Missing = p.missing(work)
 		due := now.AddDate(0, 0, p.o.ExpireDays)
@@ -301,9 +304,11 @@ func (p *Processor) resolveStaff(arg string) (string, error) {
 func (p *Processor) missing(c *store.Case) []string {
 	r := caseResult(c)
 	m := policy.Missing(p.o.Rules, classify.Facts(r))
-	have := classify.Facts(r).Have
 	for _, code := range c.Requested {
-		if !have[code] && !slices.Contains(m, code) {
+		fresh := slices.ContainsFunc(c.Documents, func(d store.Document) bool {
+			return d.Kind == code && (c.RequestedAt == nil || !d.AddedAt.Before(*c.RequestedAt))
+		})
+		if !fresh && !slices.Contains(m, code) {
 			m = append(m, code)
 		}
 	}

@@ -704,12 +704,9 @@ func TestNeedMoreThenComplete(t *testing.T) {
 }
 
 // Staff asking again for a kind the case already holds (an unreadable ID scan) must wait
-// for a new file of that kind; today the old file satisfies the request at once.
+// for a new file of that kind (it failed while documents received before the request
+// satisfied it).
 func TestNeedMoreReRequestsHeldKind(t *testing.T) {
-	t.Skip("known bug: 补充 身份证 on a case that already has an id_card leaves Missing empty " +
-		"(Processor.missing counts documents received before the request), so any reply, even without " +
-		"a new ID scan, returns the case to pending_review; fix: count only documents added after the " +
-		"request (e.g. store the request time with Requested and compare Document.AddedAt)")
 	d := newDesk(t, withStaff(nil))
 	o := d.open("zhang@example.cn", "rr1@example.cn")
 	ms := d.command(o, staffA, "cmd-rr1@desk.example.cn", "补充 身份证")
@@ -1003,9 +1000,6 @@ func TestStaffSecurity(t *testing.T) {
 // Issue 4 §8: the notice carries "the request and reasons". The author_notice templates
 // show the title, link and date but not the reason given for deletion.
 func TestAuthorNoticeGivesReason(t *testing.T) {
-	t.Skip("gap: templates/*/author_notice.tmpl do not show .Case.Request.Reason (issue 4 §8 asks for " +
-		"the request and its reasons); fix: add a 删除理由 / Reason line to both locales and update the " +
-		"render goldens — a policy call, since the complainant's reason text may itself hold personal data")
 	d := newDesk(t, withStaff(nil))
 	o := d.open("zhang@example.cn", "aur1@example.cn")
 	ms := d.command(o, staffA, "cmd-aur1@desk.example.cn", "通知作者 "+authorAddr)

@@ -69,8 +69,9 @@ type Case struct {
 	// RequestedItems the free-text items. Both stay until the case is complete.
 	Requested      []string          `json:"requested,omitempty"`
 	RequestedItems []string          `json:"requested_items,omitempty"`
-	RejectedAt     *time.Time        `json:"rejected_at,omitempty"` // starts the appeal window
-	Reason         string            `json:"reason,omitempty"`      // last decision's reason, as the complainant saw it
+	RequestedAt    *time.Time        `json:"requested_at,omitempty"` // documents of a requested kind count only when added after
+	RejectedAt     *time.Time        `json:"rejected_at,omitempty"`  // starts the appeal window
+	Reason         string            `json:"reason,omitempty"`       // last decision's reason, as the complainant saw it
 	Author         string            `json:"author_address,omitempty"`
 	AwaitingAuthor bool              `json:"awaiting_author"`
 	AuthorDue      *time.Time        `json:"author_due,omitempty"`

@@ -1,4 +1,4 @@
-package schedule
+package desk
 
 import "testing"
 

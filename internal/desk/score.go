@@ -1,11 +1,10 @@
-package schedule
+package desk
 
 import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/complaintd/complaintd/internal/desk"
 	"golang.org/x/text/width"
 )
 
@@ -30,7 +29,7 @@ import (
 // separator (2026年…), is not a score.
 func ParseScore(text string) (score int, ok bool) {
 	line := ""
-	for _, l := range strings.Split(desk.StripQuoted(text), "\n") {
+	for _, l := range strings.Split(StripQuoted(text), "\n") {
 		if l = strings.TrimSpace(l); l != "" {
 			line = l
 			break
