@@ -70,9 +70,10 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 // caseSource reads cases through the running daemon's control socket, or straight
 // from the store file when no daemon runs.
 type caseSource struct {
-	socket string
-	dbPath string
-	lock   time.Duration
+	cfgPath string
+	socket  string
+	dbPath  string
+	lock    time.Duration
 }
 
 func newCaseSource(cfgPath string) (*caseSource, error) {
@@ -92,7 +93,7 @@ func newCaseSource(cfgPath string) (*caseSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &caseSource{socket: cfg.HTTP.ControlSocket, dbPath: cfg.Store.Path, lock: time.Second}, nil
+	return &caseSource{cfgPath: cfgPath, socket: cfg.HTTP.ControlSocket, dbPath: cfg.Store.Path, lock: time.Second}, nil
 }
 
 func (s *caseSource) get(ctx context.Context, path string, v any) error {

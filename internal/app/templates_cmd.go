@@ -2,15 +2,20 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"time"
 
+	"github.com/complaintd/complaintd/internal/config"
+	"github.com/complaintd/complaintd/internal/intake"
 	"github.com/complaintd/complaintd/internal/outbox"
 	"github.com/complaintd/complaintd/internal/render"
+	"github.com/complaintd/complaintd/internal/store"
 	"github.com/complaintd/complaintd/templates"
 )
 
@@ -21,6 +26,8 @@ func cmdTemplates(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("templates "+args[0], flag.ContinueOnError)
 	dir := fs.String("dir", "", "template directory (default: the embedded defaults)")
 	locale := fs.String("locale", "zh-CN", "locale")
+	caseID := fs.String("case", "", "preview with this case from the store instead of sample data (preview)")
+	cfgPath := fs.String("config", "", "configuration file, to find the store (with -case)")
 	switch args[0] {
 	case "check":
 		if err := fs.Parse(args[1:]); err != nil {
@@ -51,13 +58,31 @@ func cmdTemplates(args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		r, err := set.Render(name, *locale, render.SampleDataIn(name, *locale))
+		data := render.SampleDataIn(name, *locale)
+		to := []outbox.Address{{Name: "张三", Address: "zhangsan@example.cn"}}
+		from := outbox.Address{Name: "凤凰网投诉受理中心", Address: "tousu@desk.example.cn"}
+		if *caseID != "" {
+			c, cfg, err := previewCase(*cfgPath, *caseID)
+			if err != nil {
+				return err
+			}
+			// The case replaces the sample case; the kind's own fields (reason, dates)
+			// stay sample values, as nobody decided anything yet.
+			view := intake.CaseView(c, render.Desk{Name: cfg.SMTP.FromName, Address: cfg.SMTP.From, Prefix: cfg.Policy.CasePrefix})
+			data.Case, data.Desk = view.Case, view.Desk
+			data.SubjectConforms = c.Subject.Conforms
+			to = []outbox.Address{{Name: c.Applicant.Name, Address: c.Complainant}}
+			if cfg.SMTP.From != "" {
+				from = outbox.Address{Name: cfg.SMTP.FromName, Address: cfg.SMTP.From}
+			}
+		}
+		r, err := set.Render(name, *locale, data)
 		if err != nil {
 			return err
 		}
 		m := outbox.Mail{
-			MessageID: "preview.ts-2026-000123@desk.example.cn", From: outbox.Address{Name: "凤凰网投诉受理中心", Address: "tousu@desk.example.cn"},
-			To: []outbox.Address{{Name: "张三", Address: "zhangsan@example.cn"}}, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
+			MessageID: "preview.ts-2026-000123@desk.example.cn", From: from,
+			To: to, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
 			InReplyTo: "original@example.cn", References: []string{"original@example.cn"}, AutoSubmitted: outbox.AutoReplied,
 			Date: time.Date(2026, 11, 27, 10, 0, 0, 0, time.FixedZone("CST", 8*3600)),
 		}
@@ -76,4 +101,26 @@ func templateFS(dir string) fs.FS {
 		return templates.FS()
 	}
 	return os.DirFS(dir)
+}
+
+// previewCase reads one case for `templates preview -case`, through the daemon or the
+// store like `cases show`.
+func previewCase(cfgPath, id string) (*store.Case, *config.Config, error) {
+	src, err := newCaseSource(cfgPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	var c *store.Case
+	if err := src.get(context.Background(), "/cases/"+url.PathEscape(id), &c); err != nil {
+		return nil, nil, fmt.Errorf("case %s: %w", id, err)
+	}
+	b, err := os.ReadFile(src.cfgPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := config.ParsePaths(b, src.cfgPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, cfg, nil
 }

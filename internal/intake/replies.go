@@ -159,8 +159,13 @@ func (p *Processor) newMessageID(caseID string) string {
 
 // CaseData is the template view of a case.
 func (p *Processor) CaseData(c *store.Case) render.Data {
+	return CaseView(c, render.Desk{Name: p.o.DeskName, Address: p.o.Desk.Address, Prefix: p.o.CasePrefix})
+}
+
+// CaseView is the template view of a stored case (also for `templates preview -case`).
+func CaseView(c *store.Case, deskInfo render.Desk) render.Data {
 	d := render.Data{
-		Desk: render.Desk{Name: p.o.DeskName, Address: p.o.Desk.Address, Prefix: p.o.CasePrefix},
+		Desk: deskInfo,
 		Case: render.Case{
 			ID: c.ID, State: c.State, CreatedAt: c.CreatedAt, Assignee: c.Assignee,
 			Applicant: party(c.Applicant),
@@ -174,6 +179,7 @@ func (p *Processor) CaseData(c *store.Case) render.Data {
 	if c.DueAt != nil {
 		d.Case.DueAt = *c.DueAt
 	}
+	d.Case.Severity, d.Case.Department = c.Severity, c.Department
 	if c.Principal != nil {
 		pp := party(*c.Principal)
 		d.Case.Principal = &pp
