@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 )
 
@@ -92,9 +91,4 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 
 func version() string {
 	return "dev"
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }

@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
@@ -20,7 +18,6 @@ import (
 	"time"
 
 	"github.com/complaintd/complaintd/internal/mailtest"
-	"github.com/complaintd/complaintd/internal/store"
 )
 
 var binary string
@@ -157,23 +154,6 @@ func (d *daemon) stop() {
 		<-d.exited
 	}
 	d.cmd = nil
-}
-
-func (d *daemon) socket() string { return filepath.Join(d.dataDir, "complaintd.sock") }
-
-// cases reads the case list through the running daemon's control socket.
-func (d *daemon) cases() ([]*store.Case, error) {
-	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var nd net.Dialer
-		return nd.DialContext(ctx, "unix", d.socket())
-	}}, Timeout: 10 * time.Second}
-	resp, err := client.Get("http://complaintd/cases")
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var cs []*store.Case
-	return cs, json.NewDecoder(resp.Body).Decode(&cs)
 }
 
 // cli runs a complaintd subcommand and returns its stdout.

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"encoding/base64"
 	"errors"
 	"io"
 	"strings"
@@ -10,8 +9,6 @@ import (
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset"
 )
-
-func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
 // plainPart returns the decoded text/plain part of a mail.
 func plainPart(raw []byte) (string, error) {
