@@ -33,6 +33,7 @@ type Config struct {
 	Policy    Policy    `yaml:"policy"`
 	Schedule  Schedule  `yaml:"schedule"`
 	HTTP      HTTP      `yaml:"http"`
+	Routing   Routing   `yaml:"routing"`
 }
 
 // IMAP is the service mailbox.
@@ -418,6 +419,8 @@ func (c *Config) ApplyDefaults() {
 		p.Calendar.Weekend = []string{"saturday", "sunday"}
 	}
 
+	c.Routing.applyDefaults(c.Staff.Supervisors)
+
 	def(&c.Schedule.Deadlines, "@every 5m")
 	def(&c.Schedule.Digest, "0 9 * * 1-5")
 	def(&c.Schedule.Weekly, "0 9 * * 1")
@@ -579,6 +582,7 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	errs = append(errs, c.validateRouting()...)
 	return errors.Join(errs...)
 }
 
@@ -604,4 +608,278 @@ func ParsePaths(b []byte, path string) (*Config, error) {
 	c.ApplyDefaults()
 	c.resolvePaths(filepath.Dir(path))
 	return &c, nil
+}
+
+// Routing sends each case to the department (desk) that owns its channel and decides
+// its severity (一般投诉 / 重大投诉). The decisions themselves live in internal/routing;
+// this is their data. An empty Departments list means no routing: every case goes to
+// staff.notify as before.
+type Routing struct {
+	// Departments in the order reports list them. A channel, host or alias belongs to
+	// at most one department.
+	Departments []Department `yaml:"departments"`
+	// DefaultDepartment gets every case whose channel is unknown; required when
+	// Departments is not empty, and must name one of them.
+	DefaultDepartment string `yaml:"default_department"`
+	// Domains are the portal's own domains: path_prefixes are matched only on hosts
+	// within them (a /c/ path on another site means nothing). Empty: any host.
+	Domains []string `yaml:"domains"`
+	// Leadership is told at once about every major case.
+	Leadership []string `yaml:"leadership"` // default: staff.supervisors
+	Severity   Severity `yaml:"severity"`
+}
+
+// Department is one desk: the channels it owns and the people who work it.
+type Department struct {
+	Name     string   `yaml:"name"`     // unique; shown to staff and in reports
+	Channels []string `yaml:"channels"` // channel names as subjects write them (凤凰财经, 财经)
+	// Hosts own every link on them and on their subdomains (finance.ifeng.com also
+	// owns m.finance.ifeng.com). A host decides over the subject's channel.
+	Hosts []string `yaml:"hosts"`
+	// PathPrefixes ("/c/") claim links on hosts no department owns, within Domains;
+	// weaker than a host or the subject's channel.
+	PathPrefixes []string          `yaml:"path_prefixes"`
+	Staff        []string          `yaml:"staff"`   // notified about the department's cases; empty: staff.notify
+	Aliases      map[string]string `yaml:"aliases"` // short names usable in 转交 / assign → address
+}
+
+// Severity holds the rules that make a case major, and what a major case gets.
+type Severity struct {
+	// Rules are tried in order; every match is recorded as a reason. Default:
+	// DefaultSeverityRules(). An explicit empty list disables pattern rules.
+	Rules []SeverityRule `yaml:"rules"`
+	// A case is major when RepeatThreshold or more earlier cases about the same
+	// (normalised) link, or from the same applicant, arrived within RepeatWindowDays.
+	RepeatWindowDays int `yaml:"repeat_window_days"` // 30
+	RepeatThreshold  int `yaml:"repeat_threshold"`   // 2
+	// The shorter deadlines of a major case (business days).
+	MajorReviewDays  int `yaml:"major_review_days"`  // 1
+	MajorProcessDays int `yaml:"major_process_days"` // 2
+}
+
+// SeverityRule is one pattern that sets a level when it matches one of Fields.
+type SeverityRule struct {
+	Name string `yaml:"name"` // unique; appears in the reasons
+	// Pattern is an RE2 regular expression, Keywords plain substrings; either or
+	// both. Matching is case-insensitive, after full-width letters and digits are folded.
+	Pattern  string   `yaml:"pattern"`
+	Keywords []string `yaml:"keywords"`
+	// Exclude (RE2) discards a match that lies wholly inside one of its matches:
+	// 法院路 (a street) hides 法院, 未起诉 hides 起诉.
+	Exclude string `yaml:"exclude"`
+	// Fields are where to look: subject, body, attachments (file names),
+	// applicant_org (the applicant's and the principal's organisation), applicant_email.
+	Fields []string `yaml:"fields"` // default [subject, body, attachments]
+	Level  string   `yaml:"level"`  // major | ordinary; default major
+}
+
+// severityFields are the texts a severity rule may look at.
+var severityFields = map[string]bool{"subject": true, "body": true, "attachments": true, "applicant_org": true, "applicant_email": true}
+
+// DefaultSeverityRules are the shipped rules (issue 7), as config.example.yaml spells
+// them. Each pattern's traps are tested in internal/routing.
+func DefaultSeverityRules() []SeverityRule {
+	text := []string{"subject", "body", "attachments"}
+	return []SeverityRule{
+		{Name: "lawyer_letter", Pattern: `律[师師]函|lawyer'?s letter|cease and desist`, Fields: text, Level: "major"},
+		{Name: "litigation", Pattern: `起[诉訴]|[诉訴][讼訟]|lawsuit|litigation|\bsue\b`,
+			Exclude: `(未|不|没有|沒有|没|沒|尚未|无意|無意|无需|無需|不会|不會|不打算|暂不|暫不)(提起)?(起[诉訴]|[诉訴][讼訟])`, Fields: text, Level: "major"},
+		{Name: "court", Pattern: `法院|判[决決]|裁定[书書]|\bcourt\b|judge?ment`,
+			Exclude: `法院[东西南北中東]?(大街|路|街|巷|胡同)|[评評]判[决決]`, Fields: text, Level: "major"},
+		{Name: "police", Pattern: `公安|[报報][警案]|警方|派出所|\bpolice\b`, Exclude: `[办辦]公安`, Fields: text, Level: "major"},
+		{Name: "cyberspace_admin", Pattern: `网信|網信|国家互联网信息办公室|國家互聯網信息辦公室|12377|cyberspace administration`,
+			Exclude: `[联聯][网網][信]|\d12377|12377\d`, Fields: text, Level: "major"},
+		{Name: "minor", Pattern: `未成年|未[满滿](十八|18|十六|16|十四|14)周?[岁歲]|[小初中][学學]生|幼女|underage|\bminors\b|\ba minor\b`, Fields: text, Level: "major"},
+		{Name: "government_applicant",
+			Pattern: `(局|委员会|委員會|人民政府|政府办公室|政府辦公室|国务院|國務院|厅|廳|检察院|檢察院|法院|街道办事处|街道辦事處|管委会|管委會)$|\.gov\.cn$`,
+			Exclude: `[书書邮郵棋饭飯]局$|[餐歌舞展大客]厅$|[餐歌舞展大客]廳$`, Fields: []string{"applicant_org", "applicant_email"}, Level: "major"},
+		{Name: "media_exposure", Pattern: `曝光|[记記]者|[向找]媒[体體]|[联聯][系繫]媒[体體]|央[视視]|焦点访谈|焦點訪談|journalist|reporter`,
+			Exclude: `(?m)^[ \t]*(标题|標題|文章标题|稿件标题|稿件名称|作者|来源|來源|作者/来源|链接|鏈接|原文链接|文章链接|title|author|source|link)[ \t]*[:：].*$|(本报|本報|本台|本刊|本网|本網|特约|特約|实习|實習)[记記]者|曝光率`,
+			Fields:  text, Level: "major"},
+	}
+}
+
+func (r *Routing) applyDefaults(supervisors []string) {
+	if len(r.Leadership) == 0 {
+		r.Leadership = supervisors
+	}
+	s := &r.Severity
+	if s.Rules == nil {
+		s.Rules = DefaultSeverityRules()
+	}
+	for i := range s.Rules {
+		if len(s.Rules[i].Fields) == 0 {
+			s.Rules[i].Fields = []string{"subject", "body", "attachments"}
+		}
+		if s.Rules[i].Level == "" {
+			s.Rules[i].Level = "major"
+		}
+	}
+	if s.RepeatWindowDays == 0 {
+		s.RepeatWindowDays = 30
+	}
+	if s.RepeatThreshold == 0 {
+		s.RepeatThreshold = 2
+	}
+	if s.MajorReviewDays == 0 {
+		s.MajorReviewDays = 1
+	}
+	if s.MajorProcessDays == 0 {
+		s.MajorProcessDays = 2
+	}
+}
+
+var hostPattern = regexp.MustCompile(`^[\p{L}\p{N}]([\p{L}\p{N}-]*[\p{L}\p{N}])?(\.[\p{L}\p{N}]([\p{L}\p{N}-]*[\p{L}\p{N}])?)+$`)
+
+// validateRouting checks the routing section; the exact-name clashes are found here,
+// the finer ones (channel names that differ only by 凤凰/频道) by routing.New.
+func (c *Config) validateRouting() []error {
+	var errs []error
+	add := func(key, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, a...)))
+	}
+	r := &c.Routing
+	isStaff := map[string]bool{}
+	for _, a := range c.Staff.Addresses {
+		if p, err := mail.ParseAddress(a); err == nil {
+			isStaff[strings.ToLower(p.Address)] = true
+		}
+	}
+	names := map[string]int{}
+	channels := map[string]string{}
+	hosts := map[string]string{}
+	aliases := map[string]string{}
+	for k, a := range c.Staff.Aliases {
+		aliases[k] = strings.ToLower(a)
+	}
+	for i, d := range r.Departments {
+		key := fmt.Sprintf("routing.departments[%d]", i)
+		if strings.TrimSpace(d.Name) == "" {
+			add(key+".name", "required")
+		} else if j, dup := names[d.Name]; dup {
+			add(key+".name", "%q is also routing.departments[%d]", d.Name, j)
+		} else {
+			names[d.Name] = i
+		}
+		if len(d.Channels) == 0 && len(d.Hosts) == 0 && len(d.PathPrefixes) == 0 && d.Name != r.DefaultDepartment {
+			add(key, "owns no channel, host or path prefix (only the default department may)")
+		}
+		for j, ch := range d.Channels {
+			k := strings.ToLower(strings.TrimSpace(ch))
+			if k == "" {
+				add(fmt.Sprintf("%s.channels[%d]", key, j), "empty channel name")
+			} else if other, dup := channels[k]; dup && other != d.Name {
+				add(fmt.Sprintf("%s.channels[%d]", key, j), "%q is also owned by department %q", ch, other)
+			} else {
+				channels[k] = d.Name
+			}
+		}
+		for j, h := range d.Hosts {
+			k := strings.ToLower(strings.TrimSpace(h))
+			if !hostPattern.MatchString(k) {
+				add(fmt.Sprintf("%s.hosts[%d]", key, j), "must be a host name like finance.ifeng.com (no scheme, port or path), not %q", h)
+			} else if other, dup := hosts[k]; dup && other != d.Name {
+				add(fmt.Sprintf("%s.hosts[%d]", key, j), "%q is also owned by department %q", h, other)
+			} else {
+				hosts[k] = d.Name
+			}
+		}
+		for j, p := range d.PathPrefixes {
+			if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "?# ") {
+				add(fmt.Sprintf("%s.path_prefixes[%d]", key, j), "must be a URL path starting with /, not %q", p)
+			}
+		}
+		for j, a := range d.Staff {
+			p, err := mail.ParseAddress(a)
+			switch {
+			case err != nil:
+				add(fmt.Sprintf("%s.staff[%d]", key, j), "not an e-mail address: %q", a)
+			case !isStaff[strings.ToLower(p.Address)]:
+				add(fmt.Sprintf("%s.staff[%d]", key, j), "%s is not in staff.addresses (notified, but could not send commands)", a)
+			}
+		}
+		for k, a := range d.Aliases {
+			p, err := mail.ParseAddress(a)
+			switch {
+			case err != nil:
+				add(fmt.Sprintf("%s.aliases.%s", key, k), "not an e-mail address: %q", a)
+			case !isStaff[strings.ToLower(p.Address)]:
+				add(fmt.Sprintf("%s.aliases.%s", key, k), "%s is not in staff.addresses", a)
+			case aliases[k] != "" && aliases[k] != strings.ToLower(p.Address):
+				add(fmt.Sprintf("%s.aliases.%s", key, k), "alias %q already means %s (staff.aliases or another department)", k, aliases[k])
+			default:
+				aliases[k] = strings.ToLower(p.Address)
+			}
+		}
+	}
+	if len(r.Departments) > 0 {
+		if r.DefaultDepartment == "" {
+			add("routing.default_department", "required when departments are configured")
+		} else if _, ok := names[r.DefaultDepartment]; !ok {
+			add("routing.default_department", "%q is not one of routing.departments", r.DefaultDepartment)
+		}
+	} else if r.DefaultDepartment != "" {
+		add("routing.default_department", "%q names a department, but routing.departments is empty", r.DefaultDepartment)
+	}
+	for i, d := range r.Domains {
+		if !hostPattern.MatchString(strings.ToLower(strings.TrimSpace(d))) {
+			add(fmt.Sprintf("routing.domains[%d]", i), "must be a domain like ifeng.com, not %q", d)
+		}
+	}
+	for i, a := range r.Leadership {
+		if _, err := mail.ParseAddress(a); err != nil {
+			add(fmt.Sprintf("routing.leadership[%d]", i), "not an e-mail address: %q", a)
+		}
+	}
+	s := &r.Severity
+	rules := map[string]int{}
+	for i, rule := range s.Rules {
+		key := fmt.Sprintf("routing.severity.rules[%d]", i)
+		if rule.Name == "" {
+			add(key+".name", "required")
+		} else if j, dup := rules[rule.Name]; dup {
+			add(key+".name", "%q is also routing.severity.rules[%d]", rule.Name, j)
+		} else {
+			rules[rule.Name] = i
+		}
+		if rule.Pattern == "" && len(rule.Keywords) == 0 {
+			add(key, "needs a pattern or keywords")
+		}
+		if rule.Pattern != "" {
+			if _, err := regexp.Compile(rule.Pattern); err != nil {
+				add(key+".pattern", "not a regular expression (RE2): %v", err)
+			}
+		}
+		if rule.Exclude != "" {
+			if _, err := regexp.Compile(rule.Exclude); err != nil {
+				add(key+".exclude", "not a regular expression (RE2): %v", err)
+			}
+		}
+		for j, k := range rule.Keywords {
+			if strings.TrimSpace(k) == "" {
+				add(fmt.Sprintf("%s.keywords[%d]", key, j), "empty keyword")
+			}
+		}
+		for j, f := range rule.Fields {
+			if !severityFields[f] {
+				add(fmt.Sprintf("%s.fields[%d]", key, j), "must be subject, body, attachments, applicant_org or applicant_email, not %q", f)
+			}
+		}
+		if rule.Level != "major" && rule.Level != "ordinary" {
+			add(key+".level", "must be major or ordinary, not %q", rule.Level)
+		}
+	}
+	if s.RepeatWindowDays < 1 || s.RepeatWindowDays > 3650 {
+		add("routing.severity.repeat_window_days", "must be 1-3650, not %d", s.RepeatWindowDays)
+	}
+	if s.RepeatThreshold < 1 {
+		add("routing.severity.repeat_threshold", "must be at least 1, not %d", s.RepeatThreshold)
+	}
+	if s.MajorReviewDays < 1 || s.MajorReviewDays > c.Policy.ReviewDays {
+		add("routing.severity.major_review_days", "must be 1-%d (policy.review_days: a major case is not slower), not %d", c.Policy.ReviewDays, s.MajorReviewDays)
+	}
+	if s.MajorProcessDays < 1 || s.MajorProcessDays > c.Policy.ProcessDays {
+		add("routing.severity.major_process_days", "must be 1-%d (policy.process_days: a major case is not slower), not %d", c.Policy.ProcessDays, s.MajorProcessDays)
+	}
+	return errs
 }

@@ -2,6 +2,8 @@ package mailmsg
 
 import (
 	"bytes"
+	"encoding/base64"
+	"slices"
 	"strings"
 )
 
@@ -167,7 +169,29 @@ type b64state struct {
 
 func (d *b64state) feed(out, src []byte) ([]byte, int) {
 	invalid := 0
-	for _, c := range src {
+	for i := 0; i < len(src); {
+		// Fast path: between quanta, a run of alphabet characters (a line of a
+		// well-formed body) is decoded in one go by the standard library; the
+		// byte-at-a-time loop below handles line ends, padding and damage.
+		if d.n == 0 {
+			j := i
+			for j < len(src) && b64alphabet[src[j]] {
+				j++
+			}
+			if k := (j - i) &^ 3; k >= 4 {
+				start := len(out)
+				out = slices.Grow(out, k/4*3)[:start+k/4*3]
+				n, err := base64.StdEncoding.Decode(out[start:], src[i:i+k])
+				if err == nil {
+					out = out[:start+n]
+					i += k
+					continue
+				}
+				out = out[:start]
+			}
+		}
+		c := src[i]
+		i++
 		v := b64val(c)
 		if v == 0xFF {
 			switch c {
@@ -189,6 +213,14 @@ func (d *b64state) feed(out, src []byte) ([]byte, int) {
 	}
 	return out, invalid
 }
+
+// b64alphabet marks the standard base64 alphabet (no padding).
+var b64alphabet = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = b64val(byte(c)) != 0xFF
+	}
+	return t
+}()
 
 // finish flushes a partial final quantum (2 sextets → 1 byte, 3 → 2).
 func (d *b64state) finish(out []byte) []byte {

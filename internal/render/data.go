@@ -203,11 +203,61 @@ type Report struct {
 	Appealed     int
 	ByState      []StateCount
 	ByKind       []KindCount
+	// ByApplicant counts the cases by applicant type (individual, organisation,
+	// entrusted; unknown when the applicant could not be told).
+	ByApplicant []TypeCount
+	// ByOutcome counts the cases by outcome: resolved, rejected, withdrawn,
+	// expired, closed (closed without a decision) or open.
+	ByOutcome []OutcomeCount
 	// MedianAck and MedianDecision are the median times to acknowledge and to decide.
 	MedianAck      time.Duration
 	MedianDecision time.Duration
-	SLABreaches    int
-	Breaches       []Summary
+	// MedianResolve is the median time from receipt to resolution, over the
+	// cases resolved.
+	MedianResolve time.Duration
+	SLABreaches   int
+	Breaches      []Summary
+	// TopMissing are the documents the cases most often still lack, most
+	// frequent first (at most five).
+	TopMissing []MissingCount
+	// Satisfaction summarises the answers to the satisfaction survey.
+	Satisfaction Satisfaction
+}
+
+// TypeCount is the number of cases with one applicant type.
+type TypeCount struct {
+	Type  string // individual, organisation, entrusted or unknown
+	Label string // filled by Render when empty
+	Count int
+}
+
+// OutcomeCount is the number of cases with one outcome.
+type OutcomeCount struct {
+	Outcome string // resolved, rejected, withdrawn, expired, closed or open
+	Label   string // filled by Render when empty
+	Count   int
+}
+
+// MissingCount is how many cases still lack one document kind.
+type MissingCount struct {
+	Code  string // a document kind code
+	Label string // filled by Render when empty
+	Count int
+}
+
+// Satisfaction summarises survey answers (回访).
+type Satisfaction struct {
+	Surveyed  int     // surveys sent
+	Responses int     // scores received
+	Mean      float64 // mean score, 0 when there are no responses
+	// ByScore counts the answers per score, 5 first; empty when there are none.
+	ByScore []ScoreCount
+}
+
+// ScoreCount is how many answers gave one score.
+type ScoreCount struct {
+	Score int // 1–5
+	Count int
 }
 
 // Alert is an operational alert for admins (admin_alert).

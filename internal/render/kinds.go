@@ -20,6 +20,10 @@ const (
 	KindWithdrawn      = "withdrawn"
 	KindExpired        = "expired"
 	KindExpiryReminder = "expiry_reminder"
+	// KindSurvey is the satisfaction survey (回访) sent after a case is resolved
+	// (policy.survey); the complainant answers with a score that
+	// desk.ParseScore reads, so the forms the mail names must be ones it accepts.
+	KindSurvey = "survey"
 	// KindReminder reminds staff of a deadline that is close.
 	KindReminder = "reminder"
 	// KindEscalation tells staff (and the escalation address) that a deadline passed.
@@ -86,6 +90,7 @@ func kindTable() []struct {
 		{KindWithdrawn, Complainant},
 		{KindExpired, Complainant},
 		{KindExpiryReminder, Complainant},
+		{KindSurvey, Complainant},
 		{KindAuthorNotice, Author},
 		{KindReminder, Staff},
 		{KindEscalation, Staff},

@@ -5,7 +5,7 @@ package render
 import "strings"
 
 // label returns the display name of a code in a group ("state", "type",
-// "content", "doc") for a locale: English for locales starting with "en",
+// "outcome", "content", "doc") for a locale: English for locales starting with "en",
 // Simplified Chinese otherwise. An unknown code is returned as is.
 func label(group, code, locale string) string {
 	en := strings.HasPrefix(strings.ToLower(locale), "en")
@@ -37,6 +37,14 @@ func labelTable() []labelRow {
 		{"type", "individual", "个人", "individual"},
 		{"type", "organisation", "单位", "organisation"},
 		{"type", "entrusted", "受托代理", "agent acting for another party"},
+		{"type", "unknown", "未能判断", "not determined"},
+
+		{"outcome", "resolved", "已处理", "resolved"},
+		{"outcome", "rejected", "驳回", "rejected"},
+		{"outcome", "withdrawn", "申请人撤回", "withdrawn"},
+		{"outcome", "expired", "材料逾期未补齐（视为投诉未成功）", "expired incomplete (unsuccessful)"},
+		{"outcome", "closed", "结案（未作处理决定）", "closed without a decision"},
+		{"outcome", "open", "尚未办结", "still open"},
 
 		{"content", "news", "新闻资讯稿件", "news article"},
 		{"content", "self_media", "自媒体文章", "self-media article"},
@@ -94,6 +102,18 @@ func fillLabels(d Data, locale string) Data {
 	d.Report.ByKind = append([]KindCount(nil), d.Report.ByKind...)
 	for i := range d.Report.ByKind {
 		fill(&d.Report.ByKind[i].Label, "content", d.Report.ByKind[i].Kind)
+	}
+	d.Report.ByApplicant = append([]TypeCount(nil), d.Report.ByApplicant...)
+	for i := range d.Report.ByApplicant {
+		fill(&d.Report.ByApplicant[i].Label, "type", d.Report.ByApplicant[i].Type)
+	}
+	d.Report.ByOutcome = append([]OutcomeCount(nil), d.Report.ByOutcome...)
+	for i := range d.Report.ByOutcome {
+		fill(&d.Report.ByOutcome[i].Label, "outcome", d.Report.ByOutcome[i].Outcome)
+	}
+	d.Report.TopMissing = append([]MissingCount(nil), d.Report.TopMissing...)
+	for i := range d.Report.TopMissing {
+		fill(&d.Report.TopMissing[i].Label, "doc", d.Report.TopMissing[i].Code)
 	}
 	return d
 }

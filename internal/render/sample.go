@@ -23,7 +23,7 @@ func sampleState(kind string) string {
 		return "accepted"
 	case KindRejected, KindAppealRefused, KindStaffConfirmation, KindStaffError:
 		return "rejected"
-	case KindResolved:
+	case KindResolved, KindSurvey:
 		return "resolved"
 	case KindAppealReceived:
 		return "appealed"
@@ -122,11 +122,17 @@ func SampleData(kind string) Data {
 		Report: Report{
 			From: sampleTime(2, 0, 0), To: sampleTime(8, 23, 59),
 			Received: 41, Acknowledged: 41, Accepted: 12, Rejected: 9, Resolved: 10, Withdrawn: 2, Expired: 5, Appealed: 1,
-			ByState:   []StateCount{{State: "incomplete", Count: 7}, {State: "pending_review", Count: 3}, {State: "accepted", Count: 2}},
-			ByKind:    []KindCount{{Kind: "news", Count: 25}, {Kind: "self_media", Count: 9}, {Kind: "comment", Count: 7}},
-			MedianAck: 3 * time.Minute, MedianDecision: 2*24*time.Hour + 5*time.Hour,
+			ByState:     []StateCount{{State: "incomplete", Count: 7}, {State: "pending_review", Count: 3}, {State: "accepted", Count: 2}},
+			ByKind:      []KindCount{{Kind: "news", Count: 25}, {Kind: "self_media", Count: 9}, {Kind: "comment", Count: 7}},
+			ByApplicant: []TypeCount{{Type: "individual", Count: 22}, {Type: "organisation", Count: 12}, {Type: "entrusted", Count: 7}},
+			ByOutcome: []OutcomeCount{{Outcome: "open", Count: 15}, {Outcome: "resolved", Count: 10}, {Outcome: "rejected", Count: 9},
+				{Outcome: "expired", Count: 5}, {Outcome: "withdrawn", Count: 2}},
+			MedianAck: 3 * time.Minute, MedianDecision: 2*24*time.Hour + 5*time.Hour, MedianResolve: 4*24*time.Hour + 6*time.Hour,
 			SLABreaches: 1,
 			Breaches:    []Summary{{ID: "TS-2026-000110", State: "accepted", Applicant: "孙七", Title: "某餐厅卫生问题博文", Assignee: "wang.bianji@desk.example.com", DueAt: sampleTime(6, 18, 0)}},
+			TopMissing:  []MissingCount{{Code: "withdrawal_letter", Count: 9}, {Code: "work_id", Count: 6}, {Code: "power_of_attorney", Count: 4}, {Code: "reason_proof", Count: 3}},
+			Satisfaction: Satisfaction{Surveyed: 10, Responses: 7, Mean: 4.29,
+				ByScore: []ScoreCount{{Score: 5, Count: 4}, {Score: 4, Count: 2}, {Score: 3, Count: 0}, {Score: 2, Count: 1}, {Score: 1, Count: 0}}},
 		},
 		Alert: Alert{
 			Title:  "模板有误，仍在使用上一版模板",

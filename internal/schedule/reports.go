@@ -142,13 +142,17 @@ func (s *Scheduler) weekly(ctx context.Context) (int, error) {
 	return queued, err
 }
 
+// maxTopMissing is how many of the most often missing documents the weekly report lists.
+const maxTopMissing = 5
+
 // buildReport computes the weekly report with package stats over the cases created
-// in [from, to), plus the open cases by state.
+// in [from, to), plus the open cases by state and the surveys sent for those cases.
 func (s *Scheduler) buildReport(tx *store.Tx, from, to time.Time) (render.Report, error) {
 	acc := stats.New(stats.Options{Since: from, Until: to, Now: to, Due: s.rule.Due})
 	byState := map[string]int{}
 	everAppealed := 0
 	everAccepted := 0
+	everSurveyed := 0
 	summaries := map[string]render.Summary{}
 	err := tx.EachCase(true, func(c *store.Case) error {
 		if st := desk.State(c.State); !st.Terminal() {
@@ -162,11 +166,16 @@ func (s *Scheduler) buildReport(tx *store.Tx, from, to time.Time) (render.Report
 		if !tl.Accepted.IsZero() {
 			everAccepted++
 		}
+		appealed, surveyed := false, false
 		for _, e := range c.Events {
-			if e.To == string(desk.Appealed) {
-				everAppealed++
-				break
-			}
+			appealed = appealed || e.To == string(desk.Appealed)
+			surveyed = surveyed || e.Type == eventSurveySent
+		}
+		if appealed {
+			everAppealed++
+		}
+		if surveyed {
+			everSurveyed++
 		}
 		summaries[c.ID] = summary(c, dueOrZero(c))
 		return nil
@@ -180,8 +189,26 @@ func (s *Scheduler) buildReport(tx *store.Tx, from, to time.Time) (render.Report
 		Received: r.Cases, Acknowledged: r.Acknowledged,
 		Accepted: everAccepted, Rejected: r.ByOutcome["rejected"], Resolved: r.ByOutcome["resolved"],
 		Withdrawn: r.ByOutcome["withdrawn"], Expired: r.ByOutcome["expired"], Appealed: everAppealed,
-		MedianAck: time.Duration(r.MedianAck), MedianDecision: time.Duration(r.MedianDecide),
-		SLABreaches: r.SLABreaches,
+		MedianAck: time.Duration(r.MedianAck), MedianDecision: time.Duration(r.MedianDecide), MedianResolve: time.Duration(r.MedianResolve),
+		SLABreaches:  r.SLABreaches,
+		Satisfaction: render.Satisfaction{Surveyed: everSurveyed, Responses: r.Satisfaction.Responses, Mean: r.Satisfaction.Mean},
+	}
+	if r.Satisfaction.Responses > 0 {
+		for score := 5; score >= 1; score-- {
+			rep.Satisfaction.ByScore = append(rep.Satisfaction.ByScore, render.ScoreCount{Score: score, Count: r.Satisfaction.ByScore[score-1]})
+		}
+	}
+	for _, k := range stats.Sorted(r.ByApplicant) {
+		rep.ByApplicant = append(rep.ByApplicant, render.TypeCount{Type: k.Key, Count: k.Count})
+	}
+	for _, k := range stats.Sorted(r.ByOutcome) {
+		rep.ByOutcome = append(rep.ByOutcome, render.OutcomeCount{Outcome: k.Key, Count: k.Count})
+	}
+	for _, k := range r.TopMissing {
+		if len(rep.TopMissing) == maxTopMissing {
+			break
+		}
+		rep.TopMissing = append(rep.TopMissing, render.MissingCount{Code: k.Key, Count: k.Count})
 	}
 	for _, st := range desk.States() {
 		if n := byState[string(st)]; n > 0 {
