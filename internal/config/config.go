@@ -419,7 +419,7 @@ func (c *Config) ApplyDefaults() {
 		p.Calendar.Weekend = []string{"saturday", "sunday"}
 	}
 
-	c.Routing.applyDefaults(c.Staff.Supervisors)
+	c.Routing.applyDefaults(c.Staff.Supervisors, c.Policy.ReviewDays, c.Policy.ProcessDays)
 
 	def(&c.Schedule.Deadlines, "@every 5m")
 	def(&c.Schedule.Digest, "0 9 * * 1-5")
@@ -653,8 +653,8 @@ type Severity struct {
 	RepeatWindowDays int `yaml:"repeat_window_days"` // 30
 	RepeatThreshold  int `yaml:"repeat_threshold"`   // 2
 	// The shorter deadlines of a major case (business days).
-	MajorReviewDays  int `yaml:"major_review_days"`  // 1
-	MajorProcessDays int `yaml:"major_process_days"` // 2
+	MajorReviewDays  int `yaml:"major_review_days"`  // 1 (at most policy.review_days)
+	MajorProcessDays int `yaml:"major_process_days"` // 2 (at most policy.process_days)
 }
 
 // SeverityRule is one pattern that sets a level when it matches one of Fields.
@@ -689,7 +689,7 @@ func DefaultSeverityRules() []SeverityRule {
 		{Name: "police", Pattern: `公安|[报報][警案]|警方|派出所|\bpolice\b`, Exclude: `[办辦]公安`, Fields: text, Level: "major"},
 		{Name: "cyberspace_admin", Pattern: `网信|網信|国家互联网信息办公室|國家互聯網信息辦公室|12377|cyberspace administration`,
 			Exclude: `[联聯][网網][信]|\d12377|12377\d`, Fields: text, Level: "major"},
-		{Name: "minor", Pattern: `未成年|未[满滿](十八|18|十六|16|十四|14)周?[岁歲]|[小初中][学學]生|幼女|underage|\bminors\b|\ba minor\b`, Fields: text, Level: "major"},
+		{Name: "minor", Pattern: `未成年|未[满滿](十八|18|十六|16|十四|14)周?[岁歲]|[小中][学學]生|初中生|高中生|幼女|underage|\bminors\b|\bminor (child|children|girl|boy)`, Fields: text, Level: "major"},
 		{Name: "government_applicant",
 			Pattern: `(局|委员会|委員會|人民政府|政府办公室|政府辦公室|国务院|國務院|厅|廳|检察院|檢察院|法院|街道办事处|街道辦事處|管委会|管委會)$|\.gov\.cn$`,
 			Exclude: `[书書邮郵棋饭飯]局$|[餐歌舞展大客]厅$|[餐歌舞展大客]廳$`, Fields: []string{"applicant_org", "applicant_email"}, Level: "major"},
@@ -699,7 +699,7 @@ func DefaultSeverityRules() []SeverityRule {
 	}
 }
 
-func (r *Routing) applyDefaults(supervisors []string) {
+func (r *Routing) applyDefaults(supervisors []string, reviewDays, processDays int) {
 	if len(r.Leadership) == 0 {
 		r.Leadership = supervisors
 	}
@@ -721,11 +721,12 @@ func (r *Routing) applyDefaults(supervisors []string) {
 	if s.RepeatThreshold == 0 {
 		s.RepeatThreshold = 2
 	}
+	// A major case is never slower than an ordinary one, even under short policy deadlines.
 	if s.MajorReviewDays == 0 {
-		s.MajorReviewDays = 1
+		s.MajorReviewDays = min(1, reviewDays)
 	}
 	if s.MajorProcessDays == 0 {
-		s.MajorProcessDays = 2
+		s.MajorProcessDays = min(2, processDays)
 	}
 }
 

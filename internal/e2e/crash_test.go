@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,12 +27,15 @@ type storeFacts struct {
 
 func readFacts(t *testing.T, d *daemon) storeFacts {
 	t.Helper()
+	var f storeFacts
+	if _, err := os.Stat(d.dataDir + "/complaintd.db"); errors.Is(err, fs.ErrNotExist) {
+		return f // killed before it created its store
+	}
 	s, err := store.OpenReadOnly(d.dataDir+"/complaintd.db", 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	var f storeFacts
 	err = s.View(func(tx *store.Tx) error {
 		if err := tx.EachCase(true, func(c *store.Case) error { f.cases = append(f.cases, c); return nil }); err != nil {
 			return err
@@ -62,14 +68,14 @@ func TestCrashLosesNothingSendsNothingTwice(t *testing.T) {
 		t.Skip("long test")
 	}
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice"}})
-	n := 200
+	n := 300
 	if v, _ := strconv.Atoi(os.Getenv("COMPLAINTD_CRASH_MAILS")); v > 0 {
 		n = v
 	}
 	for i := range n {
 		st.AppendRaw(t, "desk", "INBOX", complaint(fmt.Sprintf("申请人%d <alice@people.test>", i), numbered("crash", i)+"@people.test",
 			fmt.Sprintf("申请人%d申请删除凤凰资讯稿件", i), "申请人姓名：某某\n文章标题：某文\n删除原因：不实。",
-			map[string]string{"删帖申请表.pdf": fmt.Sprintf("%%PDF form %d", i), fmt.Sprintf("身份证%d.jpg", i): "JPEG"}))
+			map[string]string{"删帖申请表.pdf": fmt.Sprintf("%%PDF form %d %s", i, strings.Repeat("x", 200<<10)), fmt.Sprintf("身份证%d.jpg", i): "JPEG"}))
 	}
 	d := newDaemon(t, st, deskOptions{})
 	seed := time.Now().UnixNano()
@@ -78,7 +84,7 @@ func TestCrashLosesNothingSendsNothingTwice(t *testing.T) {
 	kills := 0
 	for {
 		d.start()
-		time.Sleep(time.Duration(150+rng.IntN(900)) * time.Millisecond) // a random moment, by design
+		time.Sleep(time.Duration(30+rng.IntN(270)) * time.Millisecond) // a random moment, by design
 		d.kill()
 		kills++
 		f := readFacts(t, d)
@@ -88,6 +94,9 @@ func TestCrashLosesNothingSendsNothingTwice(t *testing.T) {
 		if kills > 200 {
 			t.Fatalf("no progress after %d kills: %d messages registered", kills, len(f.messages))
 		}
+	}
+	if kills < 5 {
+		t.Errorf("only %d kills before the backlog was done: the test did not exercise crashes (make the backlog heavier)", kills)
 	}
 	// A last clean run lets anything left in the outbox go out.
 	d.start()

@@ -298,6 +298,21 @@ func (c *Client) guard(ctx context.Context, op string, timeout time.Duration, f 
 	return fmt.Errorf("%s: %w", op, c.dead())
 }
 
+// guardEach is guard for a command that yields many items (a batch fetch): each call
+// of progress gives the watchdog another timeout, so a long batch that keeps moving is
+// not cut, and one that stalls is.
+func (c *Client) guardEach(ctx context.Context, op string, timeout time.Duration, f func(progress func()) error) error {
+	var timer *time.Timer
+	return c.guard(ctx, op, 365*24*time.Hour, func() error {
+		timer = time.AfterFunc(timeout, func() {
+			c.log.Warn("imap watchdog fired", "op", op, "timeout", timeout)
+			c.kill(fmt.Errorf("no progress within %v: %w: %w", timeout, ErrTimeout, ErrConnLost))
+		})
+		defer timer.Stop()
+		return f(func() { timer.Reset(timeout) })
+	})
+}
+
 // kill marks the client dead with reason (the first reason wins) and closes
 // the TCP connection, which fails every pending go-imap command.
 func (c *Client) kill(reason error) {

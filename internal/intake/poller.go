@@ -192,7 +192,7 @@ func (pl *Poller) catchUp(ctx context.Context, c *imapsource.Client, st imapsour
 		retry = append(retry, u)
 	}
 	slices.Sort(retry)
-	for _, uid := range append(retry, uids...) {
+	for _, uid := range retry {
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -200,31 +200,146 @@ func (pl *Poller) catchUp(ctx context.Context, c *imapsource.Client, st imapsour
 			return err
 		}
 	}
+	for len(uids) > 0 && ctx.Err() == nil {
+		n := min(len(uids), fetchBatch)
+		if err := pl.batch(ctx, c, st.UIDValidity, uids[:n]); err != nil {
+			return err
+		}
+		uids = uids[n:]
+	}
 	return nil
 }
 
-// one handles one UID. It returns an error only for connection or store trouble; a
-// message that fails is counted, retried on later passes and finally quarantined, so
-// it never blocks the mail behind it.
-func (pl *Poller) one(ctx context.Context, c *imapsource.Client, validity, uid uint32) error {
-	mbox := pl.o.Mailbox
-	// Count the attempt before making it, so a mail that crashes the process is
-	// recognised when we come back. The count lives in a small file written without
-	// fsync: it must survive the process, not the kernel, and an fsync per mail would
-	// halve the ingest rate.
-	began := pl.inflight.begin(mbox, validity, uid)
-	if began > pl.o.MaxAttempts*crashAttemptsFactor {
-		return pl.quarantine(ctx, c, validity, uid, "", began-1, fmt.Sprintf("processing began %d times and never finished (the process died holding it)", began-1))
-	}
-	var cp store.Checkpoint
-	if err := pl.store.View(func(tx *store.Tx) error {
-		var err error
-		cp, err = tx.Checkpoint(mbox)
-		return err
-	}); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
+// fetchBatch is how many new mails one UID FETCH asks for: enough to keep the server
+// streaming while a mail is parsed, few enough that a stop does not wait long.
+const fetchBatch = 20
 
+var errStopBatch = errors.New("stop requested")
+
+// batch fetches new mail with one command and processes each as it arrives, then
+// marks the processed ones with one STORE. Mail that brought no body goes through one().
+func (pl *Poller) batch(ctx context.Context, c *imapsource.Client, validity uint32, uids []uint32) error {
+	var done []uint32
+	var quarantined []store.Quarantined
+	missing, err := c.FetchBatch(ctx, uids, func(uid uint32, r io.Reader, size int64) error {
+		if ctx.Err() != nil {
+			return errStopBatch // the mail in hand is finished; the rest waits
+		}
+		if q, crashed, err := pl.begin(validity, uid); err != nil || crashed {
+			if crashed {
+				quarantined = append(quarantined, q)
+			}
+			return err
+		}
+		out, procErr := pl.processSafely(ctx, validity, uid, r)
+		q, bad, err := pl.settle(validity, uid, out, procErr)
+		if err != nil {
+			return err
+		}
+		if bad {
+			quarantined = append(quarantined, q)
+		} else if procErr == nil {
+			done = append(done, uid)
+		}
+		return nil
+	})
+	// What was committed is marked even when the batch stopped early.
+	pl.markProcessed(ctx, c, done)
+	for _, q := range quarantined {
+		pl.moveQuarantined(ctx, c, q)
+	}
+	switch {
+	case errors.Is(err, errStopBatch):
+		return nil
+	case err != nil:
+		if imapsource.IsConnError(err) {
+			return err
+		}
+		return fmt.Errorf("batch: %w", err)
+	}
+	for _, uid := range missing {
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err := pl.one(ctx, c, validity, uid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// begin counts an attempt on uid before it is made, so a mail that crashes the
+// process is recognised when we come back; such a mail is quarantined (recorded) and
+// crashed is true. The count lives in a small file written without fsync: it must
+// survive the process, not the kernel, and an fsync per mail would halve the rate.
+func (pl *Poller) begin(validity, uid uint32) (store.Quarantined, bool, error) {
+	began := pl.inflight.begin(pl.o.Mailbox, validity, uid)
+	if began <= pl.o.MaxAttempts*crashAttemptsFactor {
+		return store.Quarantined{}, false, nil
+	}
+	q, err := pl.recordQuarantine(validity, uid, "", began-1, fmt.Sprintf("processing began %d times and never finished (the process died holding it)", began-1))
+	return q, true, err
+}
+
+// settle records the result of one attempt: success needs nothing more (the
+// processor's transaction advanced the checkpoint); a failure is counted for a later
+// retry, or quarantined (recorded) when it is permanent or out of attempts.
+func (pl *Poller) settle(validity, uid uint32, out Outcome, procErr error) (q store.Quarantined, quarantined bool, err error) {
+	mbox := pl.o.Mailbox
+	if procErr == nil {
+		if out.Duplicate {
+			pl.o.Metrics.Duplicates.Add(1)
+		}
+		if out.Replies > 0 && pl.o.OnQueued != nil {
+			pl.o.OnQueued()
+		}
+		pl.o.Metrics.LastProcessedAt.Store(time.Now().Unix())
+		return q, false, nil
+	}
+	pl.o.Metrics.Failures.Add(1)
+	var attempts int
+	err = pl.store.Update(func(tx *store.Tx) error {
+		cp, err := tx.Checkpoint(mbox)
+		if err != nil {
+			return err
+		}
+		attempts = cp.Retry[uid] + 1
+		var perm *PermanentError
+		if errors.As(procErr, &perm) || attempts >= pl.o.MaxAttempts {
+			return nil // quarantined below, in its own transaction
+		}
+		if cp.Retry == nil {
+			cp.Retry = map[uint32]int{}
+		}
+		cp.Retry[uid] = attempts
+		cp.LastUID = max(cp.LastUID, uid)
+		return tx.PutCheckpoint(mbox, cp)
+	})
+	if err != nil {
+		return q, false, fmt.Errorf("record failure: %w", err)
+	}
+	pl.o.Logger.Warn("message failed", "mailbox", mbox, "uid", uid, "attempt", attempts, "err", procErr)
+	var perm *PermanentError
+	if errors.As(procErr, &perm) || attempts >= pl.o.MaxAttempts {
+		q, err = pl.recordQuarantine(validity, uid, out.MessageID, attempts, procErr.Error())
+		return q, err == nil, err
+	}
+	return q, false, nil
+}
+
+// one handles one UID on its own (retries, and mail a batch could not attribute). It
+// returns an error only for connection or store trouble; a message that fails is
+// counted, retried on later passes and finally quarantined, so it never blocks the
+// mail behind it.
+func (pl *Poller) one(ctx context.Context, c *imapsource.Client, validity, uid uint32) error {
+	q, crashed, err := pl.begin(validity, uid)
+	if err != nil {
+		return err
+	}
+	if crashed {
+		pl.moveQuarantined(ctx, c, q)
+		return nil
+	}
 	var out Outcome
 	var procErr error
 	fetchErr := c.Fetch(ctx, uid, func(r io.Reader, size int64) error {
@@ -241,35 +356,15 @@ func (pl *Poller) one(ctx context.Context, c *imapsource.Client, validity, uid u
 		}
 		procErr = fmt.Errorf("fetch: %w", fetchErr)
 	}
-	if procErr != nil {
-		pl.o.Metrics.Failures.Add(1)
-		var perm *PermanentError
-		attempts := cp.Retry[uid] + 1
-		pl.o.Logger.Warn("message failed", "mailbox", mbox, "uid", uid, "attempt", attempts, "err", procErr)
-		if errors.As(procErr, &perm) || attempts >= pl.o.MaxAttempts {
-			return pl.quarantine(ctx, c, validity, uid, out.MessageID, attempts, procErr.Error())
-		}
-		return pl.store.Update(func(tx *store.Tx) error {
-			cp, err := tx.Checkpoint(mbox)
-			if err != nil {
-				return err
-			}
-			if cp.Retry == nil {
-				cp.Retry = map[uint32]int{}
-			}
-			cp.Retry[uid] = attempts
-			cp.LastUID = max(cp.LastUID, uid)
-			return tx.PutCheckpoint(mbox, cp)
-		})
+	q, bad, err := pl.settle(validity, uid, out, procErr)
+	if err != nil {
+		return err
 	}
-	if out.Duplicate {
-		pl.o.Metrics.Duplicates.Add(1)
+	if bad {
+		pl.moveQuarantined(ctx, c, q)
+	} else if procErr == nil {
+		pl.markProcessed(ctx, c, []uint32{uid})
 	}
-	if out.Replies > 0 && pl.o.OnQueued != nil {
-		pl.o.OnQueued()
-	}
-	pl.o.Metrics.LastProcessedAt.Store(time.Now().Unix())
-	pl.afterCommit(ctx, c, uid, FlagProcessed, pl.o.Processed, pl.o.ProcessedFolder)
 	return nil
 }
 
@@ -304,11 +399,9 @@ func (pl *Poller) advance(validity, uid uint32) error {
 	return pl.store.Update(func(tx *store.Tx) error { return advanceIn(tx, pl.o.Mailbox, validity, uid) })
 }
 
-// quarantine records the mail as given up on, advances past it, and then moves it to
-// the quarantine folder (or flags it where a safe move is impossible). The record comes
-// first: a failed move must not make us process the mail again; it is corrected
-// afterwards to say where the mail really is.
-func (pl *Poller) quarantine(ctx context.Context, c *imapsource.Client, validity, uid uint32, msgID string, attempts int, reason string) error {
+// recordQuarantine records the mail as given up on and advances past it. The record
+// comes before any IMAP move: a failed move must not make us process the mail again.
+func (pl *Poller) recordQuarantine(validity, uid uint32, msgID string, attempts int, reason string) (store.Quarantined, error) {
 	q := store.Quarantined{Mailbox: pl.o.Mailbox, UIDValidity: validity, UID: uid, MessageID: msgID, Reason: reason, At: time.Now(), Attempts: attempts}
 	err := pl.store.Update(func(tx *store.Tx) error {
 		if err := tx.PutQuarantined(q); err != nil {
@@ -317,17 +410,42 @@ func (pl *Poller) quarantine(ctx context.Context, c *imapsource.Client, validity
 		return advanceIn(tx, pl.o.Mailbox, validity, uid)
 	})
 	if err != nil {
-		return fmt.Errorf("record quarantine: %w", err)
+		return q, fmt.Errorf("record quarantine: %w", err)
 	}
 	pl.o.Metrics.Quarantined.Add(1)
 	pl.o.Logger.Error("message quarantined", "mailbox", pl.o.Mailbox, "uid", uid, "reason", reason)
-	if moved := pl.afterCommit(ctx, c, uid, FlagQuarantined, "move", pl.o.QuarantineFolder); moved {
-		q.Moved = true
-		if err := pl.store.Update(func(tx *store.Tx) error { return tx.PutQuarantined(q) }); err != nil {
-			return fmt.Errorf("record quarantine move: %w", err)
+	return q, nil
+}
+
+// moveQuarantined moves a recorded mail to the quarantine folder (or flags it where a
+// safe move is impossible) and corrects the record to say where the mail really is.
+func (pl *Poller) moveQuarantined(ctx context.Context, c *imapsource.Client, q store.Quarantined) {
+	if !pl.afterCommit(ctx, c, q.UID, FlagQuarantined, "move", pl.o.QuarantineFolder) {
+		return
+	}
+	q.Moved = true
+	if err := pl.store.Update(func(tx *store.Tx) error { return tx.PutQuarantined(q) }); err != nil {
+		pl.o.Logger.Error("record quarantine move", "mailbox", pl.o.Mailbox, "uid", q.UID, "err", err)
+	}
+}
+
+// markProcessed applies the configured convenience action to processed mail: one
+// STORE for the lot when flagging, one MOVE each when moving.
+func (pl *Poller) markProcessed(ctx context.Context, c *imapsource.Client, uids []uint32) {
+	if len(uids) == 0 {
+		return
+	}
+	switch pl.o.Processed {
+	case "flag":
+		err := c.AddFlagsMany(context.WithoutCancel(ctx), uids, FlagProcessed)
+		if err != nil && !errors.Is(err, imapsource.ErrFlagsUnsupported) {
+			pl.o.Logger.Warn("mark messages", "mailbox", pl.o.Mailbox, "count", len(uids), "err", err)
+		}
+	case "move":
+		for _, uid := range uids {
+			pl.afterCommit(ctx, c, uid, FlagProcessed, "move", pl.o.ProcessedFolder)
 		}
 	}
-	return nil
 }
 
 // afterCommit applies the convenience flag or move and reports whether the mail was

@@ -45,7 +45,9 @@ func TestQuarantineRecordSaysWhereTheMailIs(t *testing.T) {
 		}
 		c.poll.Logger = slog.New(hookHandler{msg: "message quarantined", fn: func() {
 			if cl := live.Load(); cl != nil {
-				cl.Close()
+				// As if the connection dropped: Close kills it at once and then
+				// waits for the command in progress (this very callback) to end.
+				go cl.Close()
 			}
 		}})
 	})

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"os/user"
@@ -284,7 +285,7 @@ func newStack(dir string, opts StackOptions) (*Stack, error) {
 		layout:    stackLayout{root: dir},
 		token:     hex.EncodeToString(tok),
 		users:     slices.Clone(users),
-		passwords: opts.Passwords,
+		passwords: maps.Clone(opts.Passwords),
 		timeout:   timeout,
 		clients:   make(map[string]*imapclient.Client),
 	}
@@ -334,9 +335,7 @@ func (s *Stack) prepareDirs() error {
 			}
 		}
 	}
-	var pw strings.Builder
-	pw.WriteString(dovecotPasswd(s.users, s.Password))
-	if err := os.WriteFile(l.dovecotPasswd(), []byte(pw.String()), 0o640); err != nil {
+	if err := os.WriteFile(l.dovecotPasswd(), []byte(dovecotPasswd(s.users, s.Password)), 0o640); err != nil {
 		return fmt.Errorf("write passwd file: %w", err)
 	}
 	dv, err := user.Lookup("dovecot")

@@ -118,7 +118,13 @@ func newTestServer(t *testing.T, cfg serverConfig) *testServer {
 		ts.mu.Unlock()
 		_ = s.Close()
 		_ = ln.Close() // Close misses a listener that Serve has not registered yet
-		<-done
+		// A CI run once hung here for 16 minutes with Serve still in Accept; bound
+		// the wait so such a hang is reported, not a stalled job.
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Errorf("test SMTP server did not stop within 10s of Close")
+		}
 	})
 	return ts
 }

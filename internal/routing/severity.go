@@ -1,0 +1,221 @@
+package routing
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/complaintd/complaintd/internal/config"
+	"golang.org/x/text/width"
+)
+
+// maxFieldBytes bounds how much of one text the rules read: a complaint states its
+// grounds early, and a pasted megabyte must not cost a megabyte per rule.
+const maxFieldBytes = 256 << 10
+
+// SeverityInput is what severity is decided on. Body must be the complainant's own
+// text, with quoted replies removed (desk.StripQuoted): the desk's own replies list
+// 判决书 and 报警回执 as examples of proof, and a quote of them must not count.
+type SeverityInput struct {
+	Subject        string
+	Body           string
+	Attachments    []string // file names, zip entries included
+	ApplicantOrg   string   // the applicant's organisation (a law firm for entrusted requests)
+	PrincipalOrg   string   // the principal's organisation, entrusted requests only
+	ApplicantEmail string
+	// Earlier cases within RepeatWindowDays (not counting this one): about the same
+	// NormaliseLink key, and from the same applicant.
+	SameLink      int
+	SameApplicant int
+}
+
+// SeverityDecision is the level and every reason for it, in rule order.
+type SeverityDecision struct {
+	Level   string // Ordinary or Major
+	Reasons []string
+}
+
+type rule struct {
+	name, level string
+	re, exclude *regexp.Regexp
+	fields      []string
+}
+
+func compileRule(c config.SeverityRule) (rule, error) {
+	var parts []string
+	if c.Pattern != "" {
+		parts = append(parts, "(?:"+c.Pattern+")")
+	}
+	for _, k := range c.Keywords {
+		if k = strings.TrimSpace(k); k != "" {
+			parts = append(parts, regexp.QuoteMeta(fold(k)))
+		}
+	}
+	if len(parts) == 0 {
+		return rule{}, fmt.Errorf("rule %q needs a pattern or keywords", c.Name)
+	}
+	re, err := regexp.Compile("(?i)" + strings.Join(parts, "|"))
+	if err != nil {
+		return rule{}, fmt.Errorf("pattern: %w", err)
+	}
+	ru := rule{name: c.Name, level: c.Level, re: re, fields: c.Fields}
+	if ru.level == "" {
+		ru.level = Major
+	}
+	if len(ru.fields) == 0 {
+		ru.fields = []string{"subject", "body", "attachments"}
+	}
+	if c.Exclude != "" {
+		if ru.exclude, err = regexp.Compile("(?i)(?:" + c.Exclude + ")"); err != nil {
+			return rule{}, fmt.Errorf("exclude: %w", err)
+		}
+	}
+	return ru, nil
+}
+
+// fold makes full-width letters, digits and punctuation half-width (ＬＡＷ, ：).
+func fold(s string) string { return width.Fold.String(s) }
+
+// Severity decides the level of a case from the configured rules and repetition.
+func (r *Router) Severity(in SeverityInput) SeverityDecision {
+	texts := map[string][]string{
+		"subject":         {in.Subject},
+		"body":            {in.Body},
+		"attachments":     in.Attachments,
+		"applicant_org":   {strings.TrimSpace(in.ApplicantOrg), strings.TrimSpace(in.PrincipalOrg)},
+		"applicant_email": {strings.ToLower(strings.TrimSpace(in.ApplicantEmail))},
+	}
+	folded := map[string][]string{}
+	out := SeverityDecision{Level: Ordinary}
+	for _, ru := range r.rules {
+		for _, f := range ru.fields {
+			if folded[f] == nil {
+				for _, t := range texts[f] {
+					folded[f] = append(folded[f], fold(clip(t, maxFieldBytes)))
+				}
+			}
+			for _, t := range folded[f] {
+				if t == "" {
+					continue
+				}
+				a, b, ok := ru.match(t)
+				if !ok {
+					continue
+				}
+				out.Reasons = append(out.Reasons, fmt.Sprintf("%s: %q in %s %s", ru.name, t[a:b], fieldLabel(f), quote(f, t, a, b)))
+				if ru.level == Major {
+					out.Level = Major
+				}
+			}
+		}
+	}
+	if in.SameLink >= r.threshold {
+		out.Level = Major
+		out.Reasons = append(out.Reasons, fmt.Sprintf("repeat_link: %d earlier case(s) about the same article link within %d days (threshold %d)", in.SameLink, r.window, r.threshold))
+	}
+	if in.SameApplicant >= r.threshold {
+		out.Level = Major
+		out.Reasons = append(out.Reasons, fmt.Sprintf("repeat_applicant: %d earlier case(s) from the same applicant within %d days (threshold %d)", in.SameApplicant, r.window, r.threshold))
+	}
+	return out
+}
+
+// match returns the first match of the rule in t that no exclude match contains.
+func (ru rule) match(t string) (int, int, bool) {
+	ms := ru.re.FindAllStringIndex(t, -1)
+	if len(ms) == 0 {
+		return 0, 0, false
+	}
+	var ex [][]int
+	if ru.exclude != nil {
+		ex = ru.exclude.FindAllStringIndex(t, -1)
+	}
+next:
+	for _, m := range ms {
+		if m[0] == m[1] {
+			continue // an empty match says nothing
+		}
+		for _, e := range ex {
+			if e[0] <= m[0] && m[1] <= e[1] {
+				continue next
+			}
+		}
+		return m[0], m[1], true
+	}
+	return 0, 0, false
+}
+
+func fieldLabel(f string) string {
+	switch f {
+	case "attachments":
+		return "attachment"
+	}
+	return f
+}
+
+// quote shows where a match was: the whole file name or organisation, the domain of
+// an address, or a few characters around it in a text, with digit runs of six or more
+// masked (phone and ID numbers must not leak into reasons).
+func quote(field, t string, a, b int) string {
+	switch field {
+	case "applicant_email":
+		if _, dom, ok := strings.Cut(t, "@"); ok {
+			return fmt.Sprintf("%q", "@"+dom)
+		}
+		return `""`
+	case "attachments", "applicant_org":
+		return fmt.Sprintf("%q", maskDigits(clipRunes(t, 80)))
+	}
+	const around = 12
+	pre, post := []rune(t[:a]), []rune(t[b:])
+	lead, tail := "", ""
+	if len(pre) > around {
+		pre, lead = pre[len(pre)-around:], "…"
+	}
+	if len(post) > around {
+		post, tail = post[:around], "…"
+	}
+	s := lead + string(pre) + t[a:b] + string(post) + tail
+	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' || r == '\t' }), " ")
+	return fmt.Sprintf("%q", maskDigits(s))
+}
+
+func maskDigits(s string) string {
+	rs := []rune(s)
+	for i := 0; i < len(rs); {
+		j := i
+		for j < len(rs) && unicode.IsDigit(rs[j]) {
+			j++
+		}
+		if j-i >= 6 {
+			for k := i; k < j; k++ {
+				rs[k] = '*'
+			}
+		}
+		if j == i {
+			j++
+		}
+		i = j
+	}
+	return string(rs)
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+func clipRunes(s string, n int) string {
+	rs := []rune(s)
+	if len(rs) <= n {
+		return s
+	}
+	return string(rs[:n]) + "…"
+}
