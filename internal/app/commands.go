@@ -130,7 +130,7 @@ func (s *caseSource) get(ctx context.Context, path string, v any) error {
 		*(v.(**store.Case)) = c
 		return nil
 	}
-	cs, err := listCases(st, u.Query().Get("state"))
+	cs, err := listCases(st, filterFrom(u.Query()))
 	if err != nil {
 		return err
 	}
@@ -146,6 +146,8 @@ func cmdCases(ctx context.Context, args []string, stdout io.Writer) error {
 	cfgPath := fs.String("config", "", "configuration file (or COMPLAINTD_CONFIG)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	state := fs.String("state", "", "only cases in this state (list)")
+	dept := fs.String("dept", "", "only cases of this department (list)")
+	severity := fs.String("severity", "", "only cases of this severity: ordinary or major (list)")
 	switch args[0] {
 	case "export":
 		return cmdCasesExport(ctx, args[1:], stdout)
@@ -158,7 +160,7 @@ func cmdCases(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		var cs []*store.Case
-		if err := src.get(ctx, "/cases?state="+url.QueryEscape(*state), &cs); err != nil {
+		if err := src.get(ctx, "/cases?"+caseFilter{state: *state, dept: *dept, severity: *severity}.query(), &cs); err != nil {
 			return err
 		}
 		if *asJSON {

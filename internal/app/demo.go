@@ -91,14 +91,26 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	done := make(chan error, 1)
 	go func() { done <- d.run(runCtx, nil) }()
 
-	// Three complaints are answered; the bounce is not.
-	replies, err := sink.WaitN(ctx, 3)
-	if err != nil {
-		return fmt.Errorf("waiting for the first replies: %w", err)
+	// Three complaints are answered; the bounce is not; the complete one also reaches
+	// the staff.
+	sentTo := func(addr string) int {
+		n := 0
+		for _, m := range sink.Messages() {
+			if len(m.To) > 0 && m.To[0] == addr {
+				n++
+			}
+		}
+		return n
+	}
+	waitUntil(ctx, func() bool {
+		return sentTo("zhangsan@example.cn") == 1 && sentTo("li.si@example.cn") == 1 && sentTo("wangwu@foxmail.com") == 1
+	})
+	if ctx.Err() != nil {
+		return fmt.Errorf("waiting for the first replies: %w", ctx.Err())
 	}
 	// The incomplete complaint's author answers the acknowledgement with the rest.
 	var ack *mail.Message
-	for _, r := range replies {
+	for _, r := range sink.Messages() {
 		if len(r.To) > 0 && r.To[0] == "li.si@example.cn" {
 			ack, _ = mail.ReadMessage(strings.NewReader(string(r.Data)))
 		}
@@ -111,10 +123,11 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	fmt.Fprintf(stdout, "→ delivered: %s\n", follow.what)
-	replies, err = sink.WaitN(ctx, 4)
-	if err != nil {
-		return fmt.Errorf("waiting for the follow-up reply: %w", err)
+	waitUntil(ctx, func() bool { return sentTo("li.si@example.cn") == 2 && sentTo("editor@desk.example.cn") == 2 })
+	if ctx.Err() != nil {
+		return fmt.Errorf("waiting for the follow-up reply: %w", ctx.Err())
 	}
+	replies := sink.Messages()
 	// Let the store record the last send before reading it.
 	waitUntil(ctx, func() bool {
 		n := 0
@@ -138,7 +151,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintln(stdout)
 		printCase(stdout, c)
 	}
-	fmt.Fprintf(stdout, "\n=== Replies sent (%d) ===\n", len(replies))
+	fmt.Fprintf(stdout, "\n=== Mail sent (%d: replies to complainants, notifications to staff) ===\n", len(replies))
 	for _, r := range replies {
 		m, err := mail.ReadMessage(strings.NewReader(string(r.Data)))
 		if err != nil {
@@ -146,8 +159,15 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			continue
 		}
 		subj, _ := decodeHeader(m.Header.Get("Subject"))
-		fmt.Fprintf(stdout, "\nTo: %s\nSubject: %s\nIn-Reply-To: %s\nAuto-Submitted: %s\n\n", strings.Join(r.To, ", "), subj,
+		fmt.Fprintf(stdout, "\nTo: %s\nSubject: %s\nIn-Reply-To: %s\nAuto-Submitted: %s\n", strings.Join(r.To, ", "), subj,
 			m.Header.Get("In-Reply-To"), m.Header.Get("Auto-Submitted"))
+		if rt := m.Header.Get("Reply-To"); rt != "" {
+			fmt.Fprintf(stdout, "Reply-To: %s   (staff reply here with 受理 / 驳回 理由 / 补充 …)\n", rt)
+		}
+		if ct := m.Header.Get("Content-Type"); strings.HasPrefix(ct, "multipart/mixed") {
+			fmt.Fprintln(stdout, "(the case documents are attached)")
+		}
+		fmt.Fprintln(stdout)
 		text, err := plainText(r.Data)
 		if err != nil {
 			text = "(" + err.Error() + ")"

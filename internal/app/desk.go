@@ -27,6 +27,7 @@ import (
 	"github.com/complaintd/complaintd/internal/metrics"
 	"github.com/complaintd/complaintd/internal/outbox"
 	"github.com/complaintd/complaintd/internal/render"
+	"github.com/complaintd/complaintd/internal/routing"
 	"github.com/complaintd/complaintd/internal/staffauth"
 	"github.com/complaintd/complaintd/internal/store"
 	"github.com/complaintd/complaintd/internal/vault"
@@ -141,7 +142,14 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 		}
 	}
 	l := cfg.IMAP.Limits
+	router, err := routing.New(cfg.Routing)
+	if err != nil {
+		d.store.Close()
+		return nil, fmt.Errorf("routing: %w", err)
+	}
 	d.processor, err = intake.NewProcessor(intake.Options{
+		Router: router, MajorReviewDays: cfg.Routing.Severity.MajorReviewDays, MajorProcessDays: cfg.Routing.Severity.MajorProcessDays,
+		ReviewAfter: cfg.Policy.ReviewAfter, ProcessAfter: cfg.Policy.ProcessAfter, ExpireAfter: cfg.Policy.ExpireAfter,
 		Store: d.store, Vault: d.vault, Templates: tpl, Calendar: cal, Rules: cfg.Policy.Documents,
 		Limits: mailmsg.Limits{MaxMessageBytes: l.MaxMessageBytes, MaxHeaderBytes: l.MaxHeaderBytes, MaxParts: l.MaxParts,
 			MaxDepth: l.MaxDepth, MaxAttachmentBytes: l.MaxAttachmentBytes},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/complaintd/complaintd/internal/store"
@@ -89,7 +90,7 @@ func (d *desk) healthHandler() http.Handler {
 func (d *desk) controlHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /cases", func(w http.ResponseWriter, r *http.Request) {
-		cases, err := listCases(d.store, r.URL.Query().Get("state"))
+		cases, err := listCases(d.store, filterFrom(r.URL.Query()))
 		writeJSON(w, cases, err)
 	})
 	mux.HandleFunc("GET /stats", d.serveStats)
@@ -114,11 +115,27 @@ func writeJSON(w http.ResponseWriter, v any, err error) {
 	json.NewEncoder(w).Encode(v)
 }
 
-func listCases(s *store.Store, state string) ([]*store.Case, error) {
+// caseFilter selects cases for `cases list`; empty fields match everything.
+type caseFilter struct{ state, dept, severity string }
+
+func filterFrom(q url.Values) caseFilter {
+	return caseFilter{state: q.Get("state"), dept: q.Get("dept"), severity: q.Get("severity")}
+}
+
+func (f caseFilter) query() string {
+	return url.Values{"state": {f.state}, "dept": {f.dept}, "severity": {f.severity}}.Encode()
+}
+
+func (f caseFilter) match(c *store.Case) bool {
+	return (f.state == "" || c.State == f.state) && (f.dept == "" || c.Department == f.dept) &&
+		(f.severity == "" || c.Severity == f.severity || (f.severity == "ordinary" && c.Severity == ""))
+}
+
+func listCases(s *store.Store, f caseFilter) ([]*store.Case, error) {
 	out := []*store.Case{}
 	err := s.View(func(tx *store.Tx) error {
 		return tx.EachCase(true, func(c *store.Case) error {
-			if state == "" || c.State == state {
+			if f.match(c) {
 				out = append(out, c.Public())
 			}
 			return nil

@@ -12,13 +12,13 @@ import (
 
 func printCaseTable(w io.Writer, cs []*store.Case) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CASE\tSTATE\tAPPLICANT\tTYPE\tDOCS\tMISSING\tCREATED\tDUE")
+	fmt.Fprintln(tw, "CASE\tSTATE\tSEVERITY\tDEPT\tAPPLICANT\tTYPE\tDOCS\tMISSING\tCREATED\tDUE")
 	for _, c := range cs {
 		due := ""
 		if c.DueAt != nil {
 			due = c.DueAt.Format("2006-01-02")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", c.ID, c.State, orDash(c.Applicant.Name), c.Applicant.Type,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", c.ID, c.State, orDash(c.Severity), orDash(c.Department), orDash(c.Applicant.Name), c.Applicant.Type,
 			len(c.Documents), orDash(strings.Join(c.Missing, ",")), c.CreatedAt.Format("2006-01-02 15:04"), due)
 	}
 	tw.Flush()
@@ -40,6 +40,10 @@ func printCase(w io.Writer, c *store.Case) {
 		p("  due %s", c.DueAt.Format(time.DateTime))
 	}
 	p("  complainant %s, reply locale %s", c.Complainant, c.Locale)
+	p("  department %s, severity %s", orDash(c.Department), orDash(c.Severity))
+	if len(c.Related) > 0 {
+		p("  related cases (same article): %s", strings.Join(c.Related, ", "))
+	}
 	if c.Assignee != "" {
 		p("  assignee %s", c.Assignee)
 	}

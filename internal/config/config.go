@@ -684,9 +684,14 @@ func DefaultSeverityRules() []SeverityRule {
 		{Name: "lawyer_letter", Pattern: `律[师師]函|lawyer'?s letter|cease and desist`, Fields: text, Level: "major"},
 		{Name: "litigation", Pattern: `起[诉訴]|[诉訴][讼訟]|lawsuit|litigation|\bsue\b`,
 			Exclude: `(未|不|没有|沒有|没|沒|尚未|无意|無意|无需|無需|不会|不會|不打算|暂不|暫不)(提起)?(起[诉訴]|[诉訴][讼訟])`, Fields: text, Level: "major"},
+		// A court judgement or a police receipt sent as proof of the reason (SPEC §2's
+		// reason_proof: 判决书, 报警回执) is the ordinary way to prove a claim, not a sign of
+		// a serious case: court and police words count in the subject and body only, and
+		// not where they name such a document.
 		{Name: "court", Pattern: `法院|判[决決]|裁定[书書]|\bcourt\b|judge?ment`,
-			Exclude: `法院[东西南北中東]?(大街|路|街|巷|胡同)|[评評]判[决決]`, Fields: text, Level: "major"},
-		{Name: "police", Pattern: `公安|[报報][警案]|警方|派出所|\bpolice\b`, Exclude: `[办辦]公安`, Fields: text, Level: "major"},
+			Exclude: `法院[东西南北中東]?(大街|路|街|巷|胡同)|[评評]判[决決]|(法院)?(判[决決]|裁定)[书書]`, Fields: []string{"subject", "body"}, Level: "major"},
+		{Name: "police", Pattern: `公安|[报報][警案]|警方|派出所|\bpolice\b`, Exclude: `[办辦]公安|(派出所|公安局?)?[报報][警案]回[执執]|受案回[执執]`,
+			Fields: []string{"subject", "body"}, Level: "major"},
 		{Name: "cyberspace_admin", Pattern: `网信|網信|国家互联网信息办公室|國家互聯網信息辦公室|12377|cyberspace administration`,
 			Exclude: `[联聯][网網][信]|\d12377|12377\d`, Fields: text, Level: "major"},
 		{Name: "minor", Pattern: `未成年|未[满滿](十八|18|十六|16|十四|14)周?[岁歲]|[小中][学學]生|初中生|高中生|幼女|underage|\bminors\b|\bminor (child|children|girl|boy)`, Fields: text, Level: "major"},

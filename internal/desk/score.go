@@ -62,7 +62,8 @@ func ParseScore(text string) (score int, ok bool) {
 		n = map[rune]int{'一': 1, '二': 2, '两': 2, '三': 3, '四': 4, '五': 5}[r]
 	}
 	if n > 0 {
-		rest := strings.TrimLeft(line[size:], " ")
+		after := line[size:]
+		rest := strings.TrimLeft(after, " ")
 		unit := ""
 		for _, u := range []string{"颗星", "分", "星"} {
 			if strings.HasPrefix(rest, u) {
@@ -70,7 +71,11 @@ func ParseScore(text string) (score int, ok bool) {
 				break
 			}
 		}
-		rest = rest[len(unit):]
+		if unit != "" {
+			rest = rest[len(unit):]
+		} else {
+			rest = after // "5 很满意": the space is the separator before the comment
+		}
 		isDigit := r >= '0' && r <= '9'
 		if (isDigit || unit != "") && endsToken(rest) {
 			return n, true

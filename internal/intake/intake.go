@@ -30,6 +30,7 @@ import (
 	"github.com/complaintd/complaintd/internal/outbox"
 	"github.com/complaintd/complaintd/internal/policy"
 	"github.com/complaintd/complaintd/internal/render"
+	"github.com/complaintd/complaintd/internal/routing"
 	"github.com/complaintd/complaintd/internal/store"
 	"github.com/complaintd/complaintd/internal/vault"
 )
@@ -58,6 +59,13 @@ type Options struct {
 	ReplyWindow time.Duration //
 	// Staff configures the staff desk; the zero value has no staff.
 	Staff StaffOptions
+	// Router decides departments and severity; nil: one desk, every case ordinary.
+	Router           *routing.Router
+	MajorReviewDays  int // review deadline of a major case; 0: ReviewDays
+	MajorProcessDays int // processing deadline of a major case; 0: Staff.ProcessDays
+	// ReviewAfter, ProcessAfter and ExpireAfter replace the business-day deadlines
+	// when set (config policy.*_after: drills and tests).
+	ReviewAfter, ProcessAfter, ExpireAfter time.Duration
 	// SensitiveKinds are document kinds kept under the case's sensitive key, which
 	// retention destroys (ID cards, licences, powers of attorney).
 	SensitiveKinds []string
@@ -313,6 +321,11 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, now time.Tim
 	}
 	c.Missing = p.missing(c)
 	out := Outcome{Case: c.ID, Role: "complainant", Result: how}
+	n, err := p.route(tx, c, msg, isNew, now, &events)
+	if err != nil {
+		return Outcome{}, err
+	}
+	out.Replies += n
 	if !isNew && (c.State == string(desk.Resolved) || c.State == string(desk.Closed)) {
 		// An answer to the satisfaction survey (回访).
 		if score, ok := desk.ParseScore(desk.StripQuoted(msg.Text)); ok {
@@ -338,7 +351,7 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, now time.Tim
 	case c.State == StateIncomplete && len(c.Missing) == 0:
 		events = append(events, store.Event{At: now, Type: "state", Actor: "desk", From: c.State, To: StatePendingReview, Note: "documents complete"})
 		c.State = StatePendingReview
-		due := p.o.Calendar.AddBusinessDays(now, p.o.ReviewDays)
+		due := p.reviewDue(c, now)
 		c.DueAt = &due
 		kind = "complete"
 		if isNew {
@@ -352,7 +365,7 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, now time.Tim
 		out.Replies += n
 	case c.State == StateIncomplete:
 		if c.DueAt == nil {
-			due := c.CreatedAt.AddDate(0, 0, p.o.ExpireDays)
+			due := p.expireDue(c.CreatedAt)
 			c.DueAt = &due
 		}
 		kind = "missing_items"

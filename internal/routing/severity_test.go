@@ -61,14 +61,18 @@ func TestSeverityDefaultRules(t *testing.T) {
 		{"full-width English is folded", SeverityInput{Body: "we will file a ＬＡＷＳＵＩＴ"}, []string{"litigation"}},
 
 		// court
-		{"a judgment attached as proof", SeverityInput{Attachments: []string{"民事判决书.pdf"}}, []string{"court"}},
+		// A judgement sent as proof of the reason is SPEC §2's ordinary reason_proof,
+		// not a sign of a serious case (nearly every individual complaint has one).
+		{"trap: a judgment attached as proof", SeverityInput{Attachments: []string{"民事判决书.pdf"}}, nil},
+		{"trap: the body points to the judgement as proof", SeverityInput{Body: "详见事件说明函及法院判决书。"}, nil},
 		{"the court is named in the text", SeverityInput{Body: "法院已经受理此案"}, []string{"court"}},
 		{"trap: 法院路 is a street", SeverityInput{Body: "联系地址：某市法院路12号"}, nil},
 		{"trap: 法院东路 too", SeverityInput{Body: "公司位于法院东路"}, nil},
 		{"trap: 评判决定 contains 判决", SeverityInput{Body: "请贵网公正评判决定"}, nil},
 
 		// police
-		{"a police receipt attached", SeverityInput{Attachments: []string{"报警回执.jpg"}}, []string{"police"}},
+		{"trap: a police receipt attached as proof", SeverityInput{Attachments: []string{"报警回执.jpg"}}, nil},
+		{"trap: the body names the receipt", SeverityInput{Body: "附派出所报警回执一份"}, nil},
 		{"reported to a police station", SeverityInput{Body: "已向派出所报案"}, []string{"police"}},
 		{"trap: 办公安排 contains 公安", SeverityInput{Body: "因办公安排调整，请发至新邮箱"}, nil},
 

@@ -47,24 +47,27 @@ var (
 
 // Case is one complaint. Its JSON form is the `cases show -json` interface (SPEC §6).
 type Case struct {
-	ID          string           `json:"id"`
-	State       string           `json:"state"`
-	Applicant   classify.Party   `json:"applicant"`
-	Principal   *classify.Party  `json:"principal,omitempty"`
-	Request     classify.Request `json:"request"`
-	Subject     classify.Subject `json:"subject"`
-	Documents   []Document       `json:"documents"`
-	Missing     []string         `json:"missing"`
-	Assignee    string           `json:"assignee"`
-	Events      []Event          `json:"events"` // filled on read; stored in the event log
-	CreatedAt   time.Time        `json:"created_at"`
-	UpdatedAt   time.Time        `json:"updated_at"`
-	DueAt       *time.Time       `json:"due_at"`
-	Complainant string           `json:"complainant"` // the address replies go to
-	Locale      string           `json:"locale"`
-	Why         []string         `json:"why,omitempty"`        // classification reasons
-	Severity    string           `json:"severity,omitempty"`   // ordinary | major
-	Department  string           `json:"department,omitempty"` // the desk that owns the channel
+	ID        string           `json:"id"`
+	State     string           `json:"state"`
+	Applicant classify.Party   `json:"applicant"`
+	Principal *classify.Party  `json:"principal,omitempty"`
+	Request   classify.Request `json:"request"`
+	Subject   classify.Subject `json:"subject"`
+	Documents []Document       `json:"documents"`
+	Missing   []string         `json:"missing"`
+	Assignee  string           `json:"assignee"`
+	Events    []Event          `json:"events"` // filled on read; stored in the event log
+	// Related are the other cases about the same article (normalised link), filled on
+	// read by Tx.Case.
+	Related     []string   `json:"related,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	DueAt       *time.Time `json:"due_at"`
+	Complainant string     `json:"complainant"` // the address replies go to
+	Locale      string     `json:"locale"`
+	Why         []string   `json:"why,omitempty"`        // classification reasons
+	Severity    string     `json:"severity,omitempty"`   // ordinary | major
+	Department  string     `json:"department,omitempty"` // the desk that owns the channel
 	// Requested are document codes staff asked for (补充) on top of the policy;
 	// RequestedItems the free-text items. Both stay until the case is complete.
 	Requested      []string          `json:"requested,omitempty"`
@@ -299,6 +302,12 @@ func (t *Tx) Case(id string) (*Case, error) {
 	if err := t.get(bCases, id, &c); err != nil {
 		return nil, err
 	}
+	c.Related = nil
+	for _, e := range t.IndexedCases("link", c.Extra["link_key"]) {
+		if e.Case != c.ID {
+			c.Related = append(c.Related, e.Case)
+		}
+	}
 	evs, err := t.Events(id)
 	if err != nil {
 		return nil, err
@@ -309,10 +318,10 @@ func (t *Tx) Case(id string) (*Case, error) {
 
 // PutCase writes a case (its Events field is not stored; use AppendEvent).
 func (t *Tx) PutCase(c *Case) error {
-	evs := c.Events
-	c.Events = nil
+	evs, rel := c.Events, c.Related
+	c.Events, c.Related = nil, nil
 	err := t.put(bCases, c.ID, c)
-	c.Events = evs
+	c.Events, c.Related = evs, rel
 	return err
 }
 
