@@ -89,7 +89,7 @@ func SampleData(kind string) Data {
 				{At: sampleTime(2, 9, 30), Type: "received", Actor: "zhangsan@example.com"},
 				{At: sampleTime(3, 14, 5), Type: "note", Actor: "li.bianji@desk.example.com", Note: "内部备注：已致电法务部核实召回公告"},
 			},
-			Severity:   "高",
+			Severity:   "major",
 			Department: "新闻中心",
 			Related:    []Related{{ID: "TS-2026-000098", State: "rejected"}},
 		},
