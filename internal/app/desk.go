@@ -46,6 +46,19 @@ type desk struct {
 	dispatcher *dispatch.Dispatcher
 	metrics    *metrics.Metrics
 	calendar   *calendar.Calendar
+	router     *routing.Router
+}
+
+// departmentStaff is who works a department (routing.departments[].staff).
+func (d *desk) departmentStaff(name string) []string {
+	if d.router == nil || name == "" {
+		return nil
+	}
+	dep, ok := d.router.Department(name)
+	if !ok {
+		return nil
+	}
+	return dep.Staff
 }
 
 // masterKey returns the configured key, or the generated key file next to the store
@@ -147,6 +160,7 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 		d.store.Close()
 		return nil, fmt.Errorf("routing: %w", err)
 	}
+	d.router = router
 	d.processor, err = intake.NewProcessor(intake.Options{
 		Router: router, MajorReviewDays: cfg.Routing.Severity.MajorReviewDays, MajorProcessDays: cfg.Routing.Severity.MajorProcessDays,
 		ReviewAfter: cfg.Policy.ReviewAfter, ProcessAfter: cfg.Policy.ProcessAfter, ExpireAfter: cfg.Policy.ExpireAfter,

@@ -14,6 +14,7 @@ func schedulePolicy(cfg *config.Config) schedule.Policy {
 		ReviewDays: p.ReviewDays, ProcessDays: p.ProcessDays, ExpireDays: p.ExpireDays, RetentionDays: p.RetentionDays,
 		ReviewAfter: p.ReviewAfter, ProcessAfter: p.ProcessAfter, ExpireAfter: p.ExpireAfter, RetentionAfter: p.RetentionAfter,
 		ReminderBefore: p.ReminderBefore, SensitiveKinds: p.SensitiveKinds, Survey: p.Survey, SurveyDelay: p.SurveyDelay,
+		MajorReviewDays: cfg.Routing.Severity.MajorReviewDays, MajorProcessDays: cfg.Routing.Severity.MajorProcessDays,
 	}
 }
 
@@ -30,7 +31,8 @@ func (d *desk) newScheduler() (*schedule.Scheduler, error) {
 	return schedule.New(schedule.Options{
 		Store: d.store, Mailer: d.processor, Vault: d.vault, Calendar: d.calendar,
 		Policy: schedulePolicy(d.cfg), Specs: scheduleSpecs(d.cfg),
-		Staff:  schedule.Recipients{Notify: d.cfg.Staff.Notify, Supervisors: d.cfg.Staff.Supervisors, Admins: d.cfg.Staff.Admins},
+		Staff: schedule.Recipients{Notify: d.cfg.Staff.Notify, Supervisors: d.cfg.Staff.Supervisors, Admins: d.cfg.Staff.Admins,
+			Department: d.departmentStaff},
 		Logger: d.log.With("part", "schedule"), OnQueued: d.dispatcher.Wake,
 	})
 }

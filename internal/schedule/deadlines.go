@@ -265,9 +265,12 @@ func (s *Scheduler) complainant(c *store.Case) []outbox.Address {
 // (the supervisors for an escalation), without duplicates.
 func (s *Scheduler) staffFor(c *store.Case, extra []string) []outbox.Address {
 	var list []string
-	if c.Assignee != "" {
+	switch {
+	case c.Assignee != "":
 		list = append(list, c.Assignee)
-	} else {
+	case s.o.Staff.Department != nil && len(s.o.Staff.Department(c.Department)) > 0:
+		list = append(list, s.o.Staff.Department(c.Department)...)
+	default:
 		list = append(list, s.o.Staff.Notify...)
 	}
 	list = append(list, extra...)

@@ -19,19 +19,26 @@ type Rules struct {
 // calendar days; a positive *After duration replaces the days. It has the signature
 // of stats.DueFunc.
 func (r Rules) Due(clock desk.Clock, start time.Time) time.Time {
-	return r.due(clock, start, 0, 0)
+	return r.due(clock, start, 0, 0, false)
 }
 
-// due adds a pause: pausedDays business days (day mode) or paused (duration mode).
-func (r Rules) due(clock desk.Clock, start time.Time, pausedDays int, paused time.Duration) time.Time {
+// due adds a pause: pausedDays business days (day mode) or paused (duration mode). A
+// major case has its own, shorter review and processing deadlines.
+func (r Rules) due(clock desk.Clock, start time.Time, pausedDays int, paused time.Duration, major bool) time.Time {
 	p := r.Policy
 	switch clock {
 	case desk.ClockReview:
+		if major && p.MajorReviewDays > 0 {
+			return r.Calendar.AddBusinessDays(start, p.MajorReviewDays+pausedDays)
+		}
 		if p.ReviewAfter > 0 {
 			return start.Add(p.ReviewAfter + paused)
 		}
 		return r.Calendar.AddBusinessDays(start, p.ReviewDays+pausedDays)
 	case desk.ClockProcessing:
+		if major && p.MajorProcessDays > 0 {
+			return r.Calendar.AddBusinessDays(start, p.MajorProcessDays+pausedDays)
+		}
 		if p.ProcessAfter > 0 {
 			return start.Add(p.ProcessAfter + paused)
 		}
@@ -125,7 +132,7 @@ func (r Rules) DeadlineOf(c *store.Case) (Deadline, bool) {
 			}
 		}
 	}
-	return Deadline{Clock: clock, Start: start, Due: r.due(clock, start, pausedDays, paused)}, true
+	return Deadline{Clock: clock, Start: start, Due: r.due(clock, start, pausedDays, paused, c.Severity == "major")}, true
 }
 
 // ReminderAt is when the reminder for a review or processing deadline is due.

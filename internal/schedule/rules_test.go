@@ -88,3 +88,21 @@ func TestDeadlineOf(t *testing.T) {
 		}
 	}
 }
+
+// A major case (重大投诉) gets the shorter deadlines: the reminders and escalations
+// must follow the deadline the desk promised, not the ordinary one.
+func TestDeadlineOfMajorCase(t *testing.T) {
+	p := defaultPolicy()
+	p.MajorReviewDays, p.MajorProcessDays = 1, 2
+	r := Rules{Policy: p, Calendar: testCalendar(t)}
+	c := &store.Case{State: "pending_review", Severity: "major", CreatedAt: at(2026, 3, 2, 9, 0),
+		Events: []store.Event{{At: at(2026, 3, 3, 9, 0), Type: "state", From: "incomplete", To: "pending_review"}}}
+	d, ok := r.DeadlineOf(c)
+	if !ok || !d.Due.Equal(time.Date(2026, 3, 4, 23, 59, 59, 0, cst)) {
+		t.Errorf("major review deadline = %v, want the end of the next business day", d.Due)
+	}
+	c.Severity = "ordinary"
+	if d, _ := r.DeadlineOf(c); !d.Due.Equal(time.Date(2026, 3, 6, 23, 59, 59, 0, cst)) {
+		t.Errorf("ordinary review deadline = %v", d.Due)
+	}
+}

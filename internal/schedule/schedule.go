@@ -66,10 +66,16 @@ type Policy struct {
 	// Survey enables the satisfaction survey, SurveyDelay after resolution.
 	Survey      bool
 	SurveyDelay time.Duration
+	// MajorReviewDays and MajorProcessDays are the shorter deadlines of a major case
+	// (重大投诉); 0: the ordinary ones.
+	MajorReviewDays, MajorProcessDays int
 }
 
 // Recipients are the staff addresses the jobs write to.
 type Recipients struct {
+	// Department gives the staff of a department (routing); nil or empty answer:
+	// Notify. Reminders of a case without assignee go to its department first.
+	Department  func(name string) []string
 	Notify      []string // reminders when a case has no assignee; the digest
 	Supervisors []string // escalations
 	Admins      []string // the weekly report (Notify when empty)
