@@ -151,36 +151,71 @@ func (p *Processor) Process(ctx context.Context, src Source, raw io.Reader, onCo
 	if err := ctx.Err(); err != nil {
 		return Outcome{}, err
 	}
+	prep, err := p.Prepare(raw)
+	if err != nil {
+		return Outcome{MessageID: prep.MessageID()}, err
+	}
+	return p.Commit(src, prep, onCommit)
+}
+
+// Prepared is a message parsed and classified, its attachments in the spool, not yet
+// registered. It touches no store: several can be prepared at once, and committed one
+// after the other in mailbox order.
+type Prepared struct {
+	msg    *mailmsg.Message
+	digest string
+	res    classify.Result
+}
+
+// MessageID is the prepared mail's Message-ID ("" when it could not be read).
+func (pr *Prepared) MessageID() string {
+	if pr == nil || pr.msg == nil {
+		return ""
+	}
+	return pr.msg.MessageID
+}
+
+// Prepare parses and classifies one raw message. On error nothing stays in the spool.
+func (p *Processor) Prepare(raw io.Reader) (*Prepared, error) {
 	msg, err := mailmsg.Parse(raw, spoolAdapter{p.o.Vault}, p.o.Limits)
 	if err != nil {
 		// A partial message may hold spool files already written: drop them.
-		var partial Outcome
-		if msg != nil {
-			partial.MessageID = msg.MessageID
-			for _, a := range msg.Attachments {
-				if a.SpoolID != "" {
-					p.o.Vault.Discard(a.SpoolID)
-				}
-			}
-		}
+		pr := &Prepared{msg: msg}
+		p.Discard(pr, nil)
 		var le *mailmsg.LimitError
 		if errors.As(err, &le) {
-			return partial, &PermanentError{Err: fmt.Errorf("parse: %w", err)}
+			return pr, &PermanentError{Err: fmt.Errorf("parse: %w", err)}
 		}
-		return partial, fmt.Errorf("parse: %w", err)
+		return pr, fmt.Errorf("parse: %w", err)
 	}
-	kept := map[string]bool{}
-	defer func() {
-		for _, a := range msg.Attachments {
-			if a.SpoolID != "" && !kept[a.SpoolID] {
-				p.o.Vault.Discard(a.SpoolID)
-			}
+	pr := &Prepared{msg: msg, digest: contentDigest(msg)}
+	if msg.Auto == mailmsg.Human {
+		pr.res = classify.Classify(msg, openerAdapter{p.o.Vault}, classify.Options{})
+	}
+	return pr, nil
+}
+
+// Discard drops the spool files of a prepared message, except those kept.
+func (p *Processor) Discard(pr *Prepared, kept map[string]bool) {
+	if pr == nil || pr.msg == nil {
+		return
+	}
+	for _, a := range pr.msg.Attachments {
+		if a.SpoolID != "" && !kept[a.SpoolID] {
+			p.o.Vault.Discard(a.SpoolID)
 		}
-	}()
+	}
+}
+
+// Commit registers a prepared message in one store transaction; onCommit runs inside
+// it (the poller advances its checkpoint there), also for duplicates and noise.
+func (p *Processor) Commit(src Source, pr *Prepared, onCommit func(*store.Tx) error) (Outcome, error) {
+	msg, digest := pr.msg, pr.digest
+	kept := map[string]bool{}
+	defer func() { p.Discard(pr, kept) }()
 	now := p.o.Now()
-	digest := contentDigest(msg)
 	var out Outcome
-	err = p.o.Store.Update(func(tx *store.Tx) error {
+	err := p.o.Store.Update(func(tx *store.Tx) error {
 		out = Outcome{}
 		clear(kept)
 		if tx.KnownMessageID(msg.MessageID) || tx.KnownDigest(digest) {
@@ -207,7 +242,7 @@ func (p *Processor) Process(ctx context.Context, src Source, raw io.Reader, onCo
 		case p.isStaff(msg.From.Address):
 			out, err = p.staff(tx, msg, now)
 		default:
-			out, err = p.complainant(tx, msg, now, kept)
+			out, err = p.complainant(tx, msg, pr.res, now, kept)
 		}
 		if err != nil {
 			return err
@@ -270,7 +305,7 @@ func (p *Processor) findCase(tx *store.Tx, msg *mailmsg.Message) (*store.Case, s
 	return nil, "", nil
 }
 
-func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, now time.Time, kept map[string]bool) (Outcome, error) {
+func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify.Result, now time.Time, kept map[string]bool) (Outcome, error) {
 	c, how, err := p.findCase(tx, msg)
 	if err != nil {
 		return Outcome{}, err
@@ -279,7 +314,6 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, now time.Tim
 	if c != nil && c.Author != "" && (strings.EqualFold(msg.From.Address, c.Author) || sender == c.Author) {
 		return p.authorStatement(tx, c, msg, now)
 	}
-	res := classify.Classify(msg, openerAdapter{p.o.Vault}, classify.Options{})
 	isNew := c == nil
 	if isNew {
 		id, err := tx.NextCaseID(p.o.CasePrefix, now.In(p.o.Calendar.Location()).Year())

@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -216,22 +217,31 @@ const fetchBatch = 20
 
 var errStopBatch = errors.New("stop requested")
 
-// batch fetches new mail with one command and processes each as it arrives, then
-// marks the processed ones with one STORE. Mail that brought no body goes through one().
+// Pipelining: while one mail is committed (an fsync-bound store transaction), the
+// next ones are read off the connection and parsed on other cores. Commits stay in UID
+// order, so the checkpoint means what it always meant.
+const (
+	prepareWorkers   = 2       // mails parsed ahead of the one being committed
+	pipelineMaxBytes = 8 << 20 // bigger mails are streamed, never buffered whole
+)
+
+// job is one mail of a batch between its fetch and its commit.
+type job struct {
+	uid  uint32
+	prep *Prepared
+	err  error
+	done chan struct{}
+}
+
+// batch fetches new mail with one command, parses it ahead on other cores, commits
+// each in UID order, then marks the processed ones with one STORE. Mail that brought
+// no body goes through one().
 func (pl *Poller) batch(ctx context.Context, c *imapsource.Client, validity uint32, uids []uint32) error {
 	var done []uint32
 	var quarantined []store.Quarantined
-	missing, err := c.FetchBatch(ctx, uids, func(uid uint32, r io.Reader, size int64) error {
-		if ctx.Err() != nil {
-			return errStopBatch // the mail in hand is finished; the rest waits
-		}
-		if q, crashed, err := pl.begin(validity, uid); err != nil || crashed {
-			if crashed {
-				quarantined = append(quarantined, q)
-			}
-			return err
-		}
-		out, procErr := pl.processSafely(ctx, validity, uid, r)
+	var pending []*job
+	workers := make(chan struct{}, prepareWorkers)
+	finish := func(uid uint32, out Outcome, procErr error) error {
 		q, bad, err := pl.settle(validity, uid, out, procErr)
 		if err != nil {
 			return err
@@ -242,7 +252,67 @@ func (pl *Poller) batch(ctx context.Context, c *imapsource.Client, validity uint
 			done = append(done, uid)
 		}
 		return nil
+	}
+	commitFirst := func() error {
+		j := pending[0]
+		pending = pending[1:]
+		<-j.done
+		if j.err != nil {
+			return finish(j.uid, Outcome{MessageID: j.prep.MessageID()}, j.err)
+		}
+		out, procErr := pl.commitSafely(validity, j.uid, j.prep)
+		return finish(j.uid, out, procErr)
+	}
+	missing, err := c.FetchBatch(ctx, uids, func(uid uint32, r io.Reader, size int64) error {
+		if ctx.Err() != nil {
+			return errStopBatch // the mails in hand are finished; the rest waits
+		}
+		if q, crashed, err := pl.begin(validity, uid); err != nil || crashed {
+			if crashed {
+				quarantined = append(quarantined, q)
+			}
+			return err
+		}
+		if size > pipelineMaxBytes || size < 0 {
+			for len(pending) > 0 {
+				if err := commitFirst(); err != nil {
+					return err
+				}
+			}
+			out, procErr := pl.processSafely(ctx, validity, uid, r)
+			return finish(uid, out, procErr)
+		}
+		buf := make([]byte, size)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return fmt.Errorf("read message: %w", err) // the connection broke
+		}
+		j := &job{uid: uid, done: make(chan struct{})}
+		workers <- struct{}{}
+		go func() {
+			defer func() { <-workers; close(j.done) }()
+			j.prep, j.err = pl.prepareSafely(uid, buf)
+		}()
+		pending = append(pending, j)
+		for len(pending) > prepareWorkers {
+			if err := commitFirst(); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
+	// Mails read before a stop or a broken connection are complete: commit them.
+	for len(pending) > 0 {
+		if cerr := commitFirst(); cerr != nil {
+			for _, j := range pending {
+				<-j.done
+				pl.p.Discard(j.prep, nil)
+			}
+			pending = nil
+			if err == nil {
+				err = cerr
+			}
+		}
+	}
 	// What was committed is marked even when the batch stopped early.
 	pl.markProcessed(ctx, c, done)
 	for _, q := range quarantined {
@@ -266,6 +336,34 @@ func (pl *Poller) batch(ctx context.Context, c *imapsource.Client, validity uint
 		}
 	}
 	return nil
+}
+
+// prepareSafely parses and classifies on a worker goroutine; a panic becomes a
+// counted failure of that mail.
+func (pl *Poller) prepareSafely(uid uint32, raw []byte) (prep *Prepared, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			pl.o.Logger.Error("panic while parsing", "mailbox", pl.o.Mailbox, "uid", uid, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			pl.p.Discard(prep, nil)
+			prep, err = nil, fmt.Errorf("panic: %v", v)
+		}
+	}()
+	return pl.p.Prepare(bytes.NewReader(raw))
+}
+
+// commitSafely registers a prepared mail with the checkpoint advance in its
+// transaction.
+func (pl *Poller) commitSafely(validity, uid uint32, prep *Prepared) (out Outcome, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			pl.o.Logger.Error("panic while registering", "mailbox", pl.o.Mailbox, "uid", uid, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			err = fmt.Errorf("panic: %v", v)
+		}
+	}()
+	src := Source{Mailbox: pl.o.Mailbox, UIDValidity: validity, UID: uid}
+	return pl.p.Commit(src, prep, func(tx *store.Tx) error {
+		return advanceIn(tx, pl.o.Mailbox, validity, uid)
+	})
 }
 
 // begin counts an attempt on uid before it is made, so a mail that crashes the
@@ -476,11 +574,14 @@ func (pl *Poller) afterCommit(ctx context.Context, c *imapsource.Client, uid uin
 	return false
 }
 
-// inflight counts how often processing of the mail in hand began, in a file that
-// survives a killed process. Only one mail is in hand at a time.
+// inflight counts how often processing of the mails in hand began, in a file that
+// survives a killed process. A few mails are in hand at once (the pipeline); the file
+// remembers the most recent ones.
 type inflight struct {
 	path string
 }
+
+const inflightKeep = 16
 
 // begin records one more start for (mailbox, validity, uid) and returns the count.
 func (f inflight) begin(mbox string, validity, uid uint32) int {
@@ -489,13 +590,26 @@ func (f inflight) begin(mbox string, validity, uid uint32) int {
 	}
 	key := fmt.Sprintf("%s\x00%d\x00%d", mbox, validity, uid)
 	n := 1
+	var keep []string
 	if b, err := os.ReadFile(f.path); err == nil {
-		if k, count, ok := strings.Cut(string(b), "\x01"); ok && k == key {
-			if c, err := strconv.Atoi(count); err == nil {
-				n = c + 1
+		for _, line := range strings.Split(string(b), "\n") {
+			k, count, ok := strings.Cut(line, "\x01")
+			if !ok {
+				continue
 			}
+			if k == key {
+				if c, err := strconv.Atoi(count); err == nil {
+					n = c + 1
+				}
+				continue
+			}
+			keep = append(keep, line)
 		}
 	}
-	os.WriteFile(f.path, []byte(key+"\x01"+strconv.Itoa(n)), 0o600)
+	keep = append(keep, key+"\x01"+strconv.Itoa(n))
+	if len(keep) > inflightKeep {
+		keep = keep[len(keep)-inflightKeep:]
+	}
+	os.WriteFile(f.path, []byte(strings.Join(keep, "\n")), 0o600)
 	return n
 }
