@@ -210,46 +210,38 @@ func (p *Processor) Discard(pr *Prepared, kept map[string]bool) {
 // Commit registers a prepared message in one store transaction; onCommit runs inside
 // it (the poller advances its checkpoint there), also for duplicates and noise.
 func (p *Processor) Commit(src Source, pr *Prepared, onCommit func(*store.Tx) error) (Outcome, error) {
-	msg, digest := pr.msg, pr.digest
+	outs, err := p.CommitGroup([]Source{src}, []*Prepared{pr}, onCommit)
+	if err != nil {
+		p.Discard(pr, nil)
+		return Outcome{MessageID: pr.MessageID()}, err
+	}
+	return outs[0], nil
+}
+
+// CommitGroup registers several prepared messages, in order, in one store
+// transaction with one sync of the attachment files: all of them or none. onCommit
+// runs once, inside the transaction, after the last. On success the spool is
+// released; on failure the prepared messages stay usable, so the caller can commit
+// them one by one to find the culprit (and must Discard what it gives up on).
+func (p *Processor) CommitGroup(srcs []Source, prs []*Prepared, onCommit func(*store.Tx) error) ([]Outcome, error) {
 	kept := map[string]bool{}
-	defer func() { p.Discard(pr, kept) }()
 	now := p.o.Now()
-	var out Outcome
+	outs := make([]Outcome, len(prs))
 	err := p.o.Store.Update(func(tx *store.Tx) error {
-		out = Outcome{}
 		clear(kept)
-		if tx.KnownMessageID(msg.MessageID) || tx.KnownDigest(digest) {
-			out = Outcome{Role: "duplicate", Result: "already registered", Duplicate: true}
-			if onCommit != nil {
-				return onCommit(tx)
+		for i, pr := range prs {
+			out, err := p.commitIn(tx, srcs[i], pr, now, kept)
+			if err != nil {
+				return err
 			}
-			return nil
+			outs[i] = out
 		}
-		rec := &store.Message{
-			Key: digest, MessageID: msg.MessageID, Mailbox: src.Mailbox, UIDValidity: src.UIDValidity, UID: src.UID,
-			From: msg.From.Address, Subject: msg.Subject, Date: msg.Date, ReceivedAt: now,
-			Text: msg.Text, Problems: msg.Problems,
-		}
-		var err error
-		switch {
-		case msg.Auto != mailmsg.Human:
-			out = Outcome{Role: "noise", Result: fmt.Sprintf("%s (%s): no case, no reply", msg.Auto, msg.AutoReason)}
-			err = tx.LinkMessageID(msg.MessageID, "")
-		case strings.EqualFold(msg.From.Address, p.o.Desk.Address):
-			out = Outcome{Role: "noise", Result: "from the desk's own address: no case, no reply"}
-		case msg.From.Address == "":
-			out = Outcome{Role: "noise", Result: "no sender address: no case, no reply"}
-		case p.isStaff(msg.From.Address):
-			out, err = p.staff(tx, msg, now)
-		default:
-			out, err = p.complainant(tx, msg, pr.res, now, kept)
-		}
-		if err != nil {
-			return err
-		}
-		rec.Role, rec.Outcome, rec.Case = out.Role, out.Result, out.Case
-		if err := tx.PutMessage(rec); err != nil {
-			return fmt.Errorf("register message: %w", err)
+		if len(kept) > 0 {
+			// The sealed keys about to be committed point at these files: make them
+			// durable first.
+			if err := p.o.Vault.Flush(); err != nil {
+				return err
+			}
 		}
 		if onCommit != nil {
 			return onCommit(tx)
@@ -257,12 +249,54 @@ func (p *Processor) Commit(src Source, pr *Prepared, onCommit func(*store.Tx) er
 		return nil
 	})
 	if err != nil {
-		return Outcome{MessageID: msg.MessageID}, err
+		return nil, err
 	}
-	out.MessageID = msg.MessageID
-	p.o.Metrics.Processed.Add(1)
-	p.o.Logger.Info("message registered", "mailbox", src.Mailbox, "uid", src.UID, "message_id", msg.MessageID,
-		"case", out.Case, "role", out.Role, "outcome", out.Result)
+	for _, pr := range prs {
+		p.Discard(pr, nil) // kept files live on through their links in the case
+	}
+	for i, out := range outs {
+		out.MessageID = prs[i].msg.MessageID
+		outs[i] = out
+		p.o.Metrics.Processed.Add(1)
+		p.o.Logger.Info("message registered", "mailbox", srcs[i].Mailbox, "uid", srcs[i].UID, "message_id", out.MessageID,
+			"case", out.Case, "role", out.Role, "outcome", out.Result)
+	}
+	return outs, nil
+}
+
+// commitIn registers one message inside tx.
+func (p *Processor) commitIn(tx *store.Tx, src Source, pr *Prepared, now time.Time, kept map[string]bool) (Outcome, error) {
+	msg, digest := pr.msg, pr.digest
+	if tx.KnownMessageID(msg.MessageID) || tx.KnownDigest(digest) {
+		return Outcome{Role: "duplicate", Result: "already registered", Duplicate: true}, nil
+	}
+	rec := &store.Message{
+		Key: digest, MessageID: msg.MessageID, Mailbox: src.Mailbox, UIDValidity: src.UIDValidity, UID: src.UID,
+		From: msg.From.Address, Subject: msg.Subject, Date: msg.Date, ReceivedAt: now,
+		Text: msg.Text, Problems: msg.Problems,
+	}
+	var out Outcome
+	var err error
+	switch {
+	case msg.Auto != mailmsg.Human:
+		out = Outcome{Role: "noise", Result: fmt.Sprintf("%s (%s): no case, no reply", msg.Auto, msg.AutoReason)}
+		err = tx.LinkMessageID(msg.MessageID, "")
+	case strings.EqualFold(msg.From.Address, p.o.Desk.Address):
+		out = Outcome{Role: "noise", Result: "from the desk's own address: no case, no reply"}
+	case msg.From.Address == "":
+		out = Outcome{Role: "noise", Result: "no sender address: no case, no reply"}
+	case p.isStaff(msg.From.Address):
+		out, err = p.staff(tx, msg, now)
+	default:
+		out, err = p.complainant(tx, msg, pr.res, now, kept)
+	}
+	if err != nil {
+		return Outcome{}, err
+	}
+	rec.Role, rec.Outcome, rec.Case = out.Role, out.Result, out.Case
+	if err := tx.PutMessage(rec); err != nil {
+		return Outcome{}, fmt.Errorf("register message: %w", err)
+	}
 	return out, nil
 }
 
@@ -338,11 +372,7 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 	if err != nil {
 		return Outcome{}, err
 	}
-	if len(kept) > 0 {
-		if err := p.o.Vault.Flush(); err != nil {
-			return Outcome{}, err
-		}
-	}
+
 	c.Threads = appendUnique(c.Threads, msg.MessageID)
 	c.LastInbound = msg.MessageID
 	c.UpdatedAt = now

@@ -486,8 +486,10 @@ func TestQuarantine(t *testing.T) {
 		if q.UID != bad || q.Attempts != 3 || !strings.Contains(q.Reason, "injected template failure") {
 			t.Errorf("quarantine = %+v, want UID %d after 3 attempts", q, bad)
 		}
-		if got := calls.Load(); got != 3 {
-			t.Errorf("render attempts for the failing mail = %d, want 3", got)
+		// Each attempt renders once, or twice when the mail was committed in a group
+		// with the mail behind it and then alone to find the culprit.
+		if got := calls.Load(); got < 3 || got > 6 {
+			t.Errorf("render attempts for the failing mail = %d, want 3 to 6", got)
 		}
 		if got := h.metrics.Failures.Load(); got != 3 {
 			t.Errorf("failures metric = %d, want 3", got)

@@ -222,6 +222,7 @@ var errStopBatch = errors.New("stop requested")
 // order, so the checkpoint means what it always meant.
 const (
 	prepareWorkers   = 2       // mails parsed ahead of the one being committed
+	maxGroup         = 8       // mails committed in one transaction
 	pipelineMaxBytes = 8 << 20 // bigger mails are streamed, never buffered whole
 )
 
@@ -253,6 +254,9 @@ func (pl *Poller) batch(ctx context.Context, c *imapsource.Client, validity uint
 		}
 		return nil
 	}
+	// commitFirst commits the oldest pending mail together with the ones after it that
+	// are already parsed: one transaction and one sync for the group. If the group
+	// fails, its mails are committed one by one, so only the culprit is counted.
 	commitFirst := func() error {
 		j := pending[0]
 		pending = pending[1:]
@@ -260,8 +264,52 @@ func (pl *Poller) batch(ctx context.Context, c *imapsource.Client, validity uint
 		if j.err != nil {
 			return finish(j.uid, Outcome{MessageID: j.prep.MessageID()}, j.err)
 		}
-		out, procErr := pl.commitSafely(validity, j.uid, j.prep)
-		return finish(j.uid, out, procErr)
+		group := []*job{j}
+		for len(pending) > 0 && len(group) < maxGroup {
+			next := pending[0]
+			select {
+			case <-next.done:
+			default:
+				next = nil
+			}
+			if next == nil || next.err != nil {
+				break
+			}
+			group = append(group, next)
+			pending = pending[1:]
+		}
+		outs, err := pl.commitGroupSafely(validity, group)
+		if err != nil && len(group) > 1 {
+			// Find the culprit: commit the same prepared mails one by one.
+			outs, err = nil, nil
+			for _, g := range group {
+				o, gerr := pl.commitGroupSafely(validity, []*job{g})
+				var out Outcome
+				if gerr == nil {
+					out = o[0]
+				} else {
+					out.MessageID = g.prep.MessageID()
+					pl.p.Discard(g.prep, nil)
+				}
+				if ferr := finish(g.uid, out, gerr); ferr != nil {
+					return ferr
+				}
+			}
+			return nil
+		}
+		for i, g := range group {
+			var out Outcome
+			if err == nil {
+				out = outs[i]
+			} else {
+				out.MessageID = g.prep.MessageID()
+				pl.p.Discard(g.prep, nil)
+			}
+			if ferr := finish(g.uid, out, err); ferr != nil {
+				return ferr
+			}
+		}
+		return nil
 	}
 	missing, err := c.FetchBatch(ctx, uids, func(uid uint32, r io.Reader, size int64) error {
 		if ctx.Err() != nil {
@@ -293,7 +341,7 @@ func (pl *Poller) batch(ctx context.Context, c *imapsource.Client, validity uint
 			j.prep, j.err = pl.prepareSafely(uid, buf)
 		}()
 		pending = append(pending, j)
-		for len(pending) > prepareWorkers {
+		for len(pending) > prepareWorkers+1 {
 			if err := commitFirst(); err != nil {
 				return err
 			}
@@ -351,18 +399,28 @@ func (pl *Poller) prepareSafely(uid uint32, raw []byte) (prep *Prepared, err err
 	return pl.p.Prepare(bytes.NewReader(raw))
 }
 
-// commitSafely registers a prepared mail with the checkpoint advance in its
+// commitGroupSafely registers prepared mails with the checkpoint advance in their
 // transaction.
-func (pl *Poller) commitSafely(validity, uid uint32, prep *Prepared) (out Outcome, err error) {
+func (pl *Poller) commitGroupSafely(validity uint32, group []*job) (outs []Outcome, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			pl.o.Logger.Error("panic while registering", "mailbox", pl.o.Mailbox, "uid", uid, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			err = fmt.Errorf("panic: %v", v)
+			pl.o.Logger.Error("panic while registering", "mailbox", pl.o.Mailbox, "uid", group[0].uid, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			outs, err = nil, fmt.Errorf("panic: %v", v)
 		}
 	}()
-	src := Source{Mailbox: pl.o.Mailbox, UIDValidity: validity, UID: uid}
-	return pl.p.Commit(src, prep, func(tx *store.Tx) error {
-		return advanceIn(tx, pl.o.Mailbox, validity, uid)
+	srcs := make([]Source, len(group))
+	preps := make([]*Prepared, len(group))
+	for i, g := range group {
+		srcs[i] = Source{Mailbox: pl.o.Mailbox, UIDValidity: validity, UID: g.uid}
+		preps[i] = g.prep
+	}
+	return pl.p.CommitGroup(srcs, preps, func(tx *store.Tx) error {
+		for _, g := range group {
+			if err := advanceIn(tx, pl.o.Mailbox, validity, g.uid); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

@@ -221,9 +221,10 @@ func (v *Vault) OpenSpool(id string) (*Reader, int64, error) {
 var caseIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 var shaPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
-// Keep moves a spooled attachment into the case's directory and returns the reference
-// the caller must store. Nothing is synced here: call Flush once before committing the
-// references (one sync for all files of a mail instead of two per file). The case key is created on first use. If the caller commits
+// Keep links a spooled attachment into the case's directory and returns the reference
+// the caller must store; Discard the spool file once the reference is committed (or
+// abandoned). Nothing is synced here: call Flush once before committing the references
+// (one sync for all files of a mail instead of two per file). The case key is created on first use. If the caller commits
 // nothing afterwards (crash, rollback), the file is an unreferenced orphan: it is
 // unreadable without the sealed key that was never stored.
 func (v *Vault) Keep(caseID, class, spoolID, sha256hex string) (BlobRef, error) {
@@ -253,12 +254,16 @@ func (v *Vault) Keep(caseID, class, spoolID, sha256hex string) (BlobRef, error) 
 	if err := os.MkdirAll(filepath.Join(v.dir, caseID), 0o700); err != nil {
 		return BlobRef{}, fmt.Errorf("create case dir: %w", err)
 	}
-	if err := os.Rename(e.path, filepath.Join(v.dir, rel)); err != nil {
-		return BlobRef{}, fmt.Errorf("move attachment into case: %w", err)
+	// A hard link, not a rename: the spool file stays until Discard, so a commit
+	// that fails can be retried with the same spool. A file left at the target by an
+	// earlier, rolled-back attempt is unreferenced and replaced.
+	final := filepath.Join(v.dir, rel)
+	if err := os.Remove(final); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return BlobRef{}, fmt.Errorf("replace orphan attachment: %w", err)
 	}
-	v.mu.Lock()
-	delete(v.spool, spoolID)
-	v.mu.Unlock()
+	if err := os.Link(e.path, final); err != nil {
+		return BlobRef{}, fmt.Errorf("link attachment into case: %w", err)
+	}
 	return BlobRef{File: rel, SealedKey: base64.StdEncoding.EncodeToString(sealed), Class: class, Size: e.size}, nil
 }
 
