@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/complaintd/complaintd/internal/imapsource"
@@ -223,143 +224,86 @@ var errStopBatch = errors.New("stop requested")
 const (
 	prepareWorkers   = 2       // mails parsed ahead of the one being committed
 	maxGroup         = 8       // mails committed in one transaction
+	queueDepth       = 3       // mails read and waiting for their commit
 	pipelineMaxBytes = 8 << 20 // bigger mails are streamed, never buffered whole
 )
 
 // job is one mail of a batch between its fetch and its commit.
 type job struct {
-	uid  uint32
-	prep *Prepared
-	err  error
-	done chan struct{}
+	uid        uint32
+	prep       *Prepared
+	err        error
+	quarantine *store.Quarantined // set: the mail crashed us before; only record it
+	done       chan struct{}      // closed when prep/err are set
 }
 
 // batch fetches new mail with one command, parses it ahead on other cores, commits
 // each in UID order, then marks the processed ones with one STORE. Mail that brought
 // no body goes through one().
 func (pl *Poller) batch(ctx context.Context, c *imapsource.Client, validity uint32, uids []uint32) error {
-	var done []uint32
-	var quarantined []store.Quarantined
-	var pending []*job
+	var (
+		done        []uint32 // committed, to be flagged
+		quarantined []store.Quarantined
+		mu          sync.Mutex // guards commitErr
+		commitErr   error
+	)
+	failed := func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		return commitErr
+	}
+	queue := make(chan *job, queueDepth)
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		pl.committer(validity, queue, &done, &quarantined, func(err error) {
+			mu.Lock()
+			if commitErr == nil {
+				commitErr = err
+			}
+			mu.Unlock()
+		})
+	}()
 	workers := make(chan struct{}, prepareWorkers)
-	finish := func(uid uint32, out Outcome, procErr error) error {
-		q, bad, err := pl.settle(validity, uid, out, procErr)
-		if err != nil {
+	missing, err := c.FetchBatch(ctx, uids, func(uid uint32, r io.Reader, size int64) error {
+		if err := failed(); err != nil {
 			return err
 		}
-		if bad {
-			quarantined = append(quarantined, q)
-		} else if procErr == nil {
-			done = append(done, uid)
-		}
-		return nil
-	}
-	// commitFirst commits the oldest pending mail together with the ones after it that
-	// are already parsed: one transaction and one sync for the group. If the group
-	// fails, its mails are committed one by one, so only the culprit is counted.
-	commitFirst := func() error {
-		j := pending[0]
-		pending = pending[1:]
-		<-j.done
-		if j.err != nil {
-			return finish(j.uid, Outcome{MessageID: j.prep.MessageID()}, j.err)
-		}
-		group := []*job{j}
-		for len(pending) > 0 && len(group) < maxGroup {
-			next := pending[0]
-			select {
-			case <-next.done:
-			default:
-				next = nil
-			}
-			if next == nil || next.err != nil {
-				break
-			}
-			group = append(group, next)
-			pending = pending[1:]
-		}
-		outs, err := pl.commitGroupSafely(validity, group)
-		if err != nil && len(group) > 1 {
-			// Find the culprit: commit the same prepared mails one by one.
-			outs, err = nil, nil
-			for _, g := range group {
-				o, gerr := pl.commitGroupSafely(validity, []*job{g})
-				var out Outcome
-				if gerr == nil {
-					out = o[0]
-				} else {
-					out.MessageID = g.prep.MessageID()
-					pl.p.Discard(g.prep, nil)
-				}
-				if ferr := finish(g.uid, out, gerr); ferr != nil {
-					return ferr
-				}
-			}
-			return nil
-		}
-		for i, g := range group {
-			var out Outcome
-			if err == nil {
-				out = outs[i]
-			} else {
-				out.MessageID = g.prep.MessageID()
-				pl.p.Discard(g.prep, nil)
-			}
-			if ferr := finish(g.uid, out, err); ferr != nil {
-				return ferr
-			}
-		}
-		return nil
-	}
-	missing, err := c.FetchBatch(ctx, uids, func(uid uint32, r io.Reader, size int64) error {
 		if ctx.Err() != nil {
 			return errStopBatch // the mails in hand are finished; the rest waits
 		}
-		if q, crashed, err := pl.begin(validity, uid); err != nil || crashed {
-			if crashed {
-				quarantined = append(quarantined, q)
-			}
-			return err
-		}
-		if size > pipelineMaxBytes || size < 0 {
-			for len(pending) > 0 {
-				if err := commitFirst(); err != nil {
-					return err
-				}
-			}
-			out, procErr := pl.processSafely(ctx, validity, uid, r)
-			return finish(uid, out, procErr)
-		}
-		buf := make([]byte, size)
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return fmt.Errorf("read message: %w", err) // the connection broke
-		}
 		j := &job{uid: uid, done: make(chan struct{})}
-		workers <- struct{}{}
-		go func() {
-			defer func() { <-workers; close(j.done) }()
-			j.prep, j.err = pl.prepareSafely(uid, buf)
-		}()
-		pending = append(pending, j)
-		for len(pending) > prepareWorkers+1 {
-			if err := commitFirst(); err != nil {
-				return err
+		q, crashed, err := pl.begin(validity, uid)
+		switch {
+		case err != nil:
+			return err
+		case crashed:
+			j.quarantine = &q
+			close(j.done)
+		case size > pipelineMaxBytes || size < 0:
+			// Too big to buffer: parse it from the connection right here.
+			j.prep, j.err = pl.prepareSafely(uid, r)
+			close(j.done)
+		default:
+			buf := make([]byte, size)
+			if _, err := io.ReadFull(r, buf); err != nil {
+				return fmt.Errorf("read message: %w", err) // the connection broke
 			}
+			workers <- struct{}{}
+			go func() {
+				defer func() { <-workers; close(j.done) }()
+				j.prep, j.err = pl.prepareSafely(uid, bytes.NewReader(buf))
+			}()
 		}
+		queue <- j
 		return nil
 	})
-	// Mails read before a stop or a broken connection are complete: commit them.
-	for len(pending) > 0 {
-		if cerr := commitFirst(); cerr != nil {
-			for _, j := range pending {
-				<-j.done
-				pl.p.Discard(j.prep, nil)
-			}
-			pending = nil
-			if err == nil {
-				err = cerr
-			}
-		}
+	// Mails read before a stop or a broken connection are complete: they are
+	// committed before the batch ends.
+	close(queue)
+	<-committed
+	if cerr := failed(); cerr != nil && (err == nil || errors.Is(err, cerr)) {
+		err = cerr
 	}
 	// What was committed is marked even when the batch stopped early.
 	pl.markProcessed(ctx, c, done)
@@ -386,9 +330,91 @@ func (pl *Poller) batch(ctx context.Context, c *imapsource.Client, validity uint
 	return nil
 }
 
+// committer commits the jobs of a batch in UID order. It takes the oldest job with
+// the ones after it that are already parsed: one transaction and one sync for the
+// group. If a group fails, its mails are committed one by one, so only the culprit is
+// counted. After a store failure (fatal) the rest is discarded.
+func (pl *Poller) committer(validity uint32, queue <-chan *job, done *[]uint32, quarantined *[]store.Quarantined, fatal func(error)) {
+	var stopped bool
+	finish := func(uid uint32, out Outcome, procErr error) {
+		q, bad, err := pl.settle(validity, uid, out, procErr)
+		switch {
+		case err != nil:
+			fatal(err)
+			stopped = true
+		case bad:
+			*quarantined = append(*quarantined, q)
+		case procErr == nil:
+			*done = append(*done, uid)
+		}
+	}
+	commit := func(group []*job) error {
+		outs, err := pl.commitGroupSafely(validity, group)
+		if err != nil {
+			return err
+		}
+		for i, g := range group {
+			finish(g.uid, outs[i], nil)
+		}
+		return nil
+	}
+	var held *job
+	for {
+		j := held
+		held = nil
+		if j == nil {
+			var ok bool
+			if j, ok = <-queue; !ok {
+				return
+			}
+		}
+		<-j.done
+		switch {
+		case stopped:
+			pl.p.Discard(j.prep, nil)
+			continue
+		case j.quarantine != nil:
+			*quarantined = append(*quarantined, *j.quarantine)
+			continue
+		case j.err != nil:
+			finish(j.uid, Outcome{MessageID: j.prep.MessageID()}, j.err)
+			continue
+		}
+		group := []*job{j}
+	gather:
+		for len(group) < maxGroup {
+			select {
+			case n, ok := <-queue:
+				if !ok {
+					break gather
+				}
+				select {
+				case <-n.done:
+					if n.err == nil && n.quarantine == nil {
+						group = append(group, n)
+						continue
+					}
+				default:
+				}
+				held = n
+			default:
+			}
+			break
+		}
+		if err := commit(group); err != nil {
+			for _, g := range group {
+				if gerr := commit([]*job{g}); gerr != nil {
+					pl.p.Discard(g.prep, nil)
+					finish(g.uid, Outcome{MessageID: g.prep.MessageID()}, gerr)
+				}
+			}
+		}
+	}
+}
+
 // prepareSafely parses and classifies on a worker goroutine; a panic becomes a
 // counted failure of that mail.
-func (pl *Poller) prepareSafely(uid uint32, raw []byte) (prep *Prepared, err error) {
+func (pl *Poller) prepareSafely(uid uint32, raw io.Reader) (prep *Prepared, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			pl.o.Logger.Error("panic while parsing", "mailbox", pl.o.Mailbox, "uid", uid, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
@@ -396,7 +422,7 @@ func (pl *Poller) prepareSafely(uid uint32, raw []byte) (prep *Prepared, err err
 			prep, err = nil, fmt.Errorf("panic: %v", v)
 		}
 	}()
-	return pl.p.Prepare(bytes.NewReader(raw))
+	return pl.p.Prepare(raw)
 }
 
 // commitGroupSafely registers prepared mails with the checkpoint advance in their
