@@ -214,7 +214,7 @@ func (pl *Poller) catchUp(ctx context.Context, c *imapsource.Client, st imapsour
 
 // fetchBatch is how many new mails one UID FETCH asks for: enough to keep the server
 // streaming while a mail is parsed, few enough that a stop does not wait long.
-const fetchBatch = 20
+const fetchBatch = 100
 
 var errStopBatch = errors.New("stop requested")
 
