@@ -191,6 +191,8 @@ func printStats(w io.Writer, r stats.Report, loc *time.Location) {
 	section("by outcome", r.ByOutcome, plain)
 	section("by content kind", r.ByKind, plain)
 	section("by applicant type", r.ByApplicant, plain)
+	section("by department", r.ByDepartment, plain)
+	section("by severity", r.BySeverity, plain)
 	fmt.Fprintf(tw, "\ntop missing documents\n")
 	for i, c := range r.TopMissing {
 		if i == 10 {

@@ -335,3 +335,45 @@ func TestRetentionErasesSensitiveDocuments(t *testing.T) {
 		t.Error("a surviving copy of the ciphertext still decrypts")
 	}
 }
+
+// Each department's staff get the digest of their own cases (issue 7: digests go to
+// the owning department); the notify list gets the cases of no department.
+func TestDigestPerDepartment(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	fin := pendingCase("TS-2026-000010", at(2026, 3, 9, 9, 0), at(2026, 3, 9, 10, 0))
+	fin.Department = "财经"
+	putCase(t, st, fin)
+	putCase(t, st, pendingCase("TS-2026-000011", at(2026, 3, 9, 9, 0), at(2026, 3, 9, 10, 0)))
+	s, err := New(Options{
+		Store: st, Mailer: fakeMailer{}, Calendar: testCalendar(t), Policy: defaultPolicy(),
+		Specs: Specs{Deadlines: "@every 5m", Digest: "0 9 * * 1-5", Weekly: "0 9 * * 1", Retention: "30 3 * * *"},
+		Staff: Recipients{Notify: []string{"desk-staff@example.cn"}, Department: func(name string) []string {
+			if name == "财经" {
+				return []string{"fin@example.cn"}
+			}
+			return nil
+		}},
+		Now: (&clock{t: at(2026, 3, 10, 9, 0)}).Now, Logger: testLogger(t),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RunJob(JobDigest); err != nil {
+		t.Fatal(err)
+	}
+	to := map[string]bool{}
+	st.View(func(tx *store.Tx) error {
+		return tx.EachOutbox(func(e *store.OutboxEntry) error {
+			if e.Kind == "digest" {
+				for _, a := range e.To {
+					to[a] = true
+				}
+			}
+			return nil
+		})
+	})
+	if len(to) != 2 || !to["fin@example.cn"] || !to["desk-staff@example.cn"] {
+		t.Errorf("digest recipients %v, want the finance desk and the notify list, each once", to)
+	}
+}

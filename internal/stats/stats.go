@@ -89,6 +89,9 @@ type Report struct {
 	ByKind      map[string]int `json:"by_content_kind"`
 	ByApplicant map[string]int `json:"by_applicant_type"`
 	ByOutcome   map[string]int `json:"by_outcome"`
+	// ByDepartment ("-" for no department) and BySeverity (ordinary, major).
+	ByDepartment map[string]int `json:"by_department"`
+	BySeverity   map[string]int `json:"by_severity"`
 
 	Acknowledged  int     `json:"acknowledged"`
 	Decided       int     `json:"decided"`
@@ -126,6 +129,7 @@ func New(o Options) *Acc {
 	return &Acc{o: o, missing: map[string]int{}, r: Report{
 		Since: o.Since, Until: o.Until, GeneratedAt: o.Now,
 		ByState: map[string]int{}, ByKind: map[string]int{}, ByApplicant: map[string]int{}, ByOutcome: map[string]int{},
+		ByDepartment: map[string]int{}, BySeverity: map[string]int{},
 	}}
 }
 
@@ -221,6 +225,16 @@ func (a *Acc) Add(c *store.Case) {
 		at = "unknown"
 	}
 	r.ByApplicant[at]++
+	dept := c.Department
+	if dept == "" {
+		dept = "-"
+	}
+	r.ByDepartment[dept]++
+	sev := c.Severity
+	if sev == "" {
+		sev = "ordinary"
+	}
+	r.BySeverity[sev]++
 	tl := TimelineOf(c)
 	r.ByOutcome[Outcome(c, tl)]++
 	if !tl.FirstReplySent.IsZero() {

@@ -291,3 +291,16 @@ func BenchmarkFromStore100k(b *testing.B) {
 		}
 	}
 }
+
+// Reports group by department and severity (issue 7); a case without either counts
+// under "-" and "ordinary".
+func TestByDepartmentAndSeverity(t *testing.T) {
+	a := stats.New(stats.Options{})
+	a.Add(&store.Case{ID: "TS-2026-000001", State: "incomplete", Department: "财经", Severity: "major"})
+	a.Add(&store.Case{ID: "TS-2026-000002", State: "incomplete", Department: "财经"})
+	a.Add(&store.Case{ID: "TS-2026-000003", State: "incomplete"})
+	r := a.Report()
+	if r.ByDepartment["财经"] != 2 || r.ByDepartment["-"] != 1 || r.BySeverity["major"] != 1 || r.BySeverity["ordinary"] != 2 {
+		t.Errorf("by department %v, by severity %v", r.ByDepartment, r.BySeverity)
+	}
+}
