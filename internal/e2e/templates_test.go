@@ -16,7 +16,7 @@ import (
 // An admin edits a template while the daemon runs: the next reply uses it. Then the
 // admin breaks it: replies go on with the last good version, and the error is visible.
 func TestTemplateEditWhileRunning(t *testing.T) {
-	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice"}})
+	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "admin"}})
 	dir := t.TempDir()
 	err := fs.WalkDir(templates.FS(), ".", func(p string, e fs.DirEntry, err error) error {
 		if err != nil || e.IsDir() {
@@ -34,7 +34,9 @@ func TestTemplateEditWhileRunning(t *testing.T) {
 	}
 	d := newDaemon(t, st, deskOptions{})
 	cfg, _ := os.ReadFile(d.cfgPath)
-	os.WriteFile(d.cfgPath, []byte(strings.Replace(string(cfg), "templates:\n", "templates:\n  dir: "+dir+"\n", 1)), 0o600)
+	text := strings.Replace(string(cfg), "templates:\n", "templates:\n  dir: "+dir+"\n", 1)
+	text = strings.Replace(text, "staff:\n  addresses: [editor@desk.test]\n", "staff:\n  addresses: [editor@desk.test]\n  admins: [admin@desk.test]\n", 1)
+	os.WriteFile(d.cfgPath, []byte(text), 0o600)
 	d.start()
 
 	ackPath := filepath.Join(dir, "zh-CN", "acknowledgement.tmpl")
@@ -75,7 +77,27 @@ func TestTemplateEditWhileRunning(t *testing.T) {
 	if text := send(3); !strings.Contains(text, "模板已修改") || strings.Contains(text, "NoSuchField") {
 		t.Errorf("reply after the broken edit is not the last good version:\n%s", text)
 	}
+	// The admins are mailed once about the broken set, with file and line.
+	alertMail, alert := nth(t, st, "admin", 1)
+	if s := decodedSubject(alertMail.Header.Get("Subject")); !strings.Contains(s, "模板") {
+		t.Errorf("the first admin mail is not the template alert: %q", s)
+	}
+	if !strings.Contains(alert, "acknowledgement.tmpl:") || !strings.Contains(alert, "NoSuchField") {
+		t.Errorf("admin alert does not name the file, line and problem:\n%s", alert)
+	}
+	send(4) // more replies, still from the last good set, and no second alert
 	d.stop()
+	// (The same complainant writing four times also makes the later cases major, so
+	// the admins, who are the leadership here, get those too: count only alerts.)
+	alerts := 0
+	for _, m := range st.WaitMessages(t, "admin", "INBOX", 0, time.Second) {
+		if strings.Contains(decodedSubject(parseMail(t, m).Header.Get("Subject")), "模板") {
+			alerts++
+		}
+	}
+	if alerts != 1 {
+		t.Errorf("admins got %d alerts about one broken set, want 1", alerts)
+	}
 	found := false
 	for _, a := range readFacts(t, d).alerts {
 		found = found || (a.Kind == "templates" && strings.Contains(a.Message, "acknowledgement.tmpl"))
