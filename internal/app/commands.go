@@ -70,30 +70,20 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 // caseSource reads cases through the running daemon's control socket, or straight
 // from the store file when no daemon runs.
 type caseSource struct {
-	cfgPath string
-	socket  string
-	dbPath  string
-	lock    time.Duration
+	cfg    *config.Config
+	socket string
+	dbPath string
+	lock   time.Duration
 }
 
 func newCaseSource(cfgPath string) (*caseSource, error) {
-	if cfgPath == "" {
-		cfgPath = os.Getenv("COMPLAINTD_CONFIG")
-	}
-	if cfgPath == "" {
-		return nil, usageError{"-config FILE (or COMPLAINTD_CONFIG) is required"}
-	}
-	b, err := os.ReadFile(cfgPath)
-	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
-	}
 	// Only the store and socket paths are needed: reading cases must work even when
 	// the mail settings are incomplete on this machine.
-	cfg, err := config.ParsePaths(b, cfgPath)
+	cfg, err := readPathsConfig(cfgPath)
 	if err != nil {
 		return nil, err
 	}
-	return &caseSource{cfgPath: cfgPath, socket: cfg.HTTP.ControlSocket, dbPath: cfg.Store.Path, lock: time.Second}, nil
+	return &caseSource{cfg: cfg, socket: cfg.HTTP.ControlSocket, dbPath: cfg.Store.Path, lock: time.Second}, nil
 }
 
 func (s *caseSource) get(ctx context.Context, path string, v any) error {

@@ -114,13 +114,5 @@ func previewCase(cfgPath, id string) (*store.Case, *config.Config, error) {
 	if err := src.get(context.Background(), "/cases/"+url.PathEscape(id), &c); err != nil {
 		return nil, nil, fmt.Errorf("case %s: %w", id, err)
 	}
-	b, err := os.ReadFile(src.cfgPath)
-	if err != nil {
-		return nil, nil, err
-	}
-	cfg, err := config.ParsePaths(b, src.cfgPath)
-	if err != nil {
-		return nil, nil, err
-	}
-	return c, cfg, nil
+	return c, src.cfg, nil
 }
