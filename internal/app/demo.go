@@ -127,6 +127,27 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if ctx.Err() != nil {
 		return fmt.Errorf("waiting for the follow-up reply: %w", ctx.Err())
 	}
+	// The editor answers the first notification with 受理: the command is
+	// authenticated by the token in the notification's Reply-To.
+	var note *mail.Message
+	for _, r := range sink.Messages() {
+		if len(r.To) > 0 && r.To[0] == "editor@desk.example.cn" {
+			note, _ = mail.ReadMessage(strings.NewReader(string(r.Data)))
+			break
+		}
+	}
+	if note == nil {
+		return errors.New("no staff notification")
+	}
+	cmd := demoStaffReply(now, note)
+	if _, err := imapSrv.Append(demoUser, "INBOX", cmd.raw); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "→ delivered: %s\n", cmd.what)
+	waitUntil(ctx, func() bool { return sentTo("zhangsan@example.cn") == 2 && sentTo("editor@desk.example.cn") == 3 })
+	if ctx.Err() != nil {
+		return fmt.Errorf("waiting for the decision: %w", ctx.Err())
+	}
 	replies := sink.Messages()
 	// Let the store record the last send before reading it.
 	waitUntil(ctx, func() bool {
@@ -161,7 +182,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		subj, _ := decodeHeader(m.Header.Get("Subject"))
 		fmt.Fprintf(stdout, "\nTo: %s\nSubject: %s\nIn-Reply-To: %s\nAuto-Submitted: %s\n", strings.Join(r.To, ", "), subj,
 			m.Header.Get("In-Reply-To"), m.Header.Get("Auto-Submitted"))
-		if rt := m.Header.Get("Reply-To"); rt != "" {
+		if rt, _ := decodeHeader(m.Header.Get("Reply-To")); rt != "" {
 			fmt.Fprintf(stdout, "Reply-To: %s   (staff reply here with 受理 / 驳回 理由 / 补充 …)\n", rt)
 		}
 		if ct := m.Header.Get("Content-Type"); strings.HasPrefix(ct, "multipart/mixed") {
@@ -180,7 +201,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := <-done; err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "\ndemo finished: every complaint was registered and answered once; the bounce got no reply.")
+	fmt.Fprintln(stdout, "\ndemo finished: every complaint was registered and answered once, the bounce got no reply, and the editor's 受理 reached the complainant.")
 	return nil
 }
 
@@ -276,4 +297,22 @@ func demoFollowUp(now time.Time, ack *mail.Message) demoMail {
 		},
 	}
 	return demoMail{"李四's reply to the acknowledgement, with the missing documents", m.bytes()}
+}
+
+// demoStaffReply is the editor's reply to a notification, the way Foxmail writes it:
+// the command on top, the notification quoted below (its own command words must not
+// run).
+func demoStaffReply(now time.Time, note *mail.Message) demoMail {
+	to := note.Header.Get("Reply-To")
+	if a, err := mail.ParseAddress(to); err == nil {
+		to = a.Address
+	}
+	subj, _ := decodeHeader(note.Header.Get("Subject"))
+	m := sampleMail{
+		from: "李编辑|editor@desk.example.cn", to: to, subject: "回复：" + subj, messageID: "demo-5@desk.example.cn",
+		inReplyTo: strings.Trim(note.Header.Get("Message-ID"), "<>"), date: now.Add(2 * time.Minute), mailer: "Foxmail 7.2.25.228[cn]",
+		body: "受理\n\n李编辑\n\n------------------ 原始邮件 ------------------\n发件人: \"凤凰网投诉受理中心\" <" + demoDesk + ">;\n" +
+			"主题: " + subj + "\n\n请直接回复本邮件下达指令，例如“受理”或“驳回 理由”。\n",
+	}
+	return demoMail{"the editor's reply 受理 to the notification of the complete case", m.bytes()}
 }
