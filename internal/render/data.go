@@ -183,6 +183,12 @@ type Digest struct {
 	Overdue  []Summary
 }
 
+// NameCount is the number of cases under one name (a department, a severity).
+type NameCount struct {
+	Name  string
+	Count int
+}
+
 // KindCount is the number of cases with one content kind.
 type KindCount struct {
 	Kind  string
@@ -203,6 +209,10 @@ type Report struct {
 	Appealed     int
 	ByState      []StateCount
 	ByKind       []KindCount
+	// ByDepartment and BySeverity count the cases by owning department ("-": none)
+	// and by severity (ordinary, major).
+	ByDepartment []NameCount
+	BySeverity   []NameCount
 	// ByApplicant counts the cases by applicant type (individual, organisation,
 	// entrusted; unknown when the applicant could not be told).
 	ByApplicant []TypeCount

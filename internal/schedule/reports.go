@@ -240,6 +240,12 @@ func (s *Scheduler) buildReport(tx *store.Tx, from, to time.Time) (render.Report
 			rep.Satisfaction.ByScore = append(rep.Satisfaction.ByScore, render.ScoreCount{Score: score, Count: r.Satisfaction.ByScore[score-1]})
 		}
 	}
+	for _, k := range stats.Sorted(r.ByDepartment) {
+		rep.ByDepartment = append(rep.ByDepartment, render.NameCount{Name: k.Key, Count: k.Count})
+	}
+	for _, k := range stats.Sorted(r.BySeverity) {
+		rep.BySeverity = append(rep.BySeverity, render.NameCount{Name: k.Key, Count: k.Count})
+	}
 	for _, k := range stats.Sorted(r.ByApplicant) {
 		rep.ByApplicant = append(rep.ByApplicant, render.TypeCount{Type: k.Key, Count: k.Count})
 	}
