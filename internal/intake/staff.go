@@ -562,3 +562,57 @@ func (p *Processor) appealWindow() time.Duration {
 	}
 	return time.Duration(p.o.Staff.AppealDays) * 24 * time.Hour
 }
+
+// forgedCommand says why a mail from someone who is not staff looks like an attempt to
+// run staff commands: it was sent to a staff token address (only staff receive those),
+// or its first unquoted line is a staff-only command. 补充 and 备注 do not count: a
+// complainant naturally starts a mail with 补充材料 or a note.
+func (p *Processor) forgedCommand(msg *mailmsg.Message) string {
+	if _, _, ok := staffauth.ExtractToken(recipients(msg), p.o.Desk.Address); ok {
+		return "non-staff sender wrote to a staff token address"
+	}
+	cmds, _ := desk.ParseCommands(desk.StripQuoted(msg.Text))
+	if len(cmds) == 0 || cmds[0].Line != firstTextLine(desk.StripQuoted(msg.Text)) {
+		return ""
+	}
+	switch cmds[0].Action {
+	case desk.NeedMore, desk.Note:
+		return ""
+	}
+	return fmt.Sprintf("non-staff sender opened the mail with the staff command %q", cmds[0].Raw)
+}
+
+// firstTextLine is the 1-based number of the first non-blank line.
+func firstTextLine(body string) int {
+	for i, l := range strings.Split(body, "\n") {
+		if strings.TrimSpace(l) != "" {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// refuseForged records a forged command: nothing changes, nobody is mailed, and a
+// security event lands on the case it names.
+func (p *Processor) refuseForged(tx *store.Tx, msg *mailmsg.Message, why string, now time.Time) (Outcome, error) {
+	c, _, err := p.findCase(tx, msg)
+	if err != nil {
+		return Outcome{}, err
+	}
+	caseID := ""
+	if c != nil {
+		caseID = c.ID
+		if err := tx.AppendEvent(c.ID, store.Event{At: now, Type: "security", Actor: msg.From.Address, Note: why}); err != nil {
+			return Outcome{}, err
+		}
+	}
+	p.o.Metrics.SecurityEvents.Add(1)
+	if err := tx.AddAlert(store.Alert{At: now, Kind: "security", Message: why + " (case " + orNone(caseID) + ")"}); err != nil {
+		return Outcome{}, err
+	}
+	if err := tx.LinkMessageID(msg.MessageID, ""); err != nil {
+		return Outcome{}, err
+	}
+	p.o.Logger.Warn("command from a non-staff sender refused", "case", caseID, "message_id", msg.MessageID)
+	return Outcome{Case: caseID, Role: "security", Result: "refused: " + why}, nil
+}

@@ -972,8 +972,8 @@ func TestStaffSecurity(t *testing.T) {
 				t.Errorf("the complainant's %s ran", typ)
 			}
 		}
-		if msg := d.h.message("self-accept@example.cn"); msg == nil || msg.Role != "complainant" || msg.Case != o.c.ID {
-			t.Errorf("registered message = %+v, want a complainant mail of the case", msg)
+		if msg := d.h.message("self-accept@example.cn"); msg == nil || msg.Role != "security" || msg.Case != o.c.ID {
+			t.Errorf("registered message = %+v, want a security record on the case", msg)
 		}
 		ms := d.mails(m)
 		if len(only(ms, "staff_confirmation", "")) != 0 || len(only(ms, "accepted", "")) != 0 {
@@ -982,11 +982,6 @@ func TestStaffSecurity(t *testing.T) {
 	})
 
 	t.Run("command from the complainant's address leaves a security event", func(t *testing.T) {
-		t.Skip("not implemented: issue 4 'How it is proved' wants a security event for a command from a " +
-			"complainant address; intake treats it as an ordinary follow-up (nothing runs, nothing is recorded). " +
-			"A fix must not flag complainants who start a follow-up with 补充材料 (also a staff keyword): e.g. " +
-			"record a security event only when a non-staff sender writes a staff-only decision keyword " +
-			"(受理/驳回/已处理/结案/重开/转交) or mails a desk+<case>.<token> sub-address")
 		d := newDesk(t, withStaff(nil))
 		o := d.open("zhang@example.cn", "seccp2@example.cn")
 		metric := d.h.metrics.SecurityEvents.Load()
@@ -1006,5 +1001,22 @@ func TestAuthorNoticeGivesReason(t *testing.T) {
 	notice := one(t, ms, "author_notice", authorAddr)
 	if !strings.Contains(notice.text, "文章所述内容与事实严重不符") {
 		t.Errorf("author notice lacks the reason for deletion:\n%s", notice.text)
+	}
+}
+
+// A complainant who starts a follow-up with 补充材料 is supplementing documents, not
+// forging the staff command 补充: the mail joins the case as usual.
+func TestComplainantSupplementIsNotForgery(t *testing.T) {
+	d := newDesk(t, withStaff(nil))
+	d.send(plainComplaint("李四|li@example.cn", "sup1@example.cn", "李四申请删除凤凰资讯稿件").bytes())
+	c := d.caseOf("li@example.cn")
+	metric := d.h.metrics.SecurityEvents.Load()
+	d.send(cmdMail{from: "li@example.cn", to: deskAddr, subject: "回复：[" + c.ID + "] 补充材料", messageID: "sup2@example.cn",
+		body: "补充材料见附件，谢谢。"}.bytes())
+	if d.h.metrics.SecurityEvents.Load() != metric {
+		t.Error("a complainant's 补充材料 was treated as a forged command")
+	}
+	if msg := d.h.message("sup2@example.cn"); msg == nil || msg.Role != "complainant" {
+		t.Errorf("registered message = %+v, want a complainant follow-up", msg)
 	}
 }
