@@ -120,7 +120,11 @@ func (d *daemon) start() {
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	d.cmd = exec.Command(binary, "run", "-config", d.cfgPath)
+	args := []string{"run", "-config", d.cfgPath}
+	if p := os.Getenv("COMPLAINTD_E2E_CPUPROFILE"); p != "" {
+		args = append(args, "-cpuprofile", p) // performance work: profile the daemon under test
+	}
+	d.cmd = exec.Command(binary, args...)
 	d.cmd.Stdout, d.cmd.Stderr = logf, logf
 	if err := d.cmd.Start(); err != nil {
 		d.t.Fatal(err)
