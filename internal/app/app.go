@@ -16,7 +16,7 @@ import (
 const usage = `complaintd — the complaint and takedown desk over e-mail
 
 Usage:
-  complaintd run -config FILE [-v] [-cpuprofile F]   run the daemon
+  complaintd run -config FILE [-v] [-cpuprofile F] [-trace F]   run the daemon
   complaintd demo [-keep DIR]             the whole flow on an embedded mail server, with sample mails
   complaintd cases list [-state S] [-json] [-config FILE]
   complaintd cases show ID [-json] [-config FILE]

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"syscall"
 	"time"
@@ -28,6 +29,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	cfgPath := fs.String("config", "", "configuration file (required)")
 	verbose := fs.Bool("v", false, "debug logging")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile here until shutdown (for performance work)")
+	traceOut := fs.String("trace", "", "write an execution trace here until shutdown (for performance work)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -44,6 +46,17 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 			return fmt.Errorf("cpuprofile: %w", err)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *traceOut != "" {
+		f, err := os.OpenFile(*traceOut, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+		if err != nil {
+			return fmt.Errorf("trace: %w", err)
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return fmt.Errorf("trace: %w", err)
+		}
+		defer trace.Stop()
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {

@@ -124,6 +124,9 @@ func (d *daemon) start() {
 	if p := os.Getenv("COMPLAINTD_E2E_CPUPROFILE"); p != "" {
 		args = append(args, "-cpuprofile", p) // performance work: profile the daemon under test
 	}
+	if p := os.Getenv("COMPLAINTD_E2E_TRACE"); p != "" {
+		args = append(args, "-trace", p)
+	}
 	d.cmd = exec.Command(binary, args...)
 	d.cmd.Stdout, d.cmd.Stderr = logf, logf
 	if err := d.cmd.Start(); err != nil {

@@ -54,6 +54,7 @@ type Vault struct {
 
 	mu    sync.Mutex
 	spool map[string]*spoolEntry // spool ID → data key, while a message is in hand
+	keks  map[string][]byte      // recently used case keys ("case/class"), bounded by keyCacheSize
 }
 
 type spoolEntry struct {
@@ -88,7 +89,7 @@ func Open(dir string, masterKey []byte) (*Vault, error) {
 	if err := clearDir(filepath.Join(dir, "spool")); err != nil {
 		return nil, err
 	}
-	return &Vault{dir: dir, master: aead, spool: map[string]*spoolEntry{}}, nil
+	return &Vault{dir: dir, master: aead, spool: map[string]*spoolEntry{}, keks: map[string][]byte{}}, nil
 }
 
 func clearDir(d string) error {
@@ -311,6 +312,9 @@ func (v *Vault) EraseClass(caseID, class string) error {
 	if !caseIDPattern.MatchString(caseID) || !validClass(class) {
 		return fmt.Errorf("erase: bad case %q or class %q", caseID, class)
 	}
+	v.mu.Lock()
+	delete(v.keks, caseID+"/"+class)
+	v.mu.Unlock()
 	path := v.keyPath(caseID, class)
 	if f, err := os.OpenFile(path, os.O_WRONLY, 0); err == nil {
 		// Overwrite in place before unlinking: on ext4/xfs in their default modes the
@@ -368,7 +372,32 @@ func (v *Vault) keyPath(caseID, class string) string {
 func validClass(class string) bool { return class == ClassGeneral || class == ClassSensitive }
 
 // caseKey loads the case key, creating it when create is set.
+// keyCacheSize bounds the case keys kept in memory: the cases of the mails in hand
+// (a mail with five scans would otherwise read its key file five times).
+const keyCacheSize = 256
+
 func (v *Vault) caseKey(caseID, class string, create bool) ([]byte, error) {
+	id := caseID + "/" + class
+	v.mu.Lock()
+	kek, ok := v.keks[id]
+	v.mu.Unlock()
+	if ok {
+		return kek, nil
+	}
+	kek, err := v.loadCaseKey(caseID, class, create)
+	if err != nil {
+		return nil, err
+	}
+	v.mu.Lock()
+	if len(v.keks) >= keyCacheSize {
+		clear(v.keks)
+	}
+	v.keks[id] = kek
+	v.mu.Unlock()
+	return kek, nil
+}
+
+func (v *Vault) loadCaseKey(caseID, class string, create bool) ([]byte, error) {
 	path := v.keyPath(caseID, class)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -411,7 +440,7 @@ func (v *Vault) createCaseKey(keyID, path string) ([]byte, error) {
 		os.Remove(tmp)
 		if errors.Is(err, os.ErrExist) {
 			caseID, class, _ := strings.Cut(keyID, "/")
-			return v.caseKey(caseID, class, false)
+			return v.loadCaseKey(caseID, class, false)
 		}
 		return nil, fmt.Errorf("install case key: %w", err)
 	}
