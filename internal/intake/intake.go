@@ -287,9 +287,11 @@ func (p *Processor) commitIn(tx *store.Tx, src Source, pr *Prepared, now time.Ti
 		out = Outcome{Role: "noise", Result: "no sender address: no case, no reply"}
 	case p.isStaff(msg.From.Address):
 		out, err = p.staff(tx, msg, now)
-	case p.forgedCommand(msg) != "":
-		out, err = p.refuseForged(tx, msg, p.forgedCommand(msg), now)
 	default:
+		if why := p.forgedCommand(msg); why != "" {
+			out, err = p.refuseForged(tx, msg, why, now)
+			break
+		}
 		out, err = p.complainant(tx, msg, pr.res, now, kept)
 	}
 	if err != nil {

@@ -230,11 +230,11 @@ const (
 
 // job is one mail of a batch between its fetch and its commit.
 type job struct {
-	uid        uint32
-	prep       *Prepared
-	err        error
-	quarantine *store.Quarantined // set: the mail crashed us before; only record it
-	done       chan struct{}      // closed when prep/err are set
+	uid     uint32
+	prep    *Prepared
+	err     error
+	crashed int           // > 0: the mail crashed us this often; only quarantine it
+	done    chan struct{} // closed when prep/err are set
 }
 
 // batch fetches new mail with one command, parses it ahead on other cores, commits
@@ -273,12 +273,11 @@ func (pl *Poller) batch(ctx context.Context, c *imapsource.Client, validity uint
 			return errStopBatch // the mails in hand are finished; the rest waits
 		}
 		j := &job{uid: uid, done: make(chan struct{})}
-		q, crashed, err := pl.begin(validity, uid)
-		switch {
-		case err != nil:
-			return err
-		case crashed:
-			j.quarantine = &q
+		switch crashed := pl.crashedBefore(validity, uid); {
+		case crashed > 0:
+			// Recorded by the committer after the mails before it: recording it
+			// now would advance the checkpoint past mails not yet committed.
+			j.crashed = crashed
 			close(j.done)
 		case size > pipelineMaxBytes || size < 0:
 			// Too big to buffer: parse it from the connection right here.
@@ -373,8 +372,14 @@ func (pl *Poller) committer(validity uint32, queue <-chan *job, done *[]uint32, 
 		case stopped:
 			pl.p.Discard(j.prep, nil)
 			continue
-		case j.quarantine != nil:
-			*quarantined = append(*quarantined, *j.quarantine)
+		case j.crashed > 0:
+			q, err := pl.recordQuarantine(validity, j.uid, "", j.crashed, crashReason(j.crashed))
+			if err != nil {
+				fatal(err)
+				stopped = true
+				continue
+			}
+			*quarantined = append(*quarantined, q)
 			continue
 		case j.err != nil:
 			finish(j.uid, Outcome{MessageID: j.prep.MessageID()}, j.err)
@@ -390,7 +395,7 @@ func (pl *Poller) committer(validity uint32, queue <-chan *job, done *[]uint32, 
 				}
 				select {
 				case <-n.done:
-					if n.err == nil && n.quarantine == nil {
+					if n.err == nil && n.crashed == 0 {
 						group = append(group, n)
 						continue
 					}
@@ -455,12 +460,26 @@ func (pl *Poller) commitGroupSafely(validity uint32, group []*job) (outs []Outco
 // crashed is true. The count lives in a small file written without fsync: it must
 // survive the process, not the kernel, and an fsync per mail would halve the rate.
 func (pl *Poller) begin(validity, uid uint32) (store.Quarantined, bool, error) {
+	if crashed := pl.crashedBefore(validity, uid); crashed > 0 {
+		q, err := pl.recordQuarantine(validity, uid, "", crashed, crashReason(crashed))
+		return q, true, err
+	}
+	return store.Quarantined{}, false, nil
+}
+
+// crashedBefore counts this attempt and returns how many earlier ones died with the
+// process when that is too many (0 otherwise). The quarantine itself is recorded by
+// the caller, in mailbox order: a record advances the checkpoint.
+func (pl *Poller) crashedBefore(validity, uid uint32) int {
 	began := pl.inflight.begin(pl.o.Mailbox, validity, uid)
 	if began <= pl.o.MaxAttempts*crashAttemptsFactor {
-		return store.Quarantined{}, false, nil
+		return 0
 	}
-	q, err := pl.recordQuarantine(validity, uid, "", began-1, fmt.Sprintf("processing began %d times and never finished (the process died holding it)", began-1))
-	return q, true, err
+	return began - 1
+}
+
+func crashReason(n int) string {
+	return fmt.Sprintf("processing began %d times and never finished (the process died holding it)", n)
 }
 
 // settle records the result of one attempt: success needs nothing more (the

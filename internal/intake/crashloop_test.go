@@ -1,0 +1,50 @@
+package intake_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/complaintd/complaintd/internal/imapsource"
+)
+
+// A mail that killed the process on every attempt (as recorded in the attempt file)
+// is quarantined instead of killing it again — and the mails around it are processed,
+// the one before it too: the quarantine record must not advance the checkpoint past
+// mail still in the pipeline.
+func TestMailThatKeepsKillingTheProcessIsQuarantined(t *testing.T) {
+	srv := newServers(t)
+	srv.deliver(t, plainComplaint("甲|a@example.cn", "k1@example.cn", "甲申请删除凤凰资讯稿件").bytes())
+	poison := srv.deliver(t, plainComplaint("乙|b@example.cn", "k2@example.cn", "乙申请删除凤凰资讯稿件").bytes())
+	last := srv.deliver(t, plainComplaint("丙|c@example.cn", "k3@example.cn", "丙申请删除凤凰资讯稿件").bytes())
+	c, err := imapsource.Dial(context.Background(), srv.imapOptions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Select(context.Background(), "INBOX")
+	c.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	attempts := filepath.Join(t.TempDir(), "inflight")
+	// Six starts that never finished (MaxAttempts 3 × 2), as a crashing mail leaves.
+	os.WriteFile(attempts, []byte(fmt.Sprintf("INBOX\x00%d\x00%d\x016", st.UIDValidity, poison)), 0o600)
+	h := startHarness(t, srv, "", func(c *config) { c.poll.InflightPath = attempts })
+	h.waitCheckpoint(last)
+	eventually(t, "the quarantine record", func() bool { return len(h.quarantined()) == 1 })
+	q := h.quarantined()[0]
+	if q.UID != poison || !strings.Contains(q.Reason, "process died") {
+		t.Errorf("quarantine = %+v, want UID %d for dying with the process", q, poison)
+	}
+	for _, id := range []string{"k1@example.cn", "k3@example.cn"} {
+		if m := h.message(id); m == nil || m.Role != "complainant" {
+			t.Errorf("mail %s around the poison one not processed: %+v", id, m)
+		}
+	}
+	if h.message("k2@example.cn") != nil {
+		t.Error("the poison mail was processed after all")
+	}
+}
