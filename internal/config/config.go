@@ -175,7 +175,7 @@ type Schedule struct {
 
 // HTTP serves health and metrics; the control socket serves the CLI.
 type HTTP struct {
-	Listen        string `yaml:"listen"`         // 127.0.0.1:8025; "" disables
+	Listen        string `yaml:"listen"`         // e.g. 127.0.0.1:8025; empty or absent: no HTTP server
 	ControlSocket string `yaml:"control_socket"` // complaintd.sock next to the store; 0600
 }
 
