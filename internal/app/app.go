@@ -18,7 +18,7 @@ const usage = `complaintd — the complaint and takedown desk over e-mail
 Usage:
   complaintd run -config FILE [-v] [-cpuprofile F] [-trace F]   run the daemon
   complaintd demo [-keep DIR]             the whole flow on an embedded mail server, with sample mails
-  complaintd cases list [-state S] [-json] [-config FILE]
+  complaintd cases list [-state S] [-dept D] [-severity S] [-json] [-config FILE]
   complaintd cases show ID [-json] [-config FILE]
   complaintd cases export -csv [-config FILE]    the case table for Excel (UTF-8 with BOM)
   complaintd stats [-since YYYY-MM-DD] [-json] [-config FILE]
