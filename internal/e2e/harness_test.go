@@ -166,14 +166,23 @@ func (d *daemon) stop() {
 // cli runs a complaintd subcommand and returns its stdout.
 func (d *daemon) cli(args ...string) []byte {
 	d.t.Helper()
+	out, err := d.tryCLI(args...)
+	if err != nil {
+		d.t.Fatalf("complaintd %v: %v", args, err)
+	}
+	return out
+}
+
+// tryCLI is cli for polling: the daemon may not have opened its store yet.
+func (d *daemon) tryCLI(args ...string) ([]byte, error) {
 	cmd := exec.Command(binary, append(args, "-config", d.cfgPath)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		d.t.Fatalf("complaintd %v: %v\n%s", args, err, stderr.String())
+		return nil, fmt.Errorf("%w\n%s", err, stderr.String())
 	}
-	return out
+	return out, nil
 }
 
 // waitFor polls cond until it holds or the deadline passes.

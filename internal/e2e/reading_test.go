@@ -62,7 +62,11 @@ func TestChineseMailOnRealStack(t *testing.T) {
 	var cases []store.Case
 	waitFor(t, 60*time.Second, "four cases", func() (bool, string) {
 		cases = nil
-		json.Unmarshal(d.cli("cases", "list", "-json"), &cases)
+		out, err := d.tryCLI("cases", "list", "-json")
+		if err != nil {
+			return false, err.Error() // not up yet
+		}
+		json.Unmarshal(out, &cases)
 		return len(cases) == len(names), ""
 	})
 	for _, c := range cases {
