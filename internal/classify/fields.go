@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Field names, the keys of Fields.
@@ -101,19 +102,24 @@ func ParseFields(text string) Fields {
 		}
 		inReason, reason = false, nil
 	}
+	prevBlank := false
 	for i, raw := range lines {
 		line := strings.TrimRight(raw, "\r")
 		pairs := lineFields(line)
+		blank := strings.TrimSpace(line) == ""
 		if inReason {
 			fl := strings.TrimSpace(fold(line))
-			if len(pairs) > 0 || stopRE.MatchString(fl) || stopRE.MatchString(fold(stripLead(line))) || sectionRE.MatchString(strings.TrimSpace(line)) {
+			if len(pairs) > 0 || stopRE.MatchString(fl) || stopRE.MatchString(fold(stripLead(line))) || sectionRE.MatchString(strings.TrimSpace(line)) ||
+				(prevBlank && isSignatureLine(fl) && signatureFollows(lines[i+1:])) {
 				flushReason()
 			} else {
 				reason = append(reason, strings.TrimSpace(line))
 				fs.Lines[i], fs.ReasonLines[i] = true, true
+				prevBlank = blank
 				continue
 			}
 		}
+		prevBlank = blank
 		for _, p := range pairs {
 			fs.Lines[i] = true
 			if p.field == FieldReason {
@@ -129,6 +135,28 @@ func ParseFields(text string) Fields {
 	}
 	flushReason()
 	return fs
+}
+
+// isSignatureLine tells a signature after a blank line ("张三", "张三 敬上", a date
+// like "2026.11.20") from a paragraph of the reason: short, and no sentence punctuation.
+func isSignatureLine(folded string) bool {
+	if folded == "" || utf8.RuneCountInString(folded) > 6 {
+		return false
+	}
+	return !strings.ContainsAny(folded, ",.;:!?，。；：！？、")
+}
+
+// signatureFollows reports whether what comes after a short line ends the mail the
+// way a signature does: nothing more, or a closing such as 发自我的iPhone.
+func signatureFollows(rest []string) bool {
+	for _, l := range rest {
+		l = strings.TrimSpace(fold(strings.TrimRight(l, "\r")))
+		if l == "" {
+			continue
+		}
+		return stopRE.MatchString(l)
+	}
+	return true
 }
 
 type fieldPair struct{ field, value string }

@@ -18,6 +18,10 @@ func TestParseFields(t *testing.T) {
 		{"label with parenthetical instructions before the colon", "⏹删除原因(必须包括要求删除原因的详细说明，如:恶意诽谤):\n内容失实", map[string]string{FieldReason: "内容失实"}},
 		{"multi-line reason until the next field", "删除原因：第一行\n第二行\n\n第三行\n联系电话：139", map[string]string{FieldReason: "第一行\n第二行\n\n第三行", FieldPhone: "139"}},
 		{"reason ends at 此致", "删除原因：失实\n此致\n敬礼", map[string]string{FieldReason: "失实"}},
+		// A name alone after a blank line at the end of the mail (or before 发自我的iPhone)
+		// is the signature, not part of the reason (seen in the demo's iPhone mail).
+		{"a signature after the reason", "删除原因：内容失实。\n\n张三\n发自我的iPhone", map[string]string{FieldReason: "内容失实。"}},
+		{"a signature at the very end", "删除原因：内容失实。\n\n张三 敬上", map[string]string{FieldReason: "内容失实。"}},
 		{"reason ends at a signature line", "删除原因：失实\n亲笔签名：张三", map[string]string{FieldReason: "失实"}},
 		{"first value wins", "姓名：张三\n姓名：李四", map[string]string{FieldName: "张三"}},
 		{"empty values and 无 are not values", "身份证号：\n联系电话：无", map[string]string{}},
