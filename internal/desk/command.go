@@ -395,6 +395,18 @@ func ParseNeedItems(arg string) (codes []string, free []string) {
 			}
 			continue
 		}
+		// "营业执照 请提供原件照片": leading document names, then a remark about them.
+		lead := 0
+		for lead < len(words) && docCode(words[lead]) != "" {
+			lead++
+		}
+		if lead > 0 && lead < len(words) {
+			for _, w := range words[:lead] {
+				addCode(docCode(w))
+			}
+			free = append(free, strings.Join(words[lead:], " "))
+			continue
+		}
 		free = append(free, seg)
 	}
 	return codes, free

@@ -174,6 +174,9 @@ func TestParseNeedItems(t *testing.T) {
 		{"free text stays whole", "加盖公章的授权书原件、身份证", []string{"id_card"}, []string{"加盖公章的授权书原件"}},
 		{"English free text is not split into words", "a signed copy of the form", nil, []string{"a signed copy of the form"}},
 		{"empty", " 、 ", nil, nil},
+		// Staff write the document, then what is wrong with it: the document is still
+		// asked for by its code, the remark travels as free text.
+		{"a document name then a remark", "身份证、营业执照 请提供原件照片", []string{"id_card", "business_license"}, []string{"请提供原件照片"}},
 	}
 	for _, tc := range tests {
 		codes, free := ParseNeedItems(tc.arg)
