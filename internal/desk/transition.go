@@ -180,10 +180,28 @@ func (e *TransitionError) Error() string {
 // actions (complete, expire, documents_received, author_replied) are not listed because
 // nobody can type them.
 func (e *TransitionError) Message(locale string) string {
+	return e.message(locale, func(Action) bool { return true })
+}
+
+// StaffMessage is Message for a staff member: it lists only staff commands (not the
+// complainant's 申诉 / 撤回).
+func (e *TransitionError) StaffMessage(locale string) string {
+	return e.message(locale, func(a Action) bool { return !complainantAction(a) })
+}
+
+// ComplainantMessage is Message for a complainant: it lists only what a complainant
+// can write (申诉 / 撤回), never the staff commands.
+func (e *TransitionError) ComplainantMessage(locale string) string {
+	return e.message(locale, complainantAction)
+}
+
+func complainantAction(a Action) bool { return a == Appeal || a == Withdraw }
+
+func (e *TransitionError) message(locale string, show func(Action) bool) string {
 	en := isEnglish(locale)
 	var cmds []string
 	for _, a := range e.Allowed {
-		if k := a.Keyword(locale); k != "" {
+		if k := a.Keyword(locale); k != "" && show(a) {
 			cmds = append(cmds, k)
 		}
 	}

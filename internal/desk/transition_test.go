@@ -261,3 +261,20 @@ func TestLabels(t *testing.T) {
 		t.Errorf("unknown state label = %q, want raw value", got)
 	}
 }
+
+// Each side is told only what it can write: staff never see 申诉/撤回 as commands, and a
+// complainant never sees the staff commands.
+func TestTransitionMessagesPerAudience(t *testing.T) {
+	_, err := Transition(Rejected, Accept)
+	var te *TransitionError
+	if !errors.As(err, &te) {
+		t.Fatalf("error %v", err)
+	}
+	staff, comp := te.StaffMessage("zh-CN"), te.ComplainantMessage("zh-CN")
+	if strings.Contains(staff, "申诉") || strings.Contains(staff, "撤回") || !strings.Contains(staff, "重开") {
+		t.Errorf("staff message: %s", staff)
+	}
+	if strings.Contains(comp, "重开") || strings.Contains(comp, "结案") || !strings.Contains(comp, "申诉") {
+		t.Errorf("complainant message: %s", comp)
+	}
+}

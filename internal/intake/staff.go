@@ -183,7 +183,7 @@ func (p *Processor) apply(tx *store.Tx, work *store.Case, cmd desk.Command, acto
 	if err != nil {
 		var te *desk.TransitionError
 		if errors.As(err, &te) {
-			return errors.New(te.Message(p.o.Locale))
+			return errors.New(te.StaffMessage(p.o.Locale))
 		}
 		return err
 	}
@@ -468,7 +468,7 @@ func (p *Processor) complainantAction(tx *store.Tx, c *store.Case, msg *mailmsg.
 		var te *desk.TransitionError
 		msgText := terr.Error()
 		if errors.As(terr, &te) {
-			msgText = te.Message(c.Locale)
+			msgText = te.ComplainantMessage(c.Locale)
 		}
 		d := p.complainantData(c)
 		d.Reason = msgText
