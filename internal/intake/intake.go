@@ -125,7 +125,8 @@ type Outcome struct {
 	Result    string // human-readable, recorded with the message
 	Replies   int    // outbox entries created
 	Duplicate bool
-	MessageID string // of the mail, when it could be read
+	MessageID string    // of the mail, when it could be read
+	Date      time.Time // the mail's Date header (the sender's clock), zero when absent
 }
 
 // PermanentError marks a message that will never process (too large, hostile). The
@@ -255,7 +256,7 @@ func (p *Processor) CommitGroup(srcs []Source, prs []*Prepared, onCommit func(*s
 		p.Discard(pr, nil) // kept files live on through their links in the case
 	}
 	for i, out := range outs {
-		out.MessageID = prs[i].msg.MessageID
+		out.MessageID, out.Date = prs[i].msg.MessageID, prs[i].msg.Date
 		outs[i] = out
 		p.o.Metrics.Processed.Add(1)
 		p.o.Logger.Info("message registered", "mailbox", srcs[i].Mailbox, "uid", srcs[i].UID, "message_id", out.MessageID,

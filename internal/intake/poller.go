@@ -494,7 +494,12 @@ func (pl *Poller) settle(validity, uid uint32, out Outcome, procErr error) (q st
 		if out.Replies > 0 && pl.o.OnQueued != nil {
 			pl.o.OnQueued()
 		}
-		pl.o.Metrics.LastProcessedAt.Store(time.Now().Unix())
+		now := time.Now()
+		pl.o.Metrics.LastProcessedAt.Store(now.Unix())
+		// The Date header is the sender's clock: only plausible values feed the lag.
+		if d := out.Date; !d.IsZero() && !d.After(now) && now.Sub(d) < 30*24*time.Hour {
+			pl.o.Metrics.LastMessageDate.Store(d.Unix())
+		}
 		return q, false, nil
 	}
 	pl.o.Metrics.Failures.Add(1)

@@ -24,7 +24,7 @@ type Metrics struct {
 	SecurityEvents    atomic.Int64 // staff mail refused for want of authentication
 	IMAPConnects      atomic.Int64
 	IMAPErrors        atomic.Int64
-	LastMessageDate   atomic.Int64 // Unix seconds of the newest processed mail's arrival
+	LastMessageDate   atomic.Int64 // Unix seconds of the newest processed mail's Date header (when plausible)
 	LastProcessedAt   atomic.Int64 // Unix seconds when it was processed
 	IMAPUp            atomic.Bool
 	SMTPUp            atomic.Bool
@@ -57,7 +57,7 @@ func (m *Metrics) WritePrometheus(w io.Writer, outboxDepth, quarantined int, now
 	if p, d := m.LastProcessedAt.Load(), m.LastMessageDate.Load(); p > 0 && d > 0 && p >= d {
 		lag = float64(p - d)
 	}
-	gauge("complaintd_ingest_lag_seconds", "Delay between the newest mail's arrival and its processing.", lag)
+	gauge("complaintd_ingest_lag_seconds", "Delay between the Date header of the last mail processed and its processing (the sender's clock).", lag)
 	up := func(b bool) float64 {
 		if b {
 			return 1
