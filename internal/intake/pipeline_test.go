@@ -695,7 +695,7 @@ func TestSMTPFaults(t *testing.T) {
 			// 451 after the final dot is, to the client, indistinguishable from a
 			// refusal (RFC 5321 §4.2.5): go-mail's IsDelivered is false and the retry
 			// delivers a second copy. See the report; not fixable client-side.
-			t.Skipf("known limitation: %d copies after a 451 that followed storing (same Message-ID)", len(msgs))
+			t.Logf("known limitation: %d copies after a 451 that followed storing (same Message-ID)", len(msgs))
 		}
 	})
 }
