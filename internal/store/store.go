@@ -42,7 +42,8 @@ var (
 	bAutoReply  = []byte("auto_reply")
 	bAlerts     = []byte("alerts")
 	bPending    = []byte("outbox_pending") // seq → nothing: the entries still to send
-	allBuckets  = [][]byte{bMeta, bCases, bEvents, bMessages, bMsgIDs, bDigests, bCheckpoint, bQuarantine, bOutbox, bAutoReply, bAlerts, bPending}
+	bFailed     = []byte("outbox_failed")  // seq → nothing: the entries given up on
+	allBuckets  = [][]byte{bMeta, bCases, bEvents, bMessages, bMsgIDs, bDigests, bCheckpoint, bQuarantine, bOutbox, bAutoReply, bAlerts, bPending, bFailed}
 )
 
 // Case is one complaint. Its JSON form is the `cases show -json` interface (SPEC §6).
@@ -510,6 +511,11 @@ func (t *Tx) putOutbox(e *OutboxEntry) error {
 	if err := t.tx.Bucket(bOutbox).Put(k[:], v); err != nil {
 		return err
 	}
+	if e.State == OutboxFailed {
+		if err := t.tx.Bucket(bFailed).Put(k[:], nil); err != nil {
+			return err
+		}
+	}
 	if e.State == OutboxPending {
 		return t.tx.Bucket(bPending).Put(k[:], nil)
 	}
@@ -560,16 +566,21 @@ func (t *Tx) EachOutbox(fn func(*OutboxEntry) error) error {
 	})
 }
 
-// OutboxStats counts entries by state and finds the oldest pending one.
+// OutboxStats counts pending and failed entries and finds the oldest pending one. It
+// reads only the two small indexes, never the growing history of sent mail (it runs
+// on every /healthz).
 func (t *Tx) OutboxStats() (byState map[string]int, oldestPending time.Time, err error) {
 	byState = map[string]int{}
-	err = t.EachOutbox(func(e *OutboxEntry) error {
-		byState[e.State]++
-		if e.State == OutboxPending && (oldestPending.IsZero() || e.CreatedAt.Before(oldestPending)) {
+	err = t.EachPending(func(e *OutboxEntry) error {
+		byState[OutboxPending]++
+		if oldestPending.IsZero() || e.CreatedAt.Before(oldestPending) {
 			oldestPending = e.CreatedAt
 		}
 		return nil
 	})
+	if b := t.tx.Bucket(bFailed); b != nil {
+		byState[OutboxFailed] = b.Stats().KeyN
+	}
 	return
 }
 

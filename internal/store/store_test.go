@@ -76,3 +76,33 @@ var errRollback = errorString("rollback")
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
+
+// /healthz reads the outbox through its indexes: pending and failed counts and the
+// oldest pending entry must follow every state change.
+func TestOutboxStats(t *testing.T) {
+	s, _ := Open(t.TempDir()+"/db", time.Second)
+	defer s.Close()
+	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	var a, b, c OutboxEntry
+	s.Update(func(tx *Tx) error {
+		a = OutboxEntry{Kind: "x", CreatedAt: t0.Add(2 * time.Minute)}
+		b = OutboxEntry{Kind: "x", CreatedAt: t0.Add(time.Minute)}
+		c = OutboxEntry{Kind: "x", CreatedAt: t0}
+		tx.Enqueue(&a)
+		tx.Enqueue(&b)
+		return tx.Enqueue(&c)
+	})
+	s.Update(func(tx *Tx) error {
+		b.State = OutboxSent
+		c.State = OutboxFailed
+		tx.PutOutbox(&b)
+		return tx.PutOutbox(&c)
+	})
+	s.View(func(tx *Tx) error {
+		by, oldest, err := tx.OutboxStats()
+		if err != nil || by[OutboxPending] != 1 || by[OutboxFailed] != 1 || !oldest.Equal(a.CreatedAt) {
+			t.Errorf("stats %v oldest %v err %v; want 1 pending, 1 failed, oldest %v", by, oldest, err, a.CreatedAt)
+		}
+		return nil
+	})
+}
