@@ -163,6 +163,24 @@ func (d *daemon) stop() {
 	d.cmd = nil
 }
 
+// removeData deletes the stopped daemon's store and vault (its config and log stay).
+func (d *daemon) removeData() {
+	d.t.Helper()
+	entries, err := os.ReadDir(d.dataDir)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	for _, e := range entries {
+		p := filepath.Join(d.dataDir, e.Name())
+		if p == d.cfgPath || p == d.logPath {
+			continue
+		}
+		if err := os.RemoveAll(p); err != nil {
+			d.t.Fatal(err)
+		}
+	}
+}
+
 // cli runs a complaintd subcommand and returns its stdout.
 func (d *daemon) cli(args ...string) []byte {
 	d.t.Helper()
