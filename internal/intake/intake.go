@@ -208,6 +208,15 @@ func (p *Processor) Discard(pr *Prepared, kept map[string]bool) {
 	}
 }
 
+// release drops the spool names of a committed message.
+func (p *Processor) release(pr *Prepared) {
+	for _, a := range pr.msg.Attachments {
+		if a.SpoolID != "" {
+			p.o.Vault.Release(a.SpoolID)
+		}
+	}
+}
+
 // Commit registers a prepared message in one store transaction; onCommit runs inside
 // it (the poller advances its checkpoint there), also for duplicates and noise.
 func (p *Processor) Commit(src Source, pr *Prepared, onCommit func(*store.Tx) error) (Outcome, error) {
@@ -253,7 +262,7 @@ func (p *Processor) CommitGroup(srcs []Source, prs []*Prepared, onCommit func(*s
 		return nil, err
 	}
 	for _, pr := range prs {
-		p.Discard(pr, nil) // kept files live on through their links in the case
+		p.release(pr) // kept files live on through their links in the case
 	}
 	for i, out := range outs {
 		out.MessageID, out.Date = prs[i].msg.MessageID, prs[i].msg.Date

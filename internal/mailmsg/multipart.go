@@ -16,6 +16,8 @@ import (
 type multipartReader struct {
 	br           *bufio.Reader
 	dash         []byte // "--" + boundary
+	nlDash       []byte // "\n--" + boundary: where a delimiter line can begin
+	lineByLine   bool   // tests: no bulk path, every line goes through delim
 	started      bool
 	done         bool
 	unterminated bool
@@ -26,8 +28,9 @@ type multipartReader struct {
 
 func newMultipartReader(r io.Reader, boundary string) *multipartReader {
 	return &multipartReader{
-		br:   bufio.NewReaderSize(r, 8<<10),
-		dash: append([]byte("--"), boundary...),
+		br:     bufio.NewReaderSize(r, 8<<10),
+		dash:   append([]byte("--"), boundary...),
+		nlDash: append([]byte("\n--"), boundary...),
 	}
 }
 
@@ -111,8 +114,17 @@ func (p *partReader) Read(b []byte) (int, error) {
 		if p.eof {
 			return 0, io.EOF
 		}
+		if p.bulk() {
+			continue
+		}
 		chunk, err := m.br.ReadSlice('\n')
 		full := errors.Is(err, bufio.ErrBufferFull)
+		if full && chunk[len(chunk)-1] == '\r' {
+			// A CR at the cut of a long line may begin the line break: it is
+			// read again with what follows.
+			m.br.UnreadByte()
+			chunk = chunk[:len(chunk)-1]
+		}
 		lineStart := p.atStart
 		p.atStart = err == nil
 		if lineStart && len(chunk) > 0 && !full {
@@ -147,4 +159,58 @@ func (p *partReader) Read(b []byte) (int, error) {
 	n := copy(b, p.pend)
 	p.pend = p.pend[n:]
 	return n, nil
+}
+
+// bulk takes from the buffered input, in one piece, every byte that cannot belong to
+// a delimiter line, so that a megabyte of base64 is not handled line by line. It
+// stops before the line break that precedes a possible delimiter, which the line path
+// then decides on, and returns false when it took nothing.
+func (p *partReader) bulk() bool {
+	m := p.m
+	if m.lineByLine {
+		return false
+	}
+	if m.br.Buffered() == 0 {
+		if _, err := m.br.Peek(1); err != nil {
+			return false // end of input or an error: the line path reports it
+		}
+	}
+	d, _ := m.br.Peek(m.br.Buffered())
+	if p.atStart && startsDash(d, m.dash) {
+		return false // this very line may be a delimiter
+	}
+	var take, keep int // d[:take] is content; d[take:keep] the held line break
+	if i := bytes.Index(d, m.nlDash); i >= 0 {
+		keep = i + 1
+	} else if i := bytes.LastIndexByte(d, '\n'); i >= 0 {
+		keep = i + 1 // the last, partial line may begin a delimiter
+	} else {
+		// One line's middle. A final CR stays: it may begin the line break.
+		take = len(d)
+		if d[take-1] == '\r' {
+			take--
+		}
+		keep = take
+	}
+	if take == 0 && keep > 0 {
+		take = keep - 1
+		if take > 0 && d[take-1] == '\r' {
+			take--
+		}
+	}
+	if keep == 0 {
+		return false
+	}
+	p.buf = append(append(p.buf[:0], p.held...), d[:take]...)
+	p.held = append(p.held[:0], d[take:keep]...)
+	p.atStart = take < keep
+	p.pend = p.buf
+	m.br.Discard(keep)
+	return true
+}
+
+// startsDash reports whether d begins with dash, or is a beginning of it.
+func startsDash(d, dash []byte) bool {
+	n := min(len(d), len(dash))
+	return bytes.Equal(d[:n], dash[:n])
 }

@@ -3,8 +3,10 @@ package mailmsg
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -41,14 +43,7 @@ func transferDecoder(r io.Reader, cte string) io.Reader {
 	var fn func(out, line []byte, eof bool) []byte
 	switch cte {
 	case cteBase64:
-		var st b64state
-		fn = func(out, line []byte, eof bool) []byte {
-			out, _ = st.feed(out, line)
-			if eof {
-				out = st.finish(out)
-			}
-			return out
-		}
+		return &b64Reader{r: r}
 	case cteQP:
 		fn = func(out, line []byte, eof bool) []byte { return qpLine(out, line, eof) }
 	case cteUU:
@@ -84,6 +79,104 @@ func (d *lineDecoder) Read(p []byte) (int, error) {
 	n := copy(p, d.pend)
 	d.pend = d.pend[n:]
 	return n, nil
+}
+
+// b64Reader decodes base64 a block at a time: a well-formed body (the alphabet in
+// lines of any length, CRLF or LF) goes through the standard library's decoder in one
+// call per block; a block it rejects (spaces, damage, padding in the middle) goes
+// through the lenient b64state. Blocks end at a line break, so a partial quantum
+// rarely spans two of them; when it does, b64state carries it.
+type b64Reader struct {
+	r    io.Reader
+	st   b64state
+	in   []byte // the block being filled; in[:n] read, not yet decoded
+	n    int
+	out  []byte
+	pend []byte
+	err  error
+}
+
+const b64Block = 32 << 10
+
+// next decodes the next block into d.out; false when nothing is left.
+func (d *b64Reader) next() bool {
+	if d.in == nil {
+		d.in = make([]byte, b64Block)
+	}
+	for d.err == nil && d.n < len(d.in) {
+		m, err := d.r.Read(d.in[d.n:])
+		d.n += m
+		if err != nil {
+			d.err = err
+		}
+	}
+	block := d.in[:d.n]
+	if d.err == nil {
+		if i := bytes.LastIndexByte(block, '\n'); i >= 0 {
+			block = block[:i+1]
+		}
+	}
+	if len(block) == 0 && d.err != nil {
+		d.out = d.st.finish(d.out[:0])
+		d.pend = d.out
+		return len(d.out) > 0
+	}
+	d.out = d.decode(d.out[:0], block)
+	if d.err != nil && len(block) == d.n {
+		d.out = d.st.finish(d.out)
+	}
+	d.n = copy(d.in, d.in[len(block):d.n])
+	d.pend = d.out
+	return true
+}
+
+func (d *b64Reader) decode(out, block []byte) []byte {
+	if d.st.n == 0 {
+		out = slices.Grow(out, len(block)/4*3+3)
+		if n, err := base64.StdEncoding.Decode(out[:cap(out)], block); err == nil {
+			return out[:n]
+		}
+	}
+	out, _ = d.st.feed(out, block)
+	return out
+}
+
+func (d *b64Reader) Read(p []byte) (int, error) {
+	for len(d.pend) == 0 {
+		if d.err != nil && d.n == 0 {
+			if errors.Is(d.err, io.EOF) {
+				return 0, io.EOF
+			}
+			return 0, d.err
+		}
+		d.next()
+	}
+	k := copy(p, d.pend)
+	d.pend = d.pend[k:]
+	return k, nil
+}
+
+// WriteTo hands each decoded block to w without a copy (io.Copy uses it).
+func (d *b64Reader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for {
+		if len(d.pend) > 0 {
+			k, err := w.Write(d.pend)
+			total += int64(k)
+			d.pend = d.pend[k:]
+			if err != nil {
+				return total, err
+			}
+			continue
+		}
+		if d.err != nil && d.n == 0 {
+			if errors.Is(d.err, io.EOF) {
+				return total, nil
+			}
+			return total, d.err
+		}
+		d.next()
+	}
 }
 
 // qpLine decodes one line of quoted-printable (RFC 2045 §6.7), leniently: a bad

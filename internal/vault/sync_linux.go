@@ -16,3 +16,14 @@ func syncFS(dir string) error {
 	defer f.Close()
 	return unix.Syncfs(int(f.Fd()))
 }
+
+// dropCache asks the kernel to drop the file's clean cached pages (dirty ones stay:
+// call it after a sync). Best effort: a failure costs only memory.
+func dropCache(path string) {
+	f, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
+}

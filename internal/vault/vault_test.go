@@ -216,3 +216,50 @@ func TestEraseClassKeepsTheRest(t *testing.T) {
 		t.Fatal("plaintext of the ID scan under the data directory")
 	}
 }
+
+// Release after a commit removes the spool name only: the case's link keeps the
+// content, readable after its pages were dropped from the cache.
+func TestReleaseKeepsTheCaseCopy(t *testing.T) {
+	dir := t.TempDir()
+	v, err := Open(dir, testKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := bytes.Repeat([]byte("身份证扫描件"), 40000)
+	f, err := v.Create()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(content); err != nil {
+		t.Fatal(err)
+	}
+	id, err := f.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(content)
+	ref, err := v.Keep("TS-2026-000009", ClassSensitive, id, hex.EncodeToString(sum[:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	v.Release(id)
+	if ents, _ := os.ReadDir(filepath.Join(dir, "spool")); len(ents) != 0 {
+		t.Fatalf("spool not empty after release: %v", ents)
+	}
+	if _, _, err := v.OpenSpool(id); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("OpenSpool after release: %v", err)
+	}
+	r, err := v.OpenBlob("TS-2026-000009", ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got, err := io.ReadAll(r)
+	if err != nil || !bytes.Equal(got, content) {
+		t.Fatalf("kept copy after release: err %v, %d of %d bytes", err, len(got), len(content))
+	}
+	v.Release(id) // a second release of a forgotten ID is harmless
+}
