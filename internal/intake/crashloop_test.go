@@ -31,7 +31,7 @@ func TestMailThatKeepsKillingTheProcessIsQuarantined(t *testing.T) {
 	}
 	attempts := filepath.Join(t.TempDir(), "inflight")
 	// Six starts that never finished (MaxAttempts 3 × 2), as a crashing mail leaves.
-	os.WriteFile(attempts, []byte(fmt.Sprintf("INBOX\x00%d\x00%d\x016", st.UIDValidity, poison)), 0o600)
+	os.WriteFile(attempts, []byte(fmt.Sprintf("INBOX\x1f%d\x1f%d\x016", st.UIDValidity, poison)), 0o600)
 	h := startHarness(t, srv, "", func(c *config) { c.poll.InflightPath = attempts })
 	h.waitCheckpoint(last)
 	eventually(t, "the quarantine record", func() bool { return len(h.quarantined()) == 1 })

@@ -7,11 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"runtime/debug"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -59,7 +56,7 @@ type PollerOptions struct {
 // Poller reads the service mailbox and feeds the Processor, exactly once per mail.
 type Poller struct {
 	o        PollerOptions
-	inflight inflight
+	inflight *inflight
 	p        *Processor
 	store    *store.Store
 }
@@ -78,7 +75,7 @@ func NewPoller(p *Processor, o PollerOptions) *Poller {
 	if o.MaxAttempts < 1 {
 		o.MaxAttempts = 3
 	}
-	return &Poller{o: o, p: p, store: p.o.Store, inflight: inflight{path: o.InflightPath}}
+	return &Poller{o: o, p: p, store: p.o.Store, inflight: openInflight(o.InflightPath, o.Logger)}
 }
 
 // Run reads mail until ctx is done, reconnecting with backoff. It returns nil on a
@@ -218,15 +215,39 @@ const fetchBatch = 100
 
 var errStopBatch = errors.New("stop requested")
 
-// Pipelining: while one mail is committed (an fsync-bound store transaction), the
-// next ones are read off the connection and parsed on other cores. Commits stay in UID
-// order, so the checkpoint means what it always meant.
+// Pipelining: while one group of mails is committed (a sync-bound store
+// transaction), the next ones are read off the connection and parsed. Commits stay in
+// UID order, so the checkpoint means what it always meant. Parsing waits on the disk
+// too (creating spool files blocks while the file system commits its journal), so
+// there are more workers than cores; what they may hold is bounded in bytes.
 const (
-	prepareWorkers   = 2       // mails parsed ahead of the one being committed
-	maxGroup         = 8       // mails committed in one transaction
-	queueDepth       = 3       // mails read and waiting for their commit
-	pipelineMaxBytes = 8 << 20 // bigger mails are streamed, never buffered whole
+	prepareWorkers   = 4        // mails parsed at once
+	maxGroup         = 16       // mails committed in one transaction
+	queueDepth       = 16       // parsed mails waiting for their commit (no raw bytes held)
+	pipelineMaxBytes = 8 << 20  // bigger mails are streamed, never buffered whole
+	pipelineBudget   = 16 << 20 // raw bytes buffered for the workers at once
+	budgetUnit       = 64 << 10
 )
+
+// byteBudget bounds the raw mail held by the pipeline. One goroutine acquires (the
+// reader of the connection), so taking units one by one cannot deadlock.
+type byteBudget chan struct{}
+
+func newByteBudget() byteBudget { return make(byteBudget, pipelineBudget/budgetUnit) }
+
+func budgetUnits(size int64) int { return int((size + budgetUnit - 1) / budgetUnit) }
+
+func (b byteBudget) acquire(units int) {
+	for range units {
+		b <- struct{}{}
+	}
+}
+
+func (b byteBudget) release(units int) {
+	for range units {
+		<-b
+	}
+}
 
 // job is one mail of a batch between its fetch and its commit.
 type job struct {
@@ -265,6 +286,7 @@ func (pl *Poller) batch(ctx context.Context, c *imapsource.Client, validity uint
 		})
 	}()
 	workers := make(chan struct{}, prepareWorkers)
+	budget := newByteBudget()
 	missing, err := c.FetchBatch(ctx, uids, func(uid uint32, r io.Reader, size int64) error {
 		if err := failed(); err != nil {
 			return err
@@ -284,13 +306,16 @@ func (pl *Poller) batch(ctx context.Context, c *imapsource.Client, validity uint
 			j.prep, j.err = pl.prepareSafely(uid, r)
 			close(j.done)
 		default:
+			units := budgetUnits(size)
+			budget.acquire(units)
 			buf := make([]byte, size)
 			if _, err := io.ReadFull(r, buf); err != nil {
+				budget.release(units)
 				return fmt.Errorf("read message: %w", err) // the connection broke
 			}
 			workers <- struct{}{}
 			go func() {
-				defer func() { <-workers; close(j.done) }()
+				defer func() { <-workers; budget.release(units); close(j.done) }()
 				j.prep, j.err = pl.prepareSafely(uid, bytes.NewReader(buf))
 			}()
 		}
@@ -457,8 +482,7 @@ func (pl *Poller) commitGroupSafely(validity uint32, group []*job) (outs []Outco
 
 // begin counts an attempt on uid before it is made, so a mail that crashes the
 // process is recognised when we come back; such a mail is quarantined (recorded) and
-// crashed is true. The count lives in a small file written without fsync: it must
-// survive the process, not the kernel, and an fsync per mail would halve the rate.
+// crashed is true. The count lives in a small memory-mapped file (inflight.go).
 func (pl *Poller) begin(validity, uid uint32) (store.Quarantined, bool, error) {
 	if crashed := pl.crashedBefore(validity, uid); crashed > 0 {
 		q, err := pl.recordQuarantine(validity, uid, "", crashed, crashReason(crashed))
@@ -680,44 +704,4 @@ func (pl *Poller) afterCommit(ctx context.Context, c *imapsource.Client, uid uin
 		pl.o.Logger.Warn("mark message", "mailbox", pl.o.Mailbox, "uid", uid, "action", action, "err", err)
 	}
 	return false
-}
-
-// inflight counts how often processing of the mails in hand began, in a file that
-// survives a killed process. A few mails are in hand at once (the pipeline); the file
-// remembers the most recent ones.
-type inflight struct {
-	path string
-}
-
-const inflightKeep = 16
-
-// begin records one more start for (mailbox, validity, uid) and returns the count.
-func (f inflight) begin(mbox string, validity, uid uint32) int {
-	if f.path == "" {
-		return 1
-	}
-	key := fmt.Sprintf("%s\x00%d\x00%d", mbox, validity, uid)
-	n := 1
-	var keep []string
-	if b, err := os.ReadFile(f.path); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			k, count, ok := strings.Cut(line, "\x01")
-			if !ok {
-				continue
-			}
-			if k == key {
-				if c, err := strconv.Atoi(count); err == nil {
-					n = c + 1
-				}
-				continue
-			}
-			keep = append(keep, line)
-		}
-	}
-	keep = append(keep, key+"\x01"+strconv.Itoa(n))
-	if len(keep) > inflightKeep {
-		keep = keep[len(keep)-inflightKeep:]
-	}
-	os.WriteFile(f.path, []byte(strings.Join(keep, "\n")), 0o600)
-	return n
 }
