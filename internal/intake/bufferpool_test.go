@@ -1,0 +1,18 @@
+package intake
+
+import "testing"
+
+func TestBufferPoolClasses(t *testing.T) {
+	p := newBufferPool(64<<10, 8<<20)
+	for _, size := range []int{0, 1, 64 << 10, 64<<10 + 1, 3 << 20, 8 << 20} {
+		b := p.get(size)
+		if len(b) != size || cap(b) < size || cap(b)&(cap(b)-1) != 0 && size > 0 {
+			t.Fatalf("get(%d): len %d cap %d", size, len(b), cap(b))
+		}
+		p.put(b)
+	}
+	if b := p.get(9 << 20); len(b) != 9<<20 {
+		t.Fatalf("oversized get: len %d", len(b))
+	}
+	p.put(make([]byte, 100<<10)) // foreign capacity: ignored, no panic
+}
