@@ -136,9 +136,9 @@ type PermanentError struct{ Err error }
 func (e *PermanentError) Error() string { return e.Err.Error() }
 func (e *PermanentError) Unwrap() error { return e.Err }
 
-type spoolAdapter struct{ v *vault.Vault }
+type spoolAdapter struct{ s *vault.Spool }
 
-func (s spoolAdapter) Create() (mailmsg.SpoolFile, error) { return s.v.Create() }
+func (a spoolAdapter) Create() (mailmsg.SpoolFile, error) { return a.s.Create() }
 
 type openerAdapter struct{ v *vault.Vault }
 
@@ -178,7 +178,12 @@ func (pr *Prepared) MessageID() string {
 
 // Prepare parses and classifies one raw message. On error nothing stays in the spool.
 func (p *Processor) Prepare(raw io.Reader) (*Prepared, error) {
-	msg, err := mailmsg.Parse(raw, spoolAdapter{p.o.Vault}, p.o.Limits)
+	spool := p.o.Vault.NewSpool()
+	defer spool.Close() // a panic in the parser must not leak the open pack
+	msg, err := mailmsg.Parse(raw, spoolAdapter{spool}, p.o.Limits)
+	if cerr := spool.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("spool: %w", cerr)
+	}
 	if err != nil {
 		// A partial message may hold spool files already written: drop them.
 		pr := &Prepared{msg: msg}
@@ -527,7 +532,7 @@ func (p *Processor) keepDocuments(c *store.Case, msg *mailmsg.Message, docs []cl
 				return nil, fmt.Errorf("keep attachment: %w", err)
 			}
 			kept[d.SpoolID] = true
-			sd.File, sd.SealedKey, sd.KeyClass = ref.File, ref.SealedKey, ref.Class
+			sd.File, sd.SealedKey, sd.KeyClass, sd.Offset, sd.Length = ref.File, ref.SealedKey, ref.Class, ref.Offset, ref.Length
 		}
 		c.Documents = append(c.Documents, sd)
 		added = append(added, d.Filename)

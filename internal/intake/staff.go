@@ -551,7 +551,7 @@ func (p *Processor) Attach(m *outbox.Mail) error {
 			continue
 		}
 		doc := c.Documents[i]
-		ref := vault.BlobRef{File: doc.File, SealedKey: doc.SealedKey, Class: doc.KeyClass, Size: doc.Size}
+		ref := vault.BlobRef{File: doc.File, SealedKey: doc.SealedKey, Class: doc.KeyClass, Size: doc.Size, Offset: doc.Offset, Length: doc.Length}
 		a.Open = func() (io.ReadCloser, error) { return p.o.Vault.OpenBlob(caseID, ref) }
 		kept = append(kept, a)
 	}

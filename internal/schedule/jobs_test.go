@@ -266,7 +266,7 @@ func TestRetentionErasesSensitiveDocuments(t *testing.T) {
 		Events: []store.Event{{At: at(2026, 1, 2, 9, 0), Type: "created", To: "incomplete"},
 			{At: resolved, Type: "close", From: "rejected", To: "closed"}}})
 	read := func(d store.Document) ([]byte, error) {
-		r, err := v.OpenBlob(id, vault.BlobRef{File: d.File, SealedKey: d.SealedKey, Class: d.KeyClass})
+		r, err := v.OpenBlob(id, vault.BlobRef{File: d.File, SealedKey: d.SealedKey, Class: d.KeyClass, Offset: d.Offset, Length: d.Length})
 		if err != nil {
 			return nil, err
 		}

@@ -76,11 +76,27 @@ func (s *Scheduler) sensitive(d store.Document) bool {
 
 // eraseCase destroys the case's sensitive key and records it.
 func (s *Scheduler) eraseCase(id string, now time.Time) error {
-	if err := s.o.Vault.EraseClass(id, vault.ClassSensitive); err != nil {
+	var refs []vault.BlobRef
+	err := s.o.Store.View(func(tx *store.Tx) error {
+		c, err := tx.Case(id)
+		if err != nil {
+			return err
+		}
+		for _, d := range c.Documents {
+			if d.File != "" && d.KeyClass == vault.ClassSensitive {
+				refs = append(refs, vault.BlobRef{File: d.File, Class: d.KeyClass, Offset: d.Offset, Length: d.Length})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := s.o.Vault.EraseClass(id, vault.ClassSensitive, refs...); err != nil {
 		return fmt.Errorf("erase sensitive key: %w", err)
 	}
 	n := 0
-	err := s.o.Store.Update(func(tx *store.Tx) error {
+	err = s.o.Store.Update(func(tx *store.Tx) error {
 		n = 0
 		c, err := tx.Case(id)
 		if err != nil {

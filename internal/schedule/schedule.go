@@ -30,6 +30,7 @@ import (
 	"github.com/complaintd/complaintd/internal/outbox"
 	"github.com/complaintd/complaintd/internal/render"
 	"github.com/complaintd/complaintd/internal/store"
+	"github.com/complaintd/complaintd/internal/vault"
 	"github.com/robfig/cron/v3"
 )
 
@@ -40,9 +41,10 @@ type Mailer interface {
 	CaseData(c *store.Case) render.Data
 }
 
-// Eraser destroys a case's key of one class; *vault.Vault implements it.
+// Eraser destroys a case's key of one class and the attachments sealed with it (refs
+// locate those that share files with others); *vault.Vault implements it.
 type Eraser interface {
-	EraseClass(caseID, class string) error
+	EraseClass(caseID, class string, refs ...vault.BlobRef) error
 }
 
 // Specs are the cron specs (5 fields, seconds optional as a 6th leading field, or

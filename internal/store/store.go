@@ -100,7 +100,7 @@ func (c *Case) Public() *Case {
 	out.Threads, out.LastInbound = nil, ""
 	out.Documents = make([]Document, len(c.Documents))
 	for i, d := range c.Documents {
-		d.File, d.SealedKey, d.KeyClass = "", "", ""
+		d.File, d.SealedKey, d.KeyClass, d.Offset, d.Length = "", "", "", 0, 0
 		out.Documents[i] = d
 	}
 	return &out
@@ -114,6 +114,8 @@ type Document struct {
 	File      string    `json:"file,omitempty"`       // internal: vault reference; empty for zip entries and skipped files
 	SealedKey string    `json:"sealed_key,omitempty"` // internal
 	KeyClass  string    `json:"key_class,omitempty"`  // internal: vault key class, "" or "sensitive"
+	Offset    int64     `json:"offset,omitempty"`     // internal: where it lies in the vault file
+	Length    int64     `json:"length,omitempty"`     // internal: its bytes there; 0: the whole file
 	Skipped   string    `json:"skipped,omitempty"`    // why the content was not kept (too large)
 	Erased    bool      `json:"erased,omitempty"`
 }

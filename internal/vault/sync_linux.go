@@ -17,13 +17,22 @@ func syncFS(dir string) error {
 	return unix.Syncfs(int(f.Fd()))
 }
 
-// dropCache asks the kernel to drop the file's clean cached pages (dirty ones stay:
-// call it after a sync). Best effort: a failure costs only memory.
-func dropCache(path string) {
-	f, err := os.Open(path)
+// settle punches the given byte ranges ([offset, length]) out of a file and drops its
+// clean cached pages (dirty ones stay: call it after a sync). Best effort: a failure
+// costs only disk or memory.
+func settle(path string, holes [][2]int64) {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
 		return
 	}
 	defer f.Close()
+	for _, h := range holes {
+		punch(f, h[0], h[1])
+	}
 	unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
+}
+
+// punch deallocates [off, off+length) of f, keeping its size.
+func punch(f *os.File, off, length int64) error {
+	return unix.Fallocate(int(f.Fd()), unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, off, length)
 }

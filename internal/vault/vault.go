@@ -3,10 +3,13 @@
 //
 // Layout under the attachments directory (all 0700 directories, 0600 files):
 //
-//	spool/<random>.part      content being received; encrypted with a random data key held
-//	                         only in memory, so a crash leaves nothing readable behind
+//	spool/<random>.part      the attachments of a mail being received, one after
+//	                         another (a pack); encrypted with random data keys held only
+//	                         in memory, so a crash leaves nothing readable behind
 //	keys/<case>.key          the case key (KEK), sealed with the master key (AES-256-GCM)
-//	<case>/<sha256>          one attachment, content-addressed by the SHA-256 of its plaintext
+//	<case>/<random>.pack     a mail's pack, linked into the case it joined; the case's
+//	                         records locate each attachment in it (offset, length)
+//	<case>/<sha256>          one attachment per file, as earlier versions kept them
 //
 // Each attachment has its own data key (DEK). The DEK, sealed with the case key, is
 // stored by the caller (in bbolt) as the BlobRef. bbolt and the filesystem keep freed
@@ -16,7 +19,8 @@
 //
 // File format: "CPD1" magic, 8-byte random nonce prefix, then chunks of up to 64 KiB
 // plaintext, each sealed with AES-256-GCM under nonce prefix||chunk index (4 bytes), with
-// additional data marking the last chunk so truncation is detected.
+// additional data marking the last chunk so truncation is detected. A pack is a
+// sequence of such attachments, each with its own key and nonce prefix.
 package vault
 
 import (
@@ -57,10 +61,14 @@ type Vault struct {
 	keks  map[string][]byte      // recently used case keys ("case/class"), bounded by keyCacheSize
 }
 
+// spoolEntry is one attachment in the spool: a segment of a pack file.
 type spoolEntry struct {
-	path string
-	dek  []byte
-	size int64
+	pack   *pack
+	dek    []byte
+	size   int64 // plaintext
+	off    int64 // where the segment begins in the pack
+	length int64 // bytes of the segment on disk
+	kept   bool  // linked into a case by Keep
 }
 
 // BlobRef is what the caller stores to find and decrypt one attachment.
@@ -69,6 +77,11 @@ type BlobRef struct {
 	SealedKey string `json:"sealed_key"` // the DEK sealed with the case key of Class, base64
 	Class     string `json:"class,omitempty"`
 	Size      int64  `json:"size"`
+	// Offset and Length locate the attachment inside a pack file (the attachments
+	// of one mail share one); Length 0 means the whole file (one file per
+	// attachment, as earlier versions wrote).
+	Offset int64 `json:"offset,omitempty"`
+	Length int64 `json:"length,omitempty"`
 }
 
 // Open prepares dir (created 0700 if missing) with the given 32-byte master key.
@@ -126,164 +139,8 @@ func randomBytes(n int) []byte {
 	return b
 }
 
-// SpoolFile is one attachment being written to the spool. It implements mailmsg.SpoolFile.
-type SpoolFile struct {
-	v    *Vault
-	id   string
-	f    *os.File
-	w    *sealWriter
-	done bool
-}
-
-// Create starts a spool file. It implements mailmsg.Spool.
-func (v *Vault) Create() (*SpoolFile, error) {
-	id := base64.RawURLEncoding.EncodeToString(randomBytes(12))
-	path := filepath.Join(v.dir, "spool", id+".part")
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("create spool file: %w", err)
-	}
-	dek := randomBytes(keySize)
-	w, err := newSealWriter(f, dek)
-	if err != nil {
-		f.Close()
-		os.Remove(path)
-		return nil, err
-	}
-	v.mu.Lock()
-	v.spool[id] = &spoolEntry{path: path, dek: dek}
-	v.mu.Unlock()
-	return &SpoolFile{v: v, id: id, f: f, w: w}, nil
-}
-
-// Write encrypts p into the spool file.
-func (s *SpoolFile) Write(p []byte) (int, error) { return s.w.Write(p) }
-
-// Commit seals the last chunk and closes the file. The content stays in the spool until
-// Keep or Discard.
-func (s *SpoolFile) Commit() (string, error) {
-	if s.done {
-		return "", errors.New("spool file already finished")
-	}
-	s.done = true
-	err := s.w.Close()
-	if err == nil {
-		err = s.f.Close()
-	} else {
-		s.f.Close()
-	}
-	if err != nil {
-		s.v.Discard(s.id)
-		return "", fmt.Errorf("finish spool file: %w", err)
-	}
-	s.v.mu.Lock()
-	s.v.spool[s.id].size = s.w.total
-	s.v.mu.Unlock()
-	return s.id, nil
-}
-
-// Abort removes the partial spool file.
-func (s *SpoolFile) Abort() {
-	if s.done {
-		return
-	}
-	s.done = true
-	s.f.Close()
-	s.v.Discard(s.id)
-}
-
-// Discard forgets a spool file and removes it. Unknown IDs are ignored.
-func (v *Vault) Discard(id string) {
-	v.mu.Lock()
-	e := v.spool[id]
-	delete(v.spool, id)
-	v.mu.Unlock()
-	if e != nil {
-		os.Remove(e.path)
-	}
-}
-
-// Release forgets a spool file after the references to it were committed: its
-// content, if kept, is durable (Flush) and lives on through the case's link, so its
-// pages are dropped from the page cache before the spool name is removed. Attachments
-// are written once and read rarely; left cached they crowd out what the mail server
-// and bbolt read all the time, and on the machines we measured, buffered writes cost
-// several times more CPU once gigabytes of page cache are in use.
-func (v *Vault) Release(id string) {
-	v.mu.Lock()
-	e := v.spool[id]
-	delete(v.spool, id)
-	v.mu.Unlock()
-	if e != nil {
-		dropCache(e.path)
-		os.Remove(e.path)
-	}
-}
-
-// OpenSpool gives random access to a spooled attachment's plaintext (for reading a .zip
-// directory or a .docx form before the case is known).
-func (v *Vault) OpenSpool(id string) (*Reader, int64, error) {
-	v.mu.Lock()
-	e := v.spool[id]
-	v.mu.Unlock()
-	if e == nil {
-		return nil, 0, fmt.Errorf("spool file %q: %w", id, os.ErrNotExist)
-	}
-	r, err := openReader(e.path, e.dek)
-	if err != nil {
-		return nil, 0, err
-	}
-	return r, r.size, nil
-}
-
 var caseIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 var shaPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
-
-// Keep links a spooled attachment into the case's directory and returns the reference
-// the caller must store; Discard the spool file once the reference is committed (or
-// abandoned). Nothing is synced here: call Flush once before committing the references
-// (one sync for all files of a mail instead of two per file). The case key is created on first use. If the caller commits
-// nothing afterwards (crash, rollback), the file is an unreferenced orphan: it is
-// unreadable without the sealed key that was never stored.
-func (v *Vault) Keep(caseID, class, spoolID, sha256hex string) (BlobRef, error) {
-	if !caseIDPattern.MatchString(caseID) || !shaPattern.MatchString(sha256hex) || !validClass(class) {
-		return BlobRef{}, fmt.Errorf("keep attachment: bad case %q or digest %q", caseID, sha256hex)
-	}
-	v.mu.Lock()
-	e := v.spool[spoolID]
-	v.mu.Unlock()
-	if e == nil {
-		return BlobRef{}, fmt.Errorf("keep attachment: spool file %q: %w", spoolID, os.ErrNotExist)
-	}
-	kek, err := v.caseKey(caseID, class, true)
-	if err != nil {
-		return BlobRef{}, err
-	}
-	aead, err := newAEAD(kek)
-	if err != nil {
-		return BlobRef{}, err
-	}
-	nonce := randomBytes(aead.NonceSize())
-	sealed := aead.Seal(nonce, nonce, e.dek, []byte(caseID+"/"+class))
-	rel := filepath.Join(caseID, sha256hex)
-	if class != ClassGeneral {
-		rel += "." + class
-	}
-	if err := os.MkdirAll(filepath.Join(v.dir, caseID), 0o700); err != nil {
-		return BlobRef{}, fmt.Errorf("create case dir: %w", err)
-	}
-	// A hard link, not a rename: the spool file stays until Discard, so a commit
-	// that fails can be retried with the same spool. A file left at the target by an
-	// earlier, rolled-back attempt is unreferenced and replaced.
-	final := filepath.Join(v.dir, rel)
-	if err := os.Remove(final); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return BlobRef{}, fmt.Errorf("replace orphan attachment: %w", err)
-	}
-	if err := os.Link(e.path, final); err != nil {
-		return BlobRef{}, fmt.Errorf("link attachment into case: %w", err)
-	}
-	return BlobRef{File: rel, SealedKey: base64.StdEncoding.EncodeToString(sealed), Class: class, Size: e.size}, nil
-}
 
 // OpenBlob opens a kept attachment for reading.
 func (v *Vault) OpenBlob(caseID string, ref BlobRef) (*Reader, error) {
@@ -306,7 +163,7 @@ func (v *Vault) OpenBlob(caseID string, ref BlobRef) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open attachment key: %w", err)
 	}
-	return openReader(filepath.Join(v.dir, ref.File), dek)
+	return openReader(filepath.Join(v.dir, ref.File), dek, ref.Offset, ref.Length)
 }
 
 // Erase destroys every key of the case and removes its attachment files.
@@ -322,10 +179,13 @@ func (v *Vault) Erase(caseID string) error {
 	return nil
 }
 
-// EraseClass destroys the case's key of one class and removes the files sealed with
-// it. Afterwards none of those attachments can be decrypted, wherever copies of their
-// bytes survive (bbolt free pages, file system blocks, backups).
-func (v *Vault) EraseClass(caseID, class string) error {
+// EraseClass destroys the case's key of one class and removes what was sealed with
+// it: the files of earlier versions (one per attachment) by name, and the segments
+// of the given references (the caller's records of that class) from the pack files
+// they share with other documents. Afterwards none of those attachments can be
+// decrypted, wherever copies of their bytes survive (bbolt free pages, file system
+// blocks, backups).
+func (v *Vault) EraseClass(caseID, class string, refs ...BlobRef) error {
 	if !caseIDPattern.MatchString(caseID) || !validClass(class) {
 		return fmt.Errorf("erase: bad case %q or class %q", caseID, class)
 	}
@@ -356,6 +216,11 @@ func (v *Vault) EraseClass(caseID, class string) error {
 	if err := syncDir(filepath.Join(v.dir, "keys")); err != nil {
 		return err
 	}
+	for _, ref := range refs {
+		if err := v.shred(caseID, ref); err != nil {
+			return err
+		}
+	}
 	ents, err := os.ReadDir(filepath.Join(v.dir, caseID))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("list case attachments: %w", err)
@@ -368,6 +233,34 @@ func (v *Vault) EraseClass(caseID, class string) error {
 				return fmt.Errorf("remove attachment: %w", err)
 			}
 		}
+	}
+	return nil
+}
+
+// shred removes one segment of a pack file: punched out where the file system can,
+// overwritten with zeros elsewhere.
+func (v *Vault) shred(caseID string, ref BlobRef) error {
+	if ref.Length == 0 || ref.File == "" {
+		return nil // a file of its own: removed by name
+	}
+	if !strings.HasPrefix(ref.File, caseID+string(filepath.Separator)) || strings.Contains(ref.File, "..") {
+		return fmt.Errorf("erase: reference %q outside case %s", ref.File, caseID)
+	}
+	f, err := os.OpenFile(filepath.Join(v.dir, ref.File), os.O_WRONLY, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("erase segment: %w", err)
+	}
+	defer f.Close()
+	if punch(f, ref.Offset, ref.Length) != nil {
+		if _, err := f.WriteAt(make([]byte, ref.Length), ref.Offset); err != nil {
+			return fmt.Errorf("erase segment: %w", err)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("erase segment: %w", err)
 	}
 	return nil
 }
@@ -559,6 +452,8 @@ type Reader struct {
 	f      *os.File
 	aead   cipher.AEAD
 	prefix []byte
+	base   int64 // where the first chunk begins in the file
+	body   int64 // bytes of chunks
 	size   int64 // plaintext size
 	chunks int64
 
@@ -567,39 +462,48 @@ type Reader struct {
 	off      int64 // for Read
 }
 
-func openReader(path string, dek []byte) (*Reader, error) {
+// openReader opens the attachment at [off, off+length) of path; length 0 means the
+// whole file.
+func openReader(path string, dek []byte, off, length int64) (*Reader, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open attachment file: %w", err)
 	}
-	hdr := make([]byte, headerSize)
-	if _, err := io.ReadFull(f, hdr); err != nil || string(hdr[:4]) != magic {
+	fail := func(why string) (*Reader, error) {
 		f.Close()
-		return nil, fmt.Errorf("attachment file %s: bad header", filepath.Base(path))
+		return nil, fmt.Errorf("attachment file %s: %s", filepath.Base(path), why)
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("stat attachment file: %w", err)
+	if length == 0 {
+		st, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("stat attachment file: %w", err)
+		}
+		length = st.Size() - off
+	}
+	hdr := make([]byte, headerSize)
+	if length < int64(headerSize) || off < 0 {
+		return fail("truncated")
+	}
+	if _, err := f.ReadAt(hdr, off); err != nil || string(hdr[:4]) != magic {
+		return fail("bad header")
 	}
 	aead, err := newAEAD(dek)
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	body := st.Size() - int64(headerSize)
+	body := length - int64(headerSize)
 	chunks := (body + chunkSeal - 1) / chunkSeal
 	if chunks == 0 {
-		f.Close()
-		return nil, fmt.Errorf("attachment file %s: truncated", filepath.Base(path))
+		return fail("truncated")
 	}
 	lastSeal := body - (chunks-1)*chunkSeal
 	if lastSeal < tagSize {
-		f.Close()
-		return nil, fmt.Errorf("attachment file %s: truncated", filepath.Base(path))
+		return fail("truncated")
 	}
 	size := (chunks-1)*chunkPlain + lastSeal - tagSize
-	return &Reader{f: f, aead: aead, prefix: hdr[4:], size: size, chunks: chunks, cacheIdx: -1}, nil
+	return &Reader{f: f, aead: aead, prefix: hdr[4:], base: off + int64(headerSize), body: body, size: size, chunks: chunks, cacheIdx: -1}, nil
 }
 
 // Size is the plaintext size.
@@ -609,8 +513,8 @@ func (r *Reader) chunk(i int64) ([]byte, error) {
 	if i == r.cacheIdx {
 		return r.cache, nil
 	}
-	sealed := make([]byte, chunkSeal)
-	n, err := r.f.ReadAt(sealed, int64(headerSize)+i*chunkSeal)
+	sealed := make([]byte, min(chunkSeal, r.body-i*chunkSeal))
+	n, err := r.f.ReadAt(sealed, r.base+i*chunkSeal)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("read chunk: %w", err)
 	}

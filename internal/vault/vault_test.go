@@ -194,7 +194,7 @@ func TestEraseClassKeepsTheRest(t *testing.T) {
 	letter := []byte("事件说明函：内容")
 	sens := spoolAndKeepClass(t, v, "TS-2026-000009", ClassSensitive, idScan)
 	gen := spoolAndKeepClass(t, v, "TS-2026-000009", ClassGeneral, letter)
-	if err := v.EraseClass("TS-2026-000009", ClassSensitive); err != nil {
+	if err := v.EraseClass("TS-2026-000009", ClassSensitive, sens); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := v.OpenBlob("TS-2026-000009", sens); err == nil {
@@ -209,8 +209,8 @@ func TestEraseClassKeepsTheRest(t *testing.T) {
 	if !bytes.Equal(got, letter) {
 		t.Fatal("general document damaged")
 	}
-	if _, err := os.Stat(filepath.Join(dir, sens.File)); !errors.Is(err, fs.ErrNotExist) {
-		t.Fatal("sensitive file still on disk")
+	if b, err := os.ReadFile(filepath.Join(dir, sens.File)); err == nil && !allZero(b[sens.Offset:sens.Offset+sens.Length]) {
+		t.Fatal("sensitive segment still on disk")
 	}
 	if containsUnder(t, dir, idScan) {
 		t.Fatal("plaintext of the ID scan under the data directory")
@@ -262,4 +262,119 @@ func TestReleaseKeepsTheCaseCopy(t *testing.T) {
 		t.Fatalf("kept copy after release: err %v, %d of %d bytes", err, len(got), len(content))
 	}
 	v.Release(id) // a second release of a forgotten ID is harmless
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// The attachments of one mail share one pack file: kept ones are readable from the
+// case, one not kept is punched out, an aborted one leaves nothing, and an
+// attachment started while another is still being written goes to a second pack.
+func TestSpoolPacksOneMail(t *testing.T) {
+	dir := t.TempDir()
+	v, err := Open(dir, testKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := v.NewSpool()
+	write := func(content []byte) string {
+		t.Helper()
+		f, err := s.Create()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Write(content); err != nil {
+			t.Fatal(err)
+		}
+		id, err := f.Commit()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	idCard := bytes.Repeat([]byte("身份证"), 30000)
+	form := bytes.Repeat([]byte("申请表"), 50000)
+	dup := bytes.Repeat([]byte("重复的附件"), 20000)
+	a := write(idCard)
+	aborted, _ := s.Create()
+	aborted.Write([]byte("too large, given up"))
+	aborted.Abort()
+	b := write(form)
+	c := write(dup)
+	// An attached message: its own attachment is spooled while it is written.
+	outer, _ := s.Create()
+	outer.Write([]byte("From: x\r\n\r\nforwarded"))
+	inner := write([]byte("inner scan"))
+	outerID, err := outer.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(dir, "spool")); len(ents) != 2 {
+		t.Fatalf("spool holds %d files, want 2 packs", len(ents))
+	}
+	if r, size, err := v.OpenSpool(b); err != nil || size != int64(len(form)) {
+		t.Fatalf("OpenSpool: size %d, %v", size, err)
+	} else {
+		got, _ := io.ReadAll(r)
+		r.Close()
+		if !bytes.Equal(got, form) {
+			t.Fatal("spooled form differs")
+		}
+	}
+	const id = "TS-2026-000010"
+	keep := func(spoolID, class string, content []byte) BlobRef {
+		sum := sha256.Sum256(content)
+		ref, err := v.Keep(id, class, spoolID, hex.EncodeToString(sum[:]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ref
+	}
+	refA := keep(a, ClassSensitive, idCard)
+	refB := keep(b, ClassGeneral, form)
+	if refA.File != refB.File || refA.Offset == refB.Offset {
+		t.Fatalf("one mail, one pack: %+v %+v", refA, refB)
+	}
+	if err := v.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for _, sid := range []string{a, b, c, outerID, inner} {
+		v.Release(sid)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(dir, "spool")); len(ents) != 0 {
+		t.Fatalf("spool not empty after release: %v", ents)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(dir, id)); len(ents) != 1 {
+		t.Fatalf("case holds %d files, want the one pack", len(ents))
+	}
+	for _, tc := range []struct {
+		ref  BlobRef
+		want []byte
+	}{{refA, idCard}, {refB, form}} {
+		r, err := v.OpenBlob(id, tc.ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(r)
+		r.Close()
+		if !bytes.Equal(got, tc.want) {
+			t.Fatalf("kept attachment at %d differs", tc.ref.Offset)
+		}
+	}
+	if containsUnder(t, dir, dup[:64]) {
+		t.Fatal("plaintext under the data directory")
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, refA.File))
+	if end := refB.Offset + refB.Length; int64(len(raw)) > end && !allZero(raw[end:]) {
+		t.Fatal("the attachment nobody kept was not punched out of the pack")
+	}
 }
