@@ -178,6 +178,9 @@ func (pr *Prepared) MessageID() string {
 
 // Prepare parses and classifies one raw message. On error nothing stays in the spool.
 func (p *Processor) Prepare(raw io.Reader) (*Prepared, error) {
+	// A new case takes a key file made ahead: made here, on a worker, rather than
+	// by the committer all mail waits for.
+	p.o.Vault.TopUpKeys()
 	spool := p.o.Vault.NewSpool()
 	defer spool.Close() // a panic in the parser must not leak the open pack
 	msg, err := mailmsg.Parse(raw, spoolAdapter{spool}, p.o.Limits)

@@ -59,6 +59,9 @@ type Vault struct {
 	mu    sync.Mutex
 	spool map[string]*spoolEntry // spool ID → data key, while a message is in hand
 	keks  map[string][]byte      // recently used case keys ("case/class"), bounded by keyCacheSize
+	pool  []poolKey              // key files made ahead (keys.go)
+
+	poolMaking int // key files being made by TopUpKeys
 }
 
 // spoolEntry is one attachment in the spool: a segment of a pack file.
@@ -102,7 +105,11 @@ func Open(dir string, masterKey []byte) (*Vault, error) {
 	if err := clearDir(filepath.Join(dir, "spool")); err != nil {
 		return nil, err
 	}
-	return &Vault{dir: dir, master: aead, spool: map[string]*spoolEntry{}, keks: map[string][]byte{}}, nil
+	v := &Vault{dir: dir, master: aead, spool: map[string]*spoolEntry{}, keks: map[string][]byte{}}
+	if err := v.loadKeyPool(); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 func clearDir(d string) error {
@@ -189,31 +196,7 @@ func (v *Vault) EraseClass(caseID, class string, refs ...BlobRef) error {
 	if !caseIDPattern.MatchString(caseID) || !validClass(class) {
 		return fmt.Errorf("erase: bad case %q or class %q", caseID, class)
 	}
-	v.mu.Lock()
-	delete(v.keks, caseID+"/"+class)
-	v.mu.Unlock()
-	path := v.keyPath(caseID, class)
-	if f, err := os.OpenFile(path, os.O_WRONLY, 0); err == nil {
-		// Overwrite in place before unlinking: on ext4/xfs in their default modes the
-		// data block is rewritten, so the sealed key does not linger on disk.
-		st, _ := f.Stat()
-		n := int64(64)
-		if st != nil && st.Size() > n {
-			n = st.Size()
-		}
-		_, werr := f.WriteAt(randomBytes(int(n)), 0)
-		serr := f.Sync()
-		f.Close()
-		if werr != nil || serr != nil {
-			return fmt.Errorf("overwrite case key: %w", errors.Join(werr, serr))
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("open case key: %w", err)
-	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("remove case key: %w", err)
-	}
-	if err := syncDir(filepath.Join(v.dir, "keys")); err != nil {
+	if err := v.destroyKey(caseID, class); err != nil {
 		return err
 	}
 	for _, ref := range refs {
@@ -263,99 +246,6 @@ func (v *Vault) shred(caseID string, ref BlobRef) error {
 		return fmt.Errorf("erase segment: %w", err)
 	}
 	return nil
-}
-
-// Key classes: a case has one key per class, so that the sensitive documents (ID
-// cards, licences, powers of attorney) can be erased while the rest of the case stays.
-const (
-	ClassGeneral   = ""
-	ClassSensitive = "sensitive"
-)
-
-func (v *Vault) keyPath(caseID, class string) string {
-	if class == ClassGeneral {
-		return filepath.Join(v.dir, "keys", caseID+".key")
-	}
-	return filepath.Join(v.dir, "keys", caseID+"."+class+".key")
-}
-
-func validClass(class string) bool { return class == ClassGeneral || class == ClassSensitive }
-
-// caseKey loads the case key, creating it when create is set.
-// keyCacheSize bounds the case keys kept in memory: the cases of the mails in hand
-// (a mail with five scans would otherwise read its key file five times).
-const keyCacheSize = 256
-
-func (v *Vault) caseKey(caseID, class string, create bool) ([]byte, error) {
-	id := caseID + "/" + class
-	v.mu.Lock()
-	kek, ok := v.keks[id]
-	v.mu.Unlock()
-	if ok {
-		return kek, nil
-	}
-	kek, err := v.loadCaseKey(caseID, class, create)
-	if err != nil {
-		return nil, err
-	}
-	v.mu.Lock()
-	if len(v.keks) >= keyCacheSize {
-		clear(v.keks)
-	}
-	v.keks[id] = kek
-	v.mu.Unlock()
-	return kek, nil
-}
-
-func (v *Vault) loadCaseKey(caseID, class string, create bool) ([]byte, error) {
-	path := v.keyPath(caseID, class)
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		if !create {
-			return nil, fmt.Errorf("case %s: %w", caseID, ErrErased)
-		}
-		return v.createCaseKey(caseID+"/"+class, path)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read case key: %w", err)
-	}
-	ns := v.master.NonceSize()
-	if len(b) < ns {
-		return nil, fmt.Errorf("case key %s: truncated", caseID)
-	}
-	kek, err := v.master.Open(nil, b[:ns], b[ns:], []byte(caseID+"/"+class))
-	if err != nil {
-		return nil, fmt.Errorf("unseal case key %s (wrong master key?): %w", caseID, err)
-	}
-	return kek, nil
-}
-
-func (v *Vault) createCaseKey(keyID, path string) ([]byte, error) {
-	kek := randomBytes(keySize)
-	nonce := randomBytes(v.master.NonceSize())
-	sealed := v.master.Seal(nonce, nonce, kek, []byte(keyID))
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("create case key: %w", err)
-	}
-	_, werr := f.Write(sealed)
-	cerr := f.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp)
-		return nil, fmt.Errorf("write case key: %w", err)
-	}
-	// Link, not rename: if another writer won the race, keep theirs.
-	if err := os.Link(tmp, path); err != nil {
-		os.Remove(tmp)
-		if errors.Is(err, os.ErrExist) {
-			caseID, class, _ := strings.Cut(keyID, "/")
-			return v.loadCaseKey(caseID, class, false)
-		}
-		return nil, fmt.Errorf("install case key: %w", err)
-	}
-	os.Remove(tmp)
-	return kek, nil // made durable by the caller's Flush, with the files it seals
 }
 
 // Flush makes every file kept so far (and any new case key) durable. Call it before
