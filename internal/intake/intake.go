@@ -306,11 +306,22 @@ func (p *Processor) commitIn(tx *store.Tx, src Source, pr *Prepared, now time.Ti
 	case p.isStaff(msg.From.Address):
 		out, err = p.staff(tx, msg, now)
 	default:
-		if why := p.forgedCommand(msg); why != "" {
-			out, err = p.refuseForged(tx, msg, why, now)
-			break
+		why, viaToken := p.forgedCommand(msg)
+		if why != "" && !viaToken {
+			// A command acts on a case: a mail that names none is a new complaint
+			// that happens to begin with a command word (受理…), and it is answered.
+			var c *store.Case
+			if c, _, err = p.findCase(tx, msg); err == nil && c == nil {
+				why = ""
+			}
 		}
-		out, err = p.complainant(tx, msg, pr.res, now, kept)
+		switch {
+		case err != nil:
+		case why != "":
+			out, err = p.refuseForged(tx, msg, why, now)
+		default:
+			out, err = p.complainant(tx, msg, pr.res, now, kept)
+		}
 	}
 	if err != nil {
 		return Outcome{}, err

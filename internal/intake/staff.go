@@ -567,22 +567,22 @@ func (p *Processor) appealWindow() time.Duration {
 }
 
 // forgedCommand says why a mail from someone who is not staff looks like an attempt to
-// run staff commands: it was sent to a staff token address (only staff receive those),
-// or its first unquoted line is a staff-only command. 补充 and 备注 do not count: a
-// complainant naturally starts a mail with 补充材料 or a note.
-func (p *Processor) forgedCommand(msg *mailmsg.Message) string {
+// run staff commands: it was sent to a staff token address (only staff receive those;
+// viaToken), or its first unquoted line is a staff-only command. 补充 and 备注 do not
+// count: a complainant naturally starts a mail with 补充材料 or a note.
+func (p *Processor) forgedCommand(msg *mailmsg.Message) (why string, viaToken bool) {
 	if _, _, ok := staffauth.ExtractToken(recipients(msg), p.o.Desk.Address); ok {
-		return "non-staff sender wrote to a staff token address"
+		return "non-staff sender wrote to a staff token address", true
 	}
 	cmds, _ := desk.ParseCommands(desk.StripQuoted(msg.Text))
 	if len(cmds) == 0 || cmds[0].Line != firstTextLine(desk.StripQuoted(msg.Text)) {
-		return ""
+		return "", false
 	}
 	switch cmds[0].Action {
 	case desk.NeedMore, desk.Note:
-		return ""
+		return "", false
 	}
-	return fmt.Sprintf("non-staff sender opened the mail with the staff command %q", cmds[0].Raw)
+	return fmt.Sprintf("non-staff sender opened the mail with the staff command %q", cmds[0].Raw), false
 }
 
 // firstTextLine is the 1-based number of the first non-blank line.

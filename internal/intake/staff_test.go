@@ -1020,3 +1020,25 @@ func TestComplainantSupplementIsNotForgery(t *testing.T) {
 		t.Errorf("registered message = %+v, want a complainant follow-up", msg)
 	}
 }
+
+// A new complaint whose first line happens to be a command word names no case to
+// act on: it is a complaint like any other and gets its acknowledgement, not the
+// silence of a refused command.
+func TestNewComplaintOpeningWithCommandWordIsAnswered(t *testing.T) {
+	d := newDesk(t, withStaff(nil))
+	metric := d.h.metrics.SecurityEvents.Load()
+	raw := cmdMail{from: "王五 <wang@example.cn>", to: deskAddr, subject: "王五申请删除凤凰资讯稿件", messageID: "cmdword1@example.cn",
+		body: "受理 请尽快处理\n\n申请人姓名：王五\n文章标题：《某某新闻》\n文章链接：https://news.ifeng.com/c/8abc\n删除原因：内容失实。"}.bytes()
+	m := d.mark()
+	d.send(raw)
+	msg := d.h.message("cmdword1@example.cn")
+	if msg == nil || msg.Role != "complainant" || msg.Case == "" {
+		t.Fatalf("registered message = %+v, want a new complainant case", msg)
+	}
+	if d.h.metrics.SecurityEvents.Load() != metric {
+		t.Error("a new complaint was counted as a forged command")
+	}
+	if acks := only(d.mails(m), "acknowledgement", "wang@example.cn"); len(acks) != 1 {
+		t.Errorf("acknowledgements = %d, mails %v", len(acks), kinds(d.mails(m)))
+	}
+}
