@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // Case keys. A case's two keys (one per class) live in one small file,
@@ -105,12 +104,15 @@ func (v *Vault) readKeysFile(path string) ([len(classes)][]byte, error) {
 		}
 		kek, err := v.master.Open(nil, slot[:ns], slot[ns:], keysAD(id, class))
 		if err != nil {
-			return keks, fmt.Errorf("unseal key file %s (wrong master key?): %w", filepath.Base(path), err)
+			return keks, fmt.Errorf("key file %s: %w", filepath.Base(path), errUnseal)
 		}
 		keks[i] = kek
 	}
 	return keks, nil
 }
+
+// errUnseal: a key does not open with the master key (another key, or damage).
+var errUnseal = errors.New("cannot unseal (wrong master key?)")
 
 func allZeroBytes(b []byte) bool { return len(bytes.Trim(b, "\x00")) == 0 }
 
@@ -132,8 +134,8 @@ func (v *Vault) loadKeyPool() error {
 			if errors.Is(err, os.ErrNotExist) {
 				continue
 			}
-			if err != nil && strings.Contains(err.Error(), "wrong master key") {
-				return err // not ours to delete
+			if errors.Is(err, errUnseal) {
+				return err // sealed under another master key: not ours to delete
 			}
 			os.Remove(path)
 			continue
