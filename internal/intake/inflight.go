@@ -23,8 +23,11 @@ type inflight struct {
 }
 
 const (
-	inflightKeep = 16
-	inflightSize = 16 << 10 // bytes mapped: 16 keys with long mailbox names fit
+	// inflightKeep must exceed the mails in hand at once (queued, being committed,
+	// being read), with room to spare: a mail forgotten while still in hand would
+	// never be counted as the one that killed us.
+	inflightKeep = 2 * (queueDepth + maxGroup + prepareWorkers)
+	inflightSize = 64 << 10 // bytes mapped: inflightKeep keys with long mailbox names fit
 )
 
 func openInflight(path string, log *slog.Logger) *inflight {

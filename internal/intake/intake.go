@@ -190,7 +190,7 @@ func (p *Processor) Prepare(raw io.Reader) (*Prepared, error) {
 	if err != nil {
 		// A partial message may hold spool files already written: drop them.
 		pr := &Prepared{msg: msg}
-		p.Discard(pr, nil)
+		p.Discard(pr)
 		var le *mailmsg.LimitError
 		if errors.As(err, &le) {
 			return pr, &PermanentError{Err: fmt.Errorf("parse: %w", err)}
@@ -204,23 +204,20 @@ func (p *Processor) Prepare(raw io.Reader) (*Prepared, error) {
 	return pr, nil
 }
 
-// Discard drops the spool files of a prepared message, except those kept.
-func (p *Processor) Discard(pr *Prepared, kept map[string]bool) {
+// Discard drops the spool of a prepared message nobody will commit.
+func (p *Processor) Discard(pr *Prepared) { p.eachSpooled(pr, p.o.Vault.Discard) }
+
+// release lets go of the spool of a committed message (what it kept lives on in
+// its case).
+func (p *Processor) release(pr *Prepared) { p.eachSpooled(pr, p.o.Vault.Release) }
+
+func (p *Processor) eachSpooled(pr *Prepared, fn func(spoolID string)) {
 	if pr == nil || pr.msg == nil {
 		return
 	}
 	for _, a := range pr.msg.Attachments {
-		if a.SpoolID != "" && !kept[a.SpoolID] {
-			p.o.Vault.Discard(a.SpoolID)
-		}
-	}
-}
-
-// release drops the spool names of a committed message.
-func (p *Processor) release(pr *Prepared) {
-	for _, a := range pr.msg.Attachments {
 		if a.SpoolID != "" {
-			p.o.Vault.Release(a.SpoolID)
+			fn(a.SpoolID)
 		}
 	}
 }
@@ -230,7 +227,7 @@ func (p *Processor) release(pr *Prepared) {
 func (p *Processor) Commit(src Source, pr *Prepared, onCommit func(*store.Tx) error) (Outcome, error) {
 	outs, err := p.CommitGroup([]Source{src}, []*Prepared{pr}, onCommit)
 	if err != nil {
-		p.Discard(pr, nil)
+		p.Discard(pr)
 		return Outcome{MessageID: pr.MessageID()}, err
 	}
 	return outs[0], nil
@@ -270,7 +267,7 @@ func (p *Processor) CommitGroup(srcs []Source, prs []*Prepared, onCommit func(*s
 		return nil, err
 	}
 	for _, pr := range prs {
-		p.release(pr) // kept files live on through their links in the case
+		p.release(pr)
 	}
 	for i, out := range outs {
 		out.MessageID, out.Date = prs[i].msg.MessageID, prs[i].msg.Date
@@ -310,16 +307,17 @@ func (p *Processor) commitIn(tx *store.Tx, src Source, pr *Prepared, now time.Ti
 		if why != "" && !viaToken {
 			// A command acts on a case: a mail that names none is a new complaint
 			// that happens to begin with a command word (受理…), and it is answered.
-			var c *store.Case
-			if c, _, err = p.findCase(tx, msg); err == nil && c == nil {
+			c, _, ferr := p.findCase(tx, msg)
+			if ferr != nil {
+				return Outcome{}, ferr
+			}
+			if c == nil {
 				why = ""
 			}
 		}
-		switch {
-		case err != nil:
-		case why != "":
+		if why != "" {
 			out, err = p.refuseForged(tx, msg, why, now)
-		default:
+		} else {
 			out, err = p.complainant(tx, msg, pr.res, now, kept)
 		}
 	}
@@ -541,7 +539,7 @@ func (p *Processor) keepDocuments(c *store.Case, msg *mailmsg.Message, docs []cl
 		have[key] = true
 		sd := store.Document{Document: d, Message: msg.MessageID, AddedAt: now, Skipped: skipped[d.Filename]}
 		if d.SpoolID != "" && d.Container == "" {
-			ref, err := p.o.Vault.Keep(c.ID, p.keyClass(d.Kind), d.SpoolID, d.SHA256)
+			ref, err := p.o.Vault.Keep(c.ID, p.keyClass(d.Kind), d.SpoolID)
 			if err != nil {
 				return nil, fmt.Errorf("keep attachment: %w", err)
 			}

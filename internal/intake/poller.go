@@ -444,7 +444,7 @@ func (pl *Poller) committer(validity uint32, queue <-chan *job, done *[]uint32, 
 		<-j.done
 		switch {
 		case stopped:
-			pl.p.Discard(j.prep, nil)
+			pl.p.Discard(j.prep)
 			continue
 		case j.crashed > 0:
 			q, err := pl.recordQuarantine(validity, j.uid, "", j.crashed, crashReason(j.crashed))
@@ -483,7 +483,7 @@ func (pl *Poller) committer(validity uint32, queue <-chan *job, done *[]uint32, 
 		if err := commit(group); err != nil {
 			for _, g := range group {
 				if gerr := commit([]*job{g}); gerr != nil {
-					pl.p.Discard(g.prep, nil)
+					pl.p.Discard(g.prep)
 					finish(g.uid, Outcome{MessageID: g.prep.MessageID()}, gerr)
 				}
 			}
@@ -497,7 +497,7 @@ func (pl *Poller) prepareSafely(uid uint32, raw io.Reader) (prep *Prepared, err 
 	defer func() {
 		if v := recover(); v != nil {
 			pl.o.Logger.Error("panic while parsing", "mailbox", pl.o.Mailbox, "uid", uid, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			pl.p.Discard(prep, nil)
+			pl.p.Discard(prep)
 			prep, err = nil, fmt.Errorf("panic: %v", v)
 		}
 	}()

@@ -262,9 +262,9 @@ func (v *Vault) OpenSpool(id string) (*Reader, int64, error) {
 // once before committing the references. The case key is created on first use. If
 // the caller commits nothing afterwards (crash, rollback), the pack is an
 // unreferenced orphan, unreadable without the sealed keys that were never stored.
-func (v *Vault) Keep(caseID, class, spoolID, sha256hex string) (BlobRef, error) {
-	if !caseIDPattern.MatchString(caseID) || !shaPattern.MatchString(sha256hex) || !validClass(class) {
-		return BlobRef{}, fmt.Errorf("keep attachment: bad case %q or digest %q", caseID, sha256hex)
+func (v *Vault) Keep(caseID, class, spoolID string) (BlobRef, error) {
+	if !caseIDPattern.MatchString(caseID) || !validClass(class) {
+		return BlobRef{}, fmt.Errorf("keep attachment: bad case %q or class %q", caseID, class)
 	}
 	v.mu.Lock()
 	e := v.spool[spoolID]

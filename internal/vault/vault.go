@@ -6,7 +6,9 @@
 //	spool/<random>.part      the attachments of a mail being received, one after
 //	                         another (a pack); encrypted with random data keys held only
 //	                         in memory, so a crash leaves nothing readable behind
-//	keys/<case>.key          the case key (KEK), sealed with the master key (AES-256-GCM)
+//	keys/<case>.keys         the case's keys (KEKs), one per class, sealed with the
+//	                         master key (AES-256-GCM); keys/pool/ holds some made ahead,
+//	                         keys/<case>[.sensitive].key those of earlier versions
 //	<case>/<random>.pack     a mail's pack, linked into the case it joined; the case's
 //	                         records locate each attachment in it (offset, length)
 //	<case>/<sha256>          one attachment per file, as earlier versions kept them
@@ -147,7 +149,6 @@ func randomBytes(n int) []byte {
 }
 
 var caseIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-var shaPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // OpenBlob opens a kept attachment for reading.
 func (v *Vault) OpenBlob(caseID string, ref BlobRef) (*Reader, error) {

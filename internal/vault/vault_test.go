@@ -2,8 +2,6 @@ package vault
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io"
 	"io/fs"
@@ -36,8 +34,7 @@ func spoolAndKeepClass(t *testing.T, v *Vault, caseID, class string, content []b
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256(content)
-	ref, err := v.Keep(caseID, class, id, hex.EncodeToString(sum[:]))
+	ref, err := v.Keep(caseID, class, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,8 +237,7 @@ func TestReleaseKeepsTheCaseCopy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256(content)
-	ref, err := v.Keep("TS-2026-000009", ClassSensitive, id, hex.EncodeToString(sum[:]))
+	ref, err := v.Keep("TS-2026-000009", ClassSensitive, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,8 +331,7 @@ func TestSpoolPacksOneMail(t *testing.T) {
 	}
 	const id = "TS-2026-000010"
 	keep := func(spoolID, class string, content []byte) BlobRef {
-		sum := sha256.Sum256(content)
-		ref, err := v.Keep(id, class, spoolID, hex.EncodeToString(sum[:]))
+		ref, err := v.Keep(id, class, spoolID)
 		if err != nil {
 			t.Fatal(err)
 		}
