@@ -81,18 +81,32 @@ func TestCrashLosesNothingSendsNothingTwice(t *testing.T) {
 	seed := time.Now().UnixNano()
 	rng := rand.New(rand.NewPCG(uint64(seed), 7))
 	t.Logf("seed %d", seed)
-	kills := 0
+	// The kill comes at a random moment after the daemon is up. The window adapts to
+	// the machine: it doubles after a round without progress (a slow or busy machine,
+	// -race) and shrinks back after progress, so the test kills often on any machine
+	// and still ends.
+	kills, stalled, window := 0, 0, 270*time.Millisecond
+	registered, pending := 0, 0
 	for {
 		d.start()
-		time.Sleep(time.Duration(30+rng.IntN(270)) * time.Millisecond) // a random moment, by design
+		d.waitUp()
+		time.Sleep(30*time.Millisecond + time.Duration(rng.Int64N(int64(window)))) // a random moment, by design
 		d.kill()
 		kills++
 		f := readFacts(t, d)
 		if len(f.messages) >= n && f.pending == 0 {
 			break
 		}
-		if kills > 200 {
-			t.Fatalf("no progress after %d kills: %d messages registered", kills, len(f.messages))
+		if len(f.messages) > registered || f.pending < pending {
+			registered, pending, stalled = len(f.messages), f.pending, 0
+			window = max(window*3/4, 270*time.Millisecond)
+			continue
+		}
+		pending = f.pending
+		stalled++
+		window = min(window*2, 10*time.Second)
+		if stalled > 20 {
+			t.Fatalf("no progress in %d rounds (%d kills, window %v): %d messages registered", stalled, kills, window, len(f.messages))
 		}
 	}
 	if kills < 5 {

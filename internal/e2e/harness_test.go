@@ -137,6 +137,26 @@ func (d *daemon) start() {
 	go func(c *exec.Cmd, ch chan struct{}) { c.Wait(); close(ch) }(d.cmd, d.exited)
 }
 
+// waitUp waits until the daemon answers on its HTTP listener (it has opened its store
+// and started intake) or has exited.
+func (d *daemon) waitUp() {
+	d.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-d.exited:
+			return
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", d.httpAddr, time.Second); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	d.t.Fatalf("daemon not up within 60s")
+}
+
 // kill is SIGKILL: no shutdown code runs.
 func (d *daemon) kill() {
 	if d.cmd == nil {

@@ -30,8 +30,9 @@ func TestMailThatKeepsKillingTheProcessIsQuarantined(t *testing.T) {
 		t.Fatal(err)
 	}
 	attempts := filepath.Join(t.TempDir(), "inflight")
-	// Six starts that never finished (MaxAttempts 3 × 2), as a crashing mail leaves.
-	os.WriteFile(attempts, []byte(fmt.Sprintf("INBOX\x1f%d\x1f%d\x016", st.UIDValidity, poison)), 0o600)
+	// Two deaths while it was processed alone, and a third in hand alone (MaxAttempts
+	// is 3), as a mail that crashes the process leaves the file.
+	os.WriteFile(attempts, []byte(fmt.Sprintf("INBOX\x1f%d\x1f%d\x012\x01i", st.UIDValidity, poison)), 0o600)
 	h := startHarness(t, srv, "", func(c *config) { c.poll.InflightPath = attempts })
 	h.waitCheckpoint(last)
 	eventually(t, "the quarantine record", func() bool { return len(h.quarantined()) == 1 })
@@ -46,5 +47,46 @@ func TestMailThatKeepsKillingTheProcessIsQuarantined(t *testing.T) {
 	}
 	if h.message("k2@example.cn") != nil {
 		t.Error("the poison mail was processed after all")
+	}
+}
+
+// A process that died with a pipeline of mails in hand blames none of them: each is
+// processed again, alone, and registered — nothing is quarantined for a death that may
+// have come from outside (a deploy, the OOM killer, a kill loop).
+func TestDeathWithAPipelineInHandChargesNoMail(t *testing.T) {
+	srv := newServers(t)
+	var uids []uint32
+	for i := range 5 {
+		uids = append(uids, srv.deliver(t, plainComplaint(fmt.Sprintf("甲%d|a%d@example.cn", i, i), fmt.Sprintf("p%d@example.cn", i), "甲申请删除凤凰资讯稿件").bytes()))
+	}
+	c, err := imapsource.Dial(context.Background(), srv.imapOptions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Select(context.Background(), "INBOX")
+	c.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	attempts := filepath.Join(t.TempDir(), "inflight")
+	// Every mail in hand in a pipeline, several times over: the old counter would
+	// have quarantined them all.
+	var lines []string
+	for _, uid := range uids {
+		lines = append(lines, fmt.Sprintf("INBOX\x1f%d\x1f%d\x010\x01p", st.UIDValidity, uid))
+	}
+	os.WriteFile(attempts, []byte(strings.Join(lines, "\n")), 0o600)
+	h := startHarness(t, srv, "", func(c *config) { c.poll.InflightPath = attempts })
+	h.waitCheckpoint(uids[len(uids)-1])
+	if q := h.quarantined(); len(q) != 0 {
+		t.Errorf("quarantined %+v after a death with a pipeline in hand", q)
+	}
+	for i := range uids {
+		if m := h.message(fmt.Sprintf("p%d@example.cn", i)); m == nil || m.Role != "complainant" {
+			t.Errorf("mail %d not registered: %+v", i, m)
+		}
+	}
+	if b, _ := os.ReadFile(attempts); len(strings.Trim(string(b), "\x00")) != 0 {
+		t.Errorf("attempt file not empty after every attempt ended: %q", b)
 	}
 }

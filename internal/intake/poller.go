@@ -24,12 +24,6 @@ const (
 	FlagQuarantined = "$ComplaintdQuarantine"
 )
 
-// crashAttemptsFactor: an attempt that began but never finished (the process died
-// holding the mail) counts too, so a mail that kills the daemon is quarantined rather
-// than killing it forever. Kills for other reasons (deploys, OOM elsewhere) also land
-// on some mail, so the allowance is wider than for ordinary failures.
-const crashAttemptsFactor = 2
-
 // PollerOptions wires a Poller.
 type PollerOptions struct {
 	IMAP             imapsource.Options
@@ -200,7 +194,22 @@ func (pl *Poller) catchUp(ctx context.Context, c *imapsource.Client, st imapsour
 		}
 	}
 	for len(uids) > 0 && ctx.Err() == nil {
-		n := min(len(uids), fetchBatch)
+		// A mail that was in hand when an earlier process died is processed alone:
+		// if it kills us again, it alone is charged.
+		if _, suspect := pl.inflight.suspect(pl.o.Mailbox, st.UIDValidity, uids[0]); suspect {
+			if err := pl.one(ctx, c, st.UIDValidity, uids[0]); err != nil {
+				return err
+			}
+			uids = uids[1:]
+			continue
+		}
+		n := 1
+		for n < len(uids) && n < fetchBatch {
+			if _, suspect := pl.inflight.suspect(pl.o.Mailbox, st.UIDValidity, uids[n]); suspect {
+				break
+			}
+			n++
+		}
 		if err := pl.batch(ctx, c, st.UIDValidity, uids[:n]); err != nil {
 			return err
 		}
@@ -302,7 +311,6 @@ type job struct {
 	uid     uint32
 	prep    *Prepared
 	err     error
-	crashed int           // > 0: the mail crashed us this often; only quarantine it
 	done    chan struct{} // closed when prep/err are set
 }
 
@@ -315,7 +323,14 @@ func (pl *Poller) batch(ctx context.Context, c *imapsource.Client, validity uint
 		quarantined []store.Quarantined
 		mu          sync.Mutex // guards commitErr
 		commitErr   error
+		begun       []uint32 // taken into the pipeline
 	)
+	// The process lives: whatever was not finished was not the mail's fault.
+	defer func() {
+		for _, uid := range begun {
+			pl.inflight.end(pl.o.Mailbox, validity, uid)
+		}
+	}()
 	failed := func() error {
 		mu.Lock()
 		defer mu.Unlock()
@@ -343,12 +358,9 @@ func (pl *Poller) batch(ctx context.Context, c *imapsource.Client, validity uint
 			return errStopBatch // the mails in hand are finished; the rest waits
 		}
 		j := &job{uid: uid, done: make(chan struct{})}
-		switch crashed := pl.crashedBefore(validity, uid); {
-		case crashed > 0:
-			// Recorded by the committer after the mails before it: recording it
-			// now would advance the checkpoint past mails not yet committed.
-			j.crashed = crashed
-			close(j.done)
+		pl.inflight.beginPipeline(pl.o.Mailbox, validity, uid)
+		begun = append(begun, uid)
+		switch {
 		case size > pipelineMaxBytes || size < 0:
 			// Too big to buffer: parse it from the connection right here.
 			j.prep, j.err = pl.prepareSafely(uid, r)
@@ -411,6 +423,9 @@ func (pl *Poller) committer(validity uint32, queue <-chan *job, done *[]uint32, 
 	var stopped bool
 	finish := func(uid uint32, out Outcome, procErr error) {
 		q, bad, err := pl.settle(validity, uid, out, procErr)
+		if err == nil {
+			pl.inflight.end(pl.o.Mailbox, validity, uid)
+		}
 		switch {
 		case err != nil:
 			fatal(err)
@@ -446,15 +461,6 @@ func (pl *Poller) committer(validity uint32, queue <-chan *job, done *[]uint32, 
 		case stopped:
 			pl.p.Discard(j.prep)
 			continue
-		case j.crashed > 0:
-			q, err := pl.recordQuarantine(validity, j.uid, "", j.crashed, crashReason(j.crashed))
-			if err != nil {
-				fatal(err)
-				stopped = true
-				continue
-			}
-			*quarantined = append(*quarantined, q)
-			continue
 		case j.err != nil:
 			finish(j.uid, Outcome{MessageID: j.prep.MessageID()}, j.err)
 			continue
@@ -469,7 +475,7 @@ func (pl *Poller) committer(validity uint32, queue <-chan *job, done *[]uint32, 
 				}
 				select {
 				case <-n.done:
-					if n.err == nil && n.crashed == 0 {
+					if n.err == nil {
 						group = append(group, n)
 						continue
 					}
@@ -529,30 +535,20 @@ func (pl *Poller) commitGroupSafely(validity uint32, group []*job) (outs []Outco
 	})
 }
 
-// begin counts an attempt on uid before it is made, so a mail that crashes the
-// process is recognised when we come back; such a mail is quarantined (recorded) and
-// crashed is true. The count lives in a small memory-mapped file (inflight.go).
-func (pl *Poller) begin(validity, uid uint32) (store.Quarantined, bool, error) {
-	if crashed := pl.crashedBefore(validity, uid); crashed > 0 {
-		q, err := pl.recordQuarantine(validity, uid, "", crashed, crashReason(crashed))
-		return q, true, err
+// beginIsolated records that uid is processed alone, so that if the process dies now
+// the mail is charged with the death. A mail that died alone too often is quarantined
+// (recorded) instead, and quarantined is true.
+func (pl *Poller) beginIsolated(validity, uid uint32) (store.Quarantined, bool, error) {
+	deaths := pl.inflight.beginIsolated(pl.o.Mailbox, validity, uid)
+	if deaths < pl.o.MaxAttempts {
+		return store.Quarantined{}, false, nil
 	}
-	return store.Quarantined{}, false, nil
-}
-
-// crashedBefore counts this attempt and returns how many earlier ones died with the
-// process when that is too many (0 otherwise). The quarantine itself is recorded by
-// the caller, in mailbox order: a record advances the checkpoint.
-func (pl *Poller) crashedBefore(validity, uid uint32) int {
-	began := pl.inflight.begin(pl.o.Mailbox, validity, uid)
-	if began <= pl.o.MaxAttempts*crashAttemptsFactor {
-		return 0
-	}
-	return began - 1
+	q, err := pl.recordQuarantine(validity, uid, "", deaths, crashReason(deaths))
+	return q, true, err
 }
 
 func crashReason(n int) string {
-	return fmt.Sprintf("processing began %d times and never finished (the process died holding it)", n)
+	return fmt.Sprintf("the process died %d times while processing this message alone", n)
 }
 
 // settle records the result of one attempt: success needs nothing more (the
@@ -611,7 +607,8 @@ func (pl *Poller) settle(validity, uid uint32, out Outcome, procErr error) (q st
 // counted, retried on later passes and finally quarantined, so it never blocks the
 // mail behind it.
 func (pl *Poller) one(ctx context.Context, c *imapsource.Client, validity, uid uint32) error {
-	q, crashed, err := pl.begin(validity, uid)
+	q, crashed, err := pl.beginIsolated(validity, uid)
+	defer pl.inflight.end(pl.o.Mailbox, validity, uid)
 	if err != nil {
 		return err
 	}
