@@ -308,10 +308,10 @@ func (b byteBudget) release(units int) {
 
 // job is one mail of a batch between its fetch and its commit.
 type job struct {
-	uid     uint32
-	prep    *Prepared
-	err     error
-	done    chan struct{} // closed when prep/err are set
+	uid  uint32
+	prep *Prepared
+	err  error
+	done chan struct{} // closed when prep/err are set
 }
 
 // batch fetches new mail with one command, parses it ahead on other cores, commits
