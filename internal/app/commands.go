@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/config"
 	"github.com/complaintd/complaintd/internal/store"
 )
@@ -143,14 +144,14 @@ func (s *caseSource) get(ctx context.Context, path string, v any) error {
 		if err != nil {
 			return err
 		}
-		*(v.(**store.Case)) = c
+		*(v.(**cases.Case)) = c
 		return nil
 	}
 	cs, err := listCases(st, filterFrom(u.Query()))
 	if err != nil {
 		return err
 	}
-	*(v.(*[]*store.Case)) = cs
+	*(v.(*[]*cases.Case)) = cs
 	return nil
 }
 
@@ -175,7 +176,7 @@ func cmdCases(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		var cs []*store.Case
+		var cs []*cases.Case
 		if err := src.get(ctx, "/cases?"+caseFilter{state: *state, dept: *dept, severity: *severity}.query(), &cs); err != nil {
 			return err
 		}
@@ -203,7 +204,7 @@ func cmdCases(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		var c *store.Case
+		var c *cases.Case
 		if err := src.get(ctx, "/cases/"+url.PathEscape(id), &c); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("case %s: not found", id)

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/config"
 	"github.com/complaintd/complaintd/internal/mailtest"
 	"github.com/complaintd/complaintd/internal/store"
@@ -155,10 +156,10 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		d.store.View(func(tx *store.Tx) error { n = tx.PendingCount(); return nil })
 		return n == 0
 	})
-	var cases []*store.Case
+	var all []*cases.Case
 	var msgs []*store.Message
 	d.store.View(func(tx *store.Tx) error {
-		tx.EachCase(true, func(c *store.Case) error { cases = append(cases, c); return nil })
+		tx.EachCase(true, func(c *cases.Case) error { all = append(all, c); return nil })
 		return tx.EachMessage(func(m *store.Message) error { msgs = append(msgs, m); return nil })
 	})
 
@@ -166,9 +167,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	for _, m := range msgs {
 		fmt.Fprintf(stdout, "  %-12s %-16s %s\n    %s\n", m.Role, orDash(m.Case), m.Subject, m.Outcome)
 	}
-	fmt.Fprintf(stdout, "\n=== Cases (%d) ===\n", len(cases))
-	printCaseTable(stdout, cases)
-	for _, c := range cases {
+	fmt.Fprintf(stdout, "\n=== Cases (%d) ===\n", len(all))
+	printCaseTable(stdout, all)
+	for _, c := range all {
 		fmt.Fprintln(stdout)
 		printCase(stdout, c)
 	}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/store"
 )
 
@@ -126,15 +127,15 @@ func (f caseFilter) query() string {
 	return url.Values{"state": {f.state}, "dept": {f.dept}, "severity": {f.severity}}.Encode()
 }
 
-func (f caseFilter) match(c *store.Case) bool {
-	return (f.state == "" || c.State == f.state) && (f.dept == "" || c.Department == f.dept) &&
-		(f.severity == "" || c.Severity == f.severity || (f.severity == "ordinary" && c.Severity == ""))
+func (f caseFilter) match(c *cases.Case) bool {
+	return (f.state == "" || string(c.State) == f.state) && (f.dept == "" || c.Department == f.dept) &&
+		(f.severity == "" || string(c.Severity) == f.severity || (f.severity == "ordinary" && c.Severity == ""))
 }
 
-func listCases(s *store.Store, f caseFilter) ([]*store.Case, error) {
-	out := []*store.Case{}
+func listCases(s *store.Store, f caseFilter) ([]*cases.Case, error) {
+	out := []*cases.Case{}
 	err := s.View(func(tx *store.Tx) error {
-		return tx.EachCase(true, func(c *store.Case) error {
+		return tx.EachCase(true, func(c *cases.Case) error {
 			if f.match(c) {
 				out = append(out, c.Public())
 			}
@@ -144,8 +145,8 @@ func listCases(s *store.Store, f caseFilter) ([]*store.Case, error) {
 	return out, err
 }
 
-func showCase(s *store.Store, id string) (*store.Case, error) {
-	var c *store.Case
+func showCase(s *store.Store, id string) (*cases.Case, error) {
+	var c *cases.Case
 	err := s.View(func(tx *store.Tx) error {
 		var err error
 		c, err = tx.Case(id)

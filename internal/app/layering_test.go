@@ -7,78 +7,161 @@ import (
 	"testing"
 )
 
-// The mail flows one way (mailbox → message → decision → case → reply) and the packages
-// read the same way (GUIDE.md). This test keeps the direction honest: each package may
-// depend only on the internal packages listed for it, and each third-party library
-// enters through its one package.
-func TestPackageLayering(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs go list")
+const module = "github.com/complaintd/complaintd/"
+
+// layering is the intended package graph (README "Where a change goes"): for each
+// package, the internal packages it may depend on, directly or not. The mail flows one
+// way — source → message → facts → decision → one transaction → reply — and the
+// domain core (cases) is read by everyone and reads nothing of ours but the calendar.
+func layering() map[string][]string {
+	core := []string{"cases", "calendar"}
+	with := func(extra ...string) []string { return append(slices.Clone(core), extra...) }
+	return map[string][]string{
+		// Leaves: one job each, their one library at most.
+		"mailmsg": {}, "staffauth": {}, "vault": {}, "calendar": {}, "metrics": {}, "outbox": {}, "imapsource": {},
+		// The domain core and the pure rules around it.
+		"cases":    {"calendar"},
+		"policy":   core,
+		"desk":     core,
+		"render":   core,
+		"classify": with("mailmsg", "policy"),
+		"config":   with("policy"),
+		"routing":  with("config", "policy"),
+		// Persistence of the core's model, and what reads it.
+		"store":  core,
+		"stats":  with("store"),
+		"mailer": with("metrics", "outbox", "render", "store"),
+		// The flow and the triggers.
+		"dispatch": with("metrics", "outbox", "store"),
+		"schedule": with("mailer", "metrics", "outbox", "render", "store", "stats", "vault"),
+		"intake": with("classify", "config", "desk", "imapsource", "mailer", "mailmsg", "metrics", "outbox", "policy",
+			"render", "routing", "staffauth", "store", "vault"),
+		// Wiring: everything but the test helpers.
+		"app": with("classify", "config", "desk", "dispatch", "imapsource", "intake", "mailer", "mailmsg", "metrics",
+			"outbox", "policy", "render", "routing", "schedule", "staffauth", "stats", "store", "vault", "demo"),
+		"demo": with("classify", "config", "mailmsg", "policy", "store"),
+		"cmd/complaintd": with("app", "classify", "config", "desk", "dispatch", "imapsource", "intake", "mailer", "mailmsg",
+			"metrics", "outbox", "policy", "render", "routing", "schedule", "staffauth", "stats", "store", "vault", "demo"),
 	}
-	allowed := map[string][]string{
-		"mailmsg":    {},
-		"policy":     {},
-		"desk":       {},
-		"staffauth":  {},
-		"vault":      {},
-		"calendar":   {},
-		"metrics":    {},
-		"render":     {},
-		"outbox":     {},
-		"imapsource": {},
-		"classify":   {"mailmsg", "policy"},
-		"config":     {"policy"},
-		"routing":    {"config", "policy"},
-		"store":      {"classify", "mailmsg", "policy"},
-		"stats":      {"store", "desk", "classify", "mailmsg", "policy"},
-		"dispatch":   {"metrics", "outbox", "store", "classify", "mailmsg", "policy"},
-		"schedule":   {"calendar", "desk", "outbox", "render", "store", "stats", "vault", "classify", "mailmsg", "policy"},
-		"intake": {"calendar", "classify", "config", "desk", "imapsource", "mailmsg", "metrics", "outbox", "policy",
-			"render", "routing", "staffauth", "store", "vault"},
-	}
-	// Third-party libraries and the one package each may enter through (plus app,
-	// which wires everything, and mailtest, the test servers).
-	libraries := map[string][]string{
-		"github.com/emersion/go-imap/v2": {"imapsource", "mailtest"},
+}
+
+// libraries names, for each third-party library, the one package it enters through
+// (app and cmd may link it through those; mailtest is the test servers).
+func libraries() map[string][]string {
+	return map[string][]string{
+		"github.com/emersion/go-imap/v2": {"imapsource", "mailtest", "demo"},
 		"github.com/wneessen/go-mail":    {"outbox"},
 		"go.etcd.io/bbolt":               {"store"},
 		"github.com/robfig/cron/v3":      {"schedule"},
 		"go.yaml.in/yaml/v3":             {"config"},
-		"github.com/emersion/go-smtp":    {"mailtest"},
-	}
-	for pkg, ok := range allowed {
-		out, err := exec.Command("go", "list", "-deps", "../"+pkg).Output()
-		if err != nil {
-			t.Fatalf("go list %s: %v", pkg, err)
-		}
-		for _, dep := range strings.Fields(string(out)) {
-			if name, found := strings.CutPrefix(dep, "github.com/complaintd/complaintd/internal/"); found {
-				if name != pkg && !slices.Contains(ok, name) {
-					t.Errorf("internal/%s depends on internal/%s, which the layering does not allow", pkg, name)
-				}
-				continue
-			}
-			for lib, through := range libraries {
-				if (dep == lib || strings.HasPrefix(dep, lib+"/")) && !slices.Contains(through, pkg) && !directlyVia(t, pkg, lib, through) {
-					t.Errorf("internal/%s reaches %s other than through %v", pkg, lib, through)
-				}
-			}
-		}
+		"github.com/emersion/go-smtp":    {"mailtest", "demo"},
 	}
 }
 
-// directlyVia reports whether pkg reaches lib only through one of the allowed
-// packages: it does when pkg does not import lib itself.
-func directlyVia(t *testing.T, pkg, lib string, through []string) bool {
-	t.Helper()
-	out, err := exec.Command("go", "list", "-f", `{{join .Imports " "}}`, "../"+pkg).Output()
-	if err != nil {
-		t.Fatalf("go list %s: %v", pkg, err)
+// pkgInfo is what go list says of one package.
+type pkgInfo struct {
+	deps    []string // every dependency, transitively
+	imports []string // direct imports
+}
+
+// TestPackageLayering keeps the direction honest: each package depends only on the
+// internal packages the layering allows, and each third-party library is imported
+// only by its one package. A package missing from the layering fails too: a new
+// package must say where it stands.
+func TestPackageLayering(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
 	}
-	for _, imp := range strings.Fields(string(out)) {
-		if imp == lib || strings.HasPrefix(imp, lib+"/") {
-			return false
+	out, err := exec.Command("go", "list", "-deps=false", "-f", `{{.ImportPath}}|{{join .Deps " "}}|{{join .Imports " "}}`,
+		module+"internal/...", module+"cmd/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	graph := map[string]pkgInfo{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		parts := strings.SplitN(line, "|", 3)
+		name := strings.TrimPrefix(strings.TrimPrefix(parts[0], module), "internal/")
+		graph[name] = pkgInfo{deps: strings.Fields(parts[1]), imports: strings.Fields(parts[2])}
+	}
+	for _, v := range violations(graph, layering(), libraries()) {
+		t.Error(v)
+	}
+}
+
+// violations lists every edge of graph the layering or the library rule forbids.
+// Test-only packages (e2e, mailtest, the corpus generator) are not checked.
+func violations(graph map[string]pkgInfo, allowed, libs map[string][]string) []string {
+	var out []string
+	disp := func(p string) string {
+		if strings.HasPrefix(p, "cmd/") {
+			return p
+		}
+		return "internal/" + p
+	}
+	exempt := func(p string) bool {
+		return p == "e2e" || p == "mailtest" || strings.Contains(p, "/internal/") || strings.HasPrefix(p, "classify/internal")
+	}
+	for pkg, info := range graph {
+		if exempt(pkg) {
+			continue
+		}
+		ok, known := allowed[pkg]
+		if !known {
+			out = append(out, disp(pkg)+" is not in the layering: say which packages it may use")
+			continue
+		}
+		for _, dep := range info.deps {
+			if name, found := strings.CutPrefix(dep, module+"internal/"); found {
+				if name != pkg && !slices.Contains(ok, name) {
+					out = append(out, disp(pkg)+" depends on internal/"+name+", which the layering does not allow")
+				}
+			}
+		}
+		for _, imp := range info.imports {
+			for lib, through := range libs {
+				if (imp == lib || strings.HasPrefix(imp, lib+"/")) && !slices.Contains(through, pkg) {
+					out = append(out, disp(pkg)+" imports "+lib+", which enters only through "+strings.Join(through, ", "))
+				}
+			}
 		}
 	}
-	return true
+	slices.Sort(out)
+	return out
+}
+
+// The checker itself fails on what it must refuse: a core package reaching the store,
+// a library imported outside its package, a package nobody placed.
+func TestLayeringCheckerRefusesForbiddenImports(t *testing.T) {
+	graph := map[string]pkgInfo{
+		"cases":    {deps: []string{module + "internal/calendar", module + "internal/store"}},
+		"classify": {deps: []string{module + "internal/cases"}, imports: []string{"go.etcd.io/bbolt"}},
+		"newpkg":   {},
+		"store":    {deps: []string{module + "internal/cases"}, imports: []string{"go.etcd.io/bbolt"}},
+	}
+	got := violations(graph, layering(), libraries())
+	want := []string{
+		"internal/cases depends on internal/store, which the layering does not allow",
+		"internal/classify imports go.etcd.io/bbolt, which enters only through store",
+		"internal/newpkg is not in the layering: say which packages it may use",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("violations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// The daemon binary links neither the testing package nor the test servers: the demo's
+// in-process servers live in a package that imports no testing.
+func TestBinaryLinksNoTestCode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	out, err := exec.Command("go", "list", "-deps", module+"cmd/complaintd").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if dep == "testing" || dep == module+"internal/mailtest" || strings.HasPrefix(dep, "testing/") {
+			t.Errorf("cmd/complaintd links %s", dep)
+		}
+	}
 }

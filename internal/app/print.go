@@ -7,10 +7,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/complaintd/complaintd/internal/store"
+	"github.com/complaintd/complaintd/internal/cases"
 )
 
-func printCaseTable(w io.Writer, cs []*store.Case) {
+func printCaseTable(w io.Writer, cs []*cases.Case) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CASE\tSTATE\tSEVERITY\tDEPT\tAPPLICANT\tTYPE\tDOCS\tMISSING\tCREATED\tDUE")
 	for _, c := range cs {
@@ -18,8 +18,8 @@ func printCaseTable(w io.Writer, cs []*store.Case) {
 		if c.DueAt != nil {
 			due = c.DueAt.Format("2006-01-02")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", c.ID, c.State, orDash(c.Severity), orDash(c.Department), orDash(c.Applicant.Name), c.Applicant.Type,
-			len(c.Documents), orDash(strings.Join(c.Missing, ",")), c.CreatedAt.Format("2006-01-02 15:04"), due)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", c.ID, c.State, orDash(string(c.Severity)), orDash(c.Department), orDash(c.Applicant.Name), c.Applicant.Type,
+			len(c.Documents), orDash(joinKinds(c.Missing, ",")), c.CreatedAt.Format("2006-01-02 15:04"), due)
 	}
 	tw.Flush()
 }
@@ -32,7 +32,7 @@ func orDash(s string) string {
 }
 
 // printCase shows a case to staff, with the reasons behind each classification.
-func printCase(w io.Writer, c *store.Case) {
+func printCase(w io.Writer, c *cases.Case) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }
 	p("Case %s  [%s]", c.ID, c.State)
 	p("  created %s, updated %s", c.CreatedAt.Format(time.DateTime), c.UpdatedAt.Format(time.DateTime))
@@ -40,7 +40,7 @@ func printCase(w io.Writer, c *store.Case) {
 		p("  due %s", c.DueAt.Format(time.DateTime))
 	}
 	p("  complainant %s, reply locale %s", c.Complainant, c.Locale)
-	p("  department %s, severity %s", orDash(c.Department), orDash(c.Severity))
+	p("  department %s, severity %s", orDash(c.Department), orDash(string(c.Severity)))
 	if len(c.Related) > 0 {
 		p("  related cases (same article): %s", strings.Join(c.Related, ", "))
 	}
@@ -78,7 +78,7 @@ func printCase(w io.Writer, c *store.Case) {
 			p("  %-18s   why: %s", "", d.Why)
 		}
 	}
-	p("Missing: %s", orDash(strings.Join(c.Missing, ", ")))
+	p("Missing: %s", orDash(joinKinds(c.Missing, ", ")))
 	if len(c.Why) > 0 {
 		p("Why:")
 		for _, y := range c.Why {
@@ -96,4 +96,12 @@ func printCase(w io.Writer, c *store.Case) {
 		}
 		p("%s", line)
 	}
+}
+
+func joinKinds(ks []cases.Kind, sep string) string {
+	out := make([]string, len(ks))
+	for i, k := range ks {
+		out[i] = string(k)
+	}
+	return strings.Join(out, sep)
 }

@@ -2,20 +2,30 @@ package app
 
 import (
 	"context"
+	"slices"
 
+	"github.com/complaintd/complaintd/internal/calendar"
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/config"
 	"github.com/complaintd/complaintd/internal/schedule"
 )
 
-// schedulePolicy is the scheduler's view of the configured deadlines.
+// deadlines is the desk's one deadline rule from the configuration.
+func deadlines(cfg *config.Config, cal *calendar.Calendar) cases.Deadlines {
+	p := cfg.Policy
+	return cases.Deadlines{Calendar: cal, Policy: cases.DeadlinePolicy{
+		ReviewDays: p.ReviewDays, ProcessDays: p.ProcessDays, ExpireDays: p.ExpireDays,
+		MajorReviewDays: cfg.Routing.Severity.MajorReviewDays, MajorProcessDays: cfg.Routing.Severity.MajorProcessDays,
+		ReviewAfter: p.ReviewAfter, ProcessAfter: p.ProcessAfter, ExpireAfter: p.ExpireAfter,
+		ReminderBefore: p.ReminderBefore, RetentionDays: p.RetentionDays, RetentionAfter: p.RetentionAfter,
+	}}
+}
+
+// schedulePolicy is what the scheduler decides beyond the deadlines.
 func schedulePolicy(cfg *config.Config) schedule.Policy {
 	p := cfg.Policy
-	return schedule.Policy{
-		ReviewDays: p.ReviewDays, ProcessDays: p.ProcessDays, ExpireDays: p.ExpireDays, RetentionDays: p.RetentionDays,
-		ReviewAfter: p.ReviewAfter, ProcessAfter: p.ProcessAfter, ExpireAfter: p.ExpireAfter, RetentionAfter: p.RetentionAfter,
-		ReminderBefore: p.ReminderBefore, SensitiveKinds: p.SensitiveKinds, Survey: p.Survey, SurveyDelay: p.SurveyDelay,
-		MajorReviewDays: cfg.Routing.Severity.MajorReviewDays, MajorProcessDays: cfg.Routing.Severity.MajorProcessDays,
-	}
+	return schedule.Policy{Sensitive: func(k cases.Kind) bool { return slices.Contains(p.SensitiveKinds, k) },
+		Survey: p.Survey, SurveyDelay: p.SurveyDelay}
 }
 
 func scheduleSpecs(cfg *config.Config) schedule.Specs {
@@ -29,7 +39,7 @@ func checkSchedule(cfg *config.Config) error { return schedule.CheckSpecs(schedu
 // newScheduler builds the scheduler from the desk's parts.
 func (d *desk) newScheduler() (*schedule.Scheduler, error) {
 	return schedule.New(schedule.Options{
-		Store: d.store, Mailer: d.processor, Vault: d.vault, Calendar: d.calendar,
+		Store: d.store, Mailer: d.mailer, Executor: d.processor, Vault: d.vault, Deadlines: d.deadlines,
 		Policy: schedulePolicy(d.cfg), Specs: scheduleSpecs(d.cfg),
 		Staff: schedule.Recipients{Notify: d.cfg.Staff.Notify, Supervisors: d.cfg.Staff.Supervisors, Admins: d.cfg.Staff.Admins,
 			Department: d.departmentStaff},

@@ -17,9 +17,8 @@ import (
 	"time"
 
 	"github.com/complaintd/complaintd/internal/calendar"
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/config"
-	casedesk "github.com/complaintd/complaintd/internal/desk"
-	"github.com/complaintd/complaintd/internal/schedule"
 	"github.com/complaintd/complaintd/internal/stats"
 	"github.com/complaintd/complaintd/internal/store"
 )
@@ -31,8 +30,8 @@ func statsOptions(cfg *config.Config, since, now time.Time) (stats.Options, erro
 	if err != nil {
 		return stats.Options{}, err
 	}
-	rules := schedule.Rules{Policy: schedulePolicy(cfg), Calendar: cal}
-	return stats.Options{Since: since, Now: now, Due: rules.Due}, nil
+	dl := deadlines(cfg, cal)
+	return stats.Options{Since: since, Now: now, Deadlines: &dl}, nil
 }
 
 // parseSince accepts a date (YYYY-MM-DD, local to the calendar), an RFC 3339 time, or
@@ -187,7 +186,7 @@ func printStats(w io.Writer, r stats.Report, loc *time.Location) {
 		}
 	}
 	plain := func(s string) string { return s }
-	section("by state", r.ByState, func(s string) string { return s + " (" + casedesk.StateLabel(casedesk.State(s), "zh-CN") + ")" })
+	section("by state", r.ByState, func(s string) string { return s + " (" + cases.StateLabel(cases.State(s), "zh-CN") + ")" })
 	section("by outcome", r.ByOutcome, plain)
 	section("by content kind", r.ByKind, plain)
 	section("by applicant type", r.ByApplicant, plain)
@@ -232,7 +231,7 @@ func cmdCasesExport(ctx context.Context, args []string, stdout io.Writer) error 
 	if err != nil {
 		return err
 	}
-	var cs []*store.Case
+	var cs []*cases.Case
 	if err := src.get(ctx, "/cases?state="+url.QueryEscape(*state), &cs); err != nil {
 		return err
 	}
@@ -246,7 +245,7 @@ var casesCSVHeader = []string{"id", "state", "created_at", "updated_at", "due_at
 
 // WriteCasesCSV writes cs (events loaded) as the Excel-friendly CSV described at
 // cmdCasesExport.
-func WriteCasesCSV(w io.Writer, cs []*store.Case, loc *time.Location) error {
+func WriteCasesCSV(w io.Writer, cs []*cases.Case, loc *time.Location) error {
 	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
 		return err
 	}
@@ -278,12 +277,12 @@ func WriteCasesCSV(w io.Writer, cs []*store.Case, loc *time.Location) error {
 			}
 		}
 		score := ""
-		if s, ok := c.Satisfaction(); ok {
-			score = strconv.Itoa(s)
+		if c.Satisfaction > 0 {
+			score = strconv.Itoa(c.Satisfaction)
 		}
-		row := []string{c.ID, c.State, ts(c.CreatedAt), ts(c.UpdatedAt), ts(due), c.Applicant.Name, c.Applicant.Org, c.Applicant.Type,
-			pName, pOrg, c.Complainant, c.Request.ContentKind, strconv.FormatBool(c.Request.Reposted), c.Request.Title, c.Request.URL,
-			c.Assignee, strings.Join(c.Missing, " "), strconv.Itoa(len(c.Documents)), strconv.Itoa(erased), stats.Outcome(c, tl),
+		row := []string{c.ID, string(c.State), ts(c.CreatedAt), ts(c.UpdatedAt), ts(due), c.Applicant.Name, c.Applicant.Org, string(c.Applicant.Type),
+			pName, pOrg, c.Complainant, string(c.Request.ContentKind), strconv.FormatBool(c.Request.Reposted), c.Request.Title, c.Request.URL,
+			c.Assignee, joinKinds(c.Missing, " "), strconv.Itoa(len(c.Documents)), strconv.Itoa(erased), stats.Outcome(c, tl),
 			ts(tl.FirstReplySent), ts(tl.Decided), ts(tl.Resolved), score}
 		for i, v := range row {
 			row[i] = excelSafe(v)

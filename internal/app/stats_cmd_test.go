@@ -7,22 +7,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/complaintd/complaintd/internal/classify"
-	"github.com/complaintd/complaintd/internal/store"
+	"github.com/complaintd/complaintd/internal/cases"
 )
 
 // The export opens in Excel: BOM first, CRLF, quoted commas/quotes/newlines, and no
 // cell that Excel would run as a formula.
 func TestWriteCasesCSV(t *testing.T) {
 	loc := time.FixedZone("CST", 8*3600)
-	c := &store.Case{ID: "TS-2026-000001", State: "resolved", CreatedAt: time.Date(2026, 3, 1, 9, 0, 0, 0, loc),
-		Applicant: classify.Party{Name: "张三", Org: "蒙牛, \"集团\"", Type: "organisation"},
-		Request:   classify.Request{Title: "=HYPERLINK(\"http://evil\")", ContentKind: "news"},
-		Missing:   []string{"id_card"},
-		Events:    []store.Event{{At: time.Date(2026, 3, 2, 9, 0, 0, 0, loc), Type: "resolve", From: "accepted", To: "resolved"}}}
+	c := &cases.Case{ID: "TS-2026-000001", State: "resolved", CreatedAt: time.Date(2026, 3, 1, 9, 0, 0, 0, loc),
+		Applicant: cases.Party{Name: "张三", Org: "蒙牛, \"集团\"", Type: "organisation"},
+		Request:   cases.Request{Title: "=HYPERLINK(\"http://evil\")", ContentKind: "news"},
+		Missing:   []cases.Kind{"id_card"},
+		Events:    []cases.Event{{At: time.Date(2026, 3, 2, 9, 0, 0, 0, loc), Type: "resolve", From: "accepted", To: "resolved"}}}
 	c.SetSatisfaction(5)
 	var buf bytes.Buffer
-	if err := WriteCasesCSV(&buf, []*store.Case{c}, loc); err != nil {
+	if err := WriteCasesCSV(&buf, []*cases.Case{c}, loc); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()

@@ -11,11 +11,11 @@ import (
 	"os"
 	"time"
 
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/config"
-	"github.com/complaintd/complaintd/internal/intake"
+	"github.com/complaintd/complaintd/internal/mailer"
 	"github.com/complaintd/complaintd/internal/outbox"
 	"github.com/complaintd/complaintd/internal/render"
-	"github.com/complaintd/complaintd/internal/store"
 	"github.com/complaintd/complaintd/templates"
 )
 
@@ -68,7 +68,11 @@ func cmdTemplates(args []string, stdout io.Writer) error {
 			}
 			// The case replaces the sample case; the kind's own fields (reason, dates)
 			// stay sample values, as nobody decided anything yet.
-			view := intake.CaseView(c, render.Desk{Name: cfg.SMTP.FromName, Address: cfg.SMTP.From, Prefix: cfg.Policy.CasePrefix})
+			cat, err := cfg.Catalogue()
+			if err != nil {
+				return fmt.Errorf("policy.document_kinds: %w", err)
+			}
+			view := mailer.View(c, render.Desk{Name: cfg.SMTP.FromName, Address: cfg.SMTP.From, Prefix: cfg.Policy.CasePrefix}, cat)
 			data.Case, data.Desk = view.Case, view.Desk
 			data.SubjectConforms = c.Subject.Conforms
 			to = []outbox.Address{{Name: c.Applicant.Name, Address: c.Complainant}}
@@ -105,12 +109,12 @@ func templateFS(dir string) fs.FS {
 
 // previewCase reads one case for `templates preview -case`, through the daemon or the
 // store like `cases show`.
-func previewCase(cfgPath, id string) (*store.Case, *config.Config, error) {
+func previewCase(cfgPath, id string) (*cases.Case, *config.Config, error) {
 	src, err := newCaseSource(cfgPath)
 	if err != nil {
 		return nil, nil, err
 	}
-	var c *store.Case
+	var c *cases.Case
 	if err := src.get(context.Background(), "/cases/"+url.PathEscape(id), &c); err != nil {
 		return nil, nil, fmt.Errorf("case %s: %w", id, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/mailmsg"
 )
 
@@ -72,14 +73,14 @@ func applicant(res *Result, msg *mailmsg.Message, vals map[string]string, primar
 	}
 
 	// Type.
-	a.Type = Individual
+	a.Type = cases.Individual
 	if a.Org != "" {
-		a.Type = Organisation
+		a.Type = cases.Organisation
 		why("applicant.type: organisation named (" + orgSource(res.Subject) + ")")
 	} else {
 		why("applicant.type: no organisation named")
 	}
-	var p Party
+	var p cases.Party
 	entrusted := ""
 	if isLawFirm(a.Org) {
 		entrusted = "law firm " + a.Org
@@ -125,10 +126,10 @@ func applicant(res *Result, msg *mailmsg.Message, vals map[string]string, primar
 		why("applicant.type: 委托 by the applicant's own organisation; not entrusted")
 		return
 	}
-	a.Type = Entrusted
-	p.Type = Individual
+	a.Type = cases.Entrusted
+	p.Type = cases.Individual
 	if p.Org != "" {
-		p.Type = Organisation
+		p.Type = cases.Organisation
 	}
 	if p.Name == "" && p.Org == "" {
 		why("principal: not named; assumed individual")
@@ -137,7 +138,7 @@ func applicant(res *Result, msg *mailmsg.Message, vals map[string]string, primar
 	why("applicant.type: entrusted (" + entrusted + ")")
 }
 
-func orgSource(s Subject) string {
+func orgSource(s cases.Subject) string {
 	if s.Conforms && s.Org != "" {
 		return "subject brackets"
 	}
@@ -173,7 +174,7 @@ func original(folded string, texts ...string) string {
 }
 
 // principalFromPhrase fills p from the X of 受X委托.
-func principalFromPhrase(p *Party, x string) {
+func principalFromPhrase(p *cases.Party, x string) {
 	x = strings.TrimSpace(x)
 	for changed := true; changed; {
 		changed = false
@@ -229,13 +230,13 @@ func fillRequest(res *Result, vals map[string]string, primary string) {
 
 // Content kind words, folded. Checked most specific first.
 var kindWords = []struct {
-	kind  string
+	kind  cases.ContentKind
 	words []string
 }{
-	{KindComment, []string{"跟帖", "评论", "留言", "回帖", "comment.ifeng.com"}},
-	{KindBlog, []string{"博客", "博文", "blog.ifeng.com", "blog"}},
-	{KindSelfMedia, []string{"自媒体", "凤凰号", "大风号", "公众号", "ishare.ifeng.com", "self-media"}},
-	{KindNews, []string{"新闻", "资讯", "稿件", "报道", "通稿", "news.ifeng.com", "finance.ifeng.com", "news"}},
+	{cases.Comment, []string{"跟帖", "评论", "留言", "回帖", "comment.ifeng.com"}},
+	{cases.Blog, []string{"博客", "博文", "blog.ifeng.com", "blog"}},
+	{cases.SelfMedia, []string{"自媒体", "凤凰号", "大风号", "公众号", "ishare.ifeng.com", "self-media"}},
+	{cases.News, []string{"新闻", "资讯", "稿件", "报道", "通稿", "news.ifeng.com", "finance.ifeng.com", "news"}},
 }
 
 // seedBoilerplate are form lines whose words would mislead the content kind.
@@ -265,11 +266,11 @@ func contentKind(res *Result, subject string, vals map[string]string, primary st
 	for _, kw := range kindWords {
 		if w := containsAny(text, kw.words...); w != "" {
 			res.Request.ContentKind = kw.kind
-			res.Why = append(res.Why, "content_kind: "+kw.kind+" ("+w+")")
+			res.Why = append(res.Why, "content_kind: "+string(kw.kind)+" ("+w+")")
 			return
 		}
 	}
-	res.Request.ContentKind = KindUnknown
+	res.Request.ContentKind = cases.Unknown
 	res.Why = append(res.Why, "content_kind: unknown (no kind word)")
 }
 

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/complaintd/complaintd/internal/cases"
 )
 
 // TestZipGBKNames: names stored in GBK without the UTF-8 flag are decoded; flagged
@@ -82,7 +84,7 @@ func TestZipBombNotExtracted(t *testing.T) {
 	op := &memOpener{files: map[string][]byte{"z": z}}
 	msg := msgWith("张三申请删除凤凰资讯稿件", "", att("bomb.zip", "z", int64(len(z))))
 	r := Classify(msg, op, Options{})
-	if len(r.Documents) != 2 || r.Documents[1].Kind != DocBusinessLicense || r.Documents[1].Size != 200<<20 || r.Documents[1].Container != "bomb.zip" {
+	if len(r.Documents) != 2 || r.Documents[1].Kind != cases.BusinessLicense || r.Documents[1].Size != 200<<20 || r.Documents[1].Container != "bomb.zip" {
 		t.Fatalf("documents %+v", r.Documents)
 	}
 	if !strings.Contains(r.Documents[0].Why, "listing stopped") {

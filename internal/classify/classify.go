@@ -10,7 +10,7 @@
 //     declared size, XML bytes). Zip entries are listed, never extracted; only the
 //     document.xml of a .docx is read, through a size cap.
 //   - Only attachments are documents: a document named in the body does not count.
-//   - A name that says nothing is DocUnclassified, never a guess; every decision is
+//   - A name that says nothing is cases.Unclassified, never a guess; every decision is
 //     explained in Result.Why or Document.Why.
 //   - Personal data (ID and phone numbers, attachment content) is returned to the
 //     caller, never logged (this package does not log).
@@ -23,6 +23,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/mailmsg"
 	"github.com/complaintd/complaintd/internal/policy"
 )
@@ -50,9 +51,22 @@ type Options struct {
 	MaxZipTotalBytes int64
 	// MaxDocxXMLBytes bounds the XML read from one .docx. Zero means 8 MiB.
 	MaxDocxXMLBytes int64
+	// Catalogue holds the document kinds and their file-name keywords. Nil: the
+	// built-in kinds.
+	Catalogue *cases.Catalogue
+
+	names *namer // Catalogue's keywords, folded once
 }
 
-func (o Options) withDefaults() Options {
+// WithDefaults fills every zero field and prepares the catalogue's keywords: a caller
+// that classifies many mails calls it once and passes the result.
+func (o Options) WithDefaults() Options {
+	if o.Catalogue == nil {
+		o.Catalogue = cases.DefaultCatalogue()
+	}
+	if o.names == nil {
+		o.names = newNamer(o.Catalogue)
+	}
 	if o.MaxInspectBytes <= 0 {
 		o.MaxInspectBytes = 20 << 20
 	}
@@ -72,11 +86,11 @@ func (o Options) withDefaults() Options {
 // by name only. Fields come from the body first; an attached filled .docx form fills
 // the gaps (the body is what the applicant wrote last, the form may be a stale copy).
 func Classify(msg *mailmsg.Message, content Opener, opts Options) Result {
-	opts = opts.withDefaults()
+	opts = opts.WithDefaults()
 	var res Result
 	if msg == nil {
-		res.Applicant.Type = Individual
-		res.Request.ContentKind = KindUnknown
+		res.Applicant.Type = cases.Individual
+		res.Request.ContentKind = cases.Unknown
 		return res
 	}
 	res.Subject = ParseSubject(msg.Subject)
@@ -179,7 +193,7 @@ func classifyAttachments(atts []mailmsg.Attachment, content Opener, opts Options
 	var docs []Document
 	var forms []docxForm
 	for _, a := range atts {
-		kind, why := ClassifyName(a.Filename)
+		kind, why := opts.names.classify(a.Filename)
 		d := Document{Kind: kind, Filename: a.Filename, Size: a.Size, SHA256: a.SHA256, SpoolID: a.SpoolID, Why: why}
 		if a.Skipped != "" {
 			d.Why += "; content not stored: " + a.Skipped
@@ -194,8 +208,8 @@ func classifyAttachments(atts []mailmsg.Attachment, content Opener, opts Options
 				docs = append(docs, d) // an unreadable file is still a file the complainant sent
 				break
 			}
-			if kind == DocUnclassified {
-				if k, w := classifyText(text); k != "" {
+			if kind == cases.Unclassified {
+				if k, w := classifyText(opts.names, text); k != "" {
 					d.Kind, d.Why = k, w
 				}
 			}
@@ -205,7 +219,7 @@ func classifyAttachments(atts []mailmsg.Attachment, content Opener, opts Options
 			docs = append(docs, d)
 		case ext == ".zip" && canOpen:
 			entries, note := openZip(content, a.SpoolID, a.Filename, opts)
-			if d.Kind == DocUnclassified {
+			if d.Kind == cases.Unclassified {
 				d.Why = "archive; its files are listed separately"
 			}
 			d.Why += note
@@ -256,14 +270,14 @@ func openZip(content Opener, id, container string, opts Options) ([]Document, st
 	}
 	docs := make([]Document, 0, len(entries))
 	for _, e := range entries {
-		kind, why := ClassifyName(e.Name)
+		kind, why := opts.names.classify(e.Name)
 		ext := strings.ToLower(path.Ext(e.Name))
 		switch {
 		case ext == ".zip" || ext == ".rar" || ext == ".7z":
 			why += "; nested archive not opened (one level only)"
-		case ext == ".docx" && kind == DocUnclassified && e.Size <= opts.MaxInspectBytes:
+		case ext == ".docx" && kind == cases.Unclassified && e.Size <= opts.MaxInspectBytes:
 			if text, ok := entryDocxText(e, opts); ok {
-				if k, w := classifyText(text); k != "" {
+				if k, w := classifyText(opts.names, text); k != "" {
 					kind, why = k, w
 				}
 			}
@@ -290,7 +304,7 @@ func entryDocxText(e ZipEntry, opts Options) (string, bool) {
 
 // classifyText gives a kind from a document's text: its title (first non-empty lines)
 // by the name keywords, or a filled takedown form by its field labels.
-func classifyText(text string) (kind, why string) {
+func classifyText(names *namer, text string) (kind cases.Kind, why string) {
 	n := 0
 	for _, l := range strings.Split(text, "\n") {
 		l = strings.TrimSpace(l)
@@ -300,7 +314,7 @@ func classifyText(text string) (kind, why string) {
 		if r := []rune(l); len(r) > 40 {
 			l = string(r[:40])
 		}
-		if k, w := ClassifyName(l); k != DocUnclassified {
+		if k, w := names.classify(l); k != cases.Unclassified {
 			return k, "content: title line " + strings.TrimPrefix(w, "name ")
 		}
 		if n++; n == 2 {
@@ -316,7 +330,7 @@ func classifyText(text string) (kind, why string) {
 		}
 	}
 	if n >= 2 {
-		return DocApplicationForm, "content: filled takedown form (文章标题/文章链接/删除原因 fields)"
+		return cases.ApplicationForm, "content: filled takedown form (文章标题/文章链接/删除原因 fields)"
 	}
 	return "", ""
 }
@@ -330,23 +344,23 @@ func Facts(r Result) policy.Facts {
 		ApplicantType: r.Applicant.Type,
 		ContentKind:   r.Request.ContentKind,
 		Reposted:      r.Request.Reposted,
-		Have:          map[string]bool{},
+		Have:          map[cases.Kind]bool{},
 	}
-	if r.Applicant.Type == Entrusted {
+	if r.Applicant.Type == cases.Entrusted {
 		f.Entrusted = true
-		f.ApplicantType = Individual
-		if r.Principal != nil && r.Principal.Type == Organisation {
-			f.ApplicantType = Organisation
+		f.ApplicantType = cases.Individual
+		if r.Principal != nil && r.Principal.Type == cases.Organisation {
+			f.ApplicantType = cases.Organisation
 		}
 	}
 	if f.ApplicantType == "" {
-		f.ApplicantType = Individual
+		f.ApplicantType = cases.Individual
 	}
 	if f.ContentKind == "" {
-		f.ContentKind = KindUnknown
+		f.ContentKind = cases.Unknown
 	}
 	for _, d := range r.Documents {
-		if d.Kind != DocUnclassified && d.Kind != "" {
+		if d.Kind != cases.Unclassified && d.Kind != "" {
 			f.Have[d.Kind] = true
 		}
 	}

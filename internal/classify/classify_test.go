@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/mailmsg"
 	"github.com/complaintd/complaintd/internal/policy"
 )
@@ -30,37 +31,38 @@ func names(ns ...string) []mailmsg.Attachment {
 // TestApplicant covers SPEC §2 policy details, Applicant.
 func TestApplicant(t *testing.T) {
 	type want struct {
-		typ, name, org string
-		principal      *Party // Name, Org, Type compared
-		email          string
+		typ       cases.ApplicantType
+		name, org string
+		principal *cases.Party // Name, Org, Type compared
+		email     string
 	}
-	cases := []struct {
+	tests := []struct {
 		why     string
 		subject string
 		text    string
 		want    want
 	}{
-		{"name from a conforming subject, never the From display name", "张三申请删除凤凰资讯稿件", "", want{Individual, "张三", "", nil, "nick@example.com"}},
-		{"subject beats the 姓名 line", "张三申请删除凤凰资讯稿件", "姓名：李四", want{Individual, "张三", "", nil, ""}},
-		{"off-convention: name from the 姓名 line", "删帖申请", "姓名：李四", want{Individual, "李四", "", nil, ""}},
-		{"off-convention: name from the 申请人姓名 line", "删帖申请", "申请人姓名：王五", want{Individual, "王五", "", nil, ""}},
-		{"off-convention, no name line: empty, not the nickname", "删帖申请", "请删除", want{Individual, "", "", nil, ""}},
-		{"organisation in subject brackets", "张三(某某科技有限公司)申请删除凤凰资讯稿件", "", want{Organisation, "张三", "某某科技有限公司", nil, ""}},
-		{"organisation from the 单位名称 line", "张三申请删除凤凰资讯稿件", "单位名称：某某科技有限公司", want{Organisation, "张三", "某某科技有限公司", nil, ""}},
-		{"organisation-only subject: name from 经办人", "(某某科技有限公司)申请删除凤凰资讯稿件", "经办人：赵六\n姓名：不用", want{Organisation, "赵六", "某某科技有限公司", nil, ""}},
-		{"law firm makes it entrusted even with an organisation named", "钱律师(某某律师事务所)申请删除凤凰资讯稿件", "", want{Entrusted, "钱律师", "某某律师事务所", &Party{Type: Individual}, ""}},
-		{"受…委托 wording names the principal organisation", "钱律师(某某律师事务所)申请删除凤凰资讯稿件", "本所受北京某某有限公司委托", want{Entrusted, "钱律师", "某某律师事务所", &Party{Org: "北京某某有限公司", Type: Organisation}, ""}},
-		{"a relative: principal individual, agent has no org", "李明申请删除凤凰资讯稿件", "我受父亲李大山委托申请", want{Entrusted, "李明", "", &Party{Name: "李大山", Type: Individual}, ""}},
-		{"委托人 line", "删帖申请", "姓名：黄磊\n委托人：黄建国", want{Entrusted, "黄磊", "", &Party{Name: "黄建国", Type: Individual}, ""}},
-		{"委托单位 line: principal organisation", "删帖申请", "姓名：黄磊\n委托单位：某某餐饮有限公司", want{Entrusted, "黄磊", "", &Party{Org: "某某餐饮有限公司", Type: Organisation}, ""}},
-		{"bare 委托 wording", "张三申请删除凤凰资讯稿件", "现委托张三代为申请", want{Entrusted, "张三", "", &Party{Type: Individual}, ""}},
-		{"受公司委托 by the applicant's own organisation is not entrusted", "周涛(某某传媒有限公司)申请删除凤凰资讯稿件", "本人受公司委托提交", want{Organisation, "周涛", "某某传媒有限公司", nil, ""}},
-		{"委托 inside the reason tells a story, not an entrustment", "张三申请删除凤凰资讯稿件", "删除原因：某公司委托水军发布不实信息", want{Individual, "张三", "", nil, ""}},
-		{"委托 in a quoted reply does not count", "Re: 张三申请删除凤凰资讯稿件", "好的\n\n------------------ 原始邮件 ------------------\n委托律师事务所代为申请的需提供委托书", want{Individual, "张三", "", nil, ""}},
-		{"联系邮箱 beats From", "张三申请删除凤凰资讯稿件", "联系邮箱：zs@example.org", want{Individual, "张三", "", nil, "zs@example.org"}},
-		{"the seed's combined 姓名单位名称 line", "删帖申请", "姓名单位名称：宋佳/某某网络科技有限公司", want{Organisation, "宋佳", "某某网络科技有限公司", nil, ""}},
+		{"name from a conforming subject, never the From display name", "张三申请删除凤凰资讯稿件", "", want{cases.Individual, "张三", "", nil, "nick@example.com"}},
+		{"subject beats the 姓名 line", "张三申请删除凤凰资讯稿件", "姓名：李四", want{cases.Individual, "张三", "", nil, ""}},
+		{"off-convention: name from the 姓名 line", "删帖申请", "姓名：李四", want{cases.Individual, "李四", "", nil, ""}},
+		{"off-convention: name from the 申请人姓名 line", "删帖申请", "申请人姓名：王五", want{cases.Individual, "王五", "", nil, ""}},
+		{"off-convention, no name line: empty, not the nickname", "删帖申请", "请删除", want{cases.Individual, "", "", nil, ""}},
+		{"organisation in subject brackets", "张三(某某科技有限公司)申请删除凤凰资讯稿件", "", want{cases.Organisation, "张三", "某某科技有限公司", nil, ""}},
+		{"organisation from the 单位名称 line", "张三申请删除凤凰资讯稿件", "单位名称：某某科技有限公司", want{cases.Organisation, "张三", "某某科技有限公司", nil, ""}},
+		{"organisation-only subject: name from 经办人", "(某某科技有限公司)申请删除凤凰资讯稿件", "经办人：赵六\n姓名：不用", want{cases.Organisation, "赵六", "某某科技有限公司", nil, ""}},
+		{"law firm makes it entrusted even with an organisation named", "钱律师(某某律师事务所)申请删除凤凰资讯稿件", "", want{cases.Entrusted, "钱律师", "某某律师事务所", &cases.Party{Type: cases.Individual}, ""}},
+		{"受…委托 wording names the principal organisation", "钱律师(某某律师事务所)申请删除凤凰资讯稿件", "本所受北京某某有限公司委托", want{cases.Entrusted, "钱律师", "某某律师事务所", &cases.Party{Org: "北京某某有限公司", Type: cases.Organisation}, ""}},
+		{"a relative: principal individual, agent has no org", "李明申请删除凤凰资讯稿件", "我受父亲李大山委托申请", want{cases.Entrusted, "李明", "", &cases.Party{Name: "李大山", Type: cases.Individual}, ""}},
+		{"委托人 line", "删帖申请", "姓名：黄磊\n委托人：黄建国", want{cases.Entrusted, "黄磊", "", &cases.Party{Name: "黄建国", Type: cases.Individual}, ""}},
+		{"委托单位 line: principal organisation", "删帖申请", "姓名：黄磊\n委托单位：某某餐饮有限公司", want{cases.Entrusted, "黄磊", "", &cases.Party{Org: "某某餐饮有限公司", Type: cases.Organisation}, ""}},
+		{"bare 委托 wording", "张三申请删除凤凰资讯稿件", "现委托张三代为申请", want{cases.Entrusted, "张三", "", &cases.Party{Type: cases.Individual}, ""}},
+		{"受公司委托 by the applicant's own organisation is not entrusted", "周涛(某某传媒有限公司)申请删除凤凰资讯稿件", "本人受公司委托提交", want{cases.Organisation, "周涛", "某某传媒有限公司", nil, ""}},
+		{"委托 inside the reason tells a story, not an entrustment", "张三申请删除凤凰资讯稿件", "删除原因：某公司委托水军发布不实信息", want{cases.Individual, "张三", "", nil, ""}},
+		{"委托 in a quoted reply does not count", "Re: 张三申请删除凤凰资讯稿件", "好的\n\n------------------ 原始邮件 ------------------\n委托律师事务所代为申请的需提供委托书", want{cases.Individual, "张三", "", nil, ""}},
+		{"联系邮箱 beats From", "张三申请删除凤凰资讯稿件", "联系邮箱：zs@example.org", want{cases.Individual, "张三", "", nil, "zs@example.org"}},
+		{"the seed's combined 姓名单位名称 line", "删帖申请", "姓名单位名称：宋佳/某某网络科技有限公司", want{cases.Organisation, "宋佳", "某某网络科技有限公司", nil, ""}},
 	}
-	for _, c := range cases {
+	for _, c := range tests {
 		r := Classify(msgWith(c.subject, c.text), nil, Options{})
 		a := r.Applicant
 		if a.Type != c.want.typ || a.Name != c.want.name || a.Org != c.want.org {
@@ -88,41 +90,41 @@ func TestApplicant(t *testing.T) {
 
 // TestContentKindAndRepost covers SPEC §2 policy details, Content kind.
 func TestContentKindAndRepost(t *testing.T) {
-	cases := []struct {
+	tests := []struct {
 		why      string
 		subject  string
 		text     string
-		kind     string
+		kind     cases.ContentKind
 		reposted bool
 	}{
-		{"凤凰资讯 channel is news", "张三申请删除凤凰资讯稿件", "", KindNews, false},
-		{"稿件 alone is news", "张三申请删除稿件", "", KindNews, false},
-		{"新闻 in the body", "删帖申请", "贵网一篇新闻", KindNews, false},
-		{"自媒体", "张三申请删除凤凰网文章", "这是一篇自媒体文章", KindSelfMedia, false},
-		{"凤凰号 in the subject", "张三申请删除凤凰号文章", "", KindSelfMedia, false},
-		{"跟帖 beats 新闻", "张三申请删除凤凰网新闻跟帖", "", KindComment, false},
-		{"评论", "删帖申请", "请删除文章下方的评论", KindComment, false},
-		{"博客", "张三申请删除凤凰博客文章", "", KindBlog, false},
-		{"博文", "删帖申请", "我的博文被盗用", KindBlog, false},
-		{"no kind word", "张三申请删除凤凰网文章", "", KindUnknown, false},
-		{"a self-media article in the 资讯 channel: the specific kind wins", "张三申请删除凤凰资讯稿件", "该自媒体文章失实", KindSelfMedia, false},
-		{"评论 in the reason does not make a comment", "张三申请删除凤凰资讯稿件", "删除原因：引发大量评论", KindNews, false},
-		{"the seed's section header 贴文博文 is not a blog", "张三申请删除凤凰网文章", "二、申请删除贴文博文资料：", KindUnknown, false},
-		{"the applicant's name never feeds the kind (name 新闻)", "李新闻申请删除凤凰网文章", "", KindUnknown, false},
-		{"转载自 → reposted", "张三申请删除凤凰网文章", "该文转载自某某晚报", KindUnknown, true},
-		{"贵网转载 → reposted", "张三申请删除凤凰网文章", "贵网转载了某某日报的报道", KindNews, true},
-		{"该文系转载 → reposted", "张三申请删除凤凰网文章", "该文系转载，原发媒体已撤稿", KindUnknown, true},
-		{"被凤凰网转载 names the portal → reposted", "张三申请删除凤凰网文章", "某某晚报的文章被凤凰网转载", KindUnknown, true},
-		{"来源 another site → reposted", "张三申请删除凤凰网文章", "来源：某某晚报", KindUnknown, true},
-		{"来源 the portal itself is not a repost", "张三申请删除凤凰网文章", "来源：凤凰网财经", KindUnknown, false},
-		{"reason text counts for the repost direction", "张三申请删除凤凰网文章", "删除原因：该文章转载自某某网，内容失实", KindUnknown, true},
-		{"others copied the portal's article: not a repost", "张三申请删除凤凰网文章", "贵网文章已被多家网站转载", KindUnknown, false},
-		{"other sites reposted our article: not a repost", "张三申请删除凤凰网文章", "其他网站转载了贵网的文章", KindUnknown, false},
-		{"转载贵网: not a repost", "张三申请删除凤凰网文章", "某某网转载贵网报道", KindNews, false},
-		{"another publisher's reporter as author → reposted", "张三申请删除凤凰网文章", "文章作者：某某日报记者 王某", KindUnknown, true},
-		{"the portal's reporter is not a repost", "张三申请删除凤凰网文章", "文章作者：凤凰网记者 王某", KindUnknown, false},
+		{"凤凰资讯 channel is news", "张三申请删除凤凰资讯稿件", "", cases.News, false},
+		{"稿件 alone is news", "张三申请删除稿件", "", cases.News, false},
+		{"新闻 in the body", "删帖申请", "贵网一篇新闻", cases.News, false},
+		{"自媒体", "张三申请删除凤凰网文章", "这是一篇自媒体文章", cases.SelfMedia, false},
+		{"凤凰号 in the subject", "张三申请删除凤凰号文章", "", cases.SelfMedia, false},
+		{"跟帖 beats 新闻", "张三申请删除凤凰网新闻跟帖", "", cases.Comment, false},
+		{"评论", "删帖申请", "请删除文章下方的评论", cases.Comment, false},
+		{"博客", "张三申请删除凤凰博客文章", "", cases.Blog, false},
+		{"博文", "删帖申请", "我的博文被盗用", cases.Blog, false},
+		{"no kind word", "张三申请删除凤凰网文章", "", cases.Unknown, false},
+		{"a self-media article in the 资讯 channel: the specific kind wins", "张三申请删除凤凰资讯稿件", "该自媒体文章失实", cases.SelfMedia, false},
+		{"评论 in the reason does not make a comment", "张三申请删除凤凰资讯稿件", "删除原因：引发大量评论", cases.News, false},
+		{"the seed's section header 贴文博文 is not a blog", "张三申请删除凤凰网文章", "二、申请删除贴文博文资料：", cases.Unknown, false},
+		{"the applicant's name never feeds the kind (name 新闻)", "李新闻申请删除凤凰网文章", "", cases.Unknown, false},
+		{"转载自 → reposted", "张三申请删除凤凰网文章", "该文转载自某某晚报", cases.Unknown, true},
+		{"贵网转载 → reposted", "张三申请删除凤凰网文章", "贵网转载了某某日报的报道", cases.News, true},
+		{"该文系转载 → reposted", "张三申请删除凤凰网文章", "该文系转载，原发媒体已撤稿", cases.Unknown, true},
+		{"被凤凰网转载 names the portal → reposted", "张三申请删除凤凰网文章", "某某晚报的文章被凤凰网转载", cases.Unknown, true},
+		{"来源 another site → reposted", "张三申请删除凤凰网文章", "来源：某某晚报", cases.Unknown, true},
+		{"来源 the portal itself is not a repost", "张三申请删除凤凰网文章", "来源：凤凰网财经", cases.Unknown, false},
+		{"reason text counts for the repost direction", "张三申请删除凤凰网文章", "删除原因：该文章转载自某某网，内容失实", cases.Unknown, true},
+		{"others copied the portal's article: not a repost", "张三申请删除凤凰网文章", "贵网文章已被多家网站转载", cases.Unknown, false},
+		{"other sites reposted our article: not a repost", "张三申请删除凤凰网文章", "其他网站转载了贵网的文章", cases.Unknown, false},
+		{"转载贵网: not a repost", "张三申请删除凤凰网文章", "某某网转载贵网报道", cases.News, false},
+		{"another publisher's reporter as author → reposted", "张三申请删除凤凰网文章", "文章作者：某某日报记者 王某", cases.Unknown, true},
+		{"the portal's reporter is not a repost", "张三申请删除凤凰网文章", "文章作者：凤凰网记者 王某", cases.Unknown, false},
 	}
-	for _, c := range cases {
+	for _, c := range tests {
 		r := Classify(msgWith(c.subject, c.text), nil, Options{})
 		if r.Request.ContentKind != c.kind || r.Request.Reposted != c.reposted {
 			t.Errorf("%s: kind %s reposted %v, want %s %v (why %q)", c.why, r.Request.ContentKind, r.Request.Reposted, c.kind, c.reposted, r.Why)
@@ -162,23 +164,23 @@ func TestRequestFields(t *testing.T) {
 
 // TestDocuments covers SPEC §2 policy details, Documents, through Classify and Facts.
 func TestDocuments(t *testing.T) {
-	cases := []struct {
+	tests := []struct {
 		why   string
 		text  string
 		atts  []mailmsg.Attachment
-		have  []string
-		kinds []string
+		have  []cases.Kind
+		kinds []cases.Kind
 	}{
 		{"only attachments count, not documents named in the body", "附件：身份证、申请表、说明函", nil, nil, nil},
-		{"two files of one kind count once", "", names("身份证正面.jpg", "身份证反面.jpg"), []string{DocIDCard}, []string{DocIDCard, DocIDCard}},
-		{"unclassified counts for nothing", "", names("IMG_2031.jpg", "扫描件.pdf"), nil, []string{DocUnclassified, DocUnclassified}},
-		{"a file without a name is unclassified", "", names(""), nil, []string{DocUnclassified}},
-		{"embedded .eml classified by name", "", []mailmsg.Attachment{{Filename: "撤稿函.eml", Embedded: true, SpoolID: "x"}}, []string{DocWithdrawalLetter}, []string{DocWithdrawalLetter}},
-		{"a skipped (too large) attachment is still classified by name", "", []mailmsg.Attachment{{Filename: "营业执照.pdf", Skipped: "too large"}}, []string{DocBusinessLicense}, []string{DocBusinessLicense}},
+		{"two files of one kind count once", "", names("身份证正面.jpg", "身份证反面.jpg"), []cases.Kind{cases.IDCard}, []cases.Kind{cases.IDCard, cases.IDCard}},
+		{"unclassified counts for nothing", "", names("IMG_2031.jpg", "扫描件.pdf"), nil, []cases.Kind{cases.Unclassified, cases.Unclassified}},
+		{"a file without a name is unclassified", "", names(""), nil, []cases.Kind{cases.Unclassified}},
+		{"embedded .eml classified by name", "", []mailmsg.Attachment{{Filename: "撤稿函.eml", Embedded: true, SpoolID: "x"}}, []cases.Kind{cases.WithdrawalLetter}, []cases.Kind{cases.WithdrawalLetter}},
+		{"a skipped (too large) attachment is still classified by name", "", []mailmsg.Attachment{{Filename: "营业执照.pdf", Skipped: "too large"}}, []cases.Kind{cases.BusinessLicense}, []cases.Kind{cases.BusinessLicense}},
 	}
-	for _, c := range cases {
+	for _, c := range tests {
 		r := Classify(msgWith("张三申请删除凤凰资讯稿件", c.text, c.atts...), nil, Options{})
-		var kinds []string
+		var kinds []cases.Kind
 		for _, d := range r.Documents {
 			kinds = append(kinds, d.Kind)
 			if d.Why == "" {
@@ -189,7 +191,7 @@ func TestDocuments(t *testing.T) {
 			t.Errorf("%s: kinds %v, want %v", c.why, kinds, c.kinds)
 		}
 		f := Facts(r)
-		var have []string
+		var have []cases.Kind
 		for k := range f.Have {
 			have = append(have, k)
 		}
@@ -210,21 +212,21 @@ func TestDocumentsFromContent(t *testing.T) {
 	r := Classify(msg, op, Options{})
 	got := map[string]string{}
 	for _, d := range r.Documents {
-		got[d.Container+"/"+d.Filename] = d.Kind + " | " + d.Why
+		got[d.Container+"/"+d.Filename] = string(d.Kind) + " | " + d.Why
 	}
-	want := map[string]string{
-		"/附件1.docx":       DocApplicationForm,
-		"/附件2.docx":       DocExplanationLetter,
-		"/材料.zip":         DocUnclassified,
-		"材料.zip/身份证.jpg":  DocIDCard,
-		"材料.zip/附件1.docx": DocApplicationForm,
-		"材料.zip/内层.zip":   DocUnclassified,
+	want := map[string]cases.Kind{
+		"/附件1.docx":       cases.ApplicationForm,
+		"/附件2.docx":       cases.ExplanationLetter,
+		"/材料.zip":         cases.Unclassified,
+		"材料.zip/身份证.jpg":  cases.IDCard,
+		"材料.zip/附件1.docx": cases.ApplicationForm,
+		"材料.zip/内层.zip":   cases.Unclassified,
 	}
 	if len(got) != len(want) {
 		t.Fatalf("documents %q", got)
 	}
 	for k, v := range want {
-		if !strings.HasPrefix(got[k], v+" |") {
+		if !strings.HasPrefix(got[k], string(v)+" |") {
 			t.Errorf("%s: got %q, want kind %s", k, got[k], v)
 		}
 	}
@@ -238,7 +240,7 @@ func TestDocumentsFromContent(t *testing.T) {
 
 	// nil Opener: names only.
 	r = Classify(msg, nil, Options{})
-	if len(r.Documents) != 3 || r.Documents[0].Kind != DocUnclassified {
+	if len(r.Documents) != 3 || r.Documents[0].Kind != cases.Unclassified {
 		t.Errorf("nil opener: %+v", r.Documents)
 	}
 	// Over MaxInspectBytes: names only, Opener not called.
@@ -260,41 +262,42 @@ func TestDocumentsFromContent(t *testing.T) {
 }
 
 func TestFacts(t *testing.T) {
-	r := Result{Applicant: Party{Type: Entrusted}, Principal: &Party{Org: "x", Type: Organisation}, Request: Request{ContentKind: KindBlog, Reposted: true},
-		Documents: []Document{{Kind: DocIDCard}, {Kind: DocIDCard}, {Kind: DocUnclassified}}}
+	r := Result{Applicant: cases.Party{Type: cases.Entrusted}, Principal: &cases.Party{Org: "x", Type: cases.Organisation}, Request: cases.Request{ContentKind: cases.Blog, Reposted: true},
+		Documents: []Document{{Kind: cases.IDCard}, {Kind: cases.IDCard}, {Kind: cases.Unclassified}}}
 	f := Facts(r)
-	if f.ApplicantType != Organisation || !f.Entrusted || f.ContentKind != KindBlog || !f.Reposted || len(f.Have) != 1 || !f.Have[DocIDCard] {
+	if f.ApplicantType != cases.Organisation || !f.Entrusted || f.ContentKind != cases.Blog || !f.Reposted || len(f.Have) != 1 || !f.Have[cases.IDCard] {
 		t.Errorf("facts %+v", f)
 	}
 	// Entrusted without a principal: individual (the principal's documents are an ID card and a reason proof).
-	if f := Facts(Result{Applicant: Party{Type: Entrusted}}); f.ApplicantType != Individual || f.ContentKind != KindUnknown {
+	if f := Facts(Result{Applicant: cases.Party{Type: cases.Entrusted}}); f.ApplicantType != cases.Individual || f.ContentKind != cases.Unknown {
 		t.Errorf("facts %+v", f)
 	}
 }
 
-// TestCodesMatchPolicy keeps policy's shared lists and classify's constants in step.
-func TestCodesMatchPolicy(t *testing.T) {
-	docs := []string{DocApplicationForm, DocIDCard, DocBusinessLicense, DocWorkID, DocWithdrawalLetter, DocExplanationLetter, DocReasonProof, DocPowerOfAttorney}
-	if !reflect.DeepEqual(docs, policy.DocumentKinds()) {
-		t.Errorf("document kinds differ: %v vs %v", docs, policy.DocumentKinds())
+// TestCatalogueKeywordsReachTheirKind: every keyword of the built-in catalogue gives
+// its own kind to a file named after it (a longer keyword of another kind would
+// otherwise hide it), and the admins' own kinds are classified too.
+func TestCatalogueKeywordsReachTheirKind(t *testing.T) {
+	cat, err := cases.NewCatalogue([]cases.KindInfo{{Code: "lawyer_licence", LabelZH: "律师执业证", LabelEN: "lawyer's licence", Keywords: []string{"律师执业证", "執業證"}}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	kinds := []string{KindNews, KindSelfMedia, KindComment, KindBlog, KindUnknown}
-	if !reflect.DeepEqual(kinds, policy.ContentKinds()) {
-		t.Errorf("content kinds differ")
-	}
-	if Individual != policy.ApplicantIndividual || Organisation != policy.ApplicantOrganisation {
-		t.Error("applicant types differ")
-	}
-	for _, k := range nameKeywords {
-		if !slices.Contains(docs, k.Kind) || k.Word != fold(k.Word) {
-			t.Errorf("keyword %q: kind %q unknown or word not folded", k.Word, k.Kind)
+	n := newNamer(cat)
+	for _, k := range cat.Kinds() {
+		for _, w := range k.Keywords {
+			if got, why := n.classify(w + ".jpg"); got != k.Code {
+				t.Errorf("file %q: kind %s (%s), want %s", w+".jpg", got, why, k.Code)
+			}
 		}
+	}
+	if got, _ := n.classify("张律师执业證.pdf"); got != "lawyer_licence" {
+		t.Errorf("traditional spelling of an admin's keyword: %s", got)
 	}
 }
 
 func TestNilMessage(t *testing.T) {
 	r := Classify(nil, nil, Options{})
-	if r.Applicant.Type != Individual || r.Request.ContentKind != KindUnknown {
+	if r.Applicant.Type != cases.Individual || r.Request.ContentKind != cases.Unknown {
 		t.Errorf("nil message: %+v", r)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/mailmsg"
 	"github.com/complaintd/complaintd/internal/policy"
 )
@@ -28,30 +29,30 @@ func (o spoolOpener) Open(id string) (ReaderAtCloser, int64, error) {
 
 // corpusExpected mirrors gencorpus.Expected (the generator is a main package).
 type corpusExpected struct {
-	Subject         string `json:"subject"`
-	Style           string `json:"style"`
-	Why             string `json:"why"`
-	SubjectConforms bool   `json:"subject_conforms"`
-	ApplicantType   string `json:"applicant_type"`
-	ApplicantName   string `json:"applicant_name"`
-	ApplicantOrg    string `json:"applicant_org"`
-	ApplicantEmail  string `json:"applicant_email"`
+	Subject         string              `json:"subject"`
+	Style           string              `json:"style"`
+	Why             string              `json:"why"`
+	SubjectConforms bool                `json:"subject_conforms"`
+	ApplicantType   cases.ApplicantType `json:"applicant_type"`
+	ApplicantName   string              `json:"applicant_name"`
+	ApplicantOrg    string              `json:"applicant_org"`
+	ApplicantEmail  string              `json:"applicant_email"`
 	Principal       *struct {
-		Name string `json:"name"`
-		Org  string `json:"org"`
-		Type string `json:"type"`
+		Name string              `json:"name"`
+		Org  string              `json:"org"`
+		Type cases.ApplicantType `json:"type"`
 	} `json:"principal"`
-	ContentKind string `json:"content_kind"`
-	Reposted    bool   `json:"reposted"`
-	IDValid     *bool  `json:"id_valid"`
-	URLValid    *bool  `json:"url_valid"`
-	Title       string `json:"title"`
+	ContentKind cases.ContentKind `json:"content_kind"`
+	Reposted    bool              `json:"reposted"`
+	IDValid     *bool             `json:"id_valid"`
+	URLValid    *bool             `json:"url_valid"`
+	Title       string            `json:"title"`
 	Documents   []struct {
-		Filename  string `json:"filename"`
-		Container string `json:"container"`
-		Kind      string `json:"kind"`
+		Filename  string     `json:"filename"`
+		Container string     `json:"container"`
+		Kind      cases.Kind `json:"kind"`
 	} `json:"documents"`
-	Missing []string `json:"missing"`
+	Missing []cases.Kind `json:"missing"`
 }
 
 type tally struct{ ok, n int }
@@ -135,7 +136,7 @@ func TestCorpus(t *testing.T) {
 			if want.Title != "" {
 				check("title", got.Request.Title == want.Title, "got %q want %q", got.Request.Title, want.Title)
 			}
-			gotKinds := map[string]string{}
+			gotKinds := map[string]cases.Kind{}
 			var gotNames, wantNames []string
 			for _, d := range got.Documents {
 				gotKinds[d.Container+"/"+d.Filename] = d.Kind
@@ -152,7 +153,7 @@ func TestCorpus(t *testing.T) {
 			check("document_list", reflect.DeepEqual(gotNames, wantNames), "got %q want %q", gotNames, wantNames)
 			missing := policy.Missing(rules, Facts(got))
 			if missing == nil {
-				missing = []string{}
+				missing = []cases.Kind{}
 			}
 			check("missing", reflect.DeepEqual(missing, want.Missing), "got %v want %v", missing, want.Missing)
 		})

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/complaintd/complaintd/internal/cases"
 )
 
 func FuzzSubject(f *testing.F) {
@@ -21,7 +23,7 @@ func FuzzSubject(f *testing.F) {
 			t.Fatal("not deterministic")
 		}
 		if !got.Conforms {
-			if got != (Subject{}) {
+			if got != (cases.Subject{}) {
 				t.Fatalf("non-conforming subject carries data: %+v", got)
 			}
 			return
@@ -105,6 +107,7 @@ func FuzzDocx(f *testing.F) {
 	f.Add(buildDocx(f, nil, nil))
 	f.Add(buildZip(f, zipFile{name: "word/document.xml", data: []byte("<w:document><w:body><w:p><w:t>a")}))
 	f.Add(buildZip(f, zipFile{name: "word/document.xml", data: []byte("<w:tc><w:tc></w:tr></w:tr><w:tab/><w:br/>")}))
+	names := newNamer(cases.DefaultCatalogue())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		const maxXML = 64 << 10
 		text, _ := DocxText(bytes.NewReader(b), int64(len(b)), maxXML)
@@ -112,7 +115,7 @@ func FuzzDocx(f *testing.F) {
 			t.Fatalf("text %d bytes from at most %d bytes of XML", len(text), maxXML)
 		}
 		ParseFields(text)
-		classifyText(text)
+		classifyText(names, text)
 	})
 }
 

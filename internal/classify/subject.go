@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+
+	"github.com/complaintd/complaintd/internal/cases"
 )
 
 // caseTagRE matches a case tag such as [TS-2026-000123] (any prefix), also in 【】.
@@ -21,7 +23,7 @@ var subjectSuffixes = []string{"相关稿件", "相关文章", "稿件", "文章
 // prefixes and case tags are removed first; brackets may be half- or full-width and
 // nested inside the organisation; the organisation is optional, and an organisation
 // alone (no person) is accepted. Anything else yields Conforms false.
-func ParseSubject(subject string) Subject {
+func ParseSubject(subject string) cases.Subject {
 	rs := []rune(subject)
 	f := foldRunes(rs)
 	// Remove case tags and prefixes on the folded text, mirroring the cuts on rs.
@@ -50,7 +52,7 @@ func ParseSubject(subject string) Subject {
 	const verb = "申请删除"
 	i := strings.Index(fs, verb)
 	if i < 0 {
-		return Subject{}
+		return cases.Subject{}
 	}
 	vi := runeIndex(fs, i)
 	head, fhead := rs[:vi], f[:vi]
@@ -71,7 +73,7 @@ func ParseSubject(subject string) Subject {
 		}
 	}
 	if !ok || len([]rune(channel)) > 20 || strings.ContainsAny(channel, "，,。;；") {
-		return Subject{}
+		return cases.Subject{}
 	}
 
 	// Head: <name>(<org>) or <name> or (<org>) or <org>.
@@ -92,22 +94,22 @@ func ParseSubject(subject string) Subject {
 			}
 		}
 		if open < 0 {
-			return Subject{}
+			return cases.Subject{}
 		}
 		name = string(head[:open])
 		org = string(head[open+1 : n-1])
 	}
 	name, org = strings.TrimSpace(name), strings.TrimSpace(org)
 	if name == "" && org == "" {
-		return Subject{}
+		return cases.Subject{}
 	}
 	if len([]rune(name)) > 30 || strings.ContainsAny(fold(name), ",.;!?()，。；！？") || len([]rune(org)) > 60 {
-		return Subject{}
+		return cases.Subject{}
 	}
 	if org == "" && looksLikeOrg(name) {
 		name, org = "", name
 	}
-	return Subject{Conforms: true, Name: name, Org: org, Channel: channel}
+	return cases.Subject{Conforms: true, Name: name, Org: org, Channel: channel}
 }
 
 // runeIndex converts a byte offset in s to a rune index.

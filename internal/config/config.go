@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/policy"
 	"go.yaml.in/yaml/v3"
 )
@@ -128,16 +129,20 @@ type Templates struct {
 
 // Policy is the document policy and the deadlines.
 type Policy struct {
-	CasePrefix  string                `yaml:"case_prefix"`  // TS
-	Documents   []policy.DocumentRule `yaml:"documents"`    // default: SPEC §2
-	ReviewDays  int                   `yaml:"review_days"`  // 3 business days
-	ProcessDays int                   `yaml:"process_days"` // 5 business days
-	ExpireDays  int                   `yaml:"expire_days"`  // 15 calendar days
-	AppealDays  int                   `yaml:"appeal_days"`  // 15 calendar days
+	CasePrefix string `yaml:"case_prefix"` // TS
+	// DocumentKinds are the admins' own document kinds, added to the built-in ones
+	// of SPEC §2 (code, labels, file-name keywords, 补充 synonyms, sensitivity).
+	DocumentKinds []cases.KindInfo      `yaml:"document_kinds"` // none
+	Documents     []policy.DocumentRule `yaml:"documents"`      // default: SPEC §2
+	ReviewDays    int                   `yaml:"review_days"`    // 3 business days
+	ProcessDays   int                   `yaml:"process_days"`   // 5 business days
+	ExpireDays    int                   `yaml:"expire_days"`    // 15 calendar days
+	AppealDays    int                   `yaml:"appeal_days"`    // 15 calendar days
 	// SensitiveKinds are the document kinds erased RetentionDays after a case ends
 	// (PIPL); they are encrypted under their own per-case key for that reason.
-	SensitiveKinds []string `yaml:"sensitive_kinds"` // [id_card, business_license, power_of_attorney, unclassified]
-	RetentionDays  int      `yaml:"retention_days"`  // 180
+	// Unset: the kinds the catalogue marks sensitive, and unclassified files.
+	SensitiveKinds []cases.Kind `yaml:"sensitive_kinds"` // [application_form, id_card, business_license, power_of_attorney, unclassified]
+	RetentionDays  int          `yaml:"retention_days"`  // 180
 	// AuthorDays is how long the author of an article has to answer a takedown
 	// notice (听证申辩); the review deadline pauses meanwhile.
 	AuthorDays int      `yaml:"author_days"` // 7 calendar days
@@ -408,7 +413,14 @@ func (c *Config) ApplyDefaults() {
 	defI(&p.ExpireDays, 15)
 	defI(&p.AppealDays, 15)
 	if p.SensitiveKinds == nil {
-		p.SensitiveKinds = []string{"id_card", "business_license", "power_of_attorney", "unclassified"}
+		if cat, err := cases.NewCatalogue(p.DocumentKinds); err == nil { // errors: reported by Validate
+			for _, k := range cat.Kinds() {
+				if k.Sensitive {
+					p.SensitiveKinds = append(p.SensitiveKinds, k.Code)
+				}
+			}
+			p.SensitiveKinds = append(p.SensitiveKinds, cases.Unclassified)
+		}
 	}
 	defI(&p.RetentionDays, 180)
 	defI(&p.AuthorDays, 7)
@@ -550,8 +562,19 @@ func (c *Config) Validate() error {
 	if !prefixPattern.MatchString(c.Policy.CasePrefix) {
 		add("policy.case_prefix", "must be 1-8 capital letters, not %q", c.Policy.CasePrefix)
 	}
-	for _, err := range policy.Validate(c.Policy.Documents, nil) {
+	cat, err := c.Catalogue()
+	if err != nil {
+		for _, e := range unjoin(err) {
+			add("policy.document_kinds", "%v", e)
+		}
+	}
+	for _, err := range policy.Validate(c.Policy.Documents, cat) {
 		add("policy.documents", "%v", err)
+	}
+	for _, k := range c.Policy.SensitiveKinds {
+		if k != cases.Unclassified && cat != nil && !cat.Known(k) {
+			add("policy.sensitive_kinds", "unknown document kind %q", k)
+		}
 	}
 	for key, v := range map[string]int{"policy.review_days": c.Policy.ReviewDays, "policy.process_days": c.Policy.ProcessDays,
 		"policy.expire_days": c.Policy.ExpireDays, "policy.appeal_days": c.Policy.AppealDays, "policy.retention_days": c.Policy.RetentionDays, "policy.author_days": c.Policy.AuthorDays} {
@@ -888,4 +911,18 @@ func (c *Config) validateRouting() []error {
 		add("routing.severity.major_process_days", "must be 1-%d (policy.process_days: a major case is not slower), not %d", c.Policy.ProcessDays, s.MajorProcessDays)
 	}
 	return errs
+}
+
+// Catalogue is the document kinds the desk knows: the built-in ones and
+// policy.document_kinds.
+func (c *Config) Catalogue() (*cases.Catalogue, error) {
+	return cases.NewCatalogue(c.Policy.DocumentKinds)
+}
+
+// unjoin splits an errors.Join result into its errors.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }

@@ -4,14 +4,17 @@ package desk
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/complaintd/complaintd/internal/cases"
 )
 
 // Command is one staff command found in a reply (SPEC §4).
 type Command struct {
-	Action Action `json:"action"`
+	Action cases.Action `json:"action"`
 	// Arg is the argument as written, trimmed: the reason of 驳回, the items of 补充
 	// (see ParseNeedItems), the note of 已处理/备注, the staff address or alias of 转交
 	// (the caller resolves aliases), the author's address of 通知作者. For commands
@@ -39,7 +42,7 @@ const (
 // keyword is one spelling of a command.
 type keyword struct {
 	word        string
-	action      Action
+	action      cases.Action
 	english     bool // ASCII keyword matched case-insensitively
 	arg         argKind
 	complainant bool // a complainant's reply keyword, not a staff command
@@ -50,59 +53,59 @@ type keyword struct {
 // accepted because staff in Hong Kong or Taiwan offices may type them.
 func keywords() []keyword {
 	return []keyword{
-		{word: "受理", action: Accept},
-		{word: "accept", action: Accept, english: true},
-		{word: "驳回", action: Reject, arg: argText},
-		{word: "驳回理由", action: Reject, arg: argText},
-		{word: "驳回原因", action: Reject, arg: argText},
-		{word: "駁回", action: Reject, arg: argText},
-		{word: "reject", action: Reject, english: true, arg: argText},
-		{word: "补充", action: NeedMore, arg: argItems},
-		{word: "补充材料", action: NeedMore, arg: argItems},
-		{word: "補充", action: NeedMore, arg: argItems},
-		{word: "need", action: NeedMore, english: true, arg: argItems},
-		{word: "need-more", action: NeedMore, english: true, arg: argItems},
-		{word: "need_more", action: NeedMore, english: true, arg: argItems},
-		{word: "已处理", action: Resolve, arg: argText},
-		{word: "已處理", action: Resolve, arg: argText},
-		{word: "resolve", action: Resolve, english: true, arg: argText},
-		{word: "resolved", action: Resolve, english: true, arg: argText},
-		{word: "转交", action: Assign, arg: argSingle},
-		{word: "轉交", action: Assign, arg: argSingle},
-		{word: "assign", action: Assign, english: true, arg: argSingle},
-		{word: "备注", action: Note, arg: argText},
-		{word: "備註", action: Note, arg: argText},
-		{word: "备註", action: Note, arg: argText},
-		{word: "note", action: Note, english: true, arg: argText},
-		{word: "结案", action: Close},
-		{word: "結案", action: Close},
-		{word: "close", action: Close, english: true},
-		{word: "重开", action: Reopen},
-		{word: "重開", action: Reopen},
-		{word: "reopen", action: Reopen, english: true},
-		{word: "升级", action: Escalate},
-		{word: "升級", action: Escalate},
-		{word: "escalate", action: Escalate, english: true},
-		{word: "降级", action: Downgrade},
-		{word: "降級", action: Downgrade},
-		{word: "downgrade", action: Downgrade, english: true},
-		{word: "通知作者", action: NotifyAuthor, arg: argAddress},
-		{word: "notify-author", action: NotifyAuthor, english: true, arg: argAddress},
-		{word: "notify_author", action: NotifyAuthor, english: true, arg: argAddress},
-		{word: "申诉", action: Appeal, arg: argText, complainant: true},
-		{word: "appeal", action: Appeal, english: true, arg: argText, complainant: true},
-		{word: "申诉理由", action: Appeal, arg: argText, complainant: true},
-		{word: "我要申诉", action: Appeal, arg: argText, complainant: true},
-		{word: "提出申诉", action: Appeal, arg: argText, complainant: true},
-		{word: "申訴", action: Appeal, arg: argText, complainant: true},
-		{word: "撤回", action: Withdraw, complainant: true},
-		{word: "撤回申请", action: Withdraw, complainant: true},
-		{word: "撤回投诉", action: Withdraw, complainant: true},
-		{word: "撤销", action: Withdraw, complainant: true},
-		{word: "撤销申请", action: Withdraw, complainant: true},
-		{word: "撤销投诉", action: Withdraw, complainant: true},
-		{word: "撤銷", action: Withdraw, complainant: true},
-		{word: "withdraw", action: Withdraw, english: true, complainant: true},
+		{word: "受理", action: cases.Accept},
+		{word: "accept", action: cases.Accept, english: true},
+		{word: "驳回", action: cases.Reject, arg: argText},
+		{word: "驳回理由", action: cases.Reject, arg: argText},
+		{word: "驳回原因", action: cases.Reject, arg: argText},
+		{word: "駁回", action: cases.Reject, arg: argText},
+		{word: "reject", action: cases.Reject, english: true, arg: argText},
+		{word: "补充", action: cases.NeedMore, arg: argItems},
+		{word: "补充材料", action: cases.NeedMore, arg: argItems},
+		{word: "補充", action: cases.NeedMore, arg: argItems},
+		{word: "need", action: cases.NeedMore, english: true, arg: argItems},
+		{word: "need-more", action: cases.NeedMore, english: true, arg: argItems},
+		{word: "need_more", action: cases.NeedMore, english: true, arg: argItems},
+		{word: "已处理", action: cases.Resolve, arg: argText},
+		{word: "已處理", action: cases.Resolve, arg: argText},
+		{word: "resolve", action: cases.Resolve, english: true, arg: argText},
+		{word: "resolved", action: cases.Resolve, english: true, arg: argText},
+		{word: "转交", action: cases.Assign, arg: argSingle},
+		{word: "轉交", action: cases.Assign, arg: argSingle},
+		{word: "assign", action: cases.Assign, english: true, arg: argSingle},
+		{word: "备注", action: cases.Note, arg: argText},
+		{word: "備註", action: cases.Note, arg: argText},
+		{word: "备註", action: cases.Note, arg: argText},
+		{word: "note", action: cases.Note, english: true, arg: argText},
+		{word: "结案", action: cases.Close},
+		{word: "結案", action: cases.Close},
+		{word: "close", action: cases.Close, english: true},
+		{word: "重开", action: cases.Reopen},
+		{word: "重開", action: cases.Reopen},
+		{word: "reopen", action: cases.Reopen, english: true},
+		{word: "升级", action: cases.Escalate},
+		{word: "升級", action: cases.Escalate},
+		{word: "escalate", action: cases.Escalate, english: true},
+		{word: "降级", action: cases.Downgrade},
+		{word: "降級", action: cases.Downgrade},
+		{word: "downgrade", action: cases.Downgrade, english: true},
+		{word: "通知作者", action: cases.NotifyAuthor, arg: argAddress},
+		{word: "notify-author", action: cases.NotifyAuthor, english: true, arg: argAddress},
+		{word: "notify_author", action: cases.NotifyAuthor, english: true, arg: argAddress},
+		{word: "申诉", action: cases.Appeal, arg: argText, complainant: true},
+		{word: "appeal", action: cases.Appeal, english: true, arg: argText, complainant: true},
+		{word: "申诉理由", action: cases.Appeal, arg: argText, complainant: true},
+		{word: "我要申诉", action: cases.Appeal, arg: argText, complainant: true},
+		{word: "提出申诉", action: cases.Appeal, arg: argText, complainant: true},
+		{word: "申訴", action: cases.Appeal, arg: argText, complainant: true},
+		{word: "撤回", action: cases.Withdraw, complainant: true},
+		{word: "撤回申请", action: cases.Withdraw, complainant: true},
+		{word: "撤回投诉", action: cases.Withdraw, complainant: true},
+		{word: "撤销", action: cases.Withdraw, complainant: true},
+		{word: "撤销申请", action: cases.Withdraw, complainant: true},
+		{word: "撤销投诉", action: cases.Withdraw, complainant: true},
+		{word: "撤銷", action: cases.Withdraw, complainant: true},
+		{word: "withdraw", action: cases.Withdraw, english: true, complainant: true},
 	}
 }
 
@@ -266,7 +269,7 @@ func checkArg(c Command, k keyword) string {
 			return fmt.Sprintf("第%d行：「%s」需要写明内容（例如 %s：理由），未执行 / line %d: %q needs text after it; not executed", c.Line, k.word, k.word, c.Line, k.word)
 		}
 	case argItems:
-		if codes, free := ParseNeedItems(c.Arg); len(codes) == 0 && len(free) == 0 {
+		if codes, free := ParseNeedItems(nil, c.Arg); len(codes) == 0 && len(free) == 0 {
 			return fmt.Sprintf("第%d行：「%s」需要列出材料（如 身份证、营业执照 或 id_card），未执行 / line %d: %q needs the items to ask for (e.g. id_card, business_license); not executed", c.Line, k.word, c.Line, k.word)
 		}
 	case argSingle:
@@ -291,51 +294,21 @@ func clip(s string) string {
 	return string(r[:max]) + "…"
 }
 
-// docLabels maps the document kind codes of SPEC §2 (the same strings as classify's
-// Doc* constants) to the words staff use for them. Longer labels come first within a
-// code only for readability; matching is exact (after trimming filler words).
-func docLabels() []struct {
-	code   string
-	labels []string
-} {
-	return []struct {
-		code   string
-		labels []string
-	}{
-		{"application_form", []string{"申请表", "删帖申请表", "投诉申请表", "申请书", "申請表"}},
-		{"id_card", []string{"身份证", "身份证复印件", "身份证件", "经办人身份证", "委托人身份证", "身份證"}},
-		{"business_license", []string{"营业执照", "统一社会信用代码证", "统一社会信用代码证书", "營業執照"}},
-		{"work_id", []string{"工作证", "在职证明", "工牌", "工作證", "在職證明"}},
-		{"withdrawal_letter", []string{"撤稿函", "原发媒体撤稿函"}},
-		{"explanation_letter", []string{"说明函", "情况说明", "事件说明函", "說明函", "情況說明"}},
-		{"reason_proof", []string{"证明", "删除原因证明", "證明"}},
-		{"power_of_attorney", []string{"委托书", "公证书", "授权委托书", "委托公证证明", "委托公证书", "授權委託書", "委託書", "公證書"}},
-	}
-}
-
-// DocumentCodes returns the document kind codes 补充 understands, in SPEC §2 order.
-func DocumentCodes() []string {
-	var out []string
-	for _, d := range docLabels() {
-		out = append(out, d.code)
-	}
-	return out
-}
-
 // needFiller is trimmed from an item before it is compared with the labels, so that
 // "身份证复印件" or "营业执照扫描件" still name their kind.
 func needFiller() []string {
 	return []string{"复印件", "扫描件", "原件", "照片", "正反面", "一份", "等"}
 }
 
-// docCode returns the code an item names (a code, case-insensitive with - or _, or a
-// Chinese label), or "".
-func docCode(item string) string {
+// docCode returns the kind an item names (a code, case-insensitive with - or _, or a
+// label or synonym of the catalogue), or "".
+func docCode(cat *cases.Catalogue, item string) cases.Kind {
 	item = strings.Trim(item, " 。.！!")
 	norm := strings.ReplaceAll(strings.ToLower(item), "-", "_")
-	for _, d := range docLabels() {
-		if norm == d.code {
-			return d.code
+	kinds := cat.Kinds()
+	for _, k := range kinds {
+		if norm == string(k.Code) {
+			return k.Code
 		}
 	}
 	for _, cut := range []bool{false, true} {
@@ -345,11 +318,9 @@ func docCode(item string) string {
 				s = strings.TrimSuffix(s, f)
 			}
 		}
-		for _, d := range docLabels() {
-			for _, l := range d.labels {
-				if s == l {
-					return d.code
-				}
+		for _, k := range kinds {
+			if s == k.LabelZH || strings.EqualFold(s, k.LabelEN) || slices.Contains(k.Synonyms, s) {
+				return k.Code
 			}
 		}
 	}
@@ -362,9 +333,14 @@ func docCode(item string) string {
 // becomes that code; a segment made only of codes and labels separated by spaces
 // ("id_card business_license") gives each; anything else is kept whole as a free item
 // ("加盖公章的授权书原件"). Codes are returned once each, in order of appearance.
-func ParseNeedItems(arg string) (codes []string, free []string) {
-	seen := map[string]bool{}
-	addCode := func(c string) {
+//
+// The kinds are those of cat (nil: the built-in ones), admins' own included.
+func ParseNeedItems(cat *cases.Catalogue, arg string) (codes []cases.Kind, free []string) {
+	if cat == nil {
+		cat = cases.DefaultCatalogue()
+	}
+	seen := map[cases.Kind]bool{}
+	addCode := func(c cases.Kind) {
 		if !seen[c] {
 			seen[c] = true
 			codes = append(codes, c)
@@ -378,14 +354,14 @@ func ParseNeedItems(arg string) (codes []string, free []string) {
 		if seg == "" {
 			continue
 		}
-		if c := docCode(seg); c != "" {
+		if c := docCode(cat, seg); c != "" {
 			addCode(c)
 			continue
 		}
 		words := strings.Fields(seg)
-		var wc []string
+		var wc []cases.Kind
 		for _, w := range words {
-			if c := docCode(w); c != "" {
+			if c := docCode(cat, w); c != "" {
 				wc = append(wc, c)
 			}
 		}
@@ -397,12 +373,12 @@ func ParseNeedItems(arg string) (codes []string, free []string) {
 		}
 		// "营业执照 请提供原件照片": leading document names, then a remark about them.
 		lead := 0
-		for lead < len(words) && docCode(words[lead]) != "" {
+		for lead < len(words) && docCode(cat, words[lead]) != "" {
 			lead++
 		}
 		if lead > 0 && lead < len(words) {
 			for _, w := range words[:lead] {
-				addCode(docCode(w))
+				addCode(docCode(cat, w))
 			}
 			free = append(free, strings.Join(words[lead:], " "))
 			continue
@@ -415,7 +391,7 @@ func ParseNeedItems(arg string) (codes []string, free []string) {
 // CommandHelp lists the staff commands for locale, one per line, for replies to a
 // mail that contained no command or an illegal one.
 func CommandHelp(locale string) string {
-	if isEnglish(locale) {
+	if cases.IsEnglish(locale) {
 		return strings.Join([]string{
 			"accept",
 			"reject <reason>",

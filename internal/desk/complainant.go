@@ -5,6 +5,8 @@ package desk
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/complaintd/complaintd/internal/cases"
 )
 
 // ParseComplainantAction recognises a complainant's reply keyword: 申诉 / appeal (the
@@ -17,7 +19,7 @@ import (
 //
 // Whether the action is legal (state, appeal window) is the caller's question:
 // Transition and AppealAllowed.
-func ParseComplainantAction(body string) (a Action, reason string, ok bool) {
+func ParseComplainantAction(body string) (a cases.Action, reason string, ok bool) {
 	lines := splitLines(StripQuoted(body))
 	for i := 0; i < len(lines); i++ {
 		line := normalizeLine(lines[i])

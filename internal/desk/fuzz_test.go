@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/complaintd/complaintd/internal/cases"
 )
 
 func addQuoteSeeds(f *testing.F) {
@@ -40,7 +42,7 @@ func FuzzParseCommands(f *testing.F) {
 			if normalizeLine(kept[c.Line-1]) != first {
 				t.Fatalf("command %+v: line %d is %q", c, c.Line, kept[c.Line-1])
 			}
-			if !slices.Contains(Actions(), c.Action) || c.Action == Appeal || c.Action == Withdraw {
+			if !slices.Contains(cases.Actions(), c.Action) || c.Action == cases.Appeal || c.Action == cases.Withdraw {
 				t.Fatalf("command %+v has an unknown action", c)
 			}
 		}
@@ -63,6 +65,6 @@ func FuzzStripQuoted(f *testing.F) {
 			t.Fatalf("split a rune: %q", got)
 		}
 		_, _, _ = ParseComplainantAction(body)
-		_, _ = ParseNeedItems(body)
+		_, _ = ParseNeedItems(nil, body)
 	})
 }

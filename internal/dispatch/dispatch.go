@@ -16,6 +16,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/metrics"
 	"github.com/complaintd/complaintd/internal/outbox"
 	"github.com/complaintd/complaintd/internal/store"
@@ -161,19 +162,19 @@ func (d *Dispatcher) attempt(ctx context.Context, seq uint64) (time.Time, error)
 	sendErr := d.send(ctx, e)
 	now := d.o.Now()
 	e.Attempts++
-	var event *store.Event
+	var event *cases.Event
 	switch {
 	case sendErr == nil:
 		e.State, e.SentAt, e.LastError = store.OutboxSent, now, ""
 		d.o.Metrics.RepliesSent.Add(1)
 		d.o.Metrics.SMTPUp.Store(true)
-		event = &store.Event{At: now, Type: "reply_sent", Actor: "desk", Note: e.Kind}
+		event = &cases.Event{At: now, Type: cases.EventReplySent, Actor: "desk", Note: e.Kind}
 		d.o.Logger.Info("reply sent", "case", e.Case, "message_id", e.MessageID, "attempt", e.Attempts)
 	case !outbox.IsTemporary(sendErr) || e.Attempts >= d.o.MaxAttempts:
 		e.State, e.LastError = store.OutboxFailed, sendErr.Error()
 		d.o.Metrics.RepliesFailed.Add(1)
 		d.o.Metrics.RepliesDropped.Add(1)
-		event = &store.Event{At: now, Type: "reply_failed", Actor: "desk", Note: fmt.Sprintf("%s: %v", e.Kind, sendErr)}
+		event = &cases.Event{At: now, Type: cases.EventReplyFailed, Actor: "desk", Note: fmt.Sprintf("%s: %v", e.Kind, sendErr)}
 		d.o.Logger.Error("reply failed for good", "case", e.Case, "message_id", e.MessageID, "attempt", e.Attempts, "err", sendErr)
 	default:
 		e.LastError = sendErr.Error()

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/dispatch"
 	"github.com/complaintd/complaintd/internal/metrics"
 	"github.com/complaintd/complaintd/internal/outbox"
@@ -131,9 +132,9 @@ func (f *fixture) entry(t *testing.T, seq uint64) *store.OutboxEntry {
 	return e
 }
 
-func (f *fixture) events(t *testing.T) []store.Event {
+func (f *fixture) events(t *testing.T) []cases.Event {
 	t.Helper()
-	var evs []store.Event
+	var evs []cases.Event
 	if err := f.st.View(func(tx *store.Tx) error {
 		var err error
 		evs, err = tx.Events("TS-2026-000001")
@@ -201,14 +202,14 @@ func TestAttemptOutcomes(t *testing.T) {
 		attachments bool
 		maxAttempts int
 		wantState   string
-		wantEvent   string // "" when none
+		wantEvent   cases.EventType // "" when none
 		wantErrPart string
 		wantSent    int
 	}{
 		{name: "success", why: "the normal case: sent, recorded, event for the case log",
-			sender: &fakeSender{}, wantState: store.OutboxSent, wantEvent: "reply_sent", wantSent: 1},
+			sender: &fakeSender{}, wantState: store.OutboxSent, wantEvent: cases.EventReplySent, wantSent: 1},
 		{name: "permanent", why: "a 5xx will never succeed: fail at once, tell the case log",
-			sender: &fakeSender{failN: -1, err: permanent}, wantState: store.OutboxFailed, wantEvent: "reply_failed", wantErrPart: "550"},
+			sender: &fakeSender{failN: -1, err: permanent}, wantState: store.OutboxFailed, wantEvent: cases.EventReplyFailed, wantErrPart: "550"},
 		{name: "temporary", why: "a 4xx is retried later, and nothing is logged on the case yet",
 			sender: &fakeSender{failN: -1, err: temporary}, wantState: store.OutboxPending, wantErrPart: "451"},
 		{name: "unknown error", why: "an error that is not a SendError must keep the mail, not drop it",
@@ -220,9 +221,9 @@ func TestAttemptOutcomes(t *testing.T) {
 			wantState: store.OutboxPending, wantErrPart: "attachments: vault busy"},
 		{name: "attach hook ok", why: "the hook runs for mails with attachments and the mail is then sent",
 			sender: &fakeSender{}, attachments: true, attach: func(*outbox.Mail) error { return nil },
-			wantState: store.OutboxSent, wantEvent: "reply_sent", wantSent: 1},
+			wantState: store.OutboxSent, wantEvent: cases.EventReplySent, wantSent: 1},
 		{name: "last attempt", why: "a temporary error on the last allowed attempt gives up",
-			sender: &fakeSender{failN: -1, err: temporary}, maxAttempts: 1, wantState: store.OutboxFailed, wantEvent: "reply_failed", wantErrPart: "451"},
+			sender: &fakeSender{failN: -1, err: temporary}, maxAttempts: 1, wantState: store.OutboxFailed, wantEvent: cases.EventReplyFailed, wantErrPart: "451"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -254,7 +255,7 @@ func TestAttemptOutcomes(t *testing.T) {
 			if e.State == store.OutboxSent && !e.SentAt.Equal(t0) {
 				t.Errorf("%s: SentAt %v, want the clock's %v", tc.why, e.SentAt, t0)
 			}
-			var types []string
+			var types []cases.EventType
 			for _, ev := range f.events(t) {
 				types = append(types, ev.Type)
 			}

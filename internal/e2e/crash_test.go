@@ -11,13 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/mailtest"
 	"github.com/complaintd/complaintd/internal/store"
 )
 
 // storeFacts reads what the (stopped) daemon registered.
 type storeFacts struct {
-	cases     []*store.Case
+	cases     []*cases.Case
 	messages  []*store.Message
 	outbox    []*store.OutboxEntry
 	alerts    []store.Alert
@@ -37,7 +38,7 @@ func readFacts(t *testing.T, d *daemon) storeFacts {
 	}
 	defer s.Close()
 	err = s.View(func(tx *store.Tx) error {
-		if err := tx.EachCase(true, func(c *store.Case) error { f.cases = append(f.cases, c); return nil }); err != nil {
+		if err := tx.EachCase(true, func(c *cases.Case) error { f.cases = append(f.cases, c); return nil }); err != nil {
 			return err
 		}
 		if err := tx.EachMessage(func(m *store.Message) error { f.messages = append(f.messages, m); return nil }); err != nil {

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"mime"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/mailtest"
 	"github.com/complaintd/complaintd/internal/store"
 )
@@ -64,15 +66,15 @@ func TestComplaintAcknowledgedOnRealStack(t *testing.T) {
 	}
 
 	// While the daemon runs, the CLI reads through the control socket.
-	var c store.Case
+	var c cases.Case
 	if err := json.Unmarshal(d.cli("cases", "show", caseID, "-json"), &c); err != nil {
 		t.Fatal(err)
 	}
 	if c.State != "incomplete" || c.Applicant.Name != "王小明" || !c.Applicant.IDValid || c.Request.Title != "某地新闻" {
 		t.Errorf("case: state %s applicant %+v request %+v", c.State, c.Applicant, c.Request)
 	}
-	wantMissing := []string{"explanation_letter", "reason_proof", "withdrawal_letter"}
-	if strings.Join(c.Missing, ",") != strings.Join(wantMissing, ",") {
+	wantMissing := []cases.Kind{cases.ExplanationLetter, cases.ReasonProof, cases.WithdrawalLetter}
+	if !slices.Equal(c.Missing, wantMissing) {
 		t.Errorf("missing = %v, want %v", c.Missing, wantMissing)
 	}
 
@@ -109,16 +111,16 @@ func TestComplaintAcknowledgedOnRealStack(t *testing.T) {
 	}
 }
 
-func readStore(t *testing.T, d *daemon) []*store.Case {
+func readStore(t *testing.T, d *daemon) []*cases.Case {
 	t.Helper()
 	s, err := store.OpenReadOnly(d.dataDir+"/complaintd.db", 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	var cs []*store.Case
+	var cs []*cases.Case
 	s.View(func(tx *store.Tx) error {
-		return tx.EachCase(true, func(c *store.Case) error { cs = append(cs, c); return nil })
+		return tx.EachCase(true, func(c *cases.Case) error { cs = append(cs, c); return nil })
 	})
 	return cs
 }

@@ -6,24 +6,23 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/mailtest"
-	"github.com/complaintd/complaintd/internal/store"
 )
 
 // expected is the part of internal/classify/testdata/gen/*.expected.json this test checks.
 type expected struct {
-	ApplicantType string `json:"applicant_type"`
-	ApplicantName string `json:"applicant_name"`
-	ContentKind   string `json:"content_kind"`
+	ApplicantType cases.ApplicantType `json:"applicant_type"`
+	ApplicantName string              `json:"applicant_name"`
+	ContentKind   cases.ContentKind   `json:"content_kind"`
 	Documents     []struct {
-		Filename string `json:"filename"`
-		Kind     string `json:"kind"`
+		Filename string     `json:"filename"`
+		Kind     cases.Kind `json:"kind"`
 	} `json:"documents"`
-	Missing []string `json:"missing"`
+	Missing []cases.Kind `json:"missing"`
 }
 
 var fromRe = regexp.MustCompile(`(?m)^From:.*<([^>]+)>`)
@@ -59,17 +58,17 @@ func TestChineseMailOnRealStack(t *testing.T) {
 		}
 		st.Deliver(t, raw, from, "desk@desk.test")
 	}
-	var cases []store.Case
+	var cs []cases.Case
 	waitFor(t, 60*time.Second, "four cases", func() (bool, string) {
-		cases = nil
+		cs = nil
 		out, err := d.tryCLI("cases", "list", "-json")
 		if err != nil {
 			return false, err.Error() // not up yet
 		}
-		json.Unmarshal(out, &cases)
-		return len(cases) == len(names), ""
+		json.Unmarshal(out, &cs)
+		return len(cs) == len(names), ""
 	})
-	for _, c := range cases {
+	for _, c := range cs {
 		e, ok := want[c.Applicant.Name]
 		if !ok {
 			t.Errorf("case %s: applicant %q matches no expected mail", c.ID, c.Applicant.Name)
@@ -78,7 +77,7 @@ func TestChineseMailOnRealStack(t *testing.T) {
 		if c.Applicant.Type != e.ApplicantType || c.Request.ContentKind != e.ContentKind {
 			t.Errorf("%s: type %s kind %s, want %s %s", e.ApplicantName, c.Applicant.Type, c.Request.ContentKind, e.ApplicantType, e.ContentKind)
 		}
-		got := map[string]string{}
+		got := map[string]cases.Kind{}
 		for _, doc := range c.Documents {
 			got[doc.Filename] = doc.Kind
 		}
@@ -91,7 +90,7 @@ func TestChineseMailOnRealStack(t *testing.T) {
 		slices.Sort(wm)
 		gm := slices.Clone(c.Missing)
 		slices.Sort(gm)
-		if strings.Join(gm, ",") != strings.Join(wm, ",") {
+		if !slices.Equal(gm, wm) {
 			t.Errorf("%s: missing %v, want %v", e.ApplicantName, c.Missing, e.Missing)
 		}
 	}

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/mailtest"
-	"github.com/complaintd/complaintd/internal/store"
 )
 
 // Routing on the real stack: a 财经 complaint notifies the finance desk and nobody
@@ -65,14 +65,14 @@ func TestRoutingOnRealStack(t *testing.T) {
 		t.Errorf("leadership mail does not say why:\n%s", leadText)
 	}
 	caseB := tagRe.FindStringSubmatch(decodedSubject(lead.Header.Get("Subject")))[1]
-	var b store.Case
+	var b cases.Case
 	if err := json.Unmarshal(d.cli("cases", "show", caseB, "-json"), &b); err != nil {
 		t.Fatal(err)
 	}
 	if b.Severity != "major" || b.Department != "财经" || len(b.Related) != 1 || b.Related[0] != caseA {
 		t.Errorf("case B: severity %q department %q related %v (want major, 财经, [%s])", b.Severity, b.Department, b.Related, caseA)
 	}
-	var a store.Case
+	var a cases.Case
 	if err := json.Unmarshal(d.cli("cases", "show", caseA, "-json"), &a); err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestRoutingOnRealStack(t *testing.T) {
 		t.Errorf("case A related %v, want [%s]", a.Related, caseB)
 	}
 	// The filters of `cases list`.
-	var majors []store.Case
+	var majors []cases.Case
 	if err := json.Unmarshal(d.cli("cases", "list", "-dept", "财经", "-severity", "major", "-json"), &majors); err != nil {
 		t.Fatal(err)
 	}

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/mailtest"
-	"github.com/complaintd/complaintd/internal/store"
 )
 
 // Scheduled notices as they reach the mailboxes, told apart by their (zh-CN) subjects.
@@ -155,14 +155,14 @@ func TestScheduleNoticesOnceOnRealStack(t *testing.T) {
 		"alice@people.test", "desk@desk.test")
 	var caseB string
 	waitFor(t, 60*time.Second, "case B", func() (bool, string) {
-		var cs []store.Case
+		var cs []cases.Case
 		if err := json.Unmarshal(d.cli("cases", "list", "-json"), &cs); err != nil {
 			return false, err.Error()
 		}
 		for _, c := range cs {
 			if c.ID != caseA {
 				caseB = c.ID
-				return c.State == "incomplete", c.State
+				return c.State == cases.Incomplete, string(c.State)
 			}
 		}
 		return false, fmt.Sprintf("%d cases", len(cs))

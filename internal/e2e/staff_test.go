@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/mailtest"
-	"github.com/complaintd/complaintd/internal/store"
 )
 
 // completeComplaint has every document the default policy asks of an individual
@@ -49,9 +49,9 @@ func nth(t *testing.T, st *mailtest.Stack, user string, n int) (*mail.Message, s
 	return parseMail(t, raws[n-1]), bodyText(t, raws[n-1])
 }
 
-func caseOf(t *testing.T, d *daemon, id string) store.Case {
+func caseOf(t *testing.T, d *daemon, id string) cases.Case {
 	t.Helper()
-	var c store.Case
+	var c cases.Case
 	if err := json.Unmarshal(d.cli("cases", "show", id, "-json"), &c); err != nil {
 		t.Fatal(err)
 	}

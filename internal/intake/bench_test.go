@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/complaintd/complaintd/internal/calendar"
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/intake"
+	"github.com/complaintd/complaintd/internal/mailer"
 	"github.com/complaintd/complaintd/internal/mailmsg"
 	"github.com/complaintd/complaintd/internal/outbox"
 	"github.com/complaintd/complaintd/internal/policy"
@@ -45,10 +47,13 @@ func BenchmarkProcess(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
+	desk := outbox.Address{Name: "投诉受理中心", Address: deskAddr}
 	p, err := intake.NewProcessor(intake.Options{
-		Store: st, Vault: v, Templates: tpl, Calendar: cal, Rules: policy.DefaultRules(), Limits: mailmsg.Limits{},
-		CasePrefix: "TS", Desk: outbox.Address{Address: deskAddr}, DeskName: "投诉受理中心", Locale: "zh-CN",
-		ReviewDays: 3, ExpireDays: 15, ReplyLimit: 1 << 30, ReplyWindow: time.Hour,
+		Store: st, Vault: v, Rules: policy.DefaultRules(), Limits: mailmsg.Limits{},
+		Mailer:     mailer.New(mailer.Options{Templates: tpl, Desk: desk, CasePrefix: "TS", Locale: "zh-CN"}),
+		Deadlines:  cases.Deadlines{Calendar: cal, Policy: cases.DeadlinePolicy{ReviewDays: 3, ExpireDays: 15}},
+		CasePrefix: "TS", Desk: desk, Locale: "zh-CN",
+		ReplyLimit: 1 << 30, ReplyWindow: time.Hour,
 	})
 	if err != nil {
 		b.Fatal(err)

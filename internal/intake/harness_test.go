@@ -23,9 +23,11 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/complaintd/complaintd/internal/calendar"
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/dispatch"
 	"github.com/complaintd/complaintd/internal/imapsource"
 	"github.com/complaintd/complaintd/internal/intake"
+	"github.com/complaintd/complaintd/internal/mailer"
 	"github.com/complaintd/complaintd/internal/mailmsg"
 	"github.com/complaintd/complaintd/internal/mailtest"
 	"github.com/complaintd/complaintd/internal/metrics"
@@ -119,8 +121,9 @@ type config struct {
 	poll  intake.PollerOptions
 	disp  dispatch.Options
 	clock *clock
-	// wrapTemplates, when set, replaces the processor's templates (failure injection).
-	wrapTemplates func(intake.Templates) intake.Templates
+	// wrapTemplates, when set, replaces the templates the mailer renders with (failure
+	// injection).
+	wrapTemplates func(mailer.Templates) mailer.Templates
 }
 
 // harness is the whole pipeline (processor, poller, dispatcher) on one data directory,
@@ -132,6 +135,7 @@ type harness struct {
 	store   *store.Store
 	metrics *metrics.Metrics
 	proc    *intake.Processor
+	mailer  intake.Mailer // the processor's, for the scheduler in tests that run one
 	clock   *clock
 
 	stopOnce sync.Once
@@ -168,16 +172,17 @@ func startHarness(t *testing.T, srv *servers, dir string, mutate ...func(*config
 	cfg := &config{
 		clock: clk,
 		proc: intake.Options{
-			Store: st, Vault: v, Templates: tpl, Calendar: cal, Rules: policy.DefaultRules(),
+			Store: st, Vault: v, Rules: policy.DefaultRules(),
+			Deadlines:  cases.Deadlines{Calendar: cal, Policy: cases.DeadlinePolicy{ReviewDays: 3, ProcessDays: 5, ExpireDays: 15}},
 			Limits:     mailmsg.Limits{},
-			CasePrefix: "TS", Desk: outbox.Address{Address: deskAddr}, DeskName: "凤凰网投诉受理中心",
+			CasePrefix: "TS", Desk: outbox.Address{Name: "凤凰网投诉受理中心", Address: deskAddr},
 			Staff: intake.StaffOptions{
 				// No staff by default: the sink then holds only complainant mail.
 				// Staff tests add staff with withStaff.
-				Auth:        staffauth.Config{Mode: staffauth.ModeToken, Secret: []byte("test staff secret")},
-				ProcessDays: 5, AppealDays: 15, AuthorDays: 7, AttachMaxBytes: 20 << 20,
+				Auth:       staffauth.Config{Mode: staffauth.ModeToken, Secret: []byte("test staff secret")},
+				AppealDays: 15, AuthorDays: 7, AttachMaxBytes: 20 << 20,
 			},
-			Locale: "zh-CN", ReviewDays: 3, ExpireDays: 15,
+			Locale:     "zh-CN",
 			ReplyLimit: 10, ReplyWindow: time.Hour,
 			Now: clk.Now, Logger: logger.With("part", "intake"), Metrics: m,
 		},
@@ -195,8 +200,15 @@ func startHarness(t *testing.T, srv *servers, dir string, mutate ...func(*config
 	for _, f := range mutate {
 		f(cfg)
 	}
+	// The mailer is built after the mutations, from the processor's desk, prefix,
+	// locale and catalogue, as internal/app/desk.go builds it.
+	var tmpl mailer.Templates = tpl
 	if cfg.wrapTemplates != nil {
-		cfg.proc.Templates = cfg.wrapTemplates(cfg.proc.Templates)
+		tmpl = cfg.wrapTemplates(tmpl)
+	}
+	if cfg.proc.Mailer == nil {
+		cfg.proc.Mailer = mailer.New(mailer.Options{Templates: tmpl, Desk: cfg.proc.Desk, CasePrefix: cfg.proc.CasePrefix,
+			Locale: cfg.proc.Locale, Catalogue: cfg.proc.Catalogue, Metrics: cfg.proc.Metrics})
 	}
 	if cfg.disp.Sender == nil {
 		host, port := splitAddr(t, srv.sink.Addr())
@@ -217,7 +229,7 @@ func startHarness(t *testing.T, srv *servers, dir string, mutate ...func(*config
 	cfg.poll.OnQueued = disp.Wake
 	poller := intake.NewPoller(proc, cfg.poll)
 
-	h := &harness{t: t, srv: srv, dir: dir, store: st, metrics: m, proc: proc, clock: clk}
+	h := &harness{t: t, srv: srv, dir: dir, store: st, metrics: m, proc: proc, mailer: cfg.proc.Mailer, clock: clk}
 	// Shut down in production order: intake first (the message in hand is finished),
 	// then the outbox, then the store.
 	intakeCtx, stopIntake := context.WithCancel(context.Background())
@@ -274,18 +286,18 @@ func (h *harness) view(fn func(tx *store.Tx) error) {
 	}
 }
 
-func (h *harness) cases() []*store.Case {
+func (h *harness) cases() []*cases.Case {
 	h.t.Helper()
-	var out []*store.Case
+	var out []*cases.Case
 	h.view(func(tx *store.Tx) error {
-		return tx.EachCase(true, func(c *store.Case) error { out = append(out, c); return nil })
+		return tx.EachCase(true, func(c *cases.Case) error { out = append(out, c); return nil })
 	})
 	return out
 }
 
-func (h *harness) caseByID(id string) *store.Case {
+func (h *harness) caseByID(id string) *cases.Case {
 	h.t.Helper()
-	var c *store.Case
+	var c *cases.Case
 	h.view(func(tx *store.Tx) error {
 		var err error
 		c, err = tx.Case(id)

@@ -22,9 +22,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/complaintd/complaintd/internal/calendar"
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/classify"
 	"github.com/complaintd/complaintd/internal/desk"
+	"github.com/complaintd/complaintd/internal/mailer"
 	"github.com/complaintd/complaintd/internal/mailmsg"
 	"github.com/complaintd/complaintd/internal/metrics"
 	"github.com/complaintd/complaintd/internal/outbox"
@@ -35,40 +36,38 @@ import (
 	"github.com/complaintd/complaintd/internal/vault"
 )
 
-// Templates renders a reply; render.Reloader's current set satisfies it via Options.
-type Templates interface {
-	Render(kind, locale string, d render.Data) (render.Rendered, error)
+// Mailer renders and queues mail in the caller's transaction (package mailer).
+type Mailer interface {
+	Queue(q mailer.Queue, c *cases.Case, o mailer.Outgoing, now time.Time) error
+	View(c *cases.Case) render.Data
 }
 
 // Options wires a Processor. Every field is required unless it says otherwise.
 type Options struct {
-	Store     *store.Store
-	Vault     *vault.Vault
-	Templates Templates
-	Calendar  *calendar.Calendar
+	Store  *store.Store
+	Vault  *vault.Vault
+	Mailer Mailer
+	// Deadlines is the desk's one deadline rule (its calendar gives the case year's
+	// time zone too).
+	Deadlines cases.Deadlines
 	Rules     []policy.DocumentRule
+	// Catalogue holds the document kinds; nil: the built-in ones.
+	Catalogue *cases.Catalogue
 	Limits    mailmsg.Limits
 
 	CasePrefix  string         // e.g. TS
 	Desk        outbox.Address // the service mailbox, sender of replies
-	DeskName    string         // shown in replies
 	Locale      string         // default reply locale
-	ReviewDays  int
-	ExpireDays  int
-	ReplyLimit  int           // automatic replies per sender per ReplyWindow
-	ReplyWindow time.Duration //
+	ReplyLimit  int            // automatic replies per sender per ReplyWindow
+	ReplyWindow time.Duration  //
 	// Staff configures the staff desk; the zero value has no staff.
 	Staff StaffOptions
 	// Router decides departments and severity; nil: one desk, every case ordinary.
-	Router           *routing.Router
-	MajorReviewDays  int // review deadline of a major case; 0: ReviewDays
-	MajorProcessDays int // processing deadline of a major case; 0: Staff.ProcessDays
-	// ReviewAfter, ProcessAfter and ExpireAfter replace the business-day deadlines
-	// when set (config policy.*_after: drills and tests).
-	ReviewAfter, ProcessAfter, ExpireAfter time.Duration
+	Router *routing.Router
 	// SensitiveKinds are document kinds kept under the case's sensitive key, which
-	// retention destroys (ID cards, licences, powers of attorney).
-	SensitiveKinds []string
+	// retention destroys (ID cards, licences, powers of attorney). Unclassified files
+	// always are.
+	SensitiveKinds []cases.Kind
 
 	Now     func() time.Time // nil: time.Now
 	Logger  *slog.Logger     // nil: discard
@@ -77,15 +76,19 @@ type Options struct {
 
 // Processor turns raw messages into registered, answered cases.
 type Processor struct {
-	o      Options
-	tagRe  *regexp.Regexp
-	domain string
+	o        Options
+	classify classify.Options // prepared once: the catalogue's keywords folded
+	tagRe    *regexp.Regexp
+	domain   string
 }
 
 // NewProcessor checks the options.
 func NewProcessor(o Options) (*Processor, error) {
-	if o.Store == nil || o.Vault == nil || o.Templates == nil || o.Calendar == nil {
-		return nil, errors.New("intake: store, vault, templates and calendar are required")
+	if o.Store == nil || o.Vault == nil || o.Mailer == nil || o.Deadlines.Calendar == nil {
+		return nil, errors.New("intake: store, vault, mailer and deadlines calendar are required")
+	}
+	if o.Catalogue == nil {
+		o.Catalogue = cases.DefaultCatalogue()
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -105,9 +108,10 @@ func NewProcessor(o Options) (*Processor, error) {
 	}
 	_, domain, _ := strings.Cut(o.Desk.Address, "@")
 	return &Processor{
-		o:      o,
-		tagRe:  regexp.MustCompile(`\[\s*(` + regexp.QuoteMeta(o.CasePrefix) + `-\d{4}-\d{6})\s*\]`),
-		domain: domain,
+		o:        o,
+		classify: classify.Options{Catalogue: o.Catalogue}.WithDefaults(),
+		tagRe:    regexp.MustCompile(`\[\s*(` + regexp.QuoteMeta(o.CasePrefix) + `-\d{4}-\d{6})\s*\]`),
+		domain:   domain,
 	}, nil
 }
 
@@ -199,7 +203,7 @@ func (p *Processor) Prepare(raw io.Reader) (*Prepared, error) {
 	}
 	pr := &Prepared{msg: msg, digest: contentDigest(msg)}
 	if msg.Auto == mailmsg.Human {
-		pr.res = classify.Classify(msg, openerAdapter{p.o.Vault}, classify.Options{})
+		pr.res = classify.Classify(msg, openerAdapter{p.o.Vault}, p.classify)
 	}
 	return pr, nil
 }
@@ -345,7 +349,7 @@ func contentDigest(m *mailmsg.Message) string {
 
 // findCase applies SPEC §1.2: the case tag in the subject, else a Message-ID of the
 // case in In-Reply-To or References.
-func (p *Processor) findCase(tx *store.Tx, msg *mailmsg.Message) (*store.Case, string, error) {
+func (p *Processor) findCase(tx *store.Tx, msg *mailmsg.Message) (*cases.Case, string, error) {
 	if m := p.tagRe.FindStringSubmatch(msg.Subject); m != nil {
 		c, err := tx.Case(m[1])
 		if err == nil {
@@ -381,15 +385,15 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 	}
 	isNew := c == nil
 	if isNew {
-		id, err := tx.NextCaseID(p.o.CasePrefix, now.In(p.o.Calendar.Location()).Year())
+		id, err := tx.NextCaseID(p.o.CasePrefix, now.In(p.o.Deadlines.Calendar.Location()).Year())
 		if err != nil {
 			return Outcome{}, err
 		}
-		c = &store.Case{
-			ID: id, State: StateIncomplete, CreatedAt: now, Complainant: sender,
+		c = &cases.Case{
+			ID: id, State: cases.Incomplete, CreatedAt: now, Complainant: sender,
 			Locale:  render.ChooseLocale(msg.Text, msg.Subject, p.o.Locale),
 			Subject: res.Subject, Applicant: res.Applicant, Principal: res.Principal, Request: res.Request,
-			Documents: []store.Document{}, Missing: []string{},
+			Documents: []cases.Document{}, Missing: []cases.Kind{},
 		}
 		if c.Applicant.Email == "" {
 			c.Applicant.Email = sender
@@ -407,12 +411,12 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 	c.Threads = appendUnique(c.Threads, msg.MessageID)
 	c.LastInbound = msg.MessageID
 	c.UpdatedAt = now
-	events := []store.Event{{At: now, Type: "message_received", Actor: sender, Note: how}}
+	events := []cases.Event{{At: now, Type: cases.EventMessageReceived, Actor: sender, Note: how}}
 	if isNew {
-		events = append(events, store.Event{At: now, Type: "created", Actor: "desk", To: StateIncomplete})
+		events = append(events, cases.Event{At: now, Type: cases.EventCreated, Actor: "desk", To: cases.Incomplete})
 	}
 	if len(added) > 0 {
-		events = append(events, store.Event{At: now, Type: "documents_added", Actor: sender, Note: strings.Join(added, ", ")})
+		events = append(events, cases.Event{At: now, Type: cases.EventDocumentsAdded, Actor: sender, Note: strings.Join(added, ", ")})
 	}
 	c.Missing = p.missing(c)
 	out := Outcome{Case: c.ID, Role: "complainant", Result: how}
@@ -421,11 +425,11 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 		return Outcome{}, err
 	}
 	out.Replies += n
-	if !isNew && (c.State == string(desk.Resolved) || c.State == string(desk.Closed)) {
+	if !isNew && (c.State == cases.Resolved || c.State == cases.Closed) {
 		// An answer to the satisfaction survey (回访).
 		if score, ok := desk.ParseScore(desk.StripQuoted(msg.Text)); ok {
 			c.SetSatisfaction(score)
-			events = append(events, store.Event{At: now, Type: "satisfaction", Actor: sender, Note: strconv.Itoa(score)})
+			events = append(events, cases.Event{At: now, Type: cases.EventSatisfaction, Actor: sender, Note: strconv.Itoa(score)})
 			out.Result += "; satisfaction " + strconv.Itoa(score)
 			return out, p.finishCase(tx, c, msg, events)
 		}
@@ -443,24 +447,25 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 	}
 	kind := ""
 	switch {
-	case c.State == StateIncomplete && len(c.Missing) == 0:
-		events = append(events, store.Event{At: now, Type: "state", Actor: "desk", From: c.State, To: StatePendingReview, Note: "documents complete"})
-		c.State = StatePendingReview
-		due := p.reviewDue(c, now)
-		c.DueAt = &due
+	case c.State == cases.Incomplete && len(c.Missing) == 0:
+		pend := &pending{}
+		if err := p.execute(tx, c, cases.Complete, "", "desk", now, pend); err != nil {
+			return Outcome{}, err
+		}
+		events = append(events, pend.events...)
+		for _, m := range pend.mails {
+			if err := p.o.Mailer.Queue(tx, c, m, now); err != nil {
+				return Outcome{}, err
+			}
+			out.Replies++
+		}
 		kind = "complete"
 		if isNew {
 			kind = "acknowledgement"
 		}
-		c.Requested, c.RequestedItems, c.RequestedAt = nil, nil, nil
-		n, err := p.notifyStaff(tx, c, assigneeOr(c), "", now, &events)
-		if err != nil {
-			return Outcome{}, err
-		}
-		out.Replies += n
-	case c.State == StateIncomplete:
+	case c.State == cases.Incomplete:
 		if c.DueAt == nil {
-			due := p.expireDue(c.CreatedAt)
+			due := p.o.Deadlines.Due(cases.ClockExpiry, c.CreatedAt, c.Severity)
 			c.DueAt = &due
 		}
 		kind = "missing_items"
@@ -475,16 +480,16 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 		}
 		if sent {
 			out.Replies++
-			events = append(events, store.Event{At: now, Type: "reply_queued", Actor: "desk", Note: kind})
+			events = append(events, cases.Event{At: now, Type: cases.EventReplyQueued, Actor: "desk", Note: kind})
 		} else {
-			events = append(events, store.Event{At: now, Type: "reply_suppressed", Actor: "desk", Note: why})
+			events = append(events, cases.Event{At: now, Type: cases.EventReplySuppressed, Actor: "desk", Note: why})
 		}
 		out.Result += "; " + kind
 	}
 	return out, p.finishCase(tx, c, msg, events)
 }
 
-func assigneeOr(c *store.Case) []string {
+func assigneeOr(c *cases.Case) []string {
 	if c.Assignee != "" {
 		return []string{c.Assignee}
 	}
@@ -492,7 +497,7 @@ func assigneeOr(c *store.Case) []string {
 }
 
 // finishCase links the mail to the case and writes the events and the case.
-func (p *Processor) finishCase(tx *store.Tx, c *store.Case, msg *mailmsg.Message, events []store.Event) error {
+func (p *Processor) finishCase(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, events []cases.Event) error {
 	if err := tx.LinkMessageID(msg.MessageID, c.ID); err != nil {
 		return err
 	}
@@ -519,7 +524,7 @@ func replyAddress(m *mailmsg.Message) string {
 
 // keepDocuments moves new attachments into the case's vault and records them. A file
 // the case already has (same SHA-256) is not stored twice.
-func (p *Processor) keepDocuments(c *store.Case, msg *mailmsg.Message, docs []classify.Document, now time.Time, kept map[string]bool) ([]string, error) {
+func (p *Processor) keepDocuments(c *cases.Case, msg *mailmsg.Message, docs []classify.Document, now time.Time, kept map[string]bool) ([]string, error) {
 	have := map[string]bool{}
 	for _, d := range c.Documents {
 		have[d.Container+"\x00"+d.SHA256+"\x00"+d.Filename] = true
@@ -537,7 +542,8 @@ func (p *Processor) keepDocuments(c *store.Case, msg *mailmsg.Message, docs []cl
 			continue
 		}
 		have[key] = true
-		sd := store.Document{Document: d, Message: msg.MessageID, AddedAt: now, Skipped: skipped[d.Filename]}
+		sd := cases.Document{Kind: d.Kind, Filename: d.Filename, Container: d.Container, Size: d.Size, SHA256: d.SHA256, Why: d.Why,
+			Message: msg.MessageID, AddedAt: now, Skipped: skipped[d.Filename]}
 		if d.SpoolID != "" && d.Container == "" {
 			ref, err := p.o.Vault.Keep(c.ID, p.keyClass(d.Kind), d.SpoolID)
 			if err != nil {
@@ -554,8 +560,8 @@ func (p *Processor) keepDocuments(c *store.Case, msg *mailmsg.Message, docs []cl
 
 // keyClass puts documents of the kinds retention erases under the case's sensitive key.
 // Unclassified files go there too: an unnamed scan is as likely an ID card as anything.
-func (p *Processor) keyClass(kind string) string {
-	if kind == classify.DocUnclassified || slices.Contains(p.o.SensitiveKinds, kind) {
+func (p *Processor) keyClass(kind cases.Kind) string {
+	if kind == cases.Unclassified || slices.Contains(p.o.SensitiveKinds, kind) {
 		return vault.ClassSensitive
 	}
 	return vault.ClassGeneral
@@ -564,7 +570,7 @@ func (p *Processor) keyClass(kind string) string {
 // mergeResult folds a follow-up's classification into the case: what the case lacks is
 // filled in, nothing known is overwritten, and the applicant type only ever becomes
 // more specific (individual < organisation < entrusted).
-func mergeResult(c *store.Case, r classify.Result) {
+func mergeResult(c *cases.Case, r classify.Result) {
 	if !c.Subject.Conforms && r.Subject.Conforms {
 		c.Subject = r.Subject
 	}
@@ -580,7 +586,7 @@ func mergeResult(c *store.Case, r classify.Result) {
 	if a.IDNo == "" && r.Applicant.IDNo != "" {
 		a.IDNo, a.IDValid = r.Applicant.IDNo, r.Applicant.IDValid
 	}
-	if rank(r.Applicant.Type) > rank(a.Type) {
+	if r.Applicant.Type.Rank() > a.Type.Rank() {
 		a.Type = r.Applicant.Type
 	}
 	if c.Principal == nil && r.Principal != nil {
@@ -595,20 +601,10 @@ func mergeResult(c *store.Case, r classify.Result) {
 	fill(&q.Published, r.Request.Published)
 	fill(&q.Reason, r.Request.Reason)
 	fill(&q.Channel, r.Request.Channel)
-	if (q.ContentKind == "" || q.ContentKind == classify.KindUnknown) && r.Request.ContentKind != "" {
+	if (q.ContentKind == "" || q.ContentKind == cases.Unknown) && r.Request.ContentKind != "" {
 		q.ContentKind = r.Request.ContentKind
 	}
 	q.Reposted = q.Reposted || r.Request.Reposted
-}
-
-func rank(t string) int {
-	switch t {
-	case classify.Organisation:
-		return 1
-	case classify.Entrusted:
-		return 2
-	}
-	return 0
 }
 
 // mergeWhy keeps the first reason given for each field ("applicant.type: …"): a
@@ -637,10 +633,10 @@ func appendUnique(s []string, v string) []string {
 }
 
 // caseResult rebuilds a classification from the stored case for the policy.
-func caseResult(c *store.Case) classify.Result {
+func caseResult(c *cases.Case) classify.Result {
 	r := classify.Result{Subject: c.Subject, Applicant: c.Applicant, Principal: c.Principal, Request: c.Request}
 	for _, d := range c.Documents {
-		r.Documents = append(r.Documents, d.Document)
+		r.Documents = append(r.Documents, classify.Document{Kind: d.Kind, Filename: d.Filename, Container: d.Container, Size: d.Size, SHA256: d.SHA256, Why: d.Why})
 	}
 	return r
 }

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/imapsource"
-	"github.com/complaintd/complaintd/internal/intake"
-	"github.com/complaintd/complaintd/internal/policy"
+	"github.com/complaintd/complaintd/internal/mailer"
 	"github.com/complaintd/complaintd/internal/render"
 	"github.com/complaintd/complaintd/internal/store"
 )
@@ -33,13 +33,13 @@ func TestCompleteComplaint(t *testing.T) {
 	h.waitCheckpoint(uid)
 	h.waitSettled()
 
-	cases := h.cases()
-	if len(cases) != 1 {
-		t.Fatalf("cases = %d, want 1", len(cases))
+	all := h.cases()
+	if len(all) != 1 {
+		t.Fatalf("cases = %d, want 1", len(all))
 	}
-	c := cases[0]
-	if c.State != intake.StatePendingReview {
-		t.Errorf("state = %q, want %q (missing %v)", c.State, intake.StatePendingReview, c.Missing)
+	c := all[0]
+	if c.State != cases.PendingReview {
+		t.Errorf("state = %q, want %q (missing %v)", c.State, cases.PendingReview, c.Missing)
 	}
 	if c.DueAt == nil {
 		t.Error("a complete case has no review deadline")
@@ -114,31 +114,31 @@ func TestIncompleteThenFollowUps(t *testing.T) {
 		t.Fatalf("acknowledgements = %d, want 1", len(acks))
 	}
 	ack := acks[0]
-	cases := h.cases()
-	if len(cases) != 1 {
-		t.Fatalf("cases = %d, want 1", len(cases))
+	all := h.cases()
+	if len(all) != 1 {
+		t.Fatalf("cases = %d, want 1", len(all))
 	}
-	c := cases[0]
-	if c.State != intake.StateIncomplete {
+	c := all[0]
+	if c.State != cases.Incomplete {
 		t.Fatalf("state = %q, want incomplete", c.State)
 	}
 	// What the mail lacks for an organisation: the agent's ID, the staff card and the
 	// explanation letter. What it has must not be asked for.
-	for _, code := range []string{"id_card", "work_id", "explanation_letter"} {
+	for _, code := range []cases.Kind{cases.IDCard, cases.WorkID, cases.ExplanationLetter} {
 		if !slices.Contains(c.Missing, code) {
 			t.Errorf("missing %v lacks %s", c.Missing, code)
 		}
 	}
-	for _, code := range []string{"application_form", "business_license"} {
+	for _, code := range []cases.Kind{cases.ApplicationForm, cases.BusinessLicense} {
 		if slices.Contains(c.Missing, code) {
 			t.Errorf("missing %v lists %s, which was attached", c.Missing, code)
 		}
-		if strings.Contains(ack.text, policy.Explain(code, "zh-CN")) {
+		if strings.Contains(ack.text, cases.DefaultCatalogue().Explain(code, "zh-CN")) {
 			t.Errorf("acknowledgement asks for %s, which was attached", code)
 		}
 	}
 	for _, code := range c.Missing {
-		if label := policy.Explain(code, "zh-CN"); !strings.Contains(ack.text, label) {
+		if label := cases.DefaultCatalogue().Explain(code, "zh-CN"); !strings.Contains(ack.text, label) {
 			t.Errorf("acknowledgement does not list missing %s (%q):\n%s", code, label, ack.text)
 		}
 	}
@@ -168,7 +168,7 @@ func TestIncompleteThenFollowUps(t *testing.T) {
 	if slices.Contains(c.Missing, "id_card") || !slices.Contains(c.Missing, "work_id") {
 		t.Errorf("after follow-up 1 missing = %v, want work_id but not id_card", c.Missing)
 	}
-	if !strings.Contains(r1[0].text, policy.Explain("work_id", "zh-CN")) {
+	if !strings.Contains(r1[0].text, cases.DefaultCatalogue().Explain(cases.WorkID, "zh-CN")) {
 		t.Error("missing_items reply does not list work_id")
 	}
 	if tag := tagRe.FindString(r1[0].subject); tag != "["+c.ID+"]" {
@@ -193,7 +193,7 @@ func TestIncompleteThenFollowUps(t *testing.T) {
 	}
 	h.waitSettled()
 	c = h.caseByID(c.ID)
-	if c.State != intake.StatePendingReview || len(c.Missing) != 0 {
+	if c.State != cases.PendingReview || len(c.Missing) != 0 {
 		t.Errorf("after follow-up 2: state %q missing %v, want pending_review and nothing", c.State, c.Missing)
 	}
 	var kinds []string
@@ -206,7 +206,7 @@ func TestIncompleteThenFollowUps(t *testing.T) {
 	var states []string
 	for _, e := range c.Events {
 		if e.Type == "state" {
-			states = append(states, e.From+"→"+e.To)
+			states = append(states, string(e.From)+"→"+string(e.To))
 		}
 	}
 	if want := []string{"incomplete→pending_review"}; !slices.Equal(states, want) {
@@ -246,10 +246,10 @@ func TestFollowUpByTagInEncodedSubject(t *testing.T) {
 		t.Fatalf("follow-up registered as %+v, want case %s", m, c.ID)
 	}
 	got := h.caseByID(c.ID)
-	if !slices.ContainsFunc(got.Documents, func(d store.Document) bool { return d.Kind == "application_form" }) {
+	if !slices.ContainsFunc(got.Documents, func(d cases.Document) bool { return d.Kind == "application_form" }) {
 		t.Error("the follow-up's application form did not reach the case")
 	}
-	if !slices.ContainsFunc(got.Events, func(e store.Event) bool {
+	if !slices.ContainsFunc(got.Events, func(e cases.Event) bool {
 		return e.Type == "message_received" && e.Note == "case tag in subject"
 	}) {
 		t.Error("no event says the follow-up was matched by its tag")
@@ -389,7 +389,7 @@ func TestReplyRateLimit(t *testing.T) {
 		t.Fatalf("the suppressed mail was not registered as a case: %+v", third)
 	}
 	c := h.caseByID(third.Case)
-	if !slices.ContainsFunc(c.Events, func(e store.Event) bool { return e.Type == "reply_suppressed" }) {
+	if !slices.ContainsFunc(c.Events, func(e cases.Event) bool { return e.Type == "reply_suppressed" }) {
 		t.Errorf("case %s has no reply_suppressed event: %+v", c.ID, c.Events)
 	}
 	if got := h.metrics.RepliesSuppressed.Load(); got != 1 {
@@ -404,10 +404,10 @@ func TestReplyRateLimit(t *testing.T) {
 	}
 }
 
-// failFor is a Templates that fails for one complainant, as a template bug triggered
+// failFor is a mailer.Templates that fails for one complainant, as a template bug triggered
 // by one case's data would; it counts those calls.
 type failFor struct {
-	next  intake.Templates
+	next  mailer.Templates
 	email string
 	calls *atomic.Int32
 }
@@ -470,7 +470,7 @@ func TestQuarantine(t *testing.T) {
 		var calls atomic.Int32
 		h := startHarness(t, srv, "", func(c *config) {
 			c.poll.MaxAttempts = 3
-			c.wrapTemplates = func(next intake.Templates) intake.Templates {
+			c.wrapTemplates = func(next mailer.Templates) mailer.Templates {
 				return failFor{next: next, email: "poison@example.cn", calls: &calls}
 			}
 		})
@@ -633,7 +633,7 @@ func TestSMTPFaults(t *testing.T) {
 			t.Errorf("refused = %d, want 2", got)
 		}
 		c := h.caseByID(ob[0].Case)
-		if !slices.ContainsFunc(c.Events, func(e store.Event) bool { return e.Type == "reply_sent" }) {
+		if !slices.ContainsFunc(c.Events, func(e cases.Event) bool { return e.Type == "reply_sent" }) {
 			t.Error("no reply_sent event")
 		}
 	})
@@ -662,7 +662,7 @@ func TestSMTPFaults(t *testing.T) {
 			t.Error("the refused reply was delivered")
 		}
 		c := h.caseByID(ob[0].Case)
-		if !slices.ContainsFunc(c.Events, func(e store.Event) bool { return e.Type == "reply_failed" }) {
+		if !slices.ContainsFunc(c.Events, func(e cases.Event) bool { return e.Type == "reply_failed" }) {
 			t.Errorf("no reply_failed event: %+v", c.Events)
 		}
 		if got := h.metrics.RepliesDropped.Load(); got != 1 {

@@ -5,32 +5,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/desk"
 	"github.com/complaintd/complaintd/internal/mailmsg"
 	"github.com/complaintd/complaintd/internal/render"
 	"github.com/complaintd/complaintd/internal/routing"
 	"github.com/complaintd/complaintd/internal/store"
 )
-
-// Severity levels.
-const (
-	SeverityOrdinary = routing.Ordinary
-	SeverityMajor    = routing.Major
-)
-
-// Extra keys of store.Case this file owns.
-const (
-	extraLinkKey      = "link_key"
-	extraSeverityBy   = "severity_by"   // "staff" once staff set it: rules stop recomputing
-	extraDepartmentBy = "department_by" // "staff" once 转交 moved it
-)
-
-func setExtra(c *store.Case, k, v string) {
-	if c.Extra == nil {
-		c.Extra = map[string]string{}
-	}
-	c.Extra[k] = v
-}
 
 // replaceWhy swaps the reasons of one field ("department: …") for a new one.
 func replaceWhy(why []string, field string, lines ...string) []string {
@@ -49,7 +30,7 @@ func replaceWhy(why []string, field string, lines ...string) []string {
 // route decides the case's department, files it under its article link and its
 // complainant, and raises its severity when a rule or a repetition says so. A major
 // case is notified to the leadership at once.
-func (p *Processor) route(tx *store.Tx, c *store.Case, msg *mailmsg.Message, isNew bool, now time.Time, events *[]store.Event) (int, error) {
+func (p *Processor) route(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, isNew bool, now time.Time, events *[]cases.Event) (int, error) {
 	r := p.o.Router
 	if r == nil {
 		return 0, nil
@@ -59,17 +40,17 @@ func (p *Processor) route(tx *store.Tx, c *store.Case, msg *mailmsg.Message, isN
 		channel = c.Subject.Channel
 	}
 	d := r.Route(channel, c.Request.URL)
-	if c.Extra[extraDepartmentBy] != "staff" && d.Department != "" &&
+	if !c.DepartmentByStaff && d.Department != "" &&
 		(c.Department == "" || (d.Source == routing.ByLinkHost && d.Department != c.Department)) {
 		if c.Department != "" {
-			*events = append(*events, store.Event{At: now, Type: "department", Actor: "desk", Note: c.Department + " → " + d.Department + ": " + d.Why})
+			*events = append(*events, cases.Event{At: now, Type: cases.EventDepartment, Actor: "desk", Note: c.Department + " → " + d.Department + ": " + d.Why})
 		}
 		c.Department = d.Department
 		c.Why = replaceWhy(c.Why, "department", d.Why)
 	}
 	key, ok := routing.NormaliseLink(c.Request.URL)
-	if ok && c.Extra[extraLinkKey] != key {
-		setExtra(c, extraLinkKey, key)
+	if ok && c.LinkKey != key {
+		c.LinkKey = key
 		if err := tx.IndexCase("link", key, c.ID, c.CreatedAt); err != nil {
 			return 0, err
 		}
@@ -83,16 +64,16 @@ func (p *Processor) route(tx *store.Tx, c *store.Case, msg *mailmsg.Message, isN
 		}
 	}
 	if c.Severity == "" {
-		c.Severity = SeverityOrdinary
+		c.Severity = cases.Ordinary
 	}
-	if c.Extra[extraSeverityBy] == "staff" || c.Severity == SeverityMajor {
+	if c.SeverityByStaff || c.Major() {
 		return 0, nil // rules only raise; staff decisions stand
 	}
 	since := now.AddDate(0, 0, -r.RepeatWindowDays())
 	in := routing.SeverityInput{
 		Subject: msg.Subject, Body: desk.StripQuoted(msg.Text),
 		ApplicantOrg: c.Applicant.Org, ApplicantEmail: c.Applicant.Email,
-		SameLink:      countOthers(tx.IndexedCases("link", c.Extra[extraLinkKey]), c.ID, since),
+		SameLink:      countOthers(tx.IndexedCases("link", c.LinkKey), c.ID, since),
 		SameApplicant: countOthers(tx.IndexedCases("from", c.Complainant), c.ID, since),
 	}
 	if c.Principal != nil {
@@ -102,7 +83,7 @@ func (p *Processor) route(tx *store.Tx, c *store.Case, msg *mailmsg.Message, isN
 		in.Attachments = append(in.Attachments, doc.Filename)
 	}
 	dec := r.Severity(in)
-	if dec.Level != SeverityMajor {
+	if dec.Level != routing.Major {
 		return 0, nil
 	}
 	return p.makeMajor(tx, c, "desk", dec.Reasons, now, events)
@@ -120,12 +101,12 @@ func countOthers(entries []store.IndexEntry, self string, since time.Time) int {
 
 // makeMajor raises the case to major, shortens a running review deadline, and tells
 // the leadership at once.
-func (p *Processor) makeMajor(tx *store.Tx, c *store.Case, actor string, reasons []string, now time.Time, events *[]store.Event) (int, error) {
-	c.Severity = SeverityMajor
+func (p *Processor) makeMajor(tx *store.Tx, c *cases.Case, actor string, reasons []string, now time.Time, events *[]cases.Event) (int, error) {
+	c.Severity = cases.Major
 	c.Why = replaceWhy(c.Why, "severity", reasons...)
-	*events = append(*events, store.Event{At: now, Type: "severity", Actor: actor, To: SeverityMajor, Note: strings.Join(reasons, "; ")})
-	if c.State == string(desk.PendingReview) || c.State == string(desk.Appealed) {
-		if due := p.reviewDue(c, now); c.DueAt == nil || due.Before(*c.DueAt) {
+	*events = append(*events, cases.Event{At: now, Type: cases.EventSeverity, Actor: actor, Note: "major: " + strings.Join(reasons, "; ")})
+	if c.State == cases.PendingReview || c.State == cases.Appealed {
+		if due := p.o.Deadlines.Due(cases.ClockReview, now, c.Severity); c.DueAt == nil || due.Before(*c.DueAt) {
 			c.DueAt = &due
 		}
 	}
@@ -136,38 +117,8 @@ func (p *Processor) makeMajor(tx *store.Tx, c *store.Case, actor string, reasons
 	return p.notifyStaff(tx, c, p.o.Router.Leadership(), note, now, events)
 }
 
-// reviewDue, processDue and expireDue are the deadlines the desk promises. A major
-// case has its own, shorter ones. The *After durations replace business days when set
-// (drills and tests), as they do for the scheduler.
-func (p *Processor) reviewDue(c *store.Case, now time.Time) time.Time {
-	if c.Severity == SeverityMajor && p.o.MajorReviewDays > 0 {
-		return p.o.Calendar.AddBusinessDays(now, p.o.MajorReviewDays)
-	}
-	if p.o.ReviewAfter > 0 {
-		return now.Add(p.o.ReviewAfter)
-	}
-	return p.o.Calendar.AddBusinessDays(now, p.o.ReviewDays)
-}
-
-func (p *Processor) processDue(c *store.Case, now time.Time) time.Time {
-	if c.Severity == SeverityMajor && p.o.MajorProcessDays > 0 {
-		return p.o.Calendar.AddBusinessDays(now, p.o.MajorProcessDays)
-	}
-	if p.o.ProcessAfter > 0 {
-		return now.Add(p.o.ProcessAfter)
-	}
-	return p.o.Calendar.AddBusinessDays(now, p.o.Staff.ProcessDays)
-}
-
-func (p *Processor) expireDue(from time.Time) time.Time {
-	if p.o.ExpireAfter > 0 {
-		return from.Add(p.o.ExpireAfter)
-	}
-	return from.AddDate(0, 0, p.o.ExpireDays)
-}
-
 // departmentStaff is who works the case's department ("" or unknown: nobody special).
-func (p *Processor) departmentStaff(c *store.Case) []string {
+func (p *Processor) departmentStaff(c *cases.Case) []string {
 	if p.o.Router == nil || c.Department == "" {
 		return nil
 	}
@@ -180,9 +131,9 @@ func (p *Processor) departmentStaff(c *store.Case) []string {
 
 // related lists the other cases about the same article, with their states, so one
 // decision can serve them all.
-func related(tx *store.Tx, c *store.Case) []render.Related {
+func related(tx *store.Tx, c *cases.Case) []render.Related {
 	var out []render.Related
-	for _, e := range tx.IndexedCases("link", c.Extra[extraLinkKey]) {
+	for _, e := range tx.IndexedCases("link", c.LinkKey) {
 		if e.Case == c.ID {
 			continue
 		}
@@ -190,7 +141,7 @@ func related(tx *store.Tx, c *store.Case) []render.Related {
 		if err != nil {
 			continue
 		}
-		out = append(out, render.Related{ID: other.ID, State: other.State})
+		out = append(out, render.Related{ID: other.ID, State: string(other.State)})
 	}
 	return out
 }

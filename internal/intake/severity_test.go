@@ -19,7 +19,7 @@ func TestEscalateAndDowngrade(t *testing.T) {
 	}
 	d := newDesk(t, withStaff(nil), func(c *config) {
 		c.proc.Router = router
-		c.proc.MajorReviewDays = 1
+		c.proc.Deadlines.Policy.MajorReviewDays = 1
 	})
 	o := d.open("zhang@example.cn", "esc1@example.cn")
 	before := d.caseOf("zhang@example.cn")
@@ -30,8 +30,8 @@ func TestEscalateAndDowngrade(t *testing.T) {
 	}
 	one(t, ms, "staff_confirmation", staffA)
 	c := d.caseOf("zhang@example.cn")
-	if c.Severity != "major" || c.Extra["severity_by"] != "staff" {
-		t.Errorf("after 升级: severity %q by %q", c.Severity, c.Extra["severity_by"])
+	if c.Severity != "major" || !c.SeverityByStaff {
+		t.Errorf("after 升级: severity %q, by staff %v", c.Severity, c.SeverityByStaff)
 	}
 	if c.DueAt == nil || before.DueAt == nil || !c.DueAt.Before(*before.DueAt) {
 		t.Errorf("review deadline %v not shortened from %v", c.DueAt, before.DueAt)

@@ -13,8 +13,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/classify"
 	"github.com/complaintd/complaintd/internal/desk"
+	"github.com/complaintd/complaintd/internal/mailer"
 	"github.com/complaintd/complaintd/internal/mailmsg"
 	"github.com/complaintd/complaintd/internal/outbox"
 	"github.com/complaintd/complaintd/internal/policy"
@@ -30,7 +32,6 @@ type StaffOptions struct {
 	Notify          []string          // who gets notifications (default: Auth.Staff)
 	AppealReviewers []string          // who gets appealed cases (default: Notify)
 	Aliases         map[string]string // 转交 short names → address
-	ProcessDays     int               // business days to process after acceptance
 	AppealDays      int               // calendar days a rejection may be appealed
 	AppealWindow    time.Duration     // overrides AppealDays when set (drills, tests)
 	AuthorDays      int               // calendar days the author has to answer
@@ -53,13 +54,6 @@ func recipients(m *mailmsg.Message) []string {
 		}
 	}
 	return out
-}
-
-// pending is what a command mail will do once every command is known to be legal.
-type pending struct {
-	events  []store.Event
-	mails   []Outgoing
-	results []string
 }
 
 // staff handles a mail from a staff address: authenticate, then run its commands
@@ -86,7 +80,7 @@ func (p *Processor) staff(tx *store.Tx, msg *mailmsg.Message, now time.Time) (Ou
 			return Outcome{}, err
 		}
 		if c != nil {
-			if err := tx.AppendEvent(c.ID, store.Event{At: now, Type: "security", Actor: msg.From.Address, Note: dec.Reason}); err != nil {
+			if err := tx.AppendEvent(c.ID, cases.Event{At: now, Type: cases.EventSecurity, Actor: msg.From.Address, Note: dec.Reason}); err != nil {
 				return Outcome{}, err
 			}
 		}
@@ -122,10 +116,10 @@ func (p *Processor) staff(tx *store.Tx, msg *mailmsg.Message, now time.Time) (Ou
 	d.Command = strings.Join(raw, "；")
 	if len(errs) > 0 {
 		d.Error = strings.Join(errs, "\n")
-		if err := tx.AppendEvent(c.ID, store.Event{At: now, Type: "command_refused", Actor: actor, Note: d.Error}); err != nil {
+		if err := tx.AppendEvent(c.ID, cases.Event{At: now, Type: cases.EventCommandRefused, Actor: actor, Note: d.Error}); err != nil {
 			return Outcome{}, err
 		}
-		if err := p.EnqueueMail(tx, c, Outgoing{Kind: "staff_error", Data: d, To: staffTo, ReplyTo: p.staffReplyTo(c.ID),
+		if err := p.o.Mailer.Queue(tx, c, mailer.Outgoing{Kind: "staff_error", Data: d, To: staffTo, ReplyTo: p.staffReplyTo(c.ID),
 			InReplyTo: msg.MessageID, References: append(slices.Clone(msg.References), msg.MessageID), Auto: outbox.AutoReplied}, now); err != nil {
 			return Outcome{}, err
 		}
@@ -134,22 +128,16 @@ func (p *Processor) staff(tx *store.Tx, msg *mailmsg.Message, now time.Time) (Ou
 		}
 		return Outcome{Case: c.ID, Role: "staff", Result: "commands refused: " + d.Error, Replies: 1}, nil
 	}
-	for _, e := range pend.events {
-		if err := tx.AppendEvent(work.ID, e); err != nil {
-			return Outcome{}, err
-		}
-	}
 	out := Outcome{Case: work.ID, Role: "staff", Result: "commands: " + d.Command}
-	for _, m := range pend.mails {
-		if err := p.EnqueueMail(tx, work, m, now); err != nil {
-			return Outcome{}, err
-		}
-		out.Replies++
+	n, err := p.commit(tx, work, pend, now)
+	if err != nil {
+		return Outcome{}, err
 	}
+	out.Replies += n
 	d = p.staffData(work, actor)
 	d.Command = strings.Join(raw, "；")
 	d.Result = strings.Join(pend.results, "\n")
-	if err := p.EnqueueMail(tx, work, Outgoing{Kind: "staff_confirmation", Data: d, To: staffTo, ReplyTo: p.staffReplyTo(work.ID),
+	if err := p.o.Mailer.Queue(tx, work, mailer.Outgoing{Kind: "staff_confirmation", Data: d, To: staffTo, ReplyTo: p.staffReplyTo(work.ID),
 		InReplyTo: msg.MessageID, References: append(slices.Clone(msg.References), msg.MessageID), Auto: outbox.AutoReplied}, now); err != nil {
 		return Outcome{}, err
 	}
@@ -169,145 +157,22 @@ func orNone(s string) string {
 }
 
 // cloneCase is a deep copy through the stored form (every field survives it).
-func cloneCase(c *store.Case) *store.Case {
+func cloneCase(c *cases.Case) *cases.Case {
 	b, _ := json.Marshal(c)
-	var out store.Case
+	var out cases.Case
 	json.Unmarshal(b, &out)
 	return &out
 }
 
 // apply runs one command on work (a copy of the case), recording what it will send.
-func (p *Processor) apply(tx *store.Tx, work *store.Case, cmd desk.Command, actor string, now time.Time, pend *pending) error {
-	from := desk.State(work.State)
-	to, err := desk.Transition(from, cmd.Action)
-	if err != nil {
-		var te *desk.TransitionError
-		if errors.As(err, &te) {
-			return errors.New(te.StaffMessage(p.o.Locale))
-		}
-		return err
+// An illegal command is explained in the staff member's terms.
+func (p *Processor) apply(tx *store.Tx, work *cases.Case, cmd desk.Command, actor string, now time.Time, pend *pending) error {
+	err := p.execute(tx, work, cmd.Action, cmd.Arg, actor, now, pend)
+	var te *cases.TransitionError
+	if errors.As(err, &te) {
+		return errors.New(te.StaffMessage(p.o.Locale))
 	}
-	ev := store.Event{At: now, Type: string(cmd.Action), Actor: actor, Note: cmd.Arg}
-	if to != from {
-		ev.From, ev.To = string(from), string(to)
-	}
-	complainant := func(kind string, d render.Data) {
-		pend.mails = append(pend.mails, Outgoing{Kind: kind, Data: d, To: []outbox.Address{{Name: work.Applicant.Name, Address: work.Complainant}},
-			InReplyTo: work.LastInbound, References: []string{work.LastInbound}, Auto: outbox.AutoGenerated})
-	}
-	result := desk.ActionLabel(cmd.Action, p.o.Locale)
-	switch cmd.Action {
-	case desk.Accept:
-		due := p.processDue(work, now)
-		work.DueAt = &due
-		d := p.complainantData(work)
-		d.Deadline = due
-		complainant("accepted", d)
-		result += "；处理时限 " + due.In(p.o.Calendar.Location()).Format("2006-01-02")
-	case desk.Reject:
-		work.RejectedAt, work.Reason, work.DueAt = &now, cmd.Arg, nil
-		d := p.complainantData(work)
-		d.Reason = cmd.Arg
-		d.AppealUntil = now.Add(p.appealWindow())
-		complainant("rejected", d)
-	case desk.NeedMore:
-		codes, free := desk.ParseNeedItems(cmd.Arg)
-		for _, code := range codes {
-			work.Requested = appendUnique(work.Requested, code)
-		}
-		// Asking again for a kind the case has means "a new one": only documents added
-		// from now on satisfy the request.
-		work.RequestedAt = &now
-		work.RequestedItems = append(work.RequestedItems, free...)
-		work.Missing = p.missing(work)
-		due := p.expireDue(now)
-		work.DueAt = &due
-		d := p.complainantData(work)
-		d.Items = free
-		d.Reason = cmd.Arg
-		d.Deadline = due
-		complainant("more_needed", d)
-	case desk.Resolve:
-		work.Reason, work.DueAt = cmd.Arg, nil
-		d := p.complainantData(work)
-		d.Reason = cmd.Arg
-		complainant("resolved", d)
-	case desk.Close:
-		work.DueAt = nil
-	case desk.Reopen:
-		due := p.reviewDue(work, now)
-		work.DueAt, work.RejectedAt = &due, nil
-	case desk.Assign:
-		addr, err := p.resolveStaff(cmd.Arg)
-		if err != nil {
-			return err
-		}
-		work.Assignee = addr
-		ev.Note = addr
-		n, err := p.notification(tx, work, []string{addr}, "转交给您处理 / assigned to you by "+actor)
-		if err != nil {
-			return err
-		}
-		pend.mails = append(pend.mails, n...)
-		result += "：" + addr
-	case desk.Note:
-		result = "备注已记录（仅内部可见）/ note recorded (internal only)"
-	case desk.Escalate:
-		setExtra(work, extraSeverityBy, "staff")
-		if work.Severity != SeverityMajor {
-			reason := "升级 by " + actor
-			if cmd.Arg != "" {
-				reason += ": " + cmd.Arg
-			}
-			work.Severity = SeverityMajor
-			work.Why = replaceWhy(work.Why, "severity", reason)
-			if work.State == string(desk.PendingReview) || work.State == string(desk.Appealed) {
-				if due := p.reviewDue(work, now); work.DueAt == nil || due.Before(*work.DueAt) {
-					work.DueAt = &due
-				}
-			}
-			if p.o.Router != nil && len(p.o.Router.Leadership()) > 0 {
-				n, err := p.notification(tx, work, p.o.Router.Leadership(), "重大投诉 / major complaint: "+reason)
-				if err != nil {
-					return err
-				}
-				pend.mails = append(pend.mails, n...)
-				result += fmt.Sprintf("（已通知领导 %d 人 / leadership notified）", len(n))
-			}
-		}
-	case desk.Downgrade:
-		setExtra(work, extraSeverityBy, "staff")
-		work.Severity = SeverityOrdinary
-		work.Why = replaceWhy(work.Why, "severity", "降级 by "+actor)
-	case desk.NotifyAuthor:
-		a, err := mail.ParseAddress(strings.TrimSpace(cmd.Arg))
-		if err != nil {
-			return fmt.Errorf("作者地址无效 / not an address: %q", cmd.Arg)
-		}
-		addr := strings.ToLower(a.Address)
-		if strings.EqualFold(addr, work.Complainant) || p.isStaff(addr) || strings.EqualFold(addr, p.o.Desk.Address) {
-			return fmt.Errorf("作者地址不能是申请人、工作人员或本投诉邮箱 / the author cannot be the applicant, staff or the desk")
-		}
-		due := now.AddDate(0, 0, p.o.Staff.AuthorDays)
-		work.Author, work.AuthorDue = addr, &due
-		d := p.complainantData(work)
-		d.AuthorDeadline = due
-		// The notice carries the request and its reasons, nothing that identifies or
-		// reaches the applicant beyond their name: no address, no documents (render.Data
-		// has no ID numbers or phones at all), whatever an edited template asks for.
-		d.Case.Applicant.Email = ""
-		d.Case.Documents, d.Case.Unclassified, d.Case.Missing = nil, nil, nil
-		pend.mails = append(pend.mails, Outgoing{Kind: "author_notice", Data: d, To: []outbox.Address{{Address: addr}}, Auto: outbox.AutoGenerated})
-		result += "：" + addr + "，答复期限 " + due.In(p.o.Calendar.Location()).Format("2006-01-02")
-	}
-	work.AwaitingAuthor = desk.AwaitingAuthorAfter(work.AwaitingAuthor, cmd.Action, to)
-	if to != from {
-		work.State = string(to)
-		result += fmt.Sprintf("（%s → %s）", desk.StateLabel(from, p.o.Locale), desk.StateLabel(to, p.o.Locale))
-	}
-	pend.events = append(pend.events, ev)
-	pend.results = append(pend.results, result)
-	return nil
+	return err
 }
 
 // resolveStaff turns a 转交 argument (alias or address) into a staff address.
@@ -332,11 +197,11 @@ func (p *Processor) resolveStaff(arg string) (string, error) {
 }
 
 // missing is the policy's list plus what staff asked for, minus what the case has.
-func (p *Processor) missing(c *store.Case) []string {
+func (p *Processor) missing(c *cases.Case) []cases.Kind {
 	r := caseResult(c)
 	m := policy.Missing(p.o.Rules, classify.Facts(r))
 	for _, code := range c.Requested {
-		fresh := slices.ContainsFunc(c.Documents, func(d store.Document) bool {
+		fresh := slices.ContainsFunc(c.Documents, func(d cases.Document) bool {
 			return d.Kind == code && (c.RequestedAt == nil || !d.AddedAt.Before(*c.RequestedAt))
 		})
 		if !fresh && !slices.Contains(m, code) {
@@ -344,7 +209,7 @@ func (p *Processor) missing(c *store.Case) []string {
 		}
 	}
 	if m == nil {
-		m = []string{}
+		m = []cases.Kind{}
 	}
 	return m
 }
@@ -357,21 +222,21 @@ func (p *Processor) staffReplyTo(caseID string) *outbox.Address {
 	if len(p.o.Staff.Auth.Secret) == 0 {
 		return nil
 	}
-	return &outbox.Address{Name: p.o.DeskName, Address: staffauth.ReplyAddress(p.o.Desk.Address, caseID, p.staffToken(caseID))}
+	return &outbox.Address{Name: p.o.Desk.Name, Address: staffauth.ReplyAddress(p.o.Desk.Address, caseID, p.staffToken(caseID))}
 }
 
 // complainantData is the case view for mail to the complainant or the author: no
 // staff fields.
-func (p *Processor) complainantData(c *store.Case) render.Data {
-	d := p.CaseData(c)
+func (p *Processor) complainantData(c *cases.Case) render.Data {
+	d := p.o.Mailer.View(c)
 	d.Case.Assignee = ""
 	d.Case.Events = nil
 	d.SubjectConforms = true
 	return d
 }
 
-func (p *Processor) staffData(c *store.Case, staff string) render.Data {
-	d := p.CaseData(c)
+func (p *Processor) staffData(c *cases.Case, staff string) render.Data {
+	d := p.o.Mailer.View(c)
 	d.Staff = staff
 	d.Token = p.staffToken(c.ID)
 	if c.DueAt != nil {
@@ -383,7 +248,7 @@ func (p *Processor) staffData(c *store.Case, staff string) render.Data {
 // notification builds the staff mail for a case that needs them: the whole case and
 // its documents attached up to AttachMaxBytes, the rest listed in the note. Replying
 // to it (its Reply-To carries the case token) is all a staff member needs to do.
-func (p *Processor) notification(tx *store.Tx, c *store.Case, to []string, note string) ([]Outgoing, error) {
+func (p *Processor) notification(tx *store.Tx, c *cases.Case, to []string, note string) ([]mailer.Outgoing, error) {
 	if len(to) == 0 {
 		to = p.departmentStaff(c)
 	}
@@ -414,98 +279,90 @@ func (p *Processor) notification(tx *store.Tx, c *store.Case, to []string, note 
 	if len(left) > 0 {
 		note = strings.TrimSpace(note + "\n未随信附上（超出附件大小上限，见 `complaintd cases show`）/ not attached (size cap): " + strings.Join(left, ", "))
 	}
-	var out []Outgoing
+	var out []mailer.Outgoing
 	for _, addr := range to {
 		d := p.staffData(c, addr)
 		d.Note = note
 		d.Case.Related = rel
-		out = append(out, Outgoing{Kind: "staff_notification", Data: d, To: []outbox.Address{{Address: addr}},
+		out = append(out, mailer.Outgoing{Kind: "staff_notification", Data: d, To: []outbox.Address{{Address: addr}},
 			ReplyTo: p.staffReplyTo(c.ID), InReplyTo: c.LastInbound, Auto: outbox.AutoGenerated, Attachments: atts})
 	}
 	return out, nil
 }
 
 // notifyStaff queues the notification now and records it in events.
-func (p *Processor) notifyStaff(tx *store.Tx, c *store.Case, to []string, note string, now time.Time, events *[]store.Event) (int, error) {
+func (p *Processor) notifyStaff(tx *store.Tx, c *cases.Case, to []string, note string, now time.Time, events *[]cases.Event) (int, error) {
 	mails, err := p.notification(tx, c, to, note)
 	if err != nil {
 		return 0, err
 	}
 	for _, m := range mails {
-		if err := p.EnqueueMail(tx, c, m, now); err != nil {
+		if err := p.o.Mailer.Queue(tx, c, m, now); err != nil {
 			return 0, err
 		}
 	}
 	if len(mails) > 0 {
-		*events = append(*events, store.Event{At: now, Type: "staff_notified", Actor: "desk", Note: fmt.Sprintf("%d recipient(s)", len(mails))})
+		*events = append(*events, cases.Event{At: now, Type: cases.EventStaffNotified, Actor: "desk", Note: fmt.Sprintf("%d recipient(s)", len(mails))})
 	}
 	return len(mails), nil
 }
 
 // complainantAction handles 申诉 / 撤回 in a complainant's reply to an existing case.
 // It returns handled=false when the mail holds no such action.
-func (p *Processor) complainantAction(tx *store.Tx, c *store.Case, msg *mailmsg.Message, now time.Time, events *[]store.Event) (handled bool, replies int, err error) {
+func (p *Processor) complainantAction(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, now time.Time, events *[]cases.Event) (handled bool, replies int, err error) {
 	act, reason, ok := desk.ParseComplainantAction(desk.StripQuoted(msg.Text))
 	if !ok {
 		return false, 0, nil
 	}
 	actor := c.Complainant
-	reply := func(kind string, d render.Data) error {
-		replies++
-		return p.EnqueueMail(tx, c, Outgoing{Kind: kind, Data: d, To: []outbox.Address{{Name: c.Applicant.Name, Address: c.Complainant}},
-			InReplyTo: msg.MessageID, References: append(slices.Clone(msg.References), msg.MessageID), Auto: outbox.AutoReplied}, now)
+	pend := &pending{inReplyTo: msg.MessageID, refs: append(slices.Clone(msg.References), msg.MessageID), auto: outbox.AutoReplied}
+	refuse := func(note string, d render.Data) (bool, int, error) {
+		*events = append(*events, cases.Event{At: now, Type: cases.RefusedEvent(act), Actor: actor, Note: note})
+		err := p.o.Mailer.Queue(tx, c, mailer.Outgoing{Kind: "appeal_refused", Data: d, To: []outbox.Address{{Name: c.Applicant.Name, Address: c.Complainant}},
+			InReplyTo: pend.inReplyTo, References: pend.refs, Auto: pend.auto}, now)
+		return true, 1, err
 	}
-	from := desk.State(c.State)
-	to, terr := desk.Transition(from, act)
+	_, terr := cases.Transition(c.State, act)
 	window := p.appealWindow()
 	switch {
-	case act == desk.Appeal && terr == nil && c.RejectedAt != nil && !desk.AppealAllowed(*c.RejectedAt, now, window):
+	case act == cases.Appeal && terr == nil && c.RejectedAt != nil && !cases.AppealAllowed(*c.RejectedAt, now, window):
 		d := p.complainantData(c)
 		d.AppealUntil = c.RejectedAt.Add(window)
-		*events = append(*events, store.Event{At: now, Type: "appeal_refused", Actor: actor, Note: "outside the appeal window"})
-		return true, replies, reply("appeal_refused", d)
+		return refuse("outside the appeal window", d)
 	case terr != nil:
-		var te *desk.TransitionError
+		var te *cases.TransitionError
 		msgText := terr.Error()
 		if errors.As(terr, &te) {
 			msgText = te.ComplainantMessage(c.Locale)
 		}
 		d := p.complainantData(c)
 		d.Reason = msgText
-		*events = append(*events, store.Event{At: now, Type: string(act) + "_refused", Actor: actor, Note: msgText})
-		return true, replies, reply("appeal_refused", d)
+		return refuse(msgText, d)
 	}
-	*events = append(*events, store.Event{At: now, Type: string(act), Actor: actor, From: string(from), To: string(to), Note: reason})
-	c.State = string(to)
-	c.AwaitingAuthor = desk.AwaitingAuthorAfter(c.AwaitingAuthor, act, to)
-	switch act {
-	case desk.Appeal:
-		due := p.reviewDue(c, now)
-		c.DueAt = &due
-		if err := reply("appeal_received", p.complainantData(c)); err != nil {
+	if err := p.execute(tx, c, act, reason, actor, now, pend); err != nil {
+		return true, 0, err
+	}
+	*events = append(*events, pend.events...)
+	for _, m := range pend.mails {
+		if err := p.o.Mailer.Queue(tx, c, m, now); err != nil {
 			return true, replies, err
 		}
-		reviewers := p.o.Staff.AppealReviewers
-		n, err := p.notifyStaff(tx, c, reviewers, "申诉理由 / appeal: "+reason, now, events)
-		return true, replies + n, err
-	case desk.Withdraw:
-		c.DueAt = nil
-		return true, replies, reply("withdrawn", p.complainantData(c))
+		replies++
 	}
 	return true, replies, nil
 }
 
 // authorStatement records the author's counter-statement (申辩) and forwards it to staff;
 // the review deadline, paused while waiting, runs again.
-func (p *Processor) authorStatement(tx *store.Tx, c *store.Case, msg *mailmsg.Message, now time.Time) (Outcome, error) {
+func (p *Processor) authorStatement(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, now time.Time) (Outcome, error) {
 	text := desk.StripQuoted(msg.Text)
-	c.Statements = append(c.Statements, store.Statement{At: now, From: msg.From.Address, MessageID: msg.MessageID, Text: text})
-	c.AwaitingAuthor = desk.AwaitingAuthorAfter(c.AwaitingAuthor, desk.AuthorReplied, desk.State(c.State))
+	c.Statements = append(c.Statements, cases.Statement{At: now, From: msg.From.Address, MessageID: msg.MessageID, Text: text})
+	c.AwaitingAuthor = cases.AwaitingAuthorAfter(c.AwaitingAuthor, cases.AuthorReplied, c.State)
 	c.Threads = appendUnique(c.Threads, msg.MessageID)
 	if err := tx.LinkMessageID(msg.MessageID, c.ID); err != nil {
 		return Outcome{}, err
 	}
-	events := []store.Event{{At: now, Type: string(desk.AuthorReplied), Actor: msg.From.Address, Note: clipText(text, 200)}}
+	events := []cases.Event{{At: now, Type: cases.EventOf(cases.AuthorReplied), Actor: msg.From.Address, Note: clipText(text, 200)}}
 	n, err := p.notifyStaff(tx, c, assigneeOr(c), "作者申辩 / the author's counter-statement:\n"+clipText(text, 4000), now, &events)
 	if err != nil {
 		return Outcome{}, err
@@ -536,7 +393,7 @@ func clipText(s string, n int) string {
 // mail was queued is left out.
 func (p *Processor) Attach(m *outbox.Mail) error {
 	caseID := m.Headers[outbox.HeaderCase]
-	var c *store.Case
+	var c *cases.Case
 	if err := p.o.Store.View(func(tx *store.Tx) error {
 		var err error
 		c, err = tx.Case(caseID)
@@ -546,7 +403,7 @@ func (p *Processor) Attach(m *outbox.Mail) error {
 	}
 	kept := m.Attachments[:0]
 	for _, a := range m.Attachments {
-		i := slices.IndexFunc(c.Documents, func(doc store.Document) bool { return doc.SHA256 == a.Ref && doc.File != "" })
+		i := slices.IndexFunc(c.Documents, func(doc cases.Document) bool { return doc.SHA256 == a.Ref && doc.File != "" })
 		if i < 0 || c.Documents[i].Erased {
 			continue
 		}
@@ -579,7 +436,7 @@ func (p *Processor) forgedCommand(msg *mailmsg.Message) (why string, viaToken bo
 		return "", false
 	}
 	switch cmds[0].Action {
-	case desk.NeedMore, desk.Note:
+	case cases.NeedMore, cases.Note:
 		return "", false
 	}
 	return fmt.Sprintf("non-staff sender opened the mail with the staff command %q", cmds[0].Raw), false
@@ -605,7 +462,7 @@ func (p *Processor) refuseForged(tx *store.Tx, msg *mailmsg.Message, why string,
 	caseID := ""
 	if c != nil {
 		caseID = c.ID
-		if err := tx.AppendEvent(c.ID, store.Event{At: now, Type: "security", Actor: msg.From.Address, Note: why}); err != nil {
+		if err := tx.AppendEvent(c.ID, cases.Event{At: now, Type: cases.EventSecurity, Actor: msg.From.Address, Note: why}); err != nil {
 			return Outcome{}, err
 		}
 	}

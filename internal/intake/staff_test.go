@@ -20,8 +20,8 @@ import (
 	gomail "github.com/emersion/go-message/mail"
 
 	"github.com/complaintd/complaintd/internal/calendar"
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/intake"
-	"github.com/complaintd/complaintd/internal/policy"
 	"github.com/complaintd/complaintd/internal/staffauth"
 	"github.com/complaintd/complaintd/internal/store"
 )
@@ -238,7 +238,7 @@ func qqQuote(orig sent) string {
 
 // opened is a complete case with its staff notification.
 type opened struct {
-	c     *store.Case
+	c     *cases.Case
 	notif sent
 }
 
@@ -249,16 +249,16 @@ func (d *deskT) open(addr, msgID string) opened {
 	m := d.mark()
 	d.send(completeComplaint("张三|"+addr, msgID).bytes())
 	c := d.caseOf(addr)
-	if c.State != intake.StatePendingReview {
+	if c.State != cases.PendingReview {
 		d.t.Fatalf("complete complaint: state %q (missing %v)", c.State, c.Missing)
 	}
 	return opened{c: c, notif: one(d.t, d.mails(m), "staff_notification", staffA)}
 }
 
 // caseOf returns the one case of complainant addr.
-func (d *deskT) caseOf(addr string) *store.Case {
+func (d *deskT) caseOf(addr string) *cases.Case {
 	d.t.Helper()
-	var found []*store.Case
+	var found []*cases.Case
 	for _, c := range d.h.cases() {
 		if c.Complainant == addr {
 			found = append(found, c)
@@ -290,8 +290,8 @@ func (d *deskT) complainantReply(addr string, dec sent, msgID, body string) []se
 	return d.mails(m)
 }
 
-func eventsOf(c *store.Case, typ string) []store.Event {
-	var out []store.Event
+func eventsOf(c *cases.Case, typ cases.EventType) []cases.Event {
+	var out []cases.Event
 	for _, e := range c.Events {
 		if e.Type == typ {
 			out = append(out, e)
@@ -301,8 +301,8 @@ func eventsOf(c *store.Case, typ string) []store.Event {
 }
 
 // decided leaves out the dispatcher's reply_sent events, which follow every mail.
-func decided(evs []store.Event) []store.Event {
-	var out []store.Event
+func decided(evs []cases.Event) []cases.Event {
+	var out []cases.Event
 	for _, e := range evs {
 		if e.Type != "reply_sent" {
 			out = append(out, e)
@@ -462,7 +462,7 @@ func TestStaffAcceptThenResolve(t *testing.T) {
 	if len(acc) != 1 || acc[0].Actor != staffA || acc[0].From != "pending_review" || acc[0].To != "accepted" {
 		t.Fatalf("accept events = %+v, want one by %s pending_review→accepted", acc, staffA)
 	}
-	for _, typ := range []string{"reject", "close"} {
+	for _, typ := range []cases.EventType{"reject", "close"} {
 		if e := eventsOf(c, typ); len(e) != 0 {
 			t.Errorf("a quoted %s ran: %+v", typ, e)
 		}
@@ -532,7 +532,7 @@ func TestStaffCommandsAllOrNothing(t *testing.T) {
 
 	ms := d.command(o, staffA, "cmd-aon@desk.example.cn", "受理\n重开")
 	c := d.h.caseByID(o.c.ID)
-	if c.State != intake.StatePendingReview {
+	if c.State != cases.PendingReview {
 		t.Errorf("state %q, want pending_review unchanged", c.State)
 	}
 	if c.DueAt == nil || o.c.DueAt == nil || !c.DueAt.Equal(*o.c.DueAt) {
@@ -614,7 +614,7 @@ func TestRejectAppealWithdraw(t *testing.T) {
 
 	s := d.open("s@example.cn", "wd-s@example.cn")
 	ms = d.complainantReply("s@example.cn", s.notif, "wd-s-1@example.cn", "我并不想撤回申请，只是想问一下进度。")
-	if c := d.h.caseByID(s.c.ID); c.State != intake.StatePendingReview {
+	if c := d.h.caseByID(s.c.ID); c.State != cases.PendingReview {
 		t.Errorf("a sentence mentioning 撤回 changed the state to %q", c.State)
 	}
 	if got := only(ms, "withdrawn", ""); len(got) != 0 {
@@ -649,7 +649,7 @@ func TestNeedMoreThenComplete(t *testing.T) {
 	// The brief's wording: 身份证 is a document label, the rest is free text.
 	o := d.open("zhang@example.cn", "nm0@example.cn")
 	ms := d.command(o, staffA, "cmd-nm0@desk.example.cn", "补充 身份证、营业执照 请提供原件照片")
-	if c := d.h.caseByID(o.c.ID); c.State != intake.StateIncomplete {
+	if c := d.h.caseByID(o.c.ID); c.State != cases.Incomplete {
 		t.Errorf("after 补充: state %q, want incomplete", c.State)
 	}
 	mn := one(t, ms, "more_needed", "zhang@example.cn")
@@ -664,14 +664,14 @@ func TestNeedMoreThenComplete(t *testing.T) {
 	p := d.open("li@example.cn", "nm1@example.cn")
 	ms = d.command(p, staffA, "cmd-nm1@desk.example.cn", "补充 营业执照、工作证\n请提供加盖公章的原件照片")
 	c := d.h.caseByID(p.c.ID)
-	if c.State != intake.StateIncomplete {
+	if c.State != cases.Incomplete {
 		t.Fatalf("after 补充: state %q, want incomplete", c.State)
 	}
 	if !slices.Contains(c.Missing, "business_license") || !slices.Contains(c.Missing, "work_id") {
 		t.Errorf("missing %v, want business_license and work_id", c.Missing)
 	}
 	mn = one(t, ms, "more_needed", "li@example.cn")
-	for _, want := range []string{policy.Explain("business_license", "zh-CN"), policy.Explain("work_id", "zh-CN"), "请提供加盖公章的原件照片"} {
+	for _, want := range []string{cases.DefaultCatalogue().Explain(cases.BusinessLicense, "zh-CN"), cases.DefaultCatalogue().Explain(cases.WorkID, "zh-CN"), "请提供加盖公章的原件照片"} {
 		if !strings.Contains(mn.text, want) {
 			t.Errorf("more_needed lacks %q:\n%s", want, mn.text)
 		}
@@ -684,7 +684,7 @@ func TestNeedMoreThenComplete(t *testing.T) {
 	d.send(testMail{from: "张三|li@example.cn", subject: "Re: " + mn.subject, messageID: "nm1-f1@example.cn", inReplyTo: mn.id,
 		body: "营业执照见附件。", files: []file{{"营业执照.jpg", "image/jpeg", scan("jpg", "licence")}}}.bytes())
 	c = d.h.caseByID(p.c.ID)
-	if c.State != intake.StateIncomplete || !slices.Contains(c.Missing, "work_id") || slices.Contains(c.Missing, "business_license") {
+	if c.State != cases.Incomplete || !slices.Contains(c.Missing, "work_id") || slices.Contains(c.Missing, "business_license") {
 		t.Errorf("after half the items: state %q missing %v, want incomplete lacking work_id only", c.State, c.Missing)
 	}
 	if got := only(d.mails(m), "staff_notification", ""); len(got) != 0 {
@@ -695,7 +695,7 @@ func TestNeedMoreThenComplete(t *testing.T) {
 	d.send(testMail{from: "张三|li@example.cn", subject: "Re: " + mn.subject, messageID: "nm1-f2@example.cn", inReplyTo: mn.id,
 		body: "在职证明见附件。", files: []file{{"在职证明.pdf", "application/pdf", scan("pdf", "employment")}}}.bytes())
 	c = d.h.caseByID(p.c.ID)
-	if c.State != intake.StatePendingReview || len(c.Missing) != 0 {
+	if c.State != cases.PendingReview || len(c.Missing) != 0 {
 		t.Errorf("after the rest: state %q missing %v, want pending_review", c.State, c.Missing)
 	}
 	ms = d.mails(m)
@@ -717,7 +717,7 @@ func TestNeedMoreReRequestsHeldKind(t *testing.T) {
 	mn := one(t, ms, "more_needed", "zhang@example.cn")
 	d.send(testMail{from: "张三|zhang@example.cn", subject: "Re: " + mn.subject, messageID: "rr1-f@example.cn", inReplyTo: mn.id,
 		body: "好的，稍后补充。"}.bytes())
-	if c := d.h.caseByID(o.c.ID); c.State != intake.StateIncomplete {
+	if c := d.h.caseByID(o.c.ID); c.State != cases.Incomplete {
 		t.Errorf("a reply without the ID scan made the case %q", c.State)
 	}
 }
@@ -763,7 +763,7 @@ func TestAssignAndNote(t *testing.T) {
 	if ev := eventsOf(c, "note"); len(ev) != 1 || ev[0].Note != note || ev[0].Actor != staffB {
 		t.Errorf("note events = %+v", ev)
 	}
-	if c.State != intake.StatePendingReview {
+	if c.State != cases.PendingReview {
 		t.Errorf("备注 changed the state to %q", c.State)
 	}
 	one(t, ms, "staff_confirmation", staffB)
@@ -835,7 +835,7 @@ func TestNotifyAuthor(t *testing.T) {
 // refusedAsSecurity asserts what every refused command mail must leave (issue 4 §4):
 // the case unchanged, a security event on it, a store alert, the metric up by one, and
 // no mail at all (in particular none to the claimed sender).
-func (d *deskT) refusedAsSecurity(before *store.Case, mailsFrom int, metric int64, claimed string) {
+func (d *deskT) refusedAsSecurity(before *cases.Case, mailsFrom int, metric int64, claimed string) {
 	d.t.Helper()
 	c := d.h.caseByID(before.ID)
 	if c.State != before.State || c.Assignee != before.Assignee || !sameTime(c.DueAt, before.DueAt) {
@@ -844,7 +844,7 @@ func (d *deskT) refusedAsSecurity(before *store.Case, mailsFrom int, metric int6
 	if ev := eventsOf(c, "security"); len(ev) != len(eventsOf(before, "security"))+1 {
 		d.t.Errorf("security events = %+v, want one more", ev)
 	}
-	for _, typ := range []string{"accept", "reject", "close", "assign"} {
+	for _, typ := range []cases.EventType{"accept", "reject", "close", "assign"} {
 		if len(eventsOf(c, typ)) != len(eventsOf(before, typ)) {
 			d.t.Errorf("a refused mail recorded %s", typ)
 		}
@@ -899,7 +899,7 @@ func TestStaffSecurity(t *testing.T) {
 		before, m, metric := d.h.caseByID(b.c.ID), d.mark(), d.h.metrics.SecurityEvents.Load()
 		d.send(cmdMail{from: staffA, to: replyAddr(a.c.ID), subject: "回复：" + b.notif.subject, messageID: "cross@desk.example.cn", body: "驳回 无理由"}.bytes())
 		d.refusedAsSecurity(before, m, metric, staffA)
-		if c := d.h.caseByID(a.c.ID); c.State != intake.StatePendingReview {
+		if c := d.h.caseByID(a.c.ID); c.State != cases.PendingReview {
 			t.Errorf("case A changed to %q", c.State)
 		}
 		// The genuine reply on B runs.
@@ -964,10 +964,10 @@ func TestStaffSecurity(t *testing.T) {
 		d.send(cmdMail{from: "张三 <zhang@example.cn>", to: replyAddr(o.c.ID), subject: "回复：[" + o.c.ID + "]", messageID: "self-accept@example.cn",
 			body: "受理\n已处理 已删除"}.bytes())
 		c := d.h.caseByID(o.c.ID)
-		if c.State != intake.StatePendingReview {
+		if c.State != cases.PendingReview {
 			t.Errorf("state %q, want pending_review", c.State)
 		}
-		for _, typ := range []string{"accept", "resolve"} {
+		for _, typ := range []cases.EventType{"accept", "resolve"} {
 			if len(eventsOf(c, typ)) != 0 {
 				t.Errorf("the complainant's %s ran", typ)
 			}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/outbox"
 	"github.com/complaintd/complaintd/internal/schedule"
 )
@@ -43,10 +44,11 @@ func TestSurveyAnswerRecordsScore(t *testing.T) {
 
 	// The scheduler, wired as internal/app wires it, with the survey on.
 	sched, err := schedule.New(schedule.Options{
-		Store: d.h.store, Mailer: d.h.proc, Calendar: shanghai(t),
-		Policy: schedule.Policy{ReviewDays: 3, ProcessDays: 5, ExpireDays: 15, RetentionDays: 180, Survey: true, SurveyDelay: time.Hour},
-		Specs:  schedule.Specs{Deadlines: "@every 1h"},
-		Now:    d.h.clock.Now,
+		Store: d.h.store, Mailer: d.h.mailer, Executor: d.h.proc,
+		Deadlines: cases.Deadlines{Calendar: shanghai(t), Policy: cases.DeadlinePolicy{ReviewDays: 3, ProcessDays: 5, ExpireDays: 15, RetentionDays: 180}},
+		Policy:    schedule.Policy{Survey: true, SurveyDelay: time.Hour},
+		Specs:     schedule.Specs{Deadlines: "@every 1h"},
+		Now:       d.h.clock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -94,13 +96,13 @@ func TestSurveyAnswerRecordsScore(t *testing.T) {
 	}
 	answer("sv-thanks@example.cn", "谢谢，没有别的问题了。")
 	c := d.h.caseByID(o.c.ID)
-	if s, ok := c.Satisfaction(); ok {
+	if s := c.Satisfaction; s != 0 {
 		t.Fatalf("a reply without a score recorded satisfaction %d", s)
 	}
 	answer("sv-score@example.cn", "5分 很满意")
 	c = d.h.caseByID(o.c.ID)
-	if s, ok := c.Satisfaction(); !ok || s != 5 {
-		t.Fatalf("satisfaction = (%d, %v), want 5 (events %+v)", s, ok, c.Events)
+	if s := c.Satisfaction; s != 5 {
+		t.Fatalf("satisfaction = %d, want 5 (events %+v)", s, c.Events)
 	}
 	evs := eventsOf(c, "satisfaction")
 	if len(evs) != 1 || evs[0].Note != "5" || evs[0].Actor != addr {

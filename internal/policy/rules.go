@@ -6,10 +6,12 @@
 //   - Pure: no I/O, no package-level mutable state. Rules are data; DefaultRules returns
 //     a fresh copy each call so callers may modify it.
 //   - policy does not import classify (the desk converts a classification into Facts);
-//     the document codes, applicant types and content kinds below mirror classify's
-//     constants and a classify test keeps them equal.
+//     the vocabulary (document kinds, applicant types, content kinds) is the domain
+//     core's, package cases; which document kinds exist is the catalogue's business.
 //   - Missing lists each code once, in the order the rules name it, so replies are stable.
 package policy
+
+import "github.com/complaintd/complaintd/internal/cases"
 
 // DocumentRule requires documents when any of its conditions holds.
 // A rule with no condition applies to every request.
@@ -19,56 +21,42 @@ type DocumentRule struct {
 	// When lists alternative conditions; the rule applies when any one holds.
 	// Empty: the rule applies to every request.
 	When []Condition `yaml:"when,omitempty" json:"when,omitempty"`
-	// Require lists document kind codes (SPEC §2 table) the rule demands.
-	Require []string `yaml:"require" json:"require"`
+	// Require lists document kind codes (SPEC §2 table, or the admins' own) the rule demands.
+	Require []cases.Kind `yaml:"require" json:"require"`
 }
 
 // Condition holds when every field that is set matches.
 type Condition struct {
 	// Applicant is the effective applicant type: for an entrusted request, the
 	// principal's type (individual or organisation).
-	Applicant string `yaml:"applicant,omitempty" json:"applicant,omitempty"`
+	Applicant cases.ApplicantType `yaml:"applicant,omitempty" json:"applicant,omitempty"`
 	// Entrusted matches requests made on someone else's behalf (委托).
 	Entrusted *bool `yaml:"entrusted,omitempty" json:"entrusted,omitempty"`
 	// ContentKind matches any of the listed content kinds.
-	ContentKind []string `yaml:"content_kind,omitempty" json:"content_kind,omitempty"`
+	ContentKind []cases.ContentKind `yaml:"content_kind,omitempty" json:"content_kind,omitempty"`
 	// Reposted matches articles the portal reposted from another site (转载).
 	Reposted *bool `yaml:"reposted,omitempty" json:"reposted,omitempty"`
 }
-
-// Effective applicant types a Condition may name. "entrusted" is not one of them: an
-// entrusted request is matched with Entrusted, and its Applicant is the principal's type.
-const (
-	ApplicantIndividual   = "individual"
-	ApplicantOrganisation = "organisation"
-)
-
-// ContentKinds are the content kind codes a Condition may name (SPEC §2).
-var contentKinds = []string{"news", "self_media", "comment", "blog", "unknown"}
-
-// ContentKinds returns the content kind codes a Condition may name.
-func ContentKinds() []string { return append([]string(nil), contentKinds...) }
 
 // Facts is what the policy needs to know about one request. The desk builds it from a
 // classification (classify.Facts).
 type Facts struct {
 	// ApplicantType is the effective type: individual or organisation; for an
 	// entrusted request, the principal's type.
-	ApplicantType string
+	ApplicantType cases.ApplicantType
 	// Entrusted is true when someone applies on another's behalf (委托).
-	Entrusted bool
-	// ContentKind is one of ContentKinds.
-	ContentKind string
+	Entrusted   bool
+	ContentKind cases.ContentKind
 	// Reposted is true only when the portal itself reposted the article.
 	Reposted bool
 	// Have holds the document kinds present among the attachments. Nil means none.
-	Have map[string]bool
+	Have map[cases.Kind]bool
 }
 
 // Requirement is one required document and the rule that asked for it.
 type Requirement struct {
-	Code string `json:"code"`
-	Rule string `json:"rule"`
+	Code cases.Kind `json:"code"`
+	Rule string     `json:"rule"`
 }
 
 // matches reports whether c holds for f.
@@ -114,7 +102,7 @@ func (r DocumentRule) Applies(f Facts) bool {
 // the first rule that names it), in rule order.
 func Required(rules []DocumentRule, f Facts) []Requirement {
 	var out []Requirement
-	seen := make(map[string]bool)
+	seen := make(map[cases.Kind]bool)
 	for _, r := range rules {
 		if !r.Applies(f) {
 			continue
@@ -132,8 +120,8 @@ func Required(rules []DocumentRule, f Facts) []Requirement {
 
 // Missing lists the codes Required demands that f.Have lacks, each once, in rule order.
 // It returns nil when nothing is missing.
-func Missing(rules []DocumentRule, f Facts) []string {
-	var out []string
+func Missing(rules []DocumentRule, f Facts) []cases.Kind {
+	var out []cases.Kind
 	for _, req := range Required(rules, f) {
 		if !f.Have[req.Code] {
 			out = append(out, req.Code)
@@ -154,10 +142,10 @@ func ptr(b bool) *bool { return &b }
 // testdata/documents.yaml holds the same rules as the config text; a test keeps them equal.
 func DefaultRules() []DocumentRule {
 	return []DocumentRule{
-		{Name: "every_request", Require: []string{"application_form", "explanation_letter"}},
-		{Name: "individual", When: []Condition{{Applicant: ApplicantIndividual}}, Require: []string{"id_card", "reason_proof"}},
-		{Name: "organisation", When: []Condition{{Applicant: ApplicantOrganisation}}, Require: []string{"business_license", "id_card", "work_id"}},
-		{Name: "entrusted", When: []Condition{{Entrusted: ptr(true)}}, Require: []string{"power_of_attorney"}},
-		{Name: "news_or_reposted", When: []Condition{{ContentKind: []string{"news"}}, {Reposted: ptr(true)}}, Require: []string{"withdrawal_letter"}},
+		{Name: "every_request", Require: []cases.Kind{cases.ApplicationForm, cases.ExplanationLetter}},
+		{Name: "individual", When: []Condition{{Applicant: cases.Individual}}, Require: []cases.Kind{cases.IDCard, cases.ReasonProof}},
+		{Name: "organisation", When: []Condition{{Applicant: cases.Organisation}}, Require: []cases.Kind{cases.BusinessLicense, cases.IDCard, cases.WorkID}},
+		{Name: "entrusted", When: []Condition{{Entrusted: ptr(true)}}, Require: []cases.Kind{cases.PowerOfAttorney}},
+		{Name: "news_or_reposted", When: []Condition{{ContentKind: []cases.ContentKind{cases.News}}, {Reposted: ptr(true)}}, Require: []cases.Kind{cases.WithdrawalLetter}},
 	}
 }

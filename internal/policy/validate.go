@@ -1,22 +1,23 @@
 package policy
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/complaintd/complaintd/internal/cases"
+)
 
 // Validate checks rules once, at start-up, and returns every problem (nil when none):
-// an empty require list, a document code not in knownKinds, an applicant type other
-// than individual/organisation, an unknown content kind, a condition that sets nothing.
-// Each error names the rule by index and name. With nil knownKinds, DocumentKinds is
-// used. Callers that want one error use errors.Join.
-func Validate(rules []DocumentRule, knownKinds []string) []error {
-	if knownKinds == nil {
-		knownKinds = DocumentKinds()
+// an empty require list, a document code the catalogue does not know, an applicant
+// type other than individual/organisation, an unknown content kind, a condition that
+// sets nothing. Each error names the rule by index and name. With a nil catalogue, the
+// built-in kinds are known. Callers that want one error use errors.Join.
+func Validate(rules []DocumentRule, cat *cases.Catalogue) []error {
+	if cat == nil {
+		cat = cases.DefaultCatalogue()
 	}
-	known := make(map[string]bool, len(knownKinds))
-	for _, k := range knownKinds {
-		known[k] = true
-	}
-	kinds := make(map[string]bool)
-	for _, k := range contentKinds {
+	knownKinds := cat.Codes()
+	kinds := make(map[cases.ContentKind]bool)
+	for _, k := range cases.ContentKinds() {
 		kinds[k] = true
 	}
 	var errs []error
@@ -34,7 +35,7 @@ func Validate(rules []DocumentRule, knownKinds []string) []error {
 			errs = append(errs, fmt.Errorf("%s: require is empty", where))
 		}
 		for _, code := range r.Require {
-			if !known[code] {
+			if !cat.Known(code) {
 				errs = append(errs, fmt.Errorf("%s: unknown document kind %q (known: %v)", where, code, knownKinds))
 			}
 		}
@@ -44,15 +45,15 @@ func Validate(rules []DocumentRule, knownKinds []string) []error {
 				errs = append(errs, fmt.Errorf("%s: condition sets nothing (omit when to match every request)", cw))
 			}
 			switch c.Applicant {
-			case "", ApplicantIndividual, ApplicantOrganisation:
-			case "entrusted":
+			case "", cases.Individual, cases.Organisation:
+			case cases.Entrusted:
 				errs = append(errs, fmt.Errorf("%s: applicant %q: use entrusted: true; applicant is the principal's type", cw, c.Applicant))
 			default:
 				errs = append(errs, fmt.Errorf("%s: unknown applicant type %q (individual or organisation)", cw, c.Applicant))
 			}
 			for _, k := range c.ContentKind {
 				if !kinds[k] {
-					errs = append(errs, fmt.Errorf("%s: unknown content kind %q (known: %v)", cw, k, contentKinds))
+					errs = append(errs, fmt.Errorf("%s: unknown content kind %q (known: %v)", cw, k, cases.ContentKinds()))
 				}
 			}
 		}

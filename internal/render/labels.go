@@ -2,12 +2,23 @@
 
 package render
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/complaintd/complaintd/internal/cases"
+)
 
 // label returns the display name of a code in a group ("state", "type",
 // "outcome", "content", "doc") for a locale: English for locales starting with "en",
-// Simplified Chinese otherwise. An unknown code is returned as is.
-func label(group, code, locale string) string {
+// Simplified Chinese otherwise. An unknown code is returned as is. States and document
+// kinds are named by the domain core (package cases), the others here.
+func (o *options) label(group, code, locale string) string {
+	switch group {
+	case "state":
+		return cases.StateLabel(cases.State(code), locale)
+	case "doc":
+		return o.catalogue.Label(cases.Kind(code), locale)
+	}
 	en := strings.HasPrefix(strings.ToLower(locale), "en")
 	for _, l := range labelTable() {
 		if l.group == group && l.code == code {
@@ -24,15 +35,6 @@ type labelRow struct{ group, code, zh, en string }
 
 func labelTable() []labelRow {
 	return []labelRow{
-		{"state", "incomplete", "材料不全", "incomplete"},
-		{"state", "pending_review", "待审核", "under review"},
-		{"state", "accepted", "已受理", "accepted"},
-		{"state", "resolved", "已处理", "resolved"},
-		{"state", "closed", "已结案", "closed"},
-		{"state", "rejected", "已驳回", "rejected"},
-		{"state", "appealed", "申诉中", "under appeal"},
-		{"state", "withdrawn", "已撤回", "withdrawn"},
-		{"state", "expired", "已过期", "expired"},
 
 		{"type", "individual", "个人", "individual"},
 		{"type", "organisation", "单位", "organisation"},
@@ -51,25 +53,15 @@ func labelTable() []labelRow {
 		{"content", "comment", "跟帖评论", "comment"},
 		{"content", "blog", "博客文章", "blog post"},
 		{"content", "unknown", "未注明", "not stated"},
-
-		{"doc", "application_form", "申请表（签字/盖章）", "application form (signed/sealed)"},
-		{"doc", "id_card", "身份证复印件", "copy of ID card"},
-		{"doc", "business_license", "营业执照", "business licence"},
-		{"doc", "work_id", "工作证", "staff card"},
-		{"doc", "withdrawal_letter", "原发媒体撤稿函", "withdrawal letter from the original publisher"},
-		{"doc", "explanation_letter", "事件说明函", "explanation letter"},
-		{"doc", "reason_proof", "删除原因证明", "proof of the reason for removal"},
-		{"doc", "power_of_attorney", "委托公证证明", "notarised power of attorney"},
-		{"doc", "unclassified", "未识别的文件", "unrecognised file"},
 	}
 }
 
 // fillLabels returns d with every empty label filled for locale. Slices are
 // copied so the caller's Data is never modified.
-func fillLabels(d Data, locale string) Data {
+func (o *options) fillLabels(d Data, locale string) Data {
 	fill := func(dst *string, group, code string) {
 		if *dst == "" && code != "" {
-			*dst = label(group, code, locale)
+			*dst = o.label(group, code, locale)
 		}
 	}
 	c := &d.Case
@@ -93,12 +85,12 @@ func fillLabels(d Data, locale string) Data {
 	for i := range c.Related {
 		fill(&c.Related[i].StateLabel, "state", c.Related[i].State)
 	}
-	d.Digest.Counts = fillCounts(d.Digest.Counts, locale)
-	d.Digest.New = fillSummaries(d.Digest.New, locale)
-	d.Digest.DueToday = fillSummaries(d.Digest.DueToday, locale)
-	d.Digest.Overdue = fillSummaries(d.Digest.Overdue, locale)
-	d.Report.ByState = fillCounts(d.Report.ByState, locale)
-	d.Report.Breaches = fillSummaries(d.Report.Breaches, locale)
+	d.Digest.Counts = o.fillCounts(d.Digest.Counts, locale)
+	d.Digest.New = o.fillSummaries(d.Digest.New, locale)
+	d.Digest.DueToday = o.fillSummaries(d.Digest.DueToday, locale)
+	d.Digest.Overdue = o.fillSummaries(d.Digest.Overdue, locale)
+	d.Report.ByState = o.fillCounts(d.Report.ByState, locale)
+	d.Report.Breaches = o.fillSummaries(d.Report.Breaches, locale)
 	d.Report.ByKind = append([]KindCount(nil), d.Report.ByKind...)
 	for i := range d.Report.ByKind {
 		fill(&d.Report.ByKind[i].Label, "content", d.Report.ByKind[i].Kind)
@@ -118,21 +110,21 @@ func fillLabels(d Data, locale string) Data {
 	return d
 }
 
-func fillCounts(in []StateCount, locale string) []StateCount {
+func (o *options) fillCounts(in []StateCount, locale string) []StateCount {
 	out := append([]StateCount(nil), in...)
 	for i := range out {
 		if out[i].Label == "" {
-			out[i].Label = label("state", out[i].State, locale)
+			out[i].Label = o.label("state", out[i].State, locale)
 		}
 	}
 	return out
 }
 
-func fillSummaries(in []Summary, locale string) []Summary {
+func (o *options) fillSummaries(in []Summary, locale string) []Summary {
 	out := append([]Summary(nil), in...)
 	for i := range out {
 		if out[i].StateLabel == "" && out[i].State != "" {
-			out[i].StateLabel = label("state", out[i].State, locale)
+			out[i].StateLabel = o.label("state", out[i].State, locale)
 		}
 	}
 	return out

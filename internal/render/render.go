@@ -42,6 +42,8 @@ import (
 	"text/template/parse"
 	"time"
 	"unicode"
+
+	"github.com/complaintd/complaintd/internal/cases"
 )
 
 // PartialsFile is the per-locale file holding shared blocks (greeting,
@@ -98,7 +100,18 @@ func (e *LoadError) Error() string {
 type Option func(*options)
 
 type options struct {
-	loc *time.Location
+	loc       *time.Location
+	catalogue *cases.Catalogue
+}
+
+// WithCatalogue names the document kinds (the admins' own included). The default is
+// the built-in kinds.
+func WithCatalogue(c *cases.Catalogue) Option {
+	return func(o *options) {
+		if c != nil {
+			o.catalogue = c
+		}
+	}
 }
 
 // WithLocation sets the time zone the date functions format in. The default
@@ -116,6 +129,7 @@ func WithLocation(loc *time.Location) Option {
 type Set struct {
 	defaultLocale string
 	loc           *time.Location
+	o             *options
 	byLocale      map[string]map[string]*kindTemplate
 }
 
@@ -131,11 +145,11 @@ type kindTemplate struct {
 // <locale>/<kind>.tmpl). It returns a *LoadError listing every problem when
 // anything is wrong; a Set is returned only when nothing is.
 func Load(fsys fs.FS, defaultLocale string, opts ...Option) (*Set, error) {
-	o := options{loc: time.FixedZone("CST", 8*3600)}
+	o := options{loc: time.FixedZone("CST", 8*3600), catalogue: cases.DefaultCatalogue()}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	l := loader{fsys: fsys, defaultLocale: defaultLocale, loc: o.loc}
+	l := loader{fsys: fsys, defaultLocale: defaultLocale, loc: o.loc, o: &o}
 	set := l.load()
 	if len(l.problems) > 0 {
 		slices.SortFunc(l.problems, func(a, b Problem) int {
@@ -156,6 +170,7 @@ type loader struct {
 	fsys          fs.FS
 	defaultLocale string
 	loc           *time.Location
+	o             *options
 	problems      []Problem
 }
 
@@ -195,7 +210,7 @@ func (l *loader) load() *Set {
 		}
 		return strings.Compare(a, b)
 	})
-	set := &Set{defaultLocale: l.defaultLocale, loc: l.loc, byLocale: map[string]map[string]*kindTemplate{}}
+	set := &Set{defaultLocale: l.defaultLocale, loc: l.loc, o: l.o, byLocale: map[string]map[string]*kindTemplate{}}
 	var defaultPartials *partials
 	for _, locale := range locales {
 		p, ok := l.loadPartials(locale, defaultPartials)
@@ -488,7 +503,7 @@ func (s *Set) Render(kind, locale string, d Data) (Rendered, error) {
 // execute renders kt with d; raw is the output of all parts before
 // normalisation, for checks that wrapping could defeat.
 func (s *Set) execute(kt *kindTemplate, d Data) (r Rendered, raw string, err error) {
-	d = fillLabels(d, kt.locale)
+	d = s.o.fillLabels(d, kt.locale)
 	var subj, text, html bytes.Buffer
 	if err := kt.text.ExecuteTemplate(&subj, "subject", d); err != nil {
 		return Rendered{}, "", problemError{problemFrom(kt.file, err.Error())}

@@ -7,7 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/complaintd/complaintd/internal/desk"
+	"github.com/complaintd/complaintd/internal/cases"
+	"github.com/complaintd/complaintd/internal/mailer"
 	"github.com/complaintd/complaintd/internal/outbox"
 	"github.com/complaintd/complaintd/internal/render"
 	"github.com/complaintd/complaintd/internal/store"
@@ -27,9 +28,29 @@ const (
 // the weekly report counts it.
 const eventSurveySent = "survey_sent"
 
-// MarkerKey is the once-only key of a notice about a deadline.
-func MarkerKey(caseID string, clock desk.Clock, due time.Time, notice string) string {
+// MarkerKey is the once-only key of a notice about a deadline: one per case, run of
+// the clock (its start) and notice. A deadline moved while its clock runs (a changed
+// setting or holiday list, a restart with another config) is the same run: its
+// reminder and escalation are not sent again. A new run of the clock (reopened,
+// appealed, asked for more documents) has its own start and its own notices.
+func MarkerKey(caseID string, clock cases.Clock, start time.Time, notice string) string {
+	return fmt.Sprintf("%s/%s/start-%d/%s", caseID, clock, start.Unix(), notice)
+}
+
+// legacyMarkerKey is the key earlier versions wrote, by due date: still honoured, so
+// that an upgrade sends nothing again.
+func legacyMarkerKey(caseID string, clock cases.Clock, due time.Time, notice string) string {
 	return fmt.Sprintf("%s/%s/%d/%s", caseID, clock, due.Unix(), notice)
+}
+
+// noticeDone reports whether notice about dl was already sent.
+func noticeDone(tx *store.Tx, caseID string, dl cases.Deadline, notice string) (bool, error) {
+	for _, key := range []string{MarkerKey(caseID, dl.Clock, dl.Start, notice), legacyMarkerKey(caseID, dl.Clock, dl.Due, notice)} {
+		if _, done, err := tx.Marker(key); err != nil || done {
+			return done, err
+		}
+	}
+	return false, nil
 }
 
 // step is one thing the deadline job must do for a case.
@@ -39,29 +60,29 @@ type step struct {
 }
 
 // plan decides what c needs at now. It is pure; the Update re-checks it.
-func (s *Scheduler) plan(c *store.Case, now time.Time) (string, Deadline, bool) {
-	dl, ok := s.rule.DeadlineOf(c)
+func (s *Scheduler) plan(c *cases.Case, now time.Time) (string, cases.Deadline, bool) {
+	dl, ok := s.o.Deadlines.Of(c)
 	if !ok {
-		if s.o.Policy.Survey && desk.State(c.State) == desk.Resolved {
-			if ended := EndedAt(c); !now.Before(ended.Add(s.o.Policy.SurveyDelay)) {
-				return noticeSurvey, Deadline{Clock: noticeSurvey, Due: ended}, true
+		if s.o.Policy.Survey && c.State == cases.Resolved {
+			if ended := cases.EndedAt(c); !now.Before(ended.Add(s.o.Policy.SurveyDelay)) {
+				return noticeSurvey, cases.Deadline{Clock: noticeSurvey, Start: ended, Due: ended}, true
 			}
 		}
-		return "", Deadline{}, false
+		return "", cases.Deadline{}, false
 	}
 	switch dl.Clock {
-	case desk.ClockExpiry:
+	case cases.ClockExpiry:
 		if !now.Before(dl.Due) {
 			return noticeExpired, dl, true
 		}
-		if !now.Before(s.rule.ExpiryReminderAt(dl)) {
+		if !now.Before(s.o.Deadlines.ExpiryReminderAt(dl)) {
 			return noticeExpiryReminder, dl, true
 		}
 	default:
 		if !now.Before(dl.Due) {
 			return noticeEscalation, dl, true
 		}
-		if !now.Before(s.rule.ReminderAt(dl)) {
+		if !now.Before(s.o.Deadlines.ReminderAt(dl)) {
 			return noticeReminder, dl, true
 		}
 	}
@@ -76,9 +97,9 @@ func (s *Scheduler) deadlines(ctx context.Context) (int, error) {
 	now := s.o.Now()
 	var steps []step
 	err := s.o.Store.View(func(tx *store.Tx) error {
-		return tx.EachCase(false, func(c *store.Case) error {
-			switch desk.State(c.State) {
-			case desk.Incomplete, desk.PendingReview, desk.Appealed, desk.Accepted, desk.Resolved:
+		return tx.EachCase(false, func(c *cases.Case) error {
+			switch c.State {
+			case cases.Incomplete, cases.PendingReview, cases.Appealed, cases.Accepted, cases.Resolved:
 			default:
 				return nil
 			}
@@ -92,7 +113,7 @@ func (s *Scheduler) deadlines(ctx context.Context) (int, error) {
 				return nil
 			}
 			if notice != noticeDue {
-				if _, done, err := tx.Marker(MarkerKey(c.ID, dl.Clock, dl.Due, notice)); err != nil || done {
+				if done, err := noticeDone(tx, c.ID, dl, notice); err != nil || done {
 					if notice == noticeSurvey || err != nil {
 						return err
 					}
@@ -148,8 +169,8 @@ func (s *Scheduler) apply(st step, now time.Time) (int, error) {
 		}
 		var key string
 		if st.notice != noticeDue {
-			key = MarkerKey(c.ID, dl.Clock, dl.Due, notice)
-			if _, done, err := tx.Marker(key); err != nil || done {
+			key = MarkerKey(c.ID, dl.Clock, dl.Start, notice)
+			if done, err := noticeDone(tx, c.ID, dl, notice); err != nil || done {
 				return err
 			}
 		}
@@ -157,49 +178,37 @@ func (s *Scheduler) apply(st step, now time.Time) (int, error) {
 			due := dl.Due
 			c.DueAt = &due
 		}
-		var ev *store.Event
+		var ev *cases.Event
 		switch st.notice {
 		case noticeReminder:
 			to := s.staffFor(c, nil)
 			if err := s.mail(tx, c, render.KindReminder, dl.Due, to, outbox.AutoGenerated, now); err != nil {
 				return err
 			}
-			ev = &store.Event{At: now, Type: "reminder", Actor: "scheduler", Note: fmt.Sprintf("%s deadline %s", dl.Clock, dl.Due.Format(time.RFC3339))}
+			ev = &cases.Event{At: now, Type: cases.EventReminder, Actor: "scheduler", Note: fmt.Sprintf("%s deadline %s", dl.Clock, dl.Due.Format(time.RFC3339))}
 		case noticeEscalation:
-			if _, err := desk.Transition(desk.State(c.State), desk.Escalate); err != nil {
+			if _, err := cases.Transition(c.State, cases.Escalate); err != nil {
 				return err
 			}
 			to := s.staffFor(c, s.o.Staff.Supervisors)
 			if err := s.mail(tx, c, render.KindEscalation, dl.Due, to, outbox.AutoGenerated, now); err != nil {
 				return err
 			}
-			ev = &store.Event{At: now, Type: string(desk.Escalate), Actor: "scheduler", Note: fmt.Sprintf("%s deadline %s passed", dl.Clock, dl.Due.Format(time.RFC3339))}
+			ev = &cases.Event{At: now, Type: cases.EventOf(cases.Escalate), Actor: "scheduler", Note: fmt.Sprintf("%s deadline %s passed", dl.Clock, dl.Due.Format(time.RFC3339))}
 		case noticeExpiryReminder:
 			if err := s.mail(tx, c, render.KindExpiryReminder, dl.Due, s.complainant(c), outbox.AutoGenerated, now); err != nil {
 				return err
 			}
-			ev = &store.Event{At: now, Type: "expiry_reminder", Actor: "scheduler", Note: "expires " + dl.Due.Format(time.RFC3339)}
+			ev = &cases.Event{At: now, Type: cases.EventExpiryReminder, Actor: "scheduler", Note: "expires " + dl.Due.Format(time.RFC3339)}
 		case noticeExpired:
-			from := desk.State(c.State)
-			to, err := desk.Transition(from, desk.Expire)
-			if err != nil {
-				return err
-			}
-			c.State = string(to)
-			c.DueAt = nil
-			c.UpdatedAt = now
-			if err := tx.AppendEvent(c.ID, store.Event{At: now, Type: string(desk.Expire), Actor: "scheduler", From: string(from), To: string(to),
-				Note: "documents still missing after the deadline"}); err != nil {
-				return err
-			}
-			if err := s.mail(tx, c, render.KindExpired, dl.Due, s.complainant(c), outbox.AutoGenerated, now); err != nil {
+			if _, err := s.o.Executor.Execute(tx, c, cases.Expire, "scheduler", now); err != nil {
 				return err
 			}
 		case noticeSurvey:
 			if err := s.mail(tx, c, render.KindSurvey, time.Time{}, s.complainant(c), outbox.AutoGenerated, now); err != nil {
 				return err
 			}
-			ev = &store.Event{At: now, Type: eventSurveySent, Actor: "scheduler"}
+			ev = &cases.Event{At: now, Type: cases.EventSurveySent, Actor: "scheduler"}
 		case noticeDue:
 		default:
 			return fmt.Errorf("unknown step %q", st.notice)
@@ -210,7 +219,7 @@ func (s *Scheduler) apply(st step, now time.Time) (int, error) {
 				return err
 			}
 			if st.notice != noticeExpired {
-				if err := tx.AppendEvent(c.ID, store.Event{At: now, Type: "reply_queued", Actor: "desk", Note: st.notice}); err != nil {
+				if err := tx.AppendEvent(c.ID, cases.Event{At: now, Type: cases.EventReplyQueued, Actor: "desk", Note: st.notice}); err != nil {
 					return err
 				}
 			}
@@ -229,12 +238,12 @@ func (s *Scheduler) apply(st step, now time.Time) (int, error) {
 }
 
 // mail queues kind about c to to, threaded under the case's last inbound mail.
-func (s *Scheduler) mail(tx *store.Tx, c *store.Case, kind string, deadline time.Time, to []outbox.Address, auto string, now time.Time) error {
+func (s *Scheduler) mail(tx *store.Tx, c *cases.Case, kind string, deadline time.Time, to []outbox.Address, auto string, now time.Time) error {
 	if len(to) == 0 {
 		s.o.Logger.Warn("no recipients configured; notice recorded, not sent", "job", JobDeadlines, "case", c.ID, "kind", kind)
 		return nil
 	}
-	d := s.o.Mailer.CaseData(c)
+	d := s.o.Mailer.View(c)
 	d.Deadline = deadline
 	if len(to) == 1 && !strings.EqualFold(to[0].Address, c.Complainant) {
 		d.Staff = to[0].Address
@@ -247,7 +256,7 @@ func (s *Scheduler) mail(tx *store.Tx, c *store.Case, kind string, deadline time
 	if !strings.EqualFold(firstAddr(to), c.Complainant) {
 		inReplyTo, refs = "", nil // staff mail starts its own thread; the case tag finds it
 	}
-	return s.o.Mailer.Enqueue(tx, c, kind, d, to, inReplyTo, refs, auto, now)
+	return s.o.Mailer.Queue(tx, c, mailer.Outgoing{Kind: kind, Data: d, To: to, InReplyTo: inReplyTo, References: refs, Auto: auto}, now)
 }
 
 func firstAddr(to []outbox.Address) string {
@@ -257,13 +266,13 @@ func firstAddr(to []outbox.Address) string {
 	return to[0].Address
 }
 
-func (s *Scheduler) complainant(c *store.Case) []outbox.Address {
+func (s *Scheduler) complainant(c *cases.Case) []outbox.Address {
 	return []outbox.Address{{Name: c.Applicant.Name, Address: c.Complainant}}
 }
 
 // staffFor is the assignee, or the notify list when the case has none, plus extra
 // (the supervisors for an escalation), without duplicates.
-func (s *Scheduler) staffFor(c *store.Case, extra []string) []outbox.Address {
+func (s *Scheduler) staffFor(c *cases.Case, extra []string) []outbox.Address {
 	var list []string
 	switch {
 	case c.Assignee != "":

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/complaintd/complaintd/internal/calendar"
+	"github.com/complaintd/complaintd/internal/cases"
+	"github.com/complaintd/complaintd/internal/mailer"
 	"github.com/complaintd/complaintd/internal/outbox"
 	"github.com/complaintd/complaintd/internal/render"
 	"github.com/complaintd/complaintd/internal/store"
@@ -33,19 +35,36 @@ func testCalendar(t testing.TB) *calendar.Calendar {
 	return cal
 }
 
-// fakeMailer queues a bare outbox entry, as the real Processor does, inside tx.
+// fakeMailer queues a bare outbox entry, as the real mailer does, inside tx.
 type fakeMailer struct{}
 
-func (fakeMailer) Enqueue(tx *store.Tx, c *store.Case, kind string, d render.Data, to []outbox.Address, inReplyTo string, refs []string, auto string, now time.Time) error {
+func (fakeMailer) Queue(q mailer.Queue, c *cases.Case, o mailer.Outgoing, now time.Time) error {
 	var rcpt []string
-	for _, a := range to {
+	for _, a := range o.To {
 		rcpt = append(rcpt, a.Address)
 	}
-	return tx.Enqueue(&store.OutboxEntry{Case: c.ID, Kind: kind, To: rcpt, MessageID: kind + "." + c.ID + "." + now.Format("150405.000000000") + "@t", CreatedAt: now, NextAt: now})
+	return q.Enqueue(&store.OutboxEntry{Case: c.ID, Kind: o.Kind, To: rcpt, MessageID: o.Kind + "." + c.ID + "." + now.Format("150405.000000000") + "@t", CreatedAt: now, NextAt: now})
 }
 
-func (fakeMailer) CaseData(c *store.Case) render.Data {
-	return render.Data{Case: render.Case{ID: c.ID, State: c.State}}
+func (fakeMailer) View(c *cases.Case) render.Data {
+	return render.Data{Case: render.Case{ID: c.ID, State: string(c.State)}}
+}
+
+// fakeExecutor does what the real executor (package intake) does for the actions the
+// scheduler asks for: the transition, its event, its mail.
+type fakeExecutor struct{}
+
+func (fakeExecutor) Execute(tx *store.Tx, c *cases.Case, act cases.Action, actor string, now time.Time) (int, error) {
+	to, err := cases.Transition(c.State, act)
+	if err != nil {
+		return 0, err
+	}
+	if err := tx.AppendEvent(c.ID, cases.Event{At: now, Type: cases.EventOf(act), Actor: actor, From: c.State, To: to}); err != nil {
+		return 0, err
+	}
+	c.State, c.DueAt, c.UpdatedAt = to, nil, now
+	kind := map[cases.Action]string{cases.Expire: render.KindExpired}[act]
+	return 1, fakeMailer{}.Queue(tx, c, mailer.Outgoing{Kind: kind, To: []outbox.Address{{Address: c.Complainant}}}, now)
 }
 
 // clock is a settable test clock.
@@ -58,8 +77,14 @@ func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t 
 func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 func defaultPolicy() Policy {
-	return Policy{ReviewDays: 3, ProcessDays: 5, ExpireDays: 15, RetentionDays: 180, ReminderBefore: 24 * time.Hour, SurveyDelay: time.Hour,
-		SensitiveKinds: []string{"id_card", "business_license", "power_of_attorney"}}
+	return Policy{SurveyDelay: time.Hour, Sensitive: func(k cases.Kind) bool {
+		return k == cases.IDCard || k == cases.BusinessLicense || k == cases.PowerOfAttorney
+	}}
+}
+
+func defaultDeadlines(t testing.TB) cases.Deadlines {
+	return cases.Deadlines{Calendar: testCalendar(t), Policy: cases.DeadlinePolicy{ReviewDays: 3, ProcessDays: 5, ExpireDays: 15,
+		RetentionDays: 180, ReminderBefore: 24 * time.Hour}}
 }
 
 func openStore(t testing.TB, dir string) *store.Store {
@@ -74,7 +99,7 @@ func openStore(t testing.TB, dir string) *store.Store {
 func newTestScheduler(t testing.TB, st *store.Store, clk *clock, p Policy, eraser Eraser) *Scheduler {
 	t.Helper()
 	s, err := New(Options{
-		Store: st, Mailer: fakeMailer{}, Vault: eraser, Calendar: testCalendar(t), Policy: p,
+		Store: st, Mailer: fakeMailer{}, Executor: fakeExecutor{}, Vault: eraser, Deadlines: defaultDeadlines(t), Policy: p,
 		Specs: Specs{Deadlines: "@every 5m", Digest: "0 9 * * 1-5", Weekly: "0 9 * * 1", Retention: "30 3 * * *"},
 		Staff: Recipients{Notify: []string{"desk-staff@example.cn"}, Supervisors: []string{"boss@example.cn"}, Admins: []string{"ops@example.cn"}},
 		Now:   clk.Now, Logger: testLogger(t),
@@ -86,7 +111,7 @@ func newTestScheduler(t testing.TB, st *store.Store, clk *clock, p Policy, erase
 }
 
 // putCase stores c with its events.
-func putCase(t testing.TB, st *store.Store, c *store.Case) {
+func putCase(t testing.TB, st *store.Store, c *cases.Case) {
 	t.Helper()
 	if err := st.Update(func(tx *store.Tx) error {
 		for _, e := range c.Events {
@@ -117,9 +142,9 @@ func sent(t testing.TB, st *store.Store, caseID string) map[string]int {
 	return out
 }
 
-func readCase(t testing.TB, st *store.Store, id string) *store.Case {
+func readCase(t testing.TB, st *store.Store, id string) *cases.Case {
 	t.Helper()
-	var c *store.Case
+	var c *cases.Case
 	if err := st.View(func(tx *store.Tx) error {
 		var err error
 		c, err = tx.Case(id)
@@ -131,9 +156,9 @@ func readCase(t testing.TB, st *store.Store, id string) *store.Case {
 }
 
 // pendingCase is a case that became complete at completed.
-func pendingCase(id string, created, completed time.Time) *store.Case {
-	return &store.Case{ID: id, State: "pending_review", CreatedAt: created, Complainant: "zhang@example.com",
-		Events: []store.Event{
+func pendingCase(id string, created, completed time.Time) *cases.Case {
+	return &cases.Case{ID: id, State: "pending_review", CreatedAt: created, Complainant: "zhang@example.com",
+		Events: []cases.Event{
 			{At: created, Type: "created", Actor: "desk", To: "incomplete"},
 			{At: completed, Type: "state", Actor: "desk", From: "incomplete", To: "pending_review"},
 		}}

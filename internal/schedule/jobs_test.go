@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/complaintd/complaintd/internal/classify"
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/store"
 	"github.com/complaintd/complaintd/internal/vault"
 )
@@ -47,7 +47,7 @@ func TestPanickingJobRunsAgain(t *testing.T) {
 func TestCronFiresAfterPanic(t *testing.T) {
 	clk := &clock{t: at(2026, 3, 9, 10, 0)}
 	st := openStore(t, t.TempDir())
-	s, err := New(Options{Store: st, Mailer: fakeMailer{}, Calendar: testCalendar(t), Policy: defaultPolicy(),
+	s, err := New(Options{Store: st, Mailer: fakeMailer{}, Executor: fakeExecutor{}, Deadlines: defaultDeadlines(t), Policy: defaultPolicy(),
 		Specs: Specs{Deadlines: "@every 1s"}, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +145,7 @@ func TestRestartNeitherRepeatsNorSkips(t *testing.T) {
 func TestPausedCaseGetsNothing(t *testing.T) {
 	st := openStore(t, t.TempDir())
 	c := pendingCase("TS-2026-000002", at(2026, 3, 9, 9, 0), at(2026, 3, 9, 10, 0))
-	c.Events = append(c.Events, store.Event{At: at(2026, 3, 10, 9, 0), Type: "notify_author", Actor: "editor@example.cn"})
+	c.Events = append(c.Events, cases.Event{At: at(2026, 3, 10, 9, 0), Type: "notify_author", Actor: "editor@example.cn"})
 	c.Assignee = "editor@example.cn"
 	putCase(t, st, c)
 	s := newTestScheduler(t, st, &clock{t: at(2026, 3, 20, 9, 0)}, defaultPolicy(), nil)
@@ -159,15 +159,15 @@ func TestExpiry(t *testing.T) {
 	st := openStore(t, t.TempDir())
 	id := "TS-2026-000003"
 	created := at(2026, 3, 1, 10, 0)
-	putCase(t, st, &store.Case{ID: id, State: "incomplete", CreatedAt: created, Complainant: "li@example.com",
-		Missing: []string{"id_card"}, Events: []store.Event{{At: created, Type: "created", Actor: "desk", To: "incomplete"}}})
+	putCase(t, st, &cases.Case{ID: id, State: "incomplete", CreatedAt: created, Complainant: "li@example.com",
+		Missing: []cases.Kind{"id_card"}, Events: []cases.Event{{At: created, Type: "created", Actor: "desk", To: "incomplete"}}})
 	clk := &clock{}
 	s := newTestScheduler(t, st, clk, defaultPolicy(), nil)
 	steps := []struct {
 		why               string
 		now               time.Time
 		reminders, notice int
-		state             string
+		state             cases.State
 	}{
 		{"day 7: before halfway", at(2026, 3, 8, 9, 0), 0, 0, "incomplete"},
 		{"day 7.5: halfway, reminded", at(2026, 3, 8, 22, 0), 1, 0, "incomplete"},
@@ -187,7 +187,7 @@ func TestExpiry(t *testing.T) {
 		}
 	}
 	c := readCase(t, st, id)
-	var expire *store.Event
+	var expire *cases.Event
 	for i, e := range c.Events {
 		if e.Type == "expire" {
 			expire = &c.Events[i]
@@ -242,7 +242,7 @@ func TestRetentionErasesSensitiveDocuments(t *testing.T) {
 	id := "TS-2026-000005"
 	secret := []byte("身份证号 11010519491231002X 张三 PLAINTEXT-MARKER-" + strings.Repeat("x", 100))
 	general := []byte("情况说明 GENERAL-MARKER-" + strings.Repeat("y", 100))
-	keep := func(class string, b []byte, kind, name string) store.Document {
+	keep := func(class string, b []byte, kind, name string) cases.Document {
 		f, err := v.Create()
 		if err != nil {
 			t.Fatal(err)
@@ -257,15 +257,15 @@ func TestRetentionErasesSensitiveDocuments(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return store.Document{Document: classify.Document{Kind: kind, Filename: name, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(b))},
+		return cases.Document{Kind: cases.Kind(kind), Filename: name, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(b)),
 			File: ref.File, SealedKey: ref.SealedKey, KeyClass: ref.Class}
 	}
-	docs := []store.Document{keep(vault.ClassSensitive, secret, "id_card", "身份证.jpg"), keep(vault.ClassGeneral, general, "explanation_letter", "说明函.pdf")}
+	docs := []cases.Document{keep(vault.ClassSensitive, secret, "id_card", "身份证.jpg"), keep(vault.ClassGeneral, general, "explanation_letter", "说明函.pdf")}
 	resolved := at(2026, 1, 5, 10, 0)
-	putCase(t, st, &store.Case{ID: id, State: "closed", CreatedAt: at(2026, 1, 2, 9, 0), Documents: docs,
-		Events: []store.Event{{At: at(2026, 1, 2, 9, 0), Type: "created", To: "incomplete"},
+	putCase(t, st, &cases.Case{ID: id, State: "closed", CreatedAt: at(2026, 1, 2, 9, 0), Documents: docs,
+		Events: []cases.Event{{At: at(2026, 1, 2, 9, 0), Type: "created", To: "incomplete"},
 			{At: resolved, Type: "close", From: "rejected", To: "closed"}}})
-	read := func(d store.Document) ([]byte, error) {
+	read := func(d cases.Document) ([]byte, error) {
 		r, err := v.OpenBlob(id, vault.BlobRef{File: d.File, SealedKey: d.SealedKey, Class: d.KeyClass, Offset: d.Offset, Length: d.Length})
 		if err != nil {
 			return nil, err
@@ -346,7 +346,7 @@ func TestDigestPerDepartment(t *testing.T) {
 	putCase(t, st, fin)
 	putCase(t, st, pendingCase("TS-2026-000011", at(2026, 3, 9, 9, 0), at(2026, 3, 9, 10, 0)))
 	s, err := New(Options{
-		Store: st, Mailer: fakeMailer{}, Calendar: testCalendar(t), Policy: defaultPolicy(),
+		Store: st, Mailer: fakeMailer{}, Executor: fakeExecutor{}, Deadlines: defaultDeadlines(t), Policy: defaultPolicy(),
 		Specs: Specs{Deadlines: "@every 5m", Digest: "0 9 * * 1-5", Weekly: "0 9 * * 1", Retention: "30 3 * * *"},
 		Staff: Recipients{Notify: []string{"desk-staff@example.cn"}, Department: func(name string) []string {
 			if name == "财经" {
@@ -375,5 +375,59 @@ func TestDigestPerDepartment(t *testing.T) {
 	})
 	if len(to) != 2 || !to["fin@example.cn"] || !to["desk-staff@example.cn"] {
 		t.Errorf("digest recipients %v, want the finance desk and the notify list, each once", to)
+	}
+}
+
+// A deadline setting changed between restarts moves the deadline of a running clock:
+// the reminder and escalation already sent are not sent again (7 duplicate escalations
+// were seen when the marker was keyed by the due date). A new run of the clock
+// (reopened) gets its own notices.
+func TestChangedDeadlineSettingSendsNothingTwice(t *testing.T) {
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	id := "TS-2026-000007"
+	putCase(t, st, pendingCase(id, at(2026, 3, 9, 9, 0), at(2026, 3, 9, 10, 0)))
+	st.Close()
+	run := func(now time.Time, reviewDays int) map[string]int {
+		st := openStore(t, dir)
+		defer st.Close()
+		s, err := New(Options{Store: st, Mailer: fakeMailer{}, Executor: fakeExecutor{}, Policy: defaultPolicy(),
+			Deadlines: cases.Deadlines{Calendar: testCalendar(t), Policy: cases.DeadlinePolicy{ReviewDays: reviewDays, ProcessDays: 5,
+				ExpireDays: 15, RetentionDays: 180, ReminderBefore: 24 * time.Hour}},
+			Specs: Specs{Deadlines: "@every 5m"}, Staff: Recipients{Notify: []string{"desk-staff@example.cn"}, Supervisors: []string{"boss@example.cn"}},
+			Now:   func() time.Time { return now }, Logger: testLogger(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.CatchUp()
+		return sent(t, st, id)
+	}
+	if got := run(at(2026, 3, 12, 8, 0), 3); got["reminder"] != 1 || got["escalation"] != 0 {
+		t.Fatalf("review_days 3, the day before the deadline: %v, want one reminder", got)
+	}
+	if got := run(at(2026, 3, 13, 9, 0), 3); got["reminder"] != 1 || got["escalation"] != 1 {
+		t.Fatalf("review_days 3, after the deadline: %v, want one reminder and one escalation", got)
+	}
+	// review_days 3 → 4 → 2 → 4: the deadline moves back and forth around now.
+	for _, days := range []int{4, 2, 4} {
+		if got := run(at(2026, 3, 13, 10, 0), days); got["reminder"] != 1 || got["escalation"] != 1 {
+			t.Errorf("review_days %d after a restart: %v, want still one reminder and one escalation", days, got)
+		}
+	}
+	// Reopened: a new run of the review clock, its own reminder when it comes due.
+	st = openStore(t, dir)
+	if err := st.Update(func(tx *store.Tx) error {
+		c, err := tx.Case(id)
+		if err != nil {
+			return err
+		}
+		c.State = cases.PendingReview
+		return tx.AppendEvent(id, cases.Event{At: at(2026, 3, 16, 9, 0), Type: cases.EventOf(cases.Reopen), From: cases.Closed, To: cases.PendingReview})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if got := run(at(2026, 3, 19, 8, 0), 3); got["reminder"] != 2 {
+		t.Errorf("after a reopen, the new review clock's reminder: %v, want a second reminder", got)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/complaintd/complaintd/internal/classify"
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/render"
 	"github.com/complaintd/complaintd/internal/store"
 	"github.com/complaintd/complaintd/templates"
@@ -14,15 +14,15 @@ import (
 
 // reportCase is a case created at created that went through the given state changes
 // (at, to) after an acknowledgement five minutes in.
-func reportCase(t *testing.T, id, applicantType, kind string, created time.Time, missing []string, score int, surveyed bool, moves ...store.Event) *store.Case {
+func reportCase(t *testing.T, id, applicantType, kind string, created time.Time, missing []string, score int, surveyed bool, moves ...cases.Event) *cases.Case {
 	t.Helper()
-	c := &store.Case{ID: id, State: "incomplete", CreatedAt: created, Complainant: id + "@example.cn",
-		Applicant: classify.Party{Type: applicantType}, Request: classify.Request{ContentKind: kind}, Missing: missing,
-		Events: []store.Event{
+	c := &cases.Case{ID: id, State: "incomplete", CreatedAt: created, Complainant: id + "@example.cn",
+		Applicant: cases.Party{Type: cases.ApplicantType(applicantType)}, Request: cases.Request{ContentKind: cases.ContentKind(kind)}, Missing: kinds(missing),
+		Events: []cases.Event{
 			{At: created, Type: "created", Actor: "desk", To: "incomplete"},
 			{At: created.Add(5 * time.Minute), Type: "reply_sent", Actor: "desk"},
 		}}
-	from := "incomplete"
+	from := cases.Incomplete
 	for _, m := range moves {
 		m.From, m.Actor = from, "li.bianji@desk.example.cn"
 		if m.Type == "" {
@@ -32,7 +32,7 @@ func reportCase(t *testing.T, id, applicantType, kind string, created time.Time,
 		from, c.State = m.To, m.To
 	}
 	if surveyed {
-		c.Events = append(c.Events, store.Event{At: c.Events[len(c.Events)-1].At.Add(time.Hour), Type: eventSurveySent, Actor: "scheduler"})
+		c.Events = append(c.Events, cases.Event{At: c.Events[len(c.Events)-1].At.Add(time.Hour), Type: cases.EventSurveySent, Actor: "scheduler"})
 	}
 	if score > 0 {
 		if err := c.SetSatisfaction(score); err != nil {
@@ -52,9 +52,9 @@ func TestWeeklyReportFigures(t *testing.T) {
 	from, to := at(2026, time.March, 2, 9, 0), at(2026, time.March, 9, 9, 0)
 	clk.Set(to)
 	s := newTestScheduler(t, st, clk, defaultPolicy(), nil)
-	mv := func(at time.Time, state string) store.Event { return store.Event{At: at, To: state} }
+	mv := func(at time.Time, state cases.State) cases.Event { return cases.Event{At: at, To: state} }
 	d2, d3, d4, d5 := at(2026, time.March, 2, 10, 0), at(2026, time.March, 3, 10, 0), at(2026, time.March, 4, 10, 0), at(2026, time.March, 5, 9, 0)
-	for _, c := range []*store.Case{
+	for _, c := range []*cases.Case{
 		// Resolved two days after it came in; surveyed, scored 5.
 		reportCase(t, "TS-2026-000001", "individual", "news", d2, nil, 5, true,
 			mv(d2, "pending_review"), mv(d3, "accepted"), mv(d4, "resolved")),
@@ -62,7 +62,7 @@ func TestWeeklyReportFigures(t *testing.T) {
 		reportCase(t, "TS-2026-000002", "organisation", "comment", d3, []string{"work_id", "withdrawal_letter"}, 0, false),
 		// Expired incomplete, one of the same documents missing.
 		reportCase(t, "TS-2026-000003", "individual", "news", d4, []string{"withdrawal_letter"}, 0, false,
-			store.Event{At: d4.AddDate(0, 0, 15), Type: "expire", To: "expired"}),
+			cases.Event{At: d4.AddDate(0, 0, 15), Type: "expire", To: "expired"}),
 		// Resolved within four hours; surveyed, scored 2.
 		reportCase(t, "TS-2026-000004", "entrusted", "blog", d5, nil, 2, true,
 			mv(d5, "pending_review"), mv(d5.Add(time.Hour), "accepted"), mv(d5.Add(4*time.Hour), "resolved")),
@@ -134,4 +134,12 @@ func TestWeeklyReportFigures(t *testing.T) {
 			t.Errorf("%s weekly report counts the case from before the week:\n%s", locale, r.Text)
 		}
 	}
+}
+
+func kinds(codes []string) []cases.Kind {
+	out := make([]cases.Kind, len(codes))
+	for i, c := range codes {
+		out[i] = cases.Kind(c)
+	}
+	return out
 }

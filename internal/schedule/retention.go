@@ -3,11 +3,9 @@ package schedule
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
-	"github.com/complaintd/complaintd/internal/classify"
-	"github.com/complaintd/complaintd/internal/desk"
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/store"
 	"github.com/complaintd/complaintd/internal/vault"
 )
@@ -22,8 +20,8 @@ func (s *Scheduler) retention(ctx context.Context) (int, error) {
 	now := s.o.Now()
 	var due []string
 	err := s.o.Store.View(func(tx *store.Tx) error {
-		return tx.EachCase(false, func(c *store.Case) error {
-			if st := desk.State(c.State); !st.Terminal() && st != desk.Resolved {
+		return tx.EachCase(false, func(c *cases.Case) error {
+			if st := c.State; !st.Terminal() && st != cases.Resolved {
 				return nil
 			}
 			if !s.hasSensitive(c) {
@@ -34,7 +32,7 @@ func (s *Scheduler) retention(ctx context.Context) (int, error) {
 				return err
 			}
 			c.Events = evs
-			if ended := EndedAt(c); !ended.IsZero() && !now.Before(s.rule.RetentionEnd(ended)) {
+			if ended := cases.EndedAt(c); !ended.IsZero() && !now.Before(s.o.Deadlines.RetentionEnd(ended)) {
 				due = append(due, c.ID)
 			}
 			return nil
@@ -54,7 +52,7 @@ func (s *Scheduler) retention(ctx context.Context) (int, error) {
 	return 0, nil
 }
 
-func (s *Scheduler) hasSensitive(c *store.Case) bool {
+func (s *Scheduler) hasSensitive(c *cases.Case) bool {
 	for _, d := range c.Documents {
 		if s.sensitive(d) && !d.Erased {
 			return true
@@ -67,11 +65,11 @@ func (s *Scheduler) hasSensitive(c *store.Case) bool {
 // is recorded on the document; the kind decides as well (the same rule as intake's:
 // a sensitive kind, or unclassified), so that a record without the class is not
 // missed. A document whose content was never kept (too large) has nothing to erase.
-func (s *Scheduler) sensitive(d store.Document) bool {
+func (s *Scheduler) sensitive(d cases.Document) bool {
 	if d.Skipped != "" {
 		return false
 	}
-	return d.KeyClass == vault.ClassSensitive || d.Kind == classify.DocUnclassified || slices.Contains(s.o.Policy.SensitiveKinds, d.Kind)
+	return d.KeyClass == vault.ClassSensitive || d.Kind == cases.Unclassified || s.o.Policy.Sensitive(d.Kind)
 }
 
 // eraseCase destroys the case's sensitive key and records it.
@@ -114,7 +112,7 @@ func (s *Scheduler) eraseCase(id string, now time.Time) error {
 			return nil
 		}
 		c.UpdatedAt = now
-		if err := tx.AppendEvent(id, store.Event{At: now, Type: "documents_erased", Actor: "scheduler",
+		if err := tx.AppendEvent(id, cases.Event{At: now, Type: cases.EventDocumentsErased, Actor: "scheduler",
 			Note: fmt.Sprintf("%d sensitive attachments erased after the retention period; metadata and SHA-256 kept", n)}); err != nil {
 			return err
 		}

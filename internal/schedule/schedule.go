@@ -15,7 +15,7 @@
 //     run at every start (they are idempotent); the digest and weekly report run at
 //     start only when a scheduled run fell while the daemon was down.
 //   - Review and processing deadlines pause while the case waits for the author
-//     (desk.RunningClock); the time paused is added to the deadline.
+//     (cases.RunningClock); the time paused is added to the deadline.
 //   - The clock is Options.Now; cron's own timer only decides when jobs fire.
 package schedule
 
@@ -26,19 +26,25 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/complaintd/complaintd/internal/calendar"
-	"github.com/complaintd/complaintd/internal/outbox"
+	"github.com/complaintd/complaintd/internal/cases"
+	"github.com/complaintd/complaintd/internal/mailer"
 	"github.com/complaintd/complaintd/internal/render"
 	"github.com/complaintd/complaintd/internal/store"
 	"github.com/complaintd/complaintd/internal/vault"
 	"github.com/robfig/cron/v3"
 )
 
-// Mailer renders and queues a mail inside a store transaction; *intake.Processor
-// implements it.
+// Mailer renders and queues a mail inside a store transaction (package mailer).
 type Mailer interface {
-	Enqueue(tx *store.Tx, c *store.Case, kind string, d render.Data, to []outbox.Address, inReplyTo string, refs []string, auto string, now time.Time) error
-	CaseData(c *store.Case) render.Data
+	Queue(q mailer.Queue, c *cases.Case, o mailer.Outgoing, now time.Time) error
+	View(c *cases.Case) render.Data
+}
+
+// Executor applies an action of the desk to a case inside a store transaction, with
+// the mails it causes; the caller stores the case. *intake.Processor implements it:
+// the scheduler decides when, the executor what an action does.
+type Executor interface {
+	Execute(tx *store.Tx, c *cases.Case, act cases.Action, actor string, now time.Time) (int, error)
 }
 
 // Eraser destroys a case's key of one class and the attachments sealed with it (refs
@@ -56,21 +62,14 @@ type Specs struct {
 	Retention string
 }
 
-// Policy holds the deadlines. A positive *After duration replaces the matching *Days
-// (tests and drills); business days are then not counted.
+// Policy holds what the jobs decide beyond the deadlines themselves.
 type Policy struct {
-	ReviewDays, ProcessDays, ExpireDays, RetentionDays     int
-	ReviewAfter, ProcessAfter, ExpireAfter, RetentionAfter time.Duration
-	// ReminderBefore: reminders go this long before a review or processing deadline.
-	ReminderBefore time.Duration
-	// SensitiveKinds are the document kinds retention erases (with unclassified files).
-	SensitiveKinds []string
+	// Sensitive reports the document kinds retention erases (with unclassified files
+	// and anything sealed under the sensitive key). Nil: none beyond those.
+	Sensitive func(cases.Kind) bool
 	// Survey enables the satisfaction survey, SurveyDelay after resolution.
 	Survey      bool
 	SurveyDelay time.Duration
-	// MajorReviewDays and MajorProcessDays are the shorter deadlines of a major case
-	// (重大投诉); 0: the ordinary ones.
-	MajorReviewDays, MajorProcessDays int
 }
 
 // Recipients are the staff addresses the jobs write to.
@@ -83,15 +82,18 @@ type Recipients struct {
 	Admins      []string // the weekly report (Notify when empty)
 }
 
-// Options wire a Scheduler. Store, Mailer and Calendar are required.
+// Options wire a Scheduler. Store, Mailer, Executor and Deadlines (with its calendar)
+// are required.
 type Options struct {
 	Store    *store.Store
 	Mailer   Mailer
+	Executor Executor
 	Vault    Eraser // nil: the retention job is not scheduled
-	Calendar *calendar.Calendar
-	Policy   Policy
-	Specs    Specs
-	Staff    Recipients
+	// Deadlines is the one deadline rule of the desk (package cases).
+	Deadlines cases.Deadlines
+	Policy    Policy
+	Specs     Specs
+	Staff     Recipients
 	// Now is the clock every job reads. nil: time.Now.
 	Now func() time.Time
 	// Logger gets job results and recovered panics. nil: discard.
@@ -119,7 +121,6 @@ type job struct {
 // Scheduler owns the cron instance and the jobs.
 type Scheduler struct {
 	o    Options
-	rule Rules
 	cron *cron.Cron
 	jobs []*job
 	ctx  context.Context // the Run context, set before cron starts
@@ -127,8 +128,11 @@ type Scheduler struct {
 
 // New checks the options and parses the specs; nothing runs until Run.
 func New(o Options) (*Scheduler, error) {
-	if o.Store == nil || o.Mailer == nil || o.Calendar == nil {
-		return nil, errors.New("schedule: store, mailer and calendar are required")
+	if o.Store == nil || o.Mailer == nil || o.Executor == nil || o.Deadlines.Calendar == nil {
+		return nil, errors.New("schedule: store, mailer, executor and deadlines calendar are required")
+	}
+	if o.Policy.Sensitive == nil {
+		o.Policy.Sensitive = func(cases.Kind) bool { return false }
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -142,10 +146,10 @@ func New(o Options) (*Scheduler, error) {
 	if len(o.Staff.Admins) == 0 {
 		o.Staff.Admins = o.Staff.Notify
 	}
-	s := &Scheduler{o: o, rule: Rules{Policy: o.Policy, Calendar: o.Calendar}, ctx: context.Background()}
+	s := &Scheduler{o: o, ctx: context.Background()}
 	cl := cronLogger{o.Logger}
 	s.cron = cron.New(
-		cron.WithLocation(o.Calendar.Location()),
+		cron.WithLocation(o.Deadlines.Calendar.Location()),
 		cron.WithParser(parser()),
 		cron.WithLogger(cl),
 		// Recover innermost: see the package comment.
@@ -196,9 +200,6 @@ func parser() cron.Parser {
 	return cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 }
 
-// Rules returns the deadline rules the scheduler uses (stats uses them too).
-func (s *Scheduler) Rules() Rules { return s.rule }
-
 // Run catches up missed jobs once, then runs the cron until ctx ends, and waits for a
 // job in progress to finish.
 func (s *Scheduler) Run(ctx context.Context) {
@@ -231,7 +232,7 @@ func (s *Scheduler) CatchUp() {
 				s.o.Logger.Error("record last run", "job", j.name, "err", err)
 			}
 			continue
-		case j.sched.Next(last.In(s.o.Calendar.Location())).After(now):
+		case j.sched.Next(last.In(s.o.Deadlines.Calendar.Location())).After(now):
 			continue
 		default:
 			s.o.Logger.Info("catching up a missed run", "job", j.name, "last_run", last)

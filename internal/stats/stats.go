@@ -32,13 +32,9 @@ import (
 	"sort"
 	"time"
 
-	"github.com/complaintd/complaintd/internal/desk"
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/store"
 )
-
-// DueFunc returns the deadline of clock (review or processing) that started at start.
-// Package schedule supplies it from the policy and the business-day calendar.
-type DueFunc func(clock desk.Clock, start time.Time) time.Time
 
 // Options select and date the figures.
 type Options struct {
@@ -48,8 +44,8 @@ type Options struct {
 	// Now is the time the figures are computed at (open deadlines are judged against
 	// it). Zero: time.Now().
 	Now time.Time
-	// Due computes deadlines; nil: no breaches are counted.
-	Due DueFunc
+	// Deadlines computes due dates (a major case's own); nil: no breaches are counted.
+	Deadlines *cases.Deadlines
 	// MaxBreaches caps the case numbers listed in Report.Breaches (0: 50).
 	MaxBreaches int
 }
@@ -150,7 +146,7 @@ type Timeline struct {
 }
 
 // TimelineOf reads a case's events (which must be loaded).
-func TimelineOf(c *store.Case) Timeline {
+func TimelineOf(c *cases.Case) Timeline {
 	var tl Timeline
 	first := func(t *time.Time, at time.Time) {
 		if t.IsZero() {
@@ -158,23 +154,23 @@ func TimelineOf(c *store.Case) Timeline {
 		}
 	}
 	for _, e := range c.Events {
-		if e.Type == "reply_sent" {
+		if e.Type == cases.EventReplySent {
 			first(&tl.FirstReplySent, e.At)
 		}
-		switch desk.State(e.To) {
-		case desk.PendingReview:
+		switch e.To {
+		case cases.PendingReview:
 			first(&tl.Completed, e.At)
-		case desk.Accepted:
+		case cases.Accepted:
 			first(&tl.Accepted, e.At)
 			first(&tl.Decided, e.At)
-		case desk.Rejected:
+		case cases.Rejected:
 			first(&tl.Rejected, e.At)
 			first(&tl.Decided, e.At)
-		case desk.Resolved:
+		case cases.Resolved:
 			first(&tl.Resolved, e.At)
 		}
-		if to := desk.State(e.To); to != "" {
-			if to.Terminal() || to == desk.Resolved {
+		if to := e.To; to != "" {
+			if to.Terminal() || to == cases.Resolved {
 				tl.Ended = e.At
 			} else {
 				tl.Ended = time.Time{}
@@ -185,17 +181,17 @@ func TimelineOf(c *store.Case) Timeline {
 }
 
 // Outcome is the case's outcome code (see the package comment).
-func Outcome(c *store.Case, tl Timeline) string {
-	switch desk.State(c.State) {
-	case desk.Resolved:
+func Outcome(c *cases.Case, tl Timeline) string {
+	switch c.State {
+	case cases.Resolved:
 		return "resolved"
-	case desk.Rejected:
+	case cases.Rejected:
 		return "rejected"
-	case desk.Withdrawn:
+	case cases.Withdrawn:
 		return "withdrawn"
-	case desk.Expired:
+	case cases.Expired:
 		return "expired"
-	case desk.Closed:
+	case cases.Closed:
 		switch {
 		case !tl.Resolved.IsZero():
 			return "resolved"
@@ -208,23 +204,23 @@ func Outcome(c *store.Case, tl Timeline) string {
 }
 
 // Add counts one case (with its events) if it is in the period.
-func (a *Acc) Add(c *store.Case) {
+func (a *Acc) Add(c *cases.Case) {
 	if !a.In(c.CreatedAt) {
 		return
 	}
 	r := &a.r
 	r.Cases++
-	r.ByState[c.State]++
+	r.ByState[string(c.State)]++
 	kind := c.Request.ContentKind
 	if kind == "" {
 		kind = "unknown"
 	}
-	r.ByKind[kind]++
+	r.ByKind[string(kind)]++
 	at := c.Applicant.Type
 	if at == "" {
 		at = "unknown"
 	}
-	r.ByApplicant[at]++
+	r.ByApplicant[string(at)]++
 	dept := c.Department
 	if dept == "" {
 		dept = "-"
@@ -234,7 +230,7 @@ func (a *Acc) Add(c *store.Case) {
 	if sev == "" {
 		sev = "ordinary"
 	}
-	r.BySeverity[sev]++
+	r.BySeverity[string(sev)]++
 	tl := TimelineOf(c)
 	r.ByOutcome[Outcome(c, tl)]++
 	if !tl.FirstReplySent.IsZero() {
@@ -253,21 +249,21 @@ func (a *Acc) Add(c *store.Case) {
 		r.ResolvedCount++
 		a.resolve = append(a.resolve, tl.Resolved.Sub(c.CreatedAt))
 	}
-	if a.o.Due != nil {
+	if dl := a.o.Deadlines; dl != nil {
 		breached := false
-		st := desk.State(c.State)
+		st := c.State
 		if !tl.Completed.IsZero() {
-			due := a.o.Due(desk.ClockReview, tl.Completed)
+			due := dl.Due(cases.ClockReview, tl.Completed, c.Severity)
 			if (!tl.Decided.IsZero() && tl.Decided.After(due)) ||
-				(tl.Decided.IsZero() && (st == desk.PendingReview || st == desk.Appealed) && a.o.Now.After(due)) {
+				(tl.Decided.IsZero() && (st == cases.PendingReview || st == cases.Appealed) && a.o.Now.After(due)) {
 				r.ReviewBreaches++
 				breached = true
 			}
 		}
 		if !tl.Accepted.IsZero() {
-			due := a.o.Due(desk.ClockProcessing, tl.Accepted)
+			due := dl.Due(cases.ClockProcessing, tl.Accepted, c.Severity)
 			if (!tl.Resolved.IsZero() && tl.Resolved.After(due)) ||
-				(tl.Resolved.IsZero() && st == desk.Accepted && a.o.Now.After(due)) {
+				(tl.Resolved.IsZero() && st == cases.Accepted && a.o.Now.After(due)) {
 				r.ProcessingBreaches++
 				breached = true
 			}
@@ -280,9 +276,9 @@ func (a *Acc) Add(c *store.Case) {
 		}
 	}
 	for _, m := range c.Missing {
-		a.missing[m]++
+		a.missing[string(m)]++
 	}
-	if s, ok := c.Satisfaction(); ok {
+	if s := c.Satisfaction; s >= 1 && s <= 5 {
 		r.Satisfaction.Responses++
 		r.Satisfaction.ByScore[s-1]++
 	}
@@ -338,7 +334,7 @@ func Sorted(m map[string]int) []Count {
 func FromStore(st *store.Store, o Options) (Report, error) {
 	a := New(o)
 	err := st.View(func(tx *store.Tx) error {
-		return tx.EachCase(true, func(c *store.Case) error {
+		return tx.EachCase(true, func(c *cases.Case) error {
 			a.Add(c)
 			return nil
 		})

@@ -9,8 +9,7 @@ import (
 	"time"
 
 	"github.com/complaintd/complaintd/internal/calendar"
-	"github.com/complaintd/complaintd/internal/classify"
-	"github.com/complaintd/complaintd/internal/desk"
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/stats"
 	"github.com/complaintd/complaintd/internal/store"
 )
@@ -53,23 +52,23 @@ func median(ds []time.Duration) time.Duration {
 
 // generate makes n cases with a seeded RNG; every case's path through the states is
 // chosen at random and the expected figures follow from the choices.
-func generate(t testing.TB, n int, now time.Time, cal *calendar.Calendar, since time.Time) ([]*store.Case, *expected) {
+func generate(t testing.TB, n int, now time.Time, cal *calendar.Calendar, since time.Time) ([]*cases.Case, *expected) {
 	rng := rand.New(rand.NewPCG(42, uint64(n)))
 	ex := &expected{byState: map[string]int{}, byKind: map[string]int{}, byApp: map[string]int{}, byOutcome: map[string]int{}, missing: map[string]int{}}
-	kinds := []string{"news", "self_media", "comment", "blog", "unknown"}
-	apps := []string{classify.Individual, classify.Organisation, classify.Entrusted}
-	codes := []string{"id_card", "business_license", "work_id", "withdrawal_letter", "reason_proof"}
+	kinds := cases.ContentKinds()
+	apps := []cases.ApplicantType{cases.Individual, cases.Organisation, cases.Entrusted}
+	codes := []cases.Kind{cases.IDCard, cases.BusinessLicense, cases.WorkID, cases.WithdrawalLetter, cases.ReasonProof}
 	base := time.Date(2025, 12, 1, 0, 0, 0, 0, cst)
 	span := now.Sub(base)
-	cases := make([]*store.Case, 0, n)
+	cs := make([]*cases.Case, 0, n)
 	for i := 0; i < n; i++ {
 		created := base.Add(time.Duration(rng.Int64N(int64(span - 30*24*time.Hour))))
-		c := &store.Case{ID: fmt.Sprintf("TS-2026-%06d", i+1), CreatedAt: created, Complainant: "x@example.com",
-			Applicant: classify.Party{Type: apps[rng.IntN(len(apps))]},
-			Request:   classify.Request{ContentKind: kinds[rng.IntN(len(kinds))]}}
+		c := &cases.Case{ID: fmt.Sprintf("TS-2026-%06d", i+1), CreatedAt: created, Complainant: "x@example.com",
+			Applicant: cases.Party{Type: apps[rng.IntN(len(apps))]},
+			Request:   cases.Request{ContentKind: kinds[rng.IntN(len(kinds))]}}
 		in := !created.Before(since)
-		ev := func(at time.Time, typ, from, to string) {
-			c.Events = append(c.Events, store.Event{At: at, Type: typ, Actor: "gen", From: from, To: to})
+		ev := func(at time.Time, typ cases.EventType, from, to cases.State) {
+			c.Events = append(c.Events, cases.Event{At: at, Type: typ, Actor: "gen", From: from, To: to})
 		}
 		ev(created, "created", "", "incomplete")
 		var ack time.Duration
@@ -78,7 +77,7 @@ func generate(t testing.TB, n int, now time.Time, cal *calendar.Calendar, since 
 			ev(created.Add(ack), "reply_sent", "", "")
 		}
 		path := rng.IntN(8)
-		state, outcome := "incomplete", "open"
+		state, outcome := cases.Incomplete, "open"
 		var completed, decided, accepted, resolved time.Time
 		if path >= 2 { // became complete
 			completed = created.Add(time.Duration(1+rng.IntN(72)) * time.Hour)
@@ -93,7 +92,7 @@ func generate(t testing.TB, n int, now time.Time, cal *calendar.Calendar, since 
 				}
 			}
 		case 1:
-			c.Missing = []string{codes[rng.IntN(len(codes))]}
+			c.Missing = []cases.Kind{codes[rng.IntN(len(codes))]}
 			ev(created.AddDate(0, 0, 15), "expire", "incomplete", "expired")
 			state, outcome = "expired", "expired"
 		case 2: // still pending
@@ -129,17 +128,17 @@ func generate(t testing.TB, n int, now time.Time, cal *calendar.Calendar, since 
 			state, outcome = "withdrawn", "withdrawn"
 		}
 		c.State = state
-		cases = append(cases, c)
+		cs = append(cs, c)
 		if !in {
 			continue
 		}
 		ex.cases++
-		ex.byState[state]++
-		ex.byKind[c.Request.ContentKind]++
-		ex.byApp[c.Applicant.Type]++
+		ex.byState[string(state)]++
+		ex.byKind[string(c.Request.ContentKind)]++
+		ex.byApp[string(c.Applicant.Type)]++
 		ex.byOutcome[outcome]++
 		for _, m := range c.Missing {
-			ex.missing[m]++
+			ex.missing[string(m)]++
 		}
 		if ack > 0 {
 			ex.ack = append(ex.ack, ack)
@@ -169,16 +168,16 @@ func generate(t testing.TB, n int, now time.Time, cal *calendar.Calendar, since 
 			ex.breached++
 		}
 	}
-	return cases, ex
+	return cs, ex
 }
 
-func writeStore(t testing.TB, cases []*store.Case) *store.Store {
+func writeStore(t testing.TB, cs []*cases.Case) *store.Store {
 	st, err := store.Open(filepath.Join(t.TempDir(), "complaintd.db"), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < len(cases); i += 2000 {
-		batch := cases[i:min(i+2000, len(cases))]
+	for i := 0; i < len(cs); i += 2000 {
+		batch := cs[i:min(i+2000, len(cs))]
 		if err := st.Update(func(tx *store.Tx) error {
 			for _, c := range batch {
 				for _, e := range c.Events {
@@ -198,13 +197,10 @@ func writeStore(t testing.TB, cases []*store.Case) *store.Store {
 	return st
 }
 
-func due(cal *calendar.Calendar) stats.DueFunc {
-	return func(clock desk.Clock, start time.Time) time.Time {
-		if clock == desk.ClockReview {
-			return cal.AddBusinessDays(start, 3)
-		}
-		return cal.AddBusinessDays(start, 5)
-	}
+// deadlines: review within 3 business days, processing within 5 (the generator's
+// expectations count with the same numbers, independently).
+func deadlines(cal *calendar.Calendar) *cases.Deadlines {
+	return &cases.Deadlines{Policy: cases.DeadlinePolicy{ReviewDays: 3, ProcessDays: 5}, Calendar: cal}
 }
 
 func TestReportOverGeneratedStore(t *testing.T) {
@@ -217,9 +213,9 @@ func TestReportOverGeneratedStore(t *testing.T) {
 		{"every case", time.Time{}},
 		{"-since keeps only later cases", time.Date(2026, 2, 1, 0, 0, 0, 0, cst)},
 	} {
-		cases, ex := generate(t, 10000, now, cal, tc.since)
-		st := writeStore(t, cases)
-		r, err := stats.FromStore(st, stats.Options{Since: tc.since, Now: now, Due: due(cal)})
+		cs, ex := generate(t, 10000, now, cal, tc.since)
+		st := writeStore(t, cs)
+		r, err := stats.FromStore(st, stats.Options{Since: tc.since, Now: now, Deadlines: deadlines(cal)})
 		st.Close()
 		if err != nil {
 			t.Fatal(err)
@@ -280,12 +276,12 @@ func TestReportOverGeneratedStore(t *testing.T) {
 func BenchmarkFromStore100k(b *testing.B) {
 	cal := testCalendar(b)
 	now := time.Date(2026, 3, 20, 12, 0, 0, 0, cst)
-	cases, _ := generate(b, 100000, now, cal, time.Time{})
-	st := writeStore(b, cases)
+	cs, _ := generate(b, 100000, now, cal, time.Time{})
+	st := writeStore(b, cs)
 	defer st.Close()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		r, err := stats.FromStore(st, stats.Options{Now: now, Due: due(cal)})
+		r, err := stats.FromStore(st, stats.Options{Now: now, Deadlines: deadlines(cal)})
 		if err != nil || r.Cases != 100000 {
 			b.Fatal(err, r.Cases)
 		}
@@ -296,11 +292,37 @@ func BenchmarkFromStore100k(b *testing.B) {
 // under "-" and "ordinary".
 func TestByDepartmentAndSeverity(t *testing.T) {
 	a := stats.New(stats.Options{})
-	a.Add(&store.Case{ID: "TS-2026-000001", State: "incomplete", Department: "财经", Severity: "major"})
-	a.Add(&store.Case{ID: "TS-2026-000002", State: "incomplete", Department: "财经"})
-	a.Add(&store.Case{ID: "TS-2026-000003", State: "incomplete"})
+	a.Add(&cases.Case{ID: "TS-2026-000001", State: "incomplete", Department: "财经", Severity: "major"})
+	a.Add(&cases.Case{ID: "TS-2026-000002", State: "incomplete", Department: "财经"})
+	a.Add(&cases.Case{ID: "TS-2026-000003", State: "incomplete"})
 	r := a.Report()
 	if r.ByDepartment["财经"] != 2 || r.ByDepartment["-"] != 1 || r.BySeverity["major"] != 1 || r.BySeverity["ordinary"] != 2 {
 		t.Errorf("by department %v, by severity %v", r.ByDepartment, r.BySeverity)
+	}
+}
+
+// A major case is judged against its own (shorter) deadlines: the same timeline
+// breaches for a major case and not for an ordinary one.
+func TestMajorCasesUseTheirOwnDeadlines(t *testing.T) {
+	cal := testCalendar(t)
+	dl := &cases.Deadlines{Policy: cases.DeadlinePolicy{ReviewDays: 3, ProcessDays: 5, MajorReviewDays: 1, MajorProcessDays: 2}, Calendar: cal}
+	completed := time.Date(2026, 3, 2, 10, 0, 0, 0, cst) // a Monday
+	decided := completed.AddDate(0, 0, 2)                // Wednesday: 2 business days
+	resolved := decided.AddDate(0, 0, 3)                 // Saturday: 3 business days
+	mk := func(id string, sev cases.Severity) *cases.Case {
+		return &cases.Case{ID: id, State: cases.Resolved, Severity: sev, CreatedAt: completed.Add(-time.Hour), Events: []cases.Event{
+			{At: completed.Add(-time.Hour), Type: cases.EventCreated, To: cases.Incomplete},
+			{At: completed, Type: cases.EventState, From: cases.Incomplete, To: cases.PendingReview},
+			{At: decided, Type: cases.EventOf(cases.Accept), From: cases.PendingReview, To: cases.Accepted},
+			{At: resolved, Type: cases.EventOf(cases.Resolve), From: cases.Accepted, To: cases.Resolved},
+		}}
+	}
+	a := stats.New(stats.Options{Now: resolved.AddDate(0, 0, 30), Deadlines: dl})
+	a.Add(mk("TS-2026-000001", cases.Ordinary))
+	a.Add(mk("TS-2026-000002", cases.Major))
+	r := a.Report()
+	if r.ReviewBreaches != 1 || r.ProcessingBreaches != 1 || r.SLABreaches != 1 || len(r.Breaches) != 1 || r.Breaches[0] != "TS-2026-000002" {
+		t.Errorf("review %d processing %d sla %d breached %v; want 1 1 1 [TS-2026-000002]",
+			r.ReviewBreaches, r.ProcessingBreaches, r.SLABreaches, r.Breaches)
 	}
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 )
 
@@ -105,35 +104,4 @@ func (t *Tx) PutLastRun(job string, at time.Time) error {
 		return err
 	}
 	return b.Put([]byte(job), v)
-}
-
-// Keys of Case.Extra owned by the scheduler and the satisfaction survey.
-const (
-	// ExtraSatisfaction is the complainant's satisfaction score, "1"–"5".
-	ExtraSatisfaction = "satisfaction"
-	// ExtraAwaitingAuthor is "true" while the case waits for the author's
-	// counter-statement (the review and processing deadlines pause).
-	ExtraAwaitingAuthor = "awaiting_author"
-)
-
-// Satisfaction returns the recorded satisfaction score (1–5).
-func (c *Case) Satisfaction() (int, bool) {
-	n, err := strconv.Atoi(c.Extra[ExtraSatisfaction])
-	if err != nil || n < 1 || n > 5 {
-		return 0, false
-	}
-	return n, true
-}
-
-// SetSatisfaction records a satisfaction score (1–5); the caller stores the case and
-// appends a "satisfaction" event in the same transaction.
-func (c *Case) SetSatisfaction(score int) error {
-	if score < 1 || score > 5 {
-		return fmt.Errorf("satisfaction score %d: must be 1-5", score)
-	}
-	if c.Extra == nil {
-		c.Extra = map[string]string{}
-	}
-	c.Extra[ExtraSatisfaction] = strconv.Itoa(score)
-	return nil
 }

@@ -8,6 +8,8 @@
 //   - Events are only ever appended.
 //   - Records are JSON so that an operator can read them with bbolt tools and so that
 //     new fields need no migration.
+//   - It persists the domain model of package cases and nothing else: no rule of the
+//     desk is decided here.
 //   - Attachment bytes are not here (package vault); only their metadata and sealed keys.
 package store
 
@@ -22,7 +24,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/complaintd/complaintd/internal/classify"
+	"github.com/complaintd/complaintd/internal/cases"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -45,90 +47,6 @@ var (
 	bFailed     = []byte("outbox_failed")  // seq → nothing: the entries given up on
 	allBuckets  = [][]byte{bMeta, bCases, bEvents, bMessages, bMsgIDs, bDigests, bCheckpoint, bQuarantine, bOutbox, bAutoReply, bAlerts, bPending, bFailed}
 )
-
-// Case is one complaint. Its JSON form is the `cases show -json` interface (SPEC §6).
-type Case struct {
-	ID        string           `json:"id"`
-	State     string           `json:"state"`
-	Applicant classify.Party   `json:"applicant"`
-	Principal *classify.Party  `json:"principal,omitempty"`
-	Request   classify.Request `json:"request"`
-	Subject   classify.Subject `json:"subject"`
-	Documents []Document       `json:"documents"`
-	Missing   []string         `json:"missing"`
-	Assignee  string           `json:"assignee"`
-	Events    []Event          `json:"events"` // filled on read; stored in the event log
-	// Related are the other cases about the same article (normalised link), filled on
-	// read by Tx.Case.
-	Related     []string   `json:"related,omitempty"`
-	CreatedAt   time.Time  `json:"created_at"`
-	UpdatedAt   time.Time  `json:"updated_at"`
-	DueAt       *time.Time `json:"due_at"`
-	Complainant string     `json:"complainant"` // the address replies go to
-	Locale      string     `json:"locale"`
-	Why         []string   `json:"why,omitempty"`        // classification reasons
-	Severity    string     `json:"severity,omitempty"`   // ordinary | major
-	Department  string     `json:"department,omitempty"` // the desk that owns the channel
-	// Requested are document codes staff asked for (补充) on top of the policy;
-	// RequestedItems the free-text items. Both stay until the case is complete.
-	Requested      []string          `json:"requested,omitempty"`
-	RequestedItems []string          `json:"requested_items,omitempty"`
-	RequestedAt    *time.Time        `json:"requested_at,omitempty"` // documents of a requested kind count only when added after
-	RejectedAt     *time.Time        `json:"rejected_at,omitempty"`  // starts the appeal window
-	Reason         string            `json:"reason,omitempty"`       // last decision's reason, as the complainant saw it
-	Author         string            `json:"author_address,omitempty"`
-	AwaitingAuthor bool              `json:"awaiting_author"`
-	AuthorDue      *time.Time        `json:"author_due,omitempty"`
-	Statements     []Statement       `json:"statements,omitempty"`   // the author's counter-statements (申辩)
-	Threads        []string          `json:"threads,omitempty"`      // internal: message IDs in and out
-	LastInbound    string            `json:"last_inbound,omitempty"` // internal: the Message-ID to reply to
-	Extra          map[string]string `json:"extra,omitempty"`        // fields later work adds without a migration
-}
-
-// Statement is a counter-statement from the article's author (Civil Code art. 1196).
-type Statement struct {
-	At        time.Time `json:"at"`
-	From      string    `json:"from"`
-	MessageID string    `json:"message_id"`
-	Text      string    `json:"text"`
-}
-
-// Public is the case as `cases show` prints it: the internal fields (vault references,
-// threading) are left out. The stored record keeps them.
-func (c *Case) Public() *Case {
-	out := *c
-	out.Threads, out.LastInbound = nil, ""
-	out.Documents = make([]Document, len(c.Documents))
-	for i, d := range c.Documents {
-		d.File, d.SealedKey, d.KeyClass, d.Offset, d.Length = "", "", "", 0, 0
-		out.Documents[i] = d
-	}
-	return &out
-}
-
-// Document is one attachment (or zip entry) of a case.
-type Document struct {
-	classify.Document
-	Message   string    `json:"message_id,omitempty"` // the mail that brought it
-	AddedAt   time.Time `json:"added_at"`
-	File      string    `json:"file,omitempty"`       // internal: vault reference; empty for zip entries and skipped files
-	SealedKey string    `json:"sealed_key,omitempty"` // internal
-	KeyClass  string    `json:"key_class,omitempty"`  // internal: vault key class, "" or "sensitive"
-	Offset    int64     `json:"offset,omitempty"`     // internal: where it lies in the vault file
-	Length    int64     `json:"length,omitempty"`     // internal: its bytes there; 0: the whole file
-	Skipped   string    `json:"skipped,omitempty"`    // why the content was not kept (too large)
-	Erased    bool      `json:"erased,omitempty"`
-}
-
-// Event is one entry of a case's audit log.
-type Event struct {
-	At    time.Time `json:"at"`
-	Type  string    `json:"type"`
-	Actor string    `json:"actor"`
-	From  string    `json:"from_state,omitempty"`
-	To    string    `json:"to_state,omitempty"`
-	Note  string    `json:"note,omitempty"`
-}
 
 // Message is a registered mail.
 type Message struct {
@@ -299,14 +217,17 @@ func (t *Tx) NextCaseID(prefix string, year int) (string, error) {
 	return fmt.Sprintf("%s-%d-%06d", prefix, year, n), nil
 }
 
-// Case reads a case with its events.
-func (t *Tx) Case(id string) (*Case, error) {
-	var c Case
-	if err := t.get(bCases, id, &c); err != nil {
-		return nil, err
+// Case reads a case with its events and related cases.
+func (t *Tx) Case(id string) (*cases.Case, error) {
+	v := t.tx.Bucket(bCases).Get([]byte(id))
+	if v == nil {
+		return nil, ErrNotFound
 	}
-	c.Related = nil
-	for _, e := range t.IndexedCases("link", c.Extra["link_key"]) {
+	c, err := decodeCase(v)
+	if err != nil {
+		return nil, fmt.Errorf("decode case %s: %w", id, err)
+	}
+	for _, e := range t.IndexedCases("link", c.LinkKey) {
 		if e.Case != c.ID {
 			c.Related = append(c.Related, e.Case)
 		}
@@ -316,11 +237,11 @@ func (t *Tx) Case(id string) (*Case, error) {
 		return nil, err
 	}
 	c.Events = evs
-	return &c, nil
+	return c, nil
 }
 
 // PutCase writes a case (its Events field is not stored; use AppendEvent).
-func (t *Tx) PutCase(c *Case) error {
+func (t *Tx) PutCase(c *cases.Case) error {
 	evs, rel := c.Events, c.Related
 	c.Events, c.Related = nil, nil
 	err := t.put(bCases, c.ID, c)
@@ -329,7 +250,7 @@ func (t *Tx) PutCase(c *Case) error {
 }
 
 // AppendEvent adds an event to the case's log.
-func (t *Tx) AppendEvent(caseID string, e Event) error {
+func (t *Tx) AppendEvent(caseID string, e cases.Event) error {
 	b, err := t.tx.Bucket(bEvents).CreateBucketIfNotExists([]byte(caseID))
 	if err != nil {
 		return fmt.Errorf("event log %s: %w", caseID, err)
@@ -345,14 +266,14 @@ func (t *Tx) AppendEvent(caseID string, e Event) error {
 }
 
 // Events reads a case's log in order.
-func (t *Tx) Events(caseID string) ([]Event, error) {
+func (t *Tx) Events(caseID string) ([]cases.Event, error) {
 	b := t.tx.Bucket(bEvents).Bucket([]byte(caseID))
 	if b == nil {
 		return nil, nil
 	}
-	var out []Event
+	var out []cases.Event
 	err := b.ForEach(func(_, v []byte) error {
-		var e Event
+		var e cases.Event
 		if err := json.Unmarshal(v, &e); err != nil {
 			return err
 		}
@@ -364,10 +285,10 @@ func (t *Tx) Events(caseID string) ([]Event, error) {
 
 // EachCase calls fn for every case in case-number order, without events unless
 // withEvents. Returning a non-nil error stops the walk.
-func (t *Tx) EachCase(withEvents bool, fn func(*Case) error) error {
+func (t *Tx) EachCase(withEvents bool, fn func(*cases.Case) error) error {
 	return t.tx.Bucket(bCases).ForEach(func(k, v []byte) error {
-		var c Case
-		if err := json.Unmarshal(v, &c); err != nil {
+		c, err := decodeCase(v)
+		if err != nil {
 			return fmt.Errorf("decode case %s: %w", k, err)
 		}
 		if withEvents {
@@ -377,7 +298,7 @@ func (t *Tx) EachCase(withEvents bool, fn func(*Case) error) error {
 			}
 			c.Events = evs
 		}
-		return fn(&c)
+		return fn(c)
 	})
 }
 

@@ -1,10 +1,12 @@
 package store
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/complaintd/complaintd/internal/classify"
+	"github.com/complaintd/complaintd/internal/cases"
+	bolt "go.etcd.io/bbolt"
 )
 
 // Every field the desk needs later must survive the stored form: the vault reference
@@ -16,12 +18,12 @@ func TestInternalFieldsAreStoredButNotShown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	c := &Case{ID: "TS-2026-000001", State: "incomplete", Threads: []string{"a@b"}, LastInbound: "a@b",
-		Documents: []Document{{Document: classify.Document{Kind: "id_card", Filename: "身份证.jpg"}, File: "TS-2026-000001/abc", SealedKey: "k", KeyClass: "sensitive"}}}
+	c := &cases.Case{ID: "TS-2026-000001", State: "incomplete", Threads: []string{"a@b"}, LastInbound: "a@b",
+		Documents: []cases.Document{{Kind: "id_card", Filename: "身份证.jpg", File: "TS-2026-000001/abc", SealedKey: "k", KeyClass: "sensitive"}}}
 	if err := s.Update(func(tx *Tx) error { return tx.PutCase(c) }); err != nil {
 		t.Fatal(err)
 	}
-	var got *Case
+	var got *cases.Case
 	s.View(func(tx *Tx) error { got, err = tx.Case(c.ID); return err })
 	d := got.Documents[0]
 	if d.File != "TS-2026-000001/abc" || d.SealedKey != "k" || d.KeyClass != "sensitive" || got.LastInbound != "a@b" || len(got.Threads) != 1 {
@@ -105,4 +107,33 @@ func TestOutboxStats(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A case stored before the typed fields existed kept them in a schemaless "extra" map:
+// they are read into their fields, and a stored record round-trips.
+func TestLegacyExtraFieldsAreRead(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "c.db"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	old := `{"id":"TS-2026-000009","state":"accepted","severity":"major","extra":{"link_key":"ifeng.com/c/abc","severity_by":"staff","department_by":"staff","satisfaction":"4","awaiting_author":"true"}}`
+	if err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bCases).Put([]byte("TS-2026-000009"), []byte(old)) }); err != nil {
+		t.Fatal(err)
+	}
+	var got *cases.Case
+	if err := s.View(func(tx *Tx) error { got, err = tx.Case("TS-2026-000009"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if got.LinkKey != "ifeng.com/c/abc" || !got.SeverityByStaff || !got.DepartmentByStaff || got.Satisfaction != 4 || !got.AwaitingAuthor {
+		t.Errorf("legacy extra not read into fields: %+v", got)
+	}
+	if err := s.Update(func(tx *Tx) error { return tx.PutCase(got) }); err != nil {
+		t.Fatal(err)
+	}
+	var again *cases.Case
+	s.View(func(tx *Tx) error { again, err = tx.Case("TS-2026-000009"); return err })
+	if again.LinkKey != got.LinkKey || again.Satisfaction != 4 || !again.SeverityByStaff {
+		t.Errorf("rewritten case lost fields: %+v", again)
+	}
 }

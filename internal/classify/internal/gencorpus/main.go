@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/policy"
 )
 
@@ -98,30 +99,30 @@ func run(out string) error {
 func expected(sc Scenario) Expected {
 	e := sc.Want
 	e.Subject, e.Style, e.Why = sc.Subject, sc.Style, sc.Why
-	facts := policy.Facts{ApplicantType: e.ApplicantType, ContentKind: e.ContentKind, Reposted: e.Reposted, Have: map[string]bool{}}
+	facts := policy.Facts{ApplicantType: cases.ApplicantType(e.ApplicantType), ContentKind: cases.ContentKind(e.ContentKind), Reposted: e.Reposted, Have: map[cases.Kind]bool{}}
 	if e.ApplicantType == "entrusted" {
 		facts.Entrusted = true
-		facts.ApplicantType = e.Principal.Type
+		facts.ApplicantType = cases.ApplicantType(e.Principal.Type)
 	}
 	e.Documents = nil
 	for _, a := range sc.Atts {
 		e.Documents = append(e.Documents, ExpDoc{Filename: a.Name, Kind: a.Kind})
 		if a.Kind != "unclassified" {
-			facts.Have[a.Kind] = true
+			facts.Have[cases.Kind(a.Kind)] = true
 		}
 		for _, z := range a.Zip {
 			e.Documents = append(e.Documents, ExpDoc{Filename: z.Name, Container: a.Name, Kind: z.Kind})
 			if z.Kind != "unclassified" {
-				facts.Have[z.Kind] = true
+				facts.Have[cases.Kind(z.Kind)] = true
 			}
 		}
 	}
 	if e.Documents == nil {
 		e.Documents = []ExpDoc{}
 	}
-	e.Missing = policy.Missing(policy.DefaultRules(), facts)
-	if e.Missing == nil {
-		e.Missing = []string{}
+	e.Missing = []string{}
+	for _, k := range policy.Missing(policy.DefaultRules(), facts) {
+		e.Missing = append(e.Missing, string(k))
 	}
 	return e
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 
-package desk
+package cases
 
 import (
 	"errors"
@@ -239,7 +239,7 @@ func TestRunningClockAndAwaitingAuthor(t *testing.T) {
 func TestLabels(t *testing.T) {
 	zh := map[State]string{
 		Incomplete: "待补充材料", PendingReview: "待审核", Accepted: "已受理", Resolved: "已处理",
-		Closed: "已结案", Rejected: "已驳回", Appealed: "申诉中", Withdrawn: "已撤回", Expired: "已过期(视为投诉未成功)",
+		Closed: "已结案", Rejected: "已驳回", Appealed: "申诉中", Withdrawn: "已撤回", Expired: "已过期（视为投诉未成功）",
 	}
 	seenEN := map[string]bool{}
 	for _, s := range States() {

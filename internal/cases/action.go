@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 
-package desk
+package cases
 
 import (
 	"fmt"
@@ -283,13 +283,54 @@ func ActionLabel(a Action, locale string) string {
 	return zh
 }
 
-// Keyword is the word a person types to trigger a (the first keyword of its command in
-// locale), or "" for system actions nobody can type.
+// Keyword is the word a person types to trigger a in locale (the canonical spelling
+// shown in help and error messages), or "" for system actions nobody can type. The
+// parser in package desk accepts more spellings; a test there keeps each canonical
+// word among them.
 func (a Action) Keyword(locale string) string {
-	for _, k := range keywords() {
-		if k.action == a && k.english == isEnglish(locale) {
-			return k.word
-		}
+	zh, en := a.keywords()
+	if isEnglish(locale) {
+		return en
 	}
-	return ""
+	return zh
 }
+
+// keywords are the typed actions' canonical words, Chinese and English.
+func (a Action) keywords() (zh, en string) {
+	switch a {
+	case Accept:
+		return "受理", "accept"
+	case Reject:
+		return "驳回", "reject"
+	case NeedMore:
+		return "补充", "need"
+	case Resolve:
+		return "已处理", "resolve"
+	case Assign:
+		return "转交", "assign"
+	case Note:
+		return "备注", "note"
+	case Close:
+		return "结案", "close"
+	case Reopen:
+		return "重开", "reopen"
+	case Escalate:
+		return "升级", "escalate"
+	case Downgrade:
+		return "降级", "downgrade"
+	case NotifyAuthor:
+		return "通知作者", "notify-author"
+	case Appeal:
+		return "申诉", "appeal"
+	case Withdraw:
+		return "撤回", "withdraw"
+	}
+	return "", ""
+}
+
+// Typed reports whether a person can write a (a staff command or a complainant's
+// reply keyword), as opposed to a system action.
+func (a Action) Typed() bool { zh, _ := a.keywords(); return zh != "" }
+
+// ByComplainant reports whether a is written by the complainant (申诉, 撤回).
+func (a Action) ByComplainant() bool { return complainantAction(a) }

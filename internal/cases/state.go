@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 
-package desk
+package cases
 
 import "strings"
 
@@ -124,9 +124,9 @@ func StateLabel(s State, locale string) string {
 	zh, en := "", ""
 	switch s {
 	case Incomplete:
-		zh, en = "待补充材料", "incomplete (documents missing)"
+		zh, en = "待补充材料", "awaiting documents"
 	case PendingReview:
-		zh, en = "待审核", "pending review"
+		zh, en = "待审核", "under review"
 	case Accepted:
 		zh, en = "已受理", "accepted"
 	case Resolved:
@@ -136,11 +136,11 @@ func StateLabel(s State, locale string) string {
 	case Rejected:
 		zh, en = "已驳回", "rejected"
 	case Appealed:
-		zh, en = "申诉中", "appealed"
+		zh, en = "申诉中", "under appeal"
 	case Withdrawn:
 		zh, en = "已撤回", "withdrawn"
 	case Expired:
-		zh, en = "已过期(视为投诉未成功)", "expired (treated as unsuccessful)"
+		zh, en = "已过期（视为投诉未成功）", "expired (treated as unsuccessful)"
 	default:
 		return string(s)
 	}
@@ -149,3 +149,7 @@ func StateLabel(s State, locale string) string {
 	}
 	return zh
 }
+
+// IsEnglish reports whether locale asks for English ("en", "en-US", …); every other
+// locale gets Simplified Chinese, the desk's default.
+func IsEnglish(locale string) bool { return isEnglish(locale) }

@@ -1,0 +1,38 @@
+package store
+
+import (
+	"encoding/json"
+	"strconv"
+
+	"github.com/complaintd/complaintd/internal/cases"
+)
+
+// storedCase reads a case record, including the schemaless "extra" map of records
+// written before the case had typed fields for what it held.
+type storedCase struct {
+	cases.Case
+	Extra map[string]string `json:"extra,omitempty"`
+}
+
+// decodeCase decodes a case record, moving the values of a legacy "extra" map to
+// their typed fields.
+func decodeCase(v []byte) (*cases.Case, error) {
+	var sc storedCase
+	if err := json.Unmarshal(v, &sc); err != nil {
+		return nil, err
+	}
+	c := sc.Case
+	if x := sc.Extra; x != nil {
+		if c.LinkKey == "" {
+			c.LinkKey = x["link_key"]
+		}
+		c.SeverityByStaff = c.SeverityByStaff || x["severity_by"] == "staff"
+		c.DepartmentByStaff = c.DepartmentByStaff || x["department_by"] == "staff"
+		c.AwaitingAuthor = c.AwaitingAuthor || x["awaiting_author"] == "true"
+		if n, err := strconv.Atoi(x["satisfaction"]); err == nil && c.Satisfaction == 0 && n >= 1 && n <= 5 {
+			c.Satisfaction = n
+		}
+	}
+	c.Related = nil
+	return &c, nil
+}
