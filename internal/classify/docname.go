@@ -11,9 +11,9 @@ import (
 
 // nameKeyword gives a document kind to names containing Word.
 type nameKeyword struct {
-	Word    string // folded (simplified, lower-case)
+	Word     string // folded (simplified, lower-case)
 	squeezed string // Word without spaces: "id card" also matches "idcard"
-	Kind    cases.Kind
+	Kind     cases.Kind
 }
 
 // namer classifies file names with the keywords of a document-kind catalogue.

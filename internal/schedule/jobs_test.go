@@ -395,7 +395,7 @@ func TestChangedDeadlineSettingSendsNothingTwice(t *testing.T) {
 			Deadlines: cases.Deadlines{Calendar: testCalendar(t), Policy: cases.DeadlinePolicy{ReviewDays: reviewDays, ProcessDays: 5,
 				ExpireDays: 15, RetentionDays: 180, ReminderBefore: 24 * time.Hour}},
 			Specs: Specs{Deadlines: "@every 5m"}, Staff: Recipients{Notify: []string{"desk-staff@example.cn"}, Supervisors: []string{"boss@example.cn"}},
-			Now:   func() time.Time { return now }, Logger: testLogger(t)})
+			Now: func() time.Time { return now }, Logger: testLogger(t)})
 		if err != nil {
 			t.Fatal(err)
 		}
