@@ -22,13 +22,14 @@ type health struct {
 	OutboxOldest    string    `json:"outbox_oldest_age,omitempty"`
 	OutboxFailed    int       `json:"outbox_failed"`
 	Quarantined     int       `json:"quarantined"`
+	Store           string    `json:"store"`     // ok | why it could not be read
 	Templates       string    `json:"templates"` // ok | the last reload error
 	TemplatesLoaded time.Time `json:"templates_loaded_at"`
 	Alerts          []string  `json:"alerts,omitempty"`
 }
 
 func (d *desk) health() health {
-	h := health{IMAP: "down", SMTP: "unreachable", Templates: "ok"}
+	h := health{IMAP: "down", SMTP: "unreachable", Store: "ok", Templates: "ok"}
 	if d.metrics.IMAPUp.Load() {
 		h.IMAP = "up"
 	}
@@ -36,29 +37,38 @@ func (d *desk) health() health {
 		c.Close()
 		h.SMTP = "reachable"
 	}
-	d.store.View(func(tx *store.Tx) error {
+	err := d.store.View(func(tx *store.Tx) error {
 		byState, oldest, err := tx.OutboxStats()
 		if err != nil {
-			return err
+			return fmt.Errorf("outbox: %w", err)
 		}
 		h.OutboxPending, h.OutboxFailed = byState[store.OutboxPending], byState[store.OutboxFailed]
 		if !oldest.IsZero() {
 			h.OutboxOldest = time.Since(oldest).Round(time.Second).String()
 		}
-		q, _ := tx.Quarantined()
+		q, err := tx.Quarantined()
+		if err != nil {
+			return fmt.Errorf("quarantine: %w", err)
+		}
 		h.Quarantined = len(q)
-		alerts, _ := tx.Alerts()
+		alerts, err := tx.Alerts()
+		if err != nil {
+			return fmt.Errorf("alerts: %w", err)
+		}
 		for _, a := range alerts[max(0, len(alerts)-5):] {
 			h.Alerts = append(h.Alerts, a.At.Format(time.RFC3339)+" "+a.Kind+": "+a.Message)
 		}
 		return nil
 	})
+	if err != nil {
+		h.Store = err.Error()
+	}
 	ok, lastErr, loadedAt := d.templates.Status()
 	h.TemplatesLoaded = loadedAt
 	if !ok {
 		h.Templates = lastErr
 	}
-	h.OK = h.IMAP == "up" && h.SMTP == "reachable" && ok
+	h.OK = h.IMAP == "up" && h.SMTP == "reachable" && ok && h.Store == "ok"
 	return h
 }
 

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -235,75 +234,5 @@ func cmdCasesExport(ctx context.Context, args []string, stdout io.Writer) error 
 	if err := src.get(ctx, "/cases?state="+url.QueryEscape(*state), &cs); err != nil {
 		return err
 	}
-	return WriteCasesCSV(stdout, cs, loc)
-}
-
-// casesCSVHeader is the export's header row.
-var casesCSVHeader = []string{"id", "state", "created_at", "updated_at", "due_at", "applicant_name", "applicant_org", "applicant_type",
-	"principal_name", "principal_org", "complainant", "content_kind", "reposted", "title", "url", "assignee", "missing",
-	"documents", "documents_erased", "outcome", "acknowledged_at", "decided_at", "resolved_at", "satisfaction"}
-
-// WriteCasesCSV writes cs (events loaded) as the Excel-friendly CSV described at
-// cmdCasesExport.
-func WriteCasesCSV(w io.Writer, cs []*cases.Case, loc *time.Location) error {
-	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
-		return err
-	}
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
-	ts := func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.In(loc).Format("2006-01-02 15:04:05")
-	}
-	if err := cw.Write(casesCSVHeader); err != nil {
-		return err
-	}
-	for _, c := range cs {
-		tl := stats.TimelineOf(c)
-		var due time.Time
-		if c.DueAt != nil {
-			due = *c.DueAt
-		}
-		var pName, pOrg string
-		if c.Principal != nil {
-			pName, pOrg = c.Principal.Name, c.Principal.Org
-		}
-		erased := 0
-		for _, d := range c.Documents {
-			if d.Erased {
-				erased++
-			}
-		}
-		score := ""
-		if c.Satisfaction > 0 {
-			score = strconv.Itoa(c.Satisfaction)
-		}
-		row := []string{c.ID, string(c.State), ts(c.CreatedAt), ts(c.UpdatedAt), ts(due), c.Applicant.Name, c.Applicant.Org, string(c.Applicant.Type),
-			pName, pOrg, c.Complainant, string(c.Request.ContentKind), strconv.FormatBool(c.Request.Reposted), c.Request.Title, c.Request.URL,
-			c.Assignee, joinKinds(c.Missing, " "), strconv.Itoa(len(c.Documents)), strconv.Itoa(erased), stats.Outcome(c, tl),
-			ts(tl.FirstReplySent), ts(tl.Decided), ts(tl.Resolved), score}
-		for i, v := range row {
-			row[i] = excelSafe(v)
-		}
-		if err := cw.Write(row); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return fmt.Errorf("write csv: %w", err)
-	}
-	return nil
-}
-
-// excelSafe keeps a complainant's text from being run as a formula (CSV injection):
-// a cell starting with = + - @ or a tab/CR gets a leading apostrophe, which Excel
-// shows as text.
-func excelSafe(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
-	}
-	return v
+	return stats.WriteCSV(stdout, cs, loc)
 }
