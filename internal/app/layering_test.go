@@ -35,16 +35,23 @@ func TestPackageLayering(t *testing.T) {
 		"schedule":   {"calendar", "desk", "outbox", "render", "store", "stats", "vault", "classify", "mailmsg", "policy"},
 		"intake": {"calendar", "classify", "config", "desk", "imapsource", "mailmsg", "metrics", "outbox", "policy",
 			"render", "routing", "staffauth", "store", "vault"},
+		"caseprint":       {"store", "classify", "mailmsg", "policy"},
+		"demo/memserver":  {},
+		"demo/samplemail": {},
+		// The demo drives the daemon it is given (app wires it in) and reads the
+		// store it leaves; it must not reach the pipeline's packages itself.
+		"demo": {"caseprint", "config", "demo/memserver", "demo/samplemail", "store", "classify", "mailmsg", "policy"},
 	}
 	// Third-party libraries and the one package each may enter through (plus app,
-	// which wires everything, and mailtest, the test servers).
+	// which wires everything, and mailtest, the test servers). The demo reaches
+	// the mail server libraries through demo/memserver only.
 	libraries := map[string][]string{
-		"github.com/emersion/go-imap/v2": {"imapsource", "mailtest"},
+		"github.com/emersion/go-imap/v2": {"imapsource", "mailtest", "demo/memserver"},
 		"github.com/wneessen/go-mail":    {"outbox"},
 		"go.etcd.io/bbolt":               {"store"},
 		"github.com/robfig/cron/v3":      {"schedule"},
 		"go.yaml.in/yaml/v3":             {"config"},
-		"github.com/emersion/go-smtp":    {"mailtest"},
+		"github.com/emersion/go-smtp":    {"mailtest", "demo/memserver"},
 	}
 	for pkg, ok := range allowed {
 		out, err := exec.Command("go", "list", "-deps", "../"+pkg).Output()
@@ -81,4 +88,23 @@ func directlyVia(t *testing.T, pkg, lib string, through []string) bool {
 		}
 	}
 	return true
+}
+
+// The daemon binary carries the demo but no test code: package testing and
+// internal/mailtest (which imports it, and launches Dovecot and Postfix) are
+// for tests only. The demo's servers live in internal/demo/memserver.
+func TestDaemonLinksNoTestCode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	// A test runs in its package's directory: internal/app.
+	out, err := exec.Command("go", "list", "-deps", "../../cmd/complaintd").Output()
+	if err != nil {
+		t.Fatalf("go list -deps ./cmd/complaintd: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if dep == "testing" || dep == "github.com/complaintd/complaintd/internal/mailtest" {
+			t.Errorf("cmd/complaintd links %s", dep)
+		}
+	}
 }
