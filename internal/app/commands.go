@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/complaintd/complaintd/internal/caseprint"
 	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/config"
 	"github.com/complaintd/complaintd/internal/store"
@@ -183,7 +184,7 @@ func cmdCases(ctx context.Context, args []string, stdout io.Writer) error {
 		if *asJSON {
 			return writeIndented(stdout, cs)
 		}
-		printCaseTable(stdout, cs)
+		caseprint.Table(stdout, cs)
 		return nil
 	case "show":
 		rest := args[1:]
@@ -214,7 +215,7 @@ func cmdCases(ctx context.Context, args []string, stdout io.Writer) error {
 		if *asJSON {
 			return writeIndented(stdout, c)
 		}
-		printCase(stdout, c)
+		caseprint.Detail(stdout, c)
 		return nil
 	}
 	return usageError{fmt.Sprintf("cases: unknown subcommand %q", args[0])}

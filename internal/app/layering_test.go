@@ -16,6 +16,9 @@ const module = "github.com/complaintd/complaintd/"
 func layering() map[string][]string {
 	core := []string{"cases", "calendar"}
 	with := func(extra ...string) []string { return append(slices.Clone(core), extra...) }
+	wiring := with("caseprint", "classify", "config", "demo", "demo/memserver", "demo/samplemail", "desk", "dispatch",
+		"imapsource", "intake", "mailer", "mailmsg", "metrics", "outbox", "policy", "render", "routing", "schedule",
+		"staffauth", "stats", "store", "vault")
 	return map[string][]string{
 		// Leaves: one job each, their one library at most.
 		"mailmsg": {}, "staffauth": {}, "vault": {}, "calendar": {}, "metrics": {}, "outbox": {}, "imapsource": {},
@@ -36,12 +39,16 @@ func layering() map[string][]string {
 		"schedule": with("mailer", "metrics", "outbox", "render", "store", "stats", "vault"),
 		"intake": with("classify", "config", "desk", "imapsource", "mailer", "mailmsg", "metrics", "outbox", "policy",
 			"render", "routing", "staffauth", "store", "vault"),
+		// What people read: the CLI's case printing, the demo. The demo drives the
+		// daemon it is given (app wires it in) and reads the store it leaves; it does
+		// not reach the pipeline's packages itself.
+		"caseprint":       with("store"),
+		"demo/memserver":  {},
+		"demo/samplemail": {},
+		"demo":            with("caseprint", "config", "demo/memserver", "demo/samplemail", "policy", "store"),
 		// Wiring: everything but the test helpers.
-		"app": with("classify", "config", "desk", "dispatch", "imapsource", "intake", "mailer", "mailmsg", "metrics",
-			"outbox", "policy", "render", "routing", "schedule", "staffauth", "stats", "store", "vault", "demo"),
-		"demo": with("classify", "config", "mailmsg", "policy", "store"),
-		"cmd/complaintd": with("app", "classify", "config", "desk", "dispatch", "imapsource", "intake", "mailer", "mailmsg",
-			"metrics", "outbox", "policy", "render", "routing", "schedule", "staffauth", "stats", "store", "vault", "demo"),
+		"app":            wiring,
+		"cmd/complaintd": append(slices.Clone(wiring), "app"),
 	}
 }
 
@@ -49,12 +56,12 @@ func layering() map[string][]string {
 // (app and cmd may link it through those; mailtest is the test servers).
 func libraries() map[string][]string {
 	return map[string][]string{
-		"github.com/emersion/go-imap/v2": {"imapsource", "mailtest", "demo"},
+		"github.com/emersion/go-imap/v2": {"imapsource", "mailtest", "demo/memserver"},
 		"github.com/wneessen/go-mail":    {"outbox"},
 		"go.etcd.io/bbolt":               {"store"},
 		"github.com/robfig/cron/v3":      {"schedule"},
 		"go.yaml.in/yaml/v3":             {"config"},
-		"github.com/emersion/go-smtp":    {"mailtest", "demo"},
+		"github.com/emersion/go-smtp":    {"mailtest", "demo/memserver"},
 	}
 }
 

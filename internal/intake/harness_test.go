@@ -10,7 +10,6 @@ import (
 	"mime"
 	"net"
 	"net/mail"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/complaintd/complaintd/internal/calendar"
 	"github.com/complaintd/complaintd/internal/cases"
+	"github.com/complaintd/complaintd/internal/demo/samplemail"
 	"github.com/complaintd/complaintd/internal/dispatch"
 	"github.com/complaintd/complaintd/internal/imapsource"
 	"github.com/complaintd/complaintd/internal/intake"
@@ -462,55 +462,14 @@ type testMail struct {
 	date       time.Time
 }
 
+// bytes builds the mail with the demo's builder, addressed to the desk.
 func (m testMail) bytes() []byte {
-	var b bytes.Buffer
-	h := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
-	for _, x := range m.headers {
-		b.WriteString(x + "\r\n")
+	files := make([]samplemail.File, len(m.files))
+	for i, f := range m.files {
+		files[i] = samplemail.File{Name: f.name, ContentType: f.ctype, Content: f.content}
 	}
-	name, addr, _ := strings.Cut(m.from, "|")
-	h("From", fmt.Sprintf("%s <%s>", mime.BEncoding.Encode("UTF-8", name), addr))
-	h("To", deskAddr)
-	if m.rawSubject != "" {
-		h("Subject", m.rawSubject)
-	} else {
-		h("Subject", mime.BEncoding.Encode("UTF-8", m.subject))
-	}
-	date := m.date
-	if date.IsZero() {
-		date = time.Date(2026, 11, 20, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
-	}
-	h("Date", date.Format(time.RFC1123Z))
-	if m.messageID != "" {
-		h("Message-ID", "<"+m.messageID+">")
-	}
-	if m.inReplyTo != "" {
-		h("In-Reply-To", "<"+m.inReplyTo+">")
-	}
-	if len(m.references) > 0 {
-		var refs []string
-		for _, r := range m.references {
-			refs = append(refs, "<"+r+">")
-		}
-		h("References", strings.Join(refs, " "))
-	}
-	h("MIME-Version", "1.0")
-	body := base64.StdEncoding.EncodeToString([]byte(m.body))
-	if len(m.files) == 0 {
-		h("Content-Type", "text/plain; charset=UTF-8")
-		h("Content-Transfer-Encoding", "base64")
-		b.WriteString("\r\n" + wrap76(body))
-		return b.Bytes()
-	}
-	const boundary = "----=_Part_test_0001"
-	h("Content-Type", `multipart/mixed; boundary="`+boundary+`"`)
-	fmt.Fprintf(&b, "\r\n--%s\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n%s", boundary, wrap76(body))
-	for _, f := range m.files {
-		fmt.Fprintf(&b, "--%s\r\nContent-Type: %s\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename*=UTF-8''%s\r\n\r\n%s",
-			boundary, f.ctype, url.PathEscape(f.name), wrap76(base64.StdEncoding.EncodeToString(f.content)))
-	}
-	fmt.Fprintf(&b, "--%s--\r\n", boundary)
-	return b.Bytes()
+	return samplemail.Mail{From: m.from, To: deskAddr, Subject: m.subject, RawSubject: m.rawSubject, MessageID: m.messageID,
+		InReplyTo: m.inReplyTo, References: m.references, Body: m.body, Files: files, Headers: m.headers, Date: m.date}.Bytes()
 }
 
 func wrap76(s string) string {

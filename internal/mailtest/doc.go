@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 
-// Package mailtest owns the mail servers that complaintd's tests and its
-// `demo` subcommand talk to. It has two halves:
+// Package mailtest owns the mail servers that complaintd's tests talk to; it
+// imports package testing and only tests may import it (the daemon binary
+// must not link it: the `demo` subcommand uses internal/demo/memserver). It
+// has two halves:
 //
-//   - In-process servers with no dependency on package testing, usable from
-//     production code such as `complaintd demo`: [MemIMAP] (go-imap v2's
-//     imapserver over imapmemserver) and [SMTPSink] (a go-smtp server that
-//     records every transaction and can inject failures).
+//   - The in-process servers of internal/demo/memserver, for tests: [MemIMAP]
+//     (go-imap v2's imapserver over imapmemserver) and [SMTPSink] (a go-smtp
+//     server that records every transaction), here with failure injection
+//     ([SMTPSink.FailNext], [SMTPSink.FailNextAt], [SMTPSink.AcceptThenFail])
+//     built on the sink's hooks, so there is one implementation of each.
 //   - [StartStack], which launches a private Dovecot (IMAP, LMTP) and a
 //     private Postfix (SMTP) for end-to-end tests.
 //

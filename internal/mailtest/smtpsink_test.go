@@ -3,7 +3,6 @@
 package mailtest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -102,52 +101,5 @@ func TestSMTPSink(t *testing.T) {
 				t.Errorf("Refused() = %d, want %d", got, tc.wantRefus)
 			}
 		})
-	}
-}
-
-func TestSMTPSinkWaitAndAuth(t *testing.T) {
-	s, err := NewSMTPSink(SinkOptions{})
-	if err != nil {
-		t.Fatalf("NewSMTPSink: %v", err)
-	}
-	defer s.Close()
-
-	// WaitN gives up at the context's deadline and says how far it got.
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	msgs, err := s.WaitN(ctx, 1)
-	cancel()
-	if !errors.Is(err, context.DeadlineExceeded) || len(msgs) != 0 {
-		t.Fatalf("WaitN on an empty sink: %v, %d messages", err, len(msgs))
-	}
-
-	// A waiter is woken by a delivery that happens after it started.
-	done := make(chan error, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_, err := s.WaitN(ctx, 1)
-		done <- err
-	}()
-	err = send(s.Addr(), "outbox@portal.example", "", []string{"x@y.example"}, "Subject: bounce\r\n\r\n")
-	if err != nil {
-		t.Fatalf("send with AUTH: %v", err)
-	}
-	if err := <-done; err != nil {
-		t.Fatalf("waiter: %v", err)
-	}
-	m := s.Messages()[0]
-	if m.AuthUser != "outbox@portal.example" || m.From != "" {
-		t.Fatalf("auth user %q, from %q; want the AUTH name and the null sender", m.AuthUser, m.From)
-	}
-	// Messages returns copies: a caller cannot corrupt the record.
-	m.Data[0] = 'X'
-	if bytes.HasPrefix(s.Messages()[0].Data, []byte("X")) {
-		t.Fatal("Messages exposes the sink's own buffers")
-	}
-	if err := s.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatalf("second Close: %v", err)
 	}
 }

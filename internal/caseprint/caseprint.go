@@ -1,4 +1,8 @@
-package app
+// Package caseprint prints cases for people: the table of `complaintd cases
+// list`, the detail of `cases show` with the reasons behind each
+// classification, and the registered mail. The CLI and the demo print cases
+// the same way through it.
+package caseprint
 
 import (
 	"fmt"
@@ -8,9 +12,12 @@ import (
 	"time"
 
 	"github.com/complaintd/complaintd/internal/cases"
+	"github.com/complaintd/complaintd/internal/store"
 )
 
-func printCaseTable(w io.Writer, cs []*cases.Case) {
+// Table prints one line per case: state, severity, department, applicant,
+// documents, what is missing and the deadline.
+func Table(w io.Writer, cs []*cases.Case) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CASE\tSTATE\tSEVERITY\tDEPT\tAPPLICANT\tTYPE\tDOCS\tMISSING\tCREATED\tDUE")
 	for _, c := range cs {
@@ -24,6 +31,14 @@ func printCaseTable(w io.Writer, cs []*cases.Case) {
 	tw.Flush()
 }
 
+// Messages prints each registered mail: its role, its case, its subject and
+// what the desk made of it.
+func Messages(w io.Writer, ms []*store.Message) {
+	for _, m := range ms {
+		fmt.Fprintf(w, "  %-12s %-16s %s\n    %s\n", m.Role, orDash(m.Case), m.Subject, m.Outcome)
+	}
+}
+
 func orDash(s string) string {
 	if s == "" {
 		return "-"
@@ -31,8 +46,9 @@ func orDash(s string) string {
 	return s
 }
 
-// printCase shows a case to staff, with the reasons behind each classification.
-func printCase(w io.Writer, c *cases.Case) {
+// Detail shows a case to staff, with the reasons behind each classification
+// and its audit log.
+func Detail(w io.Writer, c *cases.Case) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }
 	p("Case %s  [%s]", c.ID, c.State)
 	p("  created %s, updated %s", c.CreatedAt.Format(time.DateTime), c.UpdatedAt.Format(time.DateTime))

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 
-package mailtest
+package memserver
 
 import (
 	"bytes"
@@ -12,10 +12,10 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 )
 
-func TestMemIMAP(t *testing.T) {
-	srv, err := NewMemIMAP("")
+func TestIMAP(t *testing.T) {
+	srv, err := NewIMAP("")
 	if err != nil {
-		t.Fatalf("NewMemIMAP: %v", err)
+		t.Fatalf("NewIMAP: %v", err)
 	}
 	t.Cleanup(func() { srv.Close() })
 	if err := srv.AddUser("desk", "pw"); err != nil {
