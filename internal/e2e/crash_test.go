@@ -95,6 +95,9 @@ func TestCrashLosesNothingSendsNothingTwice(t *testing.T) {
 		d.kill()
 		kills++
 		f := readFacts(t, d)
+		if f.quarantin > 0 {
+			t.Fatalf("after %d kills, %d good mails quarantined: a death from outside was charged to a mail", kills, f.quarantin)
+		}
 		if len(f.messages) >= n && f.pending == 0 {
 			break
 		}
