@@ -61,6 +61,17 @@ func (s Seconds) MarshalJSON() ([]byte, error) {
 // String is the duration in Go notation, rounded to the second.
 func (s Seconds) String() string { return time.Duration(s).Round(time.Second).String() }
 
+// UnmarshalJSON reads what MarshalJSON wrote: the CLI reads the daemon's figures over
+// the control socket.
+func (s *Seconds) UnmarshalJSON(b []byte) error {
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return fmt.Errorf("seconds: %w", err)
+	}
+	*s = Seconds(time.Duration(f * float64(time.Second)))
+	return nil
+}
+
 // Count is one code and how often it occurs.
 type Count struct {
 	Key   string `json:"key"`
@@ -125,7 +136,7 @@ func New(o Options) *Acc {
 	return &Acc{o: o, missing: map[string]int{}, r: Report{
 		Since: o.Since, Until: o.Until, GeneratedAt: o.Now,
 		ByState: map[string]int{}, ByKind: map[string]int{}, ByApplicant: map[string]int{}, ByOutcome: map[string]int{},
-		ByDepartment: map[string]int{}, BySeverity: map[string]int{},
+		ByDepartment: map[string]int{}, BySeverity: map[string]int{}, Breaches: []string{},
 	}}
 }
 

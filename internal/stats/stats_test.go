@@ -1,10 +1,12 @@
 package stats_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -324,5 +326,26 @@ func TestMajorCasesUseTheirOwnDeadlines(t *testing.T) {
 	if r.ReviewBreaches != 1 || r.ProcessingBreaches != 1 || r.SLABreaches != 1 || len(r.Breaches) != 1 || r.Breaches[0] != "TS-2026-000002" {
 		t.Errorf("review %d processing %d sla %d breached %v; want 1 1 1 [TS-2026-000002]",
 			r.ReviewBreaches, r.ProcessingBreaches, r.SLABreaches, r.Breaches)
+	}
+}
+
+// The figures survive the control socket: what the daemon writes, the CLI reads back
+// (fractional seconds included), and an empty breach list is [] — scripts iterate it.
+func TestReportJSONRoundTrip(t *testing.T) {
+	r := stats.New(stats.Options{Now: time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)}).Report()
+	r.MedianAck = stats.Seconds(116 * time.Millisecond)
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"breached_cases":[]`) || !strings.Contains(string(b), `"median_ack_seconds":0.116`) {
+		t.Errorf("report JSON: %s", b)
+	}
+	var back stats.Report
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatalf("the CLI cannot read the daemon's figures: %v", err)
+	}
+	if back.MedianAck != r.MedianAck {
+		t.Errorf("median ack %v after the round trip, want %v", time.Duration(back.MedianAck), time.Duration(r.MedianAck))
 	}
 }
