@@ -420,17 +420,29 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 	}
 	c.Missing = p.missing(c)
 	out := Outcome{Case: c.ID, Role: "complainant", Result: how}
-	n, err := p.route(tx, c, msg, isNew, now, &events)
+	leadership, err := p.route(tx, c, msg, isNew, now, &events)
 	if err != nil {
 		return Outcome{}, err
 	}
-	out.Replies += n
+	// The leadership's alert goes out once the case's state for this mail is decided
+	// (a complete major case is 待审核 in it, not 材料不全), whichever way this returns.
+	tellLeadership := func() error {
+		if leadership == "" {
+			return nil
+		}
+		n, err := p.notifyStaff(tx, c, p.o.Router.Leadership(), leadership, now, &events)
+		out.Replies += n
+		return err
+	}
 	if !isNew && (c.State == cases.Resolved || c.State == cases.Closed) {
 		// An answer to the satisfaction survey (回访).
 		if score, ok := desk.ParseScore(desk.StripQuoted(msg.Text)); ok {
 			c.SetSatisfaction(score)
 			events = append(events, cases.Event{At: now, Type: cases.EventSatisfaction, Actor: sender, Note: strconv.Itoa(score)})
 			out.Result += "; satisfaction " + strconv.Itoa(score)
+			if err := tellLeadership(); err != nil {
+				return Outcome{}, err
+			}
 			return out, p.finishCase(tx, c, msg, events)
 		}
 	}
@@ -442,6 +454,9 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 		if handled {
 			out.Replies += n
 			out.Result += "; complainant action"
+			if err := tellLeadership(); err != nil {
+				return Outcome{}, err
+			}
 			return out, p.finishCase(tx, c, msg, events)
 		}
 	}
@@ -485,6 +500,9 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 			events = append(events, cases.Event{At: now, Type: cases.EventReplySuppressed, Actor: "desk", Note: why})
 		}
 		out.Result += "; " + kind
+	}
+	if err := tellLeadership(); err != nil {
+		return Outcome{}, err
 	}
 	return out, p.finishCase(tx, c, msg, events)
 }

@@ -28,12 +28,13 @@ func replaceWhy(why []string, field string, lines ...string) []string {
 }
 
 // route decides the case's department, files it under its article link and its
-// complainant, and raises its severity when a rule or a repetition says so. A major
-// case is notified to the leadership at once.
-func (p *Processor) route(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, isNew bool, now time.Time, events *[]cases.Event) (int, error) {
+// complainant, and raises its severity when a rule or a repetition says so. It returns
+// the note for the leadership when the case has just become major: the caller sends it
+// once the case's state for this mail is decided, so that the alert shows it.
+func (p *Processor) route(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, isNew bool, now time.Time, events *[]cases.Event) (string, error) {
 	r := p.o.Router
 	if r == nil {
-		return 0, nil
+		return "", nil
 	}
 	channel := c.Request.Channel
 	if channel == "" {
@@ -52,7 +53,7 @@ func (p *Processor) route(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, isN
 	if ok && c.LinkKey != key {
 		c.LinkKey = key
 		if err := tx.IndexCase("link", key, c.ID, c.CreatedAt); err != nil {
-			return 0, err
+			return "", err
 		}
 	}
 	if rel := related(tx, c); len(rel) > 0 {
@@ -60,21 +61,20 @@ func (p *Processor) route(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, isN
 	}
 	if isNew {
 		if err := tx.IndexCase("from", c.Complainant, c.ID, c.CreatedAt); err != nil {
-			return 0, err
+			return "", err
 		}
 	}
 	if c.Severity == "" {
 		c.Severity = cases.Ordinary
 	}
 	if c.SeverityByStaff || c.Major() {
-		return 0, nil // rules only raise; staff decisions stand
+		return "", nil // rules only raise; staff decisions stand
 	}
-	since := now.AddDate(0, 0, -r.RepeatWindowDays())
 	in := routing.SeverityInput{
 		Subject: msg.Subject, Body: desk.StripQuoted(msg.Text),
 		ApplicantOrg: c.Applicant.Org, ApplicantEmail: c.Applicant.Email,
-		SameLink:      countOthers(tx.IndexedCases("link", c.LinkKey), c.ID, since),
-		SameApplicant: countOthers(tx.IndexedCases("from", c.Complainant), c.ID, since),
+		SameLink:      earlierCases(tx.IndexedCases("link", c.LinkKey), c, r.RepeatWindowDays()),
+		SameApplicant: earlierCases(tx.IndexedCases("from", c.Complainant), c, r.RepeatWindowDays()),
 	}
 	if c.Principal != nil {
 		in.PrincipalOrg = c.Principal.Org
@@ -84,24 +84,34 @@ func (p *Processor) route(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, isN
 	}
 	dec := r.Severity(in)
 	if dec.Level != routing.Major {
-		return 0, nil
+		return "", nil
 	}
-	return p.makeMajor(tx, c, "desk", dec.Reasons, now, events)
+	p.makeMajor(c, "desk", dec.Reasons, now, events)
+	if len(r.Leadership()) == 0 {
+		return "", nil // nobody to tell (and never the ordinary notify list instead)
+	}
+	return "重大投诉 / major complaint: " + strings.Join(dec.Reasons, "; "), nil
 }
 
-func countOthers(entries []store.IndexEntry, self string, since time.Time) int {
+// earlierCases counts the other cases of entries created in the repeat window before c
+// (a case number breaks a tie of one commit): a case is a repetition of earlier ones,
+// never of those that came after it — a follow-up of the first case must not make it
+// major because the same person wrote again later.
+func earlierCases(entries []store.IndexEntry, c *cases.Case, windowDays int) int {
+	since := c.CreatedAt.AddDate(0, 0, -windowDays)
 	n := 0
 	for _, e := range entries {
-		if e.Case != self && !e.Created.Before(since) {
+		earlier := e.Created.Before(c.CreatedAt) || e.Created.Equal(c.CreatedAt) && e.Case < c.ID
+		if e.Case != c.ID && earlier && !e.Created.Before(since) {
 			n++
 		}
 	}
 	return n
 }
 
-// makeMajor raises the case to major, shortens a running review deadline, and tells
-// the leadership at once.
-func (p *Processor) makeMajor(tx *store.Tx, c *cases.Case, actor string, reasons []string, now time.Time, events *[]cases.Event) (int, error) {
+// makeMajor raises the case to major and shortens a running review deadline; the
+// caller tells the leadership.
+func (p *Processor) makeMajor(c *cases.Case, actor string, reasons []string, now time.Time, events *[]cases.Event) {
 	c.Severity = cases.Major
 	c.Why = replaceWhy(c.Why, "severity", reasons...)
 	*events = append(*events, cases.Event{At: now, Type: cases.EventSeverity, Actor: actor, Note: "major: " + strings.Join(reasons, "; ")})
@@ -110,11 +120,6 @@ func (p *Processor) makeMajor(tx *store.Tx, c *cases.Case, actor string, reasons
 			c.DueAt = &due
 		}
 	}
-	if p.o.Router == nil || len(p.o.Router.Leadership()) == 0 {
-		return 0, nil // nobody to tell (and never the ordinary notify list instead)
-	}
-	note := "重大投诉 / major complaint: " + strings.Join(reasons, "; ")
-	return p.notifyStaff(tx, c, p.o.Router.Leadership(), note, now, events)
 }
 
 // departmentStaff is who works the case's department ("" or unknown: nobody special).

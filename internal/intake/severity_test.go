@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/complaintd/complaintd/internal/cases"
 	cfgpkg "github.com/complaintd/complaintd/internal/config"
 	"github.com/complaintd/complaintd/internal/routing"
 )
@@ -43,5 +44,64 @@ func TestEscalateAndDowngrade(t *testing.T) {
 	one(t, ms, "staff_confirmation", staffA)
 	if c := d.caseOf("zhang@example.cn"); c.Severity != "ordinary" {
 		t.Errorf("after 降级: severity %q", c.Severity)
+	}
+}
+
+// The repeat rule counts earlier cases only: the second complaint from one applicant is
+// a repetition of the first, but the first's follow-up (here its 撤回) must not make the
+// first case major because the applicant wrote again later.
+func TestRepeatRuleCountsEarlierCasesOnly(t *testing.T) {
+	const boss = "boss@desk.example.cn"
+	router, err := routing.New(cfgpkg.Routing{Leadership: []string{boss}, Severity: cfgpkg.Severity{RepeatThreshold: 1, RepeatWindowDays: 30}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newDesk(t, withStaff(nil), func(c *config) { c.proc.Router = router })
+	const addr = "zhang@example.cn"
+	m := d.mark()
+	d.send(completeComplaint("张三|"+addr, "rep1@example.cn").bytes())
+	ack := one(t, d.mails(m), "acknowledgement", addr)
+	d.send(completeComplaint("张三|"+addr, "rep2@example.cn").bytes())
+	byID := func() map[string]*cases.Case {
+		out := map[string]*cases.Case{}
+		for _, c := range d.h.cases() {
+			out[c.ID] = c
+		}
+		return out
+	}
+	all := byID()
+	if len(all) != 2 || all["TS-2026-000001"].Severity != cases.Ordinary || all["TS-2026-000002"].Severity != cases.Major {
+		t.Fatalf("first ordinary, second a repetition: %v / %v", all["TS-2026-000001"].Severity, all["TS-2026-000002"].Severity)
+	}
+	m = d.mark()
+	d.complainantReply(addr, ack, "rep3@example.cn", "撤回")
+	if c := byID()["TS-2026-000001"]; c.State != cases.Withdrawn || c.Severity != cases.Ordinary {
+		t.Errorf("first case after its 撤回: state %s severity %s, want withdrawn and still ordinary", c.State, c.Severity)
+	}
+	if len(only(d.mails(m), "staff_notification", boss)) != 0 {
+		t.Error("the first case's follow-up alerted the leadership")
+	}
+}
+
+// A complete case that is major from the start: the leadership's alert shows it as
+// it is after this mail — under review (待审核), not awaiting documents.
+func TestMajorAlertShowsTheDecidedState(t *testing.T) {
+	const boss = "boss@desk.example.cn"
+	router, err := routing.New(cfgpkg.Routing{Leadership: []string{boss}, Severity: cfgpkg.Severity{Rules: cfgpkg.DefaultSeverityRules(), RepeatThreshold: 5, RepeatWindowDays: 30}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newDesk(t, withStaff(nil), func(c *config) { c.proc.Router = router })
+	m := d.mark()
+	mail := completeComplaint("张三|zhang@example.cn", "maj1@example.cn")
+	mail.body += "\n我方已委托律师发出律师函。"
+	d.send(mail.bytes())
+	c := d.caseOf("zhang@example.cn")
+	if c.State != cases.PendingReview || c.Severity != cases.Major {
+		t.Fatalf("state %s severity %s, want a complete major case", c.State, c.Severity)
+	}
+	lead := one(t, d.mails(m), "staff_notification", boss)
+	if !strings.Contains(lead.whole, "待审核") || strings.Contains(lead.whole, "待补充材料") || strings.Contains(lead.whole, "材料不全") {
+		t.Errorf("the leadership's alert does not show the case under review:\n%s", lead.text)
 	}
 }
