@@ -83,8 +83,16 @@ func (d Deadlines) due(clock Clock, start time.Time, pausedDays int, paused time
 // is asked for more documents starts its expiry anew), else at created_at. Review and
 // processing are extended by the pauses for the author since the start. A major case
 // has its own deadlines.
+//
+// The author's turn is bounded: when the case records until when the author may answer
+// (AuthorDue), a silence ends the pause then — the clock resumes and its reminder and
+// escalation come in their time — instead of freezing the case for good.
 func (d Deadlines) Of(c *Case) (Deadline, bool) {
-	clock := RunningClock(c.State, AwaitingAuthor(c))
+	awaiting := AwaitingAuthor(c)
+	if awaiting && c.AuthorDue != nil {
+		awaiting = false // paused until AuthorDue at most, counted below
+	}
+	clock := RunningClock(c.State, awaiting)
 	if clock == ClockNone {
 		return Deadline{}, false
 	}
@@ -93,6 +101,16 @@ func (d Deadlines) Of(c *Case) (Deadline, bool) {
 	var paused time.Duration
 	if clock != ClockExpiry {
 		var since time.Time
+		resume := func(at time.Time) {
+			if c.AuthorDue != nil && at.After(*c.AuthorDue) {
+				at = *c.AuthorDue // an answer after the author's time does not extend it
+			}
+			if at.After(since) {
+				pausedDays += d.Calendar.BusinessDaysBetween(since, at)
+				paused += at.Sub(since)
+			}
+			since = time.Time{}
+		}
 		for _, e := range c.Events[startIdx+1:] {
 			switch Action(e.Type) {
 			case NotifyAuthor:
@@ -101,11 +119,12 @@ func (d Deadlines) Of(c *Case) (Deadline, bool) {
 				}
 			case AuthorReplied:
 				if !since.IsZero() {
-					pausedDays += d.Calendar.BusinessDaysBetween(since, e.At)
-					paused += e.At.Sub(since)
-					since = time.Time{}
+					resume(e.At)
 				}
 			}
+		}
+		if !since.IsZero() && c.AuthorDue != nil {
+			resume(*c.AuthorDue) // still silent: the pause ended when the author's time did
 		}
 	}
 	return Deadline{Clock: clock, Start: start, Due: d.due(clock, start, pausedDays, paused, c.Major())}, true

@@ -142,3 +142,33 @@ func TestDueAndOfAgreeForMajorCases(t *testing.T) {
 		t.Errorf("Of %v, Due %v: a major case must have its own, shorter deadline", d.Due, want)
 	}
 }
+
+// A silent author does not freeze the case: the pause ends when the author's time does
+// (AuthorDue), and the review deadline is the ordinary one extended by that pause. Without
+// an AuthorDue (a record from before it existed) the case stays paused.
+func TestSilentAuthorEndsThePause(t *testing.T) {
+	r := Deadlines{Policy: defaultPolicy(), Calendar: testCalendar(t)}
+	authorDue := at(2026, 3, 11, 9, 0) // notified Wednesday 03-04, 7 days to answer
+	c := &Case{ID: "TS-2026-000001", State: PendingReview, CreatedAt: at(2026, 3, 2, 9, 0), AwaitingAuthor: true, AuthorDue: &authorDue,
+		Events: []Event{
+			{At: at(2026, 3, 3, 9, 0), Type: EventState, From: Incomplete, To: PendingReview},
+			{At: at(2026, 3, 4, 9, 0), Type: EventOf(NotifyAuthor)},
+		}}
+	dl, ok := r.Of(c)
+	// Review due Friday 03-06 without the pause; the pause Wed 03-04 → Wed 03-11 is 5
+	// business days: due Friday 03-13.
+	if !ok || dl.Clock != ClockReview || !dl.Due.Equal(time.Date(2026, 3, 13, 23, 59, 59, 0, cst)) {
+		t.Errorf("silent author: %v %s due %s, want the review clock due 2026-03-13 23:59:59", ok, dl.Clock, dl.Due.In(cst))
+	}
+	// A late answer changes nothing: the author's time was up.
+	c.Events = append(c.Events, Event{At: at(2026, 3, 16, 9, 0), Type: EventOf(AuthorReplied)})
+	c.AwaitingAuthor = false
+	if late, _ := r.Of(c); !late.Due.Equal(dl.Due) {
+		t.Errorf("an answer after the author's time moved the deadline: %s, want %s", late.Due.In(cst), dl.Due.In(cst))
+	}
+	c.AuthorDue, c.AwaitingAuthor = nil, true
+	c.Events = c.Events[:2]
+	if _, ok := r.Of(c); ok {
+		t.Error("without an AuthorDue the case is paused until the author answers")
+	}
+}

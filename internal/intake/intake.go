@@ -381,7 +381,7 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 	}
 	sender := replyAddress(msg)
 	if c != nil && c.Author != "" && (strings.EqualFold(msg.From.Address, c.Author) || sender == c.Author) {
-		return p.authorStatement(tx, c, msg, now)
+		return p.authorStatement(tx, c, msg, res.Documents, now, kept)
 	}
 	isNew := c == nil
 	if isNew {

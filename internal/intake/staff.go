@@ -352,17 +352,25 @@ func (p *Processor) complainantAction(tx *store.Tx, c *cases.Case, msg *mailmsg.
 	return true, replies, nil
 }
 
-// authorStatement records the author's counter-statement (申辩) and forwards it to staff;
-// the review deadline, paused while waiting, runs again.
-func (p *Processor) authorStatement(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, now time.Time) (Outcome, error) {
+// authorStatement records the author's counter-statement (申辩), keeps what the author
+// attached as classified documents of the case (the author's evidence belongs to it),
+// and forwards it all to staff; the review deadline, paused while waiting, runs again.
+func (p *Processor) authorStatement(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, docs []classify.Document, now time.Time, kept map[string]bool) (Outcome, error) {
 	text := desk.StripQuoted(msg.Text)
 	c.Statements = append(c.Statements, cases.Statement{At: now, From: msg.From.Address, MessageID: msg.MessageID, Text: text})
+	added, err := p.keepDocuments(c, msg, docs, now, kept)
+	if err != nil {
+		return Outcome{}, err
+	}
 	c.AwaitingAuthor = cases.AwaitingAuthorAfter(c.AwaitingAuthor, cases.AuthorReplied, c.State)
 	c.Threads = appendUnique(c.Threads, msg.MessageID)
 	if err := tx.LinkMessageID(msg.MessageID, c.ID); err != nil {
 		return Outcome{}, err
 	}
 	events := []cases.Event{{At: now, Type: cases.EventOf(cases.AuthorReplied), Actor: msg.From.Address, Note: clipText(text, 200)}}
+	if len(added) > 0 {
+		events = append(events, cases.Event{At: now, Type: cases.EventDocumentsAdded, Actor: msg.From.Address, Note: strings.Join(added, ", ")})
+	}
 	n, err := p.notifyStaff(tx, c, assigneeOr(c), "作者申辩 / the author's counter-statement:\n"+clipText(text, 4000), now, &events)
 	if err != nil {
 		return Outcome{}, err

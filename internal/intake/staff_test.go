@@ -1042,3 +1042,31 @@ func TestNewComplaintOpeningWithCommandWordIsAnswered(t *testing.T) {
 		t.Errorf("acknowledgements = %d, mails %v", len(acks), kinds(d.mails(m)))
 	}
 }
+
+// The author's evidence is part of the case: files attached to the counter-statement
+// are kept as classified documents, recorded, and reach staff with the statement.
+func TestAuthorAnswerKeepsItsAttachments(t *testing.T) {
+	d := newDesk(t, withStaff(nil))
+	o := d.open("zhang@example.cn", "au2@example.cn")
+	ms := d.command(o, staffA, "cmd-au2@desk.example.cn", "通知作者 "+authorAddr)
+	notice := one(t, ms, "author_notice", authorAddr)
+	m := d.mark()
+	d.send(testMail{from: "作者|" + authorAddr, subject: "回复：" + notice.subject, messageID: "au2-reply@site.example",
+		inReplyTo: notice.id, body: "不同意删除，采访证明见附件。",
+		files: []file{{"采访情况说明.pdf", "application/pdf", scan("pdf", "author evidence")}}}.bytes())
+	c := d.h.caseByID(o.c.ID)
+	i := slices.IndexFunc(c.Documents, func(doc cases.Document) bool { return doc.Filename == "采访情况说明.pdf" })
+	if i < 0 {
+		t.Fatalf("the author's attachment was dropped: %+v", c.Documents)
+	}
+	if doc := c.Documents[i]; doc.Kind != cases.ExplanationLetter || doc.Message != "au2-reply@site.example" || doc.File == "" {
+		t.Errorf("author's document %+v: want an explanation letter, kept, from the author's mail", doc)
+	}
+	if ev := eventsOf(c, cases.EventDocumentsAdded); len(ev) == 0 || ev[len(ev)-1].Actor != authorAddr {
+		t.Errorf("documents_added by the author not recorded: %+v", ev)
+	}
+	n := one(t, d.mails(m), "staff_notification", staffA)
+	if _, ok := n.atts["采访情况说明.pdf"]; !ok {
+		t.Errorf("staff notification lacks the author's file; attachments %v", keys(n.atts))
+	}
+}
