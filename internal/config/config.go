@@ -1,7 +1,14 @@
-// Package config reads complaintd's YAML configuration strictly: unknown keys are errors,
-// defaults are filled in once, and Validate reports every problem at once, each with its
-// key path (e.g. "imap.port: must be 1-65535"). After Load nothing else parses strings or
-// falls back silently.
+// Package config reads complaintd's YAML configuration strictly. Load is the one way
+// in: it decodes the file key by key (an unknown key, a duplicate or a value of the
+// wrong type is one problem, and the rest of the file is still read), fills in the
+// defaults once, checks every value, and returns every problem of the file at once as
+// Problems, one line each, starting with its key path ("smtp.max_attempts: must be at
+// least 1, got -3"). After Load nothing else parses strings or falls back silently.
+//
+// The files: config.go is the file's shape (the types, with their defaults in
+// comments); load.go the way in; decode.go the key-by-key decode; defaults.go the
+// defaults; problems.go the error type and its order; validate.go the shared checks
+// and validate_<section>.go the checks of each section.
 package config
 
 import (

@@ -5,26 +5,36 @@ package config
 // way in, so every caller gets the same checks.
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"reflect"
-	"strings"
-	"time"
+	"slices"
 
 	"go.yaml.in/yaml/v3"
 )
 
-// Load reads, decodes strictly, applies defaults and environment secrets, and validates.
-func Load(path string) (*Config, error) {
+// Check is a check of the loaded configuration that config cannot make itself,
+// because what it checks against lives in a package config may not import (the cron
+// parser is schedule's). Load and Parse run each Check on the defaulted values with
+// their own checks, so its problems come in the same list.
+type Check func(*Config) Problems
+
+// Load reads path and returns the configuration the daemon runs with: decoded
+// strictly, with environment secrets and defaults applied, checked, and with relative
+// paths resolved against path's directory. A file with problems returns every one of
+// them at once, as Problems wrapped with the file name (errors.As finds them).
+func Load(path string, checks ...Check) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	c, err := Parse(b)
+	c, err := Parse(b, checks...)
+	var ps Problems
+	if errors.As(err, &ps) {
+		// The problems start on their own lines, so each starts with its key path.
+		return nil, fmt.Errorf("%s: %s:\n%w", path, plural(len(ps)), ps)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -32,113 +42,24 @@ func Load(path string) (*Config, error) {
 	return c, nil
 }
 
-// Parse decodes YAML text; see Load.
-func Parse(b []byte) (*Config, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(b, &root); err != nil {
-		return nil, fmt.Errorf("yaml: %w", err)
-	}
-	var problems []error
-	if len(root.Content) > 0 {
-		problems = append(problems, unknownKeys(root.Content[0], reflect.TypeOf(Config{}), "")...)
-	}
-	var c Config
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		problems = append(problems, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "yaml: ")))
-	}
-	if len(problems) > 0 {
-		return nil, errors.Join(problems...)
+// Parse decodes YAML text; see Load. Its error, when not nil, is Problems.
+func Parse(b []byte, checks ...Check) (*Config, error) {
+	c, src, undecoded, unreadable := decode(b)
+	if unreadable {
+		return nil, undecoded
 	}
 	c.applyEnv(os.Getenv)
 	c.ApplyDefaults()
-	if err := c.Validate(); err != nil {
-		return nil, err
+	k := &checker{src: src}
+	c.check(k)
+	for _, check := range checks {
+		k.ps = append(k.ps, check(c)...)
 	}
-	return &c, nil
-}
-
-// unknownKeys walks the YAML tree against the struct's yaml tags so an unknown key is
-// reported with its full path and line, not as a Go type name.
-func unknownKeys(n *yaml.Node, t reflect.Type, path string) []error {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
+	ps := slices.Concat(undecoded, without(k.ps, undecoded))
+	if len(ps) > 0 {
+		return nil, src.ordered(ps)
 	}
-	var errs []error
-	switch t.Kind() {
-	case reflect.Struct:
-		if n.Kind != yaml.MappingNode {
-			if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-				return nil
-			}
-			if t == reflect.TypeOf(time.Duration(0)) {
-				return nil
-			}
-			return []error{fmt.Errorf("%s: line %d: expected a mapping", orRoot(path), n.Line)}
-		}
-		fields := map[string]reflect.StructField{}
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			name := strings.Split(f.Tag.Get("yaml"), ",")[0]
-			if name != "" && name != "-" {
-				fields[name] = f
-			}
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			f, ok := fields[k.Value]
-			p := join(path, k.Value)
-			if !ok {
-				errs = append(errs, fmt.Errorf("%s: line %d: unknown key (known: %s)", p, k.Line, knownList(fields)))
-				continue
-			}
-			errs = append(errs, unknownKeys(v, f.Type, p)...)
-		}
-	case reflect.Slice:
-		if n.Kind == yaml.SequenceNode {
-			for i, c := range n.Content {
-				errs = append(errs, unknownKeys(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i))...)
-			}
-		}
-	case reflect.Map:
-		if n.Kind == yaml.MappingNode {
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				errs = append(errs, unknownKeys(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value))...)
-			}
-		}
-	}
-	return errs
-}
-
-func knownList(fields map[string]reflect.StructField) string {
-	names := make([]string, 0, len(fields))
-	for k := range fields {
-		names = append(names, k)
-	}
-	sortStrings(names)
-	return strings.Join(names, ", ")
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-}
-
-func join(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a + "." + b
-}
-
-func orRoot(p string) string {
-	if p == "" {
-		return "(top level)"
-	}
-	return p
+	return c, nil
 }
 
 func (c *Config) applyEnv(getenv func(string) string) {

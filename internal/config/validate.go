@@ -1,168 +1,166 @@
 package config
 
-// This file holds the checks of the loaded values, each problem named by its key.
-// They run after the defaults, on the values the daemon will use.
+// This file runs the checks of the loaded values and holds the helpers they share, so
+// that every section words the same mistake the same way ("must be at least 1, got
+// -3"). The checks run after the defaults, on the values the daemon will use; each
+// section has its own validate_*.go.
 
 import (
-	"encoding/base64"
-	"encoding/hex"
-	"errors"
 	"fmt"
+	"net"
 	"net/mail"
-	"regexp"
 	"strings"
 	"time"
-
-	"github.com/complaintd/complaintd/internal/policy"
 )
 
-var prefixPattern = regexp.MustCompile(`^[A-Z]{1,8}$`)
-var datePattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
-
-// Validate returns every problem, each naming its key.
+// Validate returns every problem of c as Problems, or nil. Load and Parse call it; it
+// is exported for configurations built in code.
 func (c *Config) Validate() error {
-	var errs []error
-	add := func(key, format string, a ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, a...)))
-	}
-	tlsMode := func(key, v string) {
-		if v != "none" && v != "starttls" && v != "tls" {
-			add(key, "must be none, starttls or tls, not %q", v)
-		}
-	}
-	port := func(key string, p int) {
-		if p < 1 || p > 65535 {
-			add(key, "must be 1-65535, not %d", p)
-		}
-	}
-	if c.IMAP.Host == "" {
-		add("imap.host", "required")
-	}
-	port("imap.port", c.IMAP.Port)
-	tlsMode("imap.tls", c.IMAP.TLS)
-	if c.IMAP.Username == "" {
-		add("imap.username", "required")
-	}
-	if c.IMAP.Password == "" {
-		add("imap.password", "required (or set COMPLAINTD_IMAP_PASSWORD)")
-	}
-	switch c.IMAP.Processed {
-	case "flag", "move", "none":
-	default:
-		add("imap.processed", "must be flag, move or none, not %q", c.IMAP.Processed)
-	}
-	if c.IMAP.PollInterval < time.Second {
-		add("imap.poll_interval", "must be at least 1s")
-	}
-	if c.IMAP.MaxAttempts < 1 {
-		add("imap.max_attempts", "must be at least 1")
-	}
-	if c.SMTP.Host == "" {
-		add("smtp.host", "required")
-	}
-	port("smtp.port", c.SMTP.Port)
-	tlsMode("smtp.tls", c.SMTP.TLS)
-	if _, err := mail.ParseAddress(c.SMTP.From); err != nil {
-		add("smtp.from", "must be an e-mail address: %v", err)
-	}
-	if (c.SMTP.Username == "") != (c.SMTP.Password == "") {
-		add("smtp.password", "username and password go together (password may come from COMPLAINTD_SMTP_PASSWORD)")
-	}
-	if c.SMTP.AutoReplyLimit < 1 {
-		add("smtp.auto_reply_limit", "must be at least 1")
-	}
-	if c.Store.MasterKey != "" {
-		if _, err := DecodeKey(c.Store.MasterKey); err != nil {
-			add("store.master_key", "%v", err)
-		}
-	}
-	for i, a := range c.Staff.Addresses {
-		if _, err := mail.ParseAddress(a); err != nil {
-			add(fmt.Sprintf("staff.addresses[%d]", i), "not an e-mail address: %q", a)
-		}
-	}
-	for i, a := range c.Staff.Notify {
-		if _, err := mail.ParseAddress(a); err != nil {
-			add(fmt.Sprintf("staff.notify[%d]", i), "not an e-mail address: %q", a)
-		}
-	}
-	for i, a := range c.Staff.AppealReviewers {
-		if _, err := mail.ParseAddress(a); err != nil {
-			add(fmt.Sprintf("staff.appeal_reviewers[%d]", i), "not an e-mail address: %q", a)
-		}
-	}
-	for i, a := range c.Staff.Admins {
-		if _, err := mail.ParseAddress(a); err != nil {
-			add(fmt.Sprintf("staff.admins[%d]", i), "not an e-mail address: %q", a)
-		}
-	}
-	for i, a := range c.Staff.Supervisors {
-		if _, err := mail.ParseAddress(a); err != nil {
-			add(fmt.Sprintf("staff.supervisors[%d]", i), "not an e-mail address: %q", a)
-		}
-	}
-	for k, a := range c.Staff.Aliases {
-		if _, err := mail.ParseAddress(a); err != nil {
-			add("staff.aliases."+k, "not an e-mail address: %q", a)
-		}
-	}
-	switch c.Staff.Auth.Mode {
-	case "token", "auth-results", "token+auth-results", "token|auth-results":
-	default:
-		add("staff.auth.mode", "must be token, auth-results, token+auth-results or token|auth-results, not %q", c.Staff.Auth.Mode)
-	}
-	if strings.Contains(c.Staff.Auth.Mode, "auth-results") && c.Staff.Auth.AuthServID == "" {
-		add("staff.auth.authserv_id", "required when mode uses auth-results")
-	}
-	if c.Templates.Locale != "zh-CN" && c.Templates.Locale != "en" {
-		add("templates.locale", "must be zh-CN or en, not %q", c.Templates.Locale)
-	}
-	if !prefixPattern.MatchString(c.Policy.CasePrefix) {
-		add("policy.case_prefix", "must be 1-8 capital letters, not %q", c.Policy.CasePrefix)
-	}
-	for _, err := range policy.Validate(c.Policy.Documents, nil) {
-		add("policy.documents", "%v", err)
-	}
-	for key, v := range map[string]int{"policy.review_days": c.Policy.ReviewDays, "policy.process_days": c.Policy.ProcessDays,
-		"policy.expire_days": c.Policy.ExpireDays, "policy.appeal_days": c.Policy.AppealDays, "policy.retention_days": c.Policy.RetentionDays, "policy.author_days": c.Policy.AuthorDays} {
-		if v < 1 || v > 3650 {
-			add(key, "must be 1-3650, not %d", v)
-		}
-	}
-	for key, v := range map[string]time.Duration{"policy.reminder_before": c.Policy.ReminderBefore, "policy.survey_delay": c.Policy.SurveyDelay,
-		"policy.review_after": c.Policy.ReviewAfter, "policy.process_after": c.Policy.ProcessAfter,
-		"policy.expire_after": c.Policy.ExpireAfter, "policy.retention_after": c.Policy.RetentionAfter} {
-		if v < 0 {
-			add(key, "must not be negative, not %s", v)
-		}
-	}
-	if _, err := time.LoadLocation(c.Policy.Calendar.TimeZone); err != nil {
-		add("policy.calendar.time_zone", "unknown time zone %q", c.Policy.Calendar.TimeZone)
-	}
-	days := map[string]bool{"monday": true, "tuesday": true, "wednesday": true, "thursday": true, "friday": true, "saturday": true, "sunday": true}
-	for i, d := range c.Policy.Calendar.Weekend {
-		if !days[strings.ToLower(d)] {
-			add(fmt.Sprintf("policy.calendar.weekend[%d]", i), "not a weekday name: %q", d)
-		}
-	}
-	for name, list := range map[string][]string{"holidays": c.Policy.Calendar.Holidays, "workdays": c.Policy.Calendar.Workdays} {
-		for i, d := range list {
-			if _, err := time.Parse("2006-01-02", d); err != nil || !datePattern.MatchString(d) {
-				add(fmt.Sprintf("policy.calendar.%s[%d]", name, i), "must be YYYY-MM-DD, not %q", d)
-			}
-		}
-	}
-	errs = append(errs, c.validateRouting()...)
-	return errors.Join(errs...)
+	k := &checker{}
+	c.check(k)
+	return k.ps.err()
 }
 
-// DecodeKey accepts a 32-byte key as 64 hex digits or base64.
-func DecodeKey(s string) ([]byte, error) {
-	if b, err := hex.DecodeString(s); err == nil && len(b) == 32 {
-		return b, nil
+// check runs every section's checks, in the order of the sections in the file.
+func (c *Config) check(k *checker) {
+	c.checkIMAP(k)
+	c.checkSMTP(k)
+	c.checkStore(k)
+	c.checkStaff(k)
+	c.checkTemplates(k)
+	c.checkPolicy(k)
+	c.checkHTTP(k)
+	c.checkRouting(k)
+}
+
+// checker collects the problems of one configuration.
+type checker struct {
+	// src is what the file wrote; nil for a configuration built in code, which is
+	// then checked as if every value had been written.
+	src *source
+	ps  Problems
+}
+
+func (k *checker) add(path, format string, a ...any) {
+	k.ps = append(k.ps, Problem{Path: path, Msg: fmt.Sprintf(format, a...)})
+}
+
+// written reports whether the file wrote path.
+func (k *checker) written(path string) bool {
+	if k.src == nil {
+		return true
 	}
-	if b, err := base64.StdEncoding.DecodeString(s); err == nil && len(b) == 32 {
-		return b, nil
+	_, ok := k.src.lines[path]
+	return ok
+}
+
+// wroteZero reports whether the file set path to 0, which the defaults replaced.
+func (k *checker) wroteZero(path string) bool {
+	return k.src != nil && k.src.zero[path]
+}
+
+// atLeast reports v below lo. A 0 the file wrote is checked as 0 (the default took
+// its place, so v is the default): writing 0 where 0 means nothing is a mistake,
+// and leaving the key out is the way to the default.
+func atLeast[T ~int | ~int64](k *checker, path string, v, lo T) {
+	if k.wroteZero(path) && lo > 0 {
+		k.add(path, "must be at least %v, got 0 (leave the key out for the default, %v)", lo, v)
+		return
 	}
-	return nil, errors.New("must be 32 bytes as 64 hex digits or base64")
+	if v < lo {
+		k.add(path, "must be at least %v, got %v", lo, v)
+	}
+}
+
+// between reports v outside lo..hi; a written 0 is checked as in atLeast.
+func between[T ~int | ~int64](k *checker, path string, v, lo, hi T) {
+	if k.wroteZero(path) && lo > 0 {
+		k.add(path, "must be %v-%v, got 0 (leave the key out for the default, %v)", lo, hi, v)
+		return
+	}
+	if v < lo || v > hi {
+		k.add(path, "must be %v-%v, got %v", lo, hi, v)
+	}
+}
+
+// positive reports a duration that is not more than zero; a written 0 is checked as
+// in atLeast.
+func positive(k *checker, path string, d time.Duration) {
+	if k.wroteZero(path) {
+		k.add(path, "must be more than 0s, got 0s (leave the key out for the default, %v)", d)
+		return
+	}
+	if d <= 0 {
+		k.add(path, "must be more than 0s, got %v", d)
+	}
+}
+
+// notNegative reports a negative duration where 0 means "not set".
+func notNegative(k *checker, path string, d time.Duration) {
+	if d < 0 {
+		k.add(path, "must not be negative, got %v (0s means not set)", d)
+	}
+}
+
+// oneOf reports v not among allowed.
+func (k *checker) oneOf(path, v string, allowed ...string) {
+	for _, a := range allowed {
+		if v == a {
+			return
+		}
+	}
+	k.add(path, "must be %s, got %q", orList(allowed), v)
+}
+
+// orList is "a, b or c".
+func orList(s []string) string {
+	if len(s) < 2 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
+}
+
+// required reports an empty value; hint says where it may come from instead.
+func (k *checker) required(path, v, hint string) {
+	if strings.TrimSpace(v) == "" {
+		if hint != "" {
+			k.add(path, "required (%s)", hint)
+		} else {
+			k.add(path, "required")
+		}
+	}
+}
+
+// address reports v that is not one RFC 5322 address ("Name <a@b>" or "a@b").
+func (k *checker) address(path, v string) {
+	if _, err := mail.ParseAddress(v); err != nil {
+		k.add(path, "must be an e-mail address like desk@example.cn, got %q", v)
+	}
+}
+
+// addresses checks each element of an address list the file wrote. An element the
+// file did not write was copied by a default from another list (staff.notify from
+// staff.addresses), where it is reported already.
+func (k *checker) addresses(path string, list []string) {
+	for i, a := range list {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		if k.written(p) {
+			k.address(p, a)
+		}
+	}
+}
+
+// host reports a mail server name written as a URL or with its port: the port has a
+// key of its own, and a scheme means the admin copied a link.
+func (k *checker) host(path, v, what string) {
+	switch {
+	case strings.TrimSpace(v) == "":
+		k.add(path, "required (%s)", what)
+	case strings.Contains(v, "://") || strings.ContainsAny(v, "/ "):
+		k.add(path, "must be a host name like mail.example.cn (no scheme or path), got %q", v)
+	default:
+		if _, port, err := net.SplitHostPort(v); err == nil {
+			k.add(path, "must be a host name without a port (the port goes in its own key), got %q (port %s)", v, port)
+		}
+	}
 }
