@@ -58,6 +58,13 @@ func decode(b []byte) (c *Config, src *source, ps Problems, unreadable bool) {
 	return c, src, d.ps, false
 }
 
+// undecoded reports a value that could not be decoded: path keeps its default, which
+// the checks then leave alone (see without).
+func (d *decoder) undecoded(path string, n *yaml.Node, format string, a ...any) {
+	d.src.failed[path] = true
+	d.problem(path, n, format, a...)
+}
+
 func (d *decoder) problem(path string, n *yaml.Node, format string, a ...any) {
 	if path == "" {
 		path = "(top level)"
@@ -69,7 +76,7 @@ func (d *decoder) problem(path string, n *yaml.Node, format string, a ...any) {
 func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 	if d.visited++; d.visited > maxNodes {
 		if d.visited == maxNodes+1 {
-			d.problem(path, n, "the file expands to more than %d values (aliases referring to aliases?)", maxNodes)
+			d.undecoded(path, n, "the file expands to more than %d values (aliases referring to aliases?)", maxNodes)
 		}
 		return
 	}
@@ -90,7 +97,7 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 		case yaml.Unmarshaler:
 			// A type that decodes itself gets the whole subtree.
 			if err := n.Decode(v.Addr().Interface()); err != nil {
-				d.problem(path, n, "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+				d.undecoded(path, n, "%s", strings.TrimPrefix(err.Error(), "yaml: "))
 			}
 			return
 		case encoding.TextUnmarshaler:
@@ -119,8 +126,11 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 // merging mapping's own keys win).
 func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string, skip map[string]bool) {
 	if n.Kind != yaml.MappingNode {
-		d.problem(path, n, "must be a mapping of keys, got %s", describe(n))
+		d.undecoded(path, n, "must be a mapping of keys, got %s", describe(n))
 		return
+	}
+	if end := lastLine(n); end > d.src.ends[path] {
+		d.src.ends[path] = end
 	}
 	var fields map[string]int
 	if v.Kind() == reflect.Struct {
@@ -129,11 +139,11 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string, skip map[s
 		v.Set(reflect.MakeMap(v.Type()))
 	}
 	seen := map[string]int{}
-	var merges []*yaml.Node
+	var merge *yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		if isMergeKey(k) {
-			merges = append(merges, val)
+			merge = val // as in yaml's decoder, the last << counts
 			continue
 		}
 		if isNull(resolve(k)) {
@@ -164,7 +174,7 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string, skip map[s
 		d.src.lines[p] = k.Line
 		key := reflect.New(v.Type().Key()).Elem()
 		if err := k.Decode(key.Addr().Interface()); err != nil {
-			d.problem(p, k, "cannot use %q as a key here", k.Value)
+			d.undecoded(p, k, "cannot use %q as a key here", k.Value)
 			continue
 		}
 		elem := reflect.New(v.Type().Elem()).Elem()
@@ -174,23 +184,24 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string, skip map[s
 		d.value(val, elem, p)
 		v.SetMapIndex(key, elem)
 	}
-	// Merged mappings come after the own keys, and the first merged one wins, as in
+	// The merged mappings come after the own keys, and the first of them wins, as in
 	// yaml's decoder.
-	for _, m := range merges {
-		set := map[string]bool{}
-		for k := range skip {
-			set[k] = true
-		}
-		for k := range seen {
-			set[k] = true
-		}
-		list := []*yaml.Node{m}
-		if m.Kind == yaml.SequenceNode {
-			list = m.Content
-		}
-		for _, one := range list {
-			d.merge(one, v, path, set)
-		}
+	if merge == nil {
+		return
+	}
+	set := map[string]bool{}
+	for k := range skip {
+		set[k] = true
+	}
+	for k := range seen {
+		set[k] = true
+	}
+	list := []*yaml.Node{merge}
+	if merge.Kind == yaml.SequenceNode {
+		list = merge.Content
+	}
+	for _, one := range list {
+		d.merge(one, v, path, set)
 	}
 }
 
@@ -216,11 +227,11 @@ func (d *decoder) merge(n *yaml.Node, v reflect.Value, path string, set map[stri
 func (d *decoder) alias(n *yaml.Node, path string, fn func(*yaml.Node)) {
 	target := n.Alias
 	if target == nil {
-		d.problem(path, n, "unknown anchor %q", n.Value)
+		d.undecoded(path, n, "unknown anchor %q", n.Value)
 		return
 	}
 	if d.expanding[target] {
-		d.problem(path, n, "the anchor %q contains itself", n.Value)
+		d.undecoded(path, n, "the anchor %q contains itself", n.Value)
 		return
 	}
 	d.expanding[target] = true
@@ -232,7 +243,7 @@ func (d *decoder) alias(n *yaml.Node, path string, fn func(*yaml.Node)) {
 // which some keys use to mean "none" rather than "the default".
 func (d *decoder) sequence(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.SequenceNode {
-		d.problem(path, n, "must be a list, got %s", describe(n))
+		d.undecoded(path, n, "must be a list, got %s", describe(n))
 		return
 	}
 	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
@@ -248,11 +259,11 @@ func (d *decoder) sequence(n *yaml.Node, v reflect.Value, path string) {
 func (d *decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
 	want := describeType(v.Type())
 	if n.Kind != yaml.ScalarNode {
-		d.problem(path, n, "must be %s, got %s", want, describe(n))
+		d.undecoded(path, n, "must be %s, got %s", want, describe(n))
 		return
 	}
 	if err := n.Decode(v.Addr().Interface()); err != nil {
-		d.problem(path, n, "cannot use %q as %s", n.Value, want)
+		d.undecoded(path, n, "cannot use %q as %s", n.Value, want)
 		return
 	}
 	switch v.Kind() {
@@ -355,6 +366,14 @@ func describe(n *yaml.Node) string {
 		return "a list"
 	}
 	return fmt.Sprintf("%q", n.Value)
+}
+
+// lastLine is the line of the last value inside n, as written (aliases not followed).
+func lastLine(n *yaml.Node) int {
+	for len(n.Content) > 0 {
+		n = n.Content[len(n.Content)-1]
+	}
+	return n.Line
 }
 
 // resolve follows aliases to the node they name.

@@ -44,9 +44,9 @@ func Load(path string, checks ...Check) (*Config, error) {
 
 // Parse decodes YAML text; see Load. Its error, when not nil, is Problems.
 func Parse(b []byte, checks ...Check) (*Config, error) {
-	c, src, undecoded, unreadable := decode(b)
+	c, src, decoding, unreadable := decode(b)
 	if unreadable {
-		return nil, undecoded
+		return nil, decoding
 	}
 	c.applyEnv(os.Getenv)
 	c.ApplyDefaults()
@@ -55,13 +55,14 @@ func Parse(b []byte, checks ...Check) (*Config, error) {
 	for _, check := range checks {
 		k.ps = append(k.ps, check(c)...)
 	}
-	ps := slices.Concat(undecoded, without(k.ps, undecoded))
+	ps := slices.Concat(decoding, src.without(k.ps))
 	if len(ps) > 0 {
 		return nil, src.ordered(ps)
 	}
 	return c, nil
 }
 
+// applyEnv lets the secrets stay out of the file (SPEC §6); the environment wins.
 func (c *Config) applyEnv(getenv func(string) string) {
 	if v := getenv("COMPLAINTD_IMAP_PASSWORD"); v != "" {
 		c.IMAP.Password = v
@@ -77,6 +78,8 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	}
 }
 
+// resolvePaths makes relative paths relative to the file, not to wherever the daemon
+// was started from.
 func (c *Config) resolvePaths(base string) {
 	abs := func(p string) string {
 		if p == "" || filepath.IsAbs(p) {

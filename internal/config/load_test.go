@@ -120,7 +120,9 @@ func TestProblems(t *testing.T) {
 			[]string{`imap.host: must be a host name without a port (the port goes in its own key), got "imap.example.cn:993" (port 993)`,
 				`smtp.host: must be a host name like mail.example.cn (no scheme or path), got "smtps://s"`}, nil},
 		// Two sections of one name: yaml would refuse the file, here it is one problem among the rest.
-		{"section written twice", minimal + "smtp: {port: 25}\n", []string{"smtp: set twice (first on line 2)"}, nil},
+		// The first one is read and checked; the second is reported, not silently dropped.
+		{"section written twice", "imap: {host: h, username: u, password: p}\nsmtp: {host: s, from: nobody}\nsmtp: {port: 25}\n",
+			[]string{"smtp: set twice (first on line 2)", `smtp.from: must be an e-mail address like desk@example.cn, got "nobody"`}, nil},
 		// 0 is replaced by the default, so it was silently "accepted"; it means nothing here.
 		{"explicit zero where it means nothing", "imap: {host: h, username: u, password: p}\nsmtp: {host: s, from: desk@example.cn, max_attempts: 0, timeout: 0s}\n",
 			[]string{"smtp.max_attempts: must be at least 1, got 0 (leave the key out for the default, 20)",
@@ -389,8 +391,8 @@ func hasNullKey(text string) bool {
 	return walk(&root)
 }
 
-// Problems come in the order the file has them; keys the file does not write at all
-// come last, in section order.
+// Problems come in the order the file has them; a key left out is reported where its
+// section ends, and sections left out come last, in section order.
 func TestProblemsInFileOrder(t *testing.T) {
 	_, err := Parse([]byte("smtp:\n  from: x\nimap:\n  port: -1\n"))
 	var ps Problems
@@ -401,8 +403,9 @@ func TestProblemsInFileOrder(t *testing.T) {
 	for _, p := range ps {
 		paths = append(paths, fmt.Sprintf("%s@%d", p.Path, p.Line))
 	}
-	// imap.host etc. are inside imap (line 3); smtp.host inside smtp (line 1).
-	want := []string{"smtp.host@1", "smtp.from@2", "imap.host@3", "imap.username@3", "imap.password@3", "imap.port@4"}
+	// A key the file leaves out comes after its section's last line: smtp.host after
+	// smtp.from, imap.host after imap.port. Its Line is its section's.
+	want := []string{"smtp.from@2", "smtp.host@1", "imap.port@4", "imap.host@3", "imap.username@3", "imap.password@3"}
 	if !slices.Equal(paths, want) {
 		t.Errorf("order: %v, want %v", paths, want)
 	}

@@ -61,19 +61,30 @@ func (ps Problems) err() error {
 // defaults replace a 0, so the checks would never see it).
 type source struct {
 	lines map[string]int  // key path → line of the key
+	ends  map[string]int  // key path of a mapping → its last line
 	zero  map[string]bool // key paths of numbers and durations written as 0
+	// failed are the key paths whose value did not decode and kept its default.
+	failed map[string]bool
 }
 
 func newSource() *source {
-	return &source{lines: map[string]int{}, zero: map[string]bool{}}
+	return &source{lines: map[string]int{}, ends: map[string]int{}, zero: map[string]bool{}, failed: map[string]bool{}}
+}
+
+// written returns the nearest key at or above path that the file writes.
+func (s *source) written(path string) (string, bool) {
+	for p := path; p != ""; p = parent(p) {
+		if _, ok := s.lines[p]; ok {
+			return p, true
+		}
+	}
+	return "", false
 }
 
 // lineOf returns the line of path, or of its nearest enclosing key the file writes.
 func (s *source) lineOf(path string) int {
-	for p := path; p != ""; p = parent(p) {
-		if l, ok := s.lines[p]; ok {
-			return l
-		}
+	if p, ok := s.written(path); ok {
+		return s.lines[p]
 	}
 	return 0
 }
@@ -87,35 +98,58 @@ func parent(path string) string {
 	return path[:i]
 }
 
-// ordered fills in each problem's line and sorts by it. Problems about keys the file
-// does not write at all go last; the sort is stable, so problems on one line keep the
-// order they were found in (decoding before checks, checks in section order).
+// sortKey is where a problem reads best: on the line the decoder found it, or on its
+// key's line, or, for a key the file leaves out, after the last line of the section
+// that should have it; then, on one line, after the keys written there.
+func (s *source) sortKey(p Problem) (line, after int) {
+	if p.Line > 0 {
+		return p.Line, 0
+	}
+	w, ok := s.written(p.Path)
+	switch {
+	case !ok:
+		return math.MaxInt, 1
+	case w == p.Path:
+		return s.lines[w], 0
+	case s.ends[w] > 0:
+		return s.ends[w], 1
+	}
+	return s.lines[w], 1
+}
+
+// ordered sorts problems in file order (see sortKey) and fills in their lines.
+// Problems about sections the file does not write at all go last; the sort is stable,
+// so problems in one place keep the order they were found in (decoding before checks,
+// checks in section order).
 func (s *source) ordered(ps Problems) Problems {
-	for i := range ps {
-		if ps[i].Line == 0 {
-			ps[i].Line = s.lineOf(ps[i].Path)
-		}
+	type placed struct {
+		p           Problem
+		line, after int
 	}
-	key := func(p Problem) int {
+	all := make([]placed, len(ps))
+	for i, p := range ps {
+		line, after := s.sortKey(p)
 		if p.Line == 0 {
-			return math.MaxInt
+			p.Line = s.lineOf(p.Path)
 		}
-		return p.Line
+		all[i] = placed{p, line, after}
 	}
-	slices.SortStableFunc(ps, func(a, b Problem) int { return cmp.Compare(key(a), key(b)) })
+	slices.SortStableFunc(all, func(a, b placed) int {
+		return cmp.Or(cmp.Compare(a.line, b.line), cmp.Compare(a.after, b.after))
+	})
+	for i := range all {
+		ps[i] = all[i].p
+	}
 	return ps
 }
 
-// without drops the problems at or under a key that failed to decode: its value is
-// then the default, and a check of that default ("required", a range) would only
+// without drops the problems at or under a key whose value did not decode: the key
+// kept its default, and a check of that default ("required", a range) would only
 // repeat the decode problem in other words.
-func without(ps Problems, undecoded Problems) Problems {
-	if len(undecoded) == 0 {
-		return ps
-	}
+func (s *source) without(ps Problems) Problems {
 	return slices.DeleteFunc(ps, func(p Problem) bool {
-		for _, u := range undecoded {
-			if p.Path == u.Path || strings.HasPrefix(p.Path, u.Path+".") || strings.HasPrefix(p.Path, u.Path+"[") {
+		for q := p.Path; q != ""; q = parent(q) {
+			if s.failed[q] {
 				return true
 			}
 		}
