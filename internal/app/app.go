@@ -22,12 +22,13 @@ Usage:
   complaintd cases show ID [-json] [-config FILE]
   complaintd cases export -csv [-config FILE]    the case table for Excel (UTF-8 with BOM)
   complaintd stats [-since YYYY-MM-DD] [-json] [-config FILE]
+  complaintd config check -config FILE   every problem of the file, one per line; exit 1 if any
   complaintd templates check [-dir D]
   complaintd templates preview NAME [-locale L] [-case ID] [-config FILE]
   complaintd version
 
 Secrets may come from the environment: COMPLAINTD_IMAP_PASSWORD, COMPLAINTD_SMTP_PASSWORD,
-COMPLAINTD_MASTER_KEY, COMPLAINTD_STAFF_SECRET.
+COMPLAINTD_MASTER_KEY, COMPLAINTD_STAFF_SECRET (config check reads them too, as run does).
 `
 
 // Main runs one command and returns the process exit code.
@@ -44,6 +45,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
 	case "cases":
 		err = cmdCases(ctx, args[1:], stdout)
+	case "config":
+		err = cmdConfig(args[1:], stdout, stderr)
 	case "templates":
 		err = cmdTemplates(args[1:], stdout)
 	case "stats":

@@ -60,7 +60,8 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		defer trace.Stop()
 	}
-	cfg, err := config.Load(*cfgPath)
+	// Every problem of the file at once, the list `config check` prints.
+	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,75 @@
+package app
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/complaintd/complaintd/internal/config"
+	"github.com/complaintd/complaintd/internal/schedule"
+)
+
+// cmdConfig runs `config check`: every problem of the file on stdout, one per line and
+// each starting with its key path, exactly as `run` would refuse the file; the exit
+// code is 1 when there is any, so a deployment script can check before it restarts.
+func cmdConfig(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "check" {
+		return usageError{"config: check -config FILE"}
+	}
+	fs := flag.NewFlagSet("config check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "configuration file (required)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *cfgPath == "" || fs.NArg() > 0 {
+		return usageError{"config check -config FILE"}
+	}
+	_, err := loadConfig(*cfgPath)
+	var ps config.Problems
+	switch {
+	case errors.As(err, &ps):
+		for _, p := range ps {
+			fmt.Fprintln(stdout, p)
+		}
+		n := fmt.Sprintf("%d problems", len(ps))
+		if len(ps) == 1 {
+			n = "1 problem"
+		}
+		return fmt.Errorf("%s: %s", *cfgPath, n)
+	case err != nil:
+		return err // unreadable: the message says why
+	}
+	fmt.Fprintf(stdout, "ok: %s\n", *cfgPath)
+	return nil
+}
+
+// loadConfig is how `run` and `config check` read a file, so that both report the
+// same problems: config's own checks and the cron specs, which only schedule parses.
+func loadConfig(path string) (*config.Config, error) {
+	return config.Load(path, scheduleProblems)
+}
+
+// scheduleProblems checks each cron spec with the scheduler's own parser, one key at
+// a time so that each problem carries its key.
+func scheduleProblems(cfg *config.Config) config.Problems {
+	s := cfg.Schedule
+	var ps config.Problems
+	for _, one := range []struct {
+		key   string
+		specs schedule.Specs
+	}{
+		{"schedule.deadlines", schedule.Specs{Deadlines: s.Deadlines}},
+		{"schedule.digest", schedule.Specs{Digest: s.Digest}},
+		{"schedule.weekly", schedule.Specs{Weekly: s.Weekly}},
+		{"schedule.retention", schedule.Specs{Retention: s.Retention}},
+	} {
+		if err := schedule.CheckSpecs(one.specs); err != nil {
+			// CheckSpecs starts its message with the key, which the Problem carries.
+			ps = append(ps, config.Problem{Path: one.key, Msg: strings.TrimPrefix(err.Error(), one.key+": ")})
+		}
+	}
+	return ps
+}

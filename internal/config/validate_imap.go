@@ -1,0 +1,27 @@
+package config
+
+// This file checks the imap section: the service mailbox, how it is read and what one
+// message may cost.
+
+import "time"
+
+func (c *Config) checkIMAP(k *checker) {
+	i := &c.IMAP
+	k.host("imap.host", i.Host, "the IMAP server's host name")
+	between(k, "imap.port", i.Port, 1, 65535)
+	k.oneOf("imap.tls", i.TLS, "none", "starttls", "tls")
+	k.required("imap.username", i.Username, "")
+	k.required("imap.password", i.Password, "or set COMPLAINTD_IMAP_PASSWORD")
+	// Below a second the desk would hammer the server for nothing: mail is not that urgent.
+	atLeast(k, "imap.poll_interval", i.PollInterval, time.Second)
+	k.oneOf("imap.processed", i.Processed, "flag", "move", "none")
+	atLeast(k, "imap.max_attempts", i.MaxAttempts, 1)
+	positive(k, "imap.command_timeout", i.CommandTimeout)
+	positive(k, "imap.fetch_timeout", i.FetchTimeout)
+	l := &i.Limits
+	atLeast(k, "imap.limits.max_message_bytes", l.MaxMessageBytes, 1)
+	atLeast(k, "imap.limits.max_header_bytes", l.MaxHeaderBytes, 1)
+	atLeast(k, "imap.limits.max_parts", l.MaxParts, 1)
+	atLeast(k, "imap.limits.max_depth", l.MaxDepth, 1)
+	atLeast(k, "imap.limits.max_attachment_bytes", l.MaxAttachmentBytes, 1)
+}

@@ -1,0 +1,36 @@
+package config
+
+// This file checks the staff section: who may drive cases, who is told, and how a
+// staff mail proves itself.
+
+import (
+	"slices"
+	"strings"
+)
+
+func (c *Config) checkStaff(k *checker) {
+	s := &c.Staff
+	k.addresses("staff.addresses", s.Addresses)
+	k.addresses("staff.notify", s.Notify)
+	k.addresses("staff.admins", s.Admins)
+	k.addresses("staff.supervisors", s.Supervisors)
+	k.addresses("staff.appeal_reviewers", s.AppealReviewers)
+	for _, name := range sortedKeys(s.Aliases) {
+		k.address("staff.aliases."+name, s.Aliases[name])
+	}
+	atLeast(k, "staff.attach_max_bytes", s.AttachMaxBytes, 1)
+	k.oneOf("staff.auth.mode", s.Auth.Mode, "token", "auth-results", "token+auth-results", "token|auth-results")
+	if strings.Contains(s.Auth.Mode, "auth-results") && s.Auth.AuthServID == "" {
+		k.add("staff.auth.authserv_id", "required when staff.auth.mode uses auth-results (the authserv-id your own server writes)")
+	}
+}
+
+// sortedKeys gives a map's keys in order, so problems come out the same every run.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for key := range m {
+		keys = append(keys, key)
+	}
+	slices.Sort(keys)
+	return keys
+}

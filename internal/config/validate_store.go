@@ -1,0 +1,36 @@
+package config
+
+// This file checks the store and templates sections: the files the daemon keeps and
+// the texts it reads. Only the values are checked, not the disk: `config check` may
+// run on a machine other than the server.
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+)
+
+func (c *Config) checkStore(k *checker) {
+	if c.Store.MasterKey != "" {
+		if _, err := DecodeKey(c.Store.MasterKey); err != nil {
+			k.add("store.master_key", "%v (or set COMPLAINTD_MASTER_KEY; leave both empty for a generated key file)", err)
+		}
+	}
+	positive(k, "store.lock_timeout", c.Store.LockTimeout)
+}
+
+func (c *Config) checkTemplates(k *checker) {
+	k.oneOf("templates.locale", c.Templates.Locale, "zh-CN", "en")
+	positive(k, "templates.reload_interval", c.Templates.ReloadInterval)
+}
+
+// DecodeKey accepts a 32-byte key as 64 hex digits or base64.
+func DecodeKey(s string) ([]byte, error) {
+	if b, err := hex.DecodeString(s); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	if b, err := base64.StdEncoding.DecodeString(s); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	return nil, errors.New("must be 32 bytes as 64 hex digits or base64")
+}
