@@ -28,8 +28,8 @@ func layering() map[string][]string {
 		"desk":     core,
 		"render":   core,
 		"classify": with("mailmsg", "policy"),
-		"config":   with("policy"),
-		"routing":  with("config", "policy"),
+		"routing":  core,
+		"config":   with("policy", "routing"),
 		// Persistence of the core's model, and what reads it.
 		"store":  core,
 		"stats":  with("store"),
@@ -37,7 +37,7 @@ func layering() map[string][]string {
 		// The flow and the triggers.
 		"dispatch": with("metrics", "outbox", "store"),
 		"schedule": with("mailer", "metrics", "outbox", "render", "store", "stats", "vault"),
-		"intake": with("classify", "config", "desk", "imapsource", "mailer", "mailmsg", "metrics", "outbox", "policy",
+		"intake": with("classify", "desk", "imapsource", "mailer", "mailmsg", "metrics", "outbox", "policy",
 			"render", "routing", "staffauth", "store", "vault"),
 		// What people read: the CLI's case printing, the demo. The demo drives the
 		// daemon it is given (app wires it in) and reads the store it leaves; it does
@@ -45,7 +45,7 @@ func layering() map[string][]string {
 		"caseprint":       with("store"),
 		"demo/memserver":  {},
 		"demo/samplemail": {},
-		"demo":            with("caseprint", "config", "demo/memserver", "demo/samplemail", "policy", "store"),
+		"demo":            with("caseprint", "config", "demo/memserver", "demo/samplemail", "policy", "routing", "store"),
 		// Wiring: everything but the test helpers.
 		"app":            wiring,
 		"cmd/complaintd": append(slices.Clone(wiring), "app"),

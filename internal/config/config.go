@@ -16,19 +16,20 @@ import (
 
 	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/policy"
+	"github.com/complaintd/complaintd/internal/routing"
 )
 
 // Config is the whole file. Field comments give the default.
 type Config struct {
-	IMAP      IMAP      `yaml:"imap"`
-	SMTP      SMTP      `yaml:"smtp"`
-	Store     Store     `yaml:"store"`
-	Staff     Staff     `yaml:"staff"`
-	Templates Templates `yaml:"templates"`
-	Policy    Policy    `yaml:"policy"`
-	Schedule  Schedule  `yaml:"schedule"`
-	HTTP      HTTP      `yaml:"http"`
-	Routing   Routing   `yaml:"routing"`
+	IMAP      IMAP           `yaml:"imap"`
+	SMTP      SMTP           `yaml:"smtp"`
+	Store     Store          `yaml:"store"`
+	Staff     Staff          `yaml:"staff"`
+	Templates Templates      `yaml:"templates"`
+	Policy    Policy         `yaml:"policy"`
+	Schedule  Schedule       `yaml:"schedule"`
+	HTTP      HTTP           `yaml:"http"`
+	Routing   routing.Config `yaml:"routing"`
 }
 
 // IMAP is the service mailbox.
@@ -176,69 +177,6 @@ type Schedule struct {
 type HTTP struct {
 	Listen        string `yaml:"listen"`         // e.g. 127.0.0.1:8025; empty or absent: no HTTP server
 	ControlSocket string `yaml:"control_socket"` // complaintd.sock next to the store; 0600
-}
-
-// Routing sends each case to the department (desk) that owns its channel and decides
-// its severity (一般投诉 / 重大投诉). The decisions themselves live in internal/routing;
-// this is their data. An empty Departments list means no routing: every case goes to
-// staff.notify as before.
-type Routing struct {
-	// Departments in the order reports list them. A channel, host or alias belongs to
-	// at most one department.
-	Departments []Department `yaml:"departments"`
-	// DefaultDepartment gets every case whose channel is unknown; required when
-	// Departments is not empty, and must name one of them.
-	DefaultDepartment string `yaml:"default_department"`
-	// Domains are the portal's own domains: path_prefixes are matched only on hosts
-	// within them (a /c/ path on another site means nothing). Empty: any host.
-	Domains []string `yaml:"domains"`
-	// Leadership is told at once about every major case.
-	Leadership []string `yaml:"leadership"` // default: staff.supervisors
-	Severity   Severity `yaml:"severity"`
-}
-
-// Department is one desk: the channels it owns and the people who work it.
-type Department struct {
-	Name     string   `yaml:"name"`     // unique; shown to staff and in reports
-	Channels []string `yaml:"channels"` // channel names as subjects write them (凤凰财经, 财经)
-	// Hosts own every link on them and on their subdomains (finance.ifeng.com also
-	// owns m.finance.ifeng.com). A host decides over the subject's channel.
-	Hosts []string `yaml:"hosts"`
-	// PathPrefixes ("/c/") claim links on hosts no department owns, within Domains;
-	// weaker than a host or the subject's channel.
-	PathPrefixes []string          `yaml:"path_prefixes"`
-	Staff        []string          `yaml:"staff"`   // notified about the department's cases; empty: staff.notify
-	Aliases      map[string]string `yaml:"aliases"` // short names usable in 转交 / assign → address
-}
-
-// Severity holds the rules that make a case major, and what a major case gets.
-type Severity struct {
-	// Rules are tried in order; every match is recorded as a reason. Default:
-	// DefaultSeverityRules(). An explicit empty list disables pattern rules.
-	Rules []SeverityRule `yaml:"rules"`
-	// A case is major when RepeatThreshold or more earlier cases about the same
-	// (normalised) link, or from the same applicant, arrived within RepeatWindowDays.
-	RepeatWindowDays int `yaml:"repeat_window_days"` // 30
-	RepeatThreshold  int `yaml:"repeat_threshold"`   // 2
-	// The shorter deadlines of a major case (business days).
-	MajorReviewDays  int `yaml:"major_review_days"`  // 1 (at most policy.review_days)
-	MajorProcessDays int `yaml:"major_process_days"` // 2 (at most policy.process_days)
-}
-
-// SeverityRule is one pattern that sets a level when it matches one of Fields.
-type SeverityRule struct {
-	Name string `yaml:"name"` // unique; appears in the reasons
-	// Pattern is an RE2 regular expression, Keywords plain substrings; either or
-	// both. Matching is case-insensitive, after full-width letters and digits are folded.
-	Pattern  string   `yaml:"pattern"`
-	Keywords []string `yaml:"keywords"`
-	// Exclude (RE2) discards a match that lies wholly inside one of its matches:
-	// 法院路 (a street) hides 法院, 未起诉 hides 起诉.
-	Exclude string `yaml:"exclude"`
-	// Fields are where to look: subject, body, attachments (file names),
-	// applicant_org (the applicant's and the principal's organisation), applicant_email.
-	Fields []string `yaml:"fields"` // default [subject, body, attachments]
-	Level  string   `yaml:"level"`  // major | ordinary; default major
 }
 
 // Catalogue is the document kinds the desk knows: the built-in ones and

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/complaintd/complaintd/internal/policy"
+	"github.com/complaintd/complaintd/internal/routing"
 )
 
 // The shipped example must load as-is (with the secrets it leaves empty supplied),
@@ -74,13 +75,13 @@ func TestExampleRoutingDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(c.Routing.Severity.Rules, DefaultSeverityRules()) {
+	if !reflect.DeepEqual(c.Routing.Severity.Rules, routing.DefaultSeverityRules()) {
 		for i := range c.Routing.Severity.Rules {
-			if i < len(DefaultSeverityRules()) && !reflect.DeepEqual(c.Routing.Severity.Rules[i], DefaultSeverityRules()[i]) {
-				t.Errorf("example rule %d differs:\n%#v\n%#v", i, c.Routing.Severity.Rules[i], DefaultSeverityRules()[i])
+			if i < len(routing.DefaultSeverityRules()) && !reflect.DeepEqual(c.Routing.Severity.Rules[i], routing.DefaultSeverityRules()[i]) {
+				t.Errorf("example rule %d differs:\n%#v\n%#v", i, c.Routing.Severity.Rules[i], routing.DefaultSeverityRules()[i])
 			}
 		}
-		t.Errorf("example has %d rules, defaults %d", len(c.Routing.Severity.Rules), len(DefaultSeverityRules()))
+		t.Errorf("example has %d rules, defaults %d", len(c.Routing.Severity.Rules), len(routing.DefaultSeverityRules()))
 	}
 	if len(c.Routing.Departments) != 8 || c.Routing.DefaultDepartment == "" {
 		t.Errorf("example departments: %d, default %q", len(c.Routing.Departments), c.Routing.DefaultDepartment)
@@ -95,7 +96,7 @@ func TestRoutingDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := c.Routing
-	if len(r.Departments) != 0 || !reflect.DeepEqual(r.Severity.Rules, DefaultSeverityRules()) ||
+	if len(r.Departments) != 0 || !reflect.DeepEqual(r.Severity.Rules, routing.DefaultSeverityRules()) ||
 		r.Severity.RepeatWindowDays != 30 || r.Severity.RepeatThreshold != 2 || r.Severity.MajorReviewDays != 1 || r.Severity.MajorProcessDays != 2 {
 		t.Errorf("defaults: %+v", r)
 	}

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/complaintd/complaintd/internal/cases"
-	cfgpkg "github.com/complaintd/complaintd/internal/config"
 	"github.com/complaintd/complaintd/internal/routing"
 )
 
@@ -14,7 +13,7 @@ import (
 // without telling anyone but the staff member.
 func TestEscalateAndDowngrade(t *testing.T) {
 	const boss = "boss@desk.example.cn"
-	router, err := routing.New(cfgpkg.Routing{Leadership: []string{boss}, Severity: cfgpkg.Severity{RepeatThreshold: 2, RepeatWindowDays: 30}})
+	router, err := routing.New(routing.Config{Leadership: []string{boss}, Severity: routing.SeverityConfig{RepeatThreshold: 2, RepeatWindowDays: 30}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +51,7 @@ func TestEscalateAndDowngrade(t *testing.T) {
 // first case major because the applicant wrote again later.
 func TestRepeatRuleCountsEarlierCasesOnly(t *testing.T) {
 	const boss = "boss@desk.example.cn"
-	router, err := routing.New(cfgpkg.Routing{Leadership: []string{boss}, Severity: cfgpkg.Severity{RepeatThreshold: 1, RepeatWindowDays: 30}})
+	router, err := routing.New(routing.Config{Leadership: []string{boss}, Severity: routing.SeverityConfig{RepeatThreshold: 1, RepeatWindowDays: 30}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +86,7 @@ func TestRepeatRuleCountsEarlierCasesOnly(t *testing.T) {
 // it is after this mail — under review (待审核), not awaiting documents.
 func TestMajorAlertShowsTheDecidedState(t *testing.T) {
 	const boss = "boss@desk.example.cn"
-	router, err := routing.New(cfgpkg.Routing{Leadership: []string{boss}, Severity: cfgpkg.Severity{Rules: cfgpkg.DefaultSeverityRules(), RepeatThreshold: 5, RepeatWindowDays: 30}})
+	router, err := routing.New(routing.Config{Leadership: []string{boss}, Severity: routing.SeverityConfig{Rules: routing.DefaultSeverityRules(), RepeatThreshold: 5, RepeatWindowDays: 30}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package routing
+package routing_test
 
 import (
 	"path/filepath"
@@ -6,13 +6,14 @@ import (
 
 	"github.com/complaintd/complaintd/internal/classify"
 	"github.com/complaintd/complaintd/internal/config"
+	"github.com/complaintd/complaintd/internal/routing"
 )
 
 // issueChannels are the channels issue 7 lists; the shipped example must route each
 // to a department of its own, by the subject convention and by the channel's host.
 var issueChannels = []string{"凤凰资讯", "凤凰财经", "娱乐", "科技", "汽车", "时尚", "博客", "自媒体"}
 
-func exampleRouter(t *testing.T) (*Router, *config.Config) {
+func exampleRouter(t *testing.T) (*routing.Router, *config.Config) {
 	t.Helper()
 	t.Setenv("COMPLAINTD_IMAP_PASSWORD", "x")
 	t.Setenv("COMPLAINTD_SMTP_PASSWORD", "y")
@@ -20,7 +21,7 @@ func exampleRouter(t *testing.T) (*Router, *config.Config) {
 	if err != nil {
 		t.Fatalf("config.example.yaml: %v", err)
 	}
-	r, err := New(c.Routing)
+	r, err := routing.New(c.Routing)
 	if err != nil {
 		t.Fatalf("routing.New(example): %v", err)
 	}
@@ -37,7 +38,7 @@ func TestExampleCoversIssueChannels(t *testing.T) {
 			t.Fatalf("classify.ParseSubject lost the channel %q: %+v", ch, s)
 		}
 		d := r.Route(s.Channel, "")
-		if d.Source != BySubject {
+		if d.Source != routing.BySubject {
 			t.Errorf("channel %s is not owned by a department (%s)", ch, d.Why)
 			continue
 		}
@@ -50,7 +51,7 @@ func TestExampleCoversIssueChannels(t *testing.T) {
 			t.Errorf("department %s has no host: its links would not route", dep.Name)
 		}
 		for _, h := range dep.Hosts {
-			if l := r.Route("", "https://"+h+"/c/8Nx3ZkQ0abc"); l.Department != dep.Name || l.Source != ByLinkHost {
+			if l := r.Route("", "https://"+h+"/c/8Nx3ZkQ0abc"); l.Department != dep.Name || l.Source != routing.ByLinkHost {
 				t.Errorf("a link on %s routes to %s (%s), want %s", h, l.Department, l.Why, dep.Name)
 			}
 		}

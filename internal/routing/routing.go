@@ -24,7 +24,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/complaintd/complaintd/internal/config"
 	"golang.org/x/text/width"
 )
 
@@ -94,7 +93,7 @@ type aliasRef struct {
 // New compiles the configuration. It repeats the checks config.Validate makes that
 // matter here (so a Router is never half-built) and adds those only routing can make:
 // two channel names that differ only by 凤凰/频道 but belong to different departments.
-func New(cfg config.Routing) (*Router, error) {
+func New(cfg Config) (*Router, error) {
 	var errs []error
 	bad := func(key, format string, a ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, a...)))

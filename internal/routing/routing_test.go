@@ -3,24 +3,22 @@ package routing
 import (
 	"strings"
 	"testing"
-
-	"github.com/complaintd/complaintd/internal/config"
 )
 
 // testConfig is a small portal: three desks on ifeng.com, news the default.
-func testConfig() config.Routing {
-	return config.Routing{
+func testConfig() Config {
+	return Config{
 		DefaultDepartment: "资讯",
 		Domains:           []string{"ifeng.com"},
 		Leadership:        []string{"Boss@Example.cn"},
-		Departments: []config.Department{
+		Departments: []DepartmentConfig{
 			{Name: "资讯", Channels: []string{"凤凰资讯", "资讯", "新闻"}, Hosts: []string{"news.ifeng.com"}, PathPrefixes: []string{"/c/"},
 				Staff: []string{"news@example.cn"}},
 			{Name: "财经", Channels: []string{"凤凰财经", "财经"}, Hosts: []string{"finance.ifeng.com"},
 				Staff: []string{"Fin1@Example.cn", "fin2@example.cn"}, Aliases: map[string]string{"fin": "Fin1@Example.cn"}},
 			{Name: "自媒体", Channels: []string{"自媒体", "凤凰号"}, Hosts: []string{"fhh.ifeng.com"}},
 		},
-		Severity: config.Severity{Rules: config.DefaultSeverityRules(), RepeatWindowDays: 30, RepeatThreshold: 2, MajorReviewDays: 1, MajorProcessDays: 2},
+		Severity: SeverityConfig{Rules: DefaultSeverityRules(), RepeatWindowDays: 30, RepeatThreshold: 2, MajorReviewDays: 1, MajorProcessDays: 2},
 	}
 }
 
@@ -78,7 +76,7 @@ func TestRoute(t *testing.T) {
 
 // Without departments nothing is routed: the caller keeps notifying staff.notify.
 func TestRouteWithoutDepartments(t *testing.T) {
-	r, err := New(config.Routing{Severity: config.Severity{RepeatThreshold: 2, RepeatWindowDays: 30}})
+	r, err := New(Config{Severity: SeverityConfig{RepeatThreshold: 2, RepeatWindowDays: 30}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,22 +122,22 @@ func TestDepartmentAndAliases(t *testing.T) {
 func TestNewRefuses(t *testing.T) {
 	tests := []struct {
 		why    string
-		change func(c *config.Routing)
+		change func(c *Config)
 		want   string
 	}{
 		{"凤凰财经 and 财经 are one channel: two desks cannot own it",
-			func(c *config.Routing) { c.Departments[0].Channels = append(c.Departments[0].Channels, "财经频道") },
+			func(c *Config) { c.Departments[0].Channels = append(c.Departments[0].Channels, "财经频道") },
 			"routing.departments[1].channels[1]: \"财经\" is the same channel as \"财经频道\" of department \"资讯\""},
 		{"a default that is no department",
-			func(c *config.Routing) { c.DefaultDepartment = "体育" }, "routing.default_department"},
+			func(c *Config) { c.DefaultDepartment = "体育" }, "routing.default_department"},
 		{"a broken pattern names its rule",
-			func(c *config.Routing) { c.Severity.Rules[2].Pattern = "法院(" }, "routing.severity.rules[2]: pattern"},
+			func(c *Config) { c.Severity.Rules[2].Pattern = "法院(" }, "routing.severity.rules[2]: pattern"},
 		{"a broken exclude names its rule",
-			func(c *config.Routing) { c.Severity.Rules[0].Exclude = "[" }, "routing.severity.rules[0]: exclude"},
+			func(c *Config) { c.Severity.Rules[0].Exclude = "[" }, "routing.severity.rules[0]: exclude"},
 		{"one alias cannot mean two people",
-			func(c *config.Routing) { c.Departments[2].Aliases = map[string]string{"fin": "other@example.cn"} }, "routing.departments[2].aliases.fin"},
+			func(c *Config) { c.Departments[2].Aliases = map[string]string{"fin": "other@example.cn"} }, "routing.departments[2].aliases.fin"},
 		{"duplicate department names",
-			func(c *config.Routing) { c.Departments[2].Name = "财经" }, "routing.departments[2].name"},
+			func(c *Config) { c.Departments[2].Name = "财经" }, "routing.departments[2].name"},
 	}
 	for _, tc := range tests {
 		c := testConfig()

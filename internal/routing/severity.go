@@ -7,7 +7,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/complaintd/complaintd/internal/config"
 	"golang.org/x/text/width"
 )
 
@@ -43,7 +42,7 @@ type rule struct {
 	fields      []string
 }
 
-func compileRule(c config.SeverityRule) (rule, error) {
+func compileRule(c SeverityRule) (rule, error) {
 	var parts []string
 	if c.Pattern != "" {
 		parts = append(parts, "(?:"+c.Pattern+")")

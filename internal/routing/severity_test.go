@@ -5,8 +5,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-
-	"github.com/complaintd/complaintd/internal/config"
 )
 
 // ruleNames are the distinct rule names a decision's reasons cite.
@@ -124,7 +122,7 @@ func TestSeverityDefaultRules(t *testing.T) {
 			covered[n] = true
 		}
 	}
-	for _, ru := range config.DefaultSeverityRules() {
+	for _, ru := range DefaultSeverityRules() {
 		if !covered[ru.Name] {
 			t.Errorf("default rule %s has no positive case", ru.Name)
 		}
@@ -180,7 +178,7 @@ func TestSeverityReasons(t *testing.T) {
 // records a reason, and fields that limit where a rule looks.
 func TestSeverityCustomRules(t *testing.T) {
 	c := testConfig()
-	c.Severity.Rules = []config.SeverityRule{
+	c.Severity.Rules = []SeverityRule{
 		{Name: "vip", Keywords: []string{"Ｃ.E.O", "董事长"}, Fields: []string{"body"}, Level: "major"},
 		{Name: "note_only", Keywords: []string{"加急"}, Fields: []string{"subject"}, Level: "ordinary"},
 	}
