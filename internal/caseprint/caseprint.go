@@ -26,7 +26,7 @@ func Table(w io.Writer, cs []*cases.Case) {
 			due = c.DueAt.Format("2006-01-02")
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", c.ID, c.State, orDash(string(c.Severity)), orDash(c.Department), orDash(c.Applicant.Name), c.Applicant.Type,
-			len(c.Documents), orDash(joinKinds(c.Missing, ",")), c.CreatedAt.Format("2006-01-02 15:04"), due)
+			len(c.Documents), orDash(cases.JoinKinds(c.Missing, ",")), c.CreatedAt.Format("2006-01-02 15:04"), due)
 	}
 	tw.Flush()
 }
@@ -94,7 +94,7 @@ func Detail(w io.Writer, c *cases.Case) {
 			p("  %-18s   why: %s", "", d.Why)
 		}
 	}
-	p("Missing: %s", orDash(joinKinds(c.Missing, ", ")))
+	p("Missing: %s", orDash(cases.JoinKinds(c.Missing, ", ")))
 	if len(c.Why) > 0 {
 		p("Why:")
 		for _, y := range c.Why {
@@ -112,12 +112,4 @@ func Detail(w io.Writer, c *cases.Case) {
 		}
 		p("%s", line)
 	}
-}
-
-func joinKinds(ks []cases.Kind, sep string) string {
-	out := make([]string, len(ks))
-	for i, k := range ks {
-		out[i] = string(k)
-	}
-	return strings.Join(out, sep)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 )
 
 // Kind is a document kind code (SPEC §2 table). The codes are part of the external
@@ -236,4 +237,16 @@ func defaultKinds() []KindInfo {
 			Synonyms:  []string{"委托书", "公证书", "授权委托书", "委托公证证明", "委托公证书", "授權委託書", "委託書", "公證書"},
 			Sensitive: true},
 	}
+}
+
+// JoinKinds writes kind codes separated by sep, for tables and CSV cells.
+func JoinKinds(ks []Kind, sep string) string {
+	var b strings.Builder
+	for i, k := range ks {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(string(k))
+	}
+	return b.String()
 }

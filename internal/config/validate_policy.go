@@ -38,7 +38,7 @@ func (c *Config) checkPolicy(k *checker) {
 	}
 	for i, kind := range p.SensitiveKinds {
 		if kind != cases.Unclassified && !cat.Known(kind) {
-			k.add(fmt.Sprintf("policy.sensitive_kinds[%d]", i), "unknown document kind %q (known: %s, %s)", kind, joinKinds(cat.Codes()), cases.Unclassified)
+			k.add(fmt.Sprintf("policy.sensitive_kinds[%d]", i), "unknown document kind %q (known: %s, %s)", kind, cases.JoinKinds(cat.Codes(), ", "), cases.Unclassified)
 		}
 	}
 	// A deadline of 0 days would pass at once; ten years is beyond any real deadline
@@ -74,14 +74,6 @@ func unjoin(err error) []error {
 		return j.Unwrap()
 	}
 	return []error{err}
-}
-
-func joinKinds(ks []cases.Kind) string {
-	out := make([]string, len(ks))
-	for i, k := range ks {
-		out[i] = string(k)
-	}
-	return strings.Join(out, ", ")
 }
 
 func (c *Config) checkCalendar(k *checker) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 
@@ -93,7 +94,7 @@ func (p *Processor) execute(tx *store.Tx, work *cases.Case, act cases.Action, ar
 	case cases.NeedMore:
 		codes, free := desk.ParseNeedItems(p.o.Catalogue, arg)
 		for _, code := range codes {
-			if !containsKind(work.Requested, code) {
+			if !slices.Contains(work.Requested, code) {
 				work.Requested = append(work.Requested, code)
 			}
 		}
@@ -253,13 +254,4 @@ func (p *Processor) Execute(tx *store.Tx, c *cases.Case, act cases.Action, actor
 		return 0, err
 	}
 	return p.commit(tx, c, pend, now)
-}
-
-func containsKind(list []cases.Kind, k cases.Kind) bool {
-	for _, v := range list {
-		if v == k {
-			return true
-		}
-	}
-	return false
 }

@@ -58,7 +58,7 @@ func WriteCSV(w io.Writer, cs []*cases.Case, loc *time.Location) error {
 		}
 		row := []string{c.ID, string(c.State), ts(c.CreatedAt), ts(c.UpdatedAt), ts(due), c.Applicant.Name, c.Applicant.Org, string(c.Applicant.Type),
 			pName, pOrg, c.Complainant, string(c.Request.ContentKind), strconv.FormatBool(c.Request.Reposted), c.Request.Title, c.Request.URL,
-			c.Assignee, joinKinds(c.Missing), strconv.Itoa(len(c.Documents)), strconv.Itoa(erased), Outcome(c, tl),
+			c.Assignee, cases.JoinKinds(c.Missing, " "), strconv.Itoa(len(c.Documents)), strconv.Itoa(erased), Outcome(c, tl),
 			ts(tl.FirstReplySent), ts(tl.Decided), ts(tl.Resolved), score}
 		for i, v := range row {
 			row[i] = excelSafe(v)
@@ -82,12 +82,4 @@ func excelSafe(v string) string {
 		return "'" + v
 	}
 	return v
-}
-
-func joinKinds(ks []cases.Kind) string {
-	out := make([]string, len(ks))
-	for i, k := range ks {
-		out[i] = string(k)
-	}
-	return strings.Join(out, " ")
 }
