@@ -47,7 +47,7 @@ type desk struct {
 	deadlines  cases.Deadlines
 	mailer     *mailer.Mailer
 	processor  *intake.Processor
-	poller     *intake.Poller
+	pipeline   *imapsource.Pipeline[*intake.Prepared]
 	dispatcher *dispatch.Dispatcher
 	metrics    *metrics.Metrics
 	calendar   *calendar.Calendar
@@ -199,7 +199,7 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 		SendTimeout: 2 * cfg.SMTP.Timeout, Logger: log.With("part", "outbox"), Metrics: d.metrics,
 		Attach: d.processor.Attach,
 	})
-	d.poller = intake.NewPoller(d.processor, intake.PollerOptions{
+	d.pipeline = imapsource.NewPipeline[*intake.Prepared](d.processor, imapsource.PipelineOptions{
 		IMAP: imapsource.Options{Host: cfg.IMAP.Host, Port: cfg.IMAP.Port, TLS: imapsource.TLSMode(cfg.IMAP.TLS),
 			Username: cfg.IMAP.Username, Password: cfg.IMAP.Password, CommandTimeout: cfg.IMAP.CommandTimeout,
 			FetchTimeout: cfg.IMAP.FetchTimeout, Logger: log.With("part", "imap")},
@@ -245,7 +245,7 @@ func (d *desk) run(ctx context.Context, reload <-chan struct{}) error {
 	var wg sync.WaitGroup
 	var intakeWG sync.WaitGroup
 	intakeWG.Add(1)
-	go func() { defer intakeWG.Done(); d.poller.Run(intakeCtx) }()
+	go func() { defer intakeWG.Done(); d.pipeline.Run(intakeCtx) }()
 	wg.Add(1)
 	go func() { defer wg.Done(); d.dispatcher.Run(outCtx) }()
 	wg.Add(1)

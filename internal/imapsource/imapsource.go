@@ -1,13 +1,38 @@
-// Package imapsource owns the IMAP session the intake loop reads mail
-// through: dial, TLS, authentication, the ID command, SELECT, UID SEARCH
-// after a checkpoint, streaming FETCH, flagging, a safe MOVE, APPEND and
-// waiting for new mail (IDLE, or NOOP polling as a fallback).
+// Package imapsource reads the service mailbox: the IMAP session (dial, TLS,
+// authentication, the ID command, SELECT, UID SEARCH after a checkpoint, streaming
+// FETCH, flagging, a safe MOVE, APPEND and waiting for new mail with IDLE or NOOP
+// polling), and the source pipeline on top of it (Pipeline): checkpoint, fetch,
+// retries and quarantine. The pipeline hands each mail, with its inbound.Source
+// (channel IMAP, mailbox, UIDVALIDITY, UID), to intake through the Intake interface
+// declared here; intake keeps every record in its store, so this package holds no
+// database and decides nothing about the mail's content.
 //
-// The package only talks IMAP. What has been processed is decided by the
-// caller from its own UIDVALIDITY+UID checkpoint; this package never reads
-// or sets \Seen (bodies are fetched with BODY.PEEK[]).
+// Invariants of the pipeline:
 //
-// Invariants and implementation notes:
+//   - Exactly once. What has been processed is decided by the UIDVALIDITY+UID
+//     checkpoint alone, which intake advances in the store transaction that registers
+//     the mail; never by \Seen or by the desk's own flags (bodies are fetched with
+//     BODY.PEEK[]). Mails are committed in UID order, several in one transaction when
+//     they are parsed ahead (a group fails as a whole and is then committed mail by
+//     mail, so only the culprit is charged).
+//   - A new UIDVALIDITY (RFC 3501 §2.3.1.1) rescans the mailbox from the start and
+//     raises an operator alert; the Message-ID and content digest keep registered mail
+//     from becoming a second case.
+//   - A failing mail never blocks the mail behind it: its attempts are counted and it is
+//     retried on later passes, then quarantined (at once when the failure is
+//     permanent). The quarantine record is written before the mail is moved to the
+//     quarantine folder (or flagged \Flagged where no safe move exists), and says it
+//     was moved only once it was.
+//   - A mail that kills the process is quarantined instead of killing it forever, and
+//     nothing else is blamed: a death is charged only to a mail processed alone; mails
+//     in hand in a pipeline when the process died are suspects, each processed alone
+//     on the next start (see inflight).
+//   - Flags and moves after the commit are a convenience for the people reading the
+//     mailbox; their failure is logged, never retried as processing.
+//   - Cancellation is observed between mails: the mail in hand is finished, flag
+//     included.
+//
+// Invariants and implementation notes of the session:
 //
 //   - Every command runs under a watchdog. github.com/emersion/go-imap/v2's
 //     client has no context support and only coarse internal deadlines, so

@@ -12,6 +12,7 @@ import (
 
 	"github.com/complaintd/complaintd/internal/calendar"
 	"github.com/complaintd/complaintd/internal/cases"
+	"github.com/complaintd/complaintd/internal/inbound"
 	"github.com/complaintd/complaintd/internal/intake"
 	"github.com/complaintd/complaintd/internal/mailer"
 	"github.com/complaintd/complaintd/internal/mailmsg"
@@ -81,7 +82,8 @@ func BenchmarkProcess(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		id := fmt.Sprintf("bench-%09d@example.cn", i)
 		r := io.MultiReader(bytes.NewReader(pre), strings.NewReader(id), bytes.NewReader(post))
-		out, err := p.Process(ctx, intake.Source{Mailbox: mailbox, UIDValidity: 1, UID: uint32(i + 1)}, r, nil)
+		src := inbound.Source{Stream: inbound.Stream{Channel: inbound.IMAP, Name: mailbox}, Epoch: 1, Seq: uint32(i + 1)}
+		out, err := p.Process(ctx, src, r)
 		if err != nil {
 			b.Fatal(err)
 		}

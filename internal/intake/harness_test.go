@@ -118,7 +118,7 @@ func (c *clock) Since(t time.Time) float64 { return c.Now().Sub(t).Seconds() }
 // config is what a test may change before the harness starts.
 type config struct {
 	proc  intake.Options
-	poll  intake.PollerOptions
+	poll  imapsource.PipelineOptions
 	disp  dispatch.Options
 	clock *clock
 	// wrapTemplates, when set, replaces the templates the mailer renders with (failure
@@ -126,8 +126,9 @@ type config struct {
 	wrapTemplates func(mailer.Templates) mailer.Templates
 }
 
-// harness is the whole pipeline (processor, poller, dispatcher) on one data directory,
-// wired as internal/app/desk.go wires production, running in goroutines.
+// harness is the whole desk (imapsource's pipeline, the processor, the dispatcher) on
+// one data directory, wired as internal/app/desk.go wires production, running in
+// goroutines.
 type harness struct {
 	t       *testing.T
 	srv     *servers
@@ -186,7 +187,7 @@ func startHarness(t *testing.T, srv *servers, dir string, mutate ...func(*config
 			ReplyLimit: 10, ReplyWindow: time.Hour,
 			Now: clk.Now, Logger: logger.With("part", "intake"), Metrics: m,
 		},
-		poll: intake.PollerOptions{
+		poll: imapsource.PipelineOptions{
 			IMAP: srv.imapOptions(t), Mailbox: mailbox, Idle: true, PollInterval: 200 * time.Millisecond,
 			Processed: "flag", ProcessedFolder: "Processed", QuarantineFolder: "Quarantine", MaxAttempts: 3,
 			Backoff: imapsource.Backoff{Min: 10 * time.Millisecond, Max: 50 * time.Millisecond},
@@ -227,7 +228,7 @@ func startHarness(t *testing.T, srv *servers, dir string, mutate ...func(*config
 	}
 	disp := dispatch.New(cfg.disp)
 	cfg.poll.OnQueued = disp.Wake
-	poller := intake.NewPoller(proc, cfg.poll)
+	pipeline := imapsource.NewPipeline[*intake.Prepared](proc, cfg.poll)
 
 	h := &harness{t: t, srv: srv, dir: dir, store: st, metrics: m, proc: proc, mailer: cfg.proc.Mailer, clock: clk}
 	// Shut down in production order: intake first (the message in hand is finished),
@@ -236,7 +237,7 @@ func startHarness(t *testing.T, srv *servers, dir string, mutate ...func(*config
 	outCtx, stopOut := context.WithCancel(context.Background())
 	var intakeWG sync.WaitGroup
 	intakeWG.Add(1)
-	go func() { defer intakeWG.Done(); poller.Run(intakeCtx) }()
+	go func() { defer intakeWG.Done(); pipeline.Run(intakeCtx) }()
 	h.wg.Add(1)
 	go func() { defer h.wg.Done(); disp.Run(outCtx) }()
 	h.cancel = func() {
@@ -343,17 +344,6 @@ func (h *harness) checkpoint() store.Checkpoint {
 		return err
 	})
 	return cp
-}
-
-func (h *harness) quarantined() []store.Quarantined {
-	h.t.Helper()
-	var q []store.Quarantined
-	h.view(func(tx *store.Tx) error {
-		var err error
-		q, err = tx.Quarantined()
-		return err
-	})
-	return q
 }
 
 // waitCheckpoint waits until every UID up to uid is handled (processed, skipped or

@@ -1,11 +1,16 @@
-// Package intake is the flow itself, one mail at a time: raw message → parse → classify
-// → decide (new case, follow-up, noise, duplicate) → one store transaction holding the
-// case change, its events, the registered message, the replies it causes and the
-// mailbox checkpoint. A crash before the commit leaves nothing; after it, everything.
+// Package intake is the flow itself, one message at a time: raw message → parse →
+// classify → decide (new case, follow-up, noise, duplicate) → one store transaction
+// holding the case change, its events, the registered message, the replies it causes
+// and the advance of its stream's progress. A crash before the commit leaves nothing;
+// after it, everything.
 //
-// What has been processed is decided by the checkpoint and by two idempotency keys,
-// never by IMAP flags: the Message-ID, and a digest of the decoded content (for mail
-// without a Message-ID and for mail seen again under a new UIDVALIDITY).
+// The entry is channel-neutral: a message comes with its inbound.Source (the channel,
+// IMAP today, and its position there). What has been processed is decided by the
+// stream's progress record and by two idempotency keys, never by the channel's markers
+// (IMAP flags): the Message-ID, and a digest of the decoded content (for mail without a
+// Message-ID and for mail seen again under a new epoch, such as a new UIDVALIDITY).
+// Failed attempts, retries and quarantine are recorded here too, keyed by the source
+// (see Fail), so every channel gets them; the channel only says what happened.
 package intake
 
 import (
@@ -25,6 +30,7 @@ import (
 	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/classify"
 	"github.com/complaintd/complaintd/internal/desk"
+	"github.com/complaintd/complaintd/internal/inbound"
 	"github.com/complaintd/complaintd/internal/mailer"
 	"github.com/complaintd/complaintd/internal/mailmsg"
 	"github.com/complaintd/complaintd/internal/metrics"
@@ -115,26 +121,8 @@ func NewProcessor(o Options) (*Processor, error) {
 	}, nil
 }
 
-// Source says where a raw message came from.
-type Source struct {
-	Mailbox     string
-	UIDValidity uint32
-	UID         uint32
-}
-
-// Outcome is what happened to one message.
-type Outcome struct {
-	Case      string // the case it created or joined; "" for noise and duplicates
-	Role      string // complainant | noise | duplicate
-	Result    string // human-readable, recorded with the message
-	Replies   int    // outbox entries created
-	Duplicate bool
-	MessageID string    // of the mail, when it could be read
-	Date      time.Time // the mail's Date header (the sender's clock), zero when absent
-}
-
-// PermanentError marks a message that will never process (too large, hostile). The
-// poller quarantines it at once instead of retrying.
+// PermanentError marks a message that will never process (too large, hostile). Fail
+// quarantines it at once instead of counting it for a retry.
 type PermanentError struct{ Err error }
 
 func (e *PermanentError) Error() string { return e.Err.Error() }
@@ -150,17 +138,17 @@ func (o openerAdapter) Open(id string) (classify.ReaderAtCloser, int64, error) {
 	return o.v.OpenSpool(id)
 }
 
-// Process registers one raw message. onCommit runs inside the same store transaction
-// (the poller advances its checkpoint there), also for duplicates and noise.
-func (p *Processor) Process(ctx context.Context, src Source, raw io.Reader, onCommit func(*store.Tx) error) (Outcome, error) {
+// Process registers one raw message from src, advancing src's stream in the same
+// store transaction (also for duplicates and noise).
+func (p *Processor) Process(ctx context.Context, src inbound.Source, raw io.Reader) (inbound.Outcome, error) {
 	if err := ctx.Err(); err != nil {
-		return Outcome{}, err
+		return inbound.Outcome{}, err
 	}
 	prep, err := p.Prepare(raw)
 	if err != nil {
-		return Outcome{MessageID: prep.MessageID()}, err
+		return inbound.Outcome{MessageID: prep.MessageID()}, err
 	}
-	return p.Commit(src, prep, onCommit)
+	return p.Commit(src, prep)
 }
 
 // Prepared is a message parsed and classified, its attachments in the spool, not yet
@@ -226,26 +214,26 @@ func (p *Processor) eachSpooled(pr *Prepared, fn func(spoolID string)) {
 	}
 }
 
-// Commit registers a prepared message in one store transaction; onCommit runs inside
-// it (the poller advances its checkpoint there), also for duplicates and noise.
-func (p *Processor) Commit(src Source, pr *Prepared, onCommit func(*store.Tx) error) (Outcome, error) {
-	outs, err := p.CommitGroup([]Source{src}, []*Prepared{pr}, onCommit)
+// Commit registers a prepared message in one store transaction, which also advances
+// src's stream (for duplicates and noise too). On failure the spool is discarded.
+func (p *Processor) Commit(src inbound.Source, pr *Prepared) (inbound.Outcome, error) {
+	outs, err := p.CommitGroup([]inbound.Source{src}, []*Prepared{pr})
 	if err != nil {
 		p.Discard(pr)
-		return Outcome{MessageID: pr.MessageID()}, err
+		return inbound.Outcome{MessageID: pr.MessageID()}, err
 	}
 	return outs[0], nil
 }
 
 // CommitGroup registers several prepared messages, in order, in one store
-// transaction with one sync of the attachment files: all of them or none. onCommit
-// runs once, inside the transaction, after the last. On success the spool is
+// transaction with one sync of the attachment files: all of them or none. The
+// transaction advances each message's stream past it. On success the spool is
 // released; on failure the prepared messages stay usable, so the caller can commit
 // them one by one to find the culprit (and must Discard what it gives up on).
-func (p *Processor) CommitGroup(srcs []Source, prs []*Prepared, onCommit func(*store.Tx) error) ([]Outcome, error) {
+func (p *Processor) CommitGroup(srcs []inbound.Source, prs []*Prepared) ([]inbound.Outcome, error) {
 	kept := map[string]bool{}
 	now := p.o.Now()
-	outs := make([]Outcome, len(prs))
+	outs := make([]inbound.Outcome, len(prs))
 	err := p.o.Store.Update(func(tx *store.Tx) error {
 		clear(kept)
 		for i, pr := range prs {
@@ -262,8 +250,10 @@ func (p *Processor) CommitGroup(srcs []Source, prs []*Prepared, onCommit func(*s
 				return err
 			}
 		}
-		if onCommit != nil {
-			return onCommit(tx)
+		for _, src := range srcs {
+			if err := advanceIn(tx, src, now); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -273,37 +263,46 @@ func (p *Processor) CommitGroup(srcs []Source, prs []*Prepared, onCommit func(*s
 	for _, pr := range prs {
 		p.release(pr)
 	}
+	done := p.o.Now()
 	for i, out := range outs {
 		out.MessageID, out.Date = prs[i].msg.MessageID, prs[i].msg.Date
 		outs[i] = out
 		p.o.Metrics.Processed.Add(1)
-		p.o.Logger.Info("message registered", "mailbox", srcs[i].Mailbox, "uid", srcs[i].UID, "message_id", out.MessageID,
+		if out.Duplicate {
+			p.o.Metrics.Duplicates.Add(1)
+		}
+		p.o.Metrics.LastProcessedAt.Store(done.Unix())
+		// The Date header is the sender's clock: only plausible values feed the lag.
+		if d := out.Date; !d.IsZero() && !d.After(done) && done.Sub(d) < 30*24*time.Hour {
+			p.o.Metrics.LastMessageDate.Store(d.Unix())
+		}
+		p.o.Logger.Info("message registered", "mailbox", srcs[i].Name, "uid", srcs[i].Seq, "message_id", out.MessageID,
 			"case", out.Case, "role", out.Role, "outcome", out.Result)
 	}
 	return outs, nil
 }
 
 // commitIn registers one message inside tx.
-func (p *Processor) commitIn(tx *store.Tx, src Source, pr *Prepared, now time.Time, kept map[string]bool) (Outcome, error) {
+func (p *Processor) commitIn(tx *store.Tx, src inbound.Source, pr *Prepared, now time.Time, kept map[string]bool) (inbound.Outcome, error) {
 	msg, digest := pr.msg, pr.digest
 	if tx.KnownMessageID(msg.MessageID) || tx.KnownDigest(digest) {
-		return Outcome{Role: "duplicate", Result: "already registered", Duplicate: true}, nil
+		return inbound.Outcome{Role: "duplicate", Result: "already registered", Duplicate: true}, nil
 	}
 	rec := &store.Message{
-		Key: digest, MessageID: msg.MessageID, Mailbox: src.Mailbox, UIDValidity: src.UIDValidity, UID: src.UID,
+		Key: digest, MessageID: msg.MessageID, Mailbox: streamKey(src.Stream), UIDValidity: src.Epoch, UID: src.Seq,
 		From: msg.From.Address, Subject: msg.Subject, Date: msg.Date, ReceivedAt: now,
 		Text: msg.Text, Problems: msg.Problems,
 	}
-	var out Outcome
+	var out inbound.Outcome
 	var err error
 	switch {
 	case msg.Auto != mailmsg.Human:
-		out = Outcome{Role: "noise", Result: fmt.Sprintf("%s (%s): no case, no reply", msg.Auto, msg.AutoReason)}
+		out = inbound.Outcome{Role: "noise", Result: fmt.Sprintf("%s (%s): no case, no reply", msg.Auto, msg.AutoReason)}
 		err = tx.LinkMessageID(msg.MessageID, "")
 	case strings.EqualFold(msg.From.Address, p.o.Desk.Address):
-		out = Outcome{Role: "noise", Result: "from the desk's own address: no case, no reply"}
+		out = inbound.Outcome{Role: "noise", Result: "from the desk's own address: no case, no reply"}
 	case msg.From.Address == "":
-		out = Outcome{Role: "noise", Result: "no sender address: no case, no reply"}
+		out = inbound.Outcome{Role: "noise", Result: "no sender address: no case, no reply"}
 	case p.isStaff(msg.From.Address):
 		out, err = p.staff(tx, msg, now)
 	default:
@@ -313,7 +312,7 @@ func (p *Processor) commitIn(tx *store.Tx, src Source, pr *Prepared, now time.Ti
 			// that happens to begin with a command word (受理…), and it is answered.
 			c, _, ferr := p.findCase(tx, msg)
 			if ferr != nil {
-				return Outcome{}, ferr
+				return inbound.Outcome{}, ferr
 			}
 			if c == nil {
 				why = ""
@@ -326,11 +325,11 @@ func (p *Processor) commitIn(tx *store.Tx, src Source, pr *Prepared, now time.Ti
 		}
 	}
 	if err != nil {
-		return Outcome{}, err
+		return inbound.Outcome{}, err
 	}
 	rec.Role, rec.Outcome, rec.Case = out.Role, out.Result, out.Case
 	if err := tx.PutMessage(rec); err != nil {
-		return Outcome{}, fmt.Errorf("register message: %w", err)
+		return inbound.Outcome{}, fmt.Errorf("register message: %w", err)
 	}
 	return out, nil
 }
@@ -374,10 +373,10 @@ func (p *Processor) findCase(tx *store.Tx, msg *mailmsg.Message) (*cases.Case, s
 	return nil, "", nil
 }
 
-func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify.Result, now time.Time, kept map[string]bool) (Outcome, error) {
+func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify.Result, now time.Time, kept map[string]bool) (inbound.Outcome, error) {
 	c, how, err := p.findCase(tx, msg)
 	if err != nil {
-		return Outcome{}, err
+		return inbound.Outcome{}, err
 	}
 	sender := replyAddress(msg)
 	if c != nil && c.Author != "" && (strings.EqualFold(msg.From.Address, c.Author) || sender == c.Author) {
@@ -387,7 +386,7 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 	if isNew {
 		id, err := tx.NextCaseID(p.o.CasePrefix, now.In(p.o.Deadlines.Calendar.Location()).Year())
 		if err != nil {
-			return Outcome{}, err
+			return inbound.Outcome{}, err
 		}
 		c = &cases.Case{
 			ID: id, State: cases.Incomplete, CreatedAt: now, Complainant: sender,
@@ -405,7 +404,7 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 	c.Why = mergeWhy(c.Why, res.Why)
 	added, err := p.keepDocuments(c, msg, res.Documents, now, kept)
 	if err != nil {
-		return Outcome{}, err
+		return inbound.Outcome{}, err
 	}
 
 	c.Threads = appendUnique(c.Threads, msg.MessageID)
@@ -419,10 +418,10 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 		events = append(events, cases.Event{At: now, Type: cases.EventDocumentsAdded, Actor: sender, Note: strings.Join(added, ", ")})
 	}
 	c.Missing = p.missing(c)
-	out := Outcome{Case: c.ID, Role: "complainant", Result: how}
+	out := inbound.Outcome{Case: c.ID, Role: "complainant", Result: how}
 	leadership, err := p.route(tx, c, msg, isNew, now, &events)
 	if err != nil {
-		return Outcome{}, err
+		return inbound.Outcome{}, err
 	}
 	// The leadership's alert goes out once the case's state for this mail is decided
 	// (a complete major case is 待审核 in it, not 材料不全), whichever way this returns.
@@ -441,7 +440,7 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 			events = append(events, cases.Event{At: now, Type: cases.EventSatisfaction, Actor: sender, Note: strconv.Itoa(score)})
 			out.Result += "; satisfaction " + strconv.Itoa(score)
 			if err := tellLeadership(); err != nil {
-				return Outcome{}, err
+				return inbound.Outcome{}, err
 			}
 			return out, p.finishCase(tx, c, msg, events)
 		}
@@ -449,13 +448,13 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 	if !isNew {
 		handled, n, err := p.complainantAction(tx, c, msg, now, &events)
 		if err != nil {
-			return Outcome{}, err
+			return inbound.Outcome{}, err
 		}
 		if handled {
 			out.Replies += n
 			out.Result += "; complainant action"
 			if err := tellLeadership(); err != nil {
-				return Outcome{}, err
+				return inbound.Outcome{}, err
 			}
 			return out, p.finishCase(tx, c, msg, events)
 		}
@@ -465,12 +464,12 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 	case c.State == cases.Incomplete && len(c.Missing) == 0:
 		pend := &pending{}
 		if err := p.execute(tx, c, cases.Complete, "", "desk", now, pend); err != nil {
-			return Outcome{}, err
+			return inbound.Outcome{}, err
 		}
 		events = append(events, pend.events...)
 		for _, m := range pend.mails {
 			if err := p.o.Mailer.Queue(tx, c, m, now); err != nil {
-				return Outcome{}, err
+				return inbound.Outcome{}, err
 			}
 			out.Replies++
 		}
@@ -491,7 +490,7 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 	if kind != "" {
 		sent, why, err := p.autoReply(tx, c, kind, msg, now)
 		if err != nil {
-			return Outcome{}, err
+			return inbound.Outcome{}, err
 		}
 		if sent {
 			out.Replies++
@@ -502,7 +501,7 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 		out.Result += "; " + kind
 	}
 	if err := tellLeadership(); err != nil {
-		return Outcome{}, err
+		return inbound.Outcome{}, err
 	}
 	return out, p.finishCase(tx, c, msg, events)
 }

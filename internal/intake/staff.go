@@ -16,6 +16,7 @@ import (
 	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/classify"
 	"github.com/complaintd/complaintd/internal/desk"
+	"github.com/complaintd/complaintd/internal/inbound"
 	"github.com/complaintd/complaintd/internal/mailer"
 	"github.com/complaintd/complaintd/internal/mailmsg"
 	"github.com/complaintd/complaintd/internal/outbox"
@@ -59,10 +60,10 @@ func recipients(m *mailmsg.Message) []string {
 // staff handles a mail from a staff address: authenticate, then run its commands
 // all-or-nothing (a mail that mixes a legal and an illegal command changes nothing, so
 // the staff member never has to work out what half-happened).
-func (p *Processor) staff(tx *store.Tx, msg *mailmsg.Message, now time.Time) (Outcome, error) {
+func (p *Processor) staff(tx *store.Tx, msg *mailmsg.Message, now time.Time) (inbound.Outcome, error) {
 	c, _, err := p.findCase(tx, msg)
 	if err != nil {
-		return Outcome{}, err
+		return inbound.Outcome{}, err
 	}
 	caseID := ""
 	if c != nil {
@@ -77,21 +78,21 @@ func (p *Processor) staff(tx *store.Tx, msg *mailmsg.Message, now time.Time) (Ou
 		p.o.Metrics.SecurityEvents.Add(1)
 		note := fmt.Sprintf("unauthenticated staff mail from %s: %s", msg.From.Address, dec.Reason)
 		if err := tx.AddAlert(store.Alert{At: now, Kind: "security", Message: note + " (case " + orNone(caseID) + ")"}); err != nil {
-			return Outcome{}, err
+			return inbound.Outcome{}, err
 		}
 		if c != nil {
 			if err := tx.AppendEvent(c.ID, cases.Event{At: now, Type: cases.EventSecurity, Actor: msg.From.Address, Note: dec.Reason}); err != nil {
-				return Outcome{}, err
+				return inbound.Outcome{}, err
 			}
 		}
 		p.o.Logger.Warn("staff mail refused", "case", caseID, "message_id", msg.MessageID, "reason", dec.Reason)
-		return Outcome{Case: caseID, Role: "security", Result: "refused: " + dec.Reason}, nil
+		return inbound.Outcome{Case: caseID, Role: "security", Result: "refused: " + dec.Reason}, nil
 	}
 	actor := dec.Sender
 	if c == nil {
 		// Authenticated but about no case: with token auth this cannot happen (the
 		// token names the case); with auth-results it can.
-		return Outcome{Role: "staff", Result: "staff mail without a case tag: ignored"}, nil
+		return inbound.Outcome{Role: "staff", Result: "staff mail without a case tag: ignored"}, nil
 	}
 	cmds, problems := desk.ParseCommands(desk.StripQuoted(msg.Text))
 	var raw []string
@@ -117,21 +118,21 @@ func (p *Processor) staff(tx *store.Tx, msg *mailmsg.Message, now time.Time) (Ou
 	if len(errs) > 0 {
 		d.Error = strings.Join(errs, "\n")
 		if err := tx.AppendEvent(c.ID, cases.Event{At: now, Type: cases.EventCommandRefused, Actor: actor, Note: d.Error}); err != nil {
-			return Outcome{}, err
+			return inbound.Outcome{}, err
 		}
 		if err := p.o.Mailer.Queue(tx, c, mailer.Outgoing{Kind: "staff_error", Data: d, To: staffTo, ReplyTo: p.staffReplyTo(c.ID),
 			InReplyTo: msg.MessageID, References: append(slices.Clone(msg.References), msg.MessageID), Auto: outbox.AutoReplied}, now); err != nil {
-			return Outcome{}, err
+			return inbound.Outcome{}, err
 		}
 		if err := tx.PutCase(c); err != nil { // threads of the reply
-			return Outcome{}, err
+			return inbound.Outcome{}, err
 		}
-		return Outcome{Case: c.ID, Role: "staff", Result: "commands refused: " + d.Error, Replies: 1}, nil
+		return inbound.Outcome{Case: c.ID, Role: "staff", Result: "commands refused: " + d.Error, Replies: 1}, nil
 	}
-	out := Outcome{Case: work.ID, Role: "staff", Result: "commands: " + d.Command}
+	out := inbound.Outcome{Case: work.ID, Role: "staff", Result: "commands: " + d.Command}
 	n, err := p.commit(tx, work, pend, now)
 	if err != nil {
-		return Outcome{}, err
+		return inbound.Outcome{}, err
 	}
 	out.Replies += n
 	d = p.staffData(work, actor)
@@ -139,12 +140,12 @@ func (p *Processor) staff(tx *store.Tx, msg *mailmsg.Message, now time.Time) (Ou
 	d.Result = strings.Join(pend.results, "\n")
 	if err := p.o.Mailer.Queue(tx, work, mailer.Outgoing{Kind: "staff_confirmation", Data: d, To: staffTo, ReplyTo: p.staffReplyTo(work.ID),
 		InReplyTo: msg.MessageID, References: append(slices.Clone(msg.References), msg.MessageID), Auto: outbox.AutoReplied}, now); err != nil {
-		return Outcome{}, err
+		return inbound.Outcome{}, err
 	}
 	out.Replies++
 	work.UpdatedAt = now
 	if err := tx.PutCase(work); err != nil {
-		return Outcome{}, err
+		return inbound.Outcome{}, err
 	}
 	return out, nil
 }
@@ -355,17 +356,17 @@ func (p *Processor) complainantAction(tx *store.Tx, c *cases.Case, msg *mailmsg.
 // authorStatement records the author's counter-statement (申辩), keeps what the author
 // attached as classified documents of the case (the author's evidence belongs to it),
 // and forwards it all to staff; the review deadline, paused while waiting, runs again.
-func (p *Processor) authorStatement(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, docs []classify.Document, now time.Time, kept map[string]bool) (Outcome, error) {
+func (p *Processor) authorStatement(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, docs []classify.Document, now time.Time, kept map[string]bool) (inbound.Outcome, error) {
 	text := desk.StripQuoted(msg.Text)
 	c.Statements = append(c.Statements, cases.Statement{At: now, From: msg.From.Address, MessageID: msg.MessageID, Text: text})
 	added, err := p.keepDocuments(c, msg, docs, now, kept)
 	if err != nil {
-		return Outcome{}, err
+		return inbound.Outcome{}, err
 	}
 	c.AwaitingAuthor = cases.AwaitingAuthorAfter(c.AwaitingAuthor, cases.AuthorReplied, c.State)
 	c.Threads = appendUnique(c.Threads, msg.MessageID)
 	if err := tx.LinkMessageID(msg.MessageID, c.ID); err != nil {
-		return Outcome{}, err
+		return inbound.Outcome{}, err
 	}
 	events := []cases.Event{{At: now, Type: cases.EventOf(cases.AuthorReplied), Actor: msg.From.Address, Note: clipText(text, 200)}}
 	if len(added) > 0 {
@@ -373,18 +374,18 @@ func (p *Processor) authorStatement(tx *store.Tx, c *cases.Case, msg *mailmsg.Me
 	}
 	n, err := p.notifyStaff(tx, c, assigneeOr(c), "作者申辩 / the author's counter-statement:\n"+clipText(text, 4000), now, &events)
 	if err != nil {
-		return Outcome{}, err
+		return inbound.Outcome{}, err
 	}
 	for _, e := range events {
 		if err := tx.AppendEvent(c.ID, e); err != nil {
-			return Outcome{}, err
+			return inbound.Outcome{}, err
 		}
 	}
 	c.UpdatedAt = now
 	if err := tx.PutCase(c); err != nil {
-		return Outcome{}, err
+		return inbound.Outcome{}, err
 	}
-	return Outcome{Case: c.ID, Role: "author", Result: "counter-statement recorded and forwarded", Replies: n}, nil
+	return inbound.Outcome{Case: c.ID, Role: "author", Result: "counter-statement recorded and forwarded", Replies: n}, nil
 }
 
 func clipText(s string, n int) string {
@@ -462,25 +463,25 @@ func firstTextLine(body string) int {
 
 // refuseForged records a forged command: nothing changes, nobody is mailed, and a
 // security event lands on the case it names.
-func (p *Processor) refuseForged(tx *store.Tx, msg *mailmsg.Message, why string, now time.Time) (Outcome, error) {
+func (p *Processor) refuseForged(tx *store.Tx, msg *mailmsg.Message, why string, now time.Time) (inbound.Outcome, error) {
 	c, _, err := p.findCase(tx, msg)
 	if err != nil {
-		return Outcome{}, err
+		return inbound.Outcome{}, err
 	}
 	caseID := ""
 	if c != nil {
 		caseID = c.ID
 		if err := tx.AppendEvent(c.ID, cases.Event{At: now, Type: cases.EventSecurity, Actor: msg.From.Address, Note: why}); err != nil {
-			return Outcome{}, err
+			return inbound.Outcome{}, err
 		}
 	}
 	p.o.Metrics.SecurityEvents.Add(1)
 	if err := tx.AddAlert(store.Alert{At: now, Kind: "security", Message: why + " (case " + orNone(caseID) + ")"}); err != nil {
-		return Outcome{}, err
+		return inbound.Outcome{}, err
 	}
 	if err := tx.LinkMessageID(msg.MessageID, ""); err != nil {
-		return Outcome{}, err
+		return inbound.Outcome{}, err
 	}
 	p.o.Logger.Warn("command from a non-staff sender refused", "case", caseID, "message_id", msg.MessageID)
-	return Outcome{Case: caseID, Role: "security", Result: "refused: " + why}, nil
+	return inbound.Outcome{Case: caseID, Role: "security", Result: "refused: " + why}, nil
 }

@@ -2,7 +2,7 @@ package intake_test
 
 // The satisfaction survey (回访, issue 6 §5) through the whole pipeline: the scheduler
 // queues the survey mail of a resolved case through the Processor, and the
-// complainant's answer, read by the poller, records the score on the case.
+// complainant's answer, read by the IMAP pipeline, records the score on the case.
 
 import (
 	"encoding/json"

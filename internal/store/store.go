@@ -387,7 +387,18 @@ func (t *Tx) PutCheckpoint(mailbox string, c Checkpoint) error {
 
 // PutQuarantined records a quarantined mail.
 func (t *Tx) PutQuarantined(q Quarantined) error {
-	return t.put(bQuarantine, fmt.Sprintf("%s/%d/%010d", q.Mailbox, q.UIDValidity, q.UID), q)
+	return t.put(bQuarantine, quarantineKey(q.Mailbox, q.UIDValidity, q.UID), q)
+}
+
+// QuarantineRecord reads the quarantine record of one mail (ErrNotFound when none).
+func (t *Tx) QuarantineRecord(mailbox string, uidValidity, uid uint32) (Quarantined, error) {
+	var q Quarantined
+	err := t.get(bQuarantine, quarantineKey(mailbox, uidValidity, uid), &q)
+	return q, err
+}
+
+func quarantineKey(mailbox string, uidValidity, uid uint32) string {
+	return fmt.Sprintf("%s/%d/%010d", mailbox, uidValidity, uid)
 }
 
 // Quarantined lists quarantine records.

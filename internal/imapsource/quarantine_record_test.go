@@ -1,4 +1,4 @@
-package intake_test
+package imapsource_test
 
 import (
 	"context"
@@ -6,11 +6,12 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/complaintd/complaintd/internal/demo/samplemail"
 	"github.com/complaintd/complaintd/internal/imapsource"
 )
 
 // hookHandler calls fn for each log record with the given message, synchronously, in
-// the goroutine that logs: a way to act at an exact point of the poller's flow.
+// the goroutine that logs: a way to act at an exact point of the pipeline's flow.
 type hookHandler struct {
 	msg string
 	fn  func()
@@ -28,7 +29,7 @@ func (h hookHandler) WithGroup(string) slog.Handler      { return h }
 
 // The quarantine record is what an operator reads to find a mail the desk gave up on.
 // Its Moved field must say where the mail really is. Here the connection drops between
-// the record's commit and the move (the poller logs "message quarantined" in between),
+// the record's commit and the move (the pipeline logs "message quarantined" in between),
 // so the mail stays in INBOX, unflagged — and the record must not claim it was moved.
 // (It failed while Moved was set from CanMove() before the move was tried.)
 func TestQuarantineRecordSaysWhereTheMailIs(t *testing.T) {
@@ -52,8 +53,8 @@ func TestQuarantineRecordSaysWhereTheMailIs(t *testing.T) {
 		}})
 	})
 	big := completeComplaint("张三|zhangsan@example.cn", "big@example.cn")
-	big.files = append(big.files, file{"视频.mp4", "video/mp4", make([]byte, 16<<10)})
-	uid := srv.deliver(t, big.bytes())
+	big.Files = append(big.Files, samplemail.File{Name: "视频.mp4", ContentType: "video/mp4", Content: make([]byte, 16<<10)})
+	uid := srv.deliver(t, big.Bytes())
 	h.waitCheckpoint(uid)
 	eventually(t, "quarantine record", func() bool { return len(h.quarantined()) == 1 })
 	// After the reconnect, look at the mailbox.

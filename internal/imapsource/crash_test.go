@@ -1,4 +1,4 @@
-package intake_test
+package imapsource_test
 
 import (
 	"context"
@@ -17,9 +17,9 @@ import (
 // mail still in the pipeline.
 func TestMailThatKeepsKillingTheProcessIsQuarantined(t *testing.T) {
 	srv := newServers(t)
-	srv.deliver(t, plainComplaint("甲|a@example.cn", "k1@example.cn", "甲申请删除凤凰资讯稿件").bytes())
-	poison := srv.deliver(t, plainComplaint("乙|b@example.cn", "k2@example.cn", "乙申请删除凤凰资讯稿件").bytes())
-	last := srv.deliver(t, plainComplaint("丙|c@example.cn", "k3@example.cn", "丙申请删除凤凰资讯稿件").bytes())
+	srv.deliver(t, plainComplaint("甲|a@example.cn", "k1@example.cn", "甲申请删除凤凰资讯稿件").Bytes())
+	poison := srv.deliver(t, plainComplaint("乙|b@example.cn", "k2@example.cn", "乙申请删除凤凰资讯稿件").Bytes())
+	last := srv.deliver(t, plainComplaint("丙|c@example.cn", "k3@example.cn", "丙申请删除凤凰资讯稿件").Bytes())
 	c, err := imapsource.Dial(context.Background(), srv.imapOptions(t))
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +57,7 @@ func TestDeathWithAPipelineInHandChargesNoMail(t *testing.T) {
 	srv := newServers(t)
 	var uids []uint32
 	for i := range 5 {
-		uids = append(uids, srv.deliver(t, plainComplaint(fmt.Sprintf("甲%d|a%d@example.cn", i, i), fmt.Sprintf("p%d@example.cn", i), "甲申请删除凤凰资讯稿件").bytes()))
+		uids = append(uids, srv.deliver(t, plainComplaint(fmt.Sprintf("甲%d|a%d@example.cn", i, i), fmt.Sprintf("p%d@example.cn", i), "甲申请删除凤凰资讯稿件").Bytes()))
 	}
 	c, err := imapsource.Dial(context.Background(), srv.imapOptions(t))
 	if err != nil {
@@ -86,10 +86,9 @@ func TestDeathWithAPipelineInHandChargesNoMail(t *testing.T) {
 			t.Errorf("mail %d not registered: %+v", i, m)
 		}
 	}
-	// The last attempt ends (and leaves the file) just after its commit.
-	left := func() string {
+	// The last attempt ends after its commit (and its flag): the file empties then.
+	eventually(t, "the attempt file to be empty once every attempt ended", func() bool {
 		b, _ := os.ReadFile(attempts)
-		return strings.TrimRight(string(b), "\x00")
-	}
-	eventually(t, "an empty attempt file once every attempt ended", func() bool { return left() == "" })
+		return len(strings.Trim(string(b), "\x00")) == 0
+	})
 }

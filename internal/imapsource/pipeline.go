@@ -1,4 +1,4 @@
-package intake
+package imapsource
 
 import (
 	"bytes"
@@ -8,13 +8,11 @@ import (
 	"io"
 	"log/slog"
 	"runtime/debug"
-	"slices"
 	"sync"
 	"time"
 
-	"github.com/complaintd/complaintd/internal/imapsource"
+	"github.com/complaintd/complaintd/internal/inbound"
 	"github.com/complaintd/complaintd/internal/metrics"
-	"github.com/complaintd/complaintd/internal/store"
 )
 
 // Keywords the desk sets on mail it has handled, for the people who read the mailbox
@@ -24,59 +22,115 @@ const (
 	FlagQuarantined = "$ComplaintdQuarantine"
 )
 
-// PollerOptions wires a Poller.
-type PollerOptions struct {
-	IMAP             imapsource.Options
-	Mailbox          string
-	Idle             bool
-	PollInterval     time.Duration
-	Processed        string // flag | move | none
+// Prepared is a mail the Intake parsed ahead of its commit.
+type Prepared interface {
+	// MessageID is the mail's Message-ID; "" when it could not be read, also on the
+	// zero value (what Prepare returns with an error may be partial, or zero).
+	MessageID() string
+}
+
+// Intake registers the mail the pipeline reads: internal/intake's Processor. It keeps
+// every record, keyed by the message's inbound.Source: a commit advances the stream's
+// progress in the transaction that registers the mail, and failed attempts, retries
+// and quarantine are recorded by its methods. The pipeline only reads the progress,
+// hands mail over, and says what went wrong. P is a mail parsed but not yet committed.
+type Intake[P Prepared] interface {
+	// Progress reads how far the stream has been processed.
+	Progress(s inbound.Stream) (inbound.Progress, error)
+	// Renumbered starts the stream over under a new epoch (UIDVALIDITY), raising an
+	// operator alert with the given text.
+	Renumbered(s inbound.Stream, epoch uint32, alert string) error
+
+	// Prepare parses and classifies a mail; it touches no store, so several run at
+	// once. On error nothing stays in the spool.
+	Prepare(raw io.Reader) (P, error)
+	// Discard drops a prepared mail nobody will commit.
+	Discard(P)
+	// CommitGroup registers prepared mails in order in one transaction that also
+	// advances their stream: all or none. On failure they stay usable (to be committed
+	// one by one, or discarded).
+	CommitGroup(srcs []inbound.Source, preps []P) ([]inbound.Outcome, error)
+	// Process prepares and commits one mail.
+	Process(ctx context.Context, src inbound.Source, raw io.Reader) (inbound.Outcome, error)
+
+	// Skip advances the stream past a mail that vanished before it could be read.
+	Skip(src inbound.Source) error
+	// Fail counts a failed attempt for a retry, or quarantines the mail (records it and
+	// advances past it) when the failure is permanent or the attempts reach
+	// maxAttempts. The error is about the record only.
+	Fail(src inbound.Source, messageID string, cause error, maxAttempts int) (inbound.Failure, error)
+	// Quarantine records a mail as given up on without an attempt to count (it took
+	// the process down too often), and advances past it.
+	Quarantine(src inbound.Source, messageID string, attempts int, reason string) error
+	// QuarantineMoved notes in the quarantine record that the mail was moved aside.
+	QuarantineMoved(src inbound.Source) error
+}
+
+// PipelineOptions wires a Pipeline. Zero values are documented per field.
+type PipelineOptions struct {
+	IMAP         Options
+	Mailbox      string        // the mailbox read; required
+	Idle         bool          // wait for news with IDLE where the server offers it
+	PollInterval time.Duration // between checks without IDLE, and the longest IDLE
+	// Processed is what happens to processed mail, for the people who read the
+	// mailbox: "flag" (FlagProcessed), "move" (to ProcessedFolder), or "none" (also
+	// the zero value).
+	Processed        string
 	ProcessedFolder  string
-	QuarantineFolder string
-	MaxAttempts      int
-	Backoff          imapsource.Backoff
-	Logger           *slog.Logger
-	Metrics          *metrics.Metrics
-	// OnQueued is called after a message whose processing queued replies (the
-	// outbox worker wakes up). Nil: nobody is told.
+	QuarantineFolder string // quarantined mail is moved here; "": flagged in place
+	// MaxAttempts is how many failed attempts, or deaths of the process with the mail
+	// in hand alone, a mail gets before it is quarantined. Below 1: 3.
+	MaxAttempts int
+	Backoff     Backoff          // between sessions
+	Logger      *slog.Logger     // nil: discard
+	Metrics     *metrics.Metrics // the IMAP counters; nil: not counted
+	// OnQueued is called after a mail whose processing queued replies (the outbox
+	// worker wakes up). Nil: nobody is told.
 	OnQueued func()
 	// InflightPath is the small file counting attempts on the mail in hand, so that
 	// a mail that kills the process is quarantined. Empty: not counted.
 	InflightPath string
-	// Dial replaces imapsource.Dial (tests inject failures). Nil: imapsource.Dial.
-	Dial func(ctx context.Context, o imapsource.Options) (*imapsource.Client, error)
+	// Dial replaces imapsource.Dial (tests inject failures). Nil: Dial.
+	Dial func(ctx context.Context, o Options) (*Client, error)
 }
 
-// Poller reads the service mailbox and feeds the Processor, exactly once per mail.
-type Poller struct {
-	o        PollerOptions
+// Pipeline reads one mailbox and hands every mail to the Intake, exactly once.
+type Pipeline[P Prepared] struct {
+	o        PipelineOptions
+	in       Intake[P]
+	stream   inbound.Stream
 	inflight *inflight
-	p        *Processor
-	store    *store.Store
+	buffers  *bufferPool // raw mail read ahead for the workers
 }
 
-// NewPoller builds a poller around a processor.
-func NewPoller(p *Processor, o PollerOptions) *Poller {
+// NewPipeline builds the pipeline feeding in.
+func NewPipeline[P Prepared](in Intake[P], o PipelineOptions) *Pipeline[P] {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Metrics == nil {
-		o.Metrics = p.o.Metrics
+		o.Metrics = &metrics.Metrics{}
 	}
 	if o.Dial == nil {
-		o.Dial = imapsource.Dial
+		o.Dial = Dial
 	}
 	if o.MaxAttempts < 1 {
 		o.MaxAttempts = 3
 	}
-	return &Poller{o: o, p: p, store: p.o.Store, inflight: openInflight(o.InflightPath, o.Logger)}
+	return &Pipeline[P]{o: o, in: in, stream: inbound.Stream{Channel: inbound.IMAP, Name: o.Mailbox},
+		inflight: openInflight(o.InflightPath, o.Logger), buffers: newBufferPool(budgetUnit, pipelineMaxBytes)}
+}
+
+// source is the position of a mail of the mailbox, as intake keys its records.
+func (pl *Pipeline[P]) source(validity, uid uint32) inbound.Source {
+	return inbound.Source{Stream: pl.stream, Epoch: validity, Seq: uid}
 }
 
 // Run reads mail until ctx is done, reconnecting with backoff. It returns nil on a
 // clean stop. The message in hand when ctx ends is finished first: cancellation is
 // only observed between messages (a cut-off fetch would just be retried, but a
 // finished one saves the work).
-func (pl *Poller) Run(ctx context.Context) error {
+func (pl *Pipeline[P]) Run(ctx context.Context) error {
 	for {
 		err := pl.session(ctx)
 		pl.o.Metrics.IMAPUp.Store(false)
@@ -97,7 +151,7 @@ func (pl *Poller) Run(ctx context.Context) error {
 }
 
 // session is one connection's life: select, catch up, wait for news, repeat.
-func (pl *Poller) session(ctx context.Context) error {
+func (pl *Pipeline[P]) session(ctx context.Context) error {
 	c, err := pl.o.Dial(ctx, pl.o.IMAP)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
@@ -146,46 +200,28 @@ func waitCtx(ctx context.Context, d time.Duration) error {
 }
 
 // catchUp processes retries and new mail in UID order.
-func (pl *Poller) catchUp(ctx context.Context, c *imapsource.Client, st imapsource.MailboxStatus) error {
-	var cp store.Checkpoint
-	if err := pl.store.View(func(tx *store.Tx) error {
-		var err error
-		cp, err = tx.Checkpoint(pl.o.Mailbox)
-		return err
-	}); err != nil {
+func (pl *Pipeline[P]) catchUp(ctx context.Context, c *Client, st MailboxStatus) error {
+	prog, err := pl.in.Progress(pl.stream)
+	if err != nil {
 		return err
 	}
-	if cp.UIDValidity != 0 && cp.UIDValidity != st.UIDValidity {
+	if prog.Epoch != 0 && prog.Epoch != st.UIDValidity {
 		// RFC 3501 §2.3.1.1: UIDs from the old validity mean nothing now. Rescan the
 		// whole mailbox; the Message-ID and content digest keep every mail already
 		// registered from becoming a second case.
 		msg := fmt.Sprintf("UIDVALIDITY of %s changed from %d to %d: rescanning %d messages; registered mail is recognised by Message-ID and content digest",
-			pl.o.Mailbox, cp.UIDValidity, st.UIDValidity, st.Messages)
-		pl.o.Logger.Warn("uidvalidity changed", "mailbox", pl.o.Mailbox, "old", cp.UIDValidity, "new", st.UIDValidity)
-		err := pl.store.Update(func(tx *store.Tx) error {
-			if err := tx.AddAlert(store.Alert{At: time.Now(), Kind: "uidvalidity", Message: msg}); err != nil {
-				return err
-			}
-			return tx.PutCheckpoint(pl.o.Mailbox, store.Checkpoint{UIDValidity: st.UIDValidity, Updated: time.Now()})
-		})
-		if err != nil {
+			pl.o.Mailbox, prog.Epoch, st.UIDValidity, st.Messages)
+		pl.o.Logger.Warn("uidvalidity changed", "mailbox", pl.o.Mailbox, "old", prog.Epoch, "new", st.UIDValidity)
+		if err := pl.in.Renumbered(pl.stream, st.UIDValidity, msg); err != nil {
 			return err
 		}
-		cp = store.Checkpoint{UIDValidity: st.UIDValidity}
+		prog = inbound.Progress{Epoch: st.UIDValidity}
 	}
-	if cp.UIDValidity == 0 {
-		cp.UIDValidity = st.UIDValidity
-	}
-	uids, err := c.UIDsAfter(ctx, cp.LastUID)
+	uids, err := c.UIDsAfter(ctx, prog.Last)
 	if err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
-	retry := make([]uint32, 0, len(cp.Retry))
-	for u := range cp.Retry {
-		retry = append(retry, u)
-	}
-	slices.Sort(retry)
-	for _, uid := range retry {
+	for _, uid := range prog.Retry {
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -238,78 +274,10 @@ const (
 	budgetUnit       = 64 << 10
 )
 
-// rawBuffers recycles the buffers mails are read into: a backlog would otherwise
-// allocate (and the kernel zero and map) its whole size again. The parsed message
-// keeps no reference to the raw bytes.
-var rawBuffers = newBufferPool(budgetUnit, pipelineMaxBytes)
-
-// bufferPool hands out byte slices from power-of-two size classes.
-type bufferPool struct {
-	min     int
-	classes []sync.Pool
-}
-
-func newBufferPool(minSize, maxSize int) *bufferPool {
-	n := 1
-	for s := minSize; s < maxSize; s *= 2 {
-		n++
-	}
-	return &bufferPool{min: minSize, classes: make([]sync.Pool, n)}
-}
-
-func (p *bufferPool) class(size int) int {
-	c := 0
-	for s := p.min; s < size; s *= 2 {
-		c++
-	}
-	return c
-}
-
-// get returns a slice of len size; its content is undefined.
-func (p *bufferPool) get(size int) []byte {
-	c := p.class(size)
-	if c >= len(p.classes) {
-		return make([]byte, size)
-	}
-	if b, ok := p.classes[c].Get().(*[]byte); ok {
-		return (*b)[:size]
-	}
-	return make([]byte, size, p.min<<c)
-}
-
-func (p *bufferPool) put(b []byte) {
-	c := p.class(cap(b))
-	if c >= len(p.classes) || p.min<<c != cap(b) {
-		return // not one of ours
-	}
-	b = b[:0]
-	p.classes[c].Put(&b)
-}
-
-// byteBudget bounds the raw mail held by the pipeline. One goroutine acquires (the
-// reader of the connection), so taking units one by one cannot deadlock.
-type byteBudget chan struct{}
-
-func newByteBudget() byteBudget { return make(byteBudget, pipelineBudget/budgetUnit) }
-
-func budgetUnits(size int64) int { return int((size + budgetUnit - 1) / budgetUnit) }
-
-func (b byteBudget) acquire(units int) {
-	for range units {
-		b <- struct{}{}
-	}
-}
-
-func (b byteBudget) release(units int) {
-	for range units {
-		<-b
-	}
-}
-
 // job is one mail of a batch between its fetch and its commit.
-type job struct {
+type job[P Prepared] struct {
 	uid  uint32
-	prep *Prepared
+	prep P
 	err  error
 	done chan struct{} // closed when prep/err are set
 }
@@ -317,10 +285,10 @@ type job struct {
 // batch fetches new mail with one command, parses it ahead on other cores, commits
 // each in UID order, then marks the processed ones with one STORE. Mail that brought
 // no body goes through one().
-func (pl *Poller) batch(ctx context.Context, c *imapsource.Client, validity uint32, uids []uint32) error {
+func (pl *Pipeline[P]) batch(ctx context.Context, c *Client, validity uint32, uids []uint32) error {
 	var (
-		done        []uint32 // committed, to be flagged
-		quarantined []store.Quarantined
+		done        []uint32   // committed, to be flagged
+		quarantined []uint32   // recorded, to be moved
 		mu          sync.Mutex // guards commitErr
 		commitErr   error
 		begun       []uint32 // taken into the pipeline
@@ -336,7 +304,7 @@ func (pl *Poller) batch(ctx context.Context, c *imapsource.Client, validity uint
 		defer mu.Unlock()
 		return commitErr
 	}
-	queue := make(chan *job, queueDepth)
+	queue := make(chan *job[P], queueDepth)
 	committed := make(chan struct{})
 	go func() {
 		defer close(committed)
@@ -357,7 +325,7 @@ func (pl *Poller) batch(ctx context.Context, c *imapsource.Client, validity uint
 		if ctx.Err() != nil {
 			return errStopBatch // the mails in hand are finished; the rest waits
 		}
-		j := &job{uid: uid, done: make(chan struct{})}
+		j := &job[P]{uid: uid, done: make(chan struct{})}
 		pl.inflight.beginPipeline(pl.o.Mailbox, validity, uid)
 		begun = append(begun, uid)
 		switch {
@@ -368,15 +336,15 @@ func (pl *Poller) batch(ctx context.Context, c *imapsource.Client, validity uint
 		default:
 			units := budgetUnits(size)
 			budget.acquire(units)
-			buf := rawBuffers.get(int(size))
+			buf := pl.buffers.get(int(size))
 			if _, err := io.ReadFull(r, buf); err != nil {
-				rawBuffers.put(buf)
+				pl.buffers.put(buf)
 				budget.release(units)
 				return fmt.Errorf("read message: %w", err) // the connection broke
 			}
 			workers <- struct{}{}
 			go func() {
-				defer func() { <-workers; rawBuffers.put(buf); budget.release(units); close(j.done) }()
+				defer func() { <-workers; pl.buffers.put(buf); budget.release(units); close(j.done) }()
 				j.prep, j.err = pl.prepareSafely(uid, bytes.NewReader(buf))
 			}()
 		}
@@ -392,14 +360,14 @@ func (pl *Poller) batch(ctx context.Context, c *imapsource.Client, validity uint
 	}
 	// What was committed is marked even when the batch stopped early.
 	pl.markProcessed(ctx, c, done)
-	for _, q := range quarantined {
-		pl.moveQuarantined(ctx, c, q)
+	for _, uid := range quarantined {
+		pl.moveQuarantined(ctx, c, validity, uid)
 	}
 	switch {
 	case errors.Is(err, errStopBatch):
 		return nil
 	case err != nil:
-		if imapsource.IsConnError(err) {
+		if IsConnError(err) {
 			return err
 		}
 		return fmt.Errorf("batch: %w", err)
@@ -419,10 +387,10 @@ func (pl *Poller) batch(ctx context.Context, c *imapsource.Client, validity uint
 // the ones after it that are already parsed: one transaction and one sync for the
 // group. If a group fails, its mails are committed one by one, so only the culprit is
 // counted. After a store failure (fatal) the rest is discarded.
-func (pl *Poller) committer(validity uint32, queue <-chan *job, done *[]uint32, quarantined *[]store.Quarantined, fatal func(error)) {
+func (pl *Pipeline[P]) committer(validity uint32, queue <-chan *job[P], done, quarantined *[]uint32, fatal func(error)) {
 	var stopped bool
-	finish := func(uid uint32, out Outcome, procErr error) {
-		q, bad, err := pl.settle(validity, uid, out, procErr)
+	finish := func(uid uint32, out inbound.Outcome, procErr error) {
+		bad, err := pl.settle(validity, uid, out, procErr)
 		if err == nil {
 			pl.inflight.end(pl.o.Mailbox, validity, uid)
 		}
@@ -431,12 +399,12 @@ func (pl *Poller) committer(validity uint32, queue <-chan *job, done *[]uint32, 
 			fatal(err)
 			stopped = true
 		case bad:
-			*quarantined = append(*quarantined, q)
+			*quarantined = append(*quarantined, uid)
 		case procErr == nil:
 			*done = append(*done, uid)
 		}
 	}
-	commit := func(group []*job) error {
+	commit := func(group []*job[P]) error {
 		outs, err := pl.commitGroupSafely(validity, group)
 		if err != nil {
 			return err
@@ -446,7 +414,7 @@ func (pl *Poller) committer(validity uint32, queue <-chan *job, done *[]uint32, 
 		}
 		return nil
 	}
-	var held *job
+	var held *job[P]
 	for {
 		j := held
 		held = nil
@@ -459,13 +427,13 @@ func (pl *Poller) committer(validity uint32, queue <-chan *job, done *[]uint32, 
 		<-j.done
 		switch {
 		case stopped:
-			pl.p.Discard(j.prep)
+			pl.in.Discard(j.prep)
 			continue
 		case j.err != nil:
-			finish(j.uid, Outcome{MessageID: j.prep.MessageID()}, j.err)
+			finish(j.uid, inbound.Outcome{MessageID: j.prep.MessageID()}, j.err)
 			continue
 		}
-		group := []*job{j}
+		group := []*job[P]{j}
 	gather:
 		for len(group) < maxGroup {
 			select {
@@ -488,9 +456,9 @@ func (pl *Poller) committer(validity uint32, queue <-chan *job, done *[]uint32, 
 		}
 		if err := commit(group); err != nil {
 			for _, g := range group {
-				if gerr := commit([]*job{g}); gerr != nil {
-					pl.p.Discard(g.prep)
-					finish(g.uid, Outcome{MessageID: g.prep.MessageID()}, gerr)
+				if gerr := commit([]*job[P]{g}); gerr != nil {
+					pl.in.Discard(g.prep)
+					finish(g.uid, inbound.Outcome{MessageID: g.prep.MessageID()}, gerr)
 				}
 			}
 		}
@@ -499,222 +467,157 @@ func (pl *Poller) committer(validity uint32, queue <-chan *job, done *[]uint32, 
 
 // prepareSafely parses and classifies on a worker goroutine; a panic becomes a
 // counted failure of that mail.
-func (pl *Poller) prepareSafely(uid uint32, raw io.Reader) (prep *Prepared, err error) {
+func (pl *Pipeline[P]) prepareSafely(uid uint32, raw io.Reader) (prep P, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			pl.o.Logger.Error("panic while parsing", "mailbox", pl.o.Mailbox, "uid", uid, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			pl.p.Discard(prep)
-			prep, err = nil, fmt.Errorf("panic: %v", v)
+			pl.in.Discard(prep)
+			var zero P
+			prep, err = zero, fmt.Errorf("panic: %v", v)
 		}
 	}()
-	return pl.p.Prepare(raw)
+	return pl.in.Prepare(raw)
 }
 
-// commitGroupSafely registers prepared mails with the checkpoint advance in their
+// commitGroupSafely registers prepared mails; intake advances the checkpoint in their
 // transaction.
-func (pl *Poller) commitGroupSafely(validity uint32, group []*job) (outs []Outcome, err error) {
+func (pl *Pipeline[P]) commitGroupSafely(validity uint32, group []*job[P]) (outs []inbound.Outcome, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			pl.o.Logger.Error("panic while registering", "mailbox", pl.o.Mailbox, "uid", group[0].uid, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			outs, err = nil, fmt.Errorf("panic: %v", v)
 		}
 	}()
-	srcs := make([]Source, len(group))
-	preps := make([]*Prepared, len(group))
+	srcs := make([]inbound.Source, len(group))
+	preps := make([]P, len(group))
 	for i, g := range group {
-		srcs[i] = Source{Mailbox: pl.o.Mailbox, UIDValidity: validity, UID: g.uid}
+		srcs[i] = pl.source(validity, g.uid)
 		preps[i] = g.prep
 	}
-	return pl.p.CommitGroup(srcs, preps, func(tx *store.Tx) error {
-		for _, g := range group {
-			if err := advanceIn(tx, pl.o.Mailbox, validity, g.uid); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return pl.in.CommitGroup(srcs, preps)
 }
 
 // beginIsolated records that uid is processed alone, so that if the process dies now
 // the mail is charged with the death. A mail that died alone too often is quarantined
 // (recorded) instead, and quarantined is true.
-func (pl *Poller) beginIsolated(validity, uid uint32) (store.Quarantined, bool, error) {
+func (pl *Pipeline[P]) beginIsolated(validity, uid uint32) (quarantined bool, err error) {
 	deaths := pl.inflight.beginIsolated(pl.o.Mailbox, validity, uid)
 	if deaths < pl.o.MaxAttempts {
-		return store.Quarantined{}, false, nil
+		return false, nil
 	}
-	q, err := pl.recordQuarantine(validity, uid, "", deaths, crashReason(deaths))
-	return q, true, err
+	reason := crashReason(deaths)
+	if err := pl.in.Quarantine(pl.source(validity, uid), "", deaths, reason); err != nil {
+		return false, err
+	}
+	pl.logQuarantined(uid, reason)
+	return true, nil
 }
 
 func crashReason(n int) string {
 	return fmt.Sprintf("the process died %d times while processing this message alone", n)
 }
 
-// settle records the result of one attempt: success needs nothing more (the
-// processor's transaction advanced the checkpoint); a failure is counted for a later
-// retry, or quarantined (recorded) when it is permanent or out of attempts.
-func (pl *Poller) settle(validity, uid uint32, out Outcome, procErr error) (q store.Quarantined, quarantined bool, err error) {
-	mbox := pl.o.Mailbox
+func (pl *Pipeline[P]) logQuarantined(uid uint32, reason string) {
+	pl.o.Logger.Error("message quarantined", "mailbox", pl.o.Mailbox, "uid", uid, "reason", reason)
+}
+
+// settle reports the result of one attempt: success needs nothing more (intake's
+// transaction advanced the checkpoint); a failure is recorded by intake, counted for a
+// later retry or quarantined when it is permanent or out of attempts.
+func (pl *Pipeline[P]) settle(validity, uid uint32, out inbound.Outcome, procErr error) (quarantined bool, err error) {
 	if procErr == nil {
-		if out.Duplicate {
-			pl.o.Metrics.Duplicates.Add(1)
-		}
 		if out.Replies > 0 && pl.o.OnQueued != nil {
 			pl.o.OnQueued()
 		}
-		now := time.Now()
-		pl.o.Metrics.LastProcessedAt.Store(now.Unix())
-		// The Date header is the sender's clock: only plausible values feed the lag.
-		if d := out.Date; !d.IsZero() && !d.After(now) && now.Sub(d) < 30*24*time.Hour {
-			pl.o.Metrics.LastMessageDate.Store(d.Unix())
-		}
-		return q, false, nil
+		return false, nil
 	}
-	pl.o.Metrics.Failures.Add(1)
-	var attempts int
-	err = pl.store.Update(func(tx *store.Tx) error {
-		cp, err := tx.Checkpoint(mbox)
-		if err != nil {
-			return err
-		}
-		attempts = cp.Retry[uid] + 1
-		var perm *PermanentError
-		if errors.As(procErr, &perm) || attempts >= pl.o.MaxAttempts {
-			return nil // quarantined below, in its own transaction
-		}
-		if cp.Retry == nil {
-			cp.Retry = map[uint32]int{}
-		}
-		cp.Retry[uid] = attempts
-		cp.LastUID = max(cp.LastUID, uid)
-		return tx.PutCheckpoint(mbox, cp)
-	})
+	f, err := pl.in.Fail(pl.source(validity, uid), out.MessageID, procErr, pl.o.MaxAttempts)
 	if err != nil {
-		return q, false, fmt.Errorf("record failure: %w", err)
+		return false, err
 	}
-	pl.o.Logger.Warn("message failed", "mailbox", mbox, "uid", uid, "attempt", attempts, "err", procErr)
-	var perm *PermanentError
-	if errors.As(procErr, &perm) || attempts >= pl.o.MaxAttempts {
-		q, err = pl.recordQuarantine(validity, uid, out.MessageID, attempts, procErr.Error())
-		return q, err == nil, err
+	pl.o.Logger.Warn("message failed", "mailbox", pl.o.Mailbox, "uid", uid, "attempt", f.Attempts, "err", procErr)
+	if f.Quarantined {
+		pl.logQuarantined(uid, procErr.Error())
 	}
-	return q, false, nil
+	return f.Quarantined, nil
 }
 
 // one handles one UID on its own (retries, and mail a batch could not attribute). It
 // returns an error only for connection or store trouble; a message that fails is
 // counted, retried on later passes and finally quarantined, so it never blocks the
 // mail behind it.
-func (pl *Poller) one(ctx context.Context, c *imapsource.Client, validity, uid uint32) error {
-	q, crashed, err := pl.beginIsolated(validity, uid)
+func (pl *Pipeline[P]) one(ctx context.Context, c *Client, validity, uid uint32) error {
+	crashed, err := pl.beginIsolated(validity, uid)
 	defer pl.inflight.end(pl.o.Mailbox, validity, uid)
 	if err != nil {
 		return err
 	}
 	if crashed {
-		pl.moveQuarantined(ctx, c, q)
+		pl.moveQuarantined(ctx, c, validity, uid)
 		return nil
 	}
-	var out Outcome
+	var out inbound.Outcome
 	var procErr error
 	fetchErr := c.Fetch(ctx, uid, func(r io.Reader, size int64) error {
 		out, procErr = pl.processSafely(ctx, validity, uid, r)
 		return nil
 	})
 	if fetchErr != nil {
-		if errors.Is(fetchErr, imapsource.ErrNotFound) {
+		if errors.Is(fetchErr, ErrNotFound) {
 			// Expunged by someone between SEARCH and FETCH: nothing to process.
-			return pl.advance(validity, uid)
+			return pl.in.Skip(pl.source(validity, uid))
 		}
-		if imapsource.IsConnError(fetchErr) {
+		if IsConnError(fetchErr) {
 			return fetchErr
 		}
 		procErr = fmt.Errorf("fetch: %w", fetchErr)
 	}
-	q, bad, err := pl.settle(validity, uid, out, procErr)
+	bad, err := pl.settle(validity, uid, out, procErr)
 	if err != nil {
 		return err
 	}
 	if bad {
-		pl.moveQuarantined(ctx, c, q)
+		pl.moveQuarantined(ctx, c, validity, uid)
 	} else if procErr == nil {
 		pl.markProcessed(ctx, c, []uint32{uid})
 	}
 	return nil
 }
 
-// processSafely runs the processor with the checkpoint advance in its transaction and
-// turns a panic into a counted failure (a hostile mail must not take the desk down).
-func (pl *Poller) processSafely(ctx context.Context, validity, uid uint32, r io.Reader) (out Outcome, err error) {
+// processSafely hands one mail to intake, which advances the checkpoint in its
+// transaction, and turns a panic into a counted failure (a hostile mail must not take
+// the desk down).
+func (pl *Pipeline[P]) processSafely(ctx context.Context, validity, uid uint32, r io.Reader) (out inbound.Outcome, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			pl.o.Logger.Error("panic while processing", "mailbox", pl.o.Mailbox, "uid", uid, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			err = fmt.Errorf("panic: %v", v)
 		}
 	}()
-	src := Source{Mailbox: pl.o.Mailbox, UIDValidity: validity, UID: uid}
-	return pl.p.Process(ctx, src, r, func(tx *store.Tx) error {
-		return advanceIn(tx, pl.o.Mailbox, validity, uid)
-	})
-}
-
-func advanceIn(tx *store.Tx, mbox string, validity, uid uint32) error {
-	cp, err := tx.Checkpoint(mbox)
-	if err != nil {
-		return err
-	}
-	cp.UIDValidity = validity
-	cp.LastUID = max(cp.LastUID, uid)
-	delete(cp.Retry, uid)
-	cp.Updated = time.Now()
-	return tx.PutCheckpoint(mbox, cp)
-}
-
-func (pl *Poller) advance(validity, uid uint32) error {
-	return pl.store.Update(func(tx *store.Tx) error { return advanceIn(tx, pl.o.Mailbox, validity, uid) })
-}
-
-// recordQuarantine records the mail as given up on and advances past it. The record
-// comes before any IMAP move: a failed move must not make us process the mail again.
-func (pl *Poller) recordQuarantine(validity, uid uint32, msgID string, attempts int, reason string) (store.Quarantined, error) {
-	q := store.Quarantined{Mailbox: pl.o.Mailbox, UIDValidity: validity, UID: uid, MessageID: msgID, Reason: reason, At: time.Now(), Attempts: attempts}
-	err := pl.store.Update(func(tx *store.Tx) error {
-		if err := tx.PutQuarantined(q); err != nil {
-			return err
-		}
-		return advanceIn(tx, pl.o.Mailbox, validity, uid)
-	})
-	if err != nil {
-		return q, fmt.Errorf("record quarantine: %w", err)
-	}
-	pl.o.Metrics.Quarantined.Add(1)
-	pl.o.Logger.Error("message quarantined", "mailbox", pl.o.Mailbox, "uid", uid, "reason", reason)
-	return q, nil
+	return pl.in.Process(ctx, pl.source(validity, uid), r)
 }
 
 // moveQuarantined moves a recorded mail to the quarantine folder (or flags it where a
 // safe move is impossible) and corrects the record to say where the mail really is.
-func (pl *Poller) moveQuarantined(ctx context.Context, c *imapsource.Client, q store.Quarantined) {
-	if !pl.afterCommit(ctx, c, q.UID, FlagQuarantined, "move", pl.o.QuarantineFolder) {
+func (pl *Pipeline[P]) moveQuarantined(ctx context.Context, c *Client, validity, uid uint32) {
+	if !pl.afterCommit(ctx, c, uid, FlagQuarantined, "move", pl.o.QuarantineFolder) {
 		return
 	}
-	q.Moved = true
-	if err := pl.store.Update(func(tx *store.Tx) error { return tx.PutQuarantined(q) }); err != nil {
-		pl.o.Logger.Error("record quarantine move", "mailbox", pl.o.Mailbox, "uid", q.UID, "err", err)
+	if err := pl.in.QuarantineMoved(pl.source(validity, uid)); err != nil {
+		pl.o.Logger.Error("record quarantine move", "mailbox", pl.o.Mailbox, "uid", uid, "err", err)
 	}
 }
 
 // markProcessed applies the configured convenience action to processed mail: one
 // STORE for the lot when flagging, one MOVE each when moving.
-func (pl *Poller) markProcessed(ctx context.Context, c *imapsource.Client, uids []uint32) {
+func (pl *Pipeline[P]) markProcessed(ctx context.Context, c *Client, uids []uint32) {
 	if len(uids) == 0 {
 		return
 	}
 	switch pl.o.Processed {
 	case "flag":
 		err := c.AddFlagsMany(context.WithoutCancel(ctx), uids, FlagProcessed)
-		if err != nil && !errors.Is(err, imapsource.ErrFlagsUnsupported) {
+		if err != nil && !errors.Is(err, ErrFlagsUnsupported) {
 			pl.o.Logger.Warn("mark messages", "mailbox", pl.o.Mailbox, "count", len(uids), "err", err)
 		}
 	case "move":
@@ -728,7 +631,7 @@ func (pl *Poller) markProcessed(ctx context.Context, c *imapsource.Client, uids 
 // moved. Failures are logged only: the store already says the mail is handled. It
 // runs even when shutdown has begun (the mail in hand is finished, flag included);
 // every IMAP command has its own watchdog.
-func (pl *Poller) afterCommit(ctx context.Context, c *imapsource.Client, uid uint32, flag, action, folder string) (moved bool) {
+func (pl *Pipeline[P]) afterCommit(ctx context.Context, c *Client, uid uint32, flag, action, folder string) (moved bool) {
 	ctx = context.WithoutCancel(ctx)
 	var err error
 	switch action {
@@ -738,7 +641,7 @@ func (pl *Poller) afterCommit(ctx context.Context, c *imapsource.Client, uid uin
 			if err == nil {
 				return true
 			}
-			if !errors.Is(err, imapsource.ErrMoveUnsupported) {
+			if !errors.Is(err, ErrMoveUnsupported) {
 				pl.o.Logger.Warn("move message", "mailbox", pl.o.Mailbox, "uid", uid, "folder", folder, "err", err)
 			}
 		}
@@ -746,7 +649,7 @@ func (pl *Poller) afterCommit(ctx context.Context, c *imapsource.Client, uid uin
 	case "flag":
 		err = c.AddFlags(ctx, uid, flag)
 	}
-	if err != nil && !errors.Is(err, imapsource.ErrFlagsUnsupported) {
+	if err != nil && !errors.Is(err, ErrFlagsUnsupported) {
 		pl.o.Logger.Warn("mark message", "mailbox", pl.o.Mailbox, "uid", uid, "action", action, "err", err)
 	}
 	return false

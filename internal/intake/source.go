@@ -1,0 +1,164 @@
+package intake
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/complaintd/complaintd/internal/inbound"
+	"github.com/complaintd/complaintd/internal/store"
+)
+
+// What intake keeps per source, for every channel: how far each stream has been
+// processed, the failed attempts of the messages waiting for a retry, and the messages
+// given up on. The channel reads the progress, hands messages over and says what went
+// wrong; it writes no record itself. Registering a message advances its stream in the
+// same transaction (CommitGroup), so the progress never claims a message that is not
+// registered, and never misses one that is.
+
+// alertRenumbered is the kind of the alert a new epoch raises. It keeps the IMAP name
+// operators and stored alerts already know.
+const alertRenumbered = "uidvalidity"
+
+// streamKey names a stream's records in the store (its progress, and the mailbox field
+// of its messages and quarantine records). IMAP's records predate channels and keep
+// the bare mailbox name; another channel's are prefixed with the channel, so that its
+// stream never shares a record with a mailbox of the same name.
+func streamKey(s inbound.Stream) string {
+	if s.Channel == inbound.IMAP {
+		return s.Name
+	}
+	return string(s.Channel) + ":" + s.Name
+}
+
+// Progress reads how far a stream has been processed.
+func (p *Processor) Progress(s inbound.Stream) (inbound.Progress, error) {
+	var cp store.Checkpoint
+	err := p.o.Store.View(func(tx *store.Tx) error {
+		var err error
+		cp, err = tx.Checkpoint(streamKey(s))
+		return err
+	})
+	if err != nil {
+		return inbound.Progress{}, err
+	}
+	pr := inbound.Progress{Epoch: cp.UIDValidity, Last: cp.LastUID}
+	for seq := range cp.Retry {
+		pr.Retry = append(pr.Retry, seq)
+	}
+	slices.Sort(pr.Retry)
+	return pr, nil
+}
+
+// Renumbered starts a new epoch of a stream (IMAP: the UIDVALIDITY changed): the old
+// positions mean nothing now, so its progress starts over, waiting retries included,
+// and an operator alert says why. Mail registered under the old epoch is recognised
+// again by its Message-ID and content digest and does not become a second case.
+func (p *Processor) Renumbered(s inbound.Stream, epoch uint32, alert string) error {
+	now := p.o.Now()
+	return p.o.Store.Update(func(tx *store.Tx) error {
+		if err := tx.AddAlert(store.Alert{At: now, Kind: alertRenumbered, Message: alert}); err != nil {
+			return err
+		}
+		return tx.PutCheckpoint(streamKey(s), store.Checkpoint{UIDValidity: epoch, Updated: now})
+	})
+}
+
+// Skip advances a stream past a message that is gone before it could be read (IMAP:
+// expunged by someone between SEARCH and FETCH). Nothing is registered.
+func (p *Processor) Skip(src inbound.Source) error {
+	return p.o.Store.Update(func(tx *store.Tx) error { return advanceIn(tx, src, p.o.Now()) })
+}
+
+// Fail records a failed attempt at the message at src: it is counted, to be retried
+// on a later pass, or quarantined (recorded, and the stream advanced past it) when
+// cause is a PermanentError or this was attempt maxAttempts. messageID is the mail's,
+// when it could be read. The error is about the store only.
+func (p *Processor) Fail(src inbound.Source, messageID string, cause error, maxAttempts int) (inbound.Failure, error) {
+	p.o.Metrics.Failures.Add(1)
+	var perm *PermanentError
+	permanent := errors.As(cause, &perm)
+	now := p.o.Now()
+	var f inbound.Failure
+	err := p.o.Store.Update(func(tx *store.Tx) error {
+		key := streamKey(src.Stream)
+		cp, err := tx.Checkpoint(key)
+		if err != nil {
+			return err
+		}
+		f.Attempts = cp.Retry[src.Seq] + 1
+		f.Quarantined = permanent || f.Attempts >= maxAttempts
+		if f.Quarantined {
+			return quarantineIn(tx, src, messageID, f.Attempts, cause.Error(), now)
+		}
+		if cp.Retry == nil {
+			cp.Retry = map[uint32]int{}
+		}
+		cp.Retry[src.Seq] = f.Attempts
+		cp.LastUID = max(cp.LastUID, src.Seq)
+		return tx.PutCheckpoint(key, cp)
+	})
+	if err != nil {
+		return inbound.Failure{}, fmt.Errorf("record failure: %w", err)
+	}
+	if f.Quarantined {
+		p.o.Metrics.Quarantined.Add(1)
+	}
+	return f, nil
+}
+
+// Quarantine gives up on the message at src without an attempt of its own to count
+// (IMAP: it took the process down too often), and advances its stream past it.
+// attempts and reason are recorded for the operator.
+func (p *Processor) Quarantine(src inbound.Source, messageID string, attempts int, reason string) error {
+	err := p.o.Store.Update(func(tx *store.Tx) error {
+		return quarantineIn(tx, src, messageID, attempts, reason, p.o.Now())
+	})
+	if err != nil {
+		return fmt.Errorf("record quarantine: %w", err)
+	}
+	p.o.Metrics.Quarantined.Add(1)
+	return nil
+}
+
+// QuarantineMoved corrects the quarantine record of the message at src to say that
+// the channel moved the message aside (IMAP: into the quarantine folder). It is called
+// only once the move succeeded: until then the record says the mail is where it was.
+func (p *Processor) QuarantineMoved(src inbound.Source) error {
+	return p.o.Store.Update(func(tx *store.Tx) error {
+		q, err := tx.QuarantineRecord(streamKey(src.Stream), src.Epoch, src.Seq)
+		if err != nil {
+			return err
+		}
+		q.Moved = true
+		return tx.PutQuarantined(q)
+	})
+}
+
+// quarantineIn records the message as given up on and advances past it, before the
+// channel does anything with the message: a failed move must not make it processed
+// again.
+func quarantineIn(tx *store.Tx, src inbound.Source, messageID string, attempts int, reason string, now time.Time) error {
+	q := store.Quarantined{Mailbox: streamKey(src.Stream), UIDValidity: src.Epoch, UID: src.Seq, MessageID: messageID,
+		Reason: reason, At: now, Attempts: attempts}
+	if err := tx.PutQuarantined(q); err != nil {
+		return err
+	}
+	return advanceIn(tx, src, now)
+}
+
+// advanceIn moves src's stream past src: the epoch is src's, the last position at
+// least src's, and src no longer waits for a retry.
+func advanceIn(tx *store.Tx, src inbound.Source, now time.Time) error {
+	key := streamKey(src.Stream)
+	cp, err := tx.Checkpoint(key)
+	if err != nil {
+		return err
+	}
+	cp.UIDValidity = src.Epoch
+	cp.LastUID = max(cp.LastUID, src.Seq)
+	delete(cp.Retry, src.Seq)
+	cp.Updated = now
+	return tx.PutCheckpoint(key, cp)
+}
