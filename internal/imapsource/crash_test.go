@@ -30,9 +30,9 @@ func TestMailThatKeepsKillingTheProcessIsQuarantined(t *testing.T) {
 		t.Fatal(err)
 	}
 	attempts := filepath.Join(t.TempDir(), "inflight")
-	// Two deaths while it was processed alone, and a third in hand alone (MaxAttempts
-	// is 3), as a mail that crashes the process leaves the file.
-	os.WriteFile(attempts, []byte(fmt.Sprintf("INBOX\x1f%d\x1f%d\x012\x01i", st.UIDValidity, poison)), 0o600)
+	// Five deaths while it was processed alone, and a sixth in hand alone (MaxAttempts
+	// 3, twice that for deaths), as a mail that crashes the process leaves the file.
+	os.WriteFile(attempts, []byte(fmt.Sprintf("INBOX\x1f%d\x1f%d\x015\x01i", st.UIDValidity, poison)), 0o600)
 	h := startHarness(t, srv, "", func(c *config) { c.poll.InflightPath = attempts })
 	h.waitCheckpoint(last)
 	eventually(t, "the quarantine record", func() bool { return len(h.quarantined()) == 1 })

@@ -78,8 +78,8 @@ type PipelineOptions struct {
 	Processed        string
 	ProcessedFolder  string
 	QuarantineFolder string // quarantined mail is moved here; "": flagged in place
-	// MaxAttempts is how many failed attempts, or deaths of the process with the mail
-	// in hand alone, a mail gets before it is quarantined. Below 1: 3.
+	// MaxAttempts is how many failed attempts a mail gets before it is quarantined
+	// (twice as many deaths of the process with the mail in hand alone). Below 1: 3.
 	MaxAttempts int
 	Backoff     Backoff          // between sessions
 	Logger      *slog.Logger     // nil: discard
@@ -497,12 +497,18 @@ func (pl *Pipeline[P]) commitGroupSafely(validity uint32, group []*job[P]) (outs
 	return pl.in.CommitGroup(srcs, preps)
 }
 
+// crashAttemptsFactor widens the allowance for deaths: a kill from outside (a deploy,
+// the OOM killer taking another process's memory, a kill loop on a busy machine) can
+// land while a mail is alone in hand, and is not the mail's fault; a mail that kills the
+// process does so every time.
+const crashAttemptsFactor = 2
+
 // beginIsolated records that uid is processed alone, so that if the process dies now
 // the mail is charged with the death. A mail that died alone too often is quarantined
 // (recorded) instead, and quarantined is true.
 func (pl *Pipeline[P]) beginIsolated(validity, uid uint32) (quarantined bool, err error) {
 	deaths := pl.inflight.beginIsolated(pl.o.Mailbox, validity, uid)
-	if deaths < pl.o.MaxAttempts {
+	if deaths < pl.o.MaxAttempts*crashAttemptsFactor {
 		return false, nil
 	}
 	reason := crashReason(deaths)
