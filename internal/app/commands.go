@@ -178,8 +178,12 @@ func cmdCases(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
+		f := caseFilter{state: *state, dept: *dept, severity: *severity}
+		if err := f.check(); err != nil {
+			return err
+		}
 		var cs []*cases.Case
-		if err := src.get(ctx, "/cases?"+caseFilter{state: *state, dept: *dept, severity: *severity}.query(), &cs); err != nil {
+		if err := src.get(ctx, "/cases?"+f.query(), &cs); err != nil {
 			return err
 		}
 		if *asJSON {

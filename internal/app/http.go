@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/complaintd/complaintd/internal/cases"
@@ -131,6 +132,22 @@ type caseFilter struct{ state, dept, severity string }
 
 func filterFrom(q url.Values) caseFilter {
 	return caseFilter{state: q.Get("state"), dept: q.Get("dept"), severity: q.Get("severity")}
+}
+
+// check refuses a filter value that can match nothing: `-state acepted` listed nothing
+// and said nothing. (Departments are the config's and are not checked here.)
+func (f caseFilter) check() error {
+	if f.state != "" && !cases.State(f.state).Valid() {
+		var known []string
+		for _, s := range cases.States() {
+			known = append(known, string(s))
+		}
+		return usageError{fmt.Sprintf("-state %q: not a case state (one of %s)", f.state, strings.Join(known, ", "))}
+	}
+	if f.severity != "" && !cases.Severity(f.severity).Valid() {
+		return usageError{fmt.Sprintf("-severity %q: ordinary or major", f.severity)}
+	}
+	return nil
 }
 
 func (f caseFilter) query() string {

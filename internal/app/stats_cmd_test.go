@@ -1,6 +1,11 @@
 package app
 
 import (
+	"bytes"
+	"context"
+	"io"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -17,5 +22,30 @@ func TestParseSince(t *testing.T) {
 	}
 	if _, err := parseSince("yesterday", now, loc); err == nil {
 		t.Error("want an error for an unknown form")
+	}
+}
+
+// `complaintd version` says what was built: the module version, the VCS revision
+// when Go stamped one, and the Go release — never the placeholder "dev".
+func TestVersionFromBuildInfo(t *testing.T) {
+	var out bytes.Buffer
+	if code := Main(context.Background(), []string{"version"}, &out, io.Discard); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if got := out.String(); !strings.Contains(got, runtime.Version()) || strings.Contains(got, " dev\n") {
+		t.Errorf("version %q", got)
+	}
+}
+
+// A filter that can match nothing is refused with the values it may take, instead of
+// an empty list.
+func TestCaseFilterRefusesUnknownValues(t *testing.T) {
+	for _, f := range []caseFilter{{state: "acepted"}, {severity: "urgent"}} {
+		if err := f.check(); err == nil {
+			t.Errorf("%+v accepted", f)
+		}
+	}
+	if err := (caseFilter{state: "accepted", severity: "major", dept: "财经"}).check(); err != nil {
+		t.Errorf("valid filter refused: %v", err)
 	}
 }

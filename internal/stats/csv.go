@@ -14,7 +14,8 @@ import (
 // casesCSVHeader is the export's header row.
 var casesCSVHeader = []string{"id", "state", "created_at", "updated_at", "due_at", "applicant_name", "applicant_org", "applicant_type",
 	"principal_name", "principal_org", "complainant", "content_kind", "reposted", "title", "url", "assignee", "missing",
-	"documents", "documents_erased", "outcome", "acknowledged_at", "decided_at", "resolved_at", "satisfaction"}
+	"documents", "documents_erased", "outcome", "acknowledged_at", "decided_at", "resolved_at", "satisfaction",
+	"department", "severity"}
 
 // WriteCSV writes cs (events loaded) as the case table for Excel: UTF-8 with a
 // byte-order mark (else Excel reads it as the ANSI code page and garbles Chinese), CRLF
@@ -59,7 +60,7 @@ func WriteCSV(w io.Writer, cs []*cases.Case, loc *time.Location) error {
 		row := []string{c.ID, string(c.State), ts(c.CreatedAt), ts(c.UpdatedAt), ts(due), c.Applicant.Name, c.Applicant.Org, string(c.Applicant.Type),
 			pName, pOrg, c.Complainant, string(c.Request.ContentKind), strconv.FormatBool(c.Request.Reposted), c.Request.Title, c.Request.URL,
 			c.Assignee, cases.JoinKinds(c.Missing, " "), strconv.Itoa(len(c.Documents)), strconv.Itoa(erased), Outcome(c, tl),
-			ts(tl.FirstReplySent), ts(tl.Decided), ts(tl.Resolved), score}
+			ts(tl.FirstReplySent), ts(tl.Decided), ts(tl.Resolved), score, c.Department, string(c.Severity)}
 		for i, v := range row {
 			row[i] = excelSafe(v)
 		}

@@ -20,6 +20,7 @@ func TestWriteCSV(t *testing.T) {
 		Missing:   []cases.Kind{"id_card"},
 		Events:    []cases.Event{{At: time.Date(2026, 3, 2, 9, 0, 0, 0, loc), Type: "resolve", From: "accepted", To: "resolved"}}}
 	c.SetSatisfaction(5)
+	c.Department, c.Severity = "财经", cases.Major
 	var buf bytes.Buffer
 	if err := WriteCSV(&buf, []*cases.Case{c}, loc); err != nil {
 		t.Fatal(err)
@@ -42,7 +43,8 @@ func TestWriteCSV(t *testing.T) {
 		return ""
 	}
 	for col, want := range map[string]string{"applicant_org": "蒙牛, \"集团\"", "title": "'=HYPERLINK(\"http://evil\")",
-		"outcome": "resolved", "resolved_at": "2026-03-02 09:00:00", "satisfaction": "5", "applicant_name": "张三"} {
+		"outcome": "resolved", "resolved_at": "2026-03-02 09:00:00", "satisfaction": "5", "applicant_name": "张三",
+		"department": "财经", "severity": "major"} {
 		if got := get(col); got != want {
 			t.Errorf("%s = %q, want %q", col, got, want)
 		}

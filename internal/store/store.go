@@ -149,10 +149,27 @@ func Open(path string, lockTimeout time.Duration) (*Store, error) {
 	return &Store{db: db}, nil
 }
 
-// OpenReadOnly opens the file for reading only (the CLI when no daemon runs).
+// ErrNotInitialised is a store file without its buckets: what a daemon killed during
+// its very first start leaves. Starting the daemon once initialises it.
+var ErrNotInitialised = errors.New("store not initialised (the daemon never completed its first start; start it once)")
+
+// OpenReadOnly opens the file for reading only (the CLI when no daemon runs). A file
+// without its buckets is refused with ErrNotInitialised, never read into a panic.
 func OpenReadOnly(path string, lockTimeout time.Duration) (*Store, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, ReadOnly: true})
 	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	err = db.View(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if tx.Bucket(b) == nil {
+				return ErrNotInitialised
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return &Store{db: db}, nil

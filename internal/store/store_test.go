@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -135,5 +136,37 @@ func TestLegacyExtraFieldsAreRead(t *testing.T) {
 	s.View(func(tx *Tx) error { again, err = tx.Case("TS-2026-000009"); return err })
 	if again.LinkKey != got.LinkKey || again.Satisfaction != 4 || !again.SeverityByStaff {
 		t.Errorf("rewritten case lost fields: %+v", again)
+	}
+}
+
+// A store file without its buckets (a daemon killed during its first start) is refused
+// with a reason by the readers, not read into a nil-bucket panic.
+func TestReadOnlyRefusesUninitialisedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.db")
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := OpenReadOnly(path, time.Second)
+	if !errors.Is(err, ErrNotInitialised) {
+		if s != nil {
+			s.Close()
+		}
+		t.Fatalf("OpenReadOnly on an empty file: %v, want ErrNotInitialised", err)
+	}
+	// Open (the daemon) initialises it; the readers then work.
+	w, err := Open(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	r, err := OpenReadOnly(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.View(func(tx *Tx) error { return tx.EachCase(false, func(*cases.Case) error { return nil }) }); err != nil {
+		t.Fatal(err)
 	}
 }
