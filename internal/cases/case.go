@@ -4,6 +4,7 @@ package cases
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -28,10 +29,13 @@ type Case struct {
 	UpdatedAt   time.Time  `json:"updated_at"`
 	DueAt       *time.Time `json:"due_at"`
 	Complainant string     `json:"complainant"` // the address replies go to
-	Locale      string     `json:"locale"`
-	Why         []string   `json:"why,omitempty"`        // classification reasons
-	Severity    Severity   `json:"severity,omitempty"`   // ordinary | major
-	Department  string     `json:"department,omitempty"` // the desk that owns the channel
+	// ComplainantFrom is the From address the case was opened from, normalised
+	// (AddressKey): only mail from it acts on the case, never a Reply-To alone.
+	ComplainantFrom string   `json:"complainant_from,omitempty"`
+	Locale          string   `json:"locale"`
+	Why             []string `json:"why,omitempty"`        // classification reasons
+	Severity        Severity `json:"severity,omitempty"`   // ordinary | major
+	Department      string   `json:"department,omitempty"` // the desk that owns the channel
 	// Requested are document kinds staff asked for (补充) on top of the policy;
 	// RequestedItems the free-text items. Both stay until the case is complete.
 	Requested      []Kind      `json:"requested,omitempty"`
@@ -60,7 +64,7 @@ type Case struct {
 // threading, routing keys) are left out. The stored record keeps them.
 func (c *Case) Public() *Case {
 	out := *c
-	out.Threads, out.LastInbound, out.LinkKey = nil, "", ""
+	out.Threads, out.LastInbound, out.LinkKey, out.ComplainantFrom = nil, "", "", ""
 	out.SeverityByStaff, out.DepartmentByStaff = false, false
 	out.Documents = make([]Document, len(c.Documents))
 	for i, d := range c.Documents {
@@ -238,3 +242,31 @@ const (
 	EventSurveySent      EventType = "survey_sent"
 	EventDocumentsErased EventType = "documents_erased"
 )
+
+// AddressKey normalises an address for identity: lower case, spaces trimmed, a
+// sub-address (+tag) dropped. alice+desk@Example.cn and alice@example.cn are one person.
+func AddressKey(addr string) string {
+	a := strings.ToLower(strings.TrimSpace(addr))
+	local, domain, ok := strings.Cut(a, "@")
+	if !ok {
+		return a
+	}
+	if i := strings.IndexByte(local, '+'); i > 0 {
+		local = local[:i]
+	}
+	return local + "@" + domain
+}
+
+// FromComplainant reports whether a mail from the address from may act on the case: it
+// comes from the address the case was opened from (cases opened before that was
+// recorded: the reply address or the applicant's address).
+func (c *Case) FromComplainant(from string) bool {
+	k := AddressKey(from)
+	if k == "" {
+		return false
+	}
+	if c.ComplainantFrom != "" {
+		return k == c.ComplainantFrom
+	}
+	return k == AddressKey(c.Complainant) || k == AddressKey(c.Applicant.Email)
+}

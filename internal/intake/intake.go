@@ -379,8 +379,20 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 		return inbound.Outcome{}, err
 	}
 	sender := replyAddress(msg)
-	if c != nil && c.Author != "" && (strings.EqualFold(msg.From.Address, c.Author) || sender == c.Author) {
+	if c != nil && c.Author != "" && cases.AddressKey(msg.From.Address) == cases.AddressKey(c.Author) {
 		return p.authorStatement(tx, c, msg, res.Documents, now, kept)
+	}
+	if c != nil && !c.FromComplainant(msg.From.Address) {
+		// A case number is no proof: anyone can write [TS-2026-000012] 撤回. Only the
+		// complainant acts on the case; this mail is a complaint of its own, and the
+		// attempt is on the named case's record.
+		if err := tx.AppendEvent(c.ID, cases.Event{At: now, Type: cases.EventSecurity, Actor: cases.AddressKey(msg.From.Address),
+			Note: "a mail naming this case was not from its complainant: registered as a new case"}); err != nil {
+			return inbound.Outcome{}, err
+		}
+		p.o.Metrics.SecurityEvents.Add(1)
+		p.o.Logger.Warn("mail naming a case not from its complainant", "case", c.ID, "message_id", msg.MessageID)
+		c = nil
 	}
 	isNew := c == nil
 	if isNew {
@@ -389,7 +401,7 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 			return inbound.Outcome{}, err
 		}
 		c = &cases.Case{
-			ID: id, State: cases.Incomplete, CreatedAt: now, Complainant: sender,
+			ID: id, State: cases.Incomplete, CreatedAt: now, Complainant: sender, ComplainantFrom: cases.AddressKey(msg.From.Address),
 			Locale:  render.ChooseLocale(msg.Text, msg.Subject, p.o.Locale),
 			Subject: res.Subject, Applicant: res.Applicant, Principal: res.Principal, Request: res.Request,
 			Documents: []cases.Document{}, Missing: []cases.Kind{},

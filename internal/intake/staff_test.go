@@ -1070,3 +1070,43 @@ func TestAuthorAnswerKeepsItsAttachments(t *testing.T) {
 		t.Errorf("staff notification lacks the author's file; attachments %v", keys(n.atts))
 	}
 }
+
+// A case number is no proof (issue 13, 1): a stranger who writes "[TS-…] 撤回", or
+// replies to the complainant's acknowledgement from another address, changes nothing on
+// that case. The mail is a complaint of its own, and the attempt is on the record of
+// the case it named. The complainant, writing from their address with a +tag, still acts.
+func TestOnlyTheComplainantActsOnACase(t *testing.T) {
+	d := newDesk(t, withStaff(nil))
+	o := d.open("zhang@example.cn", "own1@example.cn")
+	before := d.h.caseByID(o.c.ID)
+	d.send(cmdMail{from: "路人 <mallory@evil.example>", to: deskAddr, subject: "[" + o.c.ID + "] 撤回",
+		messageID: "forged-withdraw@evil.example", body: "撤回"}.bytes())
+	after := d.h.caseByID(o.c.ID)
+	if after.State != before.State {
+		t.Fatalf("a stranger's 撤回 moved the case %s → %s", before.State, after.State)
+	}
+	if ev := eventsOf(after, cases.EventSecurity); len(ev) != 1 || ev[0].Actor != "mallory@evil.example" {
+		t.Errorf("security events on the named case: %+v", ev)
+	}
+	if ev := eventsOf(after, cases.EventOf(cases.Withdraw)); len(ev) != 0 {
+		t.Errorf("withdraw recorded on the victim's case: %+v", ev)
+	}
+	var theirs *cases.Case
+	for _, c := range d.h.cases() {
+		if c.Complainant == "mallory@evil.example" {
+			theirs = c
+		}
+	}
+	if theirs == nil || theirs.ID == o.c.ID {
+		t.Errorf("the stranger's mail did not become a case of its own")
+	}
+	// The complainant, from the same mailbox with a sub-address, is the complainant.
+	ack := only(d.mails(0), "acknowledgement", "zhang@example.cn")
+	if len(ack) == 0 {
+		t.Fatal("no acknowledgement to reply to")
+	}
+	d.complainantReply("zhang+desk@example.cn", ack[0], "own2@example.cn", "撤回")
+	if c := d.h.caseByID(o.c.ID); c.State != cases.Withdrawn {
+		t.Errorf("the complainant's own 撤回: state %s", c.State)
+	}
+}
