@@ -20,6 +20,7 @@ import (
 
 	"github.com/complaintd/complaintd/internal/calendar"
 	"github.com/complaintd/complaintd/internal/cases"
+	"github.com/complaintd/complaintd/internal/clock"
 	"github.com/complaintd/complaintd/internal/config"
 	"github.com/complaintd/complaintd/internal/dispatch"
 	"github.com/complaintd/complaintd/internal/imapsource"
@@ -43,6 +44,7 @@ type desk struct {
 	store      *store.Store
 	vault      *vault.Vault
 	templates  *render.Reloader
+	clock      clock.Clock // the one "now" of every part
 	catalogue  *cases.Catalogue
 	deadlines  cases.Deadlines
 	mailer     *mailer.Mailer
@@ -106,6 +108,14 @@ func staffSecret(cfg *config.Config, master []byte) []byte {
 // openDesk builds every part. Nothing runs until start.
 func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 	d := &desk{cfg: cfg, log: log, metrics: &metrics.Metrics{}}
+	clk, simulated, err := clock.FromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if simulated {
+		log.Warn("the clock is simulated: time comes from a file, not the system", "file", os.Getenv(clock.EnvFile), "now", clk.Now())
+	}
+	d.clock = clk
 	cal, err := calendar.New(cfg.Policy.Calendar.TimeZone, cfg.Policy.Calendar.Weekend, cfg.Policy.Calendar.Holidays, cfg.Policy.Calendar.Workdays)
 	if err != nil {
 		return nil, err
@@ -139,7 +149,7 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 	// The admins get one mail per distinct broken set (the reloader calls this once),
 	// rendered with the last good set.
 	tpl.OnError = func(err error) {
-		now := time.Now()
+		now := d.clock.Now()
 		uerr := d.store.Update(func(tx *store.Tx) error {
 			if err := tx.AddAlert(store.Alert{At: now, Kind: "templates", Message: err.Error()}); err != nil {
 				return err
@@ -180,7 +190,7 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 		},
 		Locale:     cfg.Templates.Locale,
 		ReplyLimit: cfg.SMTP.AutoReplyLimit, ReplyWindow: cfg.SMTP.AutoReplyWindow, SensitiveKinds: cfg.Policy.SensitiveKinds,
-		Logger: log.With("part", "intake"), Metrics: d.metrics,
+		Logger: log.With("part", "intake"), Metrics: d.metrics, Now: d.clock.Now,
 	})
 	if err != nil {
 		d.store.Close()
@@ -196,7 +206,7 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 	}
 	d.dispatcher = dispatch.New(dispatch.Options{
 		Store: d.store, Sender: sender, MaxAttempts: cfg.SMTP.MaxAttempts, RetryMin: cfg.SMTP.RetryMin, RetryMax: cfg.SMTP.RetryMax,
-		SendTimeout: 2 * cfg.SMTP.Timeout, Logger: log.With("part", "outbox"), Metrics: d.metrics,
+		SendTimeout: 2 * cfg.SMTP.Timeout, Logger: log.With("part", "outbox"), Metrics: d.metrics, Now: d.clock.Now,
 		Attach: d.processor.Attach,
 	})
 	d.pipeline = imapsource.NewPipeline[*intake.Prepared](d.processor, imapsource.PipelineOptions{

@@ -92,7 +92,7 @@ func (d *desk) healthHandler() http.Handler {
 			return nil
 		})
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		d.metrics.WritePrometheus(w, depth, quarantined, time.Now())
+		d.metrics.WritePrometheus(w, depth, quarantined, d.clock.Now())
 	})
 	return mux
 }

@@ -16,7 +16,7 @@ const module = "github.com/complaintd/complaintd/"
 func layering() map[string][]string {
 	core := []string{"cases", "calendar"}
 	with := func(extra ...string) []string { return append(slices.Clone(core), extra...) }
-	wiring := with("caseprint", "classify", "config", "demo", "demo/memserver", "demo/samplemail", "desk", "dispatch",
+	wiring := with("caseprint", "clock", "classify", "config", "demo", "demo/memserver", "demo/samplemail", "desk", "dispatch",
 		"imapsource", "inbound", "intake", "mailer", "mailmsg", "metrics", "outbox", "policy", "render", "routing",
 		"schedule", "staffauth", "stats", "store", "vault")
 	return map[string][]string{
@@ -26,6 +26,7 @@ func layering() map[string][]string {
 		// IMAP source: it hands mail to intake through an interface it declares, and
 		// keeps no records of its own (no store).
 		"inbound":    {},
+		"clock":      {},
 		"imapsource": {"inbound", "metrics"},
 		// The domain core and the pure rules around it.
 		"cases":    {"calendar"},

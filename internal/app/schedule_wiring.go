@@ -43,7 +43,7 @@ func (d *desk) newScheduler() (*schedule.Scheduler, error) {
 		Policy: schedulePolicy(d.cfg), Specs: scheduleSpecs(d.cfg),
 		Staff: schedule.Recipients{Notify: d.cfg.Staff.Notify, Supervisors: d.cfg.Staff.Supervisors, Admins: d.cfg.Staff.Admins,
 			Department: d.departmentStaff},
-		Logger: d.log.With("part", "schedule"), OnQueued: d.dispatcher.Wake,
+		Logger: d.log.With("part", "schedule"), OnQueued: d.dispatcher.Wake, Now: d.clock.Now,
 	})
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/complaintd/complaintd/internal/calendar"
 	"github.com/complaintd/complaintd/internal/cases"
+	"github.com/complaintd/complaintd/internal/clock"
 	"github.com/complaintd/complaintd/internal/config"
 	"github.com/complaintd/complaintd/internal/stats"
 	"github.com/complaintd/complaintd/internal/store"
@@ -67,7 +68,7 @@ func (d *desk) serveStats(w http.ResponseWriter, r *http.Request) {
 		}
 		since = t
 	}
-	o, err := statsOptions(d.cfg, since, time.Now())
+	o, err := statsOptions(d.cfg, since, d.clock.Now())
 	if err != nil {
 		writeJSON(w, nil, err)
 		return
@@ -89,7 +90,11 @@ func cmdStats(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now()
+	clk, _, err := clock.FromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	now := clk.Now()
 	loc, err := time.LoadLocation(cfg.Policy.Calendar.TimeZone)
 	if err != nil {
 		return fmt.Errorf("policy.calendar.time_zone: %w", err)

@@ -48,6 +48,7 @@ type daemon struct {
 	httpAddr string
 	cmd      *exec.Cmd
 	exited   chan struct{}
+	env      []string // extra environment of the daemon and the CLI (COMPLAINTD_CLOCK_FILE)
 }
 
 type deskOptions struct {
@@ -128,6 +129,7 @@ func (d *daemon) start() {
 		args = append(args, "-trace", p)
 	}
 	d.cmd = exec.Command(binary, args...)
+	d.cmd.Env = append(os.Environ(), d.env...)
 	d.cmd.Stdout, d.cmd.Stderr = logf, logf
 	if err := d.cmd.Start(); err != nil {
 		d.t.Fatal(err)
@@ -214,6 +216,7 @@ func (d *daemon) cli(args ...string) []byte {
 // tryCLI is cli for polling: the daemon may not have opened its store yet.
 func (d *daemon) tryCLI(args ...string) ([]byte, error) {
 	cmd := exec.Command(binary, append(args, "-config", d.cfgPath)...)
+	cmd.Env = append(os.Environ(), d.env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -19,9 +19,8 @@ import (
 	"github.com/complaintd/complaintd/internal/vault"
 )
 
-// A panicking job is recovered and runs again on the next trigger. With Recover
-// outside SkipIfStillRunning the panic would keep Skip's token and the second run
-// would be skipped forever.
+// A panicking job is recovered and runs again on the next trigger: a panic must not
+// block later runs.
 func TestPanickingJobRunsAgain(t *testing.T) {
 	clk := &clock{t: at(2026, 3, 9, 10, 0)}
 	s := newTestScheduler(t, openStore(t, t.TempDir()), clk, defaultPolicy(), nil)
@@ -43,40 +42,48 @@ func TestPanickingJobRunsAgain(t *testing.T) {
 	}
 }
 
-// The cron itself fires the recovered job again (real timer, one-second schedule).
-func TestCronFiresAfterPanic(t *testing.T) {
+// Jobs fire when the clock says so, and only then: a clock standing still runs
+// nothing however long one waits; moving it past a trigger runs the job once, even
+// across many triggers (a drill jumping days ahead); a panicking run does not stop
+// the next.
+func TestJobsFollowTheClockNotTheWall(t *testing.T) {
 	clk := &clock{t: at(2026, 3, 9, 10, 0)}
 	st := openStore(t, t.TempDir())
 	s, err := New(Options{Store: st, Mailer: fakeMailer{}, Executor: fakeExecutor{}, Deadlines: defaultDeadlines(t), Policy: defaultPolicy(),
-		Specs: Specs{Deadlines: "@every 1s"}, Now: clk.Now})
+		Specs: Specs{Deadlines: "@every 5m", Digest: "0 9 * * *"}, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var runs atomic.Int32
+	var deadlines, digests atomic.Int32
 	s.jobs[0].fn = func(context.Context) (int, error) {
-		if runs.Add(1) <= 2 {
+		if deadlines.Add(1) == 2 {
 			panic("boom")
 		}
 		return 0, nil
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { s.Run(ctx); close(done) }()
-	deadline := time.After(10 * time.Second)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-wait:
-	for runs.Load() < 3 {
-		select {
-		case <-deadline:
-			break wait
-		case <-tick.C:
-		}
+	s.jobs[1].fn = func(context.Context) (int, error) { digests.Add(1); return 0, nil }
+	s.CatchUp() // the deadline job runs at every start; the digest waits for 09:00
+	if deadlines.Load() != 1 || digests.Load() != 0 {
+		t.Fatalf("after start: deadlines %d digests %d, want 1 0", deadlines.Load(), digests.Load())
 	}
-	cancel()
-	<-done
-	if runs.Load() < 3 {
-		t.Fatalf("job ran %d times in 10s, want ≥3 (catch-up panic, cron panic, cron run)", runs.Load())
+	for range 3 {
+		s.Tick() // real time passes, the clock does not
+	}
+	if deadlines.Load() != 1 {
+		t.Errorf("a standing clock ran the deadline job %d times", deadlines.Load())
+	}
+	clk.Set(at(2026, 3, 9, 10, 6))
+	s.Tick() // due: runs (and panics)
+	clk.Set(at(2026, 3, 9, 10, 12))
+	s.Tick() // due again: the panic did not stop it
+	if deadlines.Load() != 3 {
+		t.Errorf("deadline job ran %d times, want 3", deadlines.Load())
+	}
+	clk.Set(at(2026, 3, 14, 12, 0)) // five days and five 09:00s later
+	s.Tick()
+	s.Tick()
+	if digests.Load() != 1 || deadlines.Load() != 4 {
+		t.Errorf("after a jump of five days: digests %d deadlines %d, want each run once (1, 4)", digests.Load(), deadlines.Load())
 	}
 }
 

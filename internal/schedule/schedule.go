@@ -1,22 +1,25 @@
-// Package schedule runs the desk's timed work on robfig/cron: review and processing
-// deadlines (reminders before, escalations after), the expiry of incomplete cases,
-// the daily staff digest, the weekly admin report, the satisfaction survey and the
-// retention purge of sensitive attachments.
+// Package schedule runs the desk's timed work: review and processing deadlines
+// (reminders before, escalations after), the expiry of incomplete cases, the daily
+// staff digest, the weekly admin report, the satisfaction survey and the retention
+// purge of sensitive attachments. It is a thin trigger: what is due comes from the
+// domain core's deadlines, what an action does from the executor.
 //
 // Invariants:
 //   - Every notice about a deadline is queued once: a marker keyed by case, deadline
 //     kind, due time and notice kind is written in the same store transaction as the
 //     outbox entry (and the case event). Running a job twice, or two daemons one after
 //     the other over one store, sends nothing twice.
-//   - Jobs never overlap and a panicking job is recovered, logged and runs again next
-//     time: the cron chain is SkipIfStillRunning(Recover(job)) — Recover innermost, or
-//     a panic would keep SkipIfStillRunning's token and the job would never run again.
+//   - Jobs never overlap (one goroutine runs them in turn) and a panicking job is
+//     recovered, logged and runs again at its next trigger; its run is not recorded,
+//     so a restart catches it up.
 //   - Missed runs are caught up once at start: the deadline, survey and retention jobs
 //     run at every start (they are idempotent); the digest and weekly report run at
 //     start only when a scheduled run fell while the daemon was down.
 //   - Review and processing deadlines pause while the case waits for the author
 //     (cases.RunningClock); the time paused is added to the deadline.
-//   - The clock is Options.Now; cron's own timer only decides when jobs fire.
+//   - Time is Options.Now, and only that: cron specs (robfig/cron's parser) are
+//     evaluated against it once a real second, never on wall-clock timers. A simulated
+//     clock (package clock) moved forward runs what came due in between, once.
 package schedule
 
 import (
@@ -24,6 +27,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/complaintd/complaintd/internal/cases"
@@ -111,19 +116,20 @@ const (
 )
 
 type job struct {
-	name    string
-	sched   cron.Schedule
-	always  bool // run at every start, not only when a run was missed
-	fn      func(ctx context.Context) (queued int, err error)
-	entryID cron.EntryID
+	name   string
+	sched  cron.Schedule
+	always bool // run at every start, not only when a run was missed
+	fn     func(ctx context.Context) (queued int, err error)
+	next   time.Time // when it is due next, by the clock; zero: not yet planned
 }
 
-// Scheduler owns the cron instance and the jobs.
+// Scheduler owns the jobs and runs them in turn.
 type Scheduler struct {
-	o    Options
-	cron *cron.Cron
-	jobs []*job
-	ctx  context.Context // the Run context, set before cron starts
+	o     Options
+	jobs  []*job
+	run   sync.Mutex      // one job at a time, whoever triggers it
+	ctx   context.Context // the Run context
+	ticks time.Duration   // how often (real time) the clock is read; 1s
 }
 
 // New checks the options and parses the specs; nothing runs until Run.
@@ -146,15 +152,7 @@ func New(o Options) (*Scheduler, error) {
 	if len(o.Staff.Admins) == 0 {
 		o.Staff.Admins = o.Staff.Notify
 	}
-	s := &Scheduler{o: o, ctx: context.Background()}
-	cl := cronLogger{o.Logger}
-	s.cron = cron.New(
-		cron.WithLocation(o.Deadlines.Calendar.Location()),
-		cron.WithParser(parser()),
-		cron.WithLogger(cl),
-		// Recover innermost: see the package comment.
-		cron.WithChain(cron.SkipIfStillRunning(cl), cron.Recover(cl)),
-	)
+	s := &Scheduler{o: o, ctx: context.Background(), ticks: time.Second}
 	var errs []error
 	add := func(name, key, spec string, always bool, fn func(context.Context) (int, error)) {
 		if spec == "" {
@@ -165,9 +163,7 @@ func New(o Options) (*Scheduler, error) {
 			errs = append(errs, fmt.Errorf("schedule.%s: %q: %w", key, spec, err))
 			return
 		}
-		j := &job{name: name, sched: sched, always: always, fn: fn}
-		j.entryID = s.cron.Schedule(sched, cron.FuncJob(func() { s.runJob(j) }))
-		s.jobs = append(s.jobs, j)
+		s.jobs = append(s.jobs, &job{name: name, sched: sched, always: always, fn: fn})
 	}
 	add(JobDeadlines, "deadlines", o.Specs.Deadlines, true, s.deadlines)
 	add(JobDigest, "digest", o.Specs.Digest, false, s.digest)
@@ -200,21 +196,50 @@ func parser() cron.Parser {
 	return cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 }
 
-// Run catches up missed jobs once, then runs the cron until ctx ends, and waits for a
-// job in progress to finish.
+// Run catches up missed jobs once, then reads the clock every second and runs each
+// job that came due, until ctx ends; a job in progress finishes first.
 func (s *Scheduler) Run(ctx context.Context) {
 	s.ctx = ctx
 	s.CatchUp()
-	s.cron.Start()
-	<-ctx.Done()
-	<-s.cron.Stop().Done()
+	t := time.NewTicker(s.ticks)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.Tick()
+		}
+	}
+}
+
+// Tick runs, once each and in order, the jobs due at the clock's now. A clock that
+// jumped over several trigger times runs a job once, not once per trigger.
+func (s *Scheduler) Tick() {
+	now := s.o.Now()
+	for _, j := range s.jobs {
+		if j.next.IsZero() {
+			j.next = s.nextAfter(j, now)
+			continue
+		}
+		if now.Before(j.next) {
+			continue
+		}
+		s.runSafely(j)
+		j.next = s.nextAfter(j, now)
+	}
+}
+
+func (s *Scheduler) nextAfter(j *job, t time.Time) time.Time {
+	return j.sched.Next(t.In(s.o.Deadlines.Calendar.Location()))
 }
 
 // CatchUp runs, once and in order, every job that is due at start (see the package
-// comment), through the same chain as the cron's own runs.
+// comment), and plans each job's next run.
 func (s *Scheduler) CatchUp() {
 	now := s.o.Now()
 	for _, j := range s.jobs {
+		j.next = s.nextAfter(j, now)
 		var last time.Time
 		if err := s.o.Store.View(func(tx *store.Tx) error {
 			var err error
@@ -232,30 +257,36 @@ func (s *Scheduler) CatchUp() {
 				s.o.Logger.Error("record last run", "job", j.name, "err", err)
 			}
 			continue
-		case j.sched.Next(last.In(s.o.Deadlines.Calendar.Location())).After(now):
+		case s.nextAfter(j, last).After(now):
 			continue
 		default:
 			s.o.Logger.Info("catching up a missed run", "job", j.name, "last_run", last)
 		}
-		s.cron.Entry(j.entryID).WrappedJob.Run()
+		s.runSafely(j)
 	}
 }
 
-// RunJob runs one job now through the cron chain (tests, and an operator's "run now").
+// RunJob runs one job now (tests, and an operator's "run now").
 func (s *Scheduler) RunJob(name string) error {
 	for _, j := range s.jobs {
 		if j.name == name {
-			s.cron.Entry(j.entryID).WrappedJob.Run()
+			s.runSafely(j)
 			return nil
 		}
 	}
 	return fmt.Errorf("no job %q", name)
 }
 
-// runJob is the body every cron entry runs: the job, its result logged, its run
-// recorded. A panic escapes to the chain's Recover, so the run is not recorded and a
-// start-up catches it up.
-func (s *Scheduler) runJob(j *job) {
+// runSafely runs the job, logs its result and records its run. A panic is recovered
+// and logged with its stack; the run is then not recorded, so a start-up catches it up.
+func (s *Scheduler) runSafely(j *job) {
+	s.run.Lock()
+	defer s.run.Unlock()
+	defer func() {
+		if v := recover(); v != nil {
+			s.o.Logger.Error("job panicked", "job", j.name, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		}
+	}()
 	start := s.o.Now()
 	n, err := j.fn(s.ctx)
 	if n > 0 {
@@ -269,12 +300,4 @@ func (s *Scheduler) runJob(j *job) {
 	if err := s.o.Store.Update(func(tx *store.Tx) error { return tx.PutLastRun(j.name, start) }); err != nil {
 		s.o.Logger.Error("record last run", "job", j.name, "err", err)
 	}
-}
-
-// cronLogger adapts slog to cron.Logger (recovered panics, skipped runs).
-type cronLogger struct{ l *slog.Logger }
-
-func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron "+msg, kv...) }
-func (c cronLogger) Error(err error, msg string, kv ...any) {
-	c.l.Error("cron "+msg, append([]any{"err", err}, kv...)...)
 }

@@ -1,0 +1,120 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/complaintd/complaintd/internal/mailtest"
+)
+
+// springFestival is the 2026 calendar around the Spring Festival, as
+// config.example.yaml ships it: holidays 02-15 … 02-23, make-up Saturdays 02-14 and
+// 02-28; editor@ works the desk, boss@ gets escalations.
+const springFestival = `policy:
+  calendar:
+    holidays: [2026-02-15, 2026-02-16, 2026-02-17, 2026-02-18, 2026-02-19, 2026-02-20, 2026-02-21, 2026-02-22, 2026-02-23]
+    workdays: [2026-02-14, 2026-02-28]
+`
+
+// Time driven from outside (COMPLAINTD_CLOCK_FILE): a case completed on the Friday
+// before the Spring Festival is due three business days later counting the make-up
+// Saturday and skipping the holiday week — and the acknowledgement says so. Moving the
+// clock past the reminder time and past the deadline sends one reminder and one
+// escalation; a restart and further moves of the clock send neither again.
+func TestSimulatedClockDrivesDeadlines(t *testing.T) {
+	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "editor", "boss"}})
+	d := newDaemon(t, st, deskOptions{})
+	cfg, err := os.ReadFile(d.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = []byte(strings.Replace(string(cfg), "staff:\n", "staff:\n  supervisors: [boss@desk.test]\n", 1) + springFestival)
+	if err := os.WriteFile(d.cfgPath, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	clockFile := filepath.Join(t.TempDir(), "now")
+	set := func(rfc3339 string) {
+		t.Helper()
+		if err := os.WriteFile(clockFile, []byte(rfc3339+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set("2026-02-13T10:00:00+08:00")
+	d.env = []string{"COMPLAINTD_CLOCK_FILE=" + clockFile}
+	d.start()
+
+	st.Deliver(t, completeComplaint("赵六 <alice@people.test>", "clock1@people.test", "赵六申请删除凤凰资讯稿件"), "alice@people.test", "desk@desk.test")
+	ack, ackText := nth(t, st, "alice", 1)
+	id := tagRe.FindStringSubmatch(decodedSubject(ack.Header.Get("Subject")))[1]
+	if !strings.Contains(ackText, "2026-02-25") {
+		t.Errorf("the acknowledgement does not promise 2026-02-25 (Fri 02-13 + make-up Sat 02-14, Tue 02-24, Wed 02-25):\n%s", ackText)
+	}
+	c := caseOf(t, d, id)
+	if c.DueAt == nil || c.DueAt.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04") != "2026-02-25 23:59" {
+		t.Fatalf("due_at %v, want 2026-02-25 23:59 +08", c.DueAt)
+	}
+	if !strings.Contains(string(mustRead(t, d.logPath)), "the clock is simulated") {
+		t.Error("no warning that the clock is simulated")
+	}
+	nth(t, st, "editor", 1) // the notification
+
+	// The day before the deadline, after the reminder time (24h before).
+	set("2026-02-25T08:00:00+08:00")
+	rem, _ := nth(t, st, "editor", 2)
+	if s := decodedSubject(rem.Header.Get("Subject")); !strings.Contains(s, id) {
+		t.Errorf("reminder subject %q", s)
+	}
+	// Past the deadline: escalated to the supervisor.
+	set("2026-02-26T09:00:00+08:00")
+	esc, _ := nth(t, st, "boss", 1)
+	if s := decodedSubject(esc.Header.Get("Subject")); !strings.Contains(s, id) {
+		t.Errorf("escalation subject %q", s)
+	}
+	// Restart, and days go by: nothing is sent twice.
+	d.stop()
+	d.start()
+	// The digests and weekly reports of those days show that the scheduler ran at
+	// those times: whatever it would send twice would be there by then.
+	set("2026-03-02T09:00:00+08:00")
+	st.WaitMessages(t, "editor", "INBOX", 8, 60*time.Second)
+	set("2026-03-03T09:00:00+08:00")
+	st.WaitMessages(t, "editor", "INBOX", 9, 60*time.Second)
+	d.stop()
+	var subjects []string
+	for _, raw := range st.WaitMessages(t, "editor", "INBOX", 1, 0) {
+		subjects = append(subjects, decodedSubject(parseMail(t, raw).Header.Get("Subject")))
+	}
+	count := func(part string) int {
+		n := 0
+		for _, s := range subjects {
+			if strings.Contains(s, part) {
+				n++
+			}
+		}
+		return n
+	}
+	// One reminder and one escalation copy for the case, whatever the restarts and
+	// the moves of the clock; the daily digest once per move that crossed a weekday
+	// 09:00 (02-25, 02-26, 03-02, 03-03), the weekly report once per move that
+	// crossed a Monday 09:00 (02-25 for 02-16 and 02-23 together, 03-02).
+	for part, want := range map[string]int{"时限提醒": 1, "超时升级": 1, "每日汇总": 4, "周报": 2} {
+		if got := count(part); got != want {
+			t.Errorf("editor got %d mails with %q, want %d: %q", got, part, want, subjects)
+		}
+	}
+	if n := len(st.WaitMessages(t, "boss", "INBOX", 1, 0)); n != 1 {
+		t.Errorf("the supervisor got %d escalations, want 1", n)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
