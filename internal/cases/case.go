@@ -49,6 +49,8 @@ type Case struct {
 	Statements     []Statement `json:"statements,omitempty"` // the author's counter-statements (申辩)
 	// Satisfaction is the complainant's survey score, 1–5; 0: none given.
 	Satisfaction int `json:"satisfaction,omitempty"`
+	// SatisfactionComment is what the complainant wrote with the score.
+	SatisfactionComment string `json:"satisfaction_comment,omitempty"`
 
 	// Internal: kept in the store, left out of `cases show` by Public.
 	Threads     []string `json:"threads,omitempty"`      // message IDs in and out
@@ -240,6 +242,9 @@ const (
 	EventReminder        EventType = "reminder"
 	EventExpiryReminder  EventType = "expiry_reminder"
 	EventSurveySent      EventType = "survey_sent"
+	// EventSurveyUnclear: an answer to the survey had no score; the complainant was
+	// asked once to answer with one.
+	EventSurveyUnclear EventType = "survey_unclear"
 	EventDocumentsErased EventType = "documents_erased"
 )
 

@@ -28,29 +28,58 @@ import (
 // second. Anything else, a digit outside 1–5 (0, 6, 10) or a digit not followed by a
 // separator (2026年…), is not a score.
 func ParseScore(text string) (score int, ok bool) {
-	line := ""
-	for _, l := range strings.Split(StripQuoted(text), "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			line = l
+	score, _, ok = ParseSurveyAnswer(text)
+	return score, ok
+}
+
+// ParseSurveyAnswer reads a survey answer whole: the score (as ParseScore) and the
+// comment — what follows the score on its line, and the lines after it above any
+// quoted text and before a signature. The comment keeps what the complainant wrote.
+func ParseSurveyAnswer(text string) (score int, comment string, ok bool) {
+	lines := strings.Split(StripQuoted(text), "\n")
+	first := -1
+	for i, l := range lines {
+		if strings.TrimSpace(l) != "" {
+			first = i
 			break
 		}
 	}
-	if line == "" {
-		return 0, false
+	if first < 0 {
+		return 0, "", false
 	}
+	orig := strings.TrimSpace(lines[first])
+	score, rest, ok := scoreOfLine(orig)
+	if !ok {
+		return 0, "", false
+	}
+	// The folded line keeps the original's runes one for one: the comment is the
+	// original's tail of the same length.
+	r := []rune(orig)
+	parts := []string{strings.TrimLeft(string(r[len(r)-min(len(r), utf8.RuneCountInString(rest)):]), " ,，.。:：;；!！-—")}
+	for _, l := range lines[first+1:] {
+		if isSignatureStart(normalizeLine(l)) {
+			break
+		}
+		parts = append(parts, strings.TrimSpace(l))
+	}
+	return score, strings.TrimSpace(strings.Join(parts, "\n")), true
+}
+
+// scoreOfLine reads the score opening line and returns what follows it (folded).
+func scoreOfLine(line string) (score int, rest string, ok bool) {
 	line = strings.ToLower(width.Fold.String(line))
 	for _, p := range []string{"评分", "打分", "分数", "score", "rating"} {
-		if rest, found := strings.CutPrefix(line, p); found {
-			line = strings.TrimLeft(rest, " :：\t")
+		if after, found := strings.CutPrefix(line, p); found {
+			line = strings.TrimLeft(after, " :：\t")
 			break
 		}
 	}
 	// Stars.
 	if n := countStars(line); n > 0 {
-		if n <= 5 && endsToken(line[starBytes(line):]) {
-			return n, true
+		if after := line[starBytes(line):]; n <= 5 && endsToken(after) {
+			return n, after, true
 		}
-		return 0, false
+		return 0, "", false
 	}
 	// A digit or Chinese numeral, optionally with 分 / 星 / 颗星.
 	r, size := utf8.DecodeRuneInString(line)
@@ -78,20 +107,20 @@ func ParseScore(text string) (score int, ok bool) {
 		}
 		isDigit := r >= '0' && r <= '9'
 		if (isDigit || unit != "") && endsToken(rest) {
-			return n, true
+			return n, rest, true
 		}
 		if !isDigit && unit == "" {
 			// 一般 starts with 一 but is a phrase; fall through.
 		} else {
-			return 0, false
+			return 0, "", false
 		}
 	}
 	for _, p := range phrases() {
-		if rest, found := strings.CutPrefix(line, p.text); found && endsToken(rest) {
-			return p.score, true
+		if after, found := strings.CutPrefix(line, p.text); found && endsToken(after) {
+			return p.score, after, true
 		}
 	}
-	return 0, false
+	return 0, "", false
 }
 
 // phrases are tried in order, longest (most specific) first.

@@ -54,3 +54,30 @@ func FuzzParseScore(f *testing.F) {
 		}
 	})
 }
+
+// The answer is kept whole: the comment after the score on its line and the lines
+// below it, as written (case and full-width forms kept), without the quoted survey and
+// without the signature.
+func TestParseSurveyAnswer(t *testing.T) {
+	tests := []struct {
+		why, text, comment string
+		score              int
+	}{
+		{"score and comment on one line", "5分 处理及时，谢谢", "处理及时，谢谢", 5},
+		{"the comment goes on below", "4 还可以\n就是回复慢了一点\n\n-- \n张三", "还可以\n就是回复慢了一点", 4},
+		{"a phrase then an English comment, case kept", "very satisfied - Thanks A Lot", "Thanks A Lot", 5},
+		{"full-width digits and punctuation", "５分：非常好", "非常好", 5},
+		{"stars", "★★★ 一般", "一般", 3},
+		{"score alone", "非常满意", "", 5},
+		{"quoted survey is not a comment", "3\n\n在 2026年3月1日，投诉受理中心 写道：\n> 5 分：非常满意", "", 3},
+	}
+	for _, tc := range tests {
+		score, comment, ok := ParseSurveyAnswer(tc.text)
+		if !ok || score != tc.score || comment != tc.comment {
+			t.Errorf("%s: ParseSurveyAnswer(%q) = %d, %q, %v; want %d, %q", tc.why, tc.text, score, comment, ok, tc.score, tc.comment)
+		}
+	}
+	if _, _, ok := ParseSurveyAnswer("挺好的，谢谢你们"); ok {
+		t.Error("free text without a score read as an answer")
+	}
+}

@@ -447,9 +447,14 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 	}
 	if !isNew && (c.State == cases.Resolved || c.State == cases.Closed) {
 		// An answer to the satisfaction survey (回访).
-		if score, ok := desk.ParseScore(desk.StripQuoted(msg.Text)); ok {
+		if score, comment, ok := desk.ParseSurveyAnswer(msg.Text); ok {
 			c.SetSatisfaction(score)
-			events = append(events, cases.Event{At: now, Type: cases.EventSatisfaction, Actor: sender, Note: strconv.Itoa(score)})
+			c.SatisfactionComment = clipText(comment, 2000)
+			note := strconv.Itoa(score)
+			if comment != "" {
+				note += ": " + clipText(comment, 200)
+			}
+			events = append(events, cases.Event{At: now, Type: cases.EventSatisfaction, Actor: sender, Note: note})
 			out.Result += "; satisfaction " + strconv.Itoa(score)
 			if err := tellLeadership(); err != nil {
 				return inbound.Outcome{}, err
@@ -469,6 +474,22 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 				return inbound.Outcome{}, err
 			}
 			return out, p.finishCase(tx, c, msg, events)
+		}
+		if surveyAwaitsScore(c) {
+			// An answer to the survey without a score: asked once, shortly, to give one
+			// (it was silently dropped).
+			sent, why, err := p.autoReply(tx, c, render.KindSurveyClarify, msg, now)
+			if err != nil {
+				return inbound.Outcome{}, err
+			}
+			events = append(events, cases.Event{At: now, Type: cases.EventSurveyUnclear, Actor: sender, Note: clipText(desk.StripQuoted(msg.Text), 200)})
+			if sent {
+				out.Replies++
+				events = append(events, cases.Event{At: now, Type: cases.EventReplyQueued, Actor: "desk", Note: render.KindSurveyClarify})
+			} else {
+				events = append(events, cases.Event{At: now, Type: cases.EventReplySuppressed, Actor: "desk", Note: why})
+			}
+			out.Result += "; survey answer without a score"
 		}
 	}
 	kind := ""
@@ -668,4 +689,22 @@ func caseResult(c *cases.Case) classify.Result {
 		r.Documents = append(r.Documents, classify.Document{Kind: d.Kind, Filename: d.Filename, Container: d.Container, Size: d.Size, SHA256: d.SHA256, Why: d.Why})
 	}
 	return r
+}
+
+// surveyAwaitsScore reports whether the case's survey went out, has no score yet, and
+// its complainant was not yet asked to give one.
+func surveyAwaitsScore(c *cases.Case) bool {
+	if c.Satisfaction != 0 || (c.State != cases.Resolved && c.State != cases.Closed) {
+		return false
+	}
+	surveyed := false
+	for _, e := range c.Events {
+		switch e.Type {
+		case cases.EventSurveySent:
+			surveyed = true
+		case cases.EventSurveyUnclear:
+			return false
+		}
+	}
+	return surveyed
 }

@@ -99,19 +99,24 @@ func TestSurveyAnswerRecordsScore(t *testing.T) {
 	if s := c.Satisfaction; s != 0 {
 		t.Fatalf("a reply without a score recorded satisfaction %d", s)
 	}
+	if ev := eventsOf(c, cases.EventSurveyUnclear); len(ev) != 1 || !strings.Contains(ev[0].Note, "没有别的问题") {
+		t.Errorf("the answer without a score is not on record: %+v", ev)
+	}
+	answer("sv-thanks2@example.cn", "真的没有了。") // asked once only
 	answer("sv-score@example.cn", "5分 很满意")
 	c = d.h.caseByID(o.c.ID)
 	if s := c.Satisfaction; s != 5 {
 		t.Fatalf("satisfaction = %d, want 5 (events %+v)", s, c.Events)
 	}
 	evs := eventsOf(c, "satisfaction")
-	if len(evs) != 1 || evs[0].Note != "5" || evs[0].Actor != addr {
-		t.Errorf("satisfaction events %+v, want one by %s with note 5", evs, addr)
+	if len(evs) != 1 || evs[0].Note != "5: 很满意" || evs[0].Actor != addr || c.SatisfactionComment != "很满意" {
+		t.Errorf("satisfaction events %+v, comment %q: want one by %s, the score and the comment kept", evs, c.SatisfactionComment, addr)
 	}
 	if c.State != "resolved" {
 		t.Errorf("state %q after the answer, want resolved", c.State)
 	}
-	// The answer is recorded silently: nothing new goes to the complainant.
+	// A score is recorded silently; the answer without one got one short
+	// clarification, the second such answer none.
 	var toComplainant []string
 	for _, e := range d.h.outbox() {
 		for _, rcpt := range e.To {
@@ -120,7 +125,7 @@ func TestSurveyAnswerRecordsScore(t *testing.T) {
 			}
 		}
 	}
-	if want := []string{"acknowledgement", "accepted", "resolved", "survey"}; strings.Join(toComplainant, ",") != strings.Join(want, ",") {
+	if want := []string{"acknowledgement", "accepted", "resolved", "survey", "survey_clarify"}; strings.Join(toComplainant, ",") != strings.Join(want, ",") {
 		t.Errorf("mails to the complainant %v, want %v", toComplainant, want)
 	}
 	// A later deadline run still sends no second survey.

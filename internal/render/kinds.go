@@ -24,6 +24,9 @@ const (
 	// (policy.survey); the complainant answers with a score that
 	// desk.ParseScore reads, so the forms the mail names must be ones it accepts.
 	KindSurvey = "survey"
+	// KindSurveyClarify answers a reply to the survey that gave no score: once, short,
+	// how to answer.
+	KindSurveyClarify = "survey_clarify"
 	// KindReminder reminds staff of a deadline that is close.
 	KindReminder = "reminder"
 	// KindEscalation tells staff (and the escalation address) that a deadline passed.
@@ -91,6 +94,7 @@ func kindTable() []struct {
 		{KindExpired, Complainant},
 		{KindExpiryReminder, Complainant},
 		{KindSurvey, Complainant},
+		{KindSurveyClarify, Complainant},
 		{KindAuthorNotice, Author},
 		{KindReminder, Staff},
 		{KindEscalation, Staff},

@@ -74,3 +74,26 @@ func TestSurveyNamesOnlyAcceptedForms(t *testing.T) {
 		}
 	}
 }
+
+// The clarification's example answer is one desk reads as a score with a comment.
+func TestSurveyClarifyExampleIsAccepted(t *testing.T) {
+	s := loadDefaults(t)
+	for _, locale := range []string{"zh-CN", "en"} {
+		r, err := s.Render(KindSurveyClarify, locale, SampleDataIn(KindSurveyClarify, locale))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, line := range strings.Split(r.Text, "\n") {
+			if strings.HasPrefix(line, "  ") {
+				n++
+				if _, comment, ok := desk.ParseSurveyAnswer(strings.TrimSpace(line)); !ok || comment == "" {
+					t.Errorf("%s: example %q is not read as a score with a comment", locale, line)
+				}
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s: %d example lines, want 1:\n%s", locale, n, r.Text)
+		}
+	}
+}
