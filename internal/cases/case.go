@@ -244,7 +244,7 @@ const (
 	EventSurveySent      EventType = "survey_sent"
 	// EventSurveyUnclear: an answer to the survey had no score; the complainant was
 	// asked once to answer with one.
-	EventSurveyUnclear EventType = "survey_unclear"
+	EventSurveyUnclear   EventType = "survey_unclear"
 	EventDocumentsErased EventType = "documents_erased"
 )
 
