@@ -128,21 +128,30 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 	if err := checkSchedule(cfg); err != nil {
 		return nil, err
 	}
+	// The store's lock first: one desk, one store — a second instance stops here,
+	// before it touches the vault or the key files.
+	if d.store, err = store.Open(cfg.Store.Path, cfg.Store.LockTimeout); err != nil {
+		var inUse *store.InUseError
+		if errors.As(err, &inUse) && cfg.HTTP.ControlSocket != "" {
+			return nil, fmt.Errorf("%w; its control socket is %s", err, cfg.HTTP.ControlSocket)
+		}
+		return nil, err
+	}
 	key, err := masterKey(cfg, log)
 	if err != nil {
+		d.store.Close()
 		return nil, fmt.Errorf("store.master_key: %w", err)
 	}
 	tpl, err := render.NewReloader(cfg.Templates.Dir, templates.FS(), cfg.Templates.Locale, log.With("part", "templates"),
 		render.WithLocation(cal.Location()), render.WithCatalogue(d.catalogue))
 	if err != nil {
+		d.store.Close()
 		return nil, err
 	}
 	d.templates = tpl
 	if d.vault, err = vault.Open(cfg.Store.AttachmentsDir, key); err != nil {
+		d.store.Close()
 		return nil, fmt.Errorf("attachments: %w", err)
-	}
-	if d.store, err = store.Open(cfg.Store.Path, cfg.Store.LockTimeout); err != nil {
-		return nil, err
 	}
 	// A broken template edit is refused (the last good set keeps serving); the
 	// operator sees it in /healthz and in the alerts of the store.

@@ -121,16 +121,25 @@ type Alert struct {
 
 // Store is the open database.
 type Store struct {
-	db *bolt.DB
+	db     *bolt.DB
+	holder string // the holder file this process wrote; "" for readers
 }
 
-// Open opens or creates the database file (0600; its directory 0700), waiting at most
-// lockTimeout for another process's lock.
+// Open opens or creates the database file (0600; its directory 0700). One desk, one
+// store: when another live process holds the file (its pid is in the holder file next
+// to it), Open fails at once with *InUseError; otherwise it waits at most lockTimeout
+// for the lock (a holder that is just exiting).
 func Open(path string, lockTimeout time.Duration) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create store dir: %w", err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: min(lockTimeout, 200*time.Millisecond)})
+	if errors.Is(err, bolt.ErrTimeout) {
+		if h, ok := liveHolder(path); ok {
+			return nil, &InUseError{Path: path, Holder: h}
+		}
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -146,7 +155,40 @@ func Open(path string, lockTimeout time.Duration) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("init store: %w", err)
 	}
-	return &Store{db: db}, nil
+	// Best effort: the holder file only makes the refusal of a second instance clear.
+	os.WriteFile(holderPath(path), []byte(fmt.Sprintf("%d %s\n", os.Getpid(), time.Now().UTC().Format(time.RFC3339))), 0o600)
+	return &Store{db: db, holder: holderPath(path)}, nil
+}
+
+// Holder is the process that holds a store.
+type Holder struct {
+	PID   int
+	Since string // RFC 3339, when it opened the store
+}
+
+// InUseError is a store another live process holds.
+type InUseError struct {
+	Path   string
+	Holder Holder
+}
+
+func (e *InUseError) Error() string {
+	return fmt.Sprintf("store %s is in use by process %d (since %s): one desk, one store", e.Path, e.Holder.PID, e.Holder.Since)
+}
+
+func holderPath(path string) string { return path + ".pid" }
+
+// liveHolder reads the holder file and reports whether its process is alive.
+func liveHolder(path string) (Holder, bool) {
+	b, err := os.ReadFile(holderPath(path))
+	if err != nil {
+		return Holder{}, false
+	}
+	var h Holder
+	if _, err := fmt.Sscanf(string(b), "%d %s", &h.PID, &h.Since); err != nil || h.PID <= 0 {
+		return Holder{}, false
+	}
+	return h, processAlive(h.PID)
 }
 
 // ErrNotInitialised is a store file without its buckets: what a daemon killed during
@@ -175,8 +217,13 @@ func OpenReadOnly(path string, lockTimeout time.Duration) (*Store, error) {
 	return &Store{db: db}, nil
 }
 
-// Close closes the file.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the file (and removes the holder file this process wrote).
+func (s *Store) Close() error {
+	if s.holder != "" {
+		os.Remove(s.holder)
+	}
+	return s.db.Close()
+}
 
 // Tx is one read or read-write transaction.
 type Tx struct {

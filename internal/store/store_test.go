@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -169,4 +170,32 @@ func TestReadOnlyRefusesUninitialisedFile(t *testing.T) {
 	if err := r.View(func(tx *Tx) error { return tx.EachCase(false, func(*cases.Case) error { return nil }) }); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// One desk, one store: a second Open while a live process holds the file fails at
+// once, naming the holder, instead of waiting out the lock timeout.
+func TestSecondOpenFailsAtOnceNamingTheHolder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.db")
+	first, err := Open(path, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = Open(path, 10*time.Second)
+	var inUse *InUseError
+	if !errors.As(err, &inUse) || inUse.Holder.PID != os.Getpid() {
+		t.Fatalf("second Open: %v, want *InUseError naming pid %d", err, os.Getpid())
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("the refusal took %v: it must not wait out the lock timeout", d)
+	}
+	first.Close()
+	if _, err := os.Stat(path + ".pid"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("holder file left after Close: %v", err)
+	}
+	again, err := Open(path, time.Second)
+	if err != nil {
+		t.Fatalf("open after the holder closed: %v", err)
+	}
+	again.Close()
 }
