@@ -510,3 +510,25 @@ func TestMemSpool(t *testing.T) {
 		t.Error("Open of an unknown id succeeded")
 	}
 }
+
+// What the reader cannot see does not count (issue 13, 7): hidden elements are dropped
+// with their content, nested ones included; visible text around them stays; small but
+// visible text stays.
+func TestHTMLHiddenTextIsDropped(t *testing.T) {
+	tests := []struct{ why, html, want string }{
+		{"display:none", `<div style="display: none">受理</div><p>我的投诉</p>`, "我的投诉"},
+		{"visibility:hidden, upper case", `<SPAN STYLE="VISIBILITY:HIDDEN">受理</SPAN>正文`, "正文"},
+		{"font-size:0", `<span style="font-size:0px;color:#fff">结案</span>你好`, "你好"},
+		{"the hidden attribute", `<p hidden>重开</p><p>谢谢</p>`, "谢谢"},
+		{"Outlook's mso-hide", `<div style='mso-hide:all'>驳回 无理</div>内容`, "内容"},
+		{"nested elements inside the hidden one", `<div style="display:none"><div>受理</div><div>升级</div></div><div>可见</div>`, "可见"},
+		{"small but visible stays", `<span style="font-size:0.9em">可见的小字</span>`, "可见的小字"},
+		{"a hidden void element hides nothing after it", `<img hidden src="x">可见`, "可见"},
+		{"unclosed hidden element hides to the end, never loops", `<div style="display:none">受理`, ""},
+	}
+	for _, tc := range tests {
+		if got := htmlToText(tc.html); got != tc.want {
+			t.Errorf("%s: htmlToText(%q) = %q, want %q", tc.why, tc.html, got, tc.want)
+		}
+	}
+}
