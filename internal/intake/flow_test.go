@@ -274,6 +274,8 @@ func TestNoise(t *testing.T) {
 			headers: []string{"List-Id: <news.lists.example.org>"}, body: body}.bytes()},
 		{"our own address: a reply of ours that came back", testMail{from: "投诉受理中心|" + strings.ToUpper(deskAddr), subject: complaint,
 			messageID: "n-5@desk.example.cn", body: body}.bytes()},
+		{"a sub-address of ours is ours too", testMail{from: "投诉受理中心|" + strings.Replace(deskAddr, "@", "+loop@", 1), subject: complaint,
+			messageID: "n-6@desk.example.cn", body: body}.bytes()},
 	}
 	for _, n := range noise {
 		srv.deliver(t, n.raw)
@@ -502,4 +504,26 @@ func complainantMail(entries []*store.OutboxEntry) []*store.OutboxEntry {
 		}
 	}
 	return out
+}
+
+// The desk never answers its own addresses (issue 13, 7): a complaint whose Reply-To
+// names the desk (or a sub-address of it) is answered at its From, not mailed to
+// ourselves in a loop.
+func TestReplyToTheDeskIsIgnored(t *testing.T) {
+	srv := newServers(t)
+	h := startHarness(t, srv, "")
+	for i, rt := range []string{deskAddr, strings.Replace(deskAddr, "@", "+x@", 1)} {
+		m := plainComplaint("王五|wangwu@example.cn", fmt.Sprintf("rt-%d@example.cn", i), "王五申请删除凤凰博客稿件")
+		m.headers = append(m.headers, "Reply-To: "+rt)
+		srv.deliver(t, m.bytes())
+	}
+	h.waitReplies(2)
+	h.waitSettled()
+	for _, msg := range srv.sink.Messages() {
+		for _, to := range msg.To {
+			if to != "wangwu@example.cn" {
+				t.Errorf("a reply went to %s, want only the sender's From", to)
+			}
+		}
+	}
 }

@@ -299,7 +299,9 @@ func (p *Processor) commitIn(tx *store.Tx, src inbound.Source, pr *Prepared, now
 	case msg.Auto != mailmsg.Human:
 		out = inbound.Outcome{Role: "noise", Result: fmt.Sprintf("%s (%s): no case, no reply", msg.Auto, msg.AutoReason)}
 		err = tx.LinkMessageID(msg.MessageID, "")
-	case strings.EqualFold(msg.From.Address, p.o.Desk.Address):
+	case p.isDesk(msg.From.Address):
+		// Our own mail come back (a sub-address too: desk+anything@): answering it
+		// would be a loop.
 		out = inbound.Outcome{Role: "noise", Result: "from the desk's own address: no case, no reply"}
 	case msg.From.Address == "":
 		out = inbound.Outcome{Role: "noise", Result: "no sender address: no case, no reply"}
@@ -378,7 +380,7 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 	if err != nil {
 		return inbound.Outcome{}, err
 	}
-	sender := replyAddress(msg)
+	sender := p.replyAddress(msg)
 	if c != nil && c.Author != "" && cases.AddressKey(msg.From.Address) == cases.AddressKey(c.Author) {
 		return p.authorStatement(tx, c, msg, res.Documents, now, kept)
 	}
@@ -563,13 +565,20 @@ func (p *Processor) finishCase(tx *store.Tx, c *cases.Case, msg *mailmsg.Message
 }
 
 // replyAddress is where answers go: Reply-To when the sender set one, else From.
-func replyAddress(m *mailmsg.Message) string {
+// A Reply-To naming the desk itself (or a sub-address of it) is ignored: the desk never
+// answers its own addresses.
+func (p *Processor) replyAddress(m *mailmsg.Message) string {
 	for _, a := range m.ReplyTo {
-		if a.Address != "" {
+		if a.Address != "" && !p.isDesk(a.Address) {
 			return strings.ToLower(a.Address)
 		}
 	}
 	return strings.ToLower(m.From.Address)
+}
+
+// isDesk reports whether addr is the service mailbox, sub-addresses included.
+func (p *Processor) isDesk(addr string) bool {
+	return addr != "" && cases.AddressKey(addr) == cases.AddressKey(p.o.Desk.Address)
 }
 
 // keepDocuments moves new attachments into the case's vault and records them. A file
