@@ -234,7 +234,7 @@ func Compose(m Mail) (*gomail.Msg, error) {
 	if replyTo != nil {
 		msg.ReplyToMailAddress(replyTo)
 	}
-	msg.SetGenHeader(gomail.HeaderSubject, encodeSubject(cleanText(m.Subject)))
+	msg.SetGenHeader(gomail.HeaderSubject, encodeSubject(clipSubject(cleanText(m.Subject))))
 	if m.InReplyTo != "" {
 		msg.SetGenHeader(gomail.HeaderInReplyTo, "<"+m.InReplyTo+">")
 	}
@@ -349,6 +349,20 @@ func crlf(s string) string {
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	s = strings.ReplaceAll(s, "\r", "\n")
 	return strings.ReplaceAll(s, "\n", "\r\n")
+}
+
+// subjectMaxRunes bounds a subject: a complainant's 100,000-character title must not
+// make a 100 KB header that Postfix refuses (header_size_limit, 100 KB by default) or
+// mail clients truncate anyway. The case tag leads the subject and is kept.
+const subjectMaxRunes = 200
+
+// clipSubject shortens s to subjectMaxRunes, marking the cut with "…".
+func clipSubject(s string) string {
+	if utf8.RuneCountInString(s) <= subjectMaxRunes {
+		return s
+	}
+	r := []rune(s)
+	return strings.TrimRight(string(r[:subjectMaxRunes-1]), " ") + "…"
 }
 
 // encodeSubject returns s as an unstructured header value of printable ASCII.

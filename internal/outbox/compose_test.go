@@ -454,7 +454,7 @@ func FuzzComposeSubject(f *testing.F) {
 		if err != nil {
 			t.Fatalf("decode subject: %v", err)
 		}
-		if want := strings.Join(strings.Fields(cleanText(subject)), " "); strings.Join(strings.Fields(got), " ") != want {
+		if want := strings.Join(strings.Fields(clipSubject(cleanText(subject))), " "); strings.Join(strings.Fields(got), " ") != want {
 			t.Fatalf("subject = %q, want %q", got, want)
 		}
 	})
@@ -486,4 +486,30 @@ func BenchmarkComposeWriteToNotification(b *testing.B) {
 		}
 	}
 	b.SetBytes(int64(buf.Len()))
+}
+
+// A subject made of a 100,000-character title is shortened (case tag kept, the cut
+// marked), and no header line of any mail exceeds 998 octets (RFC 5322 §2.1.1).
+func TestComposeShortensLongSubjects(t *testing.T) {
+	m := sampleMail()
+	m.Subject = "[TS-2026-000123] 待审核：" + strings.Repeat("很长的标题", 20000)
+	raw := render(t, m)
+	head, _, _ := strings.Cut(raw, "\r\n\r\n")
+	if len(head) > 4096 {
+		t.Errorf("header block of %d bytes for a long title", len(head))
+	}
+	for _, line := range strings.Split(raw, "\r\n") {
+		if len(line) > 998 {
+			t.Errorf("a line of %d octets: %.60q…", len(line), line)
+		}
+	}
+	msg, err := mail.ReadMessage(strings.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dec mime.WordDecoder
+	subject, _ := dec.DecodeHeader(msg.Header.Get("Subject"))
+	if !strings.HasPrefix(subject, "[TS-2026-000123] 待审核：很长的标题") || !strings.HasSuffix(subject, "…") || utf8.RuneCountInString(subject) > 200 {
+		t.Errorf("subject %q (%d runes): want the tag kept, shortened to 200 with …", subject, utf8.RuneCountInString(subject))
+	}
 }
