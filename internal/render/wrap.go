@@ -80,9 +80,10 @@ func normalizeText(s string) string {
 	return strings.Join(out, "\n") + "\n"
 }
 
-// token is an unbreakable piece of a line.
+// token is an unbreakable piece of a line. Its text grows by appending (a
+// 400 KB one-word line must not be rebuilt rune by rune: that was quadratic).
 type token struct {
-	text       string
+	text       []byte
 	width      int
 	spaceAfter bool // a space separated it from the next token
 }
@@ -121,7 +122,7 @@ func wrapLine(line string, limit int) []string {
 		if sep {
 			cur.WriteByte(' ')
 		}
-		cur.WriteString(t.text)
+		cur.Write(t.text)
 		curW += need
 		sep = t.spaceAfter && i < len(toks)-1
 	}
@@ -152,7 +153,7 @@ func tokenize(line string) []token {
 		if space && unicode.IsDigit(r) && len(toks) > 0 && endsInDigit(toks[len(toks)-1].text) {
 			// "2026-03-10 18:00": a date and its time stay on one line.
 			t := &toks[len(toks)-1]
-			t.text += " " + string(r)
+			t.text = utf8.AppendRune(append(t.text, ' '), r)
 			t.width += 1 + w
 			t.spaceAfter = false
 			wide, glue, space = false, false, false
@@ -171,10 +172,10 @@ func tokenize(line string) []token {
 		}
 		if join {
 			t := &toks[len(toks)-1]
-			t.text += string(r)
+			t.text = utf8.AppendRune(t.text, r)
 			t.width += w
 		} else {
-			toks = append(toks, token{text: string(r), width: w})
+			toks = append(toks, token{text: utf8.AppendRune(nil, r), width: w})
 		}
 		wide = isWide
 		glue = strings.ContainsRune(openers, r)
@@ -183,7 +184,7 @@ func tokenize(line string) []token {
 	return toks
 }
 
-func endsInDigit(s string) bool {
-	r, _ := utf8.DecodeLastRuneInString(s)
+func endsInDigit(b []byte) bool {
+	r, _ := utf8.DecodeLastRune(b)
 	return unicode.IsDigit(r)
 }

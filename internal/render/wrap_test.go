@@ -61,3 +61,22 @@ func TestNormalizeText(t *testing.T) {
 		}
 	}
 }
+
+// Wrapping is linear: a 400 KB one-word line (a complainant's field) is built with a
+// handful of allocations, not one per character (issue 13, 4: 68 s of CPU inside the
+// write transaction). Allocations, not time, so the bound holds on any machine.
+func TestWrapLongWordIsLinear(t *testing.T) {
+	line := "标题：" + strings.Repeat("a", 400<<10)
+	allocs := testing.AllocsPerRun(3, func() { normalizeText(line) })
+	if allocs > 200 {
+		t.Errorf("%.0f allocations to wrap a 400 KB word: quadratic", allocs)
+	}
+}
+
+func BenchmarkWrapLongWord(b *testing.B) {
+	line := "标题：" + strings.Repeat("a", 400<<10)
+	b.ReportAllocs()
+	for b.Loop() {
+		normalizeText(line)
+	}
+}
