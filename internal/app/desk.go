@@ -191,7 +191,7 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 			MaxDepth: l.MaxDepth, MaxAttachmentBytes: l.MaxAttachmentBytes},
 		CasePrefix: cfg.Policy.CasePrefix, Desk: outbox.Address{Name: cfg.SMTP.FromName, Address: cfg.SMTP.From},
 		Staff: intake.StaffOptions{
-			Auth: staffauth.Config{Mode: staffauth.Mode(cfg.Staff.Auth.Mode), AuthServID: cfg.Staff.Auth.AuthServID,
+			Auth: staffauth.Config{Mode: staffauth.Mode(cfg.Staff.Auth.Mode), AuthServID: cfg.Staff.Auth.AuthServID, TrustedHop: cfg.Staff.Auth.TrustedHop,
 				Staff: slices.Clone(cfg.Staff.Addresses), Secret: staffSecret(cfg, key)},
 			Notify: cfg.Staff.Notify, AppealReviewers: cfg.Staff.AppealReviewers, Aliases: cfg.Staff.Aliases,
 			AppealDays: cfg.Policy.AppealDays, AppealWindow: cfg.Policy.AppealAfter, AuthorDays: cfg.Policy.AuthorDays,

@@ -112,7 +112,11 @@ type Staff struct {
 type StaffAuth struct {
 	Mode       string `yaml:"mode"`        // token | auth-results | token+auth-results | token|auth-results; default token
 	AuthServID string `yaml:"authserv_id"` // authserv-id of our own server's Authentication-Results
-	Secret     string `yaml:"secret"`      // HMAC secret for case tokens; or COMPLAINTD_STAFF_SECRET; else derived from the master key
+	// TrustedHop is the host our border MTA names in its Received line ("by
+	// mx.example.cn"): only Authentication-Results above that line count. Empty: only
+	// those above the topmost Received.
+	TrustedHop string `yaml:"trusted_hop"`
+	Secret     string `yaml:"secret"` // HMAC secret for case tokens; or COMPLAINTD_STAFF_SECRET; else derived from the master key
 }
 
 // Templates are the reply texts.

@@ -70,7 +70,7 @@ func (p *Processor) staff(tx *store.Tx, msg *mailmsg.Message, now time.Time) (in
 		caseID = c.ID
 	}
 	dec := staffauth.Verify(p.o.Staff.Auth, staffauth.Input{
-		From: msg.From.Address, CaseID: caseID, Recipients: recipients(msg), AuthResults: msg.AuthResults,
+		From: msg.From.Address, CaseID: caseID, Recipients: recipients(msg), Trace: trace(msg),
 	})
 	if !dec.OK {
 		// Nothing changes and nothing goes to the claimed sender: if the mail is
@@ -484,4 +484,13 @@ func (p *Processor) refuseForged(tx *store.Tx, msg *mailmsg.Message, why string,
 	}
 	p.o.Logger.Warn("command from a non-staff sender refused", "case", caseID, "message_id", msg.MessageID)
 	return inbound.Outcome{Case: caseID, Role: "security", Result: "refused: " + why}, nil
+}
+
+// trace hands the mail's Received and Authentication-Results headers to staffauth.
+func trace(m *mailmsg.Message) []staffauth.Trace {
+	out := make([]staffauth.Trace, len(m.Trace))
+	for i, t := range m.Trace {
+		out[i] = staffauth.Trace{Received: t.Received, Value: t.Value}
+	}
+	return out
 }

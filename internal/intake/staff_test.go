@@ -919,19 +919,24 @@ func TestStaffSecurity(t *testing.T) {
 			return "Authentication-Results: " + authServID + "; " + res
 		}
 		forgedPass := ours("dkim=pass header.d=desk.example.cn; spf=pass smtp.mailfrom=desk.example.cn")
-		for i, top := range []string{
-			ours("dkim=fail header.d=desk.example.cn; spf=fail smtp.mailfrom=desk.example.cn"),
-			ours("none"),
+		// The Received line our border adds when it takes the mail: what is above it is
+		// ours, what is below was written by the sender (RFC 8601 §5).
+		border := "Received: from mail.desk.example.cn by " + authServID + " (Postfix) with ESMTPS; Mon, 30 Nov 2026 10:00:00 +0800"
+		for i, top := range [][]string{
+			{ours("dkim=fail header.d=desk.example.cn; spf=fail smtp.mailfrom=desk.example.cn"), border},
+			{ours("none"), border},
+			{border}, // our border added nothing; the sender's pass lies below its line
+			nil,      // no Received at all: delivered around our border
 		} {
 			before, m, metric := d.h.caseByID(o.c.ID), d.mark(), d.h.metrics.SecurityEvents.Load()
 			d.send(cmdMail{from: staffA, to: deskAddr, subject: "回复：" + o.notif.subject,
-				messageID: fmt.Sprintf("ar-%d@evil.example", i), top: []string{top}, bottom: []string{forgedPass}, body: "受理"}.bytes())
+				messageID: fmt.Sprintf("ar-%d@evil.example", i), top: top, bottom: []string{forgedPass}, body: "受理"}.bytes())
 			d.refusedAsSecurity(before, m, metric, staffA)
 		}
-		// Our own topmost pass: accepted, without any token.
+		// Our own pass above our border's line: accepted, without any token.
 		m := d.mark()
 		d.send(cmdMail{from: staffA, to: deskAddr, subject: "回复：" + o.notif.subject, messageID: "ar-ok@desk.example.cn",
-			top: []string{forgedPass}, body: "受理"}.bytes())
+			top: []string{forgedPass, border}, body: "受理"}.bytes())
 		if c := d.h.caseByID(o.c.ID); c.State != "accepted" {
 			t.Errorf("our own pass: state %q, want accepted", c.State)
 		}

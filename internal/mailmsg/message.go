@@ -75,10 +75,11 @@ type Message struct {
 	Auto        AutoKind
 	AutoReason  string // the header or part that decided Auto, e.g. "Auto-Submitted: auto-replied"
 
-	// AuthResults holds the Authentication-Results header values, topmost (most recently
-	// added) first, unfolded. Staff authentication reads only the one added by our own
-	// server; see package staffauth.
-	AuthResults []string
+	// Trace holds the Received and Authentication-Results headers, topmost (most recently
+	// added) first, unfolded, in their order: staff authentication trusts only the
+	// Authentication-Results our own border added above its Received line (RFC 8601 §5);
+	// see package staffauth.
+	Trace []TraceField
 
 	// Headers holds a few raw headers the desk cares about (decoded to UTF-8), keyed by
 	// canonical name: X-QQ-mid, X-Auto-Response-Suppress, List-Id, Precedence, ...
@@ -88,6 +89,12 @@ type Message struct {
 	// Problems lists what was malformed but survived (unknown charset, bad base64,
 	// missing boundary, ...). Empty for a clean message.
 	Problems []string
+}
+
+// TraceField is one Received or Authentication-Results header.
+type TraceField struct {
+	Received bool   // a Received header; else Authentication-Results
+	Value    string // unfolded, as valid UTF-8
 }
 
 // Attachment is one file carried by the message. Its content is in the Spool.

@@ -191,8 +191,10 @@ func (p *parser) topHeader(h *header) {
 			m.Sender = normAddr([]byte(rp))
 		}
 	}
-	for _, v := range h.values("authentication-results") {
-		m.AuthResults = append(m.AuthResults, strings.ToValidUTF8(string(v), "\uFFFD"))
+	for _, f := range h.fields {
+		if f.name == "received" || f.name == "authentication-results" {
+			m.Trace = append(m.Trace, TraceField{Received: f.name == "received", Value: strings.ToValidUTF8(string(f.raw), "\uFFFD")})
+		}
 	}
 	for _, name := range headersKept {
 		if v := h.get(strings.ToLower(name)); v != nil {

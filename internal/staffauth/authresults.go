@@ -187,12 +187,13 @@ func domainOf(s string) string {
 // suffix list is available to compute organisational domains), spf=pass whose
 // smtp.mailfrom domain is the From domain, or dmarc=pass whose header.from is the
 // From domain.
-func checkAuthResults(cfg Config, headers []string, fromDomain string) (bool, string) {
+func checkAuthResults(cfg Config, trace []Trace, fromDomain string) (bool, string) {
 	if strings.TrimSpace(cfg.AuthServID) == "" {
 		return false, "no authserv-id configured"
 	}
+	headers, why := ourAuthResults(cfg, trace)
 	if len(headers) == 0 {
-		return false, "no Authentication-Results header"
+		return false, why
 	}
 	top := parseAuthResults(headers[0])
 	if !strings.EqualFold(top.servID, strings.TrimSpace(cfg.AuthServID)) {
@@ -226,4 +227,47 @@ func checkAuthResults(cfg Config, headers []string, fromDomain string) (bool, st
 		return false, "no dkim/spf pass in our Authentication-Results for the From domain (" + unaligned + ")"
 	}
 	return false, "no dkim/spf pass in our Authentication-Results"
+}
+
+// ourAuthResults are the Authentication-Results headers our own border added: those
+// above the Received header it wrote (RFC 8601 §5: a receiver trusts only what its own
+// border added, above the sender's headers). A header written by the sender sits below
+// that line; a mail without it (delivered around our border) has none we trust.
+func ourAuthResults(cfg Config, trace []Trace) ([]string, string) {
+	hop := strings.ToLower(strings.TrimSpace(cfg.TrustedHop))
+	border := -1
+	for i, t := range trace {
+		if t.Received && (hop == "" || receivedBy(t.Value) == hop) {
+			border = i
+			break
+		}
+	}
+	if border < 0 {
+		if hop != "" {
+			return nil, "no Received header by our border " + quote(hop) + ": no Authentication-Results can be trusted"
+		}
+		return nil, "no Received header: no Authentication-Results can be trusted"
+	}
+	var ours []string
+	for _, t := range trace[:border] {
+		if !t.Received {
+			ours = append(ours, t.Value)
+		}
+	}
+	if len(ours) == 0 {
+		return nil, "no Authentication-Results added by our border (above its Received header)"
+	}
+	return ours, ""
+}
+
+// receivedBy is the host of a Received header's "by" clause, lower case ("" when it
+// has none).
+func receivedBy(v string) string {
+	f := strings.Fields(stripComments(v))
+	for i := 0; i+1 < len(f); i++ {
+		if strings.EqualFold(f[i], "by") {
+			return strings.ToLower(strings.TrimRight(f[i+1], ";"))
+		}
+	}
+	return ""
 }

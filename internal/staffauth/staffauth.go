@@ -72,6 +72,10 @@ type Config struct {
 	// AuthServID is the authserv-id our own MTA writes into Authentication-Results
 	// (e.g. "mx.example.cn"); compared case-insensitively. Required for modes using it.
 	AuthServID string
+	// TrustedHop is the host our border MTA names in the Received header it adds
+	// ("Received: from … by TrustedHop …"); only Authentication-Results above that line
+	// were added by us. Empty: only those above the topmost Received header.
+	TrustedHop string
 	// Staff lists the staff addresses, lower-case.
 	Staff []string
 	// Secret keys the per-case tokens. Required for modes using tokens; keep it at least
@@ -88,8 +92,15 @@ type Input struct {
 	// Recipients are the values of To, Cc, Delivered-To and X-Original-To (each may hold
 	// several addresses with display names).
 	Recipients []string
-	// AuthResults are the Authentication-Results header values, topmost first.
-	AuthResults []string
+	// Trace are the Received and Authentication-Results headers in header order,
+	// topmost first.
+	Trace []Trace
+}
+
+// Trace is one Received or Authentication-Results header.
+type Trace struct {
+	Received bool // a Received header; else Authentication-Results
+	Value    string
 }
 
 // Decision is the verdict on one command mail.
@@ -196,7 +207,7 @@ func Verify(cfg Config, in Input) Decision {
 		tokOK, tokWhy = checkToken(cfg, in)
 	}
 	if cfg.Mode.needsAR() {
-		arOK, arWhy = checkAuthResults(cfg, in.AuthResults, domain)
+		arOK, arWhy = checkAuthResults(cfg, in.Trace, domain)
 	}
 	switch cfg.Mode {
 	case ModeToken:

@@ -22,7 +22,7 @@ const (
 const ourAR = `mx.example.cn; dkim=pass (2048-bit key; unprotected) header.d=example.cn header.i=@example.cn header.s=s1 header.b=AbCd; spf=pass (mx.example.cn: domain of wangwu@example.cn designates 203.0.113.5 as permitted sender) smtp.mailfrom=wangwu@example.cn`
 
 func cfg(mode Mode) Config {
-	return Config{Mode: mode, AuthServID: ourID, Staff: []string{staffA, "lisi@example.cn"}, Secret: secret}
+	return Config{Mode: mode, AuthServID: ourID, TrustedHop: "mx.example.cn", Staff: []string{staffA, "lisi@example.cn"}, Secret: secret}
 }
 
 func replyTo(caseID string) string {
@@ -104,41 +104,48 @@ func TestVerify(t *testing.T) {
 			Input{From: `"wangwu@example.cn" <evil@evil.example>`, CaseID: caseA, Recipients: []string{replyTo(caseA)}}, false, "sender not on staff list"},
 
 		{"auth-results: our dkim pass aligned", ModeAuthResults,
-			Input{From: staffA, CaseID: caseA, AuthResults: []string{ourAR}}, true, "dkim=pass"},
+			Input{From: staffA, CaseID: caseA, Trace: above(ourAR)}, true, "dkim=pass"},
 		{"auth-results: spf pass only", ModeAuthResults,
-			Input{From: staffA, AuthResults: []string{"mx.example.cn; dkim=none; spf=pass smtp.mailfrom=wangwu@example.cn"}}, true, "spf=pass"},
+			Input{From: staffA, Trace: above("mx.example.cn; dkim=none; spf=pass smtp.mailfrom=wangwu@example.cn")}, true, "spf=pass"},
 		{"auth-results: header name included and CFWS around =", ModeAuthResults,
-			Input{From: staffA, AuthResults: []string{"Authentication-Results: MX.example.cn;\r\n\tdkim = pass header.d = \"example.cn\""}}, true, "dkim=pass"},
+			Input{From: staffA, Trace: above("Authentication-Results: MX.example.cn;\r\n\tdkim = pass header.d = \"example.cn\"")}, true, "dkim=pass"},
 		{"auth-results written by the sender below ours", ModeAuthResults,
-			Input{From: staffA, AuthResults: []string{
-				"mx.example.cn; dkim=none; spf=softfail smtp.mailfrom=evil.example",
-				ourAR, // forged: same authserv-id, but below ours
+			Input{From: staffA, Trace: []Trace{
+				{Value: "mx.example.cn; dkim=none; spf=softfail smtp.mailfrom=evil.example"},
+				{Received: true, Value: border},
+				{Value: ourAR}, // forged: same authserv-id, but below our border's Received line
 			}}, false, "no dkim/spf pass"},
+		{"a forged pass below our border alone", ModeAuthResults,
+			Input{From: staffA, Trace: []Trace{{Received: true, Value: border}, {Value: ourAR}}}, false, "no Authentication-Results added by our border"},
+		{"a pass where no Received says our border took the mail", ModeAuthResults,
+			Input{From: staffA, Trace: []Trace{{Value: ourAR}}}, false, "no Received header"},
+		{"a pass above a Received that is not our border's (trusted hop set)", ModeAuthResults,
+			Input{From: staffA, Trace: []Trace{{Value: ourAR}, {Received: true, Value: "from a by relay.evil.example; Mon, 1 Dec 2026 10:00:00 +0800"}}}, false, "no Received header by our border"},
 		{"topmost header is not ours (our MTA added none)", ModeAuthResults,
-			Input{From: staffA, AuthResults: []string{ourAR[len("mx.example.cn"):], ourAR}}, false, "not ours"},
+			Input{From: staffA, Trace: above(ourAR[len("mx.example.cn"):], ourAR)}, false, "not ours"},
 		{"sender header on top, ours below: the top one is not ours", ModeAuthResults,
-			Input{From: staffA, AuthResults: []string{"relay.evil.example; dkim=pass header.d=example.cn", ourAR}}, false, "not ours"},
+			Input{From: staffA, Trace: above("relay.evil.example; dkim=pass header.d=example.cn", ourAR)}, false, "not ours"},
 		{"dkim=pass for another domain", ModeAuthResults,
-			Input{From: staffA, AuthResults: []string{"mx.example.cn; dkim=pass header.d=evil.example header.i=@evil.example; spf=fail smtp.mailfrom=evil.example"}}, false, "another domain"},
+			Input{From: staffA, Trace: above("mx.example.cn; dkim=pass header.d=evil.example header.i=@evil.example; spf=fail smtp.mailfrom=evil.example")}, false, "another domain"},
 		{"pass written only inside a comment", ModeAuthResults,
-			Input{From: staffA, AuthResults: []string{"mx.example.cn; dkim=fail (dkim=pass header.d=example.cn) header.d=example.cn"}}, false, "no dkim/spf pass"},
+			Input{From: staffA, Trace: above("mx.example.cn; dkim=fail (dkim=pass header.d=example.cn) header.d=example.cn")}, false, "no dkim/spf pass"},
 		{"parent-domain signature is not alignment for a look-alike", ModeAuthResults,
-			Input{From: "wangwu@example.cn", AuthResults: []string{"mx.example.cn; dkim=pass header.d=xample.cn"}}, false, "another domain"},
+			Input{From: "wangwu@example.cn", Trace: above("mx.example.cn; dkim=pass header.d=xample.cn")}, false, "another domain"},
 		{"no Authentication-Results at all", ModeAuthResults,
 			Input{From: staffA}, false, "no Authentication-Results"},
 		{"dmarc pass", ModeAuthResults,
-			Input{From: staffA, AuthResults: []string{"mx.example.cn; dmarc=pass (p=reject) header.from=example.cn"}}, true, "dmarc=pass"},
+			Input{From: staffA, Trace: above("mx.example.cn; dmarc=pass (p=reject) header.from=example.cn")}, true, "dmarc=pass"},
 
 		{"both: token without AR is refused", ModeBoth,
 			Input{From: staffA, CaseID: caseA, Recipients: []string{replyTo(caseA)}}, false, "token ok"},
 		{"both: token and AR", ModeBoth,
-			Input{From: staffA, CaseID: caseA, Recipients: []string{replyTo(caseA)}, AuthResults: []string{ourAR}}, true, "dkim=pass"},
+			Input{From: staffA, CaseID: caseA, Recipients: []string{replyTo(caseA)}, Trace: above(ourAR)}, true, "dkim=pass"},
 		{"either: AR without token", ModeEither,
-			Input{From: staffA, CaseID: caseA, Recipients: []string{desk}, AuthResults: []string{ourAR}}, true, "dkim=pass"},
+			Input{From: staffA, CaseID: caseA, Recipients: []string{desk}, Trace: above(ourAR)}, true, "dkim=pass"},
 		{"either: neither", ModeEither,
 			Input{From: staffA, CaseID: caseA, Recipients: []string{desk}}, false, "token missing"},
 		{"unknown mode fails closed", "dkim",
-			Input{From: staffA, CaseID: caseA, Recipients: []string{replyTo(caseA)}, AuthResults: []string{ourAR}}, false, "invalid auth mode"},
+			Input{From: staffA, CaseID: caseA, Recipients: []string{replyTo(caseA)}, Trace: above(ourAR)}, false, "invalid auth mode"},
 	}
 	for _, tc := range tests {
 		d := Verify(cfg(tc.mode), tc.in)
@@ -149,7 +156,7 @@ func TestVerify(t *testing.T) {
 }
 
 func TestVerifyFailsClosedOnMissingConfig(t *testing.T) {
-	in := Input{From: staffA, CaseID: caseA, Recipients: []string{replyTo(caseA)}, AuthResults: []string{ourAR}}
+	in := Input{From: staffA, CaseID: caseA, Recipients: []string{replyTo(caseA)}, Trace: above(ourAR)}
 	c := cfg(ModeToken)
 	c.Secret = nil
 	if d := Verify(c, in); d.OK || !strings.Contains(d.Reason, "secret") {
@@ -182,6 +189,33 @@ func FuzzParseAuthResults(f *testing.F) {
 	f.Add(`a; b=c (d (e) "f) g="h\"i"`)
 	f.Fuzz(func(t *testing.T, v string) {
 		_ = parseAuthResults(v)
-		_ = Verify(cfg(ModeEither), Input{From: v, CaseID: v, Recipients: []string{v}, AuthResults: []string{v}})
+		_ = Verify(cfg(ModeEither), Input{From: v, CaseID: v, Recipients: []string{v}, Trace: above(v)})
 	})
+}
+
+// border is the Received line our border MTA (mx.example.cn) adds.
+const border = "from mail.sender.example (mail.sender.example [203.0.113.5]) by mx.example.cn (Postfix) with ESMTPS id 4X; Mon, 1 Dec 2026 10:00:00 +0800"
+
+// above is a trace with the given Authentication-Results headers added by our border:
+// above its Received line, topmost first.
+func above(ars ...string) []Trace {
+	var out []Trace
+	for _, a := range ars {
+		out = append(out, Trace{Value: a})
+	}
+	return append(out, Trace{Received: true, Value: border})
+}
+
+// Without a trusted hop configured, the topmost Received line is the border: what is
+// above it counts, what is below it never does.
+func TestAuthResultsBorderIsTheTopmostReceivedByDefault(t *testing.T) {
+	c := cfg(ModeAuthResults)
+	c.TrustedHop = ""
+	relay := "from a by relay.example.net; Mon, 1 Dec 2026 10:00:00 +0800"
+	if d := Verify(c, Input{From: staffA, Trace: []Trace{{Value: ourAR}, {Received: true, Value: relay}}}); !d.OK {
+		t.Errorf("our pass above the topmost Received refused: %s", d.Reason)
+	}
+	if d := Verify(c, Input{From: staffA, Trace: []Trace{{Received: true, Value: relay}, {Value: ourAR}}}); d.OK {
+		t.Error("a pass below the topmost Received accepted")
+	}
 }
