@@ -273,7 +273,9 @@ func checkUTF8(t testing.TB, m *Message) {
 		}
 	}
 	strs = append(strs, m.Problems...)
-	strs = append(strs, m.AuthResults...)
+	for _, f := range m.Trace {
+		strs = append(strs, f.Value)
+	}
 	strs = append(strs, m.References...)
 	for k, v := range m.Headers {
 		strs = append(strs, k, v)

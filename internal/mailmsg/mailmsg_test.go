@@ -218,8 +218,9 @@ func TestHeaderFields(t *testing.T) {
 		"From: \"Zhang San\" <zhang@EXAMPLE.com>\r\nTo: desk@example.com, \"Li, Si\" <li@example.com>\r\n" +
 		"X-Mailer: Foxmail 7.2\r\nX-QQ-mid: bizesmtp123\r\nX-Secret: not kept\r\nSubject: hi\r\n\r\nbody\r\n"
 	m, _ := mustParse(t, raw, Limits{})
-	if want := []string{"mx.desk.example; dkim=pass header.d=example.com", "relay.example; spf=fail"}; !slices.Equal(m.AuthResults, want) {
-		t.Errorf("AuthResults = %q, want %q (topmost first, unfolded)", m.AuthResults, want)
+	want := []TraceField{{Value: "mx.desk.example; dkim=pass header.d=example.com"}, {Value: "relay.example; spf=fail"}}
+	if !slices.Equal(m.Trace, want) {
+		t.Errorf("Trace = %+v, want %+v (topmost first, unfolded)", m.Trace, want)
 	}
 	if m.Sender != "Zhang@example.com" || m.NullSender {
 		t.Errorf("Sender = %q NullSender=%v", m.Sender, m.NullSender)
@@ -530,5 +531,31 @@ func TestHTMLHiddenTextIsDropped(t *testing.T) {
 		if got := htmlToText(tc.html); got != tc.want {
 			t.Errorf("%s: htmlToText(%q) = %q, want %q", tc.why, tc.html, got, tc.want)
 		}
+	}
+}
+
+// The trace keeps Received and Authentication-Results headers in their order, topmost
+// first: staff authentication needs to know which side of our border's Received line
+// an Authentication-Results header stands on.
+func TestTraceKeepsHeaderOrder(t *testing.T) {
+	raw := "Authentication-Results: mx.example.cn; dkim=pass header.d=example.cn\r\n" +
+		"Received: from a by mx.example.cn; Mon, 1 Dec 2026 10:00:00 +0800\r\n" +
+		"Authentication-Results: mx.example.cn; dkim=pass header.d=forged.example\r\n" +
+		"Received: from b by relay.example.net; Mon, 1 Dec 2026 09:59:00 +0800\r\n" +
+		"From: a@example.cn\r\nSubject: x\r\n\r\nbody\r\n"
+	m, err := Parse(strings.NewReader(raw), nil, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range m.Trace {
+		kind := "ar"
+		if f.Received {
+			kind = "received"
+		}
+		got = append(got, kind)
+	}
+	if strings.Join(got, ",") != "ar,received,ar,received" || !strings.Contains(m.Trace[2].Value, "forged.example") {
+		t.Errorf("trace %v: %+v", got, m.Trace)
 	}
 }
