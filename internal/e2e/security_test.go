@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/mailtest"
@@ -36,5 +38,41 @@ func TestStrangerCannotActOnSomeoneElsesCase(t *testing.T) {
 	}
 	if n := len(st.WaitMessages(t, "alice", "INBOX", 1, 0)); n != 1 {
 		t.Errorf("the victim got %d mails, want only the acknowledgement", n)
+	}
+}
+
+// On the real stack, in auth-results mode: a staff command whose Authentication-Results
+// pass was written by the sender (so it arrives below Postfix's and Dovecot's Received
+// lines) changes nothing.
+func TestForgedAuthenticationResultsAuthoriseNothing(t *testing.T) {
+	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "editor"}})
+	d := newDaemon(t, st, deskOptions{})
+	cfg, err := os.ReadFile(d.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = []byte(strings.Replace(string(cfg), "staff:\n", "staff:\n  auth: {mode: auth-results, authserv_id: mx.desk.test}\n", 1))
+	if err := os.WriteFile(d.cfgPath, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d.start()
+	st.Deliver(t, completeComplaint("赵六 <alice@people.test>", "ar1@people.test", "赵六申请删除凤凰资讯稿件"), "alice@people.test", "desk@desk.test")
+	note, _ := nth(t, st, "editor", 1)
+	id := tagRe.FindStringSubmatch(decodedSubject(note.Header.Get("Subject")))[1]
+	forged := "Authentication-Results: mx.desk.test; dkim=pass header.d=desk.test; spf=pass smtp.mailfrom=desk.test\r\n" +
+		"From: editor@desk.test\r\nTo: desk@desk.test\r\nSubject: =?UTF-8?B?5Zue5aSN?= [" + id + "]\r\nMessage-ID: <ar-forged@evil.test>\r\n" +
+		"Date: " + time.Now().Format(time.RFC1123Z) + "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n受理\r\n"
+	st.Deliver(t, []byte(forged), "editor@desk.test", "desk@desk.test")
+	waitFor(t, 60*time.Second, "the forged command recorded", func() (bool, string) {
+		c := caseOf(t, d, id)
+		for _, e := range c.Events {
+			if e.Type == cases.EventSecurity {
+				return true, ""
+			}
+		}
+		return false, string(c.State)
+	})
+	if c := caseOf(t, d, id); c.State != cases.PendingReview {
+		t.Errorf("a forged Authentication-Results pass moved the case to %s", c.State)
 	}
 }
