@@ -3,11 +3,13 @@ package classify
 import (
 	"archive/zip"
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -18,7 +20,11 @@ import (
 type ZipEntry struct {
 	Name string // decoded to UTF-8 (GB18030 when not flagged UTF-8 and not valid UTF-8)
 	Size int64  // declared uncompressed size
-	file *zip.File
+	// Overlaps is true when the entry's data shares bytes with another entry's: no
+	// archiver writes that, a zip bomb does (one small compressed stream, inflated once
+	// per name). Such entries are never opened.
+	Overlaps bool
+	file     *zip.File
 }
 
 // ListZip lists the files of a zip archive: directories and OS junk (__MACOSX/,
@@ -53,7 +59,31 @@ func ListZip(r io.ReaderAt, size int64, maxEntries int, maxTotal int64) (entries
 		total += sz
 		entries = append(entries, ZipEntry{Name: name, Size: sz, file: f})
 	}
+	markOverlaps(entries)
 	return entries, false, nil
+}
+
+// markOverlaps sets Overlaps on entries whose compressed data ranges intersect.
+func markOverlaps(entries []ZipEntry) {
+	type span struct {
+		from, to int64
+		i        int
+	}
+	spans := make([]span, 0, len(entries))
+	for i, e := range entries {
+		off, err := e.file.DataOffset()
+		if err != nil {
+			entries[i].Overlaps = true // a header we cannot place is not opened either
+			continue
+		}
+		spans = append(spans, span{off, off + int64(min(e.file.CompressedSize64, 1<<62)), i})
+	}
+	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.from, b.from) })
+	for k := 1; k < len(spans); k++ {
+		if prev := spans[k-1]; spans[k].from < prev.to || spans[k].from == prev.from {
+			entries[prev.i].Overlaps, entries[spans[k].i].Overlaps = true, true
+		}
+	}
 }
 
 // ZipName returns an entry's name in UTF-8. Chinese Windows tools store names in GBK
@@ -113,14 +143,22 @@ func DocxText(r io.ReaderAt, size int64, maxXML int64) (string, error) {
 	return "", errors.New("no word/document.xml")
 }
 
-// docxXMLText extracts text from WordprocessingML. A truncated or broken document
-// yields the text read so far together with the error.
+// Bounds of a document.xml: a real form nests a few dozen elements deep; 8 MiB of
+// nested unclosed elements made the decoder hold ~200 MB (issue 13, 3).
+const (
+	maxDocxDepth  = 256
+	maxDocxTokens = 1 << 20
+)
+
+// docxXMLText extracts text from WordprocessingML. A truncated, broken or too deeply
+// nested document yields the text read so far together with the error.
 func docxXMLText(r io.Reader) (string, error) {
 	dec := xml.NewDecoder(r)
 	dec.Strict = false
 	var b strings.Builder
 	cellDepth := 0
 	inText := false
+	depth, tokens := 0, 0
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {
@@ -129,8 +167,14 @@ func docxXMLText(r io.Reader) (string, error) {
 		if err != nil {
 			return strings.TrimSpace(b.String()), fmt.Errorf("parse document.xml: %w", err)
 		}
+		if tokens++; tokens > maxDocxTokens {
+			return strings.TrimSpace(b.String()), errors.New("document.xml: too many elements")
+		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if depth++; depth > maxDocxDepth {
+				return strings.TrimSpace(b.String()), errors.New("document.xml: nested too deeply")
+			}
 			switch t.Name.Local {
 			case "t":
 				inText = true
@@ -146,6 +190,7 @@ func docxXMLText(r io.Reader) (string, error) {
 				cellDepth++
 			}
 		case xml.EndElement:
+			depth--
 			switch t.Name.Local {
 			case "t":
 				inText = false

@@ -3,6 +3,9 @@ package classify
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/binary"
+	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -114,5 +117,88 @@ func TestDocxText(t *testing.T) {
 	z := buildZip(t, zipFile{name: "a.txt", data: []byte("x")})
 	if _, err := DocxText(bytes.NewReader(z), int64(len(z)), 1<<20); err == nil {
 		t.Error("zip without word/document.xml accepted")
+	}
+}
+
+// overlappingZip is a small archive whose n central-directory entries all point at
+// the local data of one .docx: each entry names a "new" file, so a reader that opens
+// entries one by one inflates the same bytes n times (issue 13, 3: 24 KB, 200 entries,
+// 74–130 s of CPU).
+func overlappingZip(t *testing.T, docx []byte, n int) []byte {
+	t.Helper()
+	one := buildZip(t, zipFile{name: "a.docx", data: docx})
+	eocd := bytes.LastIndex(one, []byte("PK\x05\x06"))
+	cdOff := int(binary.LittleEndian.Uint32(one[eocd+16:]))
+	cdSize := int(binary.LittleEndian.Uint32(one[eocd+12:]))
+	entry := one[cdOff : cdOff+cdSize]
+	nameLen := int(binary.LittleEndian.Uint16(entry[28:]))
+	var cd bytes.Buffer
+	for i := range n {
+		name := []byte(fmt.Sprintf("s%03d.docx", i)) // each 9 bytes, like a.docx's 6? rewrite the length
+		e := append([]byte(nil), entry[:46]...)
+		binary.LittleEndian.PutUint16(e[28:], uint16(len(name)))
+		e = append(e, name...)
+		e = append(e, entry[46+nameLen:]...)
+		cd.Write(e)
+	}
+	out := append([]byte(nil), one[:cdOff]...)
+	newCD := len(out)
+	out = append(out, cd.Bytes()...)
+	end := append([]byte(nil), one[eocd:]...)
+	binary.LittleEndian.PutUint16(end[8:], uint16(n))
+	binary.LittleEndian.PutUint16(end[10:], uint16(n))
+	binary.LittleEndian.PutUint32(end[12:], uint32(cd.Len()))
+	binary.LittleEndian.PutUint32(end[16:], uint32(newCD))
+	return append(out, end...)
+}
+
+// An archive whose entries overlap (many names, one piece of data) is a bomb: its
+// entries are listed by name, their contents never opened, and the archive is marked;
+// the cost stays that of reading the directory.
+func TestOverlappingZipIsListedNotOpened(t *testing.T) {
+	docx := buildDocx(t, []string{"删帖申请表"}, []string{"文章标题：|《某某》"})
+	z := overlappingZip(t, docx, 200)
+	entries, _, err := ListZip(bytes.NewReader(z), int64(len(z)), 500, 1<<30)
+	if err != nil || len(entries) != 200 {
+		t.Fatalf("listing the crafted zip: %d entries, %v", len(entries), err)
+	}
+	op := &memOpener{files: map[string][]byte{"z": z}}
+	msg := msgWith("张三申请删除凤凰资讯稿件", "", att("bomb.zip", "z", int64(len(z))))
+	var r Result
+	allocs := testing.AllocsPerRun(1, func() { r = Classify(msg, op, Options{}) })
+	if len(r.Documents) != 201 {
+		t.Fatalf("%d documents, want the archive and its 200 names", len(r.Documents))
+	}
+	if !strings.Contains(r.Documents[0].Why, "overlapping") {
+		t.Errorf("the archive is not marked: %q", r.Documents[0].Why)
+	}
+	for _, d := range r.Documents[1:] {
+		if d.Kind != cases.Unclassified || strings.Contains(d.Why, "content") {
+			t.Fatalf("an overlapping entry was opened: %+v", d)
+		}
+	}
+	if allocs > 20000 {
+		t.Errorf("%.0f allocations to classify a 200-entry overlapping zip: its entries were inflated", allocs)
+	}
+}
+
+// A document.xml of 8 MiB of nested unclosed elements is refused at a fixed depth: its
+// memory stays small (it held ~200 MB per mail).
+func TestDeeplyNestedDocxIsBounded(t *testing.T) {
+	xmlBomb := `<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>删帖申请表</w:t></w:r></w:p>` +
+		strings.Repeat("<a>", 8<<20/3)
+	d := buildZip(t, zipFile{name: "word/document.xml", data: []byte(xmlBomb)})
+	var text string
+	var err error
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	before := ms.TotalAlloc
+	text, err = DocxText(bytes.NewReader(d), int64(len(d)), 8<<20)
+	runtime.ReadMemStats(&ms)
+	if err == nil || !strings.Contains(err.Error(), "nested too deeply") || text != "删帖申请表" {
+		t.Errorf("text %q, err %v: want the text before the bomb and the reason", text, err)
+	}
+	if grew := ms.TotalAlloc - before; grew > 32<<20 {
+		t.Errorf("%d MB allocated reading a nested-element bomb", grew>>20)
 	}
 }

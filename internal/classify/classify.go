@@ -268,14 +268,24 @@ func openZip(content Opener, id, container string, opts Options) ([]Document, st
 	if truncated {
 		note = "; listing stopped at the entry or size bound"
 	}
+	overlapping := slices.ContainsFunc(entries, func(e ZipEntry) bool { return e.Overlaps })
+	if overlapping {
+		note += "; overlapping entries (a zip bomb's shape): listed by name, none opened"
+	}
 	docs := make([]Document, 0, len(entries))
+	opened := 0
 	for _, e := range entries {
 		kind, why := opts.names.classify(e.Name)
 		ext := strings.ToLower(path.Ext(e.Name))
 		switch {
 		case ext == ".zip" || ext == ".rar" || ext == ".7z":
 			why += "; nested archive not opened (one level only)"
+		case overlapping:
 		case ext == ".docx" && kind == cases.Unclassified && e.Size <= opts.MaxInspectBytes:
+			if opened++; opened > maxDocxPerArchive {
+				why += "; not opened (more .docx than one archive may have read)"
+				break
+			}
 			if text, ok := entryDocxText(e, opts); ok {
 				if k, w := classifyText(opts.names, text); k != "" {
 					kind, why = k, w
@@ -286,6 +296,10 @@ func openZip(content Opener, id, container string, opts Options) ([]Document, st
 	}
 	return docs, note
 }
+
+// maxDocxPerArchive bounds the .docx files read inside one archive: a form or two is
+// what a complainant zips; hundreds are a way to make us inflate and parse for minutes.
+const maxDocxPerArchive = 8
 
 // entryDocxText reads a .docx stored in a zip, at most MaxInspectBytes of it.
 func entryDocxText(e ZipEntry, opts Options) (string, bool) {
