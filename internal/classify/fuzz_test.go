@@ -2,6 +2,7 @@ package classify
 
 import (
 	"bytes"
+	"runtime"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -110,7 +111,16 @@ func FuzzDocx(f *testing.F) {
 	names := newNamer(cases.DefaultCatalogue())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		const maxXML = 64 << 10
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		before := ms.TotalAlloc
 		text, _ := DocxText(bytes.NewReader(b), int64(len(b)), maxXML)
+		runtime.ReadMemStats(&ms)
+		// A resource bound, not only "no panic": reading at most 64 KB of XML may not
+		// cost more than a few MB, whatever the bytes.
+		if grew := ms.TotalAlloc - before; grew > 16<<20 {
+			t.Fatalf("%d MB allocated for %d bytes of input", grew>>20, len(b))
+		}
 		if len(text) > maxXML {
 			t.Fatalf("text %d bytes from at most %d bytes of XML", len(text), maxXML)
 		}
