@@ -105,6 +105,11 @@ type Document struct {
 	Size      int64  `json:"size"`                // decoded size; for archive entries the declared uncompressed size
 	SHA256    string `json:"sha256"`              // hex; empty for archive entries (never extracted)
 	Why       string `json:"why"`                 // which name part or content line decided the kind
+	// Flagged says why the file is not what its name claims (a program, bytes of
+	// another type): never a document, never forwarded to staff as it came.
+	Flagged string `json:"flagged,omitempty"`
+	// OriginalFilename is the name as sent when it hid format controls (bidi overrides).
+	OriginalFilename string `json:"original_filename,omitempty"`
 
 	Message   string    `json:"message_id,omitempty"` // the mail that brought it
 	AddedAt   time.Time `json:"added_at"`

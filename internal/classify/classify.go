@@ -17,6 +17,7 @@
 package classify
 
 import (
+	"fmt"
 	"io"
 	"maps"
 	"path"
@@ -187,6 +188,34 @@ type docxForm struct {
 	Values map[string]string
 }
 
+// disguised says why an attachment is not what its name claims: a program, or bytes of
+// a known type its name contradicts (a PDF named .jpg, HTML named .pdf). Bytes of no
+// recognisable type (text, octet-stream) contradict nothing: a scan may be odd.
+func disguised(a mailmsg.Attachment) string {
+	if a.Executable != "" {
+		return a.Executable
+	}
+	if a.Sniffed == "" || a.Sniffed == "text/plain" || a.Sniffed == "application/octet-stream" {
+		return ""
+	}
+	ext := strings.ToLower(path.Ext(a.Filename))
+	var want func(string) bool
+	switch ext {
+	case ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp":
+		want = func(t string) bool { return strings.HasPrefix(t, "image/") }
+	case ".pdf":
+		want = func(t string) bool { return t == "application/pdf" }
+	case ".docx", ".xlsx", ".pptx", ".zip":
+		want = func(t string) bool { return t == "application/zip" || t == "application/x-zip-compressed" }
+	default:
+		return ""
+	}
+	if want(a.Sniffed) {
+		return ""
+	}
+	return fmt.Sprintf("its bytes are %s, not the %s its name says", a.Sniffed, ext)
+}
+
 // classifyAttachments classifies every attachment, listing .zip entries as Documents of
 // their own and reading the text of .docx files (bounded).
 func classifyAttachments(atts []mailmsg.Attachment, content Opener, opts Options) ([]Document, []docxForm) {
@@ -194,9 +223,15 @@ func classifyAttachments(atts []mailmsg.Attachment, content Opener, opts Options
 	var forms []docxForm
 	for _, a := range atts {
 		kind, why := opts.names.classify(a.Filename)
-		d := Document{Kind: kind, Filename: a.Filename, Size: a.Size, SHA256: a.SHA256, SpoolID: a.SpoolID, Why: why}
+		d := Document{Kind: kind, Filename: a.Filename, Size: a.Size, SHA256: a.SHA256, SpoolID: a.SpoolID, Why: why,
+			OriginalFilename: a.OriginalFilename}
 		if a.Skipped != "" {
 			d.Why += "; content not stored: " + a.Skipped
+		}
+		if flag := disguised(a); flag != "" {
+			d.Kind, d.Flagged, d.Why = cases.Unclassified, flag, "flagged: "+flag+"; never a document"
+			docs = append(docs, d)
+			continue
 		}
 		ext := strings.ToLower(path.Ext(a.Filename))
 		canOpen := content != nil && a.SpoolID != "" && a.Skipped == "" && a.Size <= opts.MaxInspectBytes

@@ -12,6 +12,11 @@ type Document struct {
 	SHA256    string     `json:"sha256"`              // hex; empty for archive entries (never extracted)
 	SpoolID   string     `json:"-"`                   // content handle (top-level files only)
 	Why       string     `json:"why"`                 // which name part or content line decided the kind
+	// Flagged says why the file is not what its name claims (a program, bytes of
+	// another type): never a document, never forwarded to staff as it came.
+	Flagged string `json:"flagged,omitempty"`
+	// OriginalFilename is the name as sent when it hid format controls.
+	OriginalFilename string `json:"original_filename,omitempty"`
 }
 
 // Result is everything the classifier found in one message, with reasons.

@@ -77,7 +77,7 @@ func followUp(now time.Time, ack *mail.Message) sample {
 		Files: []samplemail.File{
 			{Name: "经办人身份证.jpg", ContentType: "image/jpeg", Content: fakeScan("jpg", "agent id")},
 			{Name: "在职证明.pdf", ContentType: "application/pdf", Content: fakeScan("pdf", "employment")},
-			{Name: "情况说明.docx", ContentType: "application/vnd.openxmlformats-officedocument.wordprocessingml.document", Content: fakeScan("pdf", "explanation 2")},
+			{Name: "情况说明.pdf", ContentType: "application/pdf", Content: fakeScan("pdf", "explanation 2")},
 			{Name: "财经频道撤稿函.pdf", ContentType: "application/pdf", Content: fakeScan("pdf", "withdrawal 2")},
 		},
 	}

@@ -602,6 +602,7 @@ func (p *Processor) keepDocuments(c *cases.Case, msg *mailmsg.Message, docs []cl
 		}
 		have[key] = true
 		sd := cases.Document{Kind: d.Kind, Filename: d.Filename, Container: d.Container, Size: d.Size, SHA256: d.SHA256, Why: d.Why,
+			Flagged: d.Flagged, OriginalFilename: d.OriginalFilename,
 			Message: msg.MessageID, AddedAt: now, Skipped: skipped[d.Filename]}
 		if d.SpoolID != "" && d.Container == "" {
 			ref, err := p.o.Vault.Keep(c.ID, p.keyClass(d.Kind), d.SpoolID)
@@ -695,7 +696,7 @@ func appendUnique(s []string, v string) []string {
 func caseResult(c *cases.Case) classify.Result {
 	r := classify.Result{Subject: c.Subject, Applicant: c.Applicant, Principal: c.Principal, Request: c.Request}
 	for _, d := range c.Documents {
-		r.Documents = append(r.Documents, classify.Document{Kind: d.Kind, Filename: d.Filename, Container: d.Container, Size: d.Size, SHA256: d.SHA256, Why: d.Why})
+		r.Documents = append(r.Documents, classify.Document{Kind: d.Kind, Filename: d.Filename, Container: d.Container, Size: d.Size, SHA256: d.SHA256, Why: d.Why, Flagged: d.Flagged})
 	}
 	return r
 }

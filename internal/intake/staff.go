@@ -265,8 +265,14 @@ func (p *Processor) notification(tx *store.Tx, c *cases.Case, to []string, note 
 	budget := p.o.Staff.AttachMaxBytes
 	docs := slices.Clone(c.Documents)
 	sort.SliceStable(docs, func(i, j int) bool { return docs[i].Size < docs[j].Size })
+	var flagged []string
 	for _, doc := range docs {
 		if doc.File == "" || doc.Erased {
+			continue
+		}
+		if doc.Flagged != "" {
+			// A program or a disguised file never reaches a staff member's mail client.
+			flagged = append(flagged, doc.Filename+"（"+doc.Flagged+"）")
 			continue
 		}
 		if doc.Size > budget {
@@ -276,6 +282,9 @@ func (p *Processor) notification(tx *store.Tx, c *cases.Case, to []string, note 
 		budget -= doc.Size
 		ctype := mime.TypeByExtension(strings.ToLower(path.Ext(doc.Filename)))
 		atts = append(atts, outbox.Attachment{Filename: doc.Filename, ContentType: ctype, Ref: doc.SHA256})
+	}
+	if len(flagged) > 0 {
+		note = strings.TrimSpace(note + "\n未随信附上（可疑文件，已标记）/ not attached (flagged): " + strings.Join(flagged, ", "))
 	}
 	if len(left) > 0 {
 		note = strings.TrimSpace(note + "\n未随信附上（超出附件大小上限，见 `complaintd cases show`）/ not attached (size cap): " + strings.Join(left, ", "))

@@ -1115,3 +1115,50 @@ func TestOnlyTheComplainantActsOnACase(t *testing.T) {
 		t.Errorf("the complainant's own 撤回: state %s", c.State)
 	}
 }
+
+// Files are what their bytes say (issue 13, 6): a program behind a bidi override
+// (身份证\u202Egpj.exe reads 身份证exe.jpg), a program labelled image/jpeg named
+// 身份证.jpg, and a PDF named .jpg are never documents: listed, flagged, never attached
+// to the staff notification; the sent name stays on record.
+func TestDisguisedFilesAreFlaggedNotForwarded(t *testing.T) {
+	d := newDesk(t, withStaff(nil))
+	m := d.mark()
+	mail := completeComplaint("张三|zhang@example.cn", "disg@example.cn")
+	pe := append([]byte("MZ\x90\x00"), bytes.Repeat([]byte{0}, 64)...)
+	mail.files = append(mail.files,
+		file{"身份证\u202Egpj.exe", "image/jpeg", pe},
+		file{"身份证.jpg", "image/jpeg", pe},
+		file{"营业执照.jpg", "image/jpeg", scan("pdf", "a pdf named jpg")},
+	)
+	d.send(mail.bytes())
+	c := d.caseOf("zhang@example.cn")
+	flagged := map[string]cases.Document{}
+	for _, doc := range c.Documents {
+		if doc.Flagged != "" {
+			flagged[doc.Filename] = doc
+		}
+	}
+	if len(flagged) != 3 {
+		t.Fatalf("flagged %v, want the three disguised files; documents %+v", keys(flagged), c.Documents)
+	}
+	if doc := flagged["身份证gpj.exe"]; doc.OriginalFilename != "身份证\u202Egpj.exe" || doc.Kind != cases.Unclassified {
+		t.Errorf("the override is not removed or the sent name not kept: %+v", doc)
+	}
+	for name, doc := range flagged {
+		if doc.Kind != cases.Unclassified {
+			t.Errorf("%s classified as %s", name, doc.Kind)
+		}
+	}
+	n := one(t, d.mails(m), "staff_notification", staffA)
+	for name := range flagged {
+		if _, ok := n.atts[name]; ok {
+			t.Errorf("flagged %s attached to the staff notification", name)
+		}
+		if !strings.Contains(n.text, name) {
+			t.Errorf("the notification does not list %s:\n%s", name, n.text)
+		}
+	}
+	if _, ok := n.atts["身份证复印件.jpg"]; !ok {
+		t.Errorf("the genuine ID card scan is not attached: %v", keys(n.atts))
+	}
+}

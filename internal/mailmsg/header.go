@@ -39,16 +39,6 @@ func (h *header) has(name string) bool {
 	return false
 }
 
-// values returns every value of name in header order.
-func (h *header) values(name string) [][]byte {
-	var out [][]byte
-	for _, f := range h.fields {
-		if f.name == name {
-			out = append(out, f.raw)
-		}
-	}
-	return out
-}
 
 // errHeaderTooBig is returned by readHeader when a header block exceeds its limit.
 var errHeaderTooBig = errors.New("header block too big")

@@ -107,6 +107,16 @@ type Attachment struct {
 	SpoolID     string // handle returned by the Spool; empty when Skipped
 	Skipped     string // non-empty when the content was not stored (e.g. "too large"), the reason
 	Embedded    bool   // a message/rfc822 part kept as a file (.eml)
+	// OriginalFilename is the name as sent when Filename differs from it by more than
+	// its path: bidi and format controls (U+202E shows 身份证\u202Egpj.exe as
+	// 身份证exe.jpg) are removed from Filename and kept here for the record.
+	OriginalFilename string
+	// Sniffed is the media type of the content's first bytes (http.DetectContentType),
+	// whatever the sender labelled it; "" when nothing was stored.
+	Sniffed string
+	// Executable says why the content is a program ("Windows executable (MZ)", "script
+	// by its name .js"), "" when it is not one. Programs are never documents.
+	Executable string
 }
 
 // Spool receives attachment content while it is decoded. Implementations encrypt it at

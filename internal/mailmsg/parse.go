@@ -9,9 +9,12 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"net/http"
 	"net/mail"
+	"path"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -322,10 +325,42 @@ func (p *parser) walk(r io.Reader, h *header, depth int, charset string, inner b
 		return
 	}
 	p.attachment(r, Attachment{
-		Filename:    sanitizeFilename(filename),
-		ContentType: media,
-		Inline:      disp != "attachment" && filename != "",
+		Filename:         sanitizeFilename(filename),
+		OriginalFilename: originalIfDisguised(filename),
+		ContentType:      media,
+		Inline:           disp != "attachment" && filename != "",
 	}, cte)
+}
+
+// originalIfDisguised is the sent name when it holds format controls, "" otherwise.
+func originalIfDisguised(name string) string {
+	if strings.IndexFunc(name, func(r rune) bool { return unicode.Is(unicode.Cf, r) }) < 0 {
+		return ""
+	}
+	return strings.ToValidUTF8(name, "\uFFFD")
+}
+
+// executable says why content is a program: by its first bytes (PE, ELF, Mach-O, a
+// script's #!) or by its name (Windows runs .exe, .scr, .js … whatever the bytes).
+func executable(head []byte, name string) string {
+	switch {
+	case bytes.HasPrefix(head, []byte("MZ")):
+		return "Windows executable (MZ)"
+	case bytes.HasPrefix(head, []byte("\x7fELF")):
+		return "ELF executable"
+	case bytes.HasPrefix(head, []byte{0xfe, 0xed, 0xfa, 0xce}), bytes.HasPrefix(head, []byte{0xfe, 0xed, 0xfa, 0xcf}),
+		bytes.HasPrefix(head, []byte{0xcf, 0xfa, 0xed, 0xfe}), bytes.HasPrefix(head, []byte{0xce, 0xfa, 0xed, 0xfe}):
+		return "Mach-O executable"
+	case bytes.HasPrefix(head, []byte("#!")):
+		return "script (#!)"
+	}
+	ext := strings.ToLower(path.Ext(name))
+	switch ext {
+	case ".exe", ".com", ".scr", ".pif", ".bat", ".cmd", ".msi", ".msp", ".js", ".jse", ".vbs", ".vbe", ".wsf", ".wsh",
+		".ps1", ".hta", ".cpl", ".jar", ".lnk", ".reg", ".apk", ".dll", ".sh", ".app", ".dmg", ".iso":
+		return "program by its name " + ext
+	}
+	return ""
 }
 
 func quoteShort(s string) string {
@@ -482,9 +517,16 @@ type sink struct {
 	max     int64
 	skipped bool
 	err     error
+	head    []byte // the first sniffLen bytes, for what the content really is
 }
 
+// sniffLen is what http.DetectContentType reads.
+const sniffLen = 512
+
 func (s *sink) Write(b []byte) (int, error) {
+	if n := sniffLen - len(s.head); n > 0 {
+		s.head = append(s.head, b[:min(n, len(b))]...)
+	}
 	s.size += int64(len(b))
 	if s.skipped || s.err != nil {
 		return len(b), nil
@@ -533,6 +575,10 @@ func (p *parser) finish(s *sink, a *Attachment) {
 		a.SpoolID = id
 		a.SHA256 = hex.EncodeToString(s.h.Sum(nil))
 	}
+	if len(s.head) > 0 {
+		a.Sniffed, _, _ = strings.Cut(http.DetectContentType(s.head), ";")
+	}
+	a.Executable = executable(s.head, a.Filename)
 }
 
 func (p *parser) max() int64 { return p.lim.MaxAttachmentBytes }
@@ -628,13 +674,14 @@ func (p *parser) embedded(r io.Reader, ct, cd mediaValue, cte string, depth int)
 }
 
 // sanitizeFilename keeps the base name (Netscape sent "C:\TEMP\x.png"), drops control
-// characters and caps the length at 255 runes.
+// characters and Unicode format controls (bidi overrides, zero-width characters: they
+// make 身份证\u202Egpj.exe read as 身份证exe.jpg) and caps the length at 255 runes.
 func sanitizeFilename(s string) string {
 	if i := strings.LastIndexAny(s, `/\`); i >= 0 {
 		s = s[i+1:]
 	}
 	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7F {
+		if r < 0x20 || r == 0x7F || unicode.Is(unicode.Cf, r) {
 			return -1
 		}
 		return r

@@ -26,6 +26,7 @@ import (
 
 	"github.com/complaintd/complaintd/internal/cases"
 	bolt "go.etcd.io/bbolt"
+	boltErrors "go.etcd.io/bbolt/errors"
 )
 
 // ErrNotFound is returned for a missing case or entry.
@@ -134,7 +135,7 @@ func Open(path string, lockTimeout time.Duration) (*Store, error) {
 		return nil, fmt.Errorf("create store dir: %w", err)
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: min(lockTimeout, 200*time.Millisecond)})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, boltErrors.ErrTimeout) {
 		if h, ok := liveHolder(path); ok {
 			return nil, &InUseError{Path: path, Holder: h}
 		}
