@@ -39,7 +39,6 @@ func (h *header) has(name string) bool {
 	return false
 }
 
-
 // errHeaderTooBig is returned by readHeader when a header block exceeds its limit.
 var errHeaderTooBig = errors.New("header block too big")
 
