@@ -139,6 +139,8 @@ func (m *IMAP) Append(user, mailbox string, raw []byte) (uid uint32, err error) 
 func (m *IMAP) Close() error {
 	m.closeOnce.Do(func() {
 		err := m.srv.Close()
+		// See SMTPSink.Close: a Serve that has not started yet must not outlive Close.
+		m.ln.Close()
 		<-m.done
 		if err != nil && !errors.Is(err, net.ErrClosed) {
 			m.closeErr = fmt.Errorf("close imap server: %w", err)

@@ -177,6 +177,10 @@ func (s *SMTPSink) Close() error {
 		return nil
 	}
 	err := s.srv.Close()
+	// Closing the listener too: a Close that comes before the serving goroutine has
+	// started (a demo that ends at once) would otherwise leave Serve to start on it
+	// afterwards and wait for ever.
+	s.ln.Close()
 	<-s.serveDone
 	s.sessions.Wait()
 	if err != nil && !errors.Is(err, net.ErrClosed) {

@@ -129,3 +129,31 @@ func TestSMTPSinkWaitAndAuth(t *testing.T) {
 		t.Fatalf("second Close: %v", err)
 	}
 }
+
+// Closing right after starting — before the serving goroutines ran — returns (a demo
+// that ended at once hung for ten minutes once on a loaded machine).
+func TestCloseRightAfterStart(t *testing.T) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 200 {
+			s, err := NewSMTPSink(SinkOptions{})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			s.Close()
+			m, err := NewIMAP("")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			m.Close()
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("Close hung")
+	}
+}
