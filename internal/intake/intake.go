@@ -384,7 +384,7 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 	if c != nil && c.Author != "" && cases.AddressKey(msg.From.Address) == cases.AddressKey(c.Author) {
 		return p.authorStatement(tx, c, msg, res.Documents, now, kept)
 	}
-	if c != nil && !c.FromComplainant(msg.From.Address) {
+	if c != nil && !p.actsForComplainant(c, msg) {
 		// A case number is no proof: anyone can write [TS-2026-000012] 撤回. Only the
 		// complainant acts on the case; this mail is a complaint of its own, and the
 		// attempt is on the named case's record.

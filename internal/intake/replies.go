@@ -34,7 +34,7 @@ func (p *Processor) autoReply(tx *store.Tx, c *cases.Case, kind string, in *mail
 		d.Deadline = *c.DueAt
 	}
 	refs := append(append([]string{}, in.References...), in.MessageID)
-	o := mailer.Outgoing{Kind: kind, Data: d, To: []outbox.Address{{Name: c.Applicant.Name, Address: c.Complainant}},
+	o := mailer.Outgoing{Kind: kind, Data: d, To: p.toComplainant(c), ReplyTo: p.complainantReplyTo(c.ID),
 		InReplyTo: in.MessageID, References: refs, Auto: outbox.AutoReplied}
 	if err := p.o.Mailer.Queue(tx, c, o, now); err != nil {
 		return false, "", err

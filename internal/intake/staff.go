@@ -328,7 +328,7 @@ func (p *Processor) complainantAction(tx *store.Tx, c *cases.Case, msg *mailmsg.
 	pend := &pending{inReplyTo: msg.MessageID, refs: append(slices.Clone(msg.References), msg.MessageID), auto: outbox.AutoReplied}
 	refuse := func(note string, d render.Data) (bool, int, error) {
 		*events = append(*events, cases.Event{At: now, Type: cases.RefusedEvent(act), Actor: actor, Note: note})
-		err := p.o.Mailer.Queue(tx, c, mailer.Outgoing{Kind: "appeal_refused", Data: d, To: []outbox.Address{{Name: c.Applicant.Name, Address: c.Complainant}},
+		err := p.o.Mailer.Queue(tx, c, mailer.Outgoing{Kind: "appeal_refused", Data: d, To: p.toComplainant(c), ReplyTo: p.complainantReplyTo(c.ID),
 			InReplyTo: pend.inReplyTo, References: pend.refs, Auto: pend.auto}, now)
 		return true, 1, err
 	}
@@ -446,7 +446,8 @@ func (p *Processor) appealWindow() time.Duration {
 // viaToken), or its first unquoted line is a staff-only command. 补充 and 备注 do not
 // count: a complainant naturally starts a mail with 补充材料 or a note.
 func (p *Processor) forgedCommand(msg *mailmsg.Message) (why string, viaToken bool) {
-	if _, _, ok := staffauth.ExtractToken(recipients(msg), p.o.Desk.Address); ok {
+	if id, _, ok := staffauth.ExtractToken(recipients(msg), p.o.Desk.Address); ok &&
+		!staffauth.HasComplainantToken(p.o.Staff.Auth.Secret, recipients(msg), p.o.Desk.Address, id) {
 		return "non-staff sender wrote to a staff token address", true
 	}
 	cmds, _ := desk.ParseCommands(desk.StripQuoted(msg.Text))
@@ -502,4 +503,26 @@ func trace(m *mailmsg.Message) []staffauth.Trace {
 		out[i] = staffauth.Trace{Received: t.Received, Value: t.Value}
 	}
 	return out
+}
+
+// toComplainant is the recipient of mail to the case's complainant.
+func (p *Processor) toComplainant(c *cases.Case) []outbox.Address {
+	return []outbox.Address{{Name: c.Applicant.Name, Address: c.Complainant}}
+}
+
+// complainantReplyTo is the Reply-To of mail to the complainant: the desk with the
+// case's complainant token, so that an answer from another mailbox still proves it
+// comes from someone who received our mail. nil without a secret.
+func (p *Processor) complainantReplyTo(caseID string) *outbox.Address {
+	if len(p.o.Staff.Auth.Secret) == 0 || caseID == "" {
+		return nil
+	}
+	return &outbox.Address{Name: p.o.Desk.Name, Address: staffauth.ReplyAddress(p.o.Desk.Address, caseID, staffauth.ComplainantToken(p.o.Staff.Auth.Secret, caseID))}
+}
+
+// actsForComplainant reports whether msg may act on c: it comes from the complainant's
+// From address, or it answers a mail of ours with the case's complainant token.
+func (p *Processor) actsForComplainant(c *cases.Case, msg *mailmsg.Message) bool {
+	return c.FromComplainant(msg.From.Address) ||
+		staffauth.HasComplainantToken(p.o.Staff.Auth.Secret, recipients(msg), p.o.Desk.Address, c.ID)
 }

@@ -341,8 +341,15 @@ func (d *deskT) assertNoInternals(outsiders []string, internal ...string) {
 				d.t.Errorf("%s mail to %v shows internal %q", m.kind, m.to, s)
 			}
 		}
+		// A complainant's mail may carry the complainant's own token (their answer from
+		// another mailbox proves they received it), never the staff token; the
+		// author's none.
 		if rt := m.header.Get("Reply-To"); strings.Contains(rt, "+") {
-			d.t.Errorf("%s mail to %v has a token Reply-To %q", m.kind, m.to, rt)
+			tag := strings.Trim(tagRe.FindString(m.subject), "[]")
+			if m.kind == "author_notice" || tag == "" ||
+				!strings.Contains(rt, staffauth.ComplainantToken([]byte(staffSecret), tag)) {
+				d.t.Errorf("%s mail to %v has a token Reply-To %q", m.kind, m.to, rt)
+			}
 		}
 		if len(m.atts) > 0 && m.kind == "author_notice" {
 			d.t.Errorf("author notice carries attachments %v", keys(m.atts))
@@ -1160,5 +1167,33 @@ func TestDisguisedFilesAreFlaggedNotForwarded(t *testing.T) {
 	}
 	if _, ok := n.atts["身份证复印件.jpg"]; !ok {
 		t.Errorf("the genuine ID card scan is not attached: %v", keys(n.atts))
+	}
+}
+
+// The complainant's per-case token (issue 13, 1): mail to the complainant carries it in
+// its Reply-To, and an answer sent there acts on the case even from another mailbox;
+// a stranger who guesses the case number and writes to the plain desk address does not.
+func TestComplainantTokenActsFromAnotherAddress(t *testing.T) {
+	d := newDesk(t, withStaff(nil))
+	o := d.open("zhang@example.cn", "tok1@example.cn")
+	ack := one(t, d.mails(0), "acknowledgement", "zhang@example.cn")
+	rt := ack.header.Get("Reply-To")
+	want := staffauth.ReplyAddress(deskAddr, o.c.ID, staffauth.ComplainantToken([]byte(staffSecret), o.c.ID))
+	if !strings.Contains(rt, want) {
+		t.Fatalf("acknowledgement Reply-To %q, want the complainant token address %s", rt, want)
+	}
+	// The complainant answers from their work mailbox, to the Reply-To.
+	d.send(cmdMail{from: "张三 <zhang@work.example>", to: want, subject: "Re: " + ack.subject, messageID: "tok2@work.example",
+		inReplyTo: ack.id, body: "撤回"}.bytes())
+	c := d.h.caseByID(o.c.ID)
+	if c.State != cases.Withdrawn {
+		t.Errorf("an answer with the complainant token: state %s, want withdrawn", c.State)
+	}
+	if ev := eventsOf(c, cases.EventSecurity); len(ev) != 0 {
+		t.Errorf("the complainant's own token raised a security event: %+v", ev)
+	}
+	// The staff token is not the complainant's, nor the other way round.
+	if staffauth.ComplainantToken([]byte(staffSecret), o.c.ID) == token(o.c.ID) {
+		t.Error("complainant and staff tokens are equal")
 	}
 }

@@ -127,6 +127,31 @@ func Token(secret []byte, caseID string) string {
 	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(mac.Sum(nil)[:tokenBytes]))
 }
 
+// ComplainantToken is the per-case token in the Reply-To of the mails sent to the
+// complainant: a mail carrying it acts on the case like the complainant's own, whatever
+// its From (they may answer from another mailbox). It is keyed apart from the staff
+// token, so one never passes for the other.
+func ComplainantToken(secret []byte, caseID string) string {
+	mac := hmac.New(sha256.New, secret)
+	io.WriteString(mac, "complaintd complainant token\x00"+strings.ToLower(caseID))
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(mac.Sum(nil)[:tokenBytes]))
+}
+
+// HasComplainantToken reports whether the recipients carry caseID's complainant token
+// (a reply to a mail the desk sent the complainant).
+func HasComplainantToken(secret []byte, recipients []string, deskAddr, caseID string) bool {
+	if len(secret) == 0 || caseID == "" {
+		return false
+	}
+	want := ComplainantToken(secret, caseID)
+	for _, s := range extractAll(recipients, deskAddr) {
+		if strings.EqualFold(s.caseID, caseID) && hmac.Equal([]byte(s.token), []byte(want)) {
+			return true
+		}
+	}
+	return false
+}
+
 // ReplyAddress returns the sub-address desk+<caseid lower>.<token>@domain that staff
 // notifications use as Reply-To. deskAddr is the bare desk address. If deskAddr has no
 // "@" it is returned unchanged.
