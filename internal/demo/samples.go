@@ -21,11 +21,11 @@ func firstMails(now time.Time) []sample {
 		MessageID: "demo-1@example.cn", Body: "您好：\n\n本人申请删除以下新闻稿件，材料见附件。\n\n" + zhangsanForm + "\n\n张三\n发自我的iPhone",
 		Mailer: "iPhone Mail (22B91)", Date: now,
 		Files: []samplemail.File{
-			{Name: "删帖申请表（签字）.pdf", ContentType: "application/pdf", Content: fakeScan("pdf", "form zhangsan")},
-			{Name: "身份证复印件.jpg", ContentType: "image/jpeg", Content: fakeScan("jpg", "id zhangsan")},
-			{Name: "事件说明函.pdf", ContentType: "application/pdf", Content: fakeScan("pdf", "explanation")},
-			{Name: "法院判决书.pdf", ContentType: "application/pdf", Content: fakeScan("pdf", "judgement")},
-			{Name: "原发媒体撤稿函.pdf", ContentType: "application/pdf", Content: fakeScan("pdf", "withdrawal")},
+			{Name: "删帖申请表（签字）.pdf", ContentType: "application/pdf", Content: samplemail.Scan("pdf", "form zhangsan")},
+			{Name: "身份证复印件.jpg", ContentType: "image/jpeg", Content: samplemail.Scan("jpg", "id zhangsan")},
+			{Name: "事件说明函.pdf", ContentType: "application/pdf", Content: samplemail.Scan("pdf", "explanation")},
+			{Name: "法院判决书.pdf", ContentType: "application/pdf", Content: samplemail.Scan("pdf", "judgement")},
+			{Name: "原发媒体撤稿函.pdf", ContentType: "application/pdf", Content: samplemail.Scan("pdf", "withdrawal")},
 		},
 	}
 	incomplete := samplemail.Mail{
@@ -33,9 +33,9 @@ func firstMails(now time.Time) []sample {
 		MessageID: "demo-2@example.cn", Date: now, Mailer: "Microsoft Outlook 16.0",
 		Body: "单位名称：北京某某科技有限公司\n经办人：李四\n文章标题：某某科技财务造假调查\n文章链接：https://finance.ifeng.com/c/8xyz\n删除原因：报道失实。\n",
 		Files: []samplemail.File{
-			{Name: "删帖申请表.pdf", ContentType: "application/pdf", Content: fakeScan("pdf", "form lisi")},
-			{Name: "营业执照.jpg", ContentType: "image/jpeg", Content: fakeScan("jpg", "licence")},
-			{Name: "IMG_2031.jpg", ContentType: "image/jpeg", Content: fakeScan("jpg", "unknown photo")},
+			{Name: "删帖申请表.pdf", ContentType: "application/pdf", Content: samplemail.Scan("pdf", "form lisi")},
+			{Name: "营业执照.jpg", ContentType: "image/jpeg", Content: samplemail.Scan("jpg", "licence")},
+			{Name: "IMG_2031.jpg", ContentType: "image/jpeg", Content: samplemail.Scan("jpg", "unknown photo")},
 		},
 	}
 	foxmail := samplemail.Mail{
@@ -43,8 +43,8 @@ func firstMails(now time.Time) []sample {
 		MessageID: "demo-3@foxmail.com", Date: now, GBK: true, Mailer: "Foxmail 7.2.25.228[cn]",
 		Body: "姓名：王五\n文章标题：《我的邻居》\n文章链接：http://blog.ifeng.com/article/123.html\n删除原因：博文泄露本人住址。\n",
 		Files: []samplemail.File{
-			{Name: "删帖申请表.jpg", ContentType: "image/jpeg", Content: fakeScan("jpg", "form wangwu")},
-			{Name: "身份证正反面.jpg", ContentType: "image/jpeg", Content: fakeScan("jpg", "id wangwu")},
+			{Name: "删帖申请表.jpg", ContentType: "image/jpeg", Content: samplemail.Scan("jpg", "form wangwu")},
+			{Name: "身份证正反面.jpg", ContentType: "image/jpeg", Content: samplemail.Scan("jpg", "id wangwu")},
 		},
 	}
 	return []sample{
@@ -75,10 +75,10 @@ func followUp(now time.Time, ack *mail.Message) sample {
 		MessageID: "demo-4@example.cn", InReplyTo: ackID, References: []string{ackID}, Date: now.Add(time.Minute),
 		Body: "您好，补充材料见附件。\n\n李四",
 		Files: []samplemail.File{
-			{Name: "经办人身份证.jpg", ContentType: "image/jpeg", Content: fakeScan("jpg", "agent id")},
-			{Name: "在职证明.pdf", ContentType: "application/pdf", Content: fakeScan("pdf", "employment")},
-			{Name: "情况说明.pdf", ContentType: "application/pdf", Content: fakeScan("pdf", "explanation 2")},
-			{Name: "财经频道撤稿函.pdf", ContentType: "application/pdf", Content: fakeScan("pdf", "withdrawal 2")},
+			{Name: "经办人身份证.jpg", ContentType: "image/jpeg", Content: samplemail.Scan("jpg", "agent id")},
+			{Name: "在职证明.pdf", ContentType: "application/pdf", Content: samplemail.Scan("pdf", "employment")},
+			{Name: "情况说明.pdf", ContentType: "application/pdf", Content: samplemail.Scan("pdf", "explanation 2")},
+			{Name: "财经频道撤稿函.pdf", ContentType: "application/pdf", Content: samplemail.Scan("pdf", "withdrawal 2")},
 		},
 	}
 	return sample{"李四's reply to the acknowledgement, with the missing documents", m.Bytes()}
@@ -101,14 +101,6 @@ func staffReply(now time.Time, note *mail.Message) sample {
 			"主题: " + subj + "\n\n请直接回复本邮件下达指令，例如“受理”或“驳回 理由”。\n",
 	}
 	return sample{"the editor's reply 受理 to the notification of the complete case", m.Bytes()}
-}
-
-// fakeScan makes distinct bytes that look like a small JPEG or PDF.
-func fakeScan(kind, label string) []byte {
-	if kind == "pdf" {
-		return []byte("%PDF-1.4\n% demo document: " + label + "\n%%EOF\n")
-	}
-	return append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, []byte("demo scan: "+label)...)
 }
 
 const zhangsanForm = `申请人姓名：张三

@@ -335,13 +335,6 @@ func repliesTo(t *testing.T, sent []mailtest.SinkMessage, messageID string) int 
 	return n
 }
 
-func scan(kind, label string) []byte {
-	if kind == "pdf" {
-		return []byte("%PDF-1.4\n% test document: " + label + "\n%%EOF\n")
-	}
-	return append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, []byte("test scan: "+label)...)
-}
-
 const zhangsanForm = `申请人姓名：张三
 联系邮箱：zhangsan@example.cn
 联系电话：13800138000
@@ -359,11 +352,11 @@ func completeComplaint(from, messageID string) samplemail.Mail {
 		From: from, To: deskAddr, Subject: "张三申请删除凤凰资讯稿件", MessageID: messageID,
 		Body: "您好：\n\n本人申请删除以下新闻稿件，材料见附件。\n\n" + zhangsanForm + "\n\n张三",
 		Files: []samplemail.File{
-			{Name: "删帖申请表（签字）.pdf", ContentType: "application/pdf", Content: scan("pdf", "form "+messageID)},
-			{Name: "身份证复印件.jpg", ContentType: "image/jpeg", Content: scan("jpg", "id "+messageID)},
-			{Name: "事件说明函.pdf", ContentType: "application/pdf", Content: scan("pdf", "explanation "+messageID)},
-			{Name: "法院判决书.pdf", ContentType: "application/pdf", Content: scan("pdf", "judgement "+messageID)},
-			{Name: "原发媒体撤稿函.pdf", ContentType: "application/pdf", Content: scan("pdf", "withdrawal "+messageID)},
+			{Name: "删帖申请表（签字）.pdf", ContentType: "application/pdf", Content: samplemail.Scan("pdf", "form "+messageID)},
+			{Name: "身份证复印件.jpg", ContentType: "image/jpeg", Content: samplemail.Scan("jpg", "id "+messageID)},
+			{Name: "事件说明函.pdf", ContentType: "application/pdf", Content: samplemail.Scan("pdf", "explanation "+messageID)},
+			{Name: "法院判决书.pdf", ContentType: "application/pdf", Content: samplemail.Scan("pdf", "judgement "+messageID)},
+			{Name: "原发媒体撤稿函.pdf", ContentType: "application/pdf", Content: samplemail.Scan("pdf", "withdrawal "+messageID)},
 		},
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/complaintd/complaintd/internal/cases"
+	"github.com/complaintd/complaintd/internal/demo/samplemail"
 	"github.com/complaintd/complaintd/internal/store"
 )
 
@@ -97,8 +98,8 @@ func TestIncompleteThenFollowUps(t *testing.T) {
 		from: "李四|li.si@example.cn", subject: "李四（北京某某科技有限公司）申请删除凤凰财经稿件", messageID: "inc-1@example.cn",
 		body: "单位名称：北京某某科技有限公司\n经办人：李四\n文章标题：某某科技财务造假调查\n文章链接：https://finance.ifeng.com/c/8xyz\n删除原因：报道失实。\n",
 		files: []file{
-			{"删帖申请表.pdf", "application/pdf", scan("pdf", "form lisi")},
-			{"营业执照.jpg", "image/jpeg", scan("jpg", "licence")},
+			{"删帖申请表.pdf", "application/pdf", samplemail.Scan("pdf", "form lisi")},
+			{"营业执照.jpg", "image/jpeg", samplemail.Scan("jpg", "licence")},
 		},
 	}
 	srv.deliver(t, first.bytes())
@@ -144,7 +145,7 @@ func TestIncompleteThenFollowUps(t *testing.T) {
 		from: "李四|li.si@example.cn", subject: "回复：补充材料", messageID: "inc-2@example.cn",
 		inReplyTo: ackID, references: []string{"inc-1@example.cn", ackID},
 		body:  "您好，先补充经办人身份证。\n\n李四",
-		files: []file{{"经办人身份证.jpg", "image/jpeg", scan("jpg", "agent id")}},
+		files: []file{{"经办人身份证.jpg", "image/jpeg", samplemail.Scan("jpg", "agent id")}},
 	}
 	if tagRe.MatchString(f1.subject) {
 		t.Fatal("follow-up subject must not carry the tag")
@@ -175,9 +176,9 @@ func TestIncompleteThenFollowUps(t *testing.T) {
 		inReplyTo: bareID(r1[0].header.Get("Message-ID")),
 		body:      "您好，其余材料见附件。\n\n李四",
 		files: []file{
-			{"在职证明.pdf", "application/pdf", scan("pdf", "employment")},
-			{"情况说明.pdf", "application/pdf", scan("pdf", "explanation")},
-			{"财经频道撤稿函.pdf", "application/pdf", scan("pdf", "withdrawal")},
+			{"在职证明.pdf", "application/pdf", samplemail.Scan("pdf", "employment")},
+			{"情况说明.pdf", "application/pdf", samplemail.Scan("pdf", "explanation")},
+			{"财经频道撤稿函.pdf", "application/pdf", samplemail.Scan("pdf", "withdrawal")},
 		},
 	}
 	srv.deliver(t, f2.bytes())
@@ -227,7 +228,7 @@ func TestFollowUpByTagInEncodedSubject(t *testing.T) {
 	follow := testMail{
 		from: "王五|wangwu@foxmail.com", rawSubject: subject, messageID: "gbk-2@foxmail.com",
 		body:  "补充申请表。",
-		files: []file{{"删帖申请表.jpg", "image/jpeg", scan("jpg", "form wangwu")}},
+		files: []file{{"删帖申请表.jpg", "image/jpeg", samplemail.Scan("jpg", "form wangwu")}},
 	}
 	uid := srv.deliver(t, follow.bytes())
 	h.waitCheckpoint(uid)

@@ -482,13 +482,6 @@ func gbkWord(t testing.TB, s string) string {
 	return "=?GBK?B?" + base64.StdEncoding.EncodeToString([]byte(g)) + "?="
 }
 
-func scan(kind, label string) []byte {
-	if kind == "pdf" {
-		return []byte("%PDF-1.4\n% test document: " + label + "\n%%EOF\n")
-	}
-	return append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, []byte("test scan: "+label)...)
-}
-
 const zhangsanForm = `申请人姓名：张三
 联系邮箱：zhangsan@example.cn
 联系电话：13800138000
@@ -506,11 +499,11 @@ func completeComplaint(from, messageID string) testMail {
 		from: from, subject: "张三申请删除凤凰资讯稿件", messageID: messageID,
 		body: "您好：\n\n本人申请删除以下新闻稿件，材料见附件。\n\n" + zhangsanForm + "\n\n张三",
 		files: []file{
-			{"删帖申请表（签字）.pdf", "application/pdf", scan("pdf", "form "+messageID)},
-			{"身份证复印件.jpg", "image/jpeg", scan("jpg", "id "+messageID)},
-			{"事件说明函.pdf", "application/pdf", scan("pdf", "explanation "+messageID)},
-			{"法院判决书.pdf", "application/pdf", scan("pdf", "judgement "+messageID)},
-			{"原发媒体撤稿函.pdf", "application/pdf", scan("pdf", "withdrawal "+messageID)},
+			{"删帖申请表（签字）.pdf", "application/pdf", samplemail.Scan("pdf", "form "+messageID)},
+			{"身份证复印件.jpg", "image/jpeg", samplemail.Scan("jpg", "id "+messageID)},
+			{"事件说明函.pdf", "application/pdf", samplemail.Scan("pdf", "explanation "+messageID)},
+			{"法院判决书.pdf", "application/pdf", samplemail.Scan("pdf", "judgement "+messageID)},
+			{"原发媒体撤稿函.pdf", "application/pdf", samplemail.Scan("pdf", "withdrawal "+messageID)},
 		},
 	}
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/complaintd/complaintd/internal/calendar"
 	"github.com/complaintd/complaintd/internal/cases"
+	"github.com/complaintd/complaintd/internal/demo/samplemail"
 	"github.com/complaintd/complaintd/internal/intake"
 	"github.com/complaintd/complaintd/internal/staffauth"
 	"github.com/complaintd/complaintd/internal/store"
@@ -689,7 +690,7 @@ func TestNeedMoreThenComplete(t *testing.T) {
 
 	m := d.mark()
 	d.send(testMail{from: "张三|li@example.cn", subject: "Re: " + mn.subject, messageID: "nm1-f1@example.cn", inReplyTo: mn.id,
-		body: "营业执照见附件。", files: []file{{"营业执照.jpg", "image/jpeg", scan("jpg", "licence")}}}.bytes())
+		body: "营业执照见附件。", files: []file{{"营业执照.jpg", "image/jpeg", samplemail.Scan("jpg", "licence")}}}.bytes())
 	c = d.h.caseByID(p.c.ID)
 	if c.State != cases.Incomplete || !slices.Contains(c.Missing, "work_id") || slices.Contains(c.Missing, "business_license") {
 		t.Errorf("after half the items: state %q missing %v, want incomplete lacking work_id only", c.State, c.Missing)
@@ -700,7 +701,7 @@ func TestNeedMoreThenComplete(t *testing.T) {
 
 	m = d.mark()
 	d.send(testMail{from: "张三|li@example.cn", subject: "Re: " + mn.subject, messageID: "nm1-f2@example.cn", inReplyTo: mn.id,
-		body: "在职证明见附件。", files: []file{{"在职证明.pdf", "application/pdf", scan("pdf", "employment")}}}.bytes())
+		body: "在职证明见附件。", files: []file{{"在职证明.pdf", "application/pdf", samplemail.Scan("pdf", "employment")}}}.bytes())
 	c = d.h.caseByID(p.c.ID)
 	if c.State != cases.PendingReview || len(c.Missing) != 0 {
 		t.Errorf("after the rest: state %q missing %v, want pending_review", c.State, c.Missing)
@@ -1065,7 +1066,7 @@ func TestAuthorAnswerKeepsItsAttachments(t *testing.T) {
 	m := d.mark()
 	d.send(testMail{from: "作者|" + authorAddr, subject: "回复：" + notice.subject, messageID: "au2-reply@site.example",
 		inReplyTo: notice.id, body: "不同意删除，采访证明见附件。",
-		files: []file{{"采访情况说明.pdf", "application/pdf", scan("pdf", "author evidence")}}}.bytes())
+		files: []file{{"采访情况说明.pdf", "application/pdf", samplemail.Scan("pdf", "author evidence")}}}.bytes())
 	c := d.h.caseByID(o.c.ID)
 	i := slices.IndexFunc(c.Documents, func(doc cases.Document) bool { return doc.Filename == "采访情况说明.pdf" })
 	if i < 0 {
@@ -1135,7 +1136,7 @@ func TestDisguisedFilesAreFlaggedNotForwarded(t *testing.T) {
 	mail.files = append(mail.files,
 		file{"身份证\u202Egpj.exe", "image/jpeg", pe},
 		file{"身份证.jpg", "image/jpeg", pe},
-		file{"营业执照.jpg", "image/jpeg", scan("pdf", "a pdf named jpg")},
+		file{"营业执照.jpg", "image/jpeg", samplemail.Scan("pdf", "a pdf named jpg")},
 	)
 	d.send(mail.bytes())
 	c := d.caseOf("zhang@example.cn")

@@ -149,3 +149,13 @@ func wrap76(s string) string {
 	b.WriteString(s + "\r\n")
 	return b.String()
 }
+
+// Scan makes distinct bytes that look like a small scan: a JPEG (kind "jpg") or a PDF
+// ("pdf") by their first bytes, so that content sniffing takes them for what their
+// names say; label makes each one different.
+func Scan(kind, label string) []byte {
+	if kind == "pdf" {
+		return []byte("%PDF-1.4\n% sample document: " + label + "\n%%EOF\n")
+	}
+	return append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, []byte("sample scan: "+label)...)
+}
