@@ -8,20 +8,9 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/complaintd/complaintd/internal/calendar"
-	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/inbound"
 	"github.com/complaintd/complaintd/internal/intake"
-	"github.com/complaintd/complaintd/internal/mailer"
-	"github.com/complaintd/complaintd/internal/mailmsg"
-	"github.com/complaintd/complaintd/internal/outbox"
-	"github.com/complaintd/complaintd/internal/policy"
-	"github.com/complaintd/complaintd/internal/render"
-	"github.com/complaintd/complaintd/internal/store"
-	"github.com/complaintd/complaintd/internal/vault"
-	"github.com/complaintd/complaintd/templates"
 )
 
 // BenchmarkProcess measures the per-message cost of the intake path on a realistic
@@ -30,35 +19,7 @@ import (
 // transaction (with its fsync). Each iteration has a new Message-ID, so every one is a
 // new case rather than a duplicate.
 func BenchmarkProcess(b *testing.B) {
-	dir := b.TempDir()
-	cal, err := calendar.New("Asia/Shanghai", []string{"saturday", "sunday"}, nil, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	tpl, err := render.NewReloader("", templates.FS(), "zh-CN", nil, render.WithLocation(cal.Location()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	v, err := vault.Open(dir+"/attachments", testKey)
-	if err != nil {
-		b.Fatal(err)
-	}
-	st, err := store.Open(dir+"/complaintd.db", time.Second)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	desk := outbox.Address{Name: "投诉受理中心", Address: deskAddr}
-	p, err := intake.NewProcessor(intake.Options{
-		Store: st, Vault: v, Rules: policy.DefaultRules(), Limits: mailmsg.Limits{},
-		Mailer:     mailer.New(mailer.Options{Templates: tpl, Desk: desk, CasePrefix: "TS", Locale: "zh-CN"}),
-		Deadlines:  cases.Deadlines{Calendar: cal, Policy: cases.DeadlinePolicy{ReviewDays: 3, ExpireDays: 15}},
-		CasePrefix: "TS", Desk: desk, Locale: "zh-CN",
-		ReplyLimit: 1 << 30, ReplyWindow: time.Hour,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
+	p, _, _ := newBareProcessor(b, func(o *intake.Options) { o.ReplyLimit = 1 << 30 })
 	const placeholder = "BENCH-MESSAGE-ID"
 	m := completeComplaint("张三|zhangsan@example.cn", placeholder)
 	rng := rand.New(rand.NewPCG(1, 2))

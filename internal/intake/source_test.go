@@ -23,8 +23,8 @@ import (
 )
 
 // newBareProcessor is a processor on a fresh store, driven by the test alone (no
-// channel runs).
-func newBareProcessor(t *testing.T) (*intake.Processor, *store.Store, *metrics.Metrics) {
+// channel runs); mutate adjusts its options.
+func newBareProcessor(t testing.TB, mutate ...func(*intake.Options)) (*intake.Processor, *store.Store, *metrics.Metrics) {
 	t.Helper()
 	dir := t.TempDir()
 	cal, err := calendar.New("Asia/Shanghai", []string{"saturday", "sunday"}, nil, nil)
@@ -46,12 +46,16 @@ func newBareProcessor(t *testing.T) (*intake.Processor, *store.Store, *metrics.M
 	t.Cleanup(func() { st.Close() })
 	m := &metrics.Metrics{}
 	desk := outbox.Address{Name: "投诉受理中心", Address: deskAddr}
-	p, err := intake.NewProcessor(intake.Options{
+	o := intake.Options{
 		Store: st, Vault: v, Rules: policy.DefaultRules(),
 		Mailer:     mailer.New(mailer.Options{Templates: tpl, Desk: desk, CasePrefix: "TS", Locale: "zh-CN"}),
 		Deadlines:  cases.Deadlines{Calendar: cal, Policy: cases.DeadlinePolicy{ReviewDays: 3, ExpireDays: 15}},
 		CasePrefix: "TS", Desk: desk, Locale: "zh-CN", ReplyLimit: 10, ReplyWindow: time.Hour, Metrics: m,
-	})
+	}
+	for _, f := range mutate {
+		f(&o)
+	}
+	p, err := intake.NewProcessor(o)
 	if err != nil {
 		t.Fatal(err)
 	}
