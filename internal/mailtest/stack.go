@@ -467,6 +467,13 @@ func (s *Stack) startDovecotOnce() error {
 		}
 	}
 	s.dovecot = d
+	if s.postfix != nil && !s.postfix.exited() {
+		// Mail Postfix queued while Dovecot was down is delivered now rather than at
+		// its next retry: a retry after a refused connection was seen to wait past
+		// a minute on a loaded machine ("skipped, still being delivered").
+		flush := exec.CommandContext(ctx, "/usr/sbin/postqueue", "-c", l.postfixConf(), "-f")
+		flush.Run() // best effort: the queue runs on its own too
+	}
 	return nil
 }
 
