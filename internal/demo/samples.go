@@ -18,7 +18,7 @@ type sample struct {
 func firstMails(now time.Time) []sample {
 	complete := samplemail.Mail{
 		From: "张三|zhangsan@example.cn", To: deskAddr, Subject: "张三申请删除凤凰资讯稿件",
-		MessageID: "demo-1@example.cn", Body: "您好：\n\n本人申请删除以下新闻稿件，材料见附件。\n\n" + zhangsanForm + "\n\n张三\n发自我的iPhone",
+		MessageID: "demo-1@example.cn", Body: "您好：\n\n本人申请删除以下新闻稿件，材料见附件。\n\n" + samplemail.ZhangsanForm + "\n\n张三\n发自我的iPhone",
 		Mailer: "iPhone Mail (22B91)", Date: now,
 		Files: []samplemail.File{
 			{Name: "删帖申请表（签字）.pdf", ContentType: "application/pdf", Content: samplemail.Scan("pdf", "form zhangsan")},
@@ -102,13 +102,3 @@ func staffReply(now time.Time, note *mail.Message) sample {
 	}
 	return sample{"the editor's reply 受理 to the notification of the complete case", m.Bytes()}
 }
-
-const zhangsanForm = `申请人姓名：张三
-联系邮箱：zhangsan@example.cn
-联系电话：13800138000
-身份证号：11010519491231002X
-文章标题：《某某公司涉嫌虚假宣传》
-文章作者：凤凰网资讯
-文章链接：https://news.ifeng.com/c/8abcDEF123
-文章发表时间：2026年11月20日
-删除原因：文章所述内容与事实严重不符，已对本人名誉造成损害，详见事件说明函及法院判决书。`

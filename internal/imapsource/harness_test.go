@@ -335,22 +335,12 @@ func repliesTo(t *testing.T, sent []mailtest.SinkMessage, messageID string) int 
 	return n
 }
 
-const zhangsanForm = `申请人姓名：张三
-联系邮箱：zhangsan@example.cn
-联系电话：13800138000
-身份证号：11010519491231002X
-文章标题：《某某公司涉嫌虚假宣传》
-文章作者：凤凰网资讯
-文章链接：https://news.ifeng.com/c/8abcDEF123
-文章发表时间：2026年11月20日
-删除原因：文章所述内容与事实严重不符，已对本人名誉造成损害。`
-
 // completeComplaint is an individual's news takedown with every document the default
 // policy asks for.
 func completeComplaint(from, messageID string) samplemail.Mail {
 	return samplemail.Mail{
 		From: from, To: deskAddr, Subject: "张三申请删除凤凰资讯稿件", MessageID: messageID,
-		Body: "您好：\n\n本人申请删除以下新闻稿件，材料见附件。\n\n" + zhangsanForm + "\n\n张三",
+		Body: "您好：\n\n本人申请删除以下新闻稿件，材料见附件。\n\n" + samplemail.ZhangsanForm + "\n\n张三",
 		Files: []samplemail.File{
 			{Name: "删帖申请表（签字）.pdf", ContentType: "application/pdf", Content: samplemail.Scan("pdf", "form "+messageID)},
 			{Name: "身份证复印件.jpg", ContentType: "image/jpeg", Content: samplemail.Scan("jpg", "id "+messageID)},

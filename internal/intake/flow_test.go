@@ -257,7 +257,7 @@ func TestNoise(t *testing.T) {
 	srv := newServers(t)
 	h := startHarness(t, srv, "")
 	complaint := "张三申请删除凤凰资讯稿件"
-	body := "本人申请删除以下新闻稿件。\n" + zhangsanForm
+	body := "本人申请删除以下新闻稿件。\n" + samplemail.ZhangsanForm
 	noise := []struct {
 		why string
 		raw []byte

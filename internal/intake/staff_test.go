@@ -34,7 +34,7 @@ const (
 	staffSecret = "test staff secret"
 	authServID  = "mx.desk.example.cn"
 	authorAddr  = "author@site.example"
-	// The applicant's personal data in zhangsanForm: it must never reach an author.
+	// The applicant's personal data in samplemail.ZhangsanForm: it must never reach an author.
 	applicantIDNo  = "11010519491231002X"
 	applicantPhone = "13800138000"
 )

@@ -159,3 +159,15 @@ func Scan(kind, label string) []byte {
 	}
 	return append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, []byte("sample scan: "+label)...)
 }
+
+// ZhangsanForm is the takedown form of the sample individual complaint, as 字段：值
+// lines in the body: every field of SPEC §2, a valid ID number and a phone.
+const ZhangsanForm = `申请人姓名：张三
+联系邮箱：zhangsan@example.cn
+联系电话：13800138000
+身份证号：11010519491231002X
+文章标题：《某某公司涉嫌虚假宣传》
+文章作者：凤凰网资讯
+文章链接：https://news.ifeng.com/c/8abcDEF123
+文章发表时间：2026年11月20日
+删除原因：文章所述内容与事实严重不符，已对本人名誉造成损害。`
