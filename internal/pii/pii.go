@@ -203,4 +203,3 @@ func maskMiddle(rs []rune, keepHead, keepTail int) string {
 	}
 	return string(rs[:keepHead]) + strings.Repeat("*", len(rs)-keepHead-keepTail) + string(rs[len(rs)-keepTail:])
 }
-
