@@ -20,7 +20,9 @@ Usage:
   complaintd run -config FILE [-v] [-cpuprofile F] [-trace F]   run the daemon
   complaintd demo [-keep DIR]             the whole flow on an embedded mail server, with sample mails
   complaintd cases list [-state S] [-dept D] [-severity S] [-json] [-config FILE]
-  complaintd cases show ID [-json] [-config FILE]
+  complaintd cases show ID [-json] [-reveal] [-config FILE]   -reveal: ID numbers and phones in full, recorded
+  complaintd cases erase ID -reason TEXT [-config FILE]      erase a case's personal data and documents (PIPL art. 47)
+  complaintd cases documents ID -out DIR [-config FILE]      decrypt a case's documents for staff, recorded
   complaintd cases export -csv [-config FILE]    the case table for Excel (UTF-8 with BOM)
   complaintd stats [-since YYYY-MM-DD] [-json] [-config FILE]
   complaintd config check -config FILE   every problem of the file, one per line; exit 1 if any

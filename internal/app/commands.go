@@ -135,7 +135,7 @@ func (s *caseSource) get(ctx context.Context, path string, v any) error {
 	}
 	// No daemon: open the file read-only (this fails fast if a daemon holds it but
 	// its socket is somewhere else).
-	st, oerr := store.OpenReadOnly(s.dbPath, s.lock)
+	st, oerr := openStoreReadOnly(s.cfg)
 	if oerr != nil {
 		return fmt.Errorf("no daemon at %s (%v) and %w", s.socket, err, oerr)
 	}
@@ -167,9 +167,14 @@ func cmdCases(ctx context.Context, args []string, stdout io.Writer) error {
 	state := fs.String("state", "", "only cases in this state (list)")
 	dept := fs.String("dept", "", "only cases of this department (list)")
 	severity := fs.String("severity", "", "only cases of this severity: ordinary or major (list)")
+	reveal := fs.Bool("reveal", false, "show ID numbers and phones in full (show; recorded on the case with your user name)")
 	switch args[0] {
 	case "export":
 		return cmdCasesExport(ctx, args[1:], stdout)
+	case "erase":
+		return cmdCasesErase(ctx, args[1:], stdout)
+	case "documents":
+		return cmdCasesDocuments(ctx, args[1:], stdout)
 	case "list":
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
@@ -211,7 +216,12 @@ func cmdCases(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		var c *cases.Case
-		if err := src.get(ctx, "/cases/"+url.PathEscape(id), &c); err != nil {
+		if *reveal {
+			c, err = revealCase(ctx, *cfgPath, id)
+		} else {
+			err = src.get(ctx, "/cases/"+url.PathEscape(id), &c)
+		}
+		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("case %s: not found", id)
 			}
@@ -225,6 +235,8 @@ func cmdCases(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	return usageError{fmt.Sprintf("cases: unknown subcommand %q", args[0])}
 }
+
+func jsonDecode(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
 
 func writeIndented(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)

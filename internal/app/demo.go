@@ -28,11 +28,12 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		logW = stderr
 	}
 	return demo.Run(ctx, demo.Options{
-		Daemon:  runDesk,
-		Log:     newLogger(logW, slog.LevelDebug),
-		Stdout:  stdout,
-		Keep:    *keep,
-		Timeout: *timeout,
+		Daemon:    runDesk,
+		OpenStore: openStoreReadOnly,
+		Log:       newLogger(logW, slog.LevelDebug),
+		Stdout:    stdout,
+		Keep:      *keep,
+		Timeout:   *timeout,
 	})
 }
 

@@ -153,6 +153,8 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 		d.store.Close()
 		return nil, fmt.Errorf("attachments: %w", err)
 	}
+	// Personal information in the store is sealed with the cases' keys (PIPL).
+	d.store.SetSealer(d.vault)
 	// A broken template edit is refused (the last good set keeps serving); the
 	// operator sees it in /healthz and in the alerts of the store.
 	// The admins get one mail per distinct broken set (the reloader calls this once),

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/complaintd/complaintd/internal/cases"
+	"github.com/complaintd/complaintd/internal/pii"
 	"github.com/complaintd/complaintd/internal/store"
 )
 
@@ -57,7 +58,9 @@ func (d *desk) health() health {
 			return fmt.Errorf("alerts: %w", err)
 		}
 		for _, a := range alerts[max(0, len(alerts)-5):] {
-			h.Alerts = append(h.Alerts, a.At.Format(time.RFC3339)+" "+a.Kind+": "+a.Message)
+			// /healthz is unauthenticated: an alert's addresses (a refused sender,
+			// a staff member) are shown as hashes.
+			h.Alerts = append(h.Alerts, a.At.Format(time.RFC3339)+" "+a.Kind+": "+pii.RedactAddresses(a.Message))
 		}
 		return nil
 	})
@@ -110,6 +113,7 @@ func (d *desk) controlHandler() http.Handler {
 		c, err := showCase(d.store, r.PathValue("id"))
 		writeJSON(w, c, err)
 	})
+	d.privacyHandlers(mux)
 	return mux
 }
 
@@ -164,7 +168,7 @@ func listCases(s *store.Store, f caseFilter) ([]*cases.Case, error) {
 	err := s.View(func(tx *store.Tx) error {
 		return tx.EachCase(true, func(c *cases.Case) error {
 			if f.match(c) {
-				out = append(out, c.Public())
+				out = append(out, c.Public().Masked())
 			}
 			return nil
 		})
@@ -182,5 +186,5 @@ func showCase(s *store.Store, id string) (*cases.Case, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.Public(), nil
+	return c.Public().Masked(), nil
 }

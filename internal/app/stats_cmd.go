@@ -20,7 +20,6 @@ import (
 	"github.com/complaintd/complaintd/internal/clock"
 	"github.com/complaintd/complaintd/internal/config"
 	"github.com/complaintd/complaintd/internal/stats"
-	"github.com/complaintd/complaintd/internal/store"
 )
 
 // statsOptions builds the stats options from the configuration (deadline rules on
@@ -155,7 +154,7 @@ func fetchStats(ctx context.Context, cfg *config.Config, since, now time.Time) (
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		return rep, fmt.Errorf("daemon: %s: %s", resp.Status, strings.TrimSpace(string(b)))
 	}
-	st, oerr := store.OpenReadOnly(cfg.Store.Path, time.Second)
+	st, oerr := openStoreReadOnly(cfg)
 	if oerr != nil {
 		return rep, fmt.Errorf("no daemon at %s (%v) and %w", cfg.HTTP.ControlSocket, err, oerr)
 	}

@@ -51,6 +51,10 @@ type Case struct {
 	Satisfaction int `json:"satisfaction,omitempty"`
 	// SatisfactionComment is what the complainant wrote with the score.
 	SatisfactionComment string `json:"satisfaction_comment,omitempty"`
+	// ErasedAt is when the case's personal information and documents were erased
+	// (retention, or a data subject's request): its key is destroyed, and only the
+	// anonymous facts remain.
+	ErasedAt *time.Time `json:"erased_at,omitempty"`
 
 	// Internal: kept in the store, left out of `cases show` by Public.
 	Threads     []string `json:"threads,omitempty"`      // message IDs in and out
@@ -251,6 +255,13 @@ const (
 	// asked once to answer with one.
 	EventSurveyUnclear   EventType = "survey_unclear"
 	EventDocumentsErased EventType = "documents_erased"
+	// EventErased: the case's personal information and every document were erased
+	// (`cases erase`, or retention after closing).
+	EventErased EventType = "erased"
+	// EventRevealed: someone printed the case unmasked (`cases show -reveal`).
+	EventRevealed EventType = "revealed"
+	// EventDocumentsExported: someone decrypted the documents (`cases documents`).
+	EventDocumentsExported EventType = "documents_exported"
 )
 
 // AddressKey normalises an address for identity: lower case, spaces trimmed, a

@@ -159,7 +159,8 @@ func (d Deadlines) ExpiryReminderAt(dl Deadline) time.Time {
 	return dl.Start.Add(dl.Due.Sub(dl.Start) / 2)
 }
 
-// RetentionEnd is when the sensitive documents of a case that ended at ended are erased.
+// RetentionEnd is when the personal information and documents of a case closed at
+// ended are erased.
 func (d Deadlines) RetentionEnd(ended time.Time) time.Time {
 	if d.Policy.RetentionAfter > 0 {
 		return ended.Add(d.Policy.RetentionAfter)
@@ -184,6 +185,16 @@ func AwaitingAuthor(c *Case) bool {
 		awaiting = AwaitingAuthorAfter(awaiting, Action(e.Type), state)
 	}
 	return awaiting
+}
+
+// ClosedAt is when a case entered the terminal state it is in (closed, withdrawn,
+// expired); zero when it is not in one. Retention counts from here: a resolved or
+// rejected case may still be appealed or reopened, and keeps what it needs for that.
+func ClosedAt(c *Case) time.Time {
+	if !c.State.Terminal() {
+		return time.Time{}
+	}
+	return EndedAt(c)
 }
 
 // EndedAt is when a case ended: the last move into a terminal state or resolved, if

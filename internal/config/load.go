@@ -108,6 +108,7 @@ func ParsePaths(b []byte, path string) (*Config, error) {
 		return nil, fmt.Errorf("%s: yaml: %w", path, err)
 	}
 	c.ApplyDefaults()
+	c.applyEnv(os.Getenv)
 	c.resolvePaths(filepath.Dir(path))
 	return &c, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/complaintd/complaintd/internal/config"
 	"github.com/complaintd/complaintd/internal/demo/memserver"
+	"github.com/complaintd/complaintd/internal/store"
 )
 
 // Options are what the demo needs from the command line and the wiring.
@@ -21,6 +22,9 @@ type Options struct {
 	// Daemon runs the real daemon on cfg until ctx ends and returns once it
 	// has shut down and closed its store (internal/app: openDesk, then run).
 	Daemon func(ctx context.Context, cfg *config.Config, log *slog.Logger) error
+	// OpenStore opens the store the daemon left, read-only, able to read its sealed
+	// personal data (internal/app: openStoreReadOnly).
+	OpenStore func(cfg *config.Config) (*store.Store, error)
 	// Log receives the daemon's log; nil discards it.
 	Log *slog.Logger
 	// Stdout receives the demo's account of what happened.
@@ -107,7 +111,7 @@ func Run(ctx context.Context, o Options) error {
 	if err := d.stop(); err != nil {
 		return fmt.Errorf("daemon: %w", err)
 	}
-	rec, err := readRecords(cfg)
+	rec, err := readRecords(o.OpenStore, cfg)
 	if err != nil {
 		return err
 	}

@@ -17,9 +17,9 @@ type records struct {
 
 // readRecords opens the store read-only, as `complaintd cases list` does
 // when no daemon runs: the demo reads it after the daemon stopped.
-func readRecords(cfg *config.Config) (records, error) {
+func readRecords(open func(*config.Config) (*store.Store, error), cfg *config.Config) (records, error) {
 	var rec records
-	st, err := store.OpenReadOnly(cfg.Store.Path, cfg.Store.LockTimeout)
+	st, err := open(cfg)
 	if err != nil {
 		return rec, fmt.Errorf("read the store: %w", err)
 	}

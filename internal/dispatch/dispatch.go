@@ -19,6 +19,7 @@ import (
 	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/metrics"
 	"github.com/complaintd/complaintd/internal/outbox"
+	"github.com/complaintd/complaintd/internal/pii"
 	"github.com/complaintd/complaintd/internal/store"
 )
 
@@ -171,17 +172,17 @@ func (d *Dispatcher) attempt(ctx context.Context, seq uint64) (time.Time, error)
 		event = &cases.Event{At: now, Type: cases.EventReplySent, Actor: "desk", Note: e.Kind}
 		d.o.Logger.Info("reply sent", "case", e.Case, "message_id", e.MessageID, "attempt", e.Attempts)
 	case !outbox.IsTemporary(sendErr) || e.Attempts >= d.o.MaxAttempts:
-		e.State, e.LastError = store.OutboxFailed, sendErr.Error()
+		e.State, e.LastError = store.OutboxFailed, pii.RedactAddresses(sendErr.Error())
 		d.o.Metrics.RepliesFailed.Add(1)
 		d.o.Metrics.RepliesDropped.Add(1)
-		event = &cases.Event{At: now, Type: cases.EventReplyFailed, Actor: "desk", Note: fmt.Sprintf("%s: %v", e.Kind, sendErr)}
-		d.o.Logger.Error("reply failed for good", "case", e.Case, "message_id", e.MessageID, "attempt", e.Attempts, "err", sendErr)
+		event = &cases.Event{At: now, Type: cases.EventReplyFailed, Actor: "desk", Note: fmt.Sprintf("%s: %s", e.Kind, pii.RedactAddresses(sendErr.Error()))}
+		d.o.Logger.Error("reply failed for good", "case", e.Case, "message_id", e.MessageID, "attempt", e.Attempts, "err", pii.RedactAddresses(sendErr.Error()))
 	default:
-		e.LastError = sendErr.Error()
+		e.LastError = pii.RedactAddresses(sendErr.Error())
 		e.NextAt = now.Add(d.backoff(e.Attempts))
 		d.o.Metrics.RepliesFailed.Add(1)
 		d.o.Metrics.SMTPUp.Store(false)
-		d.o.Logger.Warn("reply deferred", "case", e.Case, "message_id", e.MessageID, "attempt", e.Attempts, "retry_at", e.NextAt, "err", sendErr)
+		d.o.Logger.Warn("reply deferred", "case", e.Case, "message_id", e.MessageID, "attempt", e.Attempts, "retry_at", e.NextAt, "err", e.LastError)
 	}
 	err := d.o.Store.Update(func(tx *store.Tx) error {
 		if err := tx.PutOutbox(e); err != nil {
@@ -208,6 +209,9 @@ func (d *Dispatcher) send(ctx context.Context, e *store.OutboxEntry) (err error)
 			err = &outbox.SendError{Temporary: true, Err: fmt.Errorf("panic: %v", v)}
 		}
 	}()
+	if e.Erased {
+		return store.ErrErasedReply // permanent: the text is gone with the case's key
+	}
 	var m outbox.Mail
 	if err := json.Unmarshal(e.Mail, &m); err != nil {
 		return fmt.Errorf("decode stored mail: %w", err)

@@ -32,7 +32,7 @@ func readFacts(t *testing.T, d *daemon) storeFacts {
 	if _, err := os.Stat(d.dataDir + "/complaintd.db"); errors.Is(err, fs.ErrNotExist) {
 		return f // killed before it created its store
 	}
-	s, err := store.OpenReadOnly(d.dataDir+"/complaintd.db", 5*time.Second)
+	s, err := openDaemonStore(t, d)
 	if errors.Is(err, store.ErrNotInitialised) {
 		return f // killed during its very first start
 	}

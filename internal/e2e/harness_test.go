@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/complaintd/complaintd/internal/mailtest"
+	"github.com/complaintd/complaintd/internal/store"
+	"github.com/complaintd/complaintd/internal/vault"
 )
 
 var binary string
@@ -286,4 +288,26 @@ func (d *daemon) metric(name string) float64 {
 		}
 	}
 	return -1
+}
+
+// openDaemonStore opens the store a stopped daemon left, read-only, with the vault
+// that unseals its personal information (the harness's master key).
+func openDaemonStore(t *testing.T, d *daemon) (*store.Store, error) {
+	t.Helper()
+	s, err := store.OpenReadOnly(d.dataDir+"/complaintd.db", 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	s.SetSealer(openVault(t, d))
+	return s, nil
+}
+
+// openVault opens a stopped daemon's vault with the harness's master key.
+func openVault(t *testing.T, d *daemon) *vault.Vault {
+	t.Helper()
+	v, err := vault.Open(d.dataDir+"/attachments", bytes.Repeat([]byte{0xab}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

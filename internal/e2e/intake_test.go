@@ -113,7 +113,7 @@ func TestComplaintAcknowledgedOnRealStack(t *testing.T) {
 
 func readStore(t *testing.T, d *daemon) []*cases.Case {
 	t.Helper()
-	s, err := store.OpenReadOnly(d.dataDir+"/complaintd.db", 5*time.Second)
+	s, err := openDaemonStore(t, d)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,7 @@ import (
 	"github.com/complaintd/complaintd/internal/mailmsg"
 	"github.com/complaintd/complaintd/internal/metrics"
 	"github.com/complaintd/complaintd/internal/outbox"
+	"github.com/complaintd/complaintd/internal/pii"
 	"github.com/complaintd/complaintd/internal/policy"
 	"github.com/complaintd/complaintd/internal/render"
 	"github.com/complaintd/complaintd/internal/routing"
@@ -243,12 +244,11 @@ func (p *Processor) CommitGroup(srcs []inbound.Source, prs []*Prepared) ([]inbou
 			}
 			outs[i] = out
 		}
-		if len(kept) > 0 {
-			// The sealed keys about to be committed point at these files: make them
-			// durable first.
-			if err := p.o.Vault.Flush(); err != nil {
-				return err
-			}
+		// The records about to be committed point at the files kept and are
+		// sealed with case keys that may be new: make those durable first (a
+		// no-op when there are none).
+		if err := p.o.Vault.Flush(); err != nil {
+			return err
 		}
 		for _, src := range srcs {
 			if err := advanceIn(tx, src, now); err != nil {
@@ -276,7 +276,7 @@ func (p *Processor) CommitGroup(srcs []inbound.Source, prs []*Prepared) ([]inbou
 		if d := out.Date; !d.IsZero() && !d.After(done) && done.Sub(d) < 30*24*time.Hour {
 			p.o.Metrics.LastMessageDate.Store(d.Unix())
 		}
-		p.o.Logger.Info("message registered", "mailbox", srcs[i].Name, "uid", srcs[i].Seq, "message_id", out.MessageID,
+		p.o.Logger.Info("message registered", "mailbox", srcs[i].Name, "uid", srcs[i].Seq, "message_id", pii.LogHash(out.MessageID),
 			"case", out.Case, "role", out.Role, "outcome", out.Result)
 	}
 	return outs, nil
@@ -393,7 +393,7 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 			return inbound.Outcome{}, err
 		}
 		p.o.Metrics.SecurityEvents.Add(1)
-		p.o.Logger.Warn("mail naming a case not from its complainant", "case", c.ID, "message_id", msg.MessageID)
+		p.o.Logger.Warn("mail naming a case not from its complainant", "case", c.ID, "message_id", pii.LogHash(msg.MessageID))
 		c = nil
 	}
 	isNew := c == nil

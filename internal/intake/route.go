@@ -64,6 +64,13 @@ func (p *Processor) route(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, isN
 			return "", err
 		}
 	}
+	// The repeat rule knows an applicant by their ID number too (a second mailbox
+	// is no new person); a follow-up may bring the number later.
+	for _, id := range identities(c) {
+		if err := tx.IndexCase("idno", id, c.ID, c.CreatedAt); err != nil {
+			return "", err
+		}
+	}
 	if c.Severity == "" {
 		c.Severity = cases.Ordinary
 	}
@@ -74,7 +81,7 @@ func (p *Processor) route(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, isN
 		Subject: msg.Subject, Body: desk.StripQuoted(msg.Text),
 		ApplicantOrg: c.Applicant.Org, ApplicantEmail: c.Applicant.Email,
 		SameLink:      earlierCases(tx.IndexedCases("link", c.LinkKey), c, r.RepeatWindowDays()),
-		SameApplicant: earlierCases(tx.IndexedCases("from", c.Complainant), c, r.RepeatWindowDays()),
+		SameApplicant: earlierCases(sameApplicant(tx, c), c, r.RepeatWindowDays()),
 	}
 	if c.Principal != nil {
 		in.PrincipalOrg = c.Principal.Org
@@ -91,6 +98,36 @@ func (p *Processor) route(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, isN
 		return "", nil // nobody to tell (and never the ordinary notify list instead)
 	}
 	return "重大投诉 / major complaint: " + strings.Join(dec.Reasons, "; "), nil
+}
+
+// identities are the valid ID numbers of the case's applicant and principal,
+// normalised (the check character in upper case).
+func identities(c *cases.Case) []string {
+	var out []string
+	for _, p := range []*cases.Party{&c.Applicant, c.Principal} {
+		if p != nil && p.IDValid && p.IDNo != "" {
+			out = append(out, strings.ToUpper(strings.TrimSpace(p.IDNo)))
+		}
+	}
+	return out
+}
+
+// sameApplicant lists the cases of the same applicant: the same From address, or the
+// same ID number, each case once.
+func sameApplicant(tx *store.Tx, c *cases.Case) []store.IndexEntry {
+	all := tx.IndexedCases("from", c.Complainant)
+	for _, id := range identities(c) {
+		all = append(all, tx.IndexedCases("idno", id)...)
+	}
+	seen := map[string]bool{}
+	out := all[:0]
+	for _, e := range all {
+		if !seen[e.Case] {
+			seen[e.Case] = true
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // earlierCases counts the other cases of entries created in the repeat window before c

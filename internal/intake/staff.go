@@ -20,6 +20,7 @@ import (
 	"github.com/complaintd/complaintd/internal/mailer"
 	"github.com/complaintd/complaintd/internal/mailmsg"
 	"github.com/complaintd/complaintd/internal/outbox"
+	"github.com/complaintd/complaintd/internal/pii"
 	"github.com/complaintd/complaintd/internal/policy"
 	"github.com/complaintd/complaintd/internal/render"
 	"github.com/complaintd/complaintd/internal/staffauth"
@@ -85,7 +86,7 @@ func (p *Processor) staff(tx *store.Tx, msg *mailmsg.Message, now time.Time) (in
 				return inbound.Outcome{}, err
 			}
 		}
-		p.o.Logger.Warn("staff mail refused", "case", caseID, "message_id", msg.MessageID, "reason", dec.Reason)
+		p.o.Logger.Warn("staff mail refused", "case", caseID, "message_id", pii.LogHash(msg.MessageID), "reason", dec.Reason)
 		return inbound.Outcome{Case: caseID, Role: "security", Result: "refused: " + dec.Reason}, nil
 	}
 	actor := dec.Sender
@@ -127,9 +128,11 @@ func (p *Processor) staff(tx *store.Tx, msg *mailmsg.Message, now time.Time) (in
 		if err := tx.PutCase(c); err != nil { // threads of the reply
 			return inbound.Outcome{}, err
 		}
-		return inbound.Outcome{Case: c.ID, Role: "staff", Result: "commands refused: " + d.Error, Replies: 1}, nil
+		// The outcome is logged: it names the actions, never their text (a reason or
+		// a note can hold personal data); the event keeps the whole error.
+		return inbound.Outcome{Case: c.ID, Role: "staff", Result: "commands refused: " + actionNames(cmds), Replies: 1}, nil
 	}
-	out := inbound.Outcome{Case: work.ID, Role: "staff", Result: "commands: " + d.Command}
+	out := inbound.Outcome{Case: work.ID, Role: "staff", Result: "commands: " + actionNames(cmds)}
 	n, err := p.commit(tx, work, pend, now)
 	if err != nil {
 		return inbound.Outcome{}, err
@@ -492,7 +495,7 @@ func (p *Processor) refuseForged(tx *store.Tx, msg *mailmsg.Message, why string,
 	if err := tx.LinkMessageID(msg.MessageID, ""); err != nil {
 		return inbound.Outcome{}, err
 	}
-	p.o.Logger.Warn("command from a non-staff sender refused", "case", caseID, "message_id", msg.MessageID)
+	p.o.Logger.Warn("command from a non-staff sender refused", "case", caseID, "message_id", pii.LogHash(msg.MessageID))
 	return inbound.Outcome{Case: caseID, Role: "security", Result: "refused: " + why}, nil
 }
 
@@ -525,4 +528,16 @@ func (p *Processor) complainantReplyTo(caseID string) *outbox.Address {
 func (p *Processor) actsForComplainant(c *cases.Case, msg *mailmsg.Message) bool {
 	return c.FromComplainant(msg.From.Address) ||
 		staffauth.HasComplainantToken(p.o.Staff.Auth.Secret, recipients(msg), p.o.Desk.Address, c.ID)
+}
+
+// actionNames lists the actions of commands ("reject, note") for the log.
+func actionNames(cmds []desk.Command) string {
+	if len(cmds) == 0 {
+		return "none found"
+	}
+	names := make([]string, len(cmds))
+	for i, c := range cmds {
+		names[i] = string(c.Action)
+	}
+	return strings.Join(names, ", ")
 }

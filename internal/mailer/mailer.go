@@ -185,6 +185,9 @@ func View(c *cases.Case, desk render.Desk, cat *cases.Catalogue) render.Data {
 	if cat == nil {
 		cat = cases.DefaultCatalogue()
 	}
+	// Mail leaves the desk: ID numbers and phones in it are masked (PIPL), wherever a
+	// complainant put them.
+	c = c.Masked()
 	d := render.Data{
 		Desk: desk,
 		Case: render.Case{

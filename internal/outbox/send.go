@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/complaintd/complaintd/internal/pii"
 	gomail "github.com/wneessen/go-mail"
 	gosmtp "github.com/wneessen/go-mail/smtp"
 )
@@ -243,7 +244,7 @@ func (s *Sender) Send(ctx context.Context, m Mail) error {
 	if msg.IsDelivered() {
 		if err != nil {
 			s.log.Warn("smtp session failed after the message was accepted",
-				slog.String("message_id", m.MessageID), slog.String("error", err.Error()))
+				slog.String("message_id", m.MessageID), slog.String("error", pii.RedactAddresses(err.Error())))
 		}
 		return nil
 	}

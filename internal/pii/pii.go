@@ -203,3 +203,14 @@ func maskMiddle(rs []rune, keepHead, keepTail int) string {
 	}
 	return string(rs[:keepHead]) + strings.Repeat("*", len(rs)-keepHead-keepTail) + string(rs[len(rs)-keepTail:])
 }
+
+// addressRE finds what looks like a mail address in free text (an SMTP reply, an
+// error message).
+var addressRE = regexp.MustCompile(`[A-Za-z0-9._%+\-=]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}`)
+
+// RedactAddresses replaces every address in s by its LogHash: SMTP replies name the
+// recipient ("550 5.1.1 <wangwu@example.cn>: Recipient address rejected"), and such
+// text is logged and kept as a reply's last error.
+func RedactAddresses(s string) string {
+	return addressRE.ReplaceAllStringFunc(s, LogHash)
+}

@@ -2,7 +2,10 @@
 
 package pii
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestMask(t *testing.T) {
 	for _, tc := range []struct {
@@ -62,5 +65,15 @@ func TestShapes(t *testing.T) {
 	}
 	if LogHash("") != "" {
 		t.Error("LogHash of nothing is nothing")
+	}
+}
+
+// An SMTP error names the recipient; what is logged must not.
+func TestRedactAddresses(t *testing.T) {
+	in := "550 5.1.1 <wangwu@example.cn>: Recipient address rejected"
+	got := RedactAddresses(in)
+	if got == in || strings.Contains(got, "wangwu") || !strings.Contains(got, "Recipient address rejected") ||
+		!strings.Contains(got, LogHash("wangwu@example.cn")) {
+		t.Errorf("RedactAddresses(%q) = %q", in, got)
 	}
 }

@@ -237,7 +237,7 @@ func TestDigestCatchUp(t *testing.T) {
 // After the retention purge the document's plaintext is nowhere under the data
 // directory (bbolt file included) and cannot be decrypted any more; the general
 // document of the same case is untouched.
-func TestRetentionErasesSensitiveDocuments(t *testing.T) {
+func TestRetentionErasesPersonalDataFromClosing(t *testing.T) {
 	dir := t.TempDir()
 	st := openStore(t, dir)
 	defer st.Close()
@@ -246,6 +246,7 @@ func TestRetentionErasesSensitiveDocuments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	st.SetSealer(v)
 	id := "TS-2026-000005"
 	secret := []byte("身份证号 11010519491231002X 张三 PLAINTEXT-MARKER-" + strings.Repeat("x", 100))
 	general := []byte("情况说明 GENERAL-MARKER-" + strings.Repeat("y", 100))
@@ -268,10 +269,14 @@ func TestRetentionErasesSensitiveDocuments(t *testing.T) {
 			File: ref.File, SealedKey: ref.SealedKey, KeyClass: ref.Class}
 	}
 	docs := []cases.Document{keep(vault.ClassSensitive, secret, "id_card", "身份证.jpg"), keep(vault.ClassGeneral, general, "explanation_letter", "说明函.pdf")}
+	resolvedAt := at(2026, 1, 3, 10, 0)
+	// Retention counts from the closing, not from the resolution two days before.
 	resolved := at(2026, 1, 5, 10, 0)
 	putCase(t, st, &cases.Case{ID: id, State: "closed", CreatedAt: at(2026, 1, 2, 9, 0), Documents: docs,
+		Applicant: cases.Party{Name: "张三", IDNo: "11010519491231002X", Phone: "13700001111"}, Complainant: "zhangsan@example.cn",
 		Events: []cases.Event{{At: at(2026, 1, 2, 9, 0), Type: "created", To: "incomplete"},
-			{At: resolved, Type: "close", From: "rejected", To: "closed"}}})
+			{At: resolvedAt, Type: "resolve", From: "accepted", To: "resolved"},
+			{At: resolved, Type: "close", From: "resolved", To: "closed"}}})
 	read := func(d cases.Document) ([]byte, error) {
 		r, err := v.OpenBlob(id, vault.BlobRef{File: d.File, SealedKey: d.SealedKey, Class: d.KeyClass, Offset: d.Offset, Length: d.Length})
 		if err != nil {
@@ -296,29 +301,32 @@ func TestRetentionErasesSensitiveDocuments(t *testing.T) {
 	s.RunJob(JobRetention)
 	s.RunJob(JobRetention) // idempotent
 	c := readCase(t, st, id)
-	if !c.Documents[0].Erased || c.Documents[1].Erased {
-		t.Fatalf("erased flags: %v %v, want true false", c.Documents[0].Erased, c.Documents[1].Erased)
+	if !c.Documents[0].Erased || !c.Documents[1].Erased || c.ErasedAt == nil {
+		t.Fatalf("erased flags: %v %v %v, want all erased", c.Documents[0].Erased, c.Documents[1].Erased, c.ErasedAt)
 	}
-	if c.Documents[0].SHA256 != docs[0].SHA256 || c.Documents[0].Filename != "身份证.jpg" {
-		t.Error("metadata and SHA-256 must stay")
+	if c.Documents[0].SHA256 != docs[0].SHA256 || c.Documents[0].Kind != "id_card" || c.State != "closed" {
+		t.Error("the anonymous facts (kind, SHA-256, state) must stay")
+	}
+	if c.Applicant.Name != "" || c.Applicant.IDNo != "" || c.Complainant != "" || c.Documents[0].Filename != "" {
+		t.Errorf("personal information survives the retention: %+v", c.Applicant)
 	}
 	n := 0
 	for _, e := range c.Events {
-		if e.Type == "documents_erased" {
+		if e.Type == cases.EventErased {
 			n++
 		}
 	}
 	if n != 1 {
-		t.Errorf("documents_erased events: %d, want 1", n)
+		t.Errorf("erased events: %d, want 1", n)
 	}
 	if _, err := read(docs[0]); err == nil {
 		t.Error("the erased document still decrypts with the master key")
 	}
-	if b, err := read(docs[1]); err != nil || !bytes.Equal(b, general) {
-		t.Errorf("the general document must stay readable: %v", err)
+	if _, err := read(docs[1]); err == nil {
+		t.Error("the erased general document still decrypts")
 	}
 	// Nothing under the data directory holds the plaintext, bbolt file included.
-	for _, needle := range [][]byte{[]byte("PLAINTEXT-MARKER"), []byte("11010519491231002X")} {
+	for _, needle := range [][]byte{[]byte("PLAINTEXT-MARKER"), []byte("11010519491231002X"), []byte("13700001111"), []byte("zhangsan")} {
 		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
@@ -335,6 +343,7 @@ func TestRetentionErasesSensitiveDocuments(t *testing.T) {
 	}
 	// Ciphertext that survives on disk (free blocks, backups) cannot be opened either:
 	// put the sealed file back and try again.
+	os.MkdirAll(filepath.Dir(filepath.Join(dir, "attachments", docs[0].File)), 0o700)
 	if err := os.WriteFile(filepath.Join(dir, "attachments", docs[0].File), sealedCopy, 0o600); err != nil {
 		t.Fatal(err)
 	}

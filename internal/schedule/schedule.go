@@ -33,9 +33,9 @@ import (
 
 	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/mailer"
+	"github.com/complaintd/complaintd/internal/privacy"
 	"github.com/complaintd/complaintd/internal/render"
 	"github.com/complaintd/complaintd/internal/store"
-	"github.com/complaintd/complaintd/internal/vault"
 	"github.com/robfig/cron/v3"
 )
 
@@ -52,11 +52,9 @@ type Executor interface {
 	Execute(tx *store.Tx, c *cases.Case, act cases.Action, actor string, now time.Time) (int, error)
 }
 
-// Eraser destroys a case's key of one class and the attachments sealed with it (refs
-// locate those that share files with others); *vault.Vault implements it.
-type Eraser interface {
-	EraseClass(caseID, class string, refs ...vault.BlobRef) error
-}
+// Eraser destroys a case's keys and its attachments (retention); *vault.Vault
+// implements it.
+type Eraser = privacy.Vault
 
 // Specs are the cron specs (5 fields, seconds optional as a 6th leading field, or
 // descriptors such as "@every 5m"). An empty spec disables the job.

@@ -2,6 +2,8 @@ package store
 
 import (
 	"bytes"
+	"slices"
+	"sort"
 	"time"
 )
 
@@ -14,8 +16,9 @@ type IndexEntry struct {
 }
 
 // IndexCase files a case under an index key: kind "link" (the normalised article link)
-// finds related cases; kind "from" (the complainant's address) finds repeat
-// complainants.
+// finds related cases; kind "from" (the complainant's address) and kind "idno" (the
+// applicant's ID number) find repeat applicants. With a sealer the key is kept as a
+// keyed hash; entries filed in clear by earlier versions are still found.
 func (t *Tx) IndexCase(kind, key, caseID string, created time.Time) error {
 	if key == "" {
 		return nil
@@ -25,7 +28,7 @@ func (t *Tx) IndexCase(kind, key, caseID string, created time.Time) error {
 		return err
 	}
 	v, _ := created.UTC().MarshalText()
-	return b.Put(indexKey(kind, key, caseID), v)
+	return b.Put(indexKey(kind, t.lookup(key), caseID), v)
 }
 
 // IndexedCases lists the cases filed under kind/key, in case-number order.
@@ -34,17 +37,35 @@ func (t *Tx) IndexedCases(kind, key string) []IndexEntry {
 	if b == nil || key == "" {
 		return nil
 	}
-	prefix := indexKey(kind, key, "")
 	var out []IndexEntry
-	c := b.Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		var at time.Time
-		at.UnmarshalText(v)
-		out = append(out, IndexEntry{Case: string(k[len(prefix):]), Created: at})
+	for _, lk := range t.lookups(key) {
+		prefix := indexKey(kind, lk, "")
+		c := b.Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var at time.Time
+			at.UnmarshalText(v)
+			out = append(out, IndexEntry{Case: string(k[len(prefix):]), Created: at})
+		}
 	}
-	return out
+	sort.Slice(out, func(i, j int) bool { return out[i].Case < out[j].Case })
+	return slices.CompactFunc(out, func(a, b IndexEntry) bool { return a.Case == b.Case })
 }
 
 func indexKey(kind, key, caseID string) []byte {
 	return []byte(kind + "\x00" + key + "\x00" + caseID)
+}
+
+// Unindex removes a case from kind/key (the hashed entry and one filed in clear by
+// earlier versions): an erased case is no longer found by who its applicant was.
+func (t *Tx) Unindex(kind, key, caseID string) error {
+	b := t.tx.Bucket(bIndex)
+	if b == nil || key == "" {
+		return nil
+	}
+	for _, lk := range t.lookups(key) {
+		if err := b.Delete(indexKey(kind, lk, caseID)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

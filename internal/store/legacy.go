@@ -12,16 +12,28 @@ import (
 type storedCase struct {
 	cases.Case
 	Extra map[string]string `json:"extra,omitempty"`
+	// Sealed is the case's cases.Personal, sealed (seal.go).
+	Sealed []byte `json:"sealed,omitempty"`
 }
 
 // decodeCase decodes a case record, moving the values of a legacy "extra" map to
 // their typed fields.
-func decodeCase(v []byte) (*cases.Case, error) {
+func (t *Tx) decodeCase(v []byte) (*cases.Case, error) {
 	var sc storedCase
 	if err := json.Unmarshal(v, &sc); err != nil {
 		return nil, err
 	}
 	c := sc.Case
+	if sc.Sealed != nil {
+		var p cases.Personal
+		erased, err := t.open(c.ID, sc.Sealed, &p)
+		if err != nil {
+			return nil, err
+		}
+		if !erased {
+			c.MergePersonal(p)
+		}
+	}
 	if x := sc.Extra; x != nil {
 		if c.LinkKey == "" {
 			c.LinkKey = x["link_key"]

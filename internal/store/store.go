@@ -111,6 +111,8 @@ type OutboxEntry struct {
 	LastError string          `json:"last_error,omitempty"`
 	CreatedAt time.Time       `json:"created_at"`
 	SentAt    time.Time       `json:"sent_at"`
+	// Erased: the case was erased before this reply was sent; Mail and To are gone.
+	Erased bool `json:"-"`
 }
 
 // Alert is something an operator must see (UIDVALIDITY change, broken templates...).
@@ -124,6 +126,7 @@ type Alert struct {
 type Store struct {
 	db     *bolt.DB
 	holder string // the holder file this process wrote; "" for readers
+	sealer Sealer // seals personal information (seal.go); nil: in clear
 }
 
 // Open opens or creates the database file (0600; its directory 0700). One desk, one
@@ -228,17 +231,18 @@ func (s *Store) Close() error {
 
 // Tx is one read or read-write transaction.
 type Tx struct {
-	tx *bolt.Tx
+	tx     *bolt.Tx
+	sealer Sealer
 }
 
 // Update runs fn in one read-write transaction: all of it is committed, or nothing.
 func (s *Store) Update(fn func(*Tx) error) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
+	return s.db.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx, sealer: s.sealer}) })
 }
 
 // View runs fn in a read-only transaction; it never blocks writers.
 func (s *Store) View(fn func(*Tx) error) error {
-	return s.db.View(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
+	return s.db.View(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx, sealer: s.sealer}) })
 }
 
 func (t *Tx) get(bucket []byte, key string, v any) error {
@@ -288,7 +292,7 @@ func (t *Tx) Case(id string) (*cases.Case, error) {
 	if v == nil {
 		return nil, ErrNotFound
 	}
-	c, err := decodeCase(v)
+	c, err := t.decodeCase(v)
 	if err != nil {
 		return nil, fmt.Errorf("decode case %s: %w", id, err)
 	}
@@ -307,15 +311,24 @@ func (t *Tx) Case(id string) (*cases.Case, error) {
 
 // PutCase writes a case (its Events field is not stored; use AppendEvent).
 func (t *Tx) PutCase(c *cases.Case) error {
-	evs, rel := c.Events, c.Related
-	c.Events, c.Related = nil, nil
-	err := t.put(bCases, c.ID, c)
-	c.Events, c.Related = evs, rel
-	return err
+	v, err := t.encodeCase(c)
+	if err != nil {
+		return fmt.Errorf("encode case %s: %w", c.ID, err)
+	}
+	return t.tx.Bucket(bCases).Put([]byte(c.ID), v)
 }
 
-// AppendEvent adds an event to the case's log.
-func (t *Tx) AppendEvent(caseID string, e cases.Event) error {
+// AppendEvent adds an event to the case's log; its actor and note are sealed with
+// the case's key.
+func (t *Tx) AppendEvent(caseID string, e cases.Event) error { return t.appendEvent(caseID, e, true) }
+
+// AppendEventClear adds an event whose actor and note stay in clear: the record of an
+// erasure, which must outlive the key it destroyed. They must hold nothing personal.
+func (t *Tx) AppendEventClear(caseID string, e cases.Event) error {
+	return t.appendEvent(caseID, e, false)
+}
+
+func (t *Tx) appendEvent(caseID string, e cases.Event, seal bool) error {
 	b, err := t.tx.Bucket(bEvents).CreateBucketIfNotExists([]byte(caseID))
 	if err != nil {
 		return fmt.Errorf("event log %s: %w", caseID, err)
@@ -323,7 +336,14 @@ func (t *Tx) AppendEvent(caseID string, e cases.Event) error {
 	seq, _ := b.NextSequence()
 	var k [8]byte
 	binary.BigEndian.PutUint64(k[:], seq)
-	v, err := json.Marshal(e)
+	se := storedEvent{Event: e}
+	if seal && t.sealer != nil && (e.Actor != "" || e.Note != "") {
+		if se.Sealed, err = t.seal(caseID, eventPersonal{Actor: e.Actor, Note: e.Note}); err != nil {
+			return err
+		}
+		se.Actor, se.Note = "", ""
+	}
+	v, err := json.Marshal(se)
 	if err != nil {
 		return err
 	}
@@ -338,11 +358,18 @@ func (t *Tx) Events(caseID string) ([]cases.Event, error) {
 	}
 	var out []cases.Event
 	err := b.ForEach(func(_, v []byte) error {
-		var e cases.Event
-		if err := json.Unmarshal(v, &e); err != nil {
+		var se storedEvent
+		if err := json.Unmarshal(v, &se); err != nil {
 			return err
 		}
-		out = append(out, e)
+		if se.Sealed != nil {
+			var p eventPersonal
+			if _, err := t.open(caseID, se.Sealed, &p); err != nil {
+				return err
+			}
+			se.Actor, se.Note = p.Actor, p.Note
+		}
+		out = append(out, se.Event)
 		return nil
 	})
 	return out, err
@@ -352,7 +379,7 @@ func (t *Tx) Events(caseID string) ([]cases.Event, error) {
 // withEvents. Returning a non-nil error stops the walk.
 func (t *Tx) EachCase(withEvents bool, fn func(*cases.Case) error) error {
 	return t.tx.Bucket(bCases).ForEach(func(k, v []byte) error {
-		c, err := decodeCase(v)
+		c, err := t.decodeCase(v)
 		if err != nil {
 			return fmt.Errorf("decode case %s: %w", k, err)
 		}
@@ -369,11 +396,15 @@ func (t *Tx) EachCase(withEvents bool, fn func(*cases.Case) error) error {
 
 // CaseByMessageID finds the case a Message-ID (inbound or one of our replies) belongs to.
 func (t *Tx) CaseByMessageID(msgID string) (string, bool) {
-	v := t.tx.Bucket(bMsgIDs).Get([]byte(normID(msgID)))
-	if v == nil {
+	if msgID == "" {
 		return "", false
 	}
-	return string(v), true
+	for _, k := range t.lookups(normID(msgID)) {
+		if v := t.tx.Bucket(bMsgIDs).Get([]byte(k)); v != nil {
+			return string(v), true
+		}
+	}
+	return "", false
 }
 
 // LinkMessageID records that msgID belongs to caseID ("" marks a known message that
@@ -382,12 +413,20 @@ func (t *Tx) LinkMessageID(msgID, caseID string) error {
 	if msgID == "" {
 		return nil
 	}
-	return t.tx.Bucket(bMsgIDs).Put([]byte(normID(msgID)), []byte(caseID))
+	return t.tx.Bucket(bMsgIDs).Put([]byte(t.lookup(normID(msgID))), []byte(caseID))
 }
 
 // KnownMessageID reports whether a mail with this Message-ID was registered.
 func (t *Tx) KnownMessageID(msgID string) bool {
-	return msgID != "" && t.tx.Bucket(bMsgIDs).Get([]byte("in/"+normID(msgID))) != nil
+	if msgID == "" {
+		return false
+	}
+	for _, k := range t.lookups(normID(msgID)) {
+		if t.tx.Bucket(bMsgIDs).Get([]byte("in/"+k)) != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // KnownDigest reports whether a mail with this content digest was registered.
@@ -397,14 +436,18 @@ func (t *Tx) KnownDigest(digest string) bool {
 
 // PutMessage registers a processed mail under both idempotency keys.
 func (t *Tx) PutMessage(m *Message) error {
-	if err := t.put(bMessages, m.Key, m); err != nil {
+	v, err := t.encodeMessage(m)
+	if err != nil {
+		return err
+	}
+	if err := t.tx.Bucket(bMessages).Put([]byte(m.Key), v); err != nil {
 		return err
 	}
 	if err := t.tx.Bucket(bDigests).Put([]byte(m.Key), []byte(m.Case)); err != nil {
 		return err
 	}
 	if m.MessageID != "" {
-		if err := t.tx.Bucket(bMsgIDs).Put([]byte("in/"+normID(m.MessageID)), []byte(m.Key)); err != nil {
+		if err := t.tx.Bucket(bMsgIDs).Put([]byte("in/"+t.lookup(normID(m.MessageID))), []byte(m.Key)); err != nil {
 			return err
 		}
 	}
@@ -413,21 +456,21 @@ func (t *Tx) PutMessage(m *Message) error {
 
 // Message reads a registered mail by its digest key.
 func (t *Tx) Message(key string) (*Message, error) {
-	var m Message
-	if err := t.get(bMessages, key, &m); err != nil {
-		return nil, err
+	v := t.tx.Bucket(bMessages).Get([]byte(key))
+	if v == nil {
+		return nil, ErrNotFound
 	}
-	return &m, nil
+	return t.decodeMessage(v)
 }
 
 // EachMessage walks registered mails.
 func (t *Tx) EachMessage(fn func(*Message) error) error {
 	return t.tx.Bucket(bMessages).ForEach(func(_, v []byte) error {
-		var m Message
-		if err := json.Unmarshal(v, &m); err != nil {
+		m, err := t.decodeMessage(v)
+		if err != nil {
 			return err
 		}
-		return fn(&m)
+		return fn(m)
 	})
 }
 
@@ -503,7 +546,7 @@ func (t *Tx) Enqueue(e *OutboxEntry) error {
 func (t *Tx) putOutbox(e *OutboxEntry) error {
 	var k [8]byte
 	binary.BigEndian.PutUint64(k[:], e.Seq)
-	v, err := json.Marshal(e)
+	v, err := t.encodeOutbox(e)
 	if err != nil {
 		return err
 	}
@@ -547,21 +590,17 @@ func (t *Tx) OutboxEntry(seq uint64) (*OutboxEntry, error) {
 	if v == nil {
 		return nil, ErrNotFound
 	}
-	var e OutboxEntry
-	if err := json.Unmarshal(v, &e); err != nil {
-		return nil, err
-	}
-	return &e, nil
+	return t.decodeOutbox(v)
 }
 
 // EachOutbox walks the outbox in order.
 func (t *Tx) EachOutbox(fn func(*OutboxEntry) error) error {
 	return t.tx.Bucket(bOutbox).ForEach(func(_, v []byte) error {
-		var e OutboxEntry
-		if err := json.Unmarshal(v, &e); err != nil {
+		e, err := t.decodeOutbox(v)
+		if err != nil {
 			return err
 		}
-		return fn(&e)
+		return fn(e)
 	})
 }
 
@@ -586,7 +625,7 @@ func (t *Tx) OutboxStats() (byState map[string]int, oldestPending time.Time, err
 // AutoReplies returns the times of recent automatic replies to sender, newer than since.
 func (t *Tx) AutoReplies(sender string, since time.Time) ([]time.Time, error) {
 	var ts []time.Time
-	err := t.get(bAutoReply, strings.ToLower(sender), &ts)
+	err := t.get(bAutoReply, t.lookup(strings.ToLower(sender)), &ts)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
 	}
@@ -611,7 +650,7 @@ func (t *Tx) RecordAutoReply(sender string, at, since time.Time) error {
 	}
 	ts = append(ts, at)
 	sort.Slice(ts, func(i, j int) bool { return ts[i].Before(ts[j]) })
-	return t.put(bAutoReply, strings.ToLower(sender), ts)
+	return t.put(bAutoReply, t.lookup(strings.ToLower(sender)), ts)
 }
 
 // AddAlert records an operator alert.

@@ -52,8 +52,10 @@ const (
 	keyPoolTarget = 24
 
 	// keyCacheSize bounds the case keys kept in memory: the cases of the mails in
-	// hand (a mail with five scans would otherwise read its key file five times).
-	keyCacheSize = 256
+	// hand (a mail with five scans would otherwise read its key file five times), and
+	// the cases a listing or a scheduler pass reads, whose personal records are sealed
+	// (records.go). 16k keys are about 1 MB.
+	keyCacheSize = 16 << 10
 )
 
 // poolKey is a key file made ahead, not yet given to a case.
@@ -251,6 +253,7 @@ func (v *Vault) loadCaseKeys(caseID string, create bool) ([len(classes)][]byte, 
 
 // createCaseKeys gives the case a key file from the pool (a rename), or a new one.
 func (v *Vault) createCaseKeys(caseID string) ([len(classes)][]byte, error) {
+	v.dirty.Store(true)
 	v.mu.Lock()
 	var pk poolKey
 	ok := len(v.pool) > 0
@@ -287,6 +290,7 @@ func (v *Vault) createCaseKeys(caseID string) ([len(classes)][]byte, error) {
 // refillKeys gives an erased class of the case a new key (retention erased its
 // documents; a later mail brings new ones), in the slot the old key was zeroed in.
 func (v *Vault) refillKeys(caseID string, keks [len(classes)][]byte) ([len(classes)][]byte, error) {
+	v.dirty.Store(true)
 	path := v.keysPath(caseID)
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
@@ -329,6 +333,7 @@ func (v *Vault) readLegacyKey(caseID, class string) ([]byte, error) {
 }
 
 func (v *Vault) createLegacyKey(caseID, class string) ([]byte, error) {
+	v.dirty.Store(true)
 	kek := randomBytes(keySize)
 	nonce := randomBytes(v.master.NonceSize())
 	sealed := v.master.Seal(nonce, nonce, kek, []byte(caseID+"/"+class))

@@ -263,6 +263,7 @@ func (v *Vault) OpenSpool(id string) (*Reader, int64, error) {
 // the caller commits nothing afterwards (crash, rollback), the pack is an
 // unreferenced orphan, unreadable without the sealed keys that were never stored.
 func (v *Vault) Keep(caseID, class, spoolID string) (BlobRef, error) {
+	v.dirty.Store(true)
 	if !caseIDPattern.MatchString(caseID) || !validClass(class) {
 		return BlobRef{}, fmt.Errorf("keep attachment: bad case %q or class %q", caseID, class)
 	}

@@ -28,7 +28,9 @@ package vault
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -39,6 +41,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 const (
@@ -55,8 +58,9 @@ var ErrErased = errors.New("case key erased")
 
 // Vault owns the attachments directory.
 type Vault struct {
-	dir    string
-	master cipher.AEAD
+	dir       string
+	master    cipher.AEAD
+	lookupKey []byte // keys LookupHash (records.go)
 
 	mu    sync.Mutex
 	spool map[string]*spoolEntry // spool ID → data key, while a message is in hand
@@ -64,6 +68,10 @@ type Vault struct {
 	pool  []poolKey              // key files made ahead (keys.go)
 
 	poolMaking int // key files being made by TopUpKeys
+
+	// dirty: a file was kept or a case key made since the last Flush, so Flush has
+	// something to make durable (a commit without new files skips the sync).
+	dirty atomic.Bool
 }
 
 // spoolEntry is one attachment in the spool: a segment of a pack file.
@@ -107,7 +115,9 @@ func Open(dir string, masterKey []byte) (*Vault, error) {
 	if err := clearDir(filepath.Join(dir, "spool")); err != nil {
 		return nil, err
 	}
-	v := &Vault{dir: dir, master: aead, spool: map[string]*spoolEntry{}, keks: map[string][]byte{}}
+	lk := hmac.New(sha256.New, masterKey)
+	lk.Write([]byte(lookupLabel))
+	v := &Vault{dir: dir, master: aead, lookupKey: lk.Sum(nil), spool: map[string]*spoolEntry{}, keks: map[string][]byte{}}
 	if err := v.loadKeyPool(); err != nil {
 		return nil, err
 	}
@@ -252,7 +262,11 @@ func (v *Vault) shred(caseID string, ref BlobRef) error {
 // Flush makes every file kept so far (and any new case key) durable. Call it before
 // committing the references Keep returned.
 func (v *Vault) Flush() error {
+	if !v.dirty.Swap(false) {
+		return nil
+	}
 	if err := syncFS(v.dir); err != nil {
+		v.dirty.Store(true)
 		return fmt.Errorf("flush attachments: %w", err)
 	}
 	return nil

@@ -376,3 +376,44 @@ func TestSpoolPacksOneMail(t *testing.T) {
 		t.Fatal("the attachment nobody kept was not punched out of the pack")
 	}
 }
+
+// A personal record opens with its case key, reports erased (not an error) once the
+// key is destroyed, and stays erased when a later mail gives the case a new key.
+func TestRecordSealedWithCaseKey(t *testing.T) {
+	v, err := Open(t.TempDir(), bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := v.SealRecord("TS-2026-000001", []byte("310101198001010018"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(sealed, []byte("310101198001010018")) {
+		t.Fatal("the sealed record holds the value in clear")
+	}
+	plain, erased, err := v.OpenRecord("TS-2026-000001", sealed)
+	if err != nil || erased || string(plain) != "310101198001010018" {
+		t.Fatalf("open: %q %v %v", plain, erased, err)
+	}
+	if _, err := v.SealRecord("TS-2026-000002", nil); err != nil {
+		t.Fatal(err)
+	}
+	if p, _, _ := v.OpenRecord("TS-2026-000002", sealed); p != nil {
+		t.Fatal("a record must not open as another case's")
+	}
+	if err := v.Erase("TS-2026-000001"); err != nil {
+		t.Fatal(err)
+	}
+	if _, erased, err := v.OpenRecord("TS-2026-000001", sealed); err != nil || !erased {
+		t.Fatalf("after erasure: erased=%v err=%v", erased, err)
+	}
+	if _, err := v.SealRecord("TS-2026-000001", []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	if _, erased, err := v.OpenRecord("TS-2026-000001", sealed); err != nil || !erased {
+		t.Fatalf("old record under the new key: erased=%v err=%v", erased, err)
+	}
+	if v.LookupHash("a@example.cn") == v.LookupHash("b@example.cn") || len(v.LookupHash("x")) != 32 {
+		t.Fatal("LookupHash must tell values apart and be 128 bits hex")
+	}
+}
