@@ -153,8 +153,20 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 		d.store.Close()
 		return nil, fmt.Errorf("attachments: %w", err)
 	}
-	// Personal information in the store is sealed with the cases' keys (PIPL).
+	// Personal information in the store is sealed with the cases' keys (PIPL); a
+	// file of an earlier version is sealed now, once.
 	d.store.SetSealer(d.vault)
+	if err := d.store.MarkCurrent(); err != nil {
+		d.store.Close()
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	if rep, err := d.store.Migrate(); err != nil {
+		d.store.Close()
+		return nil, err
+	} else if rep.From != rep.To {
+		log.Warn("store migrated: personal information sealed, look-up keys hashed", "from_schema", rep.From, "to_schema", rep.To,
+			"records", rep.Rewritten, "compacted", rep.Compacted)
+	}
 	// A broken template edit is refused (the last good set keeps serving); the
 	// operator sees it in /healthz and in the alerts of the store.
 	// The admins get one mail per distinct broken set (the reloader calls this once),
