@@ -137,8 +137,9 @@ type Policy struct {
 	ProcessDays   int                   `yaml:"process_days"`   // 5 business days
 	ExpireDays    int                   `yaml:"expire_days"`    // 15 calendar days
 	AppealDays    int                   `yaml:"appeal_days"`    // 15 calendar days
-	// SensitiveKinds are the document kinds erased RetentionDays after a case ends
-	// (PIPL); they are encrypted under their own per-case key for that reason.
+	// SensitiveKinds are the document kinds kept under the case's sensitive key, the
+	// key that also seals its personal information (PIPL); retention destroys every
+	// key of a case RetentionDays after it is closed.
 	// Unset: the kinds the catalogue marks sensitive, and unclassified files.
 	SensitiveKinds []cases.Kind `yaml:"sensitive_kinds"` // [application_form, id_card, business_license, power_of_attorney, unclassified]
 	RetentionDays  int          `yaml:"retention_days"`  // 180
