@@ -212,7 +212,8 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 			AttachMaxBytes: cfg.Staff.AttachMaxBytes,
 		},
 		Locale:     cfg.Templates.Locale,
-		ReplyLimit: cfg.SMTP.AutoReplyLimit, ReplyWindow: cfg.SMTP.AutoReplyWindow, SensitiveKinds: cfg.Policy.SensitiveKinds,
+		ReplyLimit: cfg.SMTP.AutoReplyLimit, ReplyWindow: cfg.SMTP.AutoReplyWindow,
+		ReplyDomainLimit: cfg.SMTP.AutoReplyDomainLimit, ReplyGlobalLimit: cfg.SMTP.AutoReplyGlobalLimit, SensitiveKinds: cfg.Policy.SensitiveKinds,
 		Logger: log.With("part", "intake"), Metrics: d.metrics, Now: d.clock.Now,
 	})
 	if err != nil {

@@ -80,6 +80,10 @@ type SMTP struct {
 	// AutoReplyLimit caps automatic replies to one sender over a sliding window.
 	AutoReplyLimit  int           `yaml:"auto_reply_limit"`  // 10
 	AutoReplyWindow time.Duration `yaml:"auto_reply_window"` // 1h
+	// AutoReplyDomainLimit caps automatic replies to one domain, AutoReplyGlobalLimit
+	// all of them, over the same window (backscatter from forged Reply-To addresses).
+	AutoReplyDomainLimit int `yaml:"auto_reply_domain_limit"` // 60
+	AutoReplyGlobalLimit int `yaml:"auto_reply_global_limit"` // 600
 }
 
 // Store is where cases live.

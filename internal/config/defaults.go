@@ -75,6 +75,8 @@ func (c *Config) ApplyDefaults() {
 	defD(&s.RetryMax, time.Hour)
 	defI(&s.AutoReplyLimit, 10)
 	defD(&s.AutoReplyWindow, time.Hour)
+	defI(&s.AutoReplyDomainLimit, 60)
+	defI(&s.AutoReplyGlobalLimit, 600)
 
 	def(&c.Store.Path, "complaintd.db")
 	defD(&c.Store.LockTimeout, 10*time.Second)

@@ -26,4 +26,6 @@ func (c *Config) checkSMTP(k *checker) {
 	}
 	atLeast(k, "smtp.auto_reply_limit", s.AutoReplyLimit, 1)
 	positive(k, "smtp.auto_reply_window", s.AutoReplyWindow)
+	atLeast(k, "smtp.auto_reply_domain_limit", s.AutoReplyDomainLimit, 1)
+	atLeast(k, "smtp.auto_reply_global_limit", s.AutoReplyGlobalLimit, 1)
 }

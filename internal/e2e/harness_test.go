@@ -88,6 +88,8 @@ smtp:
   retry_min: 200ms
   retry_max: 2s
   auto_reply_limit: 100000
+  auto_reply_domain_limit: 100000
+  auto_reply_global_limit: 100000
 %s
 store:
   path: %s/complaintd.db

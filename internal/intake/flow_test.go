@@ -528,3 +528,47 @@ func TestReplyToTheDeskIsIgnored(t *testing.T) {
 		}
 	}
 }
+
+// Backscatter (issue 13, 5): fifty mails from one sender, each with another Reply-To,
+// produced fifty acknowledgements to third parties. The sender's cap counts them as one
+// sender, the domain cap stops a flood aimed at one domain, and each case is still
+// registered.
+func TestReplyCapsStopBackscatter(t *testing.T) {
+	srv := newServers(t)
+	h := startHarness(t, srv, "", func(c *config) {
+		c.proc.ReplyLimit, c.proc.ReplyDomainLimit, c.proc.ReplyGlobalLimit = 2, 3, 100
+	})
+	var last uint32
+	// One sender, five forged Reply-To addresses in five domains: two replies.
+	for i := 1; i <= 5; i++ {
+		m := plainComplaint("路人|mallory@evil.test", fmt.Sprintf("bs-%d@evil.test", i), "路人申请删除凤凰博客稿件")
+		m.headers = append(m.headers, fmt.Sprintf("Reply-To: victim@victim%d.test", i))
+		last = srv.deliver(t, m.bytes())
+	}
+	// Five senders of one domain: three replies.
+	for i := 1; i <= 5; i++ {
+		last = srv.deliver(t, plainComplaint(fmt.Sprintf("用户|user%d@target.test", i), fmt.Sprintf("dom-%d@target.test", i), "用户申请删除凤凰博客稿件").bytes())
+	}
+	h.waitCheckpoint(last)
+	h.waitReplies(5)
+	h.waitSettled()
+	byDomain := map[string]int{}
+	for _, msg := range srv.sink.Messages() {
+		for _, to := range msg.To {
+			_, d, _ := strings.Cut(to, "@")
+			if strings.HasPrefix(d, "victim") {
+				d = "victims"
+			}
+			byDomain[d]++
+		}
+	}
+	if byDomain["victims"] != 2 || byDomain["target.test"] != 3 || len(srv.sink.Messages()) != 5 {
+		t.Errorf("replies by domain %v, want 2 to the forged Reply-To addresses and 3 to target.test", byDomain)
+	}
+	if n := len(h.cases()); n != 10 {
+		t.Errorf("%d cases, want 10: a suppressed reply still registers the case", n)
+	}
+	if got := h.metrics.RepliesSuppressed.Load(); got != 5 {
+		t.Errorf("suppressed = %d, want 5", got)
+	}
+}

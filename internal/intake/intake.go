@@ -67,6 +67,11 @@ type Options struct {
 	Locale      string         // default reply locale
 	ReplyLimit  int            // automatic replies per sender per ReplyWindow
 	ReplyWindow time.Duration  //
+	// ReplyDomainLimit caps automatic replies to one recipient domain, and
+	// ReplyGlobalLimit all automatic replies, per ReplyWindow: mails forging many
+	// Reply-To addresses must not make the desk a backscatter source. 0: no cap.
+	ReplyDomainLimit int
+	ReplyGlobalLimit int
 	// Staff configures the staff desk; the zero value has no staff.
 	Staff StaffOptions
 	// Router decides departments and severity; nil: one desk, every case ordinary.

@@ -2,6 +2,7 @@ package intake
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/complaintd/complaintd/internal/cases"
@@ -14,18 +15,23 @@ import (
 // conventionExample is the subject convention shown to complainants who did not follow it.
 const conventionExample = "张三(蒙牛奶业集团)申请删除凤凰资讯稿件"
 
-// autoReply queues an automatic reply to the complainant unless the per-sender cap over
-// the sliding window is reached (a mail loop or a flood must not make us a spam source;
-// a follow-up days later is still answered).
+// autoReply queues an automatic reply to the complainant unless a cap over the
+// sliding window is reached: per recipient, per sender (From: fifty mails with fifty
+// different Reply-To addresses are one sender), per recipient domain and for the whole
+// desk. A mail loop, a flood or forged Reply-To addresses must not make us a spam or
+// backscatter source; a follow-up days later is still answered.
 func (p *Processor) autoReply(tx *store.Tx, c *cases.Case, kind string, in *mailmsg.Message, now time.Time) (bool, string, error) {
 	since := now.Add(-p.o.ReplyWindow)
-	recent, err := tx.AutoReplies(c.Complainant, since)
-	if err != nil {
-		return false, "", err
-	}
-	if len(recent) >= p.o.ReplyLimit {
-		p.o.Metrics.RepliesSuppressed.Add(1)
-		return false, fmt.Sprintf("rate limit: %d automatic replies to this sender within %s", len(recent), p.o.ReplyWindow), nil
+	caps := p.replyCaps(c, in)
+	for _, cp := range caps {
+		recent, err := tx.AutoReplies(cp.key, since)
+		if err != nil {
+			return false, "", err
+		}
+		if cp.limit > 0 && len(recent) >= cp.limit {
+			p.o.Metrics.RepliesSuppressed.Add(1)
+			return false, fmt.Sprintf("rate limit: %d automatic replies %s within %s", len(recent), cp.what, p.o.ReplyWindow), nil
+		}
 	}
 	d := p.o.Mailer.View(c)
 	d.SubjectConforms = c.Subject.Conforms
@@ -39,8 +45,30 @@ func (p *Processor) autoReply(tx *store.Tx, c *cases.Case, kind string, in *mail
 	if err := p.o.Mailer.Queue(tx, c, o, now); err != nil {
 		return false, "", err
 	}
-	if err := tx.RecordAutoReply(c.Complainant, now, since); err != nil {
-		return false, "", err
+	for _, cp := range caps {
+		if cp.limit > 0 {
+			if err := tx.RecordAutoReply(cp.key, now, since); err != nil {
+				return false, "", err
+			}
+		}
 	}
 	return true, "", nil
+}
+
+// replyCap is one counter of automatic replies.
+type replyCap struct {
+	key   string // the store's counter; the recipient's is the bare address (as before)
+	limit int
+	what  string // for the reply_suppressed event
+}
+
+func (p *Processor) replyCaps(c *cases.Case, in *mailmsg.Message) []replyCap {
+	caps := []replyCap{{key: c.Complainant, limit: p.o.ReplyLimit, what: "to this address"}}
+	if from := cases.AddressKey(in.From.Address); from != "" && from != cases.AddressKey(c.Complainant) {
+		caps = append(caps, replyCap{key: "from:" + from, limit: p.o.ReplyLimit, what: "for mail from this sender"})
+	}
+	if _, domain, ok := strings.Cut(strings.ToLower(c.Complainant), "@"); ok {
+		caps = append(caps, replyCap{key: "domain:" + domain, limit: p.o.ReplyDomainLimit, what: "to this domain"})
+	}
+	return append(caps, replyCap{key: "desk:*", limit: p.o.ReplyGlobalLimit, what: "in all"})
 }
