@@ -41,8 +41,8 @@ type Intake[P Prepared] interface {
 	// operator alert with the given text.
 	Renumbered(s inbound.Stream, epoch uint32, alert string) error
 
-	// Prepare parses and classifies a mail; it touches no store, so several run at
-	// once. On error nothing stays in the spool.
+	// Prepare parses and classifies a mail; it writes no records (it may read them),
+	// so several run at once. On error nothing stays in the spool.
 	Prepare(raw io.Reader) (P, error)
 	// Discard drops a prepared mail nobody will commit.
 	Discard(P)

@@ -14,6 +14,8 @@
 package intake
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -21,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/mail"
 	"regexp"
 	"slices"
 	"strconv"
@@ -158,8 +161,9 @@ func (p *Processor) Process(ctx context.Context, src inbound.Source, raw io.Read
 }
 
 // Prepared is a message parsed and classified, its attachments in the spool, not yet
-// registered. It touches no store: several can be prepared at once, and committed one
-// after the other in mailbox order.
+// registered. Preparing writes nothing to the store (it may read it, to skip a copy
+// already registered): several can be prepared at once, and committed one after the
+// other in mailbox order.
 type Prepared struct {
 	msg    *mailmsg.Message
 	digest string
@@ -174,14 +178,25 @@ func (pr *Prepared) MessageID() string {
 	return pr.msg.MessageID
 }
 
-// Prepare parses and classifies one raw message. On error nothing stays in the spool.
+// Prepare parses and classifies one raw message; a copy of a registered mail (same
+// Message-ID) is only read through, not parsed, and commits as a duplicate. On error
+// nothing stays in the spool.
 func (p *Processor) Prepare(raw io.Reader) (*Prepared, error) {
+	// A copy delivered again (a client's resend, a mailbox moved back) is known by its
+	// Message-ID before anything is decoded: a bomb costs its full parse once only.
+	br := bufio.NewReaderSize(raw, 64<<10)
+	if id := peekMessageID(br); id != "" && p.knownMessageID(id) {
+		if _, err := io.Copy(io.Discard, br); err != nil {
+			return &Prepared{}, fmt.Errorf("read message: %w", err)
+		}
+		return &Prepared{msg: &mailmsg.Message{MessageID: id}}, nil
+	}
 	// A new case takes a key file made ahead: made here, on a worker, rather than
 	// by the committer all mail waits for.
 	p.o.Vault.TopUpKeys()
 	spool := p.o.Vault.NewSpool()
 	defer spool.Close() // a panic in the parser must not leak the open pack
-	msg, err := mailmsg.Parse(raw, spoolAdapter{spool}, p.o.Limits)
+	msg, err := mailmsg.Parse(br, spoolAdapter{spool}, p.o.Limits)
 	if cerr := spool.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("spool: %w", cerr)
 	}
@@ -200,6 +215,34 @@ func (p *Processor) Prepare(raw io.Reader) (*Prepared, error) {
 		pr.res = classify.Classify(msg, openerAdapter{p.o.Vault}, p.classify)
 	}
 	return pr, nil
+}
+
+// peekMessageID reads the Message-ID from the header block at the start of r without
+// consuming it; "" when the block does not fit in r's buffer or has none.
+func peekMessageID(r *bufio.Reader) string {
+	head, _ := r.Peek(r.Size())
+	end := bytes.Index(head, []byte("\r\n\r\n"))
+	if end < 0 {
+		if end = bytes.Index(head, []byte("\n\n")); end < 0 {
+			return ""
+		}
+	}
+	m, err := mail.ReadMessage(bytes.NewReader(head[:end+2]))
+	if err != nil {
+		return ""
+	}
+	return strings.Trim(strings.TrimSpace(m.Header.Get("Message-Id")), "<>")
+}
+
+// knownMessageID reports whether a mail with this Message-ID was registered (a read
+// transaction: it never waits for the committer).
+func (p *Processor) knownMessageID(id string) bool {
+	known := false
+	p.o.Store.View(func(tx *store.Tx) error {
+		known = tx.KnownMessageID(id)
+		return nil
+	})
+	return known
 }
 
 // Discard drops the spool of a prepared message nobody will commit.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -190,4 +191,43 @@ func TestSourceRecordsAreChannelNeutral(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A copy of a registered mail is recognised by its Message-ID before it is parsed
+// (issue 13, 3: a re-delivered bomb was parsed in full again): here the copy is beyond
+// the parse limits, which a parse would refuse, yet it commits as a duplicate.
+func TestRedeliveredCopyIsNotParsed(t *testing.T) {
+	p, _, m := newBareProcessor(t, func(o *intake.Options) { o.Limits.MaxMessageBytes = 8 << 10 })
+	src := func(seq uint32) inbound.Source {
+		return inbound.Source{Stream: inbound.Stream{Channel: inbound.IMAP, Name: "INBOX"}, Epoch: 1, Seq: seq}
+	}
+	header := "From: 王五 <wangwu@example.cn>\r\nTo: desk@desk.test\r\nSubject: =?UTF-8?B?546L5LqU55Sz6K+35Yig6Zmk?=\r\nMessage-ID: <bomb-1@example.cn>\r\nMIME-Version: 1.0\r\n"
+	orig := header + "Content-Type: text/plain; charset=UTF-8\r\n\r\n请删除。\r\n"
+	var copyBody strings.Builder
+	copyBody.WriteString(header + "Content-Type: multipart/mixed; boundary=b\r\n\r\n")
+	for i := 0; i < 50; i++ {
+		copyBody.WriteString("--b\r\nContent-Type: text/plain\r\n\r\n" + strings.Repeat("x", 1000) + "\r\n")
+	}
+	copyBody.WriteString("--b--\r\n")
+	if _, err := p.Prepare(strings.NewReader(copyBody.String())); err == nil {
+		t.Fatal("the copy must be beyond the limits for this test to mean anything")
+	}
+	pr, err := p.Prepare(strings.NewReader(orig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Commit(src(1), pr); err != nil {
+		t.Fatal(err)
+	}
+	pr, err = p.Prepare(strings.NewReader(copyBody.String()))
+	if err != nil {
+		t.Fatalf("a copy of a registered mail was parsed: %v", err)
+	}
+	out, err := p.Commit(src(2), pr)
+	if err != nil || !out.Duplicate {
+		t.Fatalf("copy: %+v %v, want a duplicate", out, err)
+	}
+	if m.Duplicates.Load() != 1 {
+		t.Errorf("duplicates = %d", m.Duplicates.Load())
+	}
 }
