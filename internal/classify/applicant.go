@@ -6,6 +6,7 @@ import (
 
 	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/mailmsg"
+	"github.com/complaintd/complaintd/internal/pii"
 )
 
 // entrustedByRE matches 受…委托 wording; group 1 is the principal.
@@ -22,7 +23,7 @@ func isLawFirm(org string) bool {
 }
 
 // applicant fills res.Applicant and res.Principal (SPEC §2 policy details, Applicant).
-func applicant(res *Result, msg *mailmsg.Message, vals map[string]string, primary string, fields Fields) {
+func applicant(res *Result, msg *mailmsg.Message, vals map[string]string, primary string, fields Fields, sp subjectParts) {
 	a := &res.Applicant
 	why := func(s string) { res.Why = append(res.Why, s) }
 
@@ -58,6 +59,18 @@ func applicant(res *Result, msg *mailmsg.Message, vals map[string]string, primar
 		default:
 			why("applicant.name: not found (the From display name is not used)")
 		}
+	}
+
+	// An ID number or a phone is never a name (issue 14: it became the To: display
+	// name and the CSV's name column). ParseFields and ParseSubject already refuse
+	// them; this holds for every other way a name gets here.
+	if pii.ContainsNumber(a.Name) {
+		a.Name = ""
+		why("applicant.name: dropped, it holds an ID number or a phone")
+	}
+	if pii.ContainsNumber(a.Org) {
+		a.Org = ""
+		why("applicant.org: dropped, it holds an ID number or a phone")
 	}
 
 	// Contact and identity.
@@ -99,8 +112,15 @@ func applicant(res *Result, msg *mailmsg.Message, vals map[string]string, primar
 			principalFromPhrase(&p, x)
 		}
 	} else if entrusted == "" {
-		if w := containsAny(fw, "委托", "代为申请", "代为提交", "代理律师", "代理人"); w != "" {
+		if w := entrustWording(fw); w != "" {
 			entrusted = w + " wording"
+		}
+	}
+	if sp.PrincipalName != "" || sp.PrincipalOrg != "" {
+		// 甲代乙申请…: the subject names the principal; a 委托人 line below says more.
+		p.Name, p.Org = sp.PrincipalName, sp.PrincipalOrg
+		if entrusted == "" {
+			entrusted = "subject 甲代乙"
 		}
 	}
 	if v := vals[FieldPrincipal]; v != "" {
@@ -118,6 +138,14 @@ func applicant(res *Result, msg *mailmsg.Message, vals map[string]string, primar
 			entrusted = "委托单位 line"
 		}
 	}
+	p.Phone = vals[FieldPrincipalPhone]
+	if id := vals[FieldPrincipalIDNo]; id != "" {
+		p.IDNo = NormaliseIDNo(id)
+		p.IDValid = ValidIDNo(p.IDNo)
+	}
+	if entrusted == "" && (p.Phone != "" || p.IDNo != "") {
+		entrusted = "委托人 numbers"
+	}
 	if entrusted == "" {
 		return
 	}
@@ -127,6 +155,12 @@ func applicant(res *Result, msg *mailmsg.Message, vals map[string]string, primar
 		return
 	}
 	a.Type = cases.Entrusted
+	if pii.ContainsNumber(p.Name) {
+		p.Name = ""
+	}
+	if pii.ContainsNumber(p.Org) {
+		p.Org = ""
+	}
 	p.Type = cases.Individual
 	if p.Org != "" {
 		p.Type = cases.Organisation
@@ -136,6 +170,25 @@ func applicant(res *Result, msg *mailmsg.Message, vals map[string]string, primar
 	}
 	res.Principal = &p
 	why("applicant.type: entrusted (" + entrusted + ")")
+}
+
+// otherMandate are words of a clause whose 委托 gives a lawyer another task than this
+// application: 我方已委托律师发出律师函 (a letter, a lawsuit) says nothing about who applies.
+var otherMandate = []string{"律师函", "起诉", "诉讼", "报警", "发函", "律師函"}
+
+// entrustWording returns the word that says someone applies on another's behalf
+// (委托, 代为申请, 代理人 …) in folded text, or "".
+func entrustWording(fw string) string {
+	clauses := strings.FieldsFunc(fw, func(r rune) bool { return strings.ContainsRune("\n。!?;,，；！？", r) })
+	for _, c := range clauses {
+		if w := containsAny(c, "代为申请", "代为提交", "代理律师", "代理人"); w != "" {
+			return w
+		}
+		if strings.Contains(c, "委托") && containsAny(c, otherMandate...) == "" {
+			return "委托"
+		}
+	}
+	return ""
 }
 
 func orgSource(s cases.Subject) string {
@@ -209,9 +262,17 @@ func nonReasonText(text string, fields Fields) string {
 var urlRE = regexp.MustCompile(`https?://[^\s<>"'，。；、）)》]+`)
 
 // fillRequest fills res.Request from the form fields (SPEC §2 form fields).
-func fillRequest(res *Result, vals map[string]string, primary string) {
+func fillRequest(res *Result, vals map[string]string, primary string, sp subjectParts) {
 	rq := &res.Request
 	rq.Title = CleanTitle(vals[FieldTitle])
+	if rq.Title == "" && sp.Title != "" {
+		rq.Title = sp.Title
+		res.Why = append(res.Why, "request.title: subject 《》")
+	}
+	if pii.ContainsNumber(rq.Title) {
+		rq.Title = "" // never a title, and so never a mail's subject
+		res.Why = append(res.Why, "request.title: dropped, it holds an ID number or a phone")
+	}
 	rq.Author = vals[FieldAuthor]
 	rq.Published = vals[FieldPublished]
 	rq.Reason = vals[FieldReason]
@@ -280,7 +341,15 @@ func contentKind(res *Result, subject string, vals map[string]string, primary st
 func subjectTail(subject string) string {
 	f := fold(subject)
 	if i := strings.Index(f, "申请删除"); i >= 0 {
-		return f[i+len("申请删除"):]
+		f = f[i+len("申请删除"):]
 	}
-	return f
+	// A 《title》 is the article's words (《某某报道》 is no statement that it is news).
+	for {
+		a := strings.Index(f, "《")
+		b := strings.Index(f, "》")
+		if a < 0 || b < a {
+			return f
+		}
+		f = f[:a] + " " + f[b+len("》"):]
+	}
 }
