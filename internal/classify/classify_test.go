@@ -180,6 +180,12 @@ func TestRequestFields(t *testing.T) {
 	if slices.Contains(m, "id_card") == false || len(m) != 5 {
 		t.Errorf("missing %v", m)
 	}
+	// A 律师函 is recognised but demanded by no default rule.
+	for _, f := range []policy.Facts{{ApplicantType: cases.Individual}, {ApplicantType: cases.Organisation, Entrusted: true, ContentKind: cases.News, Reposted: true}} {
+		if slices.Contains(policy.Missing(policy.DefaultRules(), f), cases.LawyerLetter) {
+			t.Errorf("the default policy demands a 律师函 for %+v", f)
+		}
+	}
 	// A link in free text is used when there is no 文章链接 line.
 	r = Classify(msgWith("删帖申请", "请删除 https://news.ifeng.com/c/2 这篇"), nil, Options{})
 	if r.Request.URL != "https://news.ifeng.com/c/2" || !r.Request.URLValid {
@@ -222,6 +228,8 @@ func TestDocuments(t *testing.T) {
 		{"a file without a name is unclassified", "", names(""), nil, []cases.Kind{cases.Unclassified}},
 		{"embedded .eml classified by name", "", []mailmsg.Attachment{{Filename: "撤稿函.eml", Embedded: true, SpoolID: "x"}}, []cases.Kind{cases.WithdrawalLetter}, []cases.Kind{cases.WithdrawalLetter}},
 		{"a skipped (too large) attachment is still classified by name", "", []mailmsg.Attachment{{Filename: "营业执照.pdf", Skipped: "too large"}}, []cases.Kind{cases.BusinessLicense}, []cases.Kind{cases.BusinessLicense}},
+		// Issue 14: 律师函.pdf was unclassified although the same word makes the case major.
+		{"律师函 is a document kind", "", names("律师函.pdf", "Lawyer_Letter.pdf"), []cases.Kind{cases.LawyerLetter}, []cases.Kind{cases.LawyerLetter, cases.LawyerLetter}},
 	}
 	for _, c := range tests {
 		r := Classify(msgWith("张三申请删除凤凰资讯稿件", c.text, c.atts...), nil, Options{})
