@@ -289,27 +289,35 @@ func fillRequest(res *Result, vals map[string]string, primary string, sp subject
 	rq.URLValid = rq.URL != "" && ValidURL(rq.URL)
 }
 
-// Content kind words, folded. Checked most specific first.
+// Content kind words, folded. Checked most specific first. No host is among them: a
+// link's host routes the case (package routing) but is not the complainant saying
+// what the content is (issue 14: news.ifeng.com alone made an article news, and so
+// demanded a withdrawal letter).
 var kindWords = []struct {
 	kind  cases.ContentKind
 	words []string
 }{
-	{cases.Comment, []string{"跟帖", "评论", "留言", "回帖", "comment.ifeng.com"}},
-	{cases.Blog, []string{"博客", "博文", "blog.ifeng.com", "blog"}},
-	{cases.SelfMedia, []string{"自媒体", "凤凰号", "大风号", "公众号", "ishare.ifeng.com", "self-media"}},
-	{cases.News, []string{"新闻", "资讯", "稿件", "报道", "通稿", "news.ifeng.com", "finance.ifeng.com", "news"}},
+	{cases.Comment, []string{"跟帖", "评论", "留言", "回帖", "comment"}},
+	{cases.Blog, []string{"博客", "博文", "blog"}},
+	{cases.SelfMedia, []string{"自媒体", "凤凰号", "大风号", "公众号", "self-media", "self media"}},
+	{cases.News, []string{"新闻", "资讯", "稿件", "报道", "通稿", "news"}},
 }
+
+// linkRE finds links and host names in folded text (https://news.ifeng.com/c/1,
+// blog.ifeng.com/x, a@news.example.cn), which say nothing of the content kind.
+var linkRE = regexp.MustCompile(`(?:[a-z][a-z0-9+.-]*://)?(?:[a-z0-9_-]+\.)+[a-z]{2,}(?:[/?#][^\s，。；、）)》]*)?`)
 
 // seedBoilerplate are form lines whose words would mislead the content kind.
 var seedBoilerplate = []string{"贴文博文", "申请人单位资料", "新闻稿件、自媒体文章、新闻跟帖"}
 
-// contentKind fills Request.ContentKind from the subject, the author/source/link fields
-// and the body lines that are neither form labels nor the reason (the reason tells a
-// story: "引发大量网友评论" does not make the article a comment).
+// contentKind fills Request.ContentKind from what the complainant states: the subject,
+// the author/source fields and the body lines that are neither form labels nor the
+// reason (the reason tells a story: "引发大量网友评论" does not make the article a
+// comment). Links and host names are left out: without a stated kind it is unknown.
 func contentKind(res *Result, subject string, vals map[string]string, primary string, fields Fields) {
 	var b strings.Builder
 	b.WriteString(fold(subjectTail(subject)) + "\n")
-	for _, k := range []string{FieldAuthor, FieldSource, FieldURL} {
+	for _, k := range []string{FieldAuthor, FieldSource} {
 		b.WriteString(fold(vals[k]) + "\n")
 	}
 	lines := strings.Split(primary, "\n")
@@ -323,7 +331,7 @@ func contentKind(res *Result, subject string, vals map[string]string, primary st
 		}
 		b.WriteString(f + "\n")
 	}
-	text := b.String()
+	text := linkRE.ReplaceAllString(b.String(), " ")
 	for _, kw := range kindWords {
 		if w := containsAny(text, kw.words...); w != "" {
 			res.Request.ContentKind = kw.kind
@@ -331,8 +339,32 @@ func contentKind(res *Result, subject string, vals map[string]string, primary st
 			return
 		}
 	}
+	// The reason tells a story, but "该大风号自媒体文章…", "这篇报道…" name the article
+	// itself: a kind word in the clause of a determiner counts when nothing else said.
+	if k, w := reasonKind(fold(vals[FieldReason])); k != "" {
+		res.Request.ContentKind = k
+		res.Why = append(res.Why, "content_kind: "+string(k)+" ("+w+" in the reason)")
+		return
+	}
 	res.Request.ContentKind = cases.Unknown
 	res.Why = append(res.Why, "content_kind: unknown (no kind word)")
+}
+
+// articleRefRE is a determiner that points at the article in a reason, and the rest of
+// its clause (a few characters): 该大风号自媒体文章, 这篇报道, 贵网发布的博文.
+var articleRefRE = regexp.MustCompile(`(该|此|这篇|这条|这则|这个|本篇|所涉|涉事|贵网发布的|贵网刊登的|贵网的)([^,，。;；!！?？\n]{0,8})`)
+
+// reasonKind finds a kind word the reason says of the article itself.
+func reasonKind(reason string) (cases.ContentKind, string) {
+	reason = linkRE.ReplaceAllString(reason, " ")
+	for _, m := range articleRefRE.FindAllStringSubmatch(reason, -1) {
+		for _, kw := range kindWords {
+			if w := containsAny(m[2], kw.words...); w != "" {
+				return kw.kind, m[1] + "…" + w
+			}
+		}
+	}
+	return "", ""
 }
 
 // subjectTail returns the part of a subject after 申请删除 (the channel and its noun:

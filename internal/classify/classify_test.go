@@ -137,6 +137,18 @@ func TestContentKindAndRepost(t *testing.T) {
 		{"转载贵网: not a repost", "张三申请删除凤凰网文章", "某某网转载贵网报道", cases.News, false},
 		{"another publisher's reporter as author → reposted", "张三申请删除凤凰网文章", "文章作者：某某日报记者 王某", cases.Unknown, true},
 		{"the portal's reporter is not a repost", "张三申请删除凤凰网文章", "文章作者：凤凰网记者 王某", cases.Unknown, false},
+
+		// Issue 14: a link's host alone made the article news (and so demanded a
+		// withdrawal letter) when the complainant said nothing of it. The host routes;
+		// the kind is what the complainant states.
+		{"a news.ifeng.com link line alone: unknown", "删帖申请", "文章链接：https://news.ifeng.com/c/8abc", cases.Unknown, false},
+		{"a blog host in free text alone: unknown", "删帖申请", "请删除 https://blog.ifeng.com/article/1.html", cases.Unknown, false},
+		{"a bare host without a scheme: unknown", "删帖申请", "请删除 news.ifeng.com/c/2 这篇", cases.Unknown, false},
+		{"a comment host alone: unknown", "删帖申请", "地址：http://comment.ifeng.com/view/1", cases.Unknown, false},
+		{"the statement decides over the host", "删帖申请", "请删除这篇博客 https://news.ifeng.com/c/1", cases.Blog, false},
+		{"English words still state a kind", "removal request", "Please remove this news article.", cases.News, false},
+		{"the reason naming the article itself states its kind", "删帖申请", "文章链接：https://ishare.ifeng.com/c/s/8Yq\n删除原因：该大风号自媒体文章捏造裁员信息。", cases.SelfMedia, false},
+		{"a kind word in the reason's story, not of the article: not read", "删帖申请", "删除原因：文章发布后引发大量评论。", cases.Unknown, false},
 	}
 	for _, c := range tests {
 		r := Classify(msgWith(c.subject, c.text), nil, Options{})
@@ -179,6 +191,11 @@ func TestRequestFields(t *testing.T) {
 	m := policy.Missing(policy.DefaultRules(), Facts(r))
 	if slices.Contains(m, "id_card") == false || len(m) != 5 {
 		t.Errorf("missing %v", m)
+	}
+	// A link's host alone demands no withdrawal letter (issue 14).
+	r = Classify(msgWith("删帖申请", "文章链接：https://news.ifeng.com/c/8abc"), nil, Options{})
+	if slices.Contains(policy.Missing(policy.DefaultRules(), Facts(r)), cases.WithdrawalLetter) {
+		t.Errorf("a news host alone demands a withdrawal letter (kind %s)", r.Request.ContentKind)
 	}
 	// A 律师函 is recognised but demanded by no default rule.
 	for _, f := range []policy.Facts{{ApplicantType: cases.Individual}, {ApplicantType: cases.Organisation, Entrusted: true, ContentKind: cases.News, Reposted: true}} {
