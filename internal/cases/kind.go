@@ -24,6 +24,10 @@ const (
 	ExplanationLetter Kind = "explanation_letter"
 	ReasonProof       Kind = "reason_proof"
 	PowerOfAttorney   Kind = "power_of_attorney"
+	// LawyerLetter is a 律师函 a complainant encloses. Not in SPEC §2's table and
+	// demanded by no default rule: it is recognised so that it is not "unclassified"
+	// (issue 14) — the same word already makes a case major (routing's lawyer_letter).
+	LawyerLetter Kind = "lawyer_letter"
 	// Unclassified is a file whose name says nothing a kind recognises; staff settle it.
 	Unclassified Kind = "unclassified"
 )
@@ -187,7 +191,7 @@ func unclassifiedInfo() KindInfo {
 }
 
 // defaultKinds is the document table of SPEC §2, in display order, with the words
-// people use for each.
+// people use for each, and the 律师函 (recognised, required by no default rule).
 func defaultKinds() []KindInfo {
 	return []KindInfo{
 		{Code: ApplicationForm, LabelZH: "申请表（签字/盖章）", LabelEN: "application form (signed/sealed)",
@@ -236,6 +240,11 @@ func defaultKinds() []KindInfo {
 			Keywords:  []string{"委托公证书", "授权委托书", "委托公证", "公证书", "委托书", "授权委托", "授权书", "power of attorney"},
 			Synonyms:  []string{"委托书", "公证书", "授权委托书", "委托公证证明", "委托公证书", "授權委託書", "委託書", "公證書"},
 			Sensitive: true},
+		{Code: LawyerLetter, LabelZH: "律师函", LabelEN: "lawyer's letter",
+			ExplainZH: "律师函：律师事务所就所涉稿件出具的律师函",
+			ExplainEN: "Lawyer's letter: the letter a law firm issued about the article",
+			Keywords:  []string{"律师函", "lawyer's letter", "lawyer letter", "lawyers letter"},
+			Synonyms:  []string{"律师函", "律師函"}},
 	}
 }
 

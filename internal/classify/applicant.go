@@ -6,6 +6,7 @@ import (
 
 	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/mailmsg"
+	"github.com/complaintd/complaintd/internal/pii"
 )
 
 // entrustedByRE matches 受…委托 wording; group 1 is the principal.
@@ -22,7 +23,7 @@ func isLawFirm(org string) bool {
 }
 
 // applicant fills res.Applicant and res.Principal (SPEC §2 policy details, Applicant).
-func applicant(res *Result, msg *mailmsg.Message, vals map[string]string, primary string, fields Fields) {
+func applicant(res *Result, msg *mailmsg.Message, vals map[string]string, primary string, fields Fields, sp subjectParts) {
 	a := &res.Applicant
 	why := func(s string) { res.Why = append(res.Why, s) }
 
@@ -58,6 +59,18 @@ func applicant(res *Result, msg *mailmsg.Message, vals map[string]string, primar
 		default:
 			why("applicant.name: not found (the From display name is not used)")
 		}
+	}
+
+	// An ID number or a phone is never a name (issue 14: it became the To: display
+	// name and the CSV's name column). ParseFields and ParseSubject already refuse
+	// them; this holds for every other way a name gets here.
+	if pii.ContainsNumber(a.Name) {
+		a.Name = ""
+		why("applicant.name: dropped, it holds an ID number or a phone")
+	}
+	if pii.ContainsNumber(a.Org) {
+		a.Org = ""
+		why("applicant.org: dropped, it holds an ID number or a phone")
 	}
 
 	// Contact and identity.
@@ -99,8 +112,15 @@ func applicant(res *Result, msg *mailmsg.Message, vals map[string]string, primar
 			principalFromPhrase(&p, x)
 		}
 	} else if entrusted == "" {
-		if w := containsAny(fw, "委托", "代为申请", "代为提交", "代理律师", "代理人"); w != "" {
+		if w := entrustWording(fw); w != "" {
 			entrusted = w + " wording"
+		}
+	}
+	if sp.PrincipalName != "" || sp.PrincipalOrg != "" {
+		// 甲代乙申请…: the subject names the principal; a 委托人 line below says more.
+		p.Name, p.Org = sp.PrincipalName, sp.PrincipalOrg
+		if entrusted == "" {
+			entrusted = "subject 甲代乙"
 		}
 	}
 	if v := vals[FieldPrincipal]; v != "" {
@@ -118,6 +138,14 @@ func applicant(res *Result, msg *mailmsg.Message, vals map[string]string, primar
 			entrusted = "委托单位 line"
 		}
 	}
+	p.Phone = vals[FieldPrincipalPhone]
+	if id := vals[FieldPrincipalIDNo]; id != "" {
+		p.IDNo = NormaliseIDNo(id)
+		p.IDValid = ValidIDNo(p.IDNo)
+	}
+	if entrusted == "" && (p.Phone != "" || p.IDNo != "") {
+		entrusted = "委托人 numbers"
+	}
 	if entrusted == "" {
 		return
 	}
@@ -127,6 +155,12 @@ func applicant(res *Result, msg *mailmsg.Message, vals map[string]string, primar
 		return
 	}
 	a.Type = cases.Entrusted
+	if pii.ContainsNumber(p.Name) {
+		p.Name = ""
+	}
+	if pii.ContainsNumber(p.Org) {
+		p.Org = ""
+	}
 	p.Type = cases.Individual
 	if p.Org != "" {
 		p.Type = cases.Organisation
@@ -136,6 +170,25 @@ func applicant(res *Result, msg *mailmsg.Message, vals map[string]string, primar
 	}
 	res.Principal = &p
 	why("applicant.type: entrusted (" + entrusted + ")")
+}
+
+// otherMandate are words of a clause whose 委托 gives a lawyer another task than this
+// application: 我方已委托律师发出律师函 (a letter, a lawsuit) says nothing about who applies.
+var otherMandate = []string{"律师函", "起诉", "诉讼", "报警", "发函", "律師函"}
+
+// entrustWording returns the word that says someone applies on another's behalf
+// (委托, 代为申请, 代理人 …) in folded text, or "".
+func entrustWording(fw string) string {
+	clauses := strings.FieldsFunc(fw, func(r rune) bool { return strings.ContainsRune("\n。!?;,，；！？", r) })
+	for _, c := range clauses {
+		if w := containsAny(c, "代为申请", "代为提交", "代理律师", "代理人"); w != "" {
+			return w
+		}
+		if strings.Contains(c, "委托") && containsAny(c, otherMandate...) == "" {
+			return "委托"
+		}
+	}
+	return ""
 }
 
 func orgSource(s cases.Subject) string {
@@ -209,9 +262,17 @@ func nonReasonText(text string, fields Fields) string {
 var urlRE = regexp.MustCompile(`https?://[^\s<>"'，。；、）)》]+`)
 
 // fillRequest fills res.Request from the form fields (SPEC §2 form fields).
-func fillRequest(res *Result, vals map[string]string, primary string) {
+func fillRequest(res *Result, vals map[string]string, primary string, sp subjectParts) {
 	rq := &res.Request
 	rq.Title = CleanTitle(vals[FieldTitle])
+	if rq.Title == "" && sp.Title != "" {
+		rq.Title = sp.Title
+		res.Why = append(res.Why, "request.title: subject 《》")
+	}
+	if pii.ContainsNumber(rq.Title) {
+		rq.Title = "" // never a title, and so never a mail's subject
+		res.Why = append(res.Why, "request.title: dropped, it holds an ID number or a phone")
+	}
 	rq.Author = vals[FieldAuthor]
 	rq.Published = vals[FieldPublished]
 	rq.Reason = vals[FieldReason]
@@ -228,27 +289,35 @@ func fillRequest(res *Result, vals map[string]string, primary string) {
 	rq.URLValid = rq.URL != "" && ValidURL(rq.URL)
 }
 
-// Content kind words, folded. Checked most specific first.
+// Content kind words, folded. Checked most specific first. No host is among them: a
+// link's host routes the case (package routing) but is not the complainant saying
+// what the content is (issue 14: news.ifeng.com alone made an article news, and so
+// demanded a withdrawal letter).
 var kindWords = []struct {
 	kind  cases.ContentKind
 	words []string
 }{
-	{cases.Comment, []string{"跟帖", "评论", "留言", "回帖", "comment.ifeng.com"}},
-	{cases.Blog, []string{"博客", "博文", "blog.ifeng.com", "blog"}},
-	{cases.SelfMedia, []string{"自媒体", "凤凰号", "大风号", "公众号", "ishare.ifeng.com", "self-media"}},
-	{cases.News, []string{"新闻", "资讯", "稿件", "报道", "通稿", "news.ifeng.com", "finance.ifeng.com", "news"}},
+	{cases.Comment, []string{"跟帖", "评论", "留言", "回帖", "comment"}},
+	{cases.Blog, []string{"博客", "博文", "blog"}},
+	{cases.SelfMedia, []string{"自媒体", "凤凰号", "大风号", "公众号", "self-media", "self media"}},
+	{cases.News, []string{"新闻", "资讯", "稿件", "报道", "通稿", "news"}},
 }
+
+// linkRE finds links and host names in folded text (https://news.ifeng.com/c/1,
+// blog.ifeng.com/x, a@news.example.cn), which say nothing of the content kind.
+var linkRE = regexp.MustCompile(`(?:[a-z][a-z0-9+.-]*://)?(?:[a-z0-9_-]+\.)+[a-z]{2,}(?:[/?#][^\s，。；、）)》]*)?`)
 
 // seedBoilerplate are form lines whose words would mislead the content kind.
 var seedBoilerplate = []string{"贴文博文", "申请人单位资料", "新闻稿件、自媒体文章、新闻跟帖"}
 
-// contentKind fills Request.ContentKind from the subject, the author/source/link fields
-// and the body lines that are neither form labels nor the reason (the reason tells a
-// story: "引发大量网友评论" does not make the article a comment).
+// contentKind fills Request.ContentKind from what the complainant states: the subject,
+// the author/source fields and the body lines that are neither form labels nor the
+// reason (the reason tells a story: "引发大量网友评论" does not make the article a
+// comment). Links and host names are left out: without a stated kind it is unknown.
 func contentKind(res *Result, subject string, vals map[string]string, primary string, fields Fields) {
 	var b strings.Builder
 	b.WriteString(fold(subjectTail(subject)) + "\n")
-	for _, k := range []string{FieldAuthor, FieldSource, FieldURL} {
+	for _, k := range []string{FieldAuthor, FieldSource} {
 		b.WriteString(fold(vals[k]) + "\n")
 	}
 	lines := strings.Split(primary, "\n")
@@ -262,7 +331,7 @@ func contentKind(res *Result, subject string, vals map[string]string, primary st
 		}
 		b.WriteString(f + "\n")
 	}
-	text := b.String()
+	text := linkRE.ReplaceAllString(b.String(), " ")
 	for _, kw := range kindWords {
 		if w := containsAny(text, kw.words...); w != "" {
 			res.Request.ContentKind = kw.kind
@@ -270,8 +339,32 @@ func contentKind(res *Result, subject string, vals map[string]string, primary st
 			return
 		}
 	}
+	// The reason tells a story, but "该大风号自媒体文章…", "这篇报道…" name the article
+	// itself: a kind word in the clause of a determiner counts when nothing else said.
+	if k, w := reasonKind(fold(vals[FieldReason])); k != "" {
+		res.Request.ContentKind = k
+		res.Why = append(res.Why, "content_kind: "+string(k)+" ("+w+" in the reason)")
+		return
+	}
 	res.Request.ContentKind = cases.Unknown
 	res.Why = append(res.Why, "content_kind: unknown (no kind word)")
+}
+
+// articleRefRE is a determiner that points at the article in a reason, and the rest of
+// its clause (a few characters): 该大风号自媒体文章, 这篇报道, 贵网发布的博文.
+var articleRefRE = regexp.MustCompile(`(该|此|这篇|这条|这则|这个|本篇|所涉|涉事|贵网发布的|贵网刊登的|贵网的)([^,，。;；!！?？\n]{0,8})`)
+
+// reasonKind finds a kind word the reason says of the article itself.
+func reasonKind(reason string) (cases.ContentKind, string) {
+	reason = linkRE.ReplaceAllString(reason, " ")
+	for _, m := range articleRefRE.FindAllStringSubmatch(reason, -1) {
+		for _, kw := range kindWords {
+			if w := containsAny(m[2], kw.words...); w != "" {
+				return kw.kind, m[1] + "…" + w
+			}
+		}
+	}
+	return "", ""
 }
 
 // subjectTail returns the part of a subject after 申请删除 (the channel and its noun:
@@ -280,7 +373,15 @@ func contentKind(res *Result, subject string, vals map[string]string, primary st
 func subjectTail(subject string) string {
 	f := fold(subject)
 	if i := strings.Index(f, "申请删除"); i >= 0 {
-		return f[i+len("申请删除"):]
+		f = f[i+len("申请删除"):]
 	}
-	return f
+	// A 《title》 is the article's words (《某某报道》 is no statement that it is news).
+	for {
+		a := strings.Index(f, "《")
+		b := strings.Index(f, "》")
+		if a < 0 || b < a {
+			return f
+		}
+		f = f[:a] + " " + f[b+len("》"):]
+	}
 }

@@ -94,7 +94,8 @@ func Classify(msg *mailmsg.Message, content Opener, opts Options) Result {
 		res.Request.ContentKind = cases.Unknown
 		return res
 	}
-	res.Subject = ParseSubject(msg.Subject)
+	sp := parseSubject(msg.Subject)
+	res.Subject = sp.Subject
 
 	primary, quoted := splitQuoted(msg.Text, isForward(msg.Subject))
 	body := ParseFields(primary)
@@ -118,8 +119,8 @@ func Classify(msg *mailmsg.Message, content Opener, opts Options) Result {
 		}
 	}
 
-	applicant(&res, msg, vals, primary, body)
-	fillRequest(&res, vals, primary)
+	applicant(&res, msg, vals, primary, body, sp)
+	fillRequest(&res, vals, primary, sp)
 	contentKind(&res, msg.Subject, vals, primary, body)
 	reposted(&res, vals, primary)
 	return res

@@ -56,11 +56,25 @@ func TestApplicant(t *testing.T) {
 		{"委托人 line", "删帖申请", "姓名：黄磊\n委托人：黄建国", want{cases.Entrusted, "黄磊", "", &cases.Party{Name: "黄建国", Type: cases.Individual}, ""}},
 		{"委托单位 line: principal organisation", "删帖申请", "姓名：黄磊\n委托单位：某某餐饮有限公司", want{cases.Entrusted, "黄磊", "", &cases.Party{Org: "某某餐饮有限公司", Type: cases.Organisation}, ""}},
 		{"bare 委托 wording", "张三申请删除凤凰资讯稿件", "现委托张三代为申请", want{cases.Entrusted, "张三", "", &cases.Party{Type: cases.Individual}, ""}},
+		// Once the reason ended at its paragraph (issue 14), a postscript after the
+		// signature was read as entrustment wording: a lawyer sending a letter is not
+		// someone applying for the complainant.
+		{"委托 of a lawyer for a 律师函 is not entrustment", "张三申请删除凤凰资讯稿件", "删除原因：失实。\n\n张三\n我方已委托律师发出律师函。", want{cases.Individual, "张三", "", nil, ""}},
 		{"受公司委托 by the applicant's own organisation is not entrusted", "周涛(某某传媒有限公司)申请删除凤凰资讯稿件", "本人受公司委托提交", want{cases.Organisation, "周涛", "某某传媒有限公司", nil, ""}},
 		{"委托 inside the reason tells a story, not an entrustment", "张三申请删除凤凰资讯稿件", "删除原因：某公司委托水军发布不实信息", want{cases.Individual, "张三", "", nil, ""}},
 		{"委托 in a quoted reply does not count", "Re: 张三申请删除凤凰资讯稿件", "好的\n\n------------------ 原始邮件 ------------------\n委托律师事务所代为申请的需提供委托书", want{cases.Individual, "张三", "", nil, ""}},
 		{"联系邮箱 beats From", "张三申请删除凤凰资讯稿件", "联系邮箱：zs@example.org", want{cases.Individual, "张三", "", nil, "zs@example.org"}},
 		{"the seed's combined 姓名单位名称 line", "删帖申请", "姓名单位名称：宋佳/某某网络科技有限公司", want{cases.Organisation, "宋佳", "某某网络科技有限公司", nil, ""}},
+		// Issue 14: the whole head 北京某某律师事务所代王五 was the applicant's name and
+		// the display name in To:.
+		{"甲代乙 in the subject: a law firm (organisation) for a person", "北京某某律师事务所代王五申请删除凤凰娱乐稿件", "",
+			want{cases.Entrusted, "", "北京某某律师事务所", &cases.Party{Name: "王五", Type: cases.Individual}, ""}},
+		{"甲代乙 in the subject between two people is entrusted without other wording", "张三代王五申请删除凤凰资讯稿件", "",
+			want{cases.Entrusted, "张三", "", &cases.Party{Name: "王五", Type: cases.Individual}, ""}},
+		{"the 委托人 line ends at its punctuation", "删帖申请", "姓名：黄磊\n委托人：王五，身份证号 310101198001010018，电话 13700001111",
+			want{cases.Entrusted, "黄磊", "", &cases.Party{Name: "王五", Type: cases.Individual}, ""}},
+		{"a phone on the name line is never the name (nor the display name)", "删帖申请", "姓名：13700001111",
+			want{cases.Individual, "", "", nil, ""}},
 	}
 	for _, c := range tests {
 		r := Classify(msgWith(c.subject, c.text), nil, Options{})
@@ -123,6 +137,18 @@ func TestContentKindAndRepost(t *testing.T) {
 		{"转载贵网: not a repost", "张三申请删除凤凰网文章", "某某网转载贵网报道", cases.News, false},
 		{"another publisher's reporter as author → reposted", "张三申请删除凤凰网文章", "文章作者：某某日报记者 王某", cases.Unknown, true},
 		{"the portal's reporter is not a repost", "张三申请删除凤凰网文章", "文章作者：凤凰网记者 王某", cases.Unknown, false},
+
+		// Issue 14: a link's host alone made the article news (and so demanded a
+		// withdrawal letter) when the complainant said nothing of it. The host routes;
+		// the kind is what the complainant states.
+		{"a news.ifeng.com link line alone: unknown", "删帖申请", "文章链接：https://news.ifeng.com/c/8abc", cases.Unknown, false},
+		{"a blog host in free text alone: unknown", "删帖申请", "请删除 https://blog.ifeng.com/article/1.html", cases.Unknown, false},
+		{"a bare host without a scheme: unknown", "删帖申请", "请删除 news.ifeng.com/c/2 这篇", cases.Unknown, false},
+		{"a comment host alone: unknown", "删帖申请", "地址：http://comment.ifeng.com/view/1", cases.Unknown, false},
+		{"the statement decides over the host", "删帖申请", "请删除这篇博客 https://news.ifeng.com/c/1", cases.Blog, false},
+		{"English words still state a kind", "removal request", "Please remove this news article.", cases.News, false},
+		{"the reason naming the article itself states its kind", "删帖申请", "文章链接：https://ishare.ifeng.com/c/s/8Yq\n删除原因：该大风号自媒体文章捏造裁员信息。", cases.SelfMedia, false},
+		{"a kind word in the reason's story, not of the article: not read", "删帖申请", "删除原因：文章发布后引发大量评论。", cases.Unknown, false},
 	}
 	for _, c := range tests {
 		r := Classify(msgWith(c.subject, c.text), nil, Options{})
@@ -132,6 +158,22 @@ func TestContentKindAndRepost(t *testing.T) {
 		if !slices.ContainsFunc(r.Why, func(s string) bool { return strings.HasPrefix(s, "content_kind") }) {
 			t.Errorf("%s: no content_kind reason", c.why)
 		}
+	}
+}
+
+// TestPrincipalNumbers: the ID number and phone on a 委托人 line are the principal's,
+// never part of the name (issue 14: they reached the leadership mail in the name).
+func TestPrincipalNumbers(t *testing.T) {
+	r := Classify(msgWith("删帖申请", "姓名：黄磊\n委托人：王五，身份证号 310101198001010018，电话 13700001111"), nil, Options{})
+	if r.Principal == nil {
+		t.Fatalf("no principal (why %q)", r.Why)
+	}
+	p := *r.Principal
+	if p.Name != "王五" || p.IDNo != "310101198001010018" || !p.IDValid || p.Phone != "13700001111" {
+		t.Errorf("principal %+v", p)
+	}
+	if r.Applicant.IDNo != "" || r.Applicant.Phone != "" {
+		t.Errorf("the principal's numbers became the applicant's: %+v", r.Applicant)
 	}
 }
 
@@ -150,10 +192,36 @@ func TestRequestFields(t *testing.T) {
 	if slices.Contains(m, "id_card") == false || len(m) != 5 {
 		t.Errorf("missing %v", m)
 	}
+	// A link's host alone demands no withdrawal letter (issue 14).
+	r = Classify(msgWith("删帖申请", "文章链接：https://news.ifeng.com/c/8abc"), nil, Options{})
+	if slices.Contains(policy.Missing(policy.DefaultRules(), Facts(r)), cases.WithdrawalLetter) {
+		t.Errorf("a news host alone demands a withdrawal letter (kind %s)", r.Request.ContentKind)
+	}
+	// A 律师函 is recognised but demanded by no default rule.
+	for _, f := range []policy.Facts{{ApplicantType: cases.Individual}, {ApplicantType: cases.Organisation, Entrusted: true, ContentKind: cases.News, Reposted: true}} {
+		if slices.Contains(policy.Missing(policy.DefaultRules(), f), cases.LawyerLetter) {
+			t.Errorf("the default policy demands a 律师函 for %+v", f)
+		}
+	}
 	// A link in free text is used when there is no 文章链接 line.
 	r = Classify(msgWith("删帖申请", "请删除 https://news.ifeng.com/c/2 这篇"), nil, Options{})
 	if r.Request.URL != "https://news.ifeng.com/c/2" || !r.Request.URLValid {
 		t.Errorf("free-text link %q %v", r.Request.URL, r.Request.URLValid)
+	}
+	// The brief's 《title》 subject gives the title (issue 14: it gave the channel
+	// 《某某报道》 and an empty title); a 文章标题 line still wins.
+	r = Classify(msgWith("张三(某公司)申请删除《某某报道》稿件", ""), nil, Options{})
+	if r.Request.Title != "某某报道" || r.Request.Channel != "" {
+		t.Errorf("subject title: title %q channel %q", r.Request.Title, r.Request.Channel)
+	}
+	r = Classify(msgWith("张三(某公司)申请删除《某某报道》稿件", "文章标题：《完整的标题》"), nil, Options{})
+	if r.Request.Title != "完整的标题" {
+		t.Errorf("title line: %q", r.Request.Title)
+	}
+	// A number is never a title (the title becomes a mail's subject).
+	r = Classify(msgWith("删帖申请", "文章标题：身份证310101198001010018"), nil, Options{})
+	if r.Request.Title != "" {
+		t.Errorf("number title: %q", r.Request.Title)
 	}
 	// 15-digit old ID: recorded, not valid.
 	r = Classify(msgWith("删帖申请", "身份证号：110105491231002"), nil, Options{})
@@ -177,6 +245,8 @@ func TestDocuments(t *testing.T) {
 		{"a file without a name is unclassified", "", names(""), nil, []cases.Kind{cases.Unclassified}},
 		{"embedded .eml classified by name", "", []mailmsg.Attachment{{Filename: "撤稿函.eml", Embedded: true, SpoolID: "x"}}, []cases.Kind{cases.WithdrawalLetter}, []cases.Kind{cases.WithdrawalLetter}},
 		{"a skipped (too large) attachment is still classified by name", "", []mailmsg.Attachment{{Filename: "营业执照.pdf", Skipped: "too large"}}, []cases.Kind{cases.BusinessLicense}, []cases.Kind{cases.BusinessLicense}},
+		// Issue 14: 律师函.pdf was unclassified although the same word makes the case major.
+		{"律师函 is a document kind", "", names("律师函.pdf", "Lawyer_Letter.pdf"), []cases.Kind{cases.LawyerLetter}, []cases.Kind{cases.LawyerLetter, cases.LawyerLetter}},
 	}
 	for _, c := range tests {
 		r := Classify(msgWith("张三申请删除凤凰资讯稿件", c.text, c.atts...), nil, Options{})

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/complaintd/complaintd/internal/pii"
 )
 
 // Field names, the keys of Fields.
@@ -26,6 +28,10 @@ const (
 	FieldPrincipal     = "principal"      // 委托人
 	FieldPrincipalOrg  = "principal_org"  // 委托单位
 	FieldPrincipalKind = "principal_type" // 委托人类型 (rare; kept for staff)
+	// The principal's own numbers: 委托人身份证号 lines, and the ID and phone written
+	// after the name on a 委托人 line (委托人：王五，身份证号 …，电话 …).
+	FieldPrincipalIDNo  = "principal_id_number"
+	FieldPrincipalPhone = "principal_phone"
 )
 
 // fieldLabels maps folded labels (no spaces, parentheses removed) to field names.
@@ -38,13 +44,22 @@ var fieldLabels = map[string]string{
 	"联系电话": FieldPhone, "电话": FieldPhone, "手机": FieldPhone, "手机号": FieldPhone, "手机号码": FieldPhone, "联系方式": FieldPhone,
 	"身份证号": FieldIDNo, "身份证号码": FieldIDNo, "身份证": FieldIDNo, "证件号码": FieldIDNo, "经办人身份证号": FieldIDNo,
 	"文章标题": FieldTitle, "标题": FieldTitle, "稿件标题": FieldTitle, "新闻标题": FieldTitle, "帖子标题": FieldTitle,
+	"原文标题": FieldTitle, "稿件名称": FieldTitle, "文章名称": FieldTitle, "报道标题": FieldTitle,
 	"文章作者": FieldAuthor, "作者": FieldAuthor, "发帖人": FieldAuthor, "文章作者/稿件来源": FieldAuthor,
-	"稿件来源": FieldSource, "文章来源": FieldSource, "来源": FieldSource,
+	// 作者/来源 is how the staff template prints the field; applicants copy it back.
+	"作者/来源": FieldAuthor, "来源/作者": FieldAuthor, "作者及来源": FieldAuthor, "稿件作者": FieldAuthor, "原文作者": FieldAuthor, "原作者": FieldAuthor,
+	"发布者": FieldAuthor, "发布人": FieldAuthor,
+	"稿件来源": FieldSource, "文章来源": FieldSource, "来源": FieldSource, "原文来源": FieldSource, "新闻来源": FieldSource, "出处": FieldSource,
 	"文章链接": FieldURL, "链接": FieldURL, "网址": FieldURL, "文章地址": FieldURL, "链接地址": FieldURL, "文章网址": FieldURL, "url": FieldURL,
+	"原文链接": FieldURL, "原文地址": FieldURL, "原文网址": FieldURL, "来源网址": FieldURL, "来源链接": FieldURL, "稿件链接": FieldURL,
+	"新闻链接": FieldURL, "帖子链接": FieldURL, "稿件网址": FieldURL, "网页链接": FieldURL, "网页地址": FieldURL, "文章url": FieldURL,
 	"文章发表时间": FieldPublished, "发表时间": FieldPublished, "发布时间": FieldPublished, "发表日期": FieldPublished,
+	"发布日期": FieldPublished, "原文发布时间": FieldPublished, "刊发时间": FieldPublished,
 	"删除原因": FieldReason, "申请删除原因": FieldReason, "删除理由": FieldReason, "原因": FieldReason,
 	"委托人": FieldPrincipal, "委托人姓名": FieldPrincipal, "当事人": FieldPrincipal,
 	"委托单位": FieldPrincipalOrg, "委托人单位": FieldPrincipalOrg, "委托单位名称": FieldPrincipalOrg,
+	"委托人身份证号": FieldPrincipalIDNo, "委托人身份证号码": FieldPrincipalIDNo, "委托人身份证": FieldPrincipalIDNo,
+	"委托人电话": FieldPrincipalPhone, "委托人联系电话": FieldPrincipalPhone, "委托人手机": FieldPrincipalPhone, "委托人手机号": FieldPrincipalPhone,
 }
 
 // Fields holds form values by field name, and which lines of the text they came from.
@@ -72,22 +87,66 @@ var stopRE = regexp.MustCompile(`^(此致|敬礼|附件|附:|谢谢|顺祝|祝�
 // placeholderRE matches the seed's own instructions in brackets: (必填完整标题) ...
 var placeholderRE = regexp.MustCompile(`^\([^()]*(必填|选填|填写|请填|请输入|如:|例如|公章|签字)[^()]*\)`)
 
-// multiFieldRE finds a second "label:" inside a value ("姓名：张三  电话：138…").
-var multiFieldRE = func() *regexp.Regexp {
+// inlineSep may precede a second label on a line: spaces, or the punctuation that ends a
+// value (folded: ，→, ；→;), so that 委托人：王五，身份证号：… splits without spaces.
+const inlineSep = `(?:\s|[,;。、])+`
+
+// multiFieldRE finds a second "label:" inside a value ("姓名：张三  电话：138…",
+// "王五，身份证号：3101…").
+var multiFieldRE = regexp.MustCompile(inlineSep + `(` + labelAlternation(func(string) bool { return true }) + `)\s*:`)
+
+// numberFields are the fields whose label may stand without a colon before its value,
+// because the value's shape (an ID number, a phone, an address) says where it ends.
+var numberFields = map[string]bool{FieldIDNo: true, FieldPhone: true, FieldEmail: true, FieldPrincipalIDNo: true, FieldPrincipalPhone: true}
+
+// bareFieldRE finds such a label and the value after it inside a value ("王五，电话
+// 13700001111"); group 2 runs to the next separator and is checked by shapeFits.
+var bareFieldRE = regexp.MustCompile(inlineSep + `(` + labelAlternation(func(f string) bool { return numberFields[f] }) + `)\s*([^\s,;。、]+)`)
+
+// bareLineRE is a whole line made of such a label and value ("电话 13900001111"): a
+// field line although it has no colon, so that it ends a reason.
+var bareLineRE = regexp.MustCompile(`^(` + labelAlternation(func(f string) bool { return numberFields[f] }) + `)\s*([^\s,;。、]+)\s*$`)
+
+// labelAlternation is the labels of the fields keep accepts, longest first (so that
+// 联系电话 is found before 电话), as a regular-expression alternation.
+func labelAlternation(keep func(field string) bool) string {
 	var labels []string
-	for l := range fieldLabels {
-		if len([]rune(l)) >= 2 {
+	for l, f := range fieldLabels {
+		if len([]rune(l)) >= 2 && keep(f) {
 			labels = append(labels, regexp.QuoteMeta(l))
 		}
 	}
-	sort.Slice(labels, func(i, j int) bool { return len(labels[i]) > len(labels[j]) })
-	return regexp.MustCompile(`\s+(` + strings.Join(labels, "|") + `)\s*:`)
-}()
+	sort.Slice(labels, func(i, j int) bool {
+		if len(labels[i]) != len(labels[j]) {
+			return len(labels[i]) > len(labels[j])
+		}
+		return labels[i] < labels[j]
+	})
+	return strings.Join(labels, "|")
+}
+
+// shapeFits reports whether v is shaped like a value of a number field: an ID number, a
+// phone, an address. Without a colon only the value's shape tells a label from a word.
+func shapeFits(field, v string) bool {
+	switch field {
+	case FieldIDNo, FieldPrincipalIDNo:
+		return pii.IsIDNo(v)
+	case FieldPhone, FieldPrincipalPhone:
+		return pii.IsPhone(v)
+	case FieldEmail:
+		at := strings.IndexByte(v, '@')
+		return at > 0 && at < len(v)-1
+	}
+	return false
+}
 
 // ParseFields reads `字段：值` lines (full- and half-width colons, leading bullets and
-// numbering, table rows whose cells are separated by tabs). The first value of a field
-// wins; the seed's placeholder text in brackets is not a value; the reason continues
-// over the following lines until the next field or a closing line.
+// numbering, table rows whose cells are separated by tabs), and further fields on the
+// same line after spaces or punctuation (委托人：王五，身份证号 3101…，电话 137…). The
+// first value of a field wins; the seed's placeholder text in brackets is not a value;
+// names end at punctuation and never hold an ID number or a phone; the reason continues
+// over the following lines until a blank line, the next field, a signature or a
+// closing line.
 func ParseFields(text string) Fields {
 	fs := Fields{Values: map[string]string{}, Lines: map[int]bool{}, ReasonLines: map[int]bool{}}
 	lines := strings.Split(text, "\n")
@@ -109,7 +168,11 @@ func ParseFields(text string) Fields {
 		blank := strings.TrimSpace(line) == ""
 		if inReason {
 			fl := strings.TrimSpace(fold(line))
-			if len(pairs) > 0 || stopRE.MatchString(fl) || stopRE.MatchString(fold(stripLead(line))) || sectionRE.MatchString(strings.TrimSpace(line)) ||
+			// A blank line once the reason has begun ends it: what follows is another
+			// paragraph (a signature, a closing, a new topic), not the reason. A blank
+			// line straight after the label is only layout.
+			started := strings.TrimSpace(strings.Join(reason, "")) != ""
+			if len(pairs) > 0 || (blank && started) || stopRE.MatchString(fl) || stopRE.MatchString(fold(stripLead(line))) || sectionRE.MatchString(strings.TrimSpace(line)) ||
 				(prevBlank && isSignatureLine(fl) && signatureFollows(lines[i+1:])) {
 				flushReason()
 			} else {
@@ -168,31 +231,135 @@ func lineFields(line string) []fieldPair {
 	}
 	label, value, ok := splitLabel(line)
 	if !ok {
+		// "电话 13900001111" alone on a line: a field without its colon.
+		s := stripLead(line)
+		f := fold(s)
+		if loc := bareLineRE.FindStringSubmatchIndex(f); loc != nil {
+			if field := fieldLabels[f[loc[2]:loc[3]]]; shapeFits(field, f[loc[4]:loc[5]]) {
+				v := string([]rune(s)[runeIndex(f, loc[4]):runeIndex(f, loc[5])])
+				return finishLine([]fieldPair{{field, v}})
+			}
+		}
 		return nil
 	}
 	field, ok := fieldLabels[label]
 	if !ok {
 		return nil
 	}
-	out := []fieldPair{}
-	// A second field on the same line: "姓名：张三  电话：138…". Offsets found in the
-	// folded value are mapped back through rune indexes (folding changes byte lengths).
+	var out []fieldPair
+	// More fields on the same line: "姓名：张三  电话：138…", "委托人：王五，身份证号
+	// 3101…". Offsets found in the folded value are mapped back through rune indexes
+	// (folding changes byte lengths, never rune counts).
 	for {
-		fv := fold(value)
-		loc := multiFieldRE.FindStringSubmatchIndex(fv)
-		if loc == nil {
+		cut, next, nextField, ok := nextInlineField(field, value)
+		if !ok {
 			break
 		}
 		rs := []rune(value)
-		out = append(out, fieldPair{field, cleanValue(string(rs[:runeIndex(fv, loc[0])]))})
-		rest := string(rs[runeIndex(fv, loc[2]):])
-		l2, v2, ok := splitLabel(rest)
-		if !ok {
-			return out
-		}
-		field, value = fieldLabels[l2], v2
+		out = append(out, fieldPair{field, cleanValue(string(rs[:cut]))})
+		field, value = nextField, string(rs[next:])
 	}
-	return append(out, fieldPair{field, cleanValue(value)})
+	return finishLine(append(out, fieldPair{field, cleanValue(value)}))
+}
+
+// nextInlineField finds the next field inside value, the value of field: where value
+// ends (cut) and where the next field's value starts (next), as rune indexes.
+// A "label:" always starts a field; a colon-less label only for a number field whose
+// value has that number's shape, and never inside a reason (prose: 我的电话 13…).
+func nextInlineField(field, value string) (cut, next int, nextField string, ok bool) {
+	fv := fold(value)
+	cut = -1
+	if loc := multiFieldRE.FindStringSubmatchIndex(fv); loc != nil {
+		cut, next, nextField = runeIndex(fv, loc[0]), runeIndex(fv, loc[1]), fieldLabels[fv[loc[2]:loc[3]]]
+	}
+	if field != FieldReason {
+		for _, loc := range bareFieldRE.FindAllStringSubmatchIndex(fv, -1) {
+			f := fieldLabels[fv[loc[2]:loc[3]]]
+			if !shapeFits(f, fv[loc[4]:loc[5]]) {
+				continue
+			}
+			if c := runeIndex(fv, loc[0]); cut < 0 || c < cut {
+				cut, next, nextField = c, runeIndex(fv, loc[3]), f
+			}
+			break // the earliest: a later one is found once the value is cut here
+		}
+	}
+	return cut, next, nextField, cut >= 0
+}
+
+// nameFields hold a person's or an organisation's name: they end at punctuation, and a
+// number in them is never part of the name.
+var nameFields = map[string]bool{FieldName: true, FieldAgent: true, FieldOrg: true, FieldPrincipal: true, FieldPrincipalOrg: true, FieldNameOrg: true}
+
+// finishLine cleans the values of one line's fields: a name ends at punctuation (王五，
+// 男 → 王五); an ID number or phone written in a name field is moved to the number
+// field it belongs to (the principal's on a 委托人 line), and a name that still holds a
+// number is no name; the numbers written after a principal on the same line are the
+// principal's.
+func finishLine(pairs []fieldPair) []fieldPair {
+	var out []fieldPair
+	principal := false
+	for _, p := range pairs {
+		if p.field == FieldPrincipal || p.field == FieldPrincipalOrg {
+			principal = true
+		}
+		if principal {
+			switch p.field {
+			case FieldIDNo:
+				p.field = FieldPrincipalIDNo
+			case FieldPhone:
+				p.field = FieldPrincipalPhone
+			}
+		}
+		if !nameFields[p.field] {
+			out = append(out, p)
+			continue
+		}
+		if p.field != FieldNameOrg {
+			p.value = endAtPunctuation(p.value)
+		}
+		if pii.ContainsNumber(p.value) {
+			idField, phoneField := FieldIDNo, FieldPhone
+			if principal {
+				idField, phoneField = FieldPrincipalIDNo, FieldPrincipalPhone
+			}
+			var kept []string
+			for _, tok := range strings.Fields(p.value) {
+				switch {
+				case pii.IsIDNo(tok):
+					out = append(out, fieldPair{idField, tok})
+				case pii.IsPhone(tok):
+					out = append(out, fieldPair{phoneField, tok})
+				default:
+					kept = append(kept, tok)
+				}
+			}
+			p.value = strings.Join(kept, " ")
+			if pii.ContainsNumber(p.value) {
+				p.value = "" // 王五13700001111: no name can be told from the number
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// endAtPunctuation cuts a name at the first punctuation that ends it: the Chinese
+// ，；。、 and ; always, a half-width , or . only before a Chinese character or a digit
+// (王五,身份证号 and 王五,137… but "Example Co.,Ltd." and "J. Smith").
+func endAtPunctuation(v string) string {
+	rs := []rune(v)
+	for i, r := range rs {
+		switch r {
+		case '，', '；', '。', '、', '｡', '､', ';':
+			return strings.TrimSpace(string(rs[:i]))
+		case ',', '.':
+			if i+1 < len(rs) && (rs[i+1] >= 0x80 || unicode.IsDigit(rs[i+1])) {
+				return strings.TrimSpace(string(rs[:i]))
+			}
+		}
+	}
+	return v
 }
 
 // cellFields reads a table row: "label<TAB>value<TAB>label<TAB>value" or cells holding
@@ -219,7 +386,7 @@ func cellFields(cells []string) []fieldPair {
 			i++
 		}
 	}
-	return out
+	return finishLine(out)
 }
 
 func isLabelCell(c string) bool {

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/complaintd/complaintd/internal/cases"
+	"github.com/complaintd/complaintd/internal/pii"
 )
 
 func FuzzSubject(f *testing.F) {
@@ -15,6 +16,7 @@ func FuzzSubject(f *testing.F) {
 		"张三(蒙牛奶业集团)申请删除凤凰资讯稿件", "李四（北京某某（集团）有限公司）申请删除凤凰资讯稿件",
 		"Re: [TS-2026-000123] 张三申请删除凤凰资讯稿件", "回复：转发：张 三（某某）申请删除凤凰网文章！", "((()))申请删除稿件",
 		"陳大文申請刪除鳳凰資訊稿件", "申请删除申请删除稿件", "　", "a)申请删除x稿件", "\xff\xfe申请删除稿件",
+		"北京某某律师事务所代王五申请删除凤凰娱乐稿件", "张三(某公司)申请删除《某某报道》稿件", "代代代申请删除《》", "甲(乙代丙)代丁(戊)申请删除《a《b》c》",
 	} {
 		f.Add(s)
 	}
@@ -38,6 +40,13 @@ func FuzzSubject(f *testing.F) {
 		if !strings.Contains(fold(s), "申请删除") {
 			t.Fatalf("conforms without 申请删除: %q", s)
 		}
+		// Issue 14: a number is never a name, an organisation or a channel, nor a title.
+		sp := parseSubject(s)
+		for _, v := range []string{got.Name, got.Org, got.Channel, sp.PrincipalName, sp.PrincipalOrg, sp.Title} {
+			if pii.ContainsNumber(v) {
+				t.Fatalf("a number in a subject part %q of %q", v, s)
+			}
+		}
 	})
 }
 
@@ -46,6 +55,7 @@ func FuzzFormFields(f *testing.F) {
 		"姓名：张三\n联系电话：138", "⏹文章标题：(必填完整标题)《某某》", "删除原因(详细说明):\na\nb\n此致",
 		"1、姓名:张三  电话：1  联系邮箱：a@b", "文章标题\t某\t发表时间\t2026", "(((：", "：：：", "删除原因：\n\n\n",
 		"姓名单位名称：宋佳/某某公司", "\t\t\t", "１、姓名：张", "删除原因:x\r\n联系电话:1\r\n",
+		"委托人：王五，身份证号 310101198001010018，电话 13700001111", "姓名:13700001111,电话１３７００００１１１１", "删除原因：a\n\nb\n电话 13900001111",
 	} {
 		f.Add(s)
 	}
@@ -54,6 +64,9 @@ func FuzzFormFields(f *testing.F) {
 		for k, v := range fs.Values {
 			if v == "" {
 				t.Fatalf("empty value stored for %s", k)
+			}
+			if nameFields[k] && pii.ContainsNumber(v) {
+				t.Fatalf("a number in the name field %s: %q", k, v)
 			}
 			if utf8.ValidString(s) && !utf8.ValidString(v) {
 				t.Fatalf("invalid UTF-8 value %q for %s", v, k)

@@ -6,6 +6,7 @@ import (
 	"unicode"
 
 	"github.com/complaintd/complaintd/internal/cases"
+	"github.com/complaintd/complaintd/internal/pii"
 )
 
 // caseTagRE matches a case tag such as [TS-2026-000123] (any prefix), also in 【】.
@@ -22,8 +23,23 @@ var subjectSuffixes = []string{"相关稿件", "相关文章", "稿件", "文章
 // `<applicant name>(<organisation>)申请删除<channel>稿件` (SPEC §2). Reply and forward
 // prefixes and case tags are removed first; brackets may be half- or full-width and
 // nested inside the organisation; the organisation is optional, and an organisation
-// alone (no person) is accepted. Anything else yields Conforms false.
+// alone (no person) is accepted. Anything else yields Conforms false. For `甲代乙申请…`
+// the subject is the agent 甲's; the principal and a 《title》 are returned by
+// parseSubject, which Classify uses.
 func ParseSubject(subject string) cases.Subject {
+	return parseSubject(subject).Subject
+}
+
+// subjectParts is everything the subject convention says: the applicant (the agent
+// when someone applies for another), the principal of `甲代乙申请…`, and the article's
+// title when the channel is written as 《title》.
+type subjectParts struct {
+	cases.Subject
+	PrincipalName, PrincipalOrg string
+	Title                       string // without 《》
+}
+
+func parseSubject(subject string) subjectParts {
 	rs := []rune(subject)
 	f := foldRunes(rs)
 	// Remove case tags and prefixes on the folded text, mirroring the cuts on rs.
@@ -52,13 +68,15 @@ func ParseSubject(subject string) cases.Subject {
 	const verb = "申请删除"
 	i := strings.Index(fs, verb)
 	if i < 0 {
-		return cases.Subject{}
+		return subjectParts{}
 	}
 	vi := runeIndex(fs, i)
 	head, fhead := rs[:vi], f[:vi]
 	tail, ftail := rs[vi+4:], f[vi+4:]
 
-	// Tail: <channel><suffix>, trailing punctuation ignored.
+	// Tail: <channel><suffix>, trailing punctuation ignored; the channel may be, or
+	// end with, the article's 《title》 (张三申请删除《某某报道》稿件), and then the
+	// suffix may be left out (张三申请删除《某某报道》).
 	for len(ftail) > 0 && strings.ContainsRune("。.!！?？~～", ftail[len(ftail)-1]) {
 		tail, ftail = tail[:len(tail)-1], ftail[:len(ftail)-1]
 	}
@@ -72,12 +90,105 @@ func ParseSubject(subject string) cases.Subject {
 			break
 		}
 	}
-	if !ok || len([]rune(channel)) > 20 || strings.ContainsAny(channel, "，,。;；") {
-		return cases.Subject{}
+	if !ok && strings.HasSuffix(string(ftail), "》") {
+		channel, ok = strings.TrimSpace(string(tail)), true
+	}
+	channel, title := cutTitle(channel)
+	if !ok || len([]rune(channel)) > 20 || strings.ContainsAny(channel, "，,。;；《》") {
+		return subjectParts{}
 	}
 
-	// Head: <name>(<org>) or <name> or (<org>) or <org>.
-	name, org := string(head), ""
+	// Head: <agent>代<principal>, each side <name>(<org>) or <name> or (<org>) or <org>.
+	var out subjectParts
+	if agent, principal, ok := splitAgent(head, fhead); ok {
+		pn, po, ok := headParty(principal, foldRunes(principal))
+		if !ok {
+			return subjectParts{}
+		}
+		out.PrincipalName, out.PrincipalOrg = pn, po
+		head, fhead = agent, foldRunes(agent)
+	}
+	name, org, ok := headParty(head, fhead)
+	if !ok {
+		return subjectParts{}
+	}
+	// A number is never a name, an organisation or a channel: such a subject is not
+	// the convention (issue 14: it became the display name of replies).
+	for _, v := range []string{name, org, channel, out.PrincipalName, out.PrincipalOrg} {
+		if pii.ContainsNumber(v) {
+			return subjectParts{}
+		}
+	}
+	if pii.ContainsNumber(title) {
+		title = ""
+	}
+	out.Subject = cases.Subject{Conforms: true, Name: name, Org: org, Channel: channel}
+	out.Title = title
+	return out
+}
+
+// cutTitle takes a 《title》 out of a subject's channel: 《某某报道》 → "", 某某报道;
+// 凤凰资讯《某某报道》 → 凤凰资讯, 某某报道.
+func cutTitle(channel string) (rest, title string) {
+	open := strings.Index(channel, "《")
+	if open < 0 {
+		return channel, ""
+	}
+	end := strings.LastIndex(channel, "》")
+	if end < open {
+		return channel, ""
+	}
+	title = strings.TrimSpace(channel[open+len("《") : end])
+	rest = strings.TrimSpace(channel[:open] + channel[end+len("》"):])
+	return rest, title
+}
+
+// agentWords join agent and principal in `甲代乙申请…`, longer first.
+var agentWords = []string{"代表", "代为", "代"}
+
+// splitAgent splits a subject's head at 代 outside brackets: 北京某某律师事务所代王五 →
+// 北京某某律师事务所, 王五. Both sides must be two characters or more (李代沫 is a
+// name), and 代 inside an organisation's name (新时代文化有限公司) is not a split: when
+// the whole head reads as an organisation, the agent must read as one too.
+func splitAgent(head, fhead []rune) (agent, principal []rune, ok bool) {
+	depth := 0
+	for i := 0; i < len(fhead); i++ {
+		switch fhead[i] {
+		case '(':
+			depth++
+			continue
+		case ')':
+			depth--
+			continue
+		}
+		if depth != 0 || fhead[i] != '代' {
+			continue
+		}
+		n := 1
+		for _, w := range agentWords {
+			if strings.HasPrefix(string(fhead[i:]), w) {
+				n = len([]rune(w))
+				break
+			}
+		}
+		a, p := head[:i], head[i+n:]
+		if len(a) < 2 || len(p) < 2 {
+			continue
+		}
+		an, ao, aok := headParty(a, fhead[:i])
+		if !aok || (looksLikeOrg(string(head)) && !looksLikeOrg(ao) && !looksLikeOrg(an)) {
+			continue
+		}
+		return a, p, true
+	}
+	return nil, nil, false
+}
+
+// headParty reads one party of a subject's head: <name>(<org>), <name>, (<org>) or
+// <org>; ok is false when the brackets do not balance or the parts are too long or
+// hold sentence punctuation.
+func headParty(head, fhead []rune) (name, org string, ok bool) {
+	name = string(head)
 	if n := len(fhead); n > 0 && fhead[n-1] == ')' {
 		depth := 0
 		open := -1
@@ -94,22 +205,22 @@ func ParseSubject(subject string) cases.Subject {
 			}
 		}
 		if open < 0 {
-			return cases.Subject{}
+			return "", "", false
 		}
 		name = string(head[:open])
 		org = string(head[open+1 : n-1])
 	}
 	name, org = strings.TrimSpace(name), strings.TrimSpace(org)
 	if name == "" && org == "" {
-		return cases.Subject{}
+		return "", "", false
 	}
 	if len([]rune(name)) > 30 || strings.ContainsAny(fold(name), ",.;!?()，。；！？") || len([]rune(org)) > 60 {
-		return cases.Subject{}
+		return "", "", false
 	}
 	if org == "" && looksLikeOrg(name) {
 		name, org = "", name
 	}
-	return cases.Subject{Conforms: true, Name: name, Org: org, Channel: channel}
+	return name, org, true
 }
 
 // runeIndex converts a byte offset in s to a rune index.

@@ -146,7 +146,7 @@ func TestProblems(t *testing.T) {
 				`staff.admins[0]: must be an e-mail address like desk@example.cn, got "worse"`},
 			[]string{"staff.notify", "staff.supervisors", "routing.leadership"}},
 		{"sensitive kinds are document kinds", minimal + "policy: {sensitive_kinds: [id_card, passport]}\n",
-			[]string{`policy.sensitive_kinds[1]: unknown document kind "passport" (known: application_form, id_card, business_license, work_id, withdrawal_letter, explanation_letter, reason_proof, power_of_attorney, unclassified)`}, nil},
+			[]string{`policy.sensitive_kinds[1]: unknown document kind "passport" (known: application_form, id_card, business_license, work_id, withdrawal_letter, explanation_letter, reason_proof, power_of_attorney, lawyer_letter, unclassified)`}, nil},
 		{"calendar", minimal + "policy: {calendar: {time_zone: Mars/Base, weekend: [sunday, funday], holidays: [2026-1-1, 2026-10-10], workdays: [2026-10-10]}}\n",
 			[]string{`policy.calendar.time_zone: unknown time zone "Mars/Base" (an IANA name like Asia/Shanghai)`,
 				`policy.calendar.weekend[1]: must be a weekday name like saturday, got "funday"`,

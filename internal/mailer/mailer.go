@@ -208,7 +208,20 @@ func View(c *cases.Case, desk render.Desk, cat *cases.Catalogue) render.Data {
 		pp := party(*c.Principal)
 		d.Case.Principal = &pp
 	}
+	// An archive's own entry is unclassified; its files are listed as entries of their
+	// own. It is listed only when one of them is unclassified, or when it has none (it
+	// could not be read): a ZIP whose files were all classified is no file to check.
+	entries, unclassifiedIn := map[string]int{}, map[string]bool{}
 	for _, doc := range c.Documents {
+		if doc.Container != "" {
+			entries[doc.Container]++
+			unclassifiedIn[doc.Container] = unclassifiedIn[doc.Container] || doc.Kind == cases.Unclassified
+		}
+	}
+	for _, doc := range c.Documents {
+		if doc.Kind == cases.Unclassified && doc.Container == "" && entries[doc.Filename] > 0 && !unclassifiedIn[doc.Filename] {
+			continue
+		}
 		if doc.Kind == cases.Unclassified {
 			d.Case.Unclassified = append(d.Case.Unclassified, render.File{Filename: doc.Filename, Container: doc.Container, Size: doc.Size})
 			continue

@@ -81,3 +81,39 @@ func TestViewExplainsAnAdminsKind(t *testing.T) {
 		t.Errorf("the admin's kind is not explained:\n%s", mail.Text)
 	}
 }
+
+// Issue 14: a ZIP whose files were all classified was listed to the complainant as
+// "could not be classified". The archive is listed only when it holds an unclassified
+// file or could not be read (no entries).
+func TestViewListsAnArchiveOnlyWhenSomethingInItIsUnclassified(t *testing.T) {
+	zip := func(name string) cases.Document { return cases.Document{Kind: cases.Unclassified, Filename: name} }
+	entry := func(container, name string, k cases.Kind) cases.Document {
+		return cases.Document{Kind: k, Filename: name, Container: container}
+	}
+	tests := []struct {
+		why  string
+		docs []cases.Document
+		want []string // Container/Filename of the listed files
+	}{
+		{"every file in the archive classified: nothing to list",
+			[]cases.Document{zip("材料.zip"), entry("材料.zip", "身份证.jpg", cases.IDCard), entry("材料.zip", "申请表.pdf", cases.ApplicationForm)}, nil},
+		{"one file unclassified: it and its archive are listed",
+			[]cases.Document{zip("材料.zip"), entry("材料.zip", "身份证.jpg", cases.IDCard), entry("材料.zip", "IMG_1.jpg", cases.Unclassified)},
+			[]string{"/材料.zip", "材料.zip/IMG_1.jpg"}},
+		{"an archive that could not be read has no entries: listed",
+			[]cases.Document{zip("坏的.zip"), {Kind: cases.IDCard, Filename: "身份证.jpg"}}, []string{"/坏的.zip"}},
+		{"a fully classified archive does not hide another one's unclassified file",
+			[]cases.Document{zip("a.zip"), entry("a.zip", "身份证.jpg", cases.IDCard), zip("b.zip"), entry("b.zip", "x.jpg", cases.Unclassified)},
+			[]string{"/b.zip", "b.zip/x.jpg"}},
+	}
+	for _, tc := range tests {
+		d := View(&cases.Case{ID: "TS-2026-000003", Documents: tc.docs}, render.Desk{}, nil)
+		var got []string
+		for _, f := range d.Case.Unclassified {
+			got = append(got, f.Container+"/"+f.Filename)
+		}
+		if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("%s: listed %q, want %q", tc.why, got, tc.want)
+		}
+	}
+}

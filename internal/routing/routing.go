@@ -14,7 +14,9 @@
 //   - Channel names are compared after folding width and case and dropping a
 //     凤凰/凤凰网 prefix and a 频道/栏目/板块 suffix, so 凤凰网财经频道 = 凤凰财经 = 财经.
 //   - Severity rules only look at the texts they name; a match wholly inside an
-//     exclude match (法院路, 未起诉) does not count. Reasons may quote the complainant's
+//     exclude match (法院路, 未起诉) does not count. No rule reads the body's lines
+//     that describe the article (its title, author, source and link fields: 文章作者：
+//     记者 X is the article's byline, not a threat of exposure). Reasons may quote the complainant's
 //     text (with long digit runs masked): show them to staff, never log them.
 package routing
 

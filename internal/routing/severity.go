@@ -3,6 +3,7 @@ package routing
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -16,7 +17,9 @@ const maxFieldBytes = 256 << 10
 
 // SeverityInput is what severity is decided on. Body must be the complainant's own
 // text, with quoted replies removed (desk.StripQuoted): the desk's own replies list
-// 判决书 and 报警回执 as examples of proof, and a quote of them must not count.
+// 判决书 and 报警回执 as examples of proof, and a quote of them must not count. The
+// body's lines that describe the article (title, author, source, link fields) are not
+// read by any rule: they are the article's words.
 type SeverityInput struct {
 	Subject        string
 	Body           string
@@ -74,6 +77,44 @@ func compileRule(c SeverityRule) (rule, error) {
 	return ru, nil
 }
 
+// articleLabels are the labels a takedown form gives the lines that describe the
+// article: its title, author, source and link (the variants package classify reads,
+// traditional spellings included). Such a line is the article's words, not the
+// complainant's: 文章作者：记者 李四 is no threat of media exposure, 文章标题：张三起诉
+// 李四案 no threat to sue.
+var articleLabels = []string{
+	// title
+	"标题", "標題", "文章标题", "文章標題", "稿件标题", "新闻标题", "帖子标题", "原文标题", "报道标题", "稿件名称", "文章名称", "title",
+	// author
+	"作者", "文章作者", "稿件作者", "原文作者", "原作者", "发帖人", "發帖人", "发布者", "发布人", "author", "reporter",
+	"作者/来源", "来源/作者", "作者及来源", "文章作者/稿件来源",
+	// source
+	"来源", "來源", "稿件来源", "文章来源", "原文来源", "新闻来源", "出处", "出處", "source",
+	// link
+	"链接", "鏈接", "連結", "网址", "網址", "文章链接", "文章鏈接", "原文链接", "原文鏈接", "原文地址", "原文网址", "来源网址", "来源链接",
+	"稿件链接", "新闻链接", "帖子链接", "稿件网址", "网页链接", "网页地址", "文章地址", "文章网址", "链接地址", "url", "link",
+}
+
+// articleLineRE matches a whole line that is one of those fields, after width folding:
+// leading bullets and numbering (⏹, 1、, (2)), the label, an instruction in brackets,
+// then a colon or a tab (a table row from a .docx or a spreadsheet).
+var articleLineRE = func() *regexp.Regexp {
+	labels := make([]string, len(articleLabels))
+	for i, l := range articleLabels {
+		labels[i] = regexp.QuoteMeta(l)
+	}
+	// Longest first, so that 文章作者/稿件来源 is not cut at 文章作者.
+	sort.Slice(labels, func(i, j int) bool { return len(labels[i]) > len(labels[j]) })
+	const lead = `[ \t\x{3000}]*[■□⏹●○•·◆◇▪▫☐☑✔✓*+>#◎※►▶→-]*[ \t]*(?:\(?[0-9一二三四五六七八九十]{1,3}[)、.][ \t]*)?`
+	return regexp.MustCompile(`(?im)^` + lead + `(?:` + strings.Join(labels, "|") + `)[ \t]*(?:\([^)\n]*\))?[ \t]*[:\t].*$`)
+}()
+
+// withoutArticleLines blanks the lines of t that describe the article (articleLineRE);
+// t is width-folded. Line count is kept, so quotes stay where they were.
+func withoutArticleLines(t string) string {
+	return articleLineRE.ReplaceAllString(t, "")
+}
+
 // fold makes full-width letters, digits and punctuation half-width (ＬＡＷ, ：).
 func fold(s string) string { return width.Fold.String(s) }
 
@@ -92,7 +133,11 @@ func (r *Router) Severity(in SeverityInput) SeverityDecision {
 		for _, f := range ru.fields {
 			if folded[f] == nil {
 				for _, t := range texts[f] {
-					folded[f] = append(folded[f], fold(clip(t, maxFieldBytes)))
+					t = fold(clip(t, maxFieldBytes))
+					if f == "body" {
+						t = withoutArticleLines(t)
+					}
+					folded[f] = append(folded[f], t)
 				}
 			}
 			for _, t := range folded[f] {

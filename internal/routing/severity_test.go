@@ -100,6 +100,17 @@ func TestSeverityDefaultRules(t *testing.T) {
 		{"a journalist called", SeverityInput{Body: "已有记者联系我"}, []string{"media_exposure"}},
 		{"trap: the article's author line", SeverityInput{Body: "标题：某某事件调查\n作者：新京报记者 张三\n链接：https://news.ifeng.com/c/8Nx3ZkQ0abc"}, nil},
 		{"trap: 本报记者 quoted from the article", SeverityInput{Body: "文中写道：本报记者 李四 报道"}, nil},
+		// Issue 14: the article's own byline made a case major. The lines a form uses
+		// to describe the article (title, author, source, link — however labelled,
+		// bulleted or numbered) are the article's words, and no rule reads them.
+		{"the brief's threat: 我已联系记者曝光", SeverityInput{Body: "删除原因：内容失实。\n我已联系记者曝光"}, []string{"media_exposure"}},
+		{"trap: 文章作者：记者 李四 is the article's byline", SeverityInput{Body: "文章标题：某某事件\n文章作者：记者 李四\n删除原因：内容失实。"}, nil},
+		{"trap: a bulleted, numbered byline", SeverityInput{Body: "⏹文章作者：记者 李四\n2、作者/来源：新京报记者 王五\n(3)原文标题：记者调查某某\n■来源网址：https://news.ifeng.com/c/jizhe"}, nil},
+		{"trap: a source line naming a TV programme", SeverityInput{Body: "稿件来源： 央视焦点访谈"}, nil},
+		{"trap: a byline as a table row", SeverityInput{Body: "文章作者\t记者 李四"}, nil},
+		{"trap: a title reporting a lawsuit is the article's, not a threat", SeverityInput{Body: "文章标题：张三起诉李四案开庭"}, nil},
+		{"a byline does not hide the complainant's own threat", SeverityInput{Body: "文章作者：记者 李四\n如不删除，我将向媒体曝光。"}, []string{"media_exposure"}},
+		{"a 作者 that is no label (作者称…) is the complainant's text", SeverityInput{Body: "作者称已联系记者"}, []string{"media_exposure"}},
 
 		// nothing
 		{"an ordinary request", SeverityInput{Subject: "张三申请删除凤凰资讯稿件", Body: "该文章内容失实，侵犯本人名誉权，请删除。", Attachments: []string{"身份证.jpg", "申请表.pdf"}}, nil},

@@ -12,6 +12,7 @@ const (
 	EL  = "explanation_letter"
 	RP  = "reason_proof"
 	POA = "power_of_attorney"
+	LL  = "lawyer_letter"
 	UN  = "unclassified"
 )
 
@@ -127,10 +128,10 @@ func scenarios() []Scenario {
 			Body: "您好，我受母亲王秀英委托，代她申请删除以下报道。\n" + form("", "：", "文章标题", "七旬老太街头摔倒无人扶", "删除原因", "报道配图未打码，泄露我母亲的面部信息。"),
 			Atts: []Att{a("委托书.jpg", POA), a("委托人身份证.jpg", ID), a("申请表.jpg", AF)},
 			Want: Expected{SubjectConforms: true, ApplicantType: "entrusted", ApplicantName: "李明", Principal: &Principal{Name: "王秀英", Type: "individual"}, ContentKind: "news"}},
-		{Name: "foxmail-lawfirm-for-individual", Style: "foxmail", Why: "law firm for a person (受当事人…委托); 律师函 is not a kind",
+		{Name: "foxmail-lawfirm-for-individual", Style: "foxmail", Why: "law firm for a person (受当事人…委托); 律师函 is a kind no rule demands",
 			Subject: "钱律师(上海正义律师事务所)申请删除凤凰网新闻跟帖", FromName: "钱律师", From: "qian@zhengyi-law.com",
 			Body: "凤凰网：\n我所受当事人周某委托，申请删除贵网新闻下的侮辱性跟帖。\n" + form("", "：", "文章链接", "https://news.ifeng.com/c/8Pq2", "删除原因", "跟帖辱骂当事人。"),
-			Atts: []Att{a("授权委托书.pdf", POA), a("委托人身份证.jpg", ID), a("律师函.pdf", UN), a("删帖申请表.pdf", AF)},
+			Atts: []Att{a("授权委托书.pdf", POA), a("委托人身份证.jpg", ID), a("律师函.pdf", LL), a("删帖申请表.pdf", AF)},
 			Want: Expected{SubjectConforms: true, ApplicantType: "entrusted", ApplicantName: "钱律师", ApplicantOrg: "上海正义律师事务所", Principal: &Principal{Name: "周某", Type: "individual"}, ContentKind: "comment", URLValid: tp(true)}},
 		{Name: "126-principal-line", Style: "126", Why: "委托人 line and 委托 wording in an off-convention subject; 报道 → news",
 			Subject: "关于申请删除不实报道的函", FromName: "huanglei", From: "huanglei@126.com",
