@@ -214,7 +214,7 @@ type Report struct {
 	Expired      int
 	Appealed     int
 	// ByState counts the week's cases by the state they are in now; Open counts
-	// every case not yet ended, whenever it came in (the backlog), by state.
+	// every case not closed, withdrawn or expired, whenever it came in, by state.
 	ByState []StateCount
 	Open    []StateCount
 	ByKind  []KindCount
