@@ -216,7 +216,9 @@ func (d *Dispatcher) send(ctx context.Context, e *store.OutboxEntry) (err error)
 	if err := json.Unmarshal(e.Mail, &m); err != nil {
 		return fmt.Errorf("decode stored mail: %w", err)
 	}
-	if d.o.Attach != nil && len(m.Attachments) > 0 {
+	// Only vault documents need finding again; what the desk generated (a report's
+	// chart and CSV) is stored with the mail and belongs to no case.
+	if d.o.Attach != nil && m.NeedsOpen() {
 		if err := d.o.Attach(&m); err != nil {
 			return &outbox.SendError{Temporary: true, Err: fmt.Errorf("attachments: %w", err)}
 		}

@@ -200,6 +200,7 @@ func TestAttemptOutcomes(t *testing.T) {
 		sender      *fakeSender
 		attach      func(*outbox.Mail) error
 		attachments bool
+		generated   bool // attachments carry their data (a report's chart and CSV)
 		maxAttempts int
 		wantState   string
 		wantEvent   cases.EventType // "" when none
@@ -222,6 +223,9 @@ func TestAttemptOutcomes(t *testing.T) {
 		{name: "attach hook ok", why: "the hook runs for mails with attachments and the mail is then sent",
 			sender: &fakeSender{}, attachments: true, attach: func(*outbox.Mail) error { return nil },
 			wantState: store.OutboxSent, wantEvent: cases.EventReplySent, wantSent: 1},
+		{name: "generated attachments", why: "a report's chart and CSV are stored with the mail: the hook, which finds case documents, is not asked (it failed on mail of no case)",
+			sender: &fakeSender{}, generated: true, attach: func(*outbox.Mail) error { return errors.New("case : not found") },
+			wantState: store.OutboxSent, wantEvent: cases.EventReplySent, wantSent: 1},
 		{name: "last attempt", why: "a temporary error on the last allowed attempt gives up",
 			sender: &fakeSender{failN: -1, err: temporary}, maxAttempts: 1, wantState: store.OutboxFailed, wantEvent: cases.EventReplyFailed, wantErrPart: "451"},
 	}
@@ -236,6 +240,9 @@ func TestAttemptOutcomes(t *testing.T) {
 			seq := f.enqueue(t, func(m *outbox.Mail) {
 				if tc.attachments {
 					m.Attachments = []outbox.Attachment{{Filename: "a.pdf", Ref: "sha"}}
+				}
+				if tc.generated {
+					m.Attachments = []outbox.Attachment{{Filename: "week.csv", ContentType: "text/csv", Data: []byte("id\r\n")}}
 				}
 			})
 			next := f.flush(t)

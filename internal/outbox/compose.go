@@ -36,9 +36,16 @@
 //     standards-following clients, and RFC 2047 encoded-words in the Content-Type
 //     name= parameter, read by Outlook and Foxmail. Short ASCII names are plain
 //     quoted strings in both.
+//   - Inline images (an Attachment with a ContentID, e.g. a report's chart) go with
+//     the HTML they illustrate: multipart/related (RFC 2387) whose root is the
+//     multipart/alternative text and HTML, then each image with Content-ID <id> and
+//     Content-Disposition inline, referenced from the HTML as src="cid:id"
+//     (RFC 2392). Other attachments follow in the enclosing multipart/mixed:
+//     mixed → related → (alternative → text, html), image …; attachment ….
 package outbox
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -131,6 +138,26 @@ type Attachment struct {
 	// Open returns the content; it is called once per composed copy and the reader
 	// is closed afterwards.
 	Open func() (io.ReadCloser, error) `json:"-"`
+	// Data is the content itself, stored with the mail, for what the desk generates
+	// (a report's chart and CSV): such an attachment needs no Open. Keep it small;
+	// case documents stay in the vault and use Ref and Open.
+	Data []byte `json:"data,omitempty"`
+	// ContentID makes the attachment an inline part of the HTML body, which shows it
+	// as <img src="cid:ContentID">: written without <>, in the form left@right like a
+	// Message-ID. It requires Mail.HTML. "": an ordinary attachment.
+	ContentID string `json:"content_id,omitempty"`
+}
+
+// NeedsOpen reports whether some attachment of m has neither Data nor Open: the
+// content of a mail loaded from the outbox must be found again (from Ref) before it
+// can be composed.
+func (m *Mail) NeedsOpen() bool {
+	for _, a := range m.Attachments {
+		if a.Data == nil && a.Open == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // ErrInvalidMail reports a Mail that cannot be composed. Retrying does not help.
@@ -214,9 +241,12 @@ func Compose(m Mail) (*gomail.Msg, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, err := attachmentFiles(m.Attachments)
+	files, embeds, err := attachmentFiles(m.Attachments)
 	if err != nil {
 		return nil, err
+	}
+	if len(embeds) > 0 && m.HTML == "" {
+		return nil, invalidf("inline attachments need an HTML body")
 	}
 
 	msg := gomail.NewMsg(
@@ -254,6 +284,9 @@ func Compose(m Mail) (*gomail.Msg, error) {
 	msg.SetBodyString(gomail.TypeTextPlain, crlf(m.Text))
 	if m.HTML != "" {
 		msg.AddAlternativeString(gomail.TypeTextHTML, crlf(m.HTML))
+	}
+	if len(embeds) > 0 {
+		msg.SetEmbeds(embeds)
 	}
 	if len(files) > 0 {
 		msg.SetAttachments(files)
@@ -446,12 +479,20 @@ func b64(s string) string {
 }
 
 // attachmentFiles turns attachments into go-mail files with their headers written
-// here: go-mail's own headers put an encoded-word inside filename="…" only.
-func attachmentFiles(atts []Attachment) ([]*gomail.File, error) {
-	files := make([]*gomail.File, 0, len(atts))
+// here: go-mail's own headers put an encoded-word inside filename="…" only. Those
+// with a ContentID are returned apart, as embeds (the inline parts of the HTML).
+func attachmentFiles(atts []Attachment) (files, embeds []*gomail.File, err error) {
 	for i, a := range atts {
-		if a.Open == nil {
-			return nil, invalidf("attachment %d: no content (Open is nil)", i)
+		open := a.Open
+		if open == nil && a.Data != nil {
+			data := a.Data
+			open = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+		}
+		if open == nil {
+			return nil, nil, invalidf("attachment %d: no content (neither Open nor Data)", i)
+		}
+		if a.ContentID != "" && !ValidMessageID(a.ContentID) {
+			return nil, nil, invalidf("attachment %d: content id %q", i, a.ContentID)
 		}
 		name := cleanFilename(a.Filename)
 		if name == "" {
@@ -463,18 +504,22 @@ func attachmentFiles(atts []Attachment) ([]*gomail.File, error) {
 		}
 		mt, params, err := mime.ParseMediaType(ctype)
 		if err != nil || len(params) != 0 || !strings.Contains(mt, "/") || strings.HasPrefix(mt, "multipart/") {
-			return nil, invalidf("attachment %d: content type %q", i, a.ContentType)
+			return nil, nil, invalidf("attachment %d: content type %q", i, a.ContentType)
 		}
-		open := a.Open
-		files = append(files, &gomail.File{
+		header := textproto.MIMEHeader{
+			"Content-Type":              {mt + ";\r\n " + nameParam(name)},
+			"Content-Disposition":       {"attachment;\r\n " + filenameParam(name)},
+			"Content-Transfer-Encoding": {string(gomail.EncodingB64)},
+		}
+		if a.ContentID != "" {
+			header["Content-Disposition"] = []string{"inline;\r\n " + filenameParam(name)}
+			header["Content-Id"] = []string{"<" + a.ContentID + ">"}
+		}
+		f := &gomail.File{
 			Name:        name,
 			ContentType: gomail.ContentType(mt),
 			Enc:         gomail.EncodingB64,
-			Header: textproto.MIMEHeader{
-				"Content-Type":              {mt + ";\r\n " + nameParam(name)},
-				"Content-Disposition":       {"attachment;\r\n " + filenameParam(name)},
-				"Content-Transfer-Encoding": {string(gomail.EncodingB64)},
-			},
+			Header:      header,
 			Writer: func(w io.Writer) (int64, error) {
 				rc, err := open()
 				if err != nil {
@@ -486,9 +531,14 @@ func attachmentFiles(atts []Attachment) ([]*gomail.File, error) {
 				}
 				return n, err
 			},
-		})
+		}
+		if a.ContentID != "" {
+			embeds = append(embeds, f)
+		} else {
+			files = append(files, f)
+		}
 	}
-	return files, nil
+	return files, embeds, nil
 }
 
 // cleanFilename removes what a file name must not carry into a header or a

@@ -306,8 +306,12 @@ func loadAttachments(m Mail) (Mail, error) {
 	}
 	loaded := make([]Attachment, len(m.Attachments))
 	for i, a := range m.Attachments {
+		if a.Open == nil && a.Data != nil {
+			loaded[i] = a // in memory already, stored with the mail
+			continue
+		}
 		if a.Open == nil {
-			return m, &SendError{Stage: StageCompose, Err: invalidf("attachment %d: no content (Open is nil)", i)}
+			return m, &SendError{Stage: StageCompose, Err: invalidf("attachment %d: no content (neither Open nor Data)", i)}
 		}
 		data, err := readAll(a.Open)
 		if err != nil {

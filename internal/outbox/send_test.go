@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
@@ -412,5 +413,27 @@ func TestIsTemporary(t *testing.T) {
 		if got := IsTemporary(tt.err); got != tt.want {
 			t.Errorf("%s: IsTemporary = %v, want %v", tt.name, got, tt.want)
 		}
+	}
+}
+
+// A report loaded from the outbox carries its chart and CSV as Data and no Open: it
+// is sent as composed (it was refused for good with "Open is nil" on the real stack).
+func TestSendStoredContent(t *testing.T) {
+	ts := newTestServer(t, serverConfig{})
+	s := senderFor(t, ts, Options{})
+	stored, err := json.Marshal(reportMail())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m Mail
+	if err := json.Unmarshal(stored, &m); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send(context.Background(), m); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	got := ts.messages()
+	if len(got) != 1 || !bytes.Contains(got[0].raw, []byte("Content-Id: <chart-state.2026-w10@desk.example.org>")) {
+		t.Fatalf("server got %d messages; the first lacks the inline chart", len(got))
 	}
 }

@@ -176,7 +176,13 @@ type StateCount struct {
 
 // Digest is the daily staff digest.
 type Digest struct {
-	Date     time.Time
+	Date time.Time
+	// Department is whose cases the digest covers: a department's name, or "" for
+	// the whole desk (the notify list's digest).
+	Department string
+	// Since is the start of the window of New (the previous digest); zero: unknown.
+	Since time.Time
+	// Counts are the covered cases by state (package stats).
 	Counts   []StateCount
 	New      []Summary
 	DueToday []Summary
@@ -207,8 +213,11 @@ type Report struct {
 	Withdrawn    int
 	Expired      int
 	Appealed     int
-	ByState      []StateCount
-	ByKind       []KindCount
+	// ByState counts the week's cases by the state they are in now; Open counts
+	// every case not closed, withdrawn or expired, whenever it came in, by state.
+	ByState []StateCount
+	Open    []StateCount
+	ByKind  []KindCount
 	// ByDepartment and BySeverity count the cases by owning department ("-": none)
 	// and by severity (ordinary, major).
 	ByDepartment []NameCount
@@ -227,11 +236,35 @@ type Report struct {
 	MedianResolve time.Duration
 	SLABreaches   int
 	Breaches      []Summary
+	// Deadlines counts the review and processing deadlines of the week's cases that
+	// were met, each case against its own severity's deadlines; DeadlinesBySeverity
+	// has one row per severity (Name ordinary or major) with settled deadlines.
+	Deadlines           DeadlineCount
+	DeadlinesBySeverity []DeadlineCount
 	// TopMissing are the documents the cases most often still lack, most
 	// frequent first (at most five).
 	TopMissing []MissingCount
 	// Satisfaction summarises the answers to the satisfaction survey.
 	Satisfaction Satisfaction
+	// Charts are the inline images of the HTML part, in order (empty: none).
+	Charts []Chart
+	// CSVName is the file name of the attached table of the week's cases ("": none).
+	CSVName string
+}
+
+// DeadlineCount is how many deadlines were settled and how many of them met.
+type DeadlineCount struct {
+	Name    string // ordinary or major in DeadlinesBySeverity; "" for the total
+	Settled int    // met or missed
+	Met     int
+	Share   float64 // Met/Settled (0–1); 0 when none is settled
+}
+
+// Chart is an image sent inline with the mail: the HTML shows it with
+// <img src="{{cid .CID}}" alt="{{.Alt}}">.
+type Chart struct {
+	CID string // the image part's Content-ID, without <>
+	Alt string // what the chart shows, for clients that do not load images
 }
 
 // TypeCount is the number of cases with one applicant type.

@@ -90,6 +90,7 @@ func (o *options) fillLabels(d Data, locale string) Data {
 	d.Digest.DueToday = o.fillSummaries(d.Digest.DueToday, locale)
 	d.Digest.Overdue = o.fillSummaries(d.Digest.Overdue, locale)
 	d.Report.ByState = o.fillCounts(d.Report.ByState, locale)
+	d.Report.Open = o.fillCounts(d.Report.Open, locale)
 	d.Report.Breaches = o.fillSummaries(d.Report.Breaches, locale)
 	d.Report.ByKind = append([]KindCount(nil), d.Report.ByKind...)
 	for i := range d.Report.ByKind {

@@ -252,6 +252,8 @@ func (l *loader) funcs(locale string) map[string]any {
 		"bytes":    humanBytes,
 		"duration": func(d time.Duration) string { return humanDuration(d, en) },
 		"inc":      func(i int) int { return i + 1 },
+		"percent":  func(share float64) string { return strconv.FormatFloat(share*100, 'f', 1, 64) + "%" },
+		"cid":      cidURL,
 		"indent":   indent,
 		"join":     func(items []string, sep string) string { return strings.Join(items, sep) },
 	}
@@ -626,4 +628,21 @@ func indent(n int, s string) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// cidURL is the src of an inline image (RFC 2392: "cid:" and the Content-ID,
+// %-escaped). html/template lets only http, https and mailto URLs through; this one
+// is built from a checked identifier, so it is marked safe. An identifier that is
+// not a plain left@right is refused: it could only come from a broken caller.
+func cidURL(id string) (htmltemplate.URL, error) {
+	left, right, ok := strings.Cut(id, "@")
+	if !ok || left == "" || right == "" || strings.Contains(right, "@") {
+		return "", fmt.Errorf("content id %q: want left@right", id)
+	}
+	for _, r := range id {
+		if r <= ' ' || r >= 0x7f || strings.ContainsRune(`"'<>\%&?#`, r) {
+			return "", fmt.Errorf("content id %q: character %q", id, r)
+		}
+	}
+	return htmltemplate.URL("cid:" + id), nil
 }

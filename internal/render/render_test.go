@@ -443,3 +443,30 @@ func TestReadmeDocumentsEveryKind(t *testing.T) {
 		}
 	}
 }
+
+// The weekly report's HTML escapes what it shows (a department is named in the
+// config, a title by the complainant) and shows its chart by cid, which html/template
+// would otherwise replace with #ZgotmplZ; an identifier that could break out of the
+// attribute is refused rather than written.
+func TestWeeklyReportHTMLEscapesAndShowsChart(t *testing.T) {
+	s := loadDefaults(t)
+	d := SampleData(KindWeeklyReport)
+	d.Report.ByDepartment = []NameCount{{Name: `<script>alert(1)</script>`, Count: 2}}
+	d.Report.Breaches = []Summary{{ID: "TS-2026-000110", Title: `"><img src=x onerror=alert(1)>`}}
+	for _, locale := range []string{"zh-CN", "en"} {
+		r, err := s.Render(KindWeeklyReport, locale, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(r.HTML, "<script>") || strings.Contains(r.HTML, "<img src=x") {
+			t.Errorf("%s: unescaped text in the HTML:\n%s", locale, r.HTML)
+		}
+		if !strings.Contains(r.HTML, `<img src="cid:chart-state.2026-w10@desk.example.com"`) {
+			t.Errorf("%s: the chart is not shown by cid:\n%s", locale, r.HTML)
+		}
+	}
+	d.Report.Charts = []Chart{{CID: `x" onload="alert(1)@y`}}
+	if _, err := s.Render(KindWeeklyReport, "zh-CN", d); err == nil {
+		t.Error("a content id with a quote was written into the HTML")
+	}
+}

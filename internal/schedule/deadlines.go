@@ -24,10 +24,6 @@ const (
 	noticeDue            = "due" // no mail: the case's due_at is brought up to date
 )
 
-// eventSurveySent is the case event recording that the satisfaction survey was queued;
-// the weekly report counts it.
-const eventSurveySent = "survey_sent"
-
 // MarkerKey is the once-only key of a notice about a deadline: one per case, run of
 // the clock (its start) and notice. A deadline moved while its clock runs (a changed
 // setting or holiday list, a restart with another config) is the same run: its

@@ -81,7 +81,7 @@ func TestWeeklyReportFigures(t *testing.T) {
 	var rep render.Report
 	if err := st.View(func(tx *store.Tx) error {
 		var err error
-		rep, err = s.buildReport(tx, from, to)
+		rep, _, err = s.buildReport(tx, from, to)
 		return err
 	}); err != nil {
 		t.Fatal(err)

@@ -22,6 +22,13 @@
 //     waiting for an author are not subtracted here.
 //   - outcome: resolved, rejected, withdrawn, expired, closed (closed with neither a
 //     resolution nor a rejection) or open.
+//   - deadlines met: each review and processing deadline that is settled counts once —
+//     met when the decision (review) or resolution (processing) came by its due time,
+//     missed when it is a breach as above. A deadline still running and not yet passed,
+//     or whose case left review otherwise (withdrawn, expired), is not settled. Each
+//     case is judged by its own severity's deadlines (cases.Deadlines.Due).
+//   - accepted and appealed: cases that were ever accepted / ever appealed; surveyed:
+//     cases with a survey_sent event.
 //   - medians of an even count are the mean of the two middle values.
 package stats
 
@@ -80,9 +87,31 @@ type Count struct {
 
 // Satisfaction summarises survey answers.
 type Satisfaction struct {
+	Surveyed  int     `json:"surveyed"` // cases the survey was sent for
 	Responses int     `json:"responses"`
 	Mean      float64 `json:"mean"`     // 0 when no responses
 	ByScore   [5]int  `json:"by_score"` // index 0 is score 1
+}
+
+// DeadlineCount counts settled deadlines (see the package comment).
+type DeadlineCount struct {
+	Settled int `json:"settled"` // met + missed
+	Met     int `json:"met"`
+	// MetShare is Met/Settled rounded to four decimals; 0 when none is settled.
+	MetShare float64 `json:"met_share"`
+}
+
+func (d *DeadlineCount) add(met bool) {
+	d.Settled++
+	if met {
+		d.Met++
+	}
+}
+
+func (d *DeadlineCount) share() {
+	if d.Settled > 0 {
+		d.MetShare = math.Round(float64(d.Met)/float64(d.Settled)*10000) / 10000
+	}
 }
 
 // Report is every figure. Maps are keyed by codes (state, content kind, applicant
@@ -102,6 +131,8 @@ type Report struct {
 
 	Acknowledged  int     `json:"acknowledged"`
 	Decided       int     `json:"decided"`
+	Accepted      int     `json:"accepted"` // ever accepted
+	Appealed      int     `json:"appealed"` // ever appealed
 	ResolvedCount int     `json:"resolved"`
 	MedianAck     Seconds `json:"median_ack_seconds"`
 	MedianDecide  Seconds `json:"median_decide_seconds"`
@@ -111,6 +142,10 @@ type Report struct {
 	ProcessingBreaches int      `json:"processing_breaches"`
 	SLABreaches        int      `json:"sla_breaches"` // cases with at least one breach
 	Breaches           []string `json:"breached_cases"`
+	// Deadlines are the review and processing deadlines met, in all and by severity
+	// (ordinary, major), each case against its own severity's deadlines.
+	Deadlines           DeadlineCount            `json:"deadlines"`
+	DeadlinesBySeverity map[string]DeadlineCount `json:"deadlines_by_severity"`
 
 	TopMissing   []Count      `json:"top_missing"`
 	Satisfaction Satisfaction `json:"satisfaction"`
@@ -137,6 +172,7 @@ func New(o Options) *Acc {
 		Since: o.Since, Until: o.Until, GeneratedAt: o.Now,
 		ByState: map[string]int{}, ByKind: map[string]int{}, ByApplicant: map[string]int{}, ByOutcome: map[string]int{},
 		ByDepartment: map[string]int{}, BySeverity: map[string]int{}, Breaches: []string{},
+		DeadlinesBySeverity: map[string]DeadlineCount{},
 	}}
 }
 
@@ -244,6 +280,20 @@ func (a *Acc) Add(c *cases.Case) {
 	r.BySeverity[string(sev)]++
 	tl := TimelineOf(c)
 	r.ByOutcome[Outcome(c, tl)]++
+	if !tl.Accepted.IsZero() {
+		r.Accepted++
+	}
+	appealed, surveyed := false, false
+	for _, e := range c.Events {
+		appealed = appealed || e.To == cases.Appealed
+		surveyed = surveyed || e.Type == cases.EventSurveySent
+	}
+	if appealed {
+		r.Appealed++
+	}
+	if surveyed {
+		r.Satisfaction.Surveyed++
+	}
 	if !tl.FirstReplySent.IsZero() {
 		r.Acknowledged++
 		a.ack = append(a.ack, tl.FirstReplySent.Sub(c.CreatedAt))
@@ -263,21 +313,37 @@ func (a *Acc) Add(c *cases.Case) {
 	if dl := a.o.Deadlines; dl != nil {
 		breached := false
 		st := c.State
+		bySev := r.DeadlinesBySeverity[string(sev)]
+		settle := func(met bool) {
+			r.Deadlines.add(met)
+			bySev.add(met)
+		}
 		if !tl.Completed.IsZero() {
 			due := dl.Due(cases.ClockReview, tl.Completed, c.Severity)
-			if (!tl.Decided.IsZero() && tl.Decided.After(due)) ||
-				(tl.Decided.IsZero() && (st == cases.PendingReview || st == cases.Appealed) && a.o.Now.After(due)) {
+			switch {
+			case (!tl.Decided.IsZero() && tl.Decided.After(due)) ||
+				(tl.Decided.IsZero() && (st == cases.PendingReview || st == cases.Appealed) && a.o.Now.After(due)):
 				r.ReviewBreaches++
 				breached = true
+				settle(false)
+			case !tl.Decided.IsZero():
+				settle(true)
 			}
 		}
 		if !tl.Accepted.IsZero() {
 			due := dl.Due(cases.ClockProcessing, tl.Accepted, c.Severity)
-			if (!tl.Resolved.IsZero() && tl.Resolved.After(due)) ||
-				(tl.Resolved.IsZero() && st == cases.Accepted && a.o.Now.After(due)) {
+			switch {
+			case (!tl.Resolved.IsZero() && tl.Resolved.After(due)) ||
+				(tl.Resolved.IsZero() && st == cases.Accepted && a.o.Now.After(due)):
 				r.ProcessingBreaches++
 				breached = true
+				settle(false)
+			case !tl.Resolved.IsZero():
+				settle(true)
 			}
+		}
+		if bySev.Settled > 0 {
+			r.DeadlinesBySeverity[string(sev)] = bySev
 		}
 		if breached {
 			r.SLABreaches++
@@ -310,6 +376,13 @@ func (a *Acc) Report() Report {
 		r.Satisfaction.Mean = math.Round(float64(sum)/float64(n)*100) / 100
 	}
 	sort.Strings(r.Breaches)
+	r.Deadlines.share()
+	bySev := make(map[string]DeadlineCount, len(r.DeadlinesBySeverity))
+	for k, d := range r.DeadlinesBySeverity {
+		d.share()
+		bySev[k] = d
+	}
+	r.DeadlinesBySeverity = bySev
 	return r
 }
 

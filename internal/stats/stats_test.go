@@ -3,6 +3,7 @@ package stats_test
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"sort"
@@ -37,6 +38,8 @@ type expected struct {
 	ack, decide, resolve     []time.Duration
 	reviewBreach, procBreach int
 	breached                 int
+	settled, met             int
+	accepted                 int
 	scores                   [5]int
 }
 
@@ -156,14 +159,23 @@ func generate(t testing.TB, n int, now time.Time, cal *calendar.Calendar, since 
 			due := cal.AddBusinessDays(completed, 3)
 			if (!decided.IsZero() && decided.After(due)) || (decided.IsZero() && state == "pending_review" && now.After(due)) {
 				ex.reviewBreach++
+				ex.settled++
 				b = true
+			} else if !decided.IsZero() {
+				ex.settled++
+				ex.met++
 			}
 		}
 		if !accepted.IsZero() {
+			ex.accepted++
 			due := cal.AddBusinessDays(accepted, 5)
 			if (!resolved.IsZero() && resolved.After(due)) || (resolved.IsZero() && state == "accepted" && now.After(due)) {
 				ex.procBreach++
+				ex.settled++
 				b = true
+			} else if !resolved.IsZero() {
+				ex.settled++
+				ex.met++
 			}
 		}
 		if b {
@@ -247,6 +259,15 @@ func TestReportOverGeneratedStore(t *testing.T) {
 		checkInt("review breaches", r.ReviewBreaches, ex.reviewBreach)
 		checkInt("processing breaches", r.ProcessingBreaches, ex.procBreach)
 		checkInt("sla breaches", r.SLABreaches, ex.breached)
+		checkInt("deadlines settled", r.Deadlines.Settled, ex.settled)
+		checkInt("deadlines met", r.Deadlines.Met, ex.met)
+		checkInt("accepted", r.Accepted, ex.accepted)
+		if want := math.Round(float64(ex.met)/float64(ex.settled)*10000) / 10000; r.Deadlines.MetShare != want || ex.met == 0 || ex.met == ex.settled {
+			t.Errorf("%s: met share %v, want %v (and some met, some missed)", tc.why, r.Deadlines.MetShare, want)
+		}
+		if o := r.DeadlinesBySeverity["ordinary"]; o != r.Deadlines || len(r.DeadlinesBySeverity) != 1 {
+			t.Errorf("%s: by severity %v, want all ordinary %v", tc.why, r.DeadlinesBySeverity, r.Deadlines)
+		}
 		for name, pair := range map[string][2]time.Duration{
 			"median ack": {time.Duration(r.MedianAck), median(ex.ack)}, "median decide": {time.Duration(r.MedianDecide), median(ex.decide)},
 			"median resolve": {time.Duration(r.MedianResolve), median(ex.resolve)},
@@ -327,6 +348,12 @@ func TestMajorCasesUseTheirOwnDeadlines(t *testing.T) {
 		t.Errorf("review %d processing %d sla %d breached %v; want 1 1 1 [TS-2026-000002]",
 			r.ReviewBreaches, r.ProcessingBreaches, r.SLABreaches, r.Breaches)
 	}
+	// Deadlines met: both of the ordinary case's, neither of the major case's.
+	want := map[string]stats.DeadlineCount{"ordinary": {Settled: 2, Met: 2, MetShare: 1}, "major": {Settled: 2}}
+	if r.Deadlines != (stats.DeadlineCount{Settled: 4, Met: 2, MetShare: 0.5}) || len(r.DeadlinesBySeverity) != 2 ||
+		r.DeadlinesBySeverity["ordinary"] != want["ordinary"] || r.DeadlinesBySeverity["major"] != want["major"] {
+		t.Errorf("deadlines met %+v by severity %+v; want 2 of 4, ordinary 2 of 2, major 0 of 2", r.Deadlines, r.DeadlinesBySeverity)
+	}
 }
 
 // The figures survive the control socket: what the daemon writes, the CLI reads back
@@ -347,5 +374,28 @@ func TestReportJSONRoundTrip(t *testing.T) {
 	}
 	if back.MedianAck != r.MedianAck {
 		t.Errorf("median ack %v after the round trip, want %v", time.Duration(back.MedianAck), time.Duration(r.MedianAck))
+	}
+}
+
+// The weekly report's counts of cases ever accepted, ever appealed and surveyed come
+// from here (they were counted a second time in the scheduler): a case rejected,
+// appealed and then accepted counts once in each of accepted and appealed, whatever
+// its state now.
+func TestEverAcceptedAppealedSurveyed(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, cst)
+	ev := func(h int, typ cases.EventType, from, to cases.State) cases.Event {
+		return cases.Event{At: t0.Add(time.Duration(h) * time.Hour), Type: typ, From: from, To: to}
+	}
+	a := stats.New(stats.Options{Now: t0.AddDate(0, 0, 7)})
+	a.Add(&cases.Case{ID: "TS-2026-000001", State: cases.Closed, CreatedAt: t0, Events: []cases.Event{
+		ev(0, cases.EventCreated, "", cases.Incomplete), ev(1, cases.EventState, cases.Incomplete, cases.PendingReview),
+		ev(2, cases.EventOf(cases.Reject), cases.PendingReview, cases.Rejected), ev(3, cases.EventOf(cases.Appeal), cases.Rejected, cases.Appealed),
+		ev(4, cases.EventOf(cases.Accept), cases.Appealed, cases.Accepted), ev(5, cases.EventOf(cases.Resolve), cases.Accepted, cases.Resolved),
+		ev(6, cases.EventSurveySent, "", ""), ev(7, cases.EventOf(cases.Close), cases.Resolved, cases.Closed),
+	}})
+	a.Add(&cases.Case{ID: "TS-2026-000002", State: cases.Incomplete, CreatedAt: t0, Events: []cases.Event{ev(0, cases.EventCreated, "", cases.Incomplete)}})
+	r := a.Report()
+	if r.Accepted != 1 || r.Appealed != 1 || r.Satisfaction.Surveyed != 1 {
+		t.Errorf("accepted %d appealed %d surveyed %d, want 1 each", r.Accepted, r.Appealed, r.Satisfaction.Surveyed)
 	}
 }
