@@ -15,4 +15,7 @@ require (
 	golang.org/x/text v0.44.0
 )
 
-require golang.org/x/crypto v0.54.0 // indirect
+require (
+	github.com/emersion/go-msgauth v0.7.0 // indirect
+	golang.org/x/crypto v0.54.0 // indirect
+)
