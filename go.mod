@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/emersion/go-imap/v2 v2.0.0-beta.8
 	github.com/emersion/go-message v0.18.2
+	github.com/emersion/go-msgauth v0.7.0
 	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6
 	github.com/emersion/go-smtp v0.25.1
 	github.com/robfig/cron/v3 v3.0.1
@@ -15,7 +16,4 @@ require (
 	golang.org/x/text v0.44.0
 )
 
-require (
-	github.com/emersion/go-msgauth v0.7.0 // indirect
-	golang.org/x/crypto v0.54.0 // indirect
-)
+require golang.org/x/crypto v0.54.0 // indirect
