@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -31,7 +30,6 @@ import (
 	"github.com/complaintd/complaintd/internal/outbox"
 	"github.com/complaintd/complaintd/internal/render"
 	"github.com/complaintd/complaintd/internal/routing"
-	"github.com/complaintd/complaintd/internal/staffauth"
 	"github.com/complaintd/complaintd/internal/store"
 	"github.com/complaintd/complaintd/internal/vault"
 	"github.com/complaintd/complaintd/templates"
@@ -94,8 +92,9 @@ func masterKey(cfg *config.Config, log *slog.Logger) ([]byte, error) {
 	return key, nil
 }
 
-// staffSecret is the HMAC key of the staff tokens: configured, or derived from the
-// master key so that a restart keeps the tokens already mailed valid.
+// staffSecret is the HMAC key of the complainant tokens and of the old-form staff
+// tokens: configured, or derived from the master key so that a restart keeps the
+// tokens already mailed valid. (Staff tokens now have a key of their own: staffAuth.)
 func staffSecret(cfg *config.Config, master []byte) []byte {
 	if cfg.Staff.Auth.Secret != "" {
 		return []byte(cfg.Staff.Auth.Secret)
@@ -198,6 +197,15 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 	d.router = router
 	d.mailer = mailer.New(mailer.Options{Templates: tpl, Desk: outbox.Address{Name: cfg.SMTP.FromName, Address: cfg.SMTP.From},
 		CasePrefix: cfg.Policy.CasePrefix, Locale: cfg.Templates.Locale, Catalogue: d.catalogue, Metrics: d.metrics})
+	auth, err := staffAuth(cfg, key, log)
+	if err != nil {
+		d.store.Close()
+		return nil, err
+	}
+	if err := markTokenUpgrade(d.store, d.clock.Now(), cfg.Staff.Auth.TokenTTL, log); err != nil {
+		d.store.Close()
+		return nil, fmt.Errorf("staff tokens: %w", err)
+	}
 	d.processor, err = intake.NewProcessor(intake.Options{
 		Router: router, Deadlines: d.deadlines, Catalogue: d.catalogue, Mailer: d.mailer,
 		Store: d.store, Vault: d.vault, Rules: cfg.Policy.Documents,
@@ -205,8 +213,7 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 			MaxDepth: l.MaxDepth, MaxAttachmentBytes: l.MaxAttachmentBytes},
 		CasePrefix: cfg.Policy.CasePrefix, Desk: outbox.Address{Name: cfg.SMTP.FromName, Address: cfg.SMTP.From},
 		Staff: intake.StaffOptions{
-			Auth: staffauth.Config{Mode: staffauth.Mode(cfg.Staff.Auth.Mode), AuthServID: cfg.Staff.Auth.AuthServID, TrustedHop: cfg.Staff.Auth.TrustedHop,
-				Staff: slices.Clone(cfg.Staff.Addresses), Secret: staffSecret(cfg, key)},
+			Auth: auth, Resolver: net.DefaultResolver,
 			Notify: cfg.Staff.Notify, AppealReviewers: cfg.Staff.AppealReviewers, Aliases: cfg.Staff.Aliases,
 			AppealDays: cfg.Policy.AppealDays, AppealWindow: cfg.Policy.AppealAfter, AuthorDays: cfg.Policy.AuthorDays,
 			AttachMaxBytes: cfg.Staff.AttachMaxBytes,

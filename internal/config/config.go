@@ -114,13 +114,20 @@ type Staff struct {
 
 // StaffAuth says how a staff command mail proves itself.
 type StaffAuth struct {
-	Mode       string `yaml:"mode"`        // token | auth-results | token+auth-results | token|auth-results; default token
+	Mode       string `yaml:"mode"`        // token | auth-results | token+auth-results | token|auth-results | dkim | token+dkim | token|dkim; default token
 	AuthServID string `yaml:"authserv_id"` // authserv-id of our own server's Authentication-Results
 	// TrustedHop is the host our border MTA names in its Received line ("by
 	// mx.example.cn"): only Authentication-Results above that line count. Empty: only
 	// those above the topmost Received.
 	TrustedHop string `yaml:"trusted_hop"`
-	Secret     string `yaml:"secret"` // HMAC secret for case tokens; or COMPLAINTD_STAFF_SECRET; else derived from the master key
+	Secret     string `yaml:"secret"` // HMAC secret of the complainant tokens (and of old-form staff tokens); or COMPLAINTD_STAFF_SECRET; else derived from the master key
+	// TokenTTL is how long a staff token stays valid after the mail that carried it
+	// was sent.
+	TokenTTL time.Duration `yaml:"token_ttl"` // 720h (30 days)
+	// TokenKeyFile holds the key of the staff tokens, apart from the master key (so
+	// rotating that leaves tokens valid); created 0600 with 32 random bytes at the
+	// first start when absent.
+	TokenKeyFile string `yaml:"token_key_file"` // staff-token.key next to the store
 }
 
 // Templates are the reply texts.

@@ -85,6 +85,10 @@ func (c *Config) ApplyDefaults() {
 		c.Staff.Notify = c.Staff.Addresses
 	}
 	def(&c.Staff.Auth.Mode, "token")
+	// Longer than the longest ordinary wait between two staff mails of a case (a
+	// 15-day appeal window, then 3 business days of review, a holiday week between);
+	// short enough that a token left in an old mailbox dies within a month.
+	defD(&c.Staff.Auth.TokenTTL, 30*24*time.Hour)
 	if len(c.Staff.Supervisors) == 0 {
 		c.Staff.Supervisors = c.Staff.Admins
 	}

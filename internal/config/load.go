@@ -96,6 +96,10 @@ func (c *Config) resolvePaths(base string) {
 		c.HTTP.ControlSocket = filepath.Join(filepath.Dir(c.Store.Path), "complaintd.sock")
 	}
 	c.HTTP.ControlSocket = abs(c.HTTP.ControlSocket)
+	if c.Staff.Auth.TokenKeyFile == "" {
+		c.Staff.Auth.TokenKeyFile = filepath.Join(filepath.Dir(c.Store.Path), "staff-token.key")
+	}
+	c.Staff.Auth.TokenKeyFile = abs(c.Staff.Auth.TokenKeyFile)
 	c.Templates.Dir = abs(c.Templates.Dir)
 }
 

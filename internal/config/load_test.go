@@ -72,7 +72,7 @@ schedule:
 		`smtp.max_attempts: must be at least 1, got -3`,
 		`smtp.retry_min: must be more than 0s, got -1s`,
 		`staff.addresses[1]: must be an e-mail address like desk@example.cn, got "nobody"`,
-		`staff.auth.mode: must be token, auth-results, token+auth-results or token|auth-results, got "magic"`,
+		`staff.auth.mode: must be token, auth-results, token+auth-results, token|auth-results, dkim, token+dkim or token|dkim, got "magic"`,
 		`policy.review_days: must be 1-3650, got 0 (leave the key out for the default, 3)`,
 		`policy.calendar.holidays[0]: must be a date YYYY-MM-DD, got "2026-13-01"`,
 		`schedule.deadlines: must be a string, got a list`,
@@ -90,6 +90,12 @@ func TestProblems(t *testing.T) {
 		want []string // lines that must be among the problems
 		not  []string // prefixes that must not be
 	}{
+		// A staff token that expires at once (or never sensibly) is a typo, named by its key.
+		{"staff token ttl of seconds", minimal + "staff: {auth: {token_ttl: 30s}}\n",
+			[]string{"staff.auth.token_ttl: must be at least 1m, got 30s (a token must outlive the time staff take to reply)"}, nil},
+		{"staff token ttl of 0", minimal + "staff: {auth: {token_ttl: 0s}}\n",
+			[]string{"staff.auth.token_ttl: must be more than 0s, got 0s (leave the key out for the default, 720h0m0s)"}, nil},
+		{"the dkim mode needs no authserv-id", minimal + "staff: {auth: {mode: token+dkim}}\n", nil, []string{"staff.auth"}},
 		// A typo close to a real key gets the key, not the list of 16.
 		{"misspelt key", minimal + "store: {pth: x}\n", []string{"store.pth: unknown key, did you mean path?"}, nil},
 		// A type error names its key; yaml alone said only "line 3: cannot unmarshal !!str".

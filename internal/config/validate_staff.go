@@ -6,6 +6,7 @@ package config
 import (
 	"slices"
 	"strings"
+	"time"
 )
 
 func (c *Config) checkStaff(k *checker) {
@@ -19,9 +20,14 @@ func (c *Config) checkStaff(k *checker) {
 		k.address("staff.aliases."+name, s.Aliases[name])
 	}
 	atLeast(k, "staff.attach_max_bytes", s.AttachMaxBytes, 1)
-	k.oneOf("staff.auth.mode", s.Auth.Mode, "token", "auth-results", "token+auth-results", "token|auth-results")
+	k.oneOf("staff.auth.mode", s.Auth.Mode, "token", "auth-results", "token+auth-results", "token|auth-results",
+		"dkim", "token+dkim", "token|dkim")
 	if strings.Contains(s.Auth.Mode, "auth-results") && s.Auth.AuthServID == "" {
 		k.add("staff.auth.authserv_id", "required when staff.auth.mode uses auth-results (the authserv-id your own server writes)")
+	}
+	positive(k, "staff.auth.token_ttl", s.Auth.TokenTTL)
+	if s.Auth.TokenTTL > 0 && s.Auth.TokenTTL < time.Minute {
+		k.add("staff.auth.token_ttl", "must be at least 1m, got %v (a token must outlive the time staff take to reply)", s.Auth.TokenTTL)
 	}
 }
 

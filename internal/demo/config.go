@@ -31,7 +31,7 @@ func demoConfig(dir, imapAddr, smtpAddr string) (*config.Config, error) {
 	cfg.SMTP = config.SMTP{Host: sh, Port: sport, TLS: "none", From: deskAddr, FromName: "凤凰网投诉受理中心", RetryMin: time.Second}
 	cfg.Store = config.Store{Path: filepath.Join(dir, "complaintd.db"), AttachmentsDir: filepath.Join(dir, "attachments"),
 		MasterKey: newKey()}
-	cfg.Staff = config.Staff{Addresses: []string{editor}}
+	cfg.Staff = config.Staff{Addresses: []string{editor}, Auth: config.StaffAuth{TokenKeyFile: filepath.Join(dir, "staff-token.key")}}
 	cfg.HTTP = config.HTTP{ControlSocket: filepath.Join(dir, "complaintd.sock")}
 	cfg.ApplyDefaults()
 	if err := cfg.Validate(); err != nil {

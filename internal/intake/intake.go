@@ -42,6 +42,7 @@ import (
 	"github.com/complaintd/complaintd/internal/policy"
 	"github.com/complaintd/complaintd/internal/render"
 	"github.com/complaintd/complaintd/internal/routing"
+	"github.com/complaintd/complaintd/internal/staffauth"
 	"github.com/complaintd/complaintd/internal/store"
 	"github.com/complaintd/complaintd/internal/vault"
 )
@@ -168,6 +169,7 @@ type Prepared struct {
 	msg    *mailmsg.Message
 	digest string
 	res    classify.Result
+	dkim   []staffauth.DKIMResult // our verification of a staff mail's signatures
 }
 
 // MessageID is the prepared mail's Message-ID ("" when it could not be read).
@@ -196,7 +198,10 @@ func (p *Processor) Prepare(raw io.Reader) (*Prepared, error) {
 	p.o.Vault.TopUpKeys()
 	spool := p.o.Vault.NewSpool()
 	defer spool.Close() // a panic in the parser must not leak the open pack
-	msg, err := mailmsg.Parse(br, spoolAdapter{spool}, p.o.Limits)
+	raw, tap := p.tapDKIM(br)
+	defer tap.finish(false) // a panic in the parser must not leave the verifier waiting
+	msg, err := mailmsg.Parse(raw, spoolAdapter{spool}, p.o.Limits)
+	dkim := tap.finish(err == nil)
 	if cerr := spool.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("spool: %w", cerr)
 	}
@@ -210,7 +215,7 @@ func (p *Processor) Prepare(raw io.Reader) (*Prepared, error) {
 		}
 		return pr, fmt.Errorf("parse: %w", err)
 	}
-	pr := &Prepared{msg: msg, digest: contentDigest(msg)}
+	pr := &Prepared{msg: msg, digest: contentDigest(msg), dkim: dkim}
 	if msg.Auto == mailmsg.Human {
 		pr.res = classify.Classify(msg, openerAdapter{p.o.Vault}, p.classify)
 	}
@@ -354,7 +359,7 @@ func (p *Processor) commitIn(tx *store.Tx, src inbound.Source, pr *Prepared, now
 	case msg.From.Address == "":
 		out = inbound.Outcome{Role: "noise", Result: "no sender address: no case, no reply"}
 	case p.isStaff(msg.From.Address):
-		out, err = p.staff(tx, msg, now)
+		out, err = p.staff(tx, msg, pr.dkim, now)
 	default:
 		why, viaToken := p.forgedCommand(msg)
 		if why != "" && !viaToken {

@@ -1,6 +1,11 @@
 package intake
 
 import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base32"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +16,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/complaintd/complaintd/internal/cases"
@@ -38,6 +44,12 @@ type StaffOptions struct {
 	AppealWindow    time.Duration     // overrides AppealDays when set (drills, tests)
 	AuthorDays      int               // calendar days the author has to answer
 	AttachMaxBytes  int64             // documents attached to one notification
+	// Resolver looks up DKIM keys for our own verification of staff mail (modes
+	// other than token). Nil: no DKIM verification (the auth-results modes then rely
+	// on the header alone, the dkim modes refuse).
+	Resolver staffauth.Resolver
+	// DKIMTimeout bounds the DNS lookups of one mail's verification. Zero: 10s.
+	DKIMTimeout time.Duration
 }
 
 func (p *Processor) isStaff(addr string) bool {
@@ -60,8 +72,9 @@ func recipients(m *mailmsg.Message) []string {
 
 // staff handles a mail from a staff address: authenticate, then run its commands
 // all-or-nothing (a mail that mixes a legal and an illegal command changes nothing, so
-// the staff member never has to work out what half-happened).
-func (p *Processor) staff(tx *store.Tx, msg *mailmsg.Message, now time.Time) (inbound.Outcome, error) {
+// the staff member never has to work out what half-happened). dkim is our own
+// verification of the mail's signatures (Prepare), nil when none ran.
+func (p *Processor) staff(tx *store.Tx, msg *mailmsg.Message, dkim []staffauth.DKIMResult, now time.Time) (inbound.Outcome, error) {
 	c, _, err := p.findCase(tx, msg)
 	if err != nil {
 		return inbound.Outcome{}, err
@@ -70,14 +83,21 @@ func (p *Processor) staff(tx *store.Tx, msg *mailmsg.Message, now time.Time) (in
 	if c != nil {
 		caseID = c.ID
 	}
-	dec := staffauth.Verify(p.o.Staff.Auth, staffauth.Input{
-		From: msg.From.Address, CaseID: caseID, Recipients: recipients(msg), Trace: trace(msg),
-	})
+	in := staffauth.Input{
+		From: msg.From.Address, CaseID: caseID, Recipients: recipients(msg), Trace: trace(msg), DKIM: dkim,
+		Replied: append(slices.Clone(msg.InReplyTo), msg.References...), Now: now,
+	}
+	if err := p.tokenState(tx, &in); err != nil {
+		return inbound.Outcome{}, err
+	}
+	dec := staffauth.Verify(p.o.Staff.Auth, in)
 	if !dec.OK {
 		// Nothing changes and nothing goes to the claimed sender: if the mail is
-		// forged, the real staff member must not be mailed by the forger.
+		// forged, the real staff member must not be mailed by the forger. The reason
+		// is recorded; the address only as a hash outside the case (the alert shows
+		// in /healthz), and no command text anywhere.
 		p.o.Metrics.SecurityEvents.Add(1)
-		note := fmt.Sprintf("unauthenticated staff mail from %s: %s", msg.From.Address, dec.Reason)
+		note := fmt.Sprintf("unauthenticated staff mail from %s: %s", pii.LogHash(msg.From.Address), dec.Reason)
 		if err := tx.AddAlert(store.Alert{At: now, Kind: "security", Message: note + " (case " + orNone(caseID) + ")"}); err != nil {
 			return inbound.Outcome{}, err
 		}
@@ -86,7 +106,7 @@ func (p *Processor) staff(tx *store.Tx, msg *mailmsg.Message, now time.Time) (in
 				return inbound.Outcome{}, err
 			}
 		}
-		p.o.Logger.Warn("staff mail refused", "case", caseID, "message_id", pii.LogHash(msg.MessageID), "reason", dec.Reason)
+		p.o.Logger.Warn("staff mail refused", "case", caseID, "message_id", pii.LogHash(msg.MessageID), "sender", pii.LogHash(msg.From.Address), "reason", dec.Reason)
 		return inbound.Outcome{Case: caseID, Role: "security", Result: "refused: " + dec.Reason}, nil
 	}
 	actor := dec.Sender
@@ -114,15 +134,15 @@ func (p *Processor) staff(tx *store.Tx, msg *mailmsg.Message, now time.Time) (in
 		}
 	}
 	staffTo := []outbox.Address{{Address: actor}}
-	d := p.staffData(c, actor)
-	d.Command = strings.Join(raw, "；")
 	if len(errs) > 0 {
-		d.Error = strings.Join(errs, "\n")
-		if err := tx.AppendEvent(c.ID, cases.Event{At: now, Type: cases.EventCommandRefused, Actor: actor, Note: d.Error}); err != nil {
+		out := p.staffMail(c, actor, "staff_error", now)
+		out.Data.Command = strings.Join(raw, "；")
+		out.Data.Error = strings.Join(errs, "\n")
+		if err := tx.AppendEvent(c.ID, cases.Event{At: now, Type: cases.EventCommandRefused, Actor: actor, Note: out.Data.Error}); err != nil {
 			return inbound.Outcome{}, err
 		}
-		if err := p.o.Mailer.Queue(tx, c, mailer.Outgoing{Kind: "staff_error", Data: d, To: staffTo, ReplyTo: p.staffReplyTo(c.ID),
-			InReplyTo: msg.MessageID, References: append(slices.Clone(msg.References), msg.MessageID), Auto: outbox.AutoReplied}, now); err != nil {
+		out.To, out.InReplyTo, out.References, out.Auto = staffTo, msg.MessageID, append(slices.Clone(msg.References), msg.MessageID), outbox.AutoReplied
+		if err := p.o.Mailer.Queue(tx, c, out, now); err != nil {
 			return inbound.Outcome{}, err
 		}
 		if err := tx.PutCase(c); err != nil { // threads of the reply
@@ -138,11 +158,11 @@ func (p *Processor) staff(tx *store.Tx, msg *mailmsg.Message, now time.Time) (in
 		return inbound.Outcome{}, err
 	}
 	out.Replies += n
-	d = p.staffData(work, actor)
-	d.Command = strings.Join(raw, "；")
-	d.Result = strings.Join(pend.results, "\n")
-	if err := p.o.Mailer.Queue(tx, work, mailer.Outgoing{Kind: "staff_confirmation", Data: d, To: staffTo, ReplyTo: p.staffReplyTo(work.ID),
-		InReplyTo: msg.MessageID, References: append(slices.Clone(msg.References), msg.MessageID), Auto: outbox.AutoReplied}, now); err != nil {
+	conf := p.staffMail(work, actor, "staff_confirmation", now)
+	conf.Data.Command = strings.Join(raw, "；")
+	conf.Data.Result = strings.Join(pend.results, "\n")
+	conf.To, conf.InReplyTo, conf.References, conf.Auto = staffTo, msg.MessageID, append(slices.Clone(msg.References), msg.MessageID), outbox.AutoReplied
+	if err := p.o.Mailer.Queue(tx, work, conf, now); err != nil {
 		return inbound.Outcome{}, err
 	}
 	out.Replies++
@@ -218,15 +238,46 @@ func (p *Processor) missing(c *cases.Case) []cases.Kind {
 	return m
 }
 
-func (p *Processor) staffToken(caseID string) string {
-	return staffauth.Token(p.o.Staff.Auth.Secret, caseID)
+// staffMail starts a mail of kind to staff member addr about c, issued at now: its
+// Message-ID is fixed here, so that the token in its Reply-To is bound to it (a reply
+// must answer this very mail), and the template sees the same token.
+func (p *Processor) staffMail(c *cases.Case, addr, kind string, now time.Time) mailer.Outgoing {
+	o := mailer.Outgoing{Kind: kind, MessageID: p.newMessageID(c.ID), Data: p.staffData(c, addr)}
+	if len(p.o.Staff.Auth.TokenKey) > 0 {
+		o.Data.Token = staffauth.NewToken(p.o.Staff.Auth.TokenKey, c.ID, o.MessageID, now)
+		o.ReplyTo = &outbox.Address{Name: p.o.Desk.Name, Address: staffauth.ReplyAddress(p.o.Desk.Address, c.ID, o.Data.Token)}
+	}
+	return o
 }
 
-func (p *Processor) staffReplyTo(caseID string) *outbox.Address {
-	if len(p.o.Staff.Auth.Secret) == 0 {
-		return nil
+// newMessageID is a Message-ID in the mailer's form: <case>.<random>@<desk domain>.
+func (p *Processor) newMessageID(caseID string) string {
+	var b [10]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s.%s@%s", strings.ToLower(caseID), strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:])), p.domain)
+}
+
+// tokenState fills in what the store says about staff tokens: the revocations in
+// force for the case, and until when old-form tokens are accepted (one token
+// lifetime after the upgrade, on a store that could have sent them).
+func (p *Processor) tokenState(tx *store.Tx, in *staffauth.Input) error {
+	rev, err := tx.StaffTokenRevocations(in.CaseID)
+	if err != nil {
+		return err
 	}
-	return &outbox.Address{Name: p.o.Desk.Name, Address: staffauth.ReplyAddress(p.o.Desk.Address, caseID, p.staffToken(caseID))}
+	in.RevokedAll, in.RevokedCase = rev.All, rev.Case
+	up, ok, err := tx.StaffTokenUpgrade()
+	if err != nil {
+		return err
+	}
+	if ok && up.Legacy {
+		ttl := p.o.Staff.Auth.TokenTTL
+		if ttl <= 0 {
+			ttl = staffauth.DefaultTokenTTL
+		}
+		in.LegacyUntil = up.At.Add(ttl)
+	}
+	return nil
 }
 
 // complainantData is the case view for mail to the complainant or the author: no
@@ -242,7 +293,6 @@ func (p *Processor) complainantData(c *cases.Case) render.Data {
 func (p *Processor) staffData(c *cases.Case, staff string) render.Data {
 	d := p.o.Mailer.View(c)
 	d.Staff = staff
-	d.Token = p.staffToken(c.ID)
 	if c.DueAt != nil {
 		d.Deadline = *c.DueAt
 	}
@@ -251,7 +301,8 @@ func (p *Processor) staffData(c *cases.Case, staff string) render.Data {
 
 // notification builds the staff mail for a case that needs them: the whole case and
 // its documents attached up to AttachMaxBytes, the rest listed in the note. Replying
-// to it (its Reply-To carries the case token) is all a staff member needs to do.
+// to it (its Reply-To carries a token bound to it) is all a staff member needs to do.
+// Each recipient gets a mail, and a token, of their own.
 func (p *Processor) notification(tx *store.Tx, c *cases.Case, to []string, note string) ([]mailer.Outgoing, error) {
 	if len(to) == 0 {
 		to = p.departmentStaff(c)
@@ -293,12 +344,13 @@ func (p *Processor) notification(tx *store.Tx, c *cases.Case, to []string, note 
 		note = strings.TrimSpace(note + "\n未随信附上（超出附件大小上限，见 `complaintd cases show`）/ not attached (size cap): " + strings.Join(left, ", "))
 	}
 	var out []mailer.Outgoing
+	issued := p.o.Now()
 	for _, addr := range to {
-		d := p.staffData(c, addr)
-		d.Note = note
-		d.Case.Related = rel
-		out = append(out, mailer.Outgoing{Kind: "staff_notification", Data: d, To: []outbox.Address{{Address: addr}},
-			ReplyTo: p.staffReplyTo(c.ID), InReplyTo: c.LastInbound, Auto: outbox.AutoGenerated, Attachments: atts})
+		m := p.staffMail(c, addr, "staff_notification", issued)
+		m.Data.Note = note
+		m.Data.Case.Related = rel
+		m.To, m.InReplyTo, m.Auto, m.Attachments = []outbox.Address{{Address: addr}}, c.LastInbound, outbox.AutoGenerated, atts
+		out = append(out, m)
 	}
 	return out, nil
 }
@@ -540,4 +592,99 @@ func actionNames(cmds []desk.Command) string {
 		names[i] = string(c.Action)
 	}
 	return strings.Join(names, ", ")
+}
+
+// dkimTap runs our own DKIM verification of a staff mail while the mail is parsed:
+// the raw bytes are read once, from the source, and the verifier hashes them as they
+// pass (bounded by the message size limit), so nothing is held in memory. Only mail
+// whose From is a staff address is verified, and only when the mode reads DKIM: no
+// other mail is worth a DNS lookup.
+type dkimTap struct {
+	src  io.Reader // what the parser reads
+	feed *dkimFeed
+	done chan []staffauth.DKIMResult
+	once sync.Once
+	res  []staffauth.DKIMResult
+}
+
+// tapDKIM wraps raw; the parser reads the returned tap's src, and finish collects
+// the result. A nil tap (no staff mail, or no DKIM in the mode) passes raw through.
+func (p *Processor) tapDKIM(raw io.Reader) (io.Reader, *dkimTap) {
+	a := p.o.Staff.Auth
+	if p.o.Staff.Resolver == nil || !a.Mode.UsesDKIM() || len(a.Staff) == 0 {
+		return raw, nil
+	}
+	lim := p.o.Limits.MaxHeaderBytes
+	if lim <= 0 {
+		lim = mailmsg.DefaultLimits.MaxHeaderBytes
+	}
+	br := bufio.NewReader(raw)
+	head, err := staffauth.ReadHeader(br, lim)
+	src := io.MultiReader(bytes.NewReader(head), br)
+	if err != nil || !p.isStaff(staffauth.HeaderSender(head)) {
+		return src, nil
+	}
+	max := p.o.Limits.MaxMessageBytes
+	if max <= 0 {
+		max = mailmsg.DefaultLimits.MaxMessageBytes
+	}
+	timeout := p.o.Staff.DKIMTimeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	pr, pw := io.Pipe()
+	t := &dkimTap{feed: &dkimFeed{pw: pw, left: max}, done: make(chan []staffauth.DKIMResult, 1)}
+	t.src = io.TeeReader(src, t.feed)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	go func() {
+		defer cancel()
+		res := staffauth.VerifyDKIM(ctx, p.o.Staff.Resolver, pr)
+		io.Copy(io.Discard, pr) // the parser's writes must never block on a verifier that gave up
+		t.done <- res
+	}()
+	return t.src, t
+}
+
+// finish ends the feed and returns what the verification found. After a complete
+// parse the rest of the message (an epilogue the parser did not need) is read
+// through the tap first, up to the size limit: the body hash covers every byte.
+// Safe to call more than once; a nil tap returns nil.
+func (t *dkimTap) finish(complete bool) []staffauth.DKIMResult {
+	if t == nil {
+		return nil
+	}
+	t.once.Do(func() {
+		if complete {
+			io.CopyN(io.Discard, t.src, t.feed.left+1)
+		}
+		t.feed.pw.Close()
+		t.res = <-t.done
+	})
+	return t.res
+}
+
+// dkimFeed hands the parser's bytes to the verifier, at most left of them: past the
+// limit the verifier sees an error (so no pass), the parser never does.
+type dkimFeed struct {
+	pw   *io.PipeWriter
+	left int64
+	dead bool
+}
+
+var errDKIMTooLarge = errors.New("message over the size limit")
+
+func (f *dkimFeed) Write(b []byte) (int, error) {
+	if f.dead {
+		return len(b), nil
+	}
+	if int64(len(b)) > f.left {
+		f.pw.CloseWithError(errDKIMTooLarge)
+		f.dead = true
+		return len(b), nil
+	}
+	f.left -= int64(len(b))
+	if _, err := f.pw.Write(b); err != nil {
+		f.dead = true
+	}
+	return len(b), nil
 }

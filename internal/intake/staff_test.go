@@ -32,6 +32,7 @@ const (
 	staffB      = "wang.shenhe@desk.example.cn" // a colleague, reachable by alias
 	reviewerC   = "zhao.fuhe@desk.example.cn"   // reviews appeals
 	staffSecret = "test staff secret"
+	tokenKey    = "test staff token key, 32 bytes.."
 	authServID  = "mx.desk.example.cn"
 	authorAddr  = "author@site.example"
 	// The applicant's personal data in samplemail.ZhangsanForm: it must never reach an author.
@@ -45,6 +46,7 @@ func withStaff(f func(*intake.StaffOptions)) func(*config) {
 	return func(c *config) {
 		c.proc.Staff.Auth.Staff = []string{staffA, staffB, reviewerC}
 		c.proc.Staff.Auth.Secret = []byte(staffSecret)
+		c.proc.Staff.Auth.TokenKey = []byte(tokenKey)
 		c.proc.Staff.Notify = []string{staffA}
 		if f != nil {
 			f(&c.proc.Staff)
@@ -52,10 +54,34 @@ func withStaff(f func(*intake.StaffOptions)) func(*config) {
 	}
 }
 
-func token(caseID string) string { return staffauth.Token([]byte(staffSecret), caseID) }
+// replyAddr is the Reply-To address of a staff mail: replying there, to that mail,
+// is how staff prove themselves.
+func replyAddr(m sent) string {
+	a, err := mail.ParseAddress(m.header.Get("Reply-To"))
+	if err != nil {
+		return ""
+	}
+	return a.Address
+}
 
-func replyAddr(caseID string) string {
-	return staffauth.ReplyAddress(deskAddr, caseID, token(caseID))
+// tokenOf is the staff token in a staff mail's Reply-To.
+func tokenOf(m sent) string {
+	_, tok, _ := staffauth.ExtractToken([]string{replyAddr(m)}, deskAddr)
+	return tok
+}
+
+// assertBound checks that staff mail m carries in its Reply-To a token for caseID
+// bound to m itself (its own Message-ID).
+func assertBound(t *testing.T, m sent, caseID string) {
+	t.Helper()
+	tok := tokenOf(m)
+	issued, ok := staffauth.TokenIssued(tok)
+	if !ok {
+		t.Fatalf("%s mail Reply-To %q carries no staff token", m.kind, m.header.Get("Reply-To"))
+	}
+	if want := staffauth.ReplyAddress(deskAddr, caseID, staffauth.NewToken([]byte(tokenKey), caseID, m.id, issued)); replyAddr(m) != want {
+		t.Errorf("%s mail Reply-To = %q, want %s (a token bound to its Message-ID %s)", m.kind, replyAddr(m), want, m.id)
+	}
 }
 
 // deskT bundles a harness with the helpers the staff tests share.
@@ -276,7 +302,7 @@ func (d *deskT) caseOf(addr string) *cases.Case {
 func (d *deskT) command(o opened, from, msgID, body string) []sent {
 	d.t.Helper()
 	m := d.mark()
-	d.send(cmdMail{from: from, to: replyAddr(o.c.ID), subject: "回复：" + o.notif.subject, messageID: msgID,
+	d.send(cmdMail{from: from, to: replyAddr(o.notif), subject: "回复：" + o.notif.subject, messageID: msgID,
 		inReplyTo: o.notif.id, body: body + qqQuote(o.notif)}.bytes())
 	return d.mails(m)
 }
@@ -327,8 +353,10 @@ func shanghai(t *testing.T) *calendar.Calendar {
 func (d *deskT) assertNoInternals(outsiders []string, internal ...string) {
 	d.t.Helper()
 	var secrets []string
-	for _, c := range d.h.cases() {
-		secrets = append(secrets, token(c.ID), replyAddr(c.ID))
+	for _, m := range d.mails(0) {
+		if strings.HasPrefix(m.kind, "staff_") && tokenOf(m) != "" {
+			secrets = append(secrets, tokenOf(m), replyAddr(m))
+		}
 	}
 	secrets = append(secrets, staffA, staffB, reviewerC, staffSecret)
 	checked := 0
@@ -387,12 +415,9 @@ func TestStaffNotification(t *testing.T) {
 		if len(n.to) != 1 {
 			t.Errorf("notification envelope recipients = %v, want only %s", n.to, staffA)
 		}
-		rt, err := mail.ParseAddress(n.header.Get("Reply-To"))
-		if err != nil || rt.Address != replyAddr(c.ID) {
-			t.Errorf("Reply-To = %q, want %s", n.header.Get("Reply-To"), replyAddr(c.ID))
-		}
-		if !strings.Contains(rt.Address, "+"+strings.ToLower(c.ID)+".") {
-			t.Errorf("Reply-To %q does not carry the lower-case case number", rt.Address)
+		assertBound(t, n, c.ID)
+		if !strings.Contains(replyAddr(n), "+"+strings.ToLower(c.ID)+".") {
+			t.Errorf("Reply-To %q does not carry the lower-case case number", replyAddr(n))
 		}
 		if got := n.header.Get("Auto-Submitted"); got != "auto-generated" {
 			t.Errorf("Auto-Submitted = %q, want auto-generated", got)
@@ -745,10 +770,8 @@ func TestAssignAndNote(t *testing.T) {
 		t.Errorf("assign events = %+v", ev)
 	}
 	n := one(t, ms, "staff_notification", staffB)
-	if rt, err := mail.ParseAddress(n.header.Get("Reply-To")); err != nil || rt.Address != replyAddr(c.ID) {
-		t.Errorf("assignee's notification Reply-To = %q", n.header.Get("Reply-To"))
-	}
-	one(t, ms, "staff_confirmation", staffA)
+	assertBound(t, n, c.ID)
+	assertBound(t, one(t, ms, "staff_confirmation", staffA), c.ID)
 	if len(only(ms, "", "zhang@example.cn")) != 0 {
 		t.Errorf("assignment mailed the complainant: %v", kinds(ms))
 	}
@@ -905,7 +928,7 @@ func TestStaffSecurity(t *testing.T) {
 		a := d.open("a@example.cn", "seca@example.cn")
 		b := d.open("b@example.cn", "secb@example.cn")
 		before, m, metric := d.h.caseByID(b.c.ID), d.mark(), d.h.metrics.SecurityEvents.Load()
-		d.send(cmdMail{from: staffA, to: replyAddr(a.c.ID), subject: "回复：" + b.notif.subject, messageID: "cross@desk.example.cn", body: "驳回 无理由"}.bytes())
+		d.send(cmdMail{from: staffA, to: replyAddr(a.notif), subject: "回复：" + b.notif.subject, messageID: "cross@desk.example.cn", body: "驳回 无理由"}.bytes())
 		d.refusedAsSecurity(before, m, metric, staffA)
 		if c := d.h.caseByID(a.c.ID); c.State != cases.PendingReview {
 			t.Errorf("case A changed to %q", c.State)
@@ -955,7 +978,7 @@ func TestStaffSecurity(t *testing.T) {
 		d := newDesk(t, withStaff(nil))
 		o := d.open("zhang@example.cn", "secrp@example.cn")
 		m := d.mark()
-		raw := cmdMail{from: staffA, to: replyAddr(o.c.ID), subject: "回复：" + o.notif.subject, messageID: "replay@desk.example.cn",
+		raw := cmdMail{from: staffA, to: replyAddr(o.notif), subject: "回复：" + o.notif.subject, messageID: "replay@desk.example.cn",
 			inReplyTo: o.notif.id, body: "备注 只应记录一次"}.bytes()
 		d.send(raw)
 		d.send(raw)
@@ -974,7 +997,7 @@ func TestStaffSecurity(t *testing.T) {
 		o := d.open("zhang@example.cn", "seccp@example.cn")
 		m := d.mark()
 		// Even replying to the token address does not make the complainant staff.
-		d.send(cmdMail{from: "张三 <zhang@example.cn>", to: replyAddr(o.c.ID), subject: "回复：[" + o.c.ID + "]", messageID: "self-accept@example.cn",
+		d.send(cmdMail{from: "张三 <zhang@example.cn>", to: replyAddr(o.notif), subject: "回复：[" + o.c.ID + "]", messageID: "self-accept@example.cn",
 			body: "受理\n已处理 已删除"}.bytes())
 		c := d.h.caseByID(o.c.ID)
 		if c.State != cases.PendingReview {
@@ -1194,7 +1217,7 @@ func TestComplainantTokenActsFromAnotherAddress(t *testing.T) {
 		t.Errorf("the complainant's own token raised a security event: %+v", ev)
 	}
 	// The staff token is not the complainant's, nor the other way round.
-	if staffauth.ComplainantToken([]byte(staffSecret), o.c.ID) == token(o.c.ID) {
+	if staffauth.ComplainantToken([]byte(staffSecret), o.c.ID) == tokenOf(o.notif) {
 		t.Error("complainant and staff tokens are equal")
 	}
 }

@@ -1,76 +1,125 @@
 // SPDX-License-Identifier: MIT
 
 // Package staffauth decides whether a command mail really comes from staff (SPEC §4,
-// issue 4 §4). It is pure: the caller hands it the From header, the recipient headers,
-// the Authentication-Results headers in the order they appear (topmost first) and the
-// configuration; it returns a Decision with a reason fit for the security event.
+// issue 4 §4, issue 13 "Staff proof"). It is pure apart from one interface, Resolver,
+// through which VerifyDKIM looks up DKIM keys in the DNS: the caller hands Verify the
+// From header, the recipient headers, the Message-IDs the mail answers, the trace
+// headers in the order they appear (topmost first), the result of VerifyDKIM, the
+// revocations in force and the time, and gets back a Decision with a reason fit for
+// the security event.
 //
-// Two proofs exist, combined by Mode:
-//   - a per-case token, an HMAC of the case number under a secret only the daemon
-//     knows, carried in the Reply-To sub-address of the staff notification
-//     (desk+ts-2026-000123.<token>@example.cn), so only someone who received the
-//     notification can reply to the right address;
-//   - a DKIM (aligned with the From domain), SPF (MAIL FROM domain equal to the From
-//     domain) or DMARC pass in the Authentication-Results header (RFC 8601) written by
-//     our own MTA, identified by its authserv-id.
+// Two kinds of proof exist, combined by Mode:
+//   - a staff token carried in the Reply-To sub-address of every staff mail the desk
+//     sends (desk+ts-2026-000123.<token>@example.cn), so only someone who received
+//     that mail can reply to the right address (token.go). A token is bound to the
+//     one mail it was sent with: its MAC covers the case, that mail's Message-ID and
+//     the issue time, and a reply counts only when its In-Reply-To or References
+//     names that Message-ID. It expires TokenTTL after issue, and the store can
+//     revoke every token of a case, or every token, issued up to an instant. It is
+//     keyed by a key of its own (TokenKey), not by the store's master key, so
+//     rotating the master key leaves tokens valid;
+//   - a pass of the sender's domain: a DKIM signature we verified ourselves (RFC
+//     6376, github.com/emersion/go-msgauth), aligned with the From domain (RFC 7489
+//     §3.1.1 relaxed alignment: d= is the From domain or a parent of it); and, in the
+//     auth-results modes only, as a fallback, a DKIM (aligned), SPF or DMARC pass in
+//     the Authentication-Results header (RFC 8601) our own border added
+//     (authresults.go).
 //
 // Invariants:
-//   - Fail closed: an unknown mode, an empty secret or authserv-id, an unparsable From
+//   - Fail closed: an unknown mode, an empty key or authserv-id, an unparsable From
 //     or several From addresses deny.
-//   - Only the topmost Authentication-Results header is ever trusted, and only when its
-//     authserv-id is ours (RFC 8601 §5: our MTA prepends its header and must remove or
-//     ignore copies claiming its authserv-id further down; anything below the top could
-//     have been written by the sender). If the top header is not ours, no result counts.
-//   - Tokens are compared in constant time.
+//   - A token is checked for authenticity (its MAC over case and issue time) before
+//     anything else is said about it, so "token expired", "token revoked" and
+//     "token not for this notification" are only ever said of tokens the daemon
+//     minted; anything else is "token invalid".
+//   - Only Authentication-Results headers above the Received line of our trusted hop
+//     are ever read, and only the topmost of them, and only when its authserv-id is
+//     ours (RFC 8601 §5: our MTA prepends its header; anything below could have been
+//     written by the sender).
+//   - Tokens and MACs are compared in constant time.
+//   - Time is the caller's (Input.Now): nothing here reads the system clock (the
+//     DKIM library checks a signature's own x= expiry against it, see dkim.go).
 //   - Replay (the same command mail delivered twice) is not detected here: the caller
 //     deduplicates by Message-ID / IMAP UID before executing, in the same store
 //     transaction as the case change.
 package staffauth
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base32"
 	"io"
 	"mime"
 	"net/mail"
 	"strings"
+	"time"
 )
 
 // Mode says which proofs a command mail needs.
 type Mode string
 
-// Modes.
+// Modes. The auth-results modes keep their meaning ("the sender's domain vouches for
+// the mail") and gain our own DKIM verification, tried first; the dkim modes trust
+// our own verification only, never a header.
 const (
-	// ModeToken: the per-case token in a recipient address.
+	// ModeToken: the staff token in a recipient address.
 	ModeToken Mode = "token"
-	// ModeAuthResults: a DKIM/SPF/DMARC pass in our Authentication-Results header.
+	// ModeAuthResults: our own DKIM verification (aligned), else a DKIM/SPF/DMARC
+	// pass in our border's Authentication-Results header.
 	ModeAuthResults Mode = "auth-results"
-	// ModeBoth: both proofs are required.
+	// ModeBoth: the token and ModeAuthResults.
 	ModeBoth Mode = "token+auth-results"
-	// ModeEither: either proof suffices.
+	// ModeEither: the token or ModeAuthResults.
 	ModeEither Mode = "token|auth-results"
+	// ModeDKIM: our own DKIM verification (aligned) only.
+	ModeDKIM Mode = "dkim"
+	// ModeTokenAndDKIM: the token and ModeDKIM.
+	ModeTokenAndDKIM Mode = "token+dkim"
+	// ModeTokenOrDKIM: the token or ModeDKIM.
+	ModeTokenOrDKIM Mode = "token|dkim"
 )
 
-// Valid reports whether m is one of the modes above.
+// Modes lists every valid mode, for configuration checks and documentation.
+func Modes() []Mode {
+	return []Mode{ModeToken, ModeAuthResults, ModeBoth, ModeEither, ModeDKIM, ModeTokenAndDKIM, ModeTokenOrDKIM}
+}
+
+// Valid reports whether m is one of Modes.
 func (m Mode) Valid() bool {
-	switch m {
-	case ModeToken, ModeAuthResults, ModeBoth, ModeEither:
-		return true
+	for _, v := range Modes() {
+		if m == v {
+			return true
+		}
 	}
 	return false
 }
 
-func (m Mode) needsToken() bool { return m == ModeToken || m == ModeBoth || m == ModeEither }
-func (m Mode) needsAR() bool    { return m == ModeAuthResults || m == ModeBoth || m == ModeEither }
+func (m Mode) needsToken() bool { return m != ModeAuthResults && m != ModeDKIM }
+
+// UsesDKIM reports whether the mode reads our own DKIM verification, i.e. whether
+// VerifyDKIM is worth running for a staff mail.
+func (m Mode) UsesDKIM() bool { return m.Valid() && m != ModeToken }
+
+// UsesAuthResults reports whether the mode falls back to our border's
+// Authentication-Results header (and so needs an authserv-id).
+func (m Mode) UsesAuthResults() bool {
+	return m == ModeAuthResults || m == ModeBoth || m == ModeEither
+}
+
+// both reports whether the mode needs the token and the domain proof; else either
+// suffices (modes with only one proof are handled apart).
+func (m Mode) both() bool { return m == ModeBoth || m == ModeTokenAndDKIM }
+
+// DefaultTokenTTL is how long a staff token is valid when Config.TokenTTL is zero:
+// longer than the longest ordinary wait between two staff mails of a case (a 15-day
+// appeal window followed by a review of 3 business days, a holiday week between), short
+// enough that a token left in an old mailbox or an address book dies within a month.
+const DefaultTokenTTL = 30 * 24 * time.Hour
 
 // Config is the staff authentication configuration.
 type Config struct {
 	// Mode combines the proofs; the zero value is invalid and denies everything.
 	Mode Mode
 	// AuthServID is the authserv-id our own MTA writes into Authentication-Results
-	// (e.g. "mx.example.cn"); compared case-insensitively. Required for modes using it.
+	// (e.g. "mx.example.cn"); compared case-insensitively. Required for the
+	// auth-results modes.
 	AuthServID string
 	// TrustedHop is the host our border MTA names in the Received header it adds
 	// ("Received: from … by TrustedHop …"); only Authentication-Results above that line
@@ -78,12 +127,26 @@ type Config struct {
 	TrustedHop string
 	// Staff lists the staff addresses, lower-case.
 	Staff []string
-	// Secret keys the per-case tokens. Required for modes using tokens; keep it at least
-	// 32 random bytes.
+	// TokenKey keys the staff tokens (NewToken). Required for the token modes; at
+	// least 32 random bytes, kept apart from the store's master key.
+	TokenKey []byte
+	// TokenTTL is how long a staff token is valid after it was issued. Zero:
+	// DefaultTokenTTL.
+	TokenTTL time.Duration
+	// Secret keys the complainant tokens (ComplainantToken) and the staff tokens of
+	// the old form (LegacyToken), accepted while Input.LegacyUntil says so. Empty:
+	// no old-form token is accepted.
 	Secret []byte
 }
 
-// Input describes one command mail.
+func (c Config) ttl() time.Duration {
+	if c.TokenTTL > 0 {
+		return c.TokenTTL
+	}
+	return DefaultTokenTTL
+}
+
+// Input describes one command mail, and what the store says about its tokens.
 type Input struct {
 	// From is the From header value ("张三 <a@example.cn>" or a bare address).
 	From string
@@ -92,9 +155,24 @@ type Input struct {
 	// Recipients are the values of To, Cc, Delivered-To and X-Original-To (each may hold
 	// several addresses with display names).
 	Recipients []string
+	// Replied are the Message-IDs the mail answers (In-Reply-To, then References),
+	// with or without angle brackets.
+	Replied []string
 	// Trace are the Received and Authentication-Results headers in header order,
 	// topmost first.
 	Trace []Trace
+	// DKIM is what VerifyDKIM found; nil when it did not run.
+	DKIM []DKIMResult
+
+	// Now is the time of the decision (the desk's clock).
+	Now time.Time
+	// RevokedAll: every staff token issued at or before it is revoked. Zero: none.
+	RevokedAll time.Time
+	// RevokedCase: every token of CaseID issued at or before it is revoked. Zero: none.
+	RevokedCase time.Time
+	// LegacyUntil: staff tokens of the old form (LegacyToken, unbound, issued before
+	// the upgrade) are accepted before this instant. Zero: never.
+	LegacyUntil time.Time
 }
 
 // Trace is one Received or Authentication-Results header.
@@ -111,97 +189,9 @@ type Decision struct {
 	Sender string
 	// Reason says why (for the security event when !OK, for the audit log when OK),
 	// e.g. "sender not on staff list", "token missing", "token for another case",
-	// "no dkim/spf pass in our Authentication-Results".
+	// "token not for this notification", "token expired", "token revoked for this
+	// case", "dkim: no aligned signature".
 	Reason string
-}
-
-// tokenBytes is the number of HMAC bytes kept: 80 bits, 16 base32 characters.
-const tokenBytes = 10
-
-// Token returns the secret token for caseID: HMAC-SHA256 over the lower-cased case
-// number, truncated to 80 bits, base32 in lower case (16 characters of a-z2-7, safe
-// in an address local part).
-func Token(secret []byte, caseID string) string {
-	mac := hmac.New(sha256.New, secret)
-	io.WriteString(mac, "complaintd case token\x00"+strings.ToLower(caseID))
-	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(mac.Sum(nil)[:tokenBytes]))
-}
-
-// ComplainantToken is the per-case token in the Reply-To of the mails sent to the
-// complainant: a mail carrying it acts on the case like the complainant's own, whatever
-// its From (they may answer from another mailbox). It is keyed apart from the staff
-// token, so one never passes for the other.
-func ComplainantToken(secret []byte, caseID string) string {
-	mac := hmac.New(sha256.New, secret)
-	io.WriteString(mac, "complaintd complainant token\x00"+strings.ToLower(caseID))
-	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(mac.Sum(nil)[:tokenBytes]))
-}
-
-// HasComplainantToken reports whether the recipients carry caseID's complainant token
-// (a reply to a mail the desk sent the complainant).
-func HasComplainantToken(secret []byte, recipients []string, deskAddr, caseID string) bool {
-	if len(secret) == 0 || caseID == "" {
-		return false
-	}
-	want := ComplainantToken(secret, caseID)
-	for _, s := range extractAll(recipients, deskAddr) {
-		if strings.EqualFold(s.caseID, caseID) && hmac.Equal([]byte(s.token), []byte(want)) {
-			return true
-		}
-	}
-	return false
-}
-
-// ReplyAddress returns the sub-address desk+<caseid lower>.<token>@domain that staff
-// notifications use as Reply-To. deskAddr is the bare desk address. If deskAddr has no
-// "@" it is returned unchanged.
-func ReplyAddress(deskAddr, caseID, token string) string {
-	at := strings.LastIndexByte(deskAddr, '@')
-	if at < 0 {
-		return deskAddr
-	}
-	return deskAddr[:at] + "+" + strings.ToLower(caseID) + "." + token + deskAddr[at:]
-}
-
-// ExtractToken scans header values (To, Cc, Delivered-To, X-Original-To) for a desk
-// sub-address made by ReplyAddress and returns the first case number (upper-cased, as
-// case numbers are written) and token found.
-func ExtractToken(addrs []string, deskAddr string) (caseID, token string, ok bool) {
-	found := extractAll(addrs, deskAddr)
-	if len(found) == 0 {
-		return "", "", false
-	}
-	return found[0].caseID, found[0].token, true
-}
-
-type subAddr struct{ caseID, token string }
-
-// extractAll returns every desk sub-address in values, in order.
-func extractAll(values []string, deskAddr string) []subAddr {
-	at := strings.LastIndexByte(deskAddr, '@')
-	if at < 0 {
-		return nil
-	}
-	local, domain := strings.ToLower(deskAddr[:at]), strings.ToLower(deskAddr[at+1:])
-	var out []subAddr
-	for _, v := range values {
-		for _, word := range strings.FieldsFunc(v, func(r rune) bool {
-			return strings.ContainsRune(" \t\r\n,;<>\"'()", r)
-		}) {
-			word = strings.ToLower(word)
-			a := strings.LastIndexByte(word, '@')
-			if a < 0 || word[a+1:] != domain || !strings.HasPrefix(word[:a], local+"+") {
-				continue
-			}
-			detail := word[len(local)+1 : a]
-			dot := strings.LastIndexByte(detail, '.')
-			if dot <= 0 || dot == len(detail)-1 {
-				continue
-			}
-			out = append(out, subAddr{caseID: strings.ToUpper(detail[:dot]), token: detail[dot+1:]})
-		}
-	}
-	return out
 }
 
 // Verify decides whether in may run a command under cfg. The sender must be on the
@@ -226,102 +216,41 @@ func Verify(cfg Config, in Input) Decision {
 		d.Reason = "sender not on staff list"
 		return d
 	}
-	var tokOK, arOK bool
-	var tokWhy, arWhy string
+	var tokOK, domOK bool
+	var tokWhy, domWhy string
 	if cfg.Mode.needsToken() {
 		tokOK, tokWhy = checkToken(cfg, in)
 	}
-	if cfg.Mode.needsAR() {
-		arOK, arWhy = checkAuthResults(cfg, in.Trace, domain)
+	if cfg.Mode.UsesDKIM() {
+		domOK, domWhy = checkDomain(cfg, in, domain)
 	}
-	switch cfg.Mode {
-	case ModeToken:
+	switch {
+	case cfg.Mode == ModeToken:
 		d.OK, d.Reason = tokOK, tokWhy
-	case ModeAuthResults:
-		d.OK, d.Reason = arOK, arWhy
-	case ModeBoth:
-		d.OK = tokOK && arOK
-		d.Reason = tokWhy + "; " + arWhy
-	case ModeEither:
-		d.OK = tokOK || arOK
-		d.Reason = tokWhy + "; " + arWhy
+	case cfg.Mode == ModeAuthResults || cfg.Mode == ModeDKIM:
+		d.OK, d.Reason = domOK, domWhy
+	case cfg.Mode.both():
+		d.OK = tokOK && domOK
+		d.Reason = tokWhy + "; " + domWhy
+	default:
+		d.OK = tokOK || domOK
+		d.Reason = tokWhy + "; " + domWhy
 	}
 	return d
 }
 
-// checkToken looks for the target case's token among the recipients. Any sub-address
-// shape desk+<case>.<token>@… is considered, whatever the desk address, because the
-// token itself binds the case and only the daemon can compute it.
-func checkToken(cfg Config, in Input) (bool, string) {
-	if len(cfg.Secret) == 0 {
-		return false, "no token secret configured"
+// checkDomain is the domain proof: our own DKIM verification first; in the
+// auth-results modes our border's Authentication-Results as a fallback.
+func checkDomain(cfg Config, in Input, fromDomain string) (bool, string) {
+	ok, why := checkDKIM(in.DKIM, fromDomain)
+	if ok || !cfg.Mode.UsesAuthResults() {
+		return ok, why
 	}
-	if strings.TrimSpace(in.CaseID) == "" {
-		return false, "no case tag in subject"
+	arOK, arWhy := checkAuthResults(cfg, in.Trace, fromDomain)
+	if arOK {
+		return true, arWhy + " (our Authentication-Results; " + why + ")"
 	}
-	want := []byte(Token(cfg.Secret, in.CaseID))
-	found := tokensByShape(in.Recipients)
-	if len(found) == 0 {
-		return false, "token missing"
-	}
-	otherCase := false
-	for _, f := range found {
-		if !strings.EqualFold(f.caseID, in.CaseID) {
-			otherCase = true
-			continue
-		}
-		if subtle.ConstantTimeCompare([]byte(f.token), want) == 1 {
-			return true, "token ok"
-		}
-	}
-	if otherCase {
-		return false, "token for another case"
-	}
-	return false, "token invalid"
-}
-
-// tokensByShape finds local+<case>.<token>@domain addresses in header values.
-func tokensByShape(values []string) []subAddr {
-	var out []subAddr
-	for _, v := range values {
-		for _, word := range strings.FieldsFunc(v, func(r rune) bool {
-			return strings.ContainsRune(" \t\r\n,;<>\"'()", r)
-		}) {
-			word = strings.ToLower(word)
-			a := strings.LastIndexByte(word, '@')
-			if a < 0 {
-				continue
-			}
-			plus := strings.IndexByte(word[:a], '+')
-			if plus < 0 {
-				continue
-			}
-			detail := word[plus+1 : a]
-			dot := strings.LastIndexByte(detail, '.')
-			if dot <= 0 || dot == len(detail)-1 {
-				continue
-			}
-			if !caseLike(detail[:dot]) {
-				continue // someone's own tag (wangwu+news.cn@…), not a case token
-			}
-			out = append(out, subAddr{caseID: strings.ToUpper(detail[:dot]), token: detail[dot+1:]})
-		}
-	}
-	return out
-}
-
-// caseLike reports the shape of a case number: <prefix>-<year>-<digits>.
-func caseLike(s string) bool {
-	parts := strings.Split(s, "-")
-	if len(parts) != 3 || parts[0] == "" {
-		return false
-	}
-	for _, p := range parts[1:] {
-		if p == "" || strings.Trim(p, "0123456789") != "" {
-			return false
-		}
-	}
-	return true
+	return false, why + "; " + arWhy
 }
 
 // parseFrom returns the single From address (lower-case) and its domain, or a reason.

@@ -1,0 +1,120 @@
+package e2e
+
+import (
+	"fmt"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/complaintd/complaintd/internal/cases"
+	"github.com/complaintd/complaintd/internal/mailtest"
+)
+
+// Staff proof on the real stack (issue 13): the token in a notification's Reply-To
+// works for a reply to that notification; the same token in a fresh mail that answers
+// nothing (issue 13: "an old token with a new Message-ID ran") is refused and the
+// case is unchanged; after `complaintd staff revoke-tokens -case ID` a reply to a mail
+// sent before it is refused; with the clock file moved past token_ttl a reply is
+// refused. No refused mail gets an answer. (Rotating the master key is proved in
+// internal/app's wiring test: the store cannot re-seal attachments under a new key.)
+func TestStaffProofOnRealStack(t *testing.T) {
+	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "bob", "editor"}})
+	d := newDaemon(t, st, deskOptions{})
+	clockFile := filepath.Join(t.TempDir(), "now")
+	set := func(rfc3339 string) {
+		t.Helper()
+		if err := os.WriteFile(clockFile, []byte(rfc3339+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set("2026-12-01T10:00:00+08:00") // a Tuesday
+	d.env = []string{"COMPLAINTD_CLOCK_FILE=" + clockFile}
+	d.start()
+	security := func(n float64) {
+		t.Helper()
+		waitFor(t, 30*time.Second, fmt.Sprintf("%v security events", n), func() (bool, string) {
+			v := d.metric("complaintd_security_events_total")
+			return v == n, fmt.Sprint(v)
+		})
+	}
+	refused := func(id string, state cases.State, reason string) {
+		t.Helper()
+		c := caseOf(t, d, id)
+		if c.State != state {
+			t.Errorf("a refused staff mail changed %s to %s", id, c.State)
+		}
+		var last cases.Event
+		for _, e := range c.Events {
+			if e.Type == cases.EventSecurity {
+				last = e
+			}
+		}
+		if !strings.Contains(last.Note, reason) {
+			t.Errorf("the last security event of %s says %q, want %q", id, last.Note, reason)
+		}
+	}
+
+	st.Deliver(t, completeComplaint("赵六 <alice@people.test>", "sp1@people.test", "赵六申请删除凤凰资讯稿件"), "alice@people.test", "desk@desk.test")
+	note, _ := nth(t, st, "editor", 1)
+	caseID := tagRe.FindStringSubmatch(decodedSubject(note.Header.Get("Subject")))[1]
+	token := replyAddress(t, note)
+
+	// A reply to the notification runs.
+	st.Deliver(t, staffReply(note, "editor@desk.test", "备注 已阅，稍后处理"), "editor@desk.test", token)
+	conf, confText := nth(t, st, "editor", 2)
+	if c := caseOf(t, d, caseID); !hasEvent(c, "note") {
+		t.Fatalf("the reply to the notification did not run (confirmation:\n%s)", confText)
+	}
+
+	// The same token in a fresh mail (a client's address book keeps the Reply-To).
+	fresh := fmt.Sprintf("From: editor@desk.test\r\nTo: %s\r\nSubject: [%s] 受理\r\nMessage-ID: <fresh.%d@desk.test>\r\nDate: %s\r\n"+
+		"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n受理\r\n", token, caseID, time.Now().UnixNano(), time.Now().Format(time.RFC1123Z))
+	st.Deliver(t, []byte(fresh), "editor@desk.test", token)
+	security(1)
+	refused(caseID, cases.PendingReview, "token not for this notification")
+
+	// Revoked: the confirmation's token was issued before the revocation.
+	out := d.cli("staff", "revoke-tokens", "-case", caseID)
+	if !strings.Contains(string(out), "revoked the staff tokens of "+caseID) {
+		t.Errorf("revoke-tokens printed %q", out)
+	}
+	st.Deliver(t, staffReply(conf, "editor@desk.test", "受理"), "editor@desk.test", replyAddress(t, conf))
+	security(2)
+	refused(caseID, cases.PendingReview, "token revoked for this case")
+
+	// Expired: another case's notification, answered after token_ttl (30 days).
+	st.Deliver(t, completeComplaint("钱七 <bob@people.test>", "sp2@people.test", "钱七申请删除凤凰资讯稿件"), "bob@people.test", "desk@desk.test")
+	note2, _ := nth(t, st, "editor", 3)
+	case2 := tagRe.FindStringSubmatch(decodedSubject(note2.Header.Get("Subject")))[1]
+	// Nothing but the notifications and the one confirmation reached staff: the refused
+	// mails were answered by no one.
+	if raws := st.WaitMessages(t, "editor", "INBOX", 0, 0); len(raws) != 3 {
+		t.Errorf("editor has %d mails, want 3 (none for the refused commands)", len(raws))
+	}
+	set("2027-01-01T10:00:00+08:00")
+	st.Deliver(t, staffReply(note2, "editor@desk.test", "受理"), "editor@desk.test", replyAddress(t, note2))
+	security(3)
+	refused(case2, cases.PendingReview, "token expired")
+}
+
+// replyAddress is the bare address of a mail's Reply-To.
+func replyAddress(t *testing.T, m *mail.Message) string {
+	t.Helper()
+	a, err := mail.ParseAddress(m.Header.Get("Reply-To"))
+	if err != nil {
+		t.Fatalf("Reply-To %q: %v", m.Header.Get("Reply-To"), err)
+	}
+	return a.Address
+}
+
+func hasEvent(c cases.Case, typ cases.EventType) bool {
+	for _, e := range c.Events {
+		if e.Type == typ {
+			return true
+		}
+	}
+	return false
+}
