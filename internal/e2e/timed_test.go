@@ -96,7 +96,7 @@ func TestSurveyAndAuthorSilenceOnRealStack(t *testing.T) {
 	before := len(st.WaitMessages(t, "editor", "INBOX", 5, 0))
 	set("2026-12-11T12:00:00+08:00")
 	st.WaitMessages(t, "editor", "INBOX", before+1, 60*time.Second) // a digest at least
-	time.Sleep(2 * time.Second)                                      // and whatever the same pass queued
+	time.Sleep(2 * time.Second)                                     // and whatever the same pass queued
 	if n := caseMails(caseB); n != 0 {
 		t.Errorf("%d reminders or escalations for case B while the author still had time", n)
 	}
