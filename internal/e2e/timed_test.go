@@ -110,3 +110,46 @@ func TestSurveyAndAuthorSilenceOnRealStack(t *testing.T) {
 		t.Errorf("alice got %d mails, want 5: a second answer without a score gets no second clarification", n)
 	}
 }
+
+// The repeat rule on the real stack (issue 15 and 13): it counts earlier cases only,
+// knows the applicant by ID number as well as by mailbox, a follow-up (撤回) of the
+// first case never makes it major, and the leadership alert of a complete major case
+// does not say 材料不全.
+func TestRepeatApplicantOnRealStack(t *testing.T) {
+	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "carol", "editor", "boss"}})
+	d := newDaemon(t, st, deskOptions{})
+	cfg, _ := os.ReadFile(d.cfgPath)
+	os.WriteFile(d.cfgPath, []byte(string(cfg)+"routing:\n  leadership: [boss@desk.test]\n"), 0o600)
+	d.start()
+	withID := func(from, msgID, subject, link string) []byte {
+		return complaint(from, msgID, subject,
+			"申请人姓名：赵六\n联系电话：13912345678\n身份证号：11010519491231002X\n文章标题：《某地某事》\n文章链接："+link+"\n删除原因：报道失实，损害名誉。",
+			map[string]string{"删帖申请表.pdf": "%PDF form " + msgID, "身份证复印件.jpg": "JPEG id " + msgID, "事件说明函.pdf": "%PDF expl",
+				"法院判决书.pdf": "%PDF proof", "原发媒体撤稿函.pdf": "%PDF withdrawal"})
+	}
+	st.Deliver(t, withID("赵六 <alice@people.test>", "rp1@people.test", "赵六申请删除凤凰资讯稿件", "https://news.ifeng.com/c/rp1"), "alice@people.test", "desk@desk.test")
+	ack1, _ := nth(t, st, "alice", 1)
+	id1 := tagRe.FindStringSubmatch(decodedSubject(ack1.Header.Get("Subject")))[1]
+	st.Deliver(t, withID("赵六 <alice@people.test>", "rp2@people.test", "赵六申请删除凤凰资讯稿件（二）", "https://news.ifeng.com/c/rp2"), "alice@people.test", "desk@desk.test")
+	nth(t, st, "alice", 2)
+	st.Deliver(t, replyTo(ack1, "赵六 <alice@people.test>", "撤回"), "alice@people.test", "desk@desk.test")
+	nth(t, st, "alice", 3)
+	if c := caseOf(t, d, id1); c.Major() || c.State != "withdrawn" {
+		t.Errorf("the first case after its follow-up: severity %s state %s (a later case must not make it major)", c.Severity, c.State)
+	}
+	// Another mailbox, another article, the same person by ID number: the third case.
+	st.Deliver(t, withID("赵六 <carol@other.test>", "rp3@other.test", "赵六申请删除凤凰资讯稿件（三）", "https://news.ifeng.com/c/rp3"), "carol@other.test", "desk@desk.test")
+	ack3, _ := nth(t, st, "carol", 1)
+	id3 := tagRe.FindStringSubmatch(decodedSubject(ack3.Header.Get("Subject")))[1]
+	if c := caseOf(t, d, id3); !c.Major() || c.State != "pending_review" {
+		t.Fatalf("third case of the same ID number: severity %s state %s, want major and complete", c.Severity, c.State)
+	}
+	alert, alertText := nth(t, st, "boss", 1)
+	if s := decodedSubject(alert.Header.Get("Subject")); !strings.Contains(s, id3) || strings.Contains(alertText, "材料不全") {
+		t.Errorf("leadership alert %q for a complete case:\n%s", s, alertText)
+	}
+	d.stop()
+	if n := len(st.WaitMessages(t, "boss", "INBOX", 1, 0)); n != 1 {
+		t.Errorf("the leadership got %d alerts, want 1", n)
+	}
+}
