@@ -153,3 +153,66 @@ func TestRepeatApplicantOnRealStack(t *testing.T) {
 		t.Errorf("the leadership got %d alerts, want 1", n)
 	}
 }
+
+// Expiry on the real stack with a driven clock: an incomplete case gets one reminder
+// halfway and one expiry notice, across restarts and a changed expire_days (the
+// moved deadline sends nothing again: SPEC's rule for moved deadlines, once per case,
+// deadline and kind).
+func TestExpiryOnceAcrossRestartsAndSettingChange(t *testing.T) {
+	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "editor"}})
+	d := newDaemon(t, st, deskOptions{})
+	base, _ := os.ReadFile(d.cfgPath)
+	withExpire := func(days string) {
+		t.Helper()
+		os.WriteFile(d.cfgPath, []byte(strings.Replace(string(base), "policy:\n", "", 1)+"policy:\n  expire_days: "+days+"\n"), 0o600)
+	}
+	withExpire("15")
+	clockFile := filepath.Join(t.TempDir(), "now")
+	set := func(rfc3339 string) {
+		t.Helper()
+		if err := os.WriteFile(clockFile, []byte(rfc3339+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set("2026-12-07T10:00:00+08:00")
+	d.env = []string{"COMPLAINTD_CLOCK_FILE=" + clockFile}
+	d.start()
+	st.Deliver(t, complaint("赵六 <alice@people.test>", "ex1@people.test", "赵六申请删除凤凰资讯稿件", "申请人姓名：赵六\n删除原因：报道失实。", nil),
+		"alice@people.test", "desk@desk.test")
+	ack, _ := nth(t, st, "alice", 1)
+	id := tagRe.FindStringSubmatch(decodedSubject(ack.Header.Get("Subject")))[1]
+
+	set("2026-12-15T10:00:00+08:00") // past the halfway point
+	rem, _ := nth(t, st, "alice", 2)
+	if s := decodedSubject(rem.Header.Get("Subject")); !strings.Contains(s, id) {
+		t.Errorf("expiry reminder subject %q", s)
+	}
+	// A longer expiry, a restart: the halfway point moved, and is past again; the
+	// reminder is not sent a second time.
+	d.stop()
+	withExpire("16")
+	d.start()
+	d.waitUp()
+	set("2026-12-16T10:00:00+08:00")
+	set("2026-12-24T10:00:00+08:00") // past the 16 days
+	expired, _ := nth(t, st, "alice", 3)
+	if s := decodedSubject(expired.Header.Get("Subject")); !strings.Contains(s, id) {
+		t.Errorf("expiry notice subject %q", s)
+	}
+	waitFor(t, 30*time.Second, "the case to expire", func() (bool, string) {
+		c := caseOf(t, d, id)
+		return c.State == "expired", string(c.State)
+	})
+	d.stop()
+	d.start()
+	d.waitUp()
+	set("2026-12-28T10:00:00+08:00")
+	// Evidence that the scheduler ran at the new time: the editor's digests.
+	n := len(st.WaitMessages(t, "editor", "INBOX", 1, 0))
+	set("2026-12-29T10:00:00+08:00")
+	st.WaitMessages(t, "editor", "INBOX", n+1, 60*time.Second)
+	d.stop()
+	if got := len(st.WaitMessages(t, "alice", "INBOX", 3, 0)); got != 3 {
+		t.Errorf("alice got %d mails, want 3 (acknowledgement, one reminder, one expiry notice)", got)
+	}
+}
