@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -116,10 +115,7 @@ func newCaseSource(cfgPath string) (*caseSource, error) {
 }
 
 func (s *caseSource) get(ctx context.Context, path string, v any) error {
-	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "unix", s.socket)
-	}}, Timeout: 30 * time.Second}
+	client := controlClient(s.socket, 30*time.Second)
 	req, _ := http.NewRequestWithContext(ctx, "GET", "http://complaintd"+path, nil)
 	resp, err := client.Do(req)
 	if err == nil {

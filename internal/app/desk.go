@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -71,15 +70,10 @@ func (d *desk) departmentStaff(name string) []string {
 // directory, not against a copied data directory: production sets store.master_key or
 // COMPLAINTD_MASTER_KEY from a secret store.
 func masterKey(cfg *config.Config, log *slog.Logger) ([]byte, error) {
-	if cfg.Store.MasterKey != "" {
-		return config.DecodeKey(cfg.Store.MasterKey)
+	if key, err := readMasterKey(cfg); !errors.Is(err, os.ErrNotExist) {
+		return key, err
 	}
-	path := filepath.Join(filepath.Dir(cfg.Store.Path), "master.key")
-	if b, err := os.ReadFile(path); err == nil {
-		return config.DecodeKey(strings.TrimSpace(string(b)))
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
+	path := masterKeyPath(cfg)
 	key := make([]byte, 32)
 	rand.Read(key)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {

@@ -33,12 +33,16 @@ func readMasterKey(cfg *config.Config) ([]byte, error) {
 	if cfg.Store.MasterKey != "" {
 		return config.DecodeKey(cfg.Store.MasterKey)
 	}
-	path := filepath.Join(filepath.Dir(cfg.Store.Path), "master.key")
-	b, err := os.ReadFile(path)
+	b, err := os.ReadFile(masterKeyPath(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("master key: none configured (store.master_key, COMPLAINTD_MASTER_KEY) and %w", err)
 	}
 	return config.DecodeKey(strings.TrimSpace(string(b)))
+}
+
+// masterKeyPath is where a generated master key is kept: next to the store.
+func masterKeyPath(cfg *config.Config) string {
+	return filepath.Join(filepath.Dir(cfg.Store.Path), "master.key")
 }
 
 // openVaultFor opens the attachments vault of cfg and makes st seal and unseal with
@@ -68,6 +72,15 @@ func openStoreReadOnly(cfg *config.Config) (*store.Store, error) {
 		return nil, err
 	}
 	return st, nil
+}
+
+// controlClient speaks HTTP to the daemon over its control socket (0600, next to the
+// store): how the CLI reaches a store the running daemon holds.
+func controlClient(socket string, timeout time.Duration) *http.Client {
+	return &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", socket)
+	}}, Timeout: timeout}
 }
 
 // cliActor names the person running the CLI in the events it records.
@@ -102,10 +115,7 @@ func privacyAction(ctx context.Context, cfgPath, path string, offline func(*stor
 	if err != nil {
 		return err
 	}
-	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "unix", cfg.HTTP.ControlSocket)
-	}}, Timeout: 10 * time.Minute}
+	client := controlClient(cfg.HTTP.ControlSocket, 10*time.Minute)
 	req, _ := http.NewRequestWithContext(ctx, "POST", "http://complaintd"+path, nil)
 	resp, err := client.Do(req)
 	if err == nil {

@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -167,10 +166,7 @@ func cmdStaff(ctx context.Context, args []string, stdout io.Writer) error {
 // opens the store for writing itself (the daemon's lock makes the two exclusive).
 func postRevoke(ctx context.Context, cfg *config.Config, caseID string) (revocation, error) {
 	var rev revocation
-	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "unix", cfg.HTTP.ControlSocket)
-	}}, Timeout: 30 * time.Second}
+	client := controlClient(cfg.HTTP.ControlSocket, 30*time.Second)
 	req, _ := http.NewRequestWithContext(ctx, "POST", "http://complaintd/staff/revoke-tokens?"+url.Values{"case": {caseID}}.Encode(), nil)
 	resp, err := client.Do(req)
 	if err == nil {

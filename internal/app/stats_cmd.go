@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -131,10 +130,7 @@ func readPathsConfig(cfgPath string) (*config.Config, error) {
 // store file opened read-only when no daemon runs.
 func fetchStats(ctx context.Context, cfg *config.Config, since, now time.Time) (stats.Report, error) {
 	var rep stats.Report
-	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "unix", cfg.HTTP.ControlSocket)
-	}}, Timeout: 2 * time.Minute}
+	client := controlClient(cfg.HTTP.ControlSocket, 2*time.Minute)
 	q := ""
 	if !since.IsZero() {
 		q = "?since=" + url.QueryEscape(since.Format(time.RFC3339))

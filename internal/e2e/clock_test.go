@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -35,15 +34,7 @@ func TestSimulatedClockDrivesDeadlines(t *testing.T) {
 	if err := os.WriteFile(d.cfgPath, cfg, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	clockFile := filepath.Join(t.TempDir(), "now")
-	set := func(rfc3339 string) {
-		t.Helper()
-		if err := os.WriteFile(clockFile, []byte(rfc3339+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	set("2026-02-13T10:00:00+08:00")
-	d.env = []string{"COMPLAINTD_CLOCK_FILE=" + clockFile}
+	set := d.driveClock("2026-02-13T10:00:00+08:00")
 	d.start()
 
 	st.Deliver(t, completeComplaint("赵六 <alice@people.test>", "clock1@people.test", "赵六申请删除凤凰资讯稿件"), "alice@people.test", "desk@desk.test")

@@ -313,3 +313,19 @@ func openVault(t *testing.T, d *daemon) *vault.Vault {
 	}
 	return v
 }
+
+// driveClock gives the daemon (and the CLI it runs) a clock file starting at start
+// (RFC 3339) and returns the function that moves it.
+func (d *daemon) driveClock(start string) func(rfc3339 string) {
+	d.t.Helper()
+	path := filepath.Join(d.t.TempDir(), "now")
+	set := func(rfc3339 string) {
+		d.t.Helper()
+		if err := os.WriteFile(path, []byte(rfc3339+"\n"), 0o600); err != nil {
+			d.t.Fatal(err)
+		}
+	}
+	set(start)
+	d.env = append(d.env, "COMPLAINTD_CLOCK_FILE="+path)
+	return set
+}

@@ -37,15 +37,7 @@ func TestPersonalDataMaskedSealedErasable(t *testing.T) {
 	d := newDaemon(t, st, deskOptions{})
 	cfg, _ := os.ReadFile(d.cfgPath)
 	os.WriteFile(d.cfgPath, []byte(strings.Replace(string(cfg), "policy:\n", "", 1)+"policy:\n  retention_days: 30\nrouting:\n  leadership: [boss@desk.test]\n"), 0o600)
-	clockFile := filepath.Join(t.TempDir(), "now")
-	setClock := func(rfc3339 string) {
-		t.Helper()
-		if err := os.WriteFile(clockFile, []byte(rfc3339+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	setClock("2026-12-01T10:00:00+08:00")
-	d.env = []string{"COMPLAINTD_CLOCK_FILE=" + clockFile}
+	setClock := d.driveClock("2026-12-01T10:00:00+08:00")
 	d.start()
 
 	body := "委托人：王五，身份证号 " + piiIDNo + "，电话 " + piiPhone + "\n文章标题：《某某报道》\n文章链接：https://ent.ifeng.com/c/pii\n删除原因：报道失实，电话" + piiPhone + "被公开。\n\n北京某某律师事务所"

@@ -6,7 +6,6 @@ import (
 	"image/png"
 	"io"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -145,15 +144,7 @@ func TestReportsOnRealStack(t *testing.T) {
 	if err := os.WriteFile(d.cfgPath, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	clockFile := filepath.Join(t.TempDir(), "now")
-	set := func(rfc3339 string) {
-		t.Helper()
-		if err := os.WriteFile(clockFile, []byte(rfc3339+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	set("2026-03-03T10:00:00+08:00") // a Tuesday
-	d.env = []string{"COMPLAINTD_CLOCK_FILE=" + clockFile}
+	set := d.driveClock("2026-03-03T10:00:00+08:00") // a Tuesday
 	d.start()
 
 	// Three cases: a complete 资讯 one, a complete 财经 one, and a 律师函 about a 财经

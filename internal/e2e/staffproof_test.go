@@ -3,8 +3,6 @@ package e2e
 import (
 	"fmt"
 	"net/mail"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,15 +21,7 @@ import (
 func TestStaffProofOnRealStack(t *testing.T) {
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "bob", "editor"}})
 	d := newDaemon(t, st, deskOptions{})
-	clockFile := filepath.Join(t.TempDir(), "now")
-	set := func(rfc3339 string) {
-		t.Helper()
-		if err := os.WriteFile(clockFile, []byte(rfc3339+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	set("2026-12-01T10:00:00+08:00") // a Tuesday
-	d.env = []string{"COMPLAINTD_CLOCK_FILE=" + clockFile}
+	set := d.driveClock("2026-12-01T10:00:00+08:00") // a Tuesday
 	d.start()
 	security := func(n float64) {
 		t.Helper()

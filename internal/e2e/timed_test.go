@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,15 +22,7 @@ func TestSurveyAndAuthorSilenceOnRealStack(t *testing.T) {
 	cfg, _ := os.ReadFile(d.cfgPath)
 	os.WriteFile(d.cfgPath, []byte(strings.Replace(string(cfg), "policy:\n", "", 1)+
 		"policy:\n  survey: true\n  survey_delay: 24h\n  author_days: 7\n"), 0o600)
-	clockFile := filepath.Join(t.TempDir(), "now")
-	set := func(rfc3339 string) {
-		t.Helper()
-		if err := os.WriteFile(clockFile, []byte(rfc3339+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	set("2026-12-07T10:00:00+08:00") // a Monday
-	d.env = []string{"COMPLAINTD_CLOCK_FILE=" + clockFile}
+	set := d.driveClock("2026-12-07T10:00:00+08:00") // a Monday
 	d.start()
 
 	// Case A: accepted and resolved.
@@ -167,15 +158,7 @@ func TestExpiryOnceAcrossRestartsAndSettingChange(t *testing.T) {
 		os.WriteFile(d.cfgPath, []byte(strings.Replace(string(base), "policy:\n", "", 1)+"policy:\n  expire_days: "+days+"\n"), 0o600)
 	}
 	withExpire("15")
-	clockFile := filepath.Join(t.TempDir(), "now")
-	set := func(rfc3339 string) {
-		t.Helper()
-		if err := os.WriteFile(clockFile, []byte(rfc3339+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	set("2026-12-07T10:00:00+08:00")
-	d.env = []string{"COMPLAINTD_CLOCK_FILE=" + clockFile}
+	set := d.driveClock("2026-12-07T10:00:00+08:00")
 	d.start()
 	st.Deliver(t, complaint("赵六 <alice@people.test>", "ex1@people.test", "赵六申请删除凤凰资讯稿件", "申请人姓名：赵六\n删除原因：报道失实。", nil),
 		"alice@people.test", "desk@desk.test")

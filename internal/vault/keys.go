@@ -54,7 +54,7 @@ const (
 	// keyCacheSize bounds the case keys kept in memory: the cases of the mails in
 	// hand (a mail with five scans would otherwise read its key file five times), and
 	// the cases a listing or a scheduler pass reads, whose personal records are sealed
-	// (records.go). 16k keys are about 1 MB.
+	// (records.go). An entry is a 32-byte key under its case number.
 	keyCacheSize = 16 << 10
 )
 
