@@ -230,9 +230,13 @@ func cmdCasesExport(ctx context.Context, args []string, stdout io.Writer) error 
 	if err != nil {
 		return err
 	}
-	var cs []*cases.Case
-	if err := src.get(ctx, "/cases?state="+url.QueryEscape(*state), &cs); err != nil {
+	f := caseFilter{state: *state}
+	if err := f.check(); err != nil {
 		return err
 	}
-	return stats.WriteCSV(stdout, cs, loc)
+	out := stats.NewCSV(stdout, loc)
+	if err := src.each(ctx, f, out.Write); err != nil {
+		return err
+	}
+	return out.Flush()
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/url"
 	"os"
 	"time"
 
@@ -114,8 +113,8 @@ func previewCase(cfgPath, id string) (*cases.Case, *config.Config, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var c *cases.Case
-	if err := src.get(context.Background(), "/cases/"+url.PathEscape(id), &c); err != nil {
+	c, err := src.show(context.Background(), id)
+	if err != nil {
 		return nil, nil, fmt.Errorf("case %s: %w", id, err)
 	}
 	return c, src.cfg, nil

@@ -37,28 +37,43 @@ func (t *Tx) Facts(id string) (cases.Facts, error) {
 // EachFacts calls fn with the facts of every case, in case-number order. A file of an
 // earlier schema, read before its migration (the CLI on a stopped desk), has no facts
 // yet: they are computed from the cases, slowly but alike.
-func (t *Tx) EachFacts(fn func(*cases.Facts) error) error {
-	if !t.hasFacts() {
-		return t.tx.Bucket(bCases).ForEach(func(k, _ []byte) error {
-			c, err := t.caseWithoutPersonal(string(k))
+func (t *Tx) EachFacts(fn func(*cases.Facts) error) error { return t.EachFactsAfter("", fn) }
+
+// EachFactsAfter is EachFacts from the case after the given case number ("": the
+// first): a long listing reads in several short transactions.
+func (t *Tx) EachFactsAfter(after string, fn func(*cases.Facts) error) error {
+	bucket, fromCases := bFacts, !t.hasFacts()
+	if fromCases {
+		bucket = bCases
+	}
+	var d factsDecoder
+	c := t.tx.Bucket(bucket).Cursor()
+	k, v := c.First()
+	if after != "" {
+		k, v = c.Seek([]byte(after))
+		if k != nil && string(k) == after {
+			k, v = c.Next()
+		}
+	}
+	for ; k != nil; k, v = c.Next() {
+		var f cases.Facts
+		if fromCases {
+			cs, err := t.caseWithoutPersonal(string(k))
 			if err != nil {
 				return err
 			}
-			f := c.Facts()
-			return fn(&f)
-		})
-	}
-	var d factsDecoder
-	return t.tx.Bucket(bFacts).ForEach(func(k, v []byte) error {
-		var f cases.Facts
-		if err := d.decode(v, &f); err != nil {
+			f = cs.Facts()
+		} else if err := d.decode(v, &f); err != nil {
 			return fmt.Errorf("decode facts of %s: %w", k, err)
 		}
 		if f.State == "" {
-			return nil // events of a case whose record is not written yet
+			continue // events of a case whose record is not written yet
 		}
-		return fn(&f)
-	})
+		if err := fn(&f); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // hasFacts reports whether the file keeps facts (schema 3 on).
