@@ -210,15 +210,6 @@ func eachCase(s *store.Store, f caseFilter, emit func(*cases.Case) error) error 
 	}
 }
 
-func listCases(s *store.Store, f caseFilter) ([]*cases.Case, error) {
-	out := []*cases.Case{}
-	err := eachCase(s, f, func(c *cases.Case) error {
-		out = append(out, c)
-		return nil
-	})
-	return out, err
-}
-
 // streamCases writes the selected cases as one JSON array, element by element, so
 // that the CLI prints the first at once on a desk of 100,000. An error after the first
 // byte cannot change the status any more: the response is cut off, and the client's
