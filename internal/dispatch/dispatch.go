@@ -1,10 +1,20 @@
-// Package dispatch drains the durable outbox: it hands each pending reply to SMTP,
-// retries temporary failures with exponential backoff, and records the result in the
-// store. The reply's Message-ID and Date were fixed when it was queued, so a resend
-// after a crash inside the SMTP exchange is the same message, not a second one.
+// Package dispatch drains the durable outbox: it hands each pending reply to SMTP
+// over several sessions in parallel, retries temporary failures with exponential
+// backoff, and records the result in the store. The reply's Message-ID and Date
+// were fixed when it was queued, so a resend after a crash inside the SMTP exchange
+// is the same message, not a second one.
 //
-// Invariant: an entry is marked sent only after the server accepted it; an entry is
-// never sent while another attempt for it is in flight (one worker goroutine).
+// Invariants: an entry is marked sent only after the server accepted it; an entry
+// is never sent while another attempt for it is in flight (one planner hands each
+// entry to one session worker at a time and no other until that attempt is recorded).
+//
+// Recovery: while the relay itself fails (outbox.IsRelayFault), the planner stops
+// handing out mail and probes the server instead (or, without a probe, tries one
+// due entry per pass), so an outage costs the queued mail no attempts. The first
+// reply accepted after such failures releases the entries waiting on their own
+// backoff, in bursts of Burst, each burst only after the previous one was tried
+// and the relay still accepted mail: recovery is prompt without hammering a
+// server that falls over again.
 package dispatch
 
 import (
@@ -14,6 +24,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"runtime/debug"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/complaintd/complaintd/internal/cases"
@@ -23,9 +35,21 @@ import (
 	"github.com/complaintd/complaintd/internal/store"
 )
 
-// Sender hands one mail to SMTP; outbox.Sender implements it.
+// Sender hands one mail to SMTP; outbox.Sender implements it. With Sessions > 1
+// it is called from several goroutines at once.
 type Sender interface {
 	Send(ctx context.Context, m outbox.Mail) error
+}
+
+// prober is the optional part of a Sender that checks the server without a mail
+// (outbox.Sender.Probe: NOOP or EHLO).
+type prober interface {
+	Probe(ctx context.Context) error
+}
+
+// closer is the optional part of a Sender that ends its idle sessions at shutdown.
+type closer interface {
+	Close() error
 }
 
 // Options wires a Dispatcher.
@@ -36,9 +60,18 @@ type Options struct {
 	RetryMin    time.Duration // zero: 30s
 	RetryMax    time.Duration // zero: 1h
 	SendTimeout time.Duration // zero: 2m; bounds one attempt, also during shutdown
-	Now         func() time.Time
-	Logger      *slog.Logger
-	Metrics     *metrics.Metrics
+	// Sessions is how many replies are in flight at once, each worker with an SMTP
+	// session of its own (the Sender keeps them open); zero: 1.
+	Sessions int
+	// Burst is how many backoff-waiting entries one recovery step releases; zero:
+	// 4 per session, at least 8.
+	Burst int
+	// ProbeEvery is how often the server is probed while it fails (real time);
+	// zero: RetryMin, within 1s..30s.
+	ProbeEvery time.Duration
+	Now        func() time.Time
+	Logger     *slog.Logger
+	Metrics    *metrics.Metrics
 	// Attach resolves attachment contents of a stored mail before sending (the
 	// Open funcs cannot be stored). Nil: mails are sent without re-attaching.
 	Attach func(m *outbox.Mail) error
@@ -48,6 +81,13 @@ type Options struct {
 type Dispatcher struct {
 	o    Options
 	wake chan struct{}
+
+	mu         sync.Mutex
+	inflight   map[uint64]bool // handed to a worker, result not recorded yet
+	early      map[uint64]bool // released by a recovery ahead of their NextAt
+	released   map[uint64]bool // released during the current recovery (once each)
+	relayDown  bool            // the last relay verdict was a fault
+	recovering bool            // releasing bursts after the relay came back
 }
 
 // New builds a dispatcher.
@@ -64,6 +104,15 @@ func New(o Options) *Dispatcher {
 	if o.SendTimeout <= 0 {
 		o.SendTimeout = 2 * time.Minute
 	}
+	if o.Sessions <= 0 {
+		o.Sessions = 1
+	}
+	if o.Burst <= 0 {
+		o.Burst = max(8, 4*o.Sessions)
+	}
+	if o.ProbeEvery <= 0 {
+		o.ProbeEvery = min(max(o.RetryMin, time.Second), 30*time.Second)
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -73,7 +122,8 @@ func New(o Options) *Dispatcher {
 	if o.Metrics == nil {
 		o.Metrics = &metrics.Metrics{}
 	}
-	return &Dispatcher{o: o, wake: make(chan struct{}, 1)}
+	return &Dispatcher{o: o, wake: make(chan struct{}, 1),
+		inflight: map[uint64]bool{}, early: map[uint64]bool{}, released: map[uint64]bool{}}
 }
 
 // Wake tells the worker new entries are waiting. It never blocks.
@@ -84,66 +134,248 @@ func (d *Dispatcher) Wake() {
 	}
 }
 
-// Run sends until ctx is done. An attempt in flight when ctx ends is finished (bounded
-// by SendTimeout) so that its result is recorded.
+// Run sends until ctx is done, Sessions replies at a time. Attempts in flight when
+// ctx ends are finished (bounded by SendTimeout) so that their results are recorded;
+// then the Sender's idle sessions are closed.
 func (d *Dispatcher) Run(ctx context.Context) error {
+	jobs := make(chan uint64) // unbuffered: an entry is handed out only to a free worker
+	var wg sync.WaitGroup
+	for range d.o.Sessions {
+		wg.Go(func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case seq := <-jobs:
+					d.work(ctx, seq)
+				}
+			}
+		})
+	}
+	defer func() {
+		wg.Wait()
+		if c, ok := d.o.Sender.(closer); ok {
+			_ = c.Close()
+		}
+	}()
 	for {
-		next, err := d.Flush(ctx)
+		due, next, err := d.plan(ctx)
 		if err != nil {
 			d.o.Logger.Error("outbox pass", "err", err)
 			next = d.o.Now().Add(d.o.RetryMin)
 		}
-		wait := time.Until(next)
-		if next.IsZero() || wait > 30*time.Second {
-			wait = 30 * time.Second
+		for i, seq := range due {
+			if i > 0 && d.down() {
+				break // the relay fails: the rest waits for the probe
+			}
+			if !d.claim(seq) {
+				continue
+			}
+			select {
+			case jobs <- seq:
+			case <-ctx.Done():
+				d.unclaim(seq)
+				return nil
+			}
 		}
-		if wait < 0 {
-			wait = 0
+		// Deadlines are in the injected clock's terms; a driven clock moves in
+		// steps, so the wait is capped and the plan made again.
+		wait := 30 * time.Second
+		if !next.IsZero() {
+			wait = min(wait, max(next.Sub(d.o.Now()), 0))
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		down := d.down()
+		if down {
+			wait = d.o.ProbeEvery
+		}
+		if !d.sleep(ctx, wait, down) {
 			return nil
-		case <-d.wake:
-			t.Stop()
-		case <-t.C:
 		}
 	}
 }
 
-// Flush sends every due entry once and returns when the next one is due (zero when
-// the outbox is empty).
+// sleep waits for wait, a Wake or the end of ctx (then it returns false). During an
+// outage (down) only the end of the outage cuts the wait short: new mail queued
+// meanwhile waits for the probe rather than hitting the failing server.
+func (d *Dispatcher) sleep(ctx context.Context, wait time.Duration, down bool) bool {
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-d.wake:
+			if down && d.down() {
+				continue
+			}
+			return true
+		case <-t.C:
+			return true
+		}
+	}
+}
+
+// work runs one attempt handed out by Run.
+func (d *Dispatcher) work(ctx context.Context, seq uint64) {
+	defer d.unclaim(seq)
+	if _, err := d.attempt(ctx, seq); err != nil {
+		d.o.Logger.Error("outbox attempt", "seq", seq, "err", err)
+	}
+}
+
+// Flush sends every due entry once, one at a time, and returns when the next one is
+// due (zero when the outbox is empty). Entries a recovery releases during the pass
+// are sent in it too.
 func (d *Dispatcher) Flush(ctx context.Context) (time.Time, error) {
-	var due []uint64
-	var next time.Time
+	seen := map[uint64]bool{}
+	for {
+		due, next, err := d.plan(ctx)
+		if err != nil {
+			return time.Time{}, err
+		}
+		due = slices.DeleteFunc(due, func(seq uint64) bool { return seen[seq] })
+		if len(due) == 0 {
+			return next, nil
+		}
+		for i, seq := range due {
+			if ctx.Err() != nil {
+				return next, nil
+			}
+			if i > 0 && d.down() {
+				break
+			}
+			seen[seq] = true
+			retryAt, err := d.attempt(ctx, seq)
+			if err != nil {
+				return time.Time{}, err
+			}
+			if !retryAt.IsZero() && (next.IsZero() || retryAt.Before(next)) {
+				next = retryAt
+			}
+		}
+		if d.down() {
+			return next, nil
+		}
+	}
+}
+
+// plan lists the entries to send now, in queue order, and when the next waiting
+// one is due (zero: none waits). While the relay fails it probes the server first:
+// nothing is due while the probe fails, and one entry is when it passes (the
+// reply whose acceptance ends the outage).
+func (d *Dispatcher) plan(ctx context.Context) (due []uint64, next time.Time, err error) {
 	now := d.o.Now()
-	err := d.o.Store.View(func(tx *store.Tx) error {
+	down := d.down()
+	if p, ok := d.o.Sender.(prober); ok && down {
+		pctx, cancel := context.WithTimeout(ctx, d.o.SendTimeout)
+		perr := p.Probe(pctx)
+		cancel()
+		if perr != nil {
+			d.o.Logger.Warn("smtp probe failed", "err", pii.RedactAddresses(perr.Error()))
+			return nil, now.Add(d.o.ProbeEvery), nil
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	err = d.o.Store.View(func(tx *store.Tx) error {
 		return tx.EachPending(func(e *store.OutboxEntry) error {
-			if !e.NextAt.After(now) {
+			switch {
+			case d.inflight[e.Seq]:
+			case !e.NextAt.After(now) || d.early[e.Seq]:
 				due = append(due, e.Seq)
-			} else if next.IsZero() || e.NextAt.Before(next) {
+			case next.IsZero() || e.NextAt.Before(next):
 				next = e.NextAt
 			}
 			return nil
 		})
 	})
 	if err != nil {
-		return time.Time{}, fmt.Errorf("read outbox: %w", err)
+		return nil, time.Time{}, fmt.Errorf("read outbox: %w", err)
 	}
-	for _, seq := range due {
-		if ctx.Err() != nil {
-			return next, nil
-		}
-		retryAt, err := d.attempt(ctx, seq)
-		if err != nil {
-			return time.Time{}, err
-		}
-		if !retryAt.IsZero() && (next.IsZero() || retryAt.Before(next)) {
-			next = retryAt
-		}
+	if down && len(due) > 1 {
+		due = due[:1]
+		next = now
 	}
-	return next, nil
+	return due, next, nil
+}
+
+func (d *Dispatcher) down() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.relayDown
+}
+
+// claim marks seq in flight; false when it already is.
+func (d *Dispatcher) claim(seq uint64) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.inflight[seq] {
+		return false
+	}
+	d.inflight[seq] = true
+	return true
+}
+
+func (d *Dispatcher) unclaim(seq uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.inflight, seq)
+}
+
+// verdict updates the relay state after an attempt of seq and reports whether a
+// recovery step should release the next burst.
+func (d *Dispatcher) verdict(seq uint64, sendErr error) (release bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.early, seq)
+	switch {
+	case sendErr == nil:
+		if d.relayDown {
+			d.relayDown, d.recovering = false, true
+			clear(d.released)
+			d.o.Logger.Info("smtp relay accepts mail again: retrying waiting replies")
+		}
+		return d.recovering && len(d.early) == 0
+	case outbox.IsRelayFault(sendErr):
+		// Entries released but not tried yet go back to their own backoff.
+		d.relayDown, d.recovering = true, false
+		clear(d.early)
+	}
+	return false
+}
+
+// release moves the next Burst entries waiting on their backoff (the earliest
+// first) ahead, once each per recovery; with none left the recovery ends. Entries
+// never tried (Attempts 0) keep their time: they are not waiting on a failure.
+func (d *Dispatcher) release() error {
+	now := d.o.Now()
+	type cand struct {
+		seq uint64
+		at  time.Time
+	}
+	var cands []cand
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	err := d.o.Store.View(func(tx *store.Tx) error {
+		return tx.EachPending(func(e *store.OutboxEntry) error {
+			if e.Attempts > 0 && e.NextAt.After(now) && !d.released[e.Seq] && !d.inflight[e.Seq] {
+				cands = append(cands, cand{e.Seq, e.NextAt})
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("read outbox: %w", err)
+	}
+	if len(cands) == 0 {
+		d.recovering = false
+		return nil
+	}
+	slices.SortFunc(cands, func(a, b cand) int { return a.at.Compare(b.at) })
+	for _, c := range cands[:min(len(cands), d.o.Burst)] {
+		d.early[c.seq], d.released[c.seq] = true, true
+	}
+	return nil
 }
 
 // attempt sends one entry and records the result; it returns when to retry (zero when
@@ -159,6 +391,12 @@ func (d *Dispatcher) attempt(ctx context.Context, seq uint64) (time.Time, error)
 	}
 	if e.State != store.OutboxPending {
 		return time.Time{}, nil
+	}
+	d.mu.Lock()
+	early := d.early[seq]
+	d.mu.Unlock()
+	if e.NextAt.After(d.o.Now()) && !early {
+		return e.NextAt, nil // planned from a read before its last attempt was recorded
 	}
 	sendErr := d.send(ctx, e)
 	now := d.o.Now()
@@ -195,6 +433,14 @@ func (d *Dispatcher) attempt(ctx context.Context, seq uint64) (time.Time, error)
 	})
 	if err != nil {
 		return time.Time{}, fmt.Errorf("record outbox attempt: %w", err)
+	}
+	if d.verdict(seq, sendErr) {
+		if err := d.release(); err != nil {
+			return time.Time{}, err
+		}
+		d.Wake()
+	} else if sendErr != nil && !outbox.IsRelayFault(sendErr) {
+		d.Wake() // the planner may sleep past this entry's new, earlier retry time
 	}
 	if e.State == store.OutboxPending {
 		return e.NextAt, nil

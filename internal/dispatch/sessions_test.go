@@ -1,0 +1,377 @@
+package dispatch_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/mail"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/complaintd/complaintd/internal/dispatch"
+	"github.com/complaintd/complaintd/internal/mailtest"
+	"github.com/complaintd/complaintd/internal/outbox"
+	"github.com/complaintd/complaintd/internal/store"
+)
+
+// relayDown is what a stopped relay looks like to the worker.
+var relayDown = &outbox.SendError{Temporary: true, Stage: outbox.StageConnect, Err: errors.New("dial tcp: connection refused")}
+
+// switchSender fails every Send with a relay fault while down is set, and Probe too;
+// it records the Message-IDs it accepted and the largest number of Sends in flight
+// at once, and refuses to send one Message-ID twice concurrently.
+type switchSender struct {
+	mu          sync.Mutex
+	down        bool
+	failAfter   int // when > 0: the relay falls over again after this many more accepted mails
+	sent        map[string]int
+	calls       int
+	inflight    map[string]bool
+	cur, peak   int
+	hold        time.Duration // each accepted Send takes this long
+	concurrency []string      // Message-IDs sent while already in flight (must stay empty)
+}
+
+func newSwitchSender() *switchSender {
+	return &switchSender{sent: map[string]int{}, inflight: map[string]bool{}}
+}
+
+func (s *switchSender) setDown(v bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = v
+}
+
+func (s *switchSender) Probe(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		return relayDown
+	}
+	return nil
+}
+
+func (s *switchSender) Send(ctx context.Context, m outbox.Mail) error {
+	s.mu.Lock()
+	s.calls++
+	if s.down {
+		s.mu.Unlock()
+		return relayDown
+	}
+	if s.inflight[m.MessageID] {
+		s.concurrency = append(s.concurrency, m.MessageID)
+	}
+	s.inflight[m.MessageID] = true
+	s.cur++
+	s.peak = max(s.peak, s.cur)
+	hold := s.hold
+	s.mu.Unlock()
+	if hold > 0 {
+		time.Sleep(hold) // the server's work on the message
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cur--
+	delete(s.inflight, m.MessageID)
+	s.sent[m.MessageID]++
+	if s.failAfter > 0 {
+		s.failAfter--
+		if s.failAfter == 0 {
+			s.down = true
+		}
+	}
+	return nil
+}
+
+// noProbe hides switchSender's Probe: the worker then tries one due reply per pass
+// during an outage, so replies end up waiting on their own backoff.
+type noProbe struct{ s *switchSender }
+
+func (n noProbe) Send(ctx context.Context, m outbox.Mail) error { return n.s.Send(ctx, m) }
+
+func (s *switchSender) stats() (calls, distinct, dups int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, n := range s.sent {
+		if n > 1 {
+			dups += n - 1
+		}
+	}
+	return s.calls, len(s.sent), dups
+}
+
+// enqueueN stores replies from..from+n-1, each with its own Message-ID, due at t0.
+func enqueueN(t *testing.T, st *store.Store, from, n int) {
+	t.Helper()
+	err := st.Update(func(tx *store.Tx) error {
+		for i := from; i < from+n; i++ {
+			id := fmt.Sprintf("ts-2026-%06d.ack@desk.example.cn", i)
+			raw := []byte(`{"message_id":"` + id + `","from":{"address":"desk@desk.example.cn"},"to":[{"address":"a` + strconv.Itoa(i) +
+				`@example.cn"}],"subject":"[TS] 已收到","text":"您好","date":"2026-11-20T10:00:00Z"}`)
+			e := &store.OutboxEntry{Kind: "acknowledgement", Mail: raw, MessageID: id, To: []string{"a@example.cn"}, NextAt: t0, CreatedAt: t0}
+			if err := tx.Enqueue(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func pendingCount(t *testing.T, st *store.Store) int {
+	t.Helper()
+	var n int
+	st.View(func(tx *store.Tx) error { n = tx.PendingCount(); return nil })
+	return n
+}
+
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(t.TempDir()+"/d.db", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// An SMTP outage: every reply fails and waits on its backoff, up to retry_max (1h
+// here). The first reply accepted after the relay is back releases the others at
+// once: all are sent at the same instant of the injected clock, not an hour later.
+func TestRecoverySendsWaitingRepliesAtOnce(t *testing.T) {
+	st := openStore(t)
+	clock := &manualClock{now: t0}
+	s := newSwitchSender()
+	d := dispatch.New(dispatch.Options{Store: st, Sender: noProbe{s}, RetryMin: time.Minute, RetryMax: time.Hour,
+		SendTimeout: 5 * time.Second, Now: clock.Now, Burst: 5})
+	const n = 23
+	enqueueN(t, st, 0, n)
+	s.setDown(true)
+	// Two hours of outage, a pass every 10 minutes: each pass tries one reply (no
+	// probe passes), so the replies end up waiting on backoffs of up to an hour.
+	for i := range 12 {
+		clock.Set(t0.Add(time.Duration(i) * 10 * time.Minute))
+		if _, err := d.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	calls, _, _ := s.stats()
+	if calls > 12 {
+		t.Errorf("%d attempts in 12 passes of an outage: the relay was hammered", calls)
+	}
+	var later int
+	st.View(func(tx *store.Tx) error {
+		return tx.EachPending(func(e *store.OutboxEntry) error {
+			if e.Attempts > 0 && e.NextAt.After(clock.Now().Add(time.Minute)) {
+				later++
+			}
+			return nil
+		})
+	})
+	if later == 0 {
+		t.Fatal("no reply waits on a backoff: the test does not test recovery")
+	}
+
+	s.setDown(false)
+	recovered := t0.Add(2 * time.Hour)
+	clock.Set(recovered)
+	if _, err := d.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if p := pendingCount(t, st); p != 0 {
+		t.Fatalf("%d replies still wait after the relay came back (they waited on backoffs of up to an hour)", p)
+	}
+	_, distinct, dups := s.stats()
+	if distinct != n || dups != 0 {
+		t.Errorf("sent %d distinct replies with %d duplicates, want %d and 0", distinct, dups, n)
+	}
+	st.View(func(tx *store.Tx) error {
+		return tx.EachOutbox(func(e *store.OutboxEntry) error {
+			if !e.SentAt.Equal(recovered) {
+				t.Errorf("%s sent at %v, want at the recovery %v", e.MessageID, e.SentAt, recovered)
+			}
+			return nil
+		})
+	})
+}
+
+// The relay falls over again right after coming back: the release stops at once,
+// at most one burst is tried, and the rest keep their backoff.
+func TestRecoveryStopsWhenRelayFailsAgain(t *testing.T) {
+	st := openStore(t)
+	clock := &manualClock{now: t0}
+	s := newSwitchSender()
+	const burst = 4
+	d := dispatch.New(dispatch.Options{Store: st, Sender: noProbe{s}, RetryMin: time.Minute, RetryMax: time.Hour,
+		SendTimeout: 5 * time.Second, Now: clock.Now, Burst: burst})
+	const n = 30
+	enqueueN(t, st, 0, n)
+	s.setDown(true)
+	for i := range n { // every reply is tried once and waits
+		clock.Set(t0.Add(time.Duration(i) * time.Second))
+		d.Flush(context.Background())
+	}
+	before, _, _ := s.stats()
+	// Back for two mails only: the trigger and one of the burst.
+	s.mu.Lock()
+	s.down, s.failAfter = false, 2
+	s.mu.Unlock()
+	enqueueN(t, st, n, 1) // a new reply, due now: the trigger
+	clock.Set(t0.Add(n * time.Second))
+	d.Flush(context.Background())
+	calls, distinct, _ := s.stats()
+	if got := calls - before; got > 1+burst {
+		t.Errorf("%d attempts after a relapse, want at most 1 + one burst of %d", got, burst)
+	}
+	if distinct != 2 {
+		t.Errorf("%d replies accepted, want 2", distinct)
+	}
+	if p := pendingCount(t, st); p != n+1-2 {
+		t.Errorf("%d pending, want %d", p, n+1-2)
+	}
+}
+
+// Run with a relay that is down, then up, and an injected clock that never moves:
+// the replies' backoffs never expire, so only the probe and the recovery can send
+// them — within seconds of real time.
+func TestRunRecoversWithoutClock(t *testing.T) {
+	st := openStore(t)
+	clock := &manualClock{now: t0}
+	s := newSwitchSender()
+	s.setDown(true)
+	d := dispatch.New(dispatch.Options{Store: st, Sender: s, RetryMin: time.Hour, RetryMax: time.Hour,
+		SendTimeout: 5 * time.Second, Now: clock.Now, Sessions: 3, ProbeEvery: 50 * time.Millisecond})
+	const n = 40
+	enqueueN(t, st, 0, n)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	// While down: one failed attempt, then only probes.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if calls, _, _ := s.stats(); calls >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no attempt within 10s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // several probe periods, to count the attempts made meanwhile
+	// Each session may have taken a reply before the first failure was recorded,
+	// and the planner one more hand-off.
+	if calls, _, _ := s.stats(); calls > 3+1 {
+		t.Errorf("%d attempts during the outage with 3 sessions, want at most 4 (then probes only)", calls)
+	}
+	s.setDown(false)
+	up := time.Now()
+	for pendingCount(t, st) != 0 {
+		if time.Since(up) > 15*time.Second {
+			t.Fatalf("%d replies still pending 15s after recovery", pendingCount(t, st))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("all %d replies sent %v after the relay came back", n, time.Since(up).Round(time.Millisecond))
+	if _, distinct, dups := s.stats(); distinct != n || dups != 0 {
+		t.Errorf("sent %d distinct with %d duplicates, want %d and 0", distinct, dups, n)
+	}
+}
+
+// Sessions workers run in parallel and no entry is taken by two of them.
+func TestRunParallelSessions(t *testing.T) {
+	st := openStore(t)
+	s := newSwitchSender()
+	s.hold = 20 * time.Millisecond
+	d := dispatch.New(dispatch.Options{Store: st, Sender: s, SendTimeout: 5 * time.Second, Sessions: 4})
+	const n = 60
+	enqueueN(t, st, 0, n)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for pendingCount(t, st) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d pending after 20s", pendingCount(t, st))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	s.mu.Lock()
+	peak, conc := s.peak, s.concurrency
+	s.mu.Unlock()
+	if peak < 2 || peak > 4 {
+		t.Errorf("at most %d sends in flight at once, want 2..4 with 4 sessions", peak)
+	}
+	if len(conc) != 0 {
+		t.Errorf("sent while already in flight: %v", conc)
+	}
+	if _, distinct, dups := s.stats(); distinct != n || dups != 0 {
+		t.Errorf("sent %d distinct with %d duplicates, want %d and 0", distinct, dups, n)
+	}
+}
+
+// The real Sender against an in-process SMTP server: 1 session carries all the
+// replies over one connection; 4 sessions use at most 4.
+func TestRunRealSenderConnections(t *testing.T) {
+	for _, sessions := range []int{1, 4} {
+		t.Run(fmt.Sprintf("%d sessions", sessions), func(t *testing.T) {
+			sink, err := mailtest.NewSMTPSink(mailtest.SinkOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sink.Close()
+			host, port, _ := net.SplitHostPort(sink.Addr())
+			p, _ := strconv.Atoi(port)
+			sender, err := outbox.NewSender(outbox.Options{Host: host, Port: p, TLS: outbox.TLSNone, Timeout: 10 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := openStore(t)
+			d := dispatch.New(dispatch.Options{Store: st, Sender: sender, SendTimeout: 10 * time.Second, Sessions: sessions})
+			const n = 50
+			enqueueN(t, st, 0, n)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- d.Run(ctx) }()
+			wctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer wcancel()
+			msgs, err := sink.WaitN(wctx, n)
+			cancel()
+			<-done
+			if err != nil {
+				t.Fatalf("sink got %d of %d: %v", len(msgs), n, err)
+			}
+			ids := map[string]int{}
+			for _, m := range sink.Messages() {
+				msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids[msg.Header.Get("Message-Id")]++
+			}
+			for id, c := range ids {
+				if c != 1 {
+					t.Errorf("%s received %d times", id, c)
+				}
+			}
+			if len(ids) != n {
+				t.Errorf("%d distinct messages, want %d", len(ids), n)
+			}
+			if c := sender.Connections(); c < 1 || c > int64(sessions) {
+				t.Errorf("%d replies over %d connections, want 1..%d", n, c, sessions)
+			}
+			if p := pendingCount(t, st); p != 0 {
+				t.Errorf("%d still pending", p)
+			}
+		})
+	}
+}
