@@ -48,6 +48,7 @@ type desk struct {
 	processor  *intake.Processor
 	pipeline   *imapsource.Pipeline[*intake.Prepared]
 	dispatcher *dispatch.Dispatcher
+	sender     *outbox.Sender // its sessions and its view of the relay's health
 	metrics    *metrics.Metrics
 	calendar   *calendar.Calendar
 	router     *routing.Router
@@ -224,14 +225,17 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 	sender, err := outbox.NewSender(outbox.Options{
 		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, TLS: cfg.SMTP.TLS, Username: cfg.SMTP.Username, Password: cfg.SMTP.Password,
 		HELO: cfg.SMTP.HELO, Timeout: cfg.SMTP.Timeout, Logger: log.With("part", "smtp"),
+		IdleTimeout: cfg.SMTP.IdleTimeout, Now: d.clock.Now,
 	})
 	if err != nil {
 		d.store.Close()
 		return nil, fmt.Errorf("smtp: %w", err)
 	}
+	d.sender = sender
 	d.dispatcher = dispatch.New(dispatch.Options{
 		Store: d.store, Sender: sender, MaxAttempts: cfg.SMTP.MaxAttempts, RetryMin: cfg.SMTP.RetryMin, RetryMax: cfg.SMTP.RetryMax,
-		SendTimeout: 2 * cfg.SMTP.Timeout, Logger: log.With("part", "outbox"), Metrics: d.metrics, Now: d.clock.Now,
+		SendTimeout: 2 * cfg.SMTP.Timeout, Sessions: cfg.SMTP.Sessions,
+		Logger: log.With("part", "outbox"), Metrics: d.metrics, Now: d.clock.Now,
 		Attach: d.processor.Attach,
 	})
 	d.pipeline = imapsource.NewPipeline[*intake.Prepared](d.processor, imapsource.PipelineOptions{

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -36,8 +35,7 @@ func (d *desk) health() health {
 	if d.metrics.IMAPUp.Load() {
 		h.IMAP = "up"
 	}
-	if c, err := net.DialTimeout("tcp", net.JoinHostPort(d.cfg.SMTP.Host, fmt.Sprint(d.cfg.SMTP.Port)), 3*time.Second); err == nil {
-		c.Close()
+	if d.smtpDelivers() {
 		h.SMTP = "reachable"
 	}
 	err := d.store.View(func(tx *store.Tx) error {
