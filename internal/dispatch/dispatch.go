@@ -67,7 +67,8 @@ type Options struct {
 	// 4 per session, at least 8.
 	Burst int
 	// ProbeEvery is how often the server is probed while it fails (real time);
-	// zero: RetryMin, within 1s..30s.
+	// zero: RetryMin, within 1s..5s. A probe is a NOOP or an EHLO: cheap for the
+	// server, and it bounds how long a recovered relay waits for the first reply.
 	ProbeEvery time.Duration
 	Now        func() time.Time
 	Logger     *slog.Logger
@@ -111,7 +112,7 @@ func New(o Options) *Dispatcher {
 		o.Burst = max(8, 4*o.Sessions)
 	}
 	if o.ProbeEvery <= 0 {
-		o.ProbeEvery = min(max(o.RetryMin, time.Second), 30*time.Second)
+		o.ProbeEvery = min(max(o.RetryMin, time.Second), 5*time.Second)
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -224,6 +224,23 @@ func (s *Stack) StartPostfix(t testing.TB) {
 	}
 }
 
+// SMTPConnections returns how many SMTP connections Postfix's smtpd has
+// accepted so far, from its log ("connect from" lines): Deliver's included.
+func (s *Stack) SMTPConnections(t testing.TB) int {
+	t.Helper()
+	b, err := os.ReadFile(s.layout.postfixLog())
+	if err != nil {
+		t.Fatalf("mailtest: %v", err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, "/smtpd[") && strings.Contains(line, ": connect from ") {
+			n++
+		}
+	}
+	return n
+}
+
 // MaildirPath returns the directory holding the user's mailbox on disk.
 func (s *Stack) MaildirPath(user, mailbox string) string { return s.layout.maildir(user, mailbox) }
 
