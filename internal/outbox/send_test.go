@@ -22,7 +22,7 @@ import (
 )
 
 // senderFor returns a Sender for ts with o's other fields kept.
-func senderFor(t *testing.T, ts *testServer, o Options) *Sender {
+func senderFor(t testing.TB, ts *testServer, o Options) *Sender {
 	t.Helper()
 	o.Host = ts.host
 	o.Port = ts.port

@@ -54,7 +54,7 @@ type received struct {
 // testServer is an in-process SMTP server (go-smtp) that records every message
 // and injects the configured faults.
 type testServer struct {
-	t        *testing.T
+	t        testing.TB
 	addr     string
 	host     string
 	port     int
@@ -76,7 +76,7 @@ type serverConfig struct {
 	pass     string
 }
 
-func newTestServer(t *testing.T, cfg serverConfig) *testServer {
+func newTestServer(t testing.TB, cfg serverConfig) *testServer {
 	t.Helper()
 	ts := &testServer{t: t, dataEntered: make(chan struct{}, 16), user: cfg.user, pass: cfg.pass}
 	s := smtp.NewServer(smtp.BackendFunc(ts.newSession))
@@ -328,7 +328,7 @@ func (c *faultConn) Write(p []byte) (int, error) {
 }
 
 // selfSignedCert returns a certificate for 127.0.0.1 and a pool that trusts it.
-func selfSignedCert(t *testing.T) (tls.Certificate, *x509.CertPool) {
+func selfSignedCert(t testing.TB) (tls.Certificate, *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
