@@ -6,7 +6,10 @@
 //
 // Invariants: an entry is marked sent only after the server accepted it; an entry
 // is never sent while another attempt for it is in flight (one planner hands each
-// entry to one session worker at a time and no other until that attempt is recorded).
+// entry to one session worker at a time and no other until that attempt is recorded);
+// the replies of one case (or, without a case, to one address) go out one after
+// the other in queue order, whatever the number of sessions: a later one waits in
+// the chain of the worker sending the earlier one.
 //
 // Recovery: while the relay itself fails (outbox.IsRelayFault), the planner stops
 // handing out mail and probes the server instead (or, without a probe, tries one
@@ -25,6 +28,7 @@ import (
 	"math/rand/v2"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -84,11 +88,13 @@ type Dispatcher struct {
 	wake chan struct{}
 
 	mu         sync.Mutex
-	inflight   map[uint64]bool // handed to a worker, result not recorded yet
-	early      map[uint64]bool // released by a recovery ahead of their NextAt
-	released   map[uint64]bool // released during the current recovery (once each)
-	relayDown  bool            // the last relay verdict was a fault
-	recovering bool            // releasing bursts after the relay came back
+	inflight   map[uint64]bool     // handed to a worker (or chained), result not recorded yet
+	busy       map[string]bool     // order keys with an entry at a worker
+	chains     map[string][]uint64 // entries waiting, in queue order, for their key's worker
+	early      map[uint64]bool     // released by a recovery ahead of their NextAt
+	released   map[uint64]bool     // released during the current recovery (once each)
+	relayDown  bool                // the last relay verdict was a fault
+	recovering bool                // releasing bursts after the relay came back
 }
 
 // New builds a dispatcher.
@@ -124,7 +130,8 @@ func New(o Options) *Dispatcher {
 		o.Metrics = &metrics.Metrics{}
 	}
 	return &Dispatcher{o: o, wake: make(chan struct{}, 1),
-		inflight: map[uint64]bool{}, early: map[uint64]bool{}, released: map[uint64]bool{}}
+		inflight: map[uint64]bool{}, busy: map[string]bool{}, chains: map[string][]uint64{},
+		early: map[uint64]bool{}, released: map[uint64]bool{}}
 }
 
 // Wake tells the worker new entries are waiting. It never blocks.
@@ -139,7 +146,7 @@ func (d *Dispatcher) Wake() {
 // ctx ends are finished (bounded by SendTimeout) so that their results are recorded;
 // then the Sender's idle sessions are closed.
 func (d *Dispatcher) Run(ctx context.Context) error {
-	jobs := make(chan uint64) // unbuffered: an entry is handed out only to a free worker
+	jobs := make(chan job) // unbuffered: an entry is handed out only to a free worker
 	var wg sync.WaitGroup
 	for range d.o.Sessions {
 		wg.Go(func() {
@@ -147,8 +154,8 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 				select {
 				case <-ctx.Done():
 					return
-				case seq := <-jobs:
-					d.work(ctx, seq)
+				case j := <-jobs:
+					d.work(ctx, j)
 				}
 			}
 		})
@@ -165,17 +172,17 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			d.o.Logger.Error("outbox pass", "err", err)
 			next = d.o.Now().Add(d.o.RetryMin)
 		}
-		for i, seq := range due {
+		for i, j := range due {
 			if i > 0 && d.down() {
 				break // the relay fails: the rest waits for the probe
 			}
-			if !d.claim(seq) {
+			if !d.claim(j) {
 				continue
 			}
 			select {
-			case jobs <- seq:
+			case jobs <- j:
 			case <-ctx.Done():
-				d.unclaim(seq)
+				d.finish(j, false)
 				return nil
 			}
 		}
@@ -216,11 +223,17 @@ func (d *Dispatcher) sleep(ctx context.Context, wait time.Duration, down bool) b
 	}
 }
 
-// work runs one attempt handed out by Run.
-func (d *Dispatcher) work(ctx context.Context, seq uint64) {
-	defer d.unclaim(seq)
-	if _, err := d.attempt(ctx, seq); err != nil {
-		d.o.Logger.Error("outbox attempt", "seq", seq, "err", err)
+// work runs the attempt handed out by Run, then the entries chained behind it.
+func (d *Dispatcher) work(ctx context.Context, j job) {
+	for {
+		if _, err := d.attempt(ctx, j.seq); err != nil {
+			d.o.Logger.Error("outbox attempt", "seq", j.seq, "err", err)
+		}
+		next, ok := d.finish(j, ctx.Err() == nil)
+		if !ok {
+			return
+		}
+		j = next
 	}
 }
 
@@ -234,11 +247,12 @@ func (d *Dispatcher) Flush(ctx context.Context) (time.Time, error) {
 		if err != nil {
 			return time.Time{}, err
 		}
-		due = slices.DeleteFunc(due, func(seq uint64) bool { return seen[seq] })
+		due = slices.DeleteFunc(due, func(j job) bool { return seen[j.seq] })
 		if len(due) == 0 {
 			return next, nil
 		}
-		for i, seq := range due {
+		for i, j := range due {
+			seq := j.seq
 			if ctx.Err() != nil {
 				return next, nil
 			}
@@ -264,7 +278,7 @@ func (d *Dispatcher) Flush(ctx context.Context) (time.Time, error) {
 // one is due (zero: none waits). While the relay fails it probes the server first:
 // nothing is due while the probe fails, and one entry is when it passes (the
 // reply whose acceptance ends the outage).
-func (d *Dispatcher) plan(ctx context.Context) (due []uint64, next time.Time, err error) {
+func (d *Dispatcher) plan(ctx context.Context) (due []job, next time.Time, err error) {
 	now := d.o.Now()
 	down := d.down()
 	if p, ok := d.o.Sender.(prober); ok && down {
@@ -283,7 +297,7 @@ func (d *Dispatcher) plan(ctx context.Context) (due []uint64, next time.Time, er
 			switch {
 			case d.inflight[e.Seq]:
 			case !e.NextAt.After(now) || d.early[e.Seq]:
-				due = append(due, e.Seq)
+				due = append(due, job{e.Seq, orderKey(e)})
 			case next.IsZero() || e.NextAt.Before(next):
 				next = e.NextAt
 			}
@@ -306,21 +320,72 @@ func (d *Dispatcher) down() bool {
 	return d.relayDown
 }
 
-// claim marks seq in flight; false when it already is.
-func (d *Dispatcher) claim(seq uint64) bool {
+// job is an entry to send and its order key.
+type job struct {
+	seq uint64
+	key string
+}
+
+// orderKey groups the entries that must go out in queue order: a case's replies
+// (an acknowledgement before the notice that the case is complete), or those to
+// one address when there is no case.
+func orderKey(e *store.OutboxEntry) string {
+	switch {
+	case e.Case != "":
+		return "case:" + e.Case
+	case len(e.To) > 0:
+		return "to:" + strings.ToLower(e.To[0])
+	}
+	return ""
+}
+
+// claim marks j in flight and reports whether to hand it to a worker now: false
+// when it is in flight already, or when its key is at a worker, which then sends
+// it after the earlier ones (j joins the key's chain).
+func (d *Dispatcher) claim(j job) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.inflight[seq] {
+	if d.inflight[j.seq] {
 		return false
 	}
-	d.inflight[seq] = true
+	d.inflight[j.seq] = true
+	if j.key == "" {
+		return true
+	}
+	if d.busy[j.key] {
+		d.chains[j.key] = append(d.chains[j.key], j.seq)
+		return false
+	}
+	d.busy[j.key] = true
 	return true
 }
 
-func (d *Dispatcher) unclaim(seq uint64) {
+// finish records that j's attempt is over and returns the next entry of its chain
+// when there is one and more may be sent (go: the worker is not stopping, and the
+// relay is not failing). Otherwise the chain is dropped: its entries are planned
+// again, in order, by a later pass.
+func (d *Dispatcher) finish(j job, goOn bool) (job, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	delete(d.inflight, seq)
+	delete(d.inflight, j.seq)
+	if j.key == "" {
+		return job{}, false
+	}
+	chain := d.chains[j.key]
+	if len(chain) > 0 && goOn && !d.relayDown {
+		if len(chain) == 1 {
+			delete(d.chains, j.key)
+		} else {
+			d.chains[j.key] = chain[1:]
+		}
+		return job{chain[0], j.key}, true
+	}
+	for _, seq := range chain {
+		delete(d.inflight, seq)
+	}
+	delete(d.chains, j.key)
+	delete(d.busy, j.key)
+	return job{}, false
 }
 
 // verdict updates the relay state after an attempt of seq and reports whether a
@@ -338,6 +403,9 @@ func (d *Dispatcher) verdict(seq uint64, sendErr error) (release bool) {
 		}
 		return d.recovering && len(d.early) == 0
 	case outbox.IsRelayFault(sendErr):
+		if !d.relayDown {
+			d.Wake() // the planner, perhaps asleep until a far retry, starts probing
+		}
 		// Entries released but not tried yet go back to their own backoff.
 		d.relayDown, d.recovering = true, false
 		clear(d.early)

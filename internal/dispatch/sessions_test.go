@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/mail"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -33,7 +34,9 @@ type switchSender struct {
 	inflight    map[string]bool
 	cur, peak   int
 	hold        time.Duration // each accepted Send takes this long
+	holdFor     func(messageID string) time.Duration
 	concurrency []string      // Message-IDs sent while already in flight (must stay empty)
+	order       []string      // accepted Message-IDs in the order accepted
 }
 
 func newSwitchSender() *switchSender {
@@ -69,6 +72,9 @@ func (s *switchSender) Send(ctx context.Context, m outbox.Mail) error {
 	s.cur++
 	s.peak = max(s.peak, s.cur)
 	hold := s.hold
+	if s.holdFor != nil {
+		hold = s.holdFor(m.MessageID)
+	}
 	s.mu.Unlock()
 	if hold > 0 {
 		time.Sleep(hold) // the server's work on the message
@@ -78,6 +84,7 @@ func (s *switchSender) Send(ctx context.Context, m outbox.Mail) error {
 	s.cur--
 	delete(s.inflight, m.MessageID)
 	s.sent[m.MessageID]++
+	s.order = append(s.order, m.MessageID)
 	if s.failAfter > 0 {
 		s.failAfter--
 		if s.failAfter == 0 {
@@ -112,7 +119,7 @@ func enqueueN(t *testing.T, st *store.Store, from, n int) {
 			id := fmt.Sprintf("ts-2026-%06d.ack@desk.example.cn", i)
 			raw := []byte(`{"message_id":"` + id + `","from":{"address":"desk@desk.example.cn"},"to":[{"address":"a` + strconv.Itoa(i) +
 				`@example.cn"}],"subject":"[TS] 已收到","text":"您好","date":"2026-11-20T10:00:00Z"}`)
-			e := &store.OutboxEntry{Kind: "acknowledgement", Mail: raw, MessageID: id, To: []string{"a@example.cn"}, NextAt: t0, CreatedAt: t0}
+			e := &store.OutboxEntry{Kind: "acknowledgement", Mail: raw, MessageID: id, To: []string{fmt.Sprintf("a%d@example.cn", i)}, NextAt: t0, CreatedAt: t0}
 			if err := tx.Enqueue(e); err != nil {
 				return err
 			}
@@ -373,5 +380,89 @@ func TestRunRealSenderConnections(t *testing.T) {
 				t.Errorf("%d still pending", p)
 			}
 		})
+	}
+}
+
+// The replies of one case go out in queue order even with several sessions (an
+// acknowledgement before the notice that the case is complete), also when the relay
+// is down at first; different cases go out in parallel. A reply that failed waits
+// on its own retry and does not hold the others back (as with one worker).
+func TestRunKeepsQueueOrderPerCase(t *testing.T) {
+	for _, outage := range []bool{false, true} {
+		t.Run(fmt.Sprintf("outage=%v", outage), func(t *testing.T) { testQueueOrder(t, outage) })
+	}
+}
+
+func testQueueOrder(t *testing.T, outage bool) {
+	st := openStore(t)
+	s := newSwitchSender()
+	// A case's first reply is slow: without ordering, the next one, at another
+	// session, would overtake it.
+	s.holdFor = func(id string) time.Duration {
+		if strings.Contains(id, ".r00@") {
+			return 40 * time.Millisecond
+		}
+		return time.Millisecond
+	}
+	s.setDown(outage)
+	d := dispatch.New(dispatch.Options{Store: st, Sender: s, SendTimeout: 5 * time.Second, Sessions: 4,
+		RetryMin: time.Hour, RetryMax: time.Hour, ProbeEvery: 50 * time.Millisecond})
+	const casesN, per = 2, 10 // fewer cases than sessions: a free session could take a case's next reply
+	err := st.Update(func(tx *store.Tx) error {
+		for i := range per {
+			for c := range casesN {
+				id := fmt.Sprintf("c%d.r%02d@desk.example.cn", c, i)
+				raw := []byte(`{"message_id":"` + id + `","from":{"address":"desk@desk.example.cn"},"to":[{"address":"a@example.cn"}],"subject":"x","text":"x","date":"2026-11-20T10:00:00Z"}`)
+				e := &store.OutboxEntry{Case: fmt.Sprintf("TS-2026-%06d", c), Kind: "acknowledgement", Mail: raw, MessageID: id,
+					To: []string{"a@example.cn"}, NextAt: t0, CreatedAt: t0}
+				if err := tx.Enqueue(e); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	time.Sleep(200 * time.Millisecond) // an outage of a few probe periods
+	s.setDown(false)
+	deadline := time.Now().Add(20 * time.Second)
+	for pendingCount(t, st) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d pending 20s after the relay came back", pendingCount(t, st))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.mu.Lock()
+	order, peak := append([]string(nil), s.order...), s.peak
+	s.mu.Unlock()
+	retried := map[string]bool{}
+	st.View(func(tx *store.Tx) error {
+		return tx.EachOutbox(func(e *store.OutboxEntry) error {
+			retried[e.MessageID] = e.Attempts > 1
+			return nil
+		})
+	})
+	last := map[string]string{}
+	for _, id := range order {
+		if retried[id] {
+			continue // failed during the outage, sent by the recovery
+		}
+		c := id[:2]
+		if prev, ok := last[c]; ok && id < prev {
+			t.Errorf("case %s: %s sent after %s, want queue order", c, id, prev)
+		}
+		last[c] = id
+	}
+	if len(order) != casesN*per {
+		t.Errorf("%d sent, want %d", len(order), casesN*per)
+	}
+	if peak < 2 {
+		t.Errorf("at most %d sends at once: different cases did not go out in parallel", peak)
 	}
 }
