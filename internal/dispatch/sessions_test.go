@@ -35,8 +35,8 @@ type switchSender struct {
 	cur, peak   int
 	hold        time.Duration // each accepted Send takes this long
 	holdFor     func(messageID string) time.Duration
-	concurrency []string      // Message-IDs sent while already in flight (must stay empty)
-	order       []string      // accepted Message-IDs in the order accepted
+	concurrency []string // Message-IDs sent while already in flight (must stay empty)
+	order       []string // accepted Message-IDs in the order accepted
 }
 
 func newSwitchSender() *switchSender {
