@@ -11,9 +11,10 @@
 //
 //   - Nothing is sent twice because of this package: Send hands the message over
 //     (DATA) at most once per call — a reused session that fails before DATA is
-//     replaced once, nothing having reached the server — and reports success as soon as the server has accepted the
-//     message (250 after the final dot, RFC 5321 §4.1.1.4), even when the connection
-//     fails afterwards (QQ's servers drop it on QUIT). See Sender.Send.
+//     replaced once, nothing having reached the server — and reports success as
+//     soon as the server has accepted the message (250 after the final dot, RFC
+//     5321 §4.1.1.4), even when the connection fails afterwards (QQ's servers drop
+//     it on QUIT). See Sender.Send.
 //   - The Message-ID is the caller's, fixed when the outbox entry is created, so every
 //     attempt of one entry is the same message for the receiver's duplicate detection.
 //   - Composition is deterministic: the same Mail gives the same bytes except for the
