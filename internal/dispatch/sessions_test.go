@@ -466,3 +466,44 @@ func testQueueOrder(t *testing.T, outage bool) {
 		t.Errorf("at most %d sends at once: different cases did not go out in parallel", peak)
 	}
 }
+
+// failFor fails the Message-IDs it holds with err and accepts the others.
+type failFor struct {
+	mu   sync.Mutex
+	fail map[string]error
+	sent []string
+}
+
+func (f *failFor) Send(ctx context.Context, m outbox.Mail) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail[m.MessageID]; err != nil {
+		return err
+	}
+	f.sent = append(f.sent, m.MessageID)
+	return nil
+}
+
+// A reply's own trouble (a greylisted recipient, a connection lost in its DATA, an
+// unreadable attachment) does not stop the others: only a relay fault opens the
+// breaker.
+func TestMailFaultDoesNotStopOthers(t *testing.T) {
+	for _, err := range []error{
+		&outbox.SendError{Temporary: true, Stage: outbox.StageRcpt, Code: 451, Err: errors.New("451 greylisted")},
+		&outbox.SendError{Temporary: true, Stage: outbox.StageData, Err: errors.New("connection reset")},
+		&outbox.SendError{Temporary: true, Err: errors.New("attachments: vault busy")},
+	} {
+		t.Run(err.Error(), func(t *testing.T) {
+			st := openStore(t)
+			s := &failFor{fail: map[string]error{"ts-2026-000000.ack@desk.example.cn": err}}
+			d := dispatch.New(dispatch.Options{Store: st, Sender: s, SendTimeout: 5 * time.Second, Now: (&manualClock{now: t0}).Now})
+			enqueueN(t, st, 0, 10)
+			if _, err := d.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if len(s.sent) != 9 {
+				t.Errorf("%d of the 9 other replies sent after the first failed with %v", len(s.sent), err)
+			}
+		})
+	}
+}

@@ -243,18 +243,19 @@ func (s *Sender) Health() (ok bool, reason string, lastSuccess time.Time) {
 
 // RelayFault reports whether the failure is the server's rather than the mail's:
 // nothing can be delivered through it now (connection, greeting, EHLO, TLS, AUTH,
-// a temporary refusal of MAIL FROM, 421 "service not available" at any stage, or a
-// connection lost mid-transaction). A refused recipient or content is the mail's.
+// a temporary refusal of MAIL FROM — the same desk address for every reply — or
+// 421 "service not available" at any stage). A refused recipient or content is the
+// mail's, and so is a connection lost after MAIL FROM: one message can cause that
+// (a server that drops a client over a message's size), and if the server is the
+// cause, the next attempt fails before MAIL FROM and says so.
 func (e *SendError) RelayFault() bool {
 	switch {
-	case !e.Temporary || e.Stage == StageCompose:
+	case !e.Temporary:
 		return false
 	case e.Stage == StageConnect, e.Stage == StageAuth, e.Stage == StageMail:
 		return true
-	case e.Code == 421 || e.Code == 0:
-		return true
 	}
-	return false
+	return e.Code == 421
 }
 
 // IsRelayFault reports whether err, from Send, is a *SendError with RelayFault.

@@ -297,3 +297,31 @@ func TestSenderHealthConnectionRefused(t *testing.T) {
 	}
 	s.Close()
 }
+
+// RelayFault separates what stops every reply (the outbox then probes instead of
+// trying mail after mail) from what one reply brings on itself.
+func TestRelayFault(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"connection refused", &SendError{Temporary: true, Stage: StageConnect}, true},
+		{"auth refused", &SendError{Temporary: true, Stage: StageAuth, Code: 535}, true},
+		{"MAIL FROM 452, queue full", &SendError{Temporary: true, Stage: StageMail, Code: 452}, true},
+		{"421 at RCPT, server shutting down", &SendError{Temporary: true, Stage: StageRcpt, Code: 421}, true},
+		{"greylisted recipient", &SendError{Temporary: true, Stage: StageRcpt, Code: 451}, false},
+		{"unknown user", &SendError{Stage: StageRcpt, Code: 550}, false},
+		{"MAIL FROM 550, permanent", &SendError{Stage: StageMail, Code: 550}, false},
+		{"connection lost in DATA", &SendError{Temporary: true, Stage: StageData}, false},
+		{"attachment unreadable", &SendError{Temporary: true, Stage: StageCompose}, false},
+		{"the worker's own trouble (vault, panic)", &SendError{Temporary: true}, false},
+		{"not a SendError", errors.New("boom"), false},
+		{"nil", nil, false},
+	}
+	for _, tt := range tests {
+		if got := IsRelayFault(tt.err); got != tt.want {
+			t.Errorf("%s: IsRelayFault = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
