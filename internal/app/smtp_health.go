@@ -6,10 +6,10 @@ import (
 )
 
 // smtpDelivers is /healthz's SMTP check. It speaks SMTP rather than opening a TCP
-// connection (a Postfix that refused all mail passed that check): NOOP on a session
+// connection (a Postfix that refused all mail passed that check): RSET on a session
 // the outbox keeps, or greeting and EHLO on a new one; and it is false while the
-// outbox's own attempts show the relay failing (a refused MAIL FROM, a lost
-// connection), until a reply is accepted again.
+// outbox's own attempts show the relay failing (a refused connection, AUTH or
+// MAIL FROM), until a reply is accepted again.
 func (d *desk) smtpDelivers() bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()

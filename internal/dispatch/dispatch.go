@@ -46,7 +46,7 @@ type Sender interface {
 }
 
 // prober is the optional part of a Sender that checks the server without a mail
-// (outbox.Sender.Probe: NOOP or EHLO).
+// (outbox.Sender.Probe: RSET on a kept session or EHLO on a new one).
 type prober interface {
 	Probe(ctx context.Context) error
 }
@@ -71,7 +71,7 @@ type Options struct {
 	// 4 per session, at least 8.
 	Burst int
 	// ProbeEvery is how often the server is probed while it fails (real time);
-	// zero: RetryMin, within 1s..5s. A probe is a NOOP or an EHLO: cheap for the
+	// zero: RetryMin, within 1s..5s. A probe is an RSET or an EHLO: cheap for the
 	// server, and it bounds how long a recovered relay waits for the first reply.
 	ProbeEvery time.Duration
 	Now        func() time.Time

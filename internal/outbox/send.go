@@ -228,19 +228,20 @@ func IsTemporary(err error) bool {
 }
 
 // Send submits m in one SMTP transaction, over an idle session of the pool when one
-// still answers, else over a new connection; the session goes back to the pool after
-// an accepted message (go-mail sends RSET after it) and is closed after any failure.
+// still answers RSET, else over a new connection; the session goes back to the pool
+// after an accepted message and is closed after any failure.
 //
 // It returns nil once the server has accepted the message (250 after the final
-// dot), even if the session fails afterwards (an error reply to RSET or QUIT, or the
-// connection dropped: QQ Mail does this); such errors are logged as a warning and
-// the message counts as sent, because retrying would deliver it twice. Any other
+// dot), even if the session fails afterwards (an error reply to the next RSET or to
+// QUIT, or the connection dropped: QQ Mail does this): the message counts as sent,
+// because retrying would deliver it twice, and the next Send uses a new connection.
+// Any other
 // failure is a *SendError saying whether to retry.
 //
-// A reused session that fails before the message was handed over (the connection
-// check, or MAIL FROM: a server that closed an idle connection or caps messages per
-// connection) is replaced by a new connection once, within this call: nothing of
-// the message reached the server, so this cannot send it twice.
+// A reused session that fails before the message was handed over (RSET, or MAIL
+// FROM: a server that closed an idle connection or caps messages per connection)
+// is replaced by a new connection once, within this call: nothing of the message
+// reached the server, so this cannot send it twice.
 //
 // The Message-ID is m.MessageID on every attempt. Attachments are read completely
 // before connecting, so a missing file fails the attempt before any SMTP command.
@@ -310,9 +311,13 @@ func (s *Sender) client(dial gomail.DialContextFunc) (*gomail.Client, error) {
 		gomail.WithTimeout(s.opts.Timeout),
 		gomail.WithTLSConfig(s.tlsCfg),
 		gomail.WithDialContextFunc(dial),
-		// take checks an idle session with NOOP before reuse; one per message on a
-		// fresh or busy session would only cost a round trip.
+		// take sends RSET before a session's next message instead: it resets the
+		// transaction and proves the connection alive in one round trip. go-mail's
+		// NOOP before and RSET after each message would cost two more, and the RSET
+		// after would lengthen the window between the server's 250 and the outbox
+		// recording the reply as sent, in which a crash makes a resend.
 		gomail.WithoutNoop(),
+		gomail.WithoutRset(),
 	}
 	if s.opts.TLS == TLSStartTLS {
 		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))

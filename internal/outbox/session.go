@@ -69,7 +69,7 @@ func (s *Sender) open(ctx context.Context) (*session, error) {
 	return sess, nil
 }
 
-// take returns an idle session that still answers NOOP, or a new one. reused says
+// take returns an idle session that still answers RSET, or a new one. reused says
 // whether it carried messages before this call.
 func (s *Sender) take(ctx context.Context) (sess *session, reused bool, err error) {
 	for {
@@ -86,9 +86,10 @@ func (s *Sender) take(ctx context.Context) (sess *session, reused bool, err erro
 			sess.idle = nil
 		}
 		s.mu.Unlock()
-		// A connection the server closed while it was idle (timeout, restart) fails
-		// here, before any mail is at stake: dial a new one instead.
-		if err := sess.noop(ctx, s.opts.Timeout); err == nil {
+		// RSET ends the previous transaction; a connection the server closed while
+		// it was idle (timeout, restart, a drop after the last 250) fails here,
+		// before any mail is at stake: dial a new one instead.
+		if err := sess.reset(ctx, s.opts.Timeout); err == nil {
 			return sess, true, nil
 		}
 		sess.close()
@@ -155,14 +156,14 @@ func (sess *session) transact(ctx context.Context, msg *gomail.Msg) error {
 	return sess.gm.SendWithSMTPClient(sess.c, msg)
 }
 
-func (sess *session) noop(ctx context.Context, timeout time.Duration) error {
+func (sess *session) reset(ctx context.Context, timeout time.Duration) error {
 	stop := context.AfterFunc(ctx, func() { _ = sess.conn.Close() })
 	defer stop()
 	if err := sess.c.UpdateDeadline(timeout); err != nil {
 		return err
 	}
-	if err := sess.c.Noop(); err != nil {
-		return fmt.Errorf("noop: %w", err)
+	if err := sess.c.Reset(); err != nil {
+		return fmt.Errorf("rset: %w", err)
 	}
 	return nil
 }
@@ -177,7 +178,7 @@ func (sess *session) quit(timeout time.Duration) {
 
 func (sess *session) close() { _ = sess.conn.Close() }
 
-// Probe checks that the server answers SMTP: NOOP on an idle session, or a new
+// Probe checks that the server answers SMTP: RSET on an idle session, or a new
 // session (greeting, EHLO, STARTTLS, AUTH) kept for the next reply. The result
 // counts for Health.
 func (s *Sender) Probe(ctx context.Context) error {
