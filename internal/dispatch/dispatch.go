@@ -25,6 +25,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"runtime/debug"
 	"slices"
@@ -290,13 +291,16 @@ func (d *Dispatcher) plan(ctx context.Context) (due []job, next time.Time, err e
 			return nil, now.Add(d.o.ProbeEvery), nil
 		}
 	}
+	// The scan runs on copies: workers record results meanwhile. An entry that
+	// finishes during the scan may be listed again; attempt re-reads it and skips it.
 	d.mu.Lock()
-	defer d.mu.Unlock()
+	inflight, early := maps.Clone(d.inflight), maps.Clone(d.early)
+	d.mu.Unlock()
 	err = d.o.Store.View(func(tx *store.Tx) error {
 		return tx.EachPending(func(e *store.OutboxEntry) error {
 			switch {
-			case d.inflight[e.Seq]:
-			case !e.NextAt.After(now) || d.early[e.Seq]:
+			case inflight[e.Seq]:
+			case !e.NextAt.After(now) || early[e.Seq]:
 				due = append(due, job{e.Seq, orderKey(e)})
 			case next.IsZero() || e.NextAt.Before(next):
 				next = e.NextAt
@@ -423,11 +427,9 @@ func (d *Dispatcher) release() error {
 		at  time.Time
 	}
 	var cands []cand
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	err := d.o.Store.View(func(tx *store.Tx) error {
 		return tx.EachPending(func(e *store.OutboxEntry) error {
-			if e.Attempts > 0 && e.NextAt.After(now) && !d.released[e.Seq] && !d.inflight[e.Seq] {
+			if e.Attempts > 0 && e.NextAt.After(now) {
 				cands = append(cands, cand{e.Seq, e.NextAt})
 			}
 			return nil
@@ -436,13 +438,24 @@ func (d *Dispatcher) release() error {
 	if err != nil {
 		return fmt.Errorf("read outbox: %w", err)
 	}
-	if len(cands) == 0 {
-		d.recovering = false
-		return nil
-	}
 	slices.SortFunc(cands, func(a, b cand) int { return a.at.Compare(b.at) })
-	for _, c := range cands[:min(len(cands), d.o.Burst)] {
-		d.early[c.seq], d.released[c.seq] = true, true
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.recovering || len(d.early) > 0 {
+		return nil // the relay failed again, or another worker released this step
+	}
+	n := 0
+	for _, c := range cands {
+		if n == d.o.Burst {
+			break
+		}
+		if !d.released[c.seq] && !d.inflight[c.seq] {
+			d.early[c.seq], d.released[c.seq] = true, true
+			n++
+		}
+	}
+	if n == 0 {
+		d.recovering = false
 	}
 	return nil
 }
