@@ -193,7 +193,8 @@ func (s *Sender) Probe(ctx context.Context) error {
 	return nil
 }
 
-// Connections returns how many SMTP connections the Sender has opened.
+// Connections returns how many SMTP sessions (connections through greeting, EHLO,
+// STARTTLS and AUTH) the Sender has opened.
 func (s *Sender) Connections() int64 { return s.connections.Load() }
 
 // health is what the Sender knows of the server from its own traffic.
