@@ -507,3 +507,73 @@ func TestMailFaultDoesNotStopOthers(t *testing.T) {
 		})
 	}
 }
+
+// The real Sender against an SMTP server that refuses MAIL FROM (421) for a while,
+// then accepts: with an hour's backoff and an injected clock that never moves, every
+// reply still goes out within seconds of the last refusal, once.
+func TestRunRecoversFromRefusingServer(t *testing.T) {
+	sink, err := mailtest.NewSMTPSink(mailtest.SinkOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	const refusals = 12
+	sink.FailNext(refusals, 421)
+	host, port, _ := net.SplitHostPort(sink.Addr())
+	p, _ := strconv.Atoi(port)
+	sender, err := outbox.NewSender(outbox.Options{Host: host, Port: p, TLS: outbox.TLSNone, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := openStore(t)
+	clock := &manualClock{now: t0}
+	d := dispatch.New(dispatch.Options{Store: st, Sender: sender, SendTimeout: 10 * time.Second, Sessions: 4,
+		RetryMin: time.Hour, RetryMax: time.Hour, ProbeEvery: 50 * time.Millisecond, Now: clock.Now})
+	const n = 40
+	enqueueN(t, st, 0, n)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	deadline := time.Now().Add(30 * time.Second)
+	for sink.Refused() < refusals {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d refusals used in 30s", sink.Refused(), refusals)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	recovered := time.Now()
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	if msgs, err := sink.WaitN(wctx, n); err != nil {
+		t.Fatalf("%d of %d replies 10s after the server accepted again: %v", len(msgs), n, err)
+	}
+	t.Logf("%d replies accepted %v after the last refusal", n, time.Since(recovered).Round(time.Millisecond))
+	ids := map[string]int{}
+	for _, m := range sink.Messages() {
+		msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[msg.Header.Get("Message-Id")]++
+	}
+	for id, c := range ids {
+		if c != 1 {
+			t.Errorf("%s received %d times", id, c)
+		}
+	}
+	if len(ids) != n {
+		t.Errorf("%d distinct replies, want %d", len(ids), n)
+	}
+	var retried int
+	st.View(func(tx *store.Tx) error {
+		return tx.EachOutbox(func(e *store.OutboxEntry) error {
+			if e.Attempts > 1 {
+				retried++
+			}
+			return nil
+		})
+	})
+	t.Logf("%d replies needed more than one attempt", retried)
+}
