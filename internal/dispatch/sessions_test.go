@@ -37,6 +37,7 @@ type switchSender struct {
 	holdFor     func(messageID string) time.Duration
 	concurrency []string // Message-IDs sent while already in flight (must stay empty)
 	order       []string // accepted Message-IDs in the order accepted
+	probes      int
 }
 
 func newSwitchSender() *switchSender {
@@ -52,6 +53,7 @@ func (s *switchSender) setDown(v bool) {
 func (s *switchSender) Probe(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.probes++
 	if s.down {
 		return relayDown
 	}
@@ -99,6 +101,24 @@ func (s *switchSender) Send(ctx context.Context, m outbox.Mail) error {
 type noProbe struct{ s *switchSender }
 
 func (n noProbe) Send(ctx context.Context, m outbox.Mail) error { return n.s.Send(ctx, m) }
+
+// waitProbes polls until the worker has probed n times (an outage seen through).
+func (s *switchSender) waitProbes(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		s.mu.Lock()
+		p := s.probes
+		s.mu.Unlock()
+		if p >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d probes in 20s, want %d", p, n)
+		}
+		time.Sleep(5 * time.Millisecond) // polling interval
+	}
+}
 
 func (s *switchSender) stats() (calls, distinct, dups int) {
 	s.mu.Lock()
@@ -272,7 +292,7 @@ func TestRunRecoversWithoutClock(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	time.Sleep(300 * time.Millisecond) // several probe periods, to count the attempts made meanwhile
+	s.waitProbes(t, 5) // several probe periods, to count the attempts made meanwhile
 	// Each session may have taken a reply before the first failure was recorded,
 	// and the planner one more hand-off.
 	if calls, _, _ := s.stats(); calls > 3+1 {
@@ -429,7 +449,9 @@ func testQueueOrder(t *testing.T, outage bool) {
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	time.Sleep(200 * time.Millisecond) // an outage of a few probe periods
+	if outage {
+		s.waitProbes(t, 3) // an outage of a few probe periods
+	}
 	s.setDown(false)
 	deadline := time.Now().Add(20 * time.Second)
 	for pendingCount(t, st) != 0 {
