@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -51,6 +52,9 @@ type desk struct {
 	metrics    *metrics.Metrics
 	calendar   *calendar.Calendar
 	router     *routing.Router
+	// smtpTLS is the TLS configuration of the SMTP dial (smtp.ca_file, server_name,
+	// tls_min_version); the probe uses it too. Nil: system roots, TLS 1.2.
+	smtpTLS *tls.Config
 }
 
 // departmentStaff is who works a department (routing.departments[].staff).
@@ -285,6 +289,8 @@ func (d *desk) run(ctx context.Context, reload <-chan struct{}) error {
 	go func() { defer wg.Done(); d.dispatcher.Run(outCtx) }()
 	wg.Add(1)
 	go func() { defer wg.Done(); d.runScheduler(auxCtx) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); d.watchSMTP(auxCtx) }()
 	wg.Add(1)
 	go func() { defer wg.Done(); d.templates.Watch(auxCtx, d.cfg.Templates.ReloadInterval) }()
 	for i, s := range servers {

@@ -1,11 +1,11 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -36,8 +36,7 @@ func (d *desk) health() health {
 	if d.metrics.IMAPUp.Load() {
 		h.IMAP = "up"
 	}
-	if c, err := net.DialTimeout("tcp", net.JoinHostPort(d.cfg.SMTP.Host, fmt.Sprint(d.cfg.SMTP.Port)), 3*time.Second); err == nil {
-		c.Close()
+	if d.probeSMTP(context.Background()) == nil {
 		h.SMTP = "reachable"
 	}
 	err := d.store.View(func(tx *store.Tx) error {
@@ -87,17 +86,7 @@ func (d *desk) healthHandler() http.Handler {
 		}
 		json.NewEncoder(w).Encode(h)
 	})
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-		var depth, quarantined int
-		d.store.View(func(tx *store.Tx) error {
-			depth = tx.PendingCount()
-			q, _ := tx.Quarantined()
-			quarantined = len(q)
-			return nil
-		})
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		d.metrics.WritePrometheus(w, depth, quarantined, d.clock.Now())
-	})
+	mux.Handle("GET /metrics", d.metricsHandler())
 	return mux
 }
 

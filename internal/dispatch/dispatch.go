@@ -167,8 +167,7 @@ func (d *Dispatcher) attempt(ctx context.Context, seq uint64) (time.Time, error)
 	switch {
 	case sendErr == nil:
 		e.State, e.SentAt, e.LastError = store.OutboxSent, now, ""
-		d.o.Metrics.RepliesSent.Add(1)
-		d.o.Metrics.SMTPUp.Store(true)
+		d.o.Metrics.ReplySent(e.Kind)
 		event = &cases.Event{At: now, Type: cases.EventReplySent, Actor: "desk", Note: e.Kind}
 		d.o.Logger.Info("reply sent", "case", e.Case, "message_id", e.MessageID, "attempt", e.Attempts)
 	case !outbox.IsTemporary(sendErr) || e.Attempts >= d.o.MaxAttempts:

@@ -175,6 +175,7 @@ func (pl *Pipeline[P]) session(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		pl.o.Metrics.Polled()
 		if pl.o.Idle && c.CanIdle() {
 			err = c.WaitForChange(ctx, pl.o.PollInterval)
 		} else {
