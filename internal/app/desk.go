@@ -225,21 +225,24 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 		d.store.Close()
 		return nil, err
 	}
-	sender, err := outbox.NewSender(outbox.Options{
-		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, TLS: cfg.SMTP.TLS, Username: cfg.SMTP.Username, Password: cfg.SMTP.Password,
-		HELO: cfg.SMTP.HELO, Timeout: cfg.SMTP.Timeout, Logger: log.With("part", "smtp"),
-	})
+	imapTLS, err := cfg.IMAPTLS()
 	if err != nil {
 		d.store.Close()
-		return nil, fmt.Errorf("smtp: %w", err)
+		return nil, fmt.Errorf("imap: %w", err)
 	}
+	sender, smtpTLS, err := smtpSender(cfg, log)
+	if err != nil {
+		d.store.Close()
+		return nil, err
+	}
+	d.smtpTLS = smtpTLS
 	d.dispatcher = dispatch.New(dispatch.Options{
 		Store: d.store, Sender: sender, MaxAttempts: cfg.SMTP.MaxAttempts, RetryMin: cfg.SMTP.RetryMin, RetryMax: cfg.SMTP.RetryMax,
 		SendTimeout: 2 * cfg.SMTP.Timeout, Logger: log.With("part", "outbox"), Metrics: d.metrics, Now: d.clock.Now,
 		Attach: d.processor.Attach,
 	})
 	d.pipeline = imapsource.NewPipeline[*intake.Prepared](d.processor, imapsource.PipelineOptions{
-		IMAP: imapsource.Options{Host: cfg.IMAP.Host, Port: cfg.IMAP.Port, TLS: imapsource.TLSMode(cfg.IMAP.TLS),
+		IMAP: imapsource.Options{Host: cfg.IMAP.Host, Port: cfg.IMAP.Port, TLS: imapsource.TLSMode(cfg.IMAP.TLS), TLSConfig: imapTLS,
 			Username: cfg.IMAP.Username, Password: cfg.IMAP.Password, CommandTimeout: cfg.IMAP.CommandTimeout,
 			FetchTimeout: cfg.IMAP.FetchTimeout, Logger: log.With("part", "imap")},
 		Mailbox: cfg.IMAP.Mailbox, Idle: *cfg.IMAP.Idle, PollInterval: cfg.IMAP.PollInterval,
@@ -249,6 +252,23 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 		InflightPath: filepath.Join(filepath.Dir(cfg.Store.Path), "inflight"),
 	})
 	return d, nil
+}
+
+// smtpSender is the SMTP sender of cfg, with the TLS verification of smtp.ca_file,
+// smtp.server_name and smtp.tls_min_version (which the probe uses too).
+func smtpSender(cfg *config.Config, log *slog.Logger) (*outbox.Sender, *tls.Config, error) {
+	tlsCfg, err := cfg.SMTPTLS()
+	if err != nil {
+		return nil, nil, fmt.Errorf("smtp: %w", err)
+	}
+	sender, err := outbox.NewSender(outbox.Options{
+		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, TLS: cfg.SMTP.TLS, Username: cfg.SMTP.Username, Password: cfg.SMTP.Password,
+		HELO: cfg.SMTP.HELO, Timeout: cfg.SMTP.Timeout, Logger: log.With("part", "smtp"), TLSConfig: tlsCfg,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("smtp: %w", err)
+	}
+	return sender, tlsCfg, nil
 }
 
 // run starts every part and blocks until ctx ends, then shuts down in order: stop

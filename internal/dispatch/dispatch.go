@@ -48,7 +48,7 @@ type Options struct {
 	// Open funcs cannot be stored). Nil: mails are sent without re-attaching.
 	Attach func(m *outbox.Mail) error
 	// HoldMin and HoldMax bound the pause of all sending after the server refused
-	// the login or its certificate was not trusted (configFailure): every attempt is
+	// the login or its certificate was not trusted (ConfigFailure): every attempt is
 	// a failed login the server counts towards a lockout, and no mail of the outbox
 	// would fare better. The pause doubles from HoldMin up to HoldMax while it lasts.
 	// Zero: 2m and 1h.
@@ -194,7 +194,7 @@ func (d *Dispatcher) attempt(ctx context.Context, seq uint64) (time.Time, error)
 	var event *cases.Event
 	// A refused login or certificate is the desk's configuration, not the mail's
 	// fault: it never uses up the mail's attempts.
-	why := configFailure(sendErr)
+	why := ConfigFailure(sendErr)
 	switch {
 	case sendErr == nil:
 		e.State, e.SentAt, e.LastError = store.OutboxSent, now, ""
@@ -269,10 +269,10 @@ func (d *Dispatcher) send(ctx context.Context, e *store.OutboxEntry) (err error)
 	return d.o.Sender.Send(sctx, m)
 }
 
-// configFailure says why an attempt failed when no retry of any mail cures it: the
+// ConfigFailure says why an attempt failed when no retry of any mail cures it: the
 // server refused the login (outbox.StageAuth) or its certificate is not trusted. ""
 // for every other error.
-func configFailure(err error) string {
+func ConfigFailure(err error) string {
 	if err == nil {
 		return ""
 	}
