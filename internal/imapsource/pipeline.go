@@ -173,7 +173,7 @@ func (pl *Pipeline[P]) Run(ctx context.Context) error {
 			delay = pl.o.AuthBackoff.Next()
 			pl.o.Metrics.AuthFailures.Add("imap")
 			pl.setProblem(fmt.Sprintf("%s (%v); next attempt at %s", why, err, time.Now().Add(delay).Format(time.RFC3339)))
-			pl.o.Logger.Error("imap "+why, "mailbox", pl.o.Mailbox, "err", err, "retry_in", delay.Round(time.Second))
+			pl.o.Logger.Error("imap "+why, "mailbox", pl.o.Mailbox, "err", err, "retry_in", delay.Round(time.Millisecond))
 		} else {
 			delay = pl.o.Backoff.Next()
 			pl.o.Logger.Warn("imap session ended", "mailbox", pl.o.Mailbox, "err", err, "retry_in", delay.Round(time.Millisecond))
