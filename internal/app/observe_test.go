@@ -31,7 +31,7 @@ func (c fixedClock) Now() time.Time { return c.t }
 // testDesk is a desk with a store, the embedded templates, a fixed clock and an SMTP
 // address (smtpAddr; "" for a closed port), enough for /healthz, /metrics and the
 // control socket.
-func testDesk(t *testing.T, now time.Time, smtpAddr string) *desk {
+func testDesk(t testing.TB, now time.Time, smtpAddr string) *desk {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(filepath.Join(dir, "c.db"), time.Second)
@@ -166,5 +166,39 @@ func TestSMTPUpFollowsTheProbe(t *testing.T) {
 	_, body := get(t, down.healthHandler(), "/healthz")
 	if err := json.Unmarshal([]byte(body), &h); err != nil || h.SMTP != "unreachable" {
 		t.Fatalf("/healthz during an SMTP outage: %s", body)
+	}
+}
+
+// BenchmarkMetricsSnapshot measures the store's part of one scrape over 10,000 cases
+// (go test -run x -bench MetricsSnapshot ./internal/app).
+func BenchmarkMetricsSnapshot(b *testing.B) {
+	now := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	d := testDesk(b, now, "")
+	states := cases.States()
+	due := now.Add(-time.Hour)
+	const n = 10_000
+	for batch := 0; batch < n; batch += 1000 {
+		err := d.store.Update(func(tx *store.Tx) error {
+			for i := batch; i < batch+1000; i++ {
+				c := &cases.Case{ID: "TS-2026-" + strconv.Itoa(100000+i), State: states[i%len(states)], Department: "news", DueAt: &due,
+					Applicant: cases.Party{Name: "王小明", Org: "某某文化传媒有限公司", Email: "someone@example.cn"},
+					Request:   cases.Request{Title: "某地新闻稿件标题", URL: "https://news.example.cn/c/abcdef", Reason: strings.Repeat("内容失实，", 20)},
+					Why:       []string{"subject", "body"}, Threads: []string{"a@b", "c@d"}}
+				if err := tx.PutCase(c); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		s, err := d.metricsSnapshot()
+		if err != nil || len(s.Cases) == 0 {
+			b.Fatal(err)
+		}
 	}
 }
