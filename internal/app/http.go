@@ -47,7 +47,7 @@ func (d *desk) health() health {
 		h.IMAP = "up"
 	}
 	// A classified failure (a refused login, an untrusted certificate) says more than
-	// "down"; it may also outlive a session that is up again for a moment.
+	// "not connected", and when the next attempt is.
 	problems := d.connProblems()
 	if h.IMAP != "up" && problems["imap"] == "" {
 		reason("imap: not connected to %s:%d", d.cfg.IMAP.Host, d.cfg.IMAP.Port)
@@ -59,7 +59,7 @@ func (d *desk) health() health {
 	}
 	for _, svc := range []string{"imap", "smtp"} {
 		if p := problems[svc]; p != "" {
-			reason("%s: %s", svc, p)
+			reason("%s: %s", svc, pii.RedactAddresses(p)) // the server's text may quote the login
 		}
 	}
 	var open []store.Alert
