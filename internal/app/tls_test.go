@@ -17,6 +17,7 @@ import (
 	"github.com/complaintd/complaintd/internal/dispatch"
 	"github.com/complaintd/complaintd/internal/mailtest"
 	"github.com/complaintd/complaintd/internal/outbox"
+	"github.com/complaintd/complaintd/internal/store"
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 )
@@ -153,5 +154,46 @@ func TestSMTPLoginRefusedIsClassified(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "wrong") {
 		t.Errorf("the password is in the error: %v", err)
+	}
+}
+
+// refusingSender is an SMTP sender whose server refuses the login.
+type refusingSender struct{ calls atomic.Int64 }
+
+func (s *refusingSender) Send(context.Context, outbox.Mail) error {
+	s.calls.Add(1)
+	return &outbox.SendError{Temporary: true, Code: 535, Stage: outbox.StageAuth, Err: errors.New("SMTP AUTH failed: 535 5.7.8 authentication failed for desk@desk.test")}
+}
+
+// A refused SMTP login reaches /healthz as a reason (the login's address hashed), and
+// complaintd_smtp_up stays 0 although the server greets the probe: the desk cannot
+// send.
+func TestRefusedSMTPLoginInHealth(t *testing.T) {
+	now := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	d := testDesk(t, now, fakeSMTP(t))
+	d.metrics.IMAPUp.Store(true)
+	sender := &refusingSender{}
+	d.dispatcher = dispatch.New(dispatch.Options{Store: d.store, Sender: sender, Now: d.clock.Now, Metrics: d.metrics})
+	if err := d.store.Update(func(tx *store.Tx) error {
+		return tx.Enqueue(&store.OutboxEntry{Kind: "acknowledgement", Mail: []byte(`{}`), MessageID: "a@desk.test", NextAt: now, CreatedAt: now})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.dispatcher.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h := d.health()
+	all := strings.Join(h.Reasons, "\n")
+	if h.OK || !strings.Contains(all, "smtp: login refused") || !strings.Contains(all, "sending paused until 2026-12-05T10:02:00Z") {
+		t.Fatalf("health after a refused login: %+v", h)
+	}
+	if strings.Contains(all, "desk@desk.test") {
+		t.Errorf("an address in the reasons: %s", all)
+	}
+	if d.metrics.SMTPUp.Load() {
+		t.Error("complaintd_smtp_up is 1 while the login is refused")
+	}
+	if sender.calls.Load() != 1 {
+		t.Errorf("%d logins", sender.calls.Load())
 	}
 }
