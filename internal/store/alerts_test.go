@@ -4,8 +4,6 @@ import (
 	"errors"
 	"testing"
 	"time"
-
-	"github.com/complaintd/complaintd/internal/cases"
 )
 
 // An acknowledged alert stays in the store but is no longer open; acknowledging twice
@@ -62,32 +60,5 @@ func TestAlertAcknowledgement(t *testing.T) {
 	}
 	if got := open(); len(got) != 0 {
 		t.Fatalf("open after ack -all: %+v", got)
-	}
-}
-
-// The summary reads the clear fields only: it works without the sealer that holds the
-// personal part.
-func TestCaseSummary(t *testing.T) {
-	s, err := Open(t.TempDir()+"/db", time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	due := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	if err := s.Update(func(tx *Tx) error {
-		if err := tx.PutCase(&cases.Case{ID: "TS-2026-000001", State: cases.Accepted, Severity: cases.Major, Department: "news", DueAt: &due}); err != nil {
-			return err
-		}
-		return tx.PutCase(&cases.Case{ID: "TS-2026-000002", State: cases.Incomplete})
-	}); err != nil {
-		t.Fatal(err)
-	}
-	var got []CaseSummary
-	s.View(func(tx *Tx) error {
-		return tx.EachCaseSummary(func(c CaseSummary) error { got = append(got, c); return nil })
-	})
-	if len(got) != 2 || got[0].State != cases.Accepted || got[0].Severity != cases.Major || got[0].Department != "news" ||
-		got[0].DueAt == nil || !got[0].DueAt.Equal(due) || got[1].State != cases.Incomplete || got[1].DueAt != nil {
-		t.Fatalf("summaries: %+v", got)
 	}
 }
