@@ -17,10 +17,16 @@ import (
 	"github.com/complaintd/complaintd/internal/store"
 )
 
-// smtpProbeInterval is how often the SMTP server is checked while no mail goes out, so
-// that complaintd_smtp_up is true right after a start and false during an outage even
-// when the outbox is empty.
-const smtpProbeInterval = 30 * time.Second
+// smtpProbeInterval is how often the SMTP server is checked, so that
+// complaintd_smtp_up is true right after a start and false during an outage even when
+// the outbox is empty: every 30 s, or every smtp.retry_max when that is shorter (a
+// desk configured to retry sooner — a test stack — learns of an outage as soon).
+func (d *desk) smtpProbeInterval() time.Duration {
+	if r := d.cfg.SMTP.RetryMax; r > 0 && r < 30*time.Second {
+		return max(r, time.Second)
+	}
+	return 30 * time.Second
+}
 
 // metricsHandler serves /metrics.
 func (d *desk) metricsHandler() http.Handler {
@@ -156,7 +162,7 @@ func (d *desk) watchSMTP(ctx context.Context) {
 		if err := d.probeSMTP(ctx); err != nil && ctx.Err() == nil {
 			d.log.Debug("smtp probe", "err", err)
 		}
-		t := time.NewTimer(smtpProbeInterval)
+		t := time.NewTimer(d.smtpProbeInterval())
 		select {
 		case <-ctx.Done():
 			t.Stop()
