@@ -190,18 +190,20 @@ func (d *Dispatcher) attempt(ctx context.Context, seq uint64) (time.Time, error)
 	}
 	sendErr := d.send(ctx, e)
 	now := d.o.Now()
-	e.Attempts++
-	var event *cases.Event
 	// A refused login or certificate is the desk's configuration, not the mail's
-	// fault: it never uses up the mail's attempts.
+	// fault: it is not counted among the mail's attempts.
 	why := ConfigFailure(sendErr)
+	if why == "" {
+		e.Attempts++
+	}
+	var event *cases.Event
 	switch {
 	case sendErr == nil:
 		e.State, e.SentAt, e.LastError = store.OutboxSent, now, ""
 		d.o.Metrics.ReplySent(e.Kind)
 		event = &cases.Event{At: now, Type: cases.EventReplySent, Actor: "desk", Note: e.Kind}
 		d.o.Logger.Info("reply sent", "case", e.Case, "message_id", e.MessageID, "attempt", e.Attempts)
-	case !outbox.IsTemporary(sendErr) || (e.Attempts >= d.o.MaxAttempts && why == ""):
+	case !outbox.IsTemporary(sendErr) || e.Attempts >= d.o.MaxAttempts:
 		e.State, e.LastError = store.OutboxFailed, pii.RedactAddresses(sendErr.Error())
 		d.o.Metrics.RepliesFailed.Add(1)
 		d.o.Metrics.RepliesDropped.Add(1)

@@ -72,8 +72,8 @@ func TestRefusedLoginPausesAllSending(t *testing.T) {
 		t.Errorf("auth failures %d", got)
 	}
 	for _, seq := range seqs {
-		if e := f.entry(t, seq); e.State != store.OutboxPending {
-			t.Fatalf("entry %d given up on (%s) after %d refused logins with max_attempts 2", seq, e.State, e.Attempts)
+		if e := f.entry(t, seq); e.State != store.OutboxPending || e.Attempts != 0 {
+			t.Fatalf("entry %d: %s with %d attempts counted after refused logins (max_attempts 2)", seq, e.State, e.Attempts)
 		}
 	}
 	// The password is fixed: the next attempt sends everything and the pause is over.
