@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -52,6 +53,9 @@ type desk struct {
 	metrics    *metrics.Metrics
 	calendar   *calendar.Calendar
 	router     *routing.Router
+	// smtpTLS is the TLS configuration of the SMTP dial (smtp.ca_file, server_name,
+	// tls_min_version); the probe uses it too. Nil: system roots, TLS 1.2.
+	smtpTLS *tls.Config
 }
 
 // departmentStaff is who works a department (routing.departments[].staff).
@@ -222,16 +226,17 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 		d.store.Close()
 		return nil, err
 	}
-	sender, err := outbox.NewSender(outbox.Options{
-		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, TLS: cfg.SMTP.TLS, Username: cfg.SMTP.Username, Password: cfg.SMTP.Password,
-		HELO: cfg.SMTP.HELO, Timeout: cfg.SMTP.Timeout, Logger: log.With("part", "smtp"),
-		IdleTimeout: cfg.SMTP.IdleTimeout, Now: d.clock.Now,
-	})
+	imapTLS, err := cfg.IMAPTLS()
 	if err != nil {
 		d.store.Close()
-		return nil, fmt.Errorf("smtp: %w", err)
+		return nil, fmt.Errorf("imap: %w", err)
 	}
-	d.sender = sender
+	sender, smtpTLS, err := smtpSender(cfg, log)
+	if err != nil {
+		d.store.Close()
+		return nil, err
+	}
+	d.smtpTLS, d.sender = smtpTLS, sender
 	d.dispatcher = dispatch.New(dispatch.Options{
 		Store: d.store, Sender: sender, MaxAttempts: cfg.SMTP.MaxAttempts, RetryMin: cfg.SMTP.RetryMin, RetryMax: cfg.SMTP.RetryMax,
 		SendTimeout: 2 * cfg.SMTP.Timeout, Sessions: cfg.SMTP.Sessions,
@@ -239,7 +244,7 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 		Attach: d.processor.Attach,
 	})
 	d.pipeline = imapsource.NewPipeline[*intake.Prepared](d.processor, imapsource.PipelineOptions{
-		IMAP: imapsource.Options{Host: cfg.IMAP.Host, Port: cfg.IMAP.Port, TLS: imapsource.TLSMode(cfg.IMAP.TLS),
+		IMAP: imapsource.Options{Host: cfg.IMAP.Host, Port: cfg.IMAP.Port, TLS: imapsource.TLSMode(cfg.IMAP.TLS), TLSConfig: imapTLS,
 			Username: cfg.IMAP.Username, Password: cfg.IMAP.Password, CommandTimeout: cfg.IMAP.CommandTimeout,
 			FetchTimeout: cfg.IMAP.FetchTimeout, Logger: log.With("part", "imap")},
 		Mailbox: cfg.IMAP.Mailbox, Idle: *cfg.IMAP.Idle, PollInterval: cfg.IMAP.PollInterval,
@@ -249,6 +254,24 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 		InflightPath: filepath.Join(filepath.Dir(cfg.Store.Path), "inflight"),
 	})
 	return d, nil
+}
+
+// smtpSender is the SMTP sender of cfg, with the TLS verification of smtp.ca_file,
+// smtp.server_name and smtp.tls_min_version (which the probe uses too).
+func smtpSender(cfg *config.Config, log *slog.Logger) (*outbox.Sender, *tls.Config, error) {
+	tlsCfg, err := cfg.SMTPTLS()
+	if err != nil {
+		return nil, nil, fmt.Errorf("smtp: %w", err)
+	}
+	sender, err := outbox.NewSender(outbox.Options{
+		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, TLS: cfg.SMTP.TLS, Username: cfg.SMTP.Username, Password: cfg.SMTP.Password,
+		HELO: cfg.SMTP.HELO, Timeout: cfg.SMTP.Timeout, Logger: log.With("part", "smtp"), TLSConfig: tlsCfg,
+		IdleTimeout: cfg.SMTP.IdleTimeout,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("smtp: %w", err)
+	}
+	return sender, tlsCfg, nil
 }
 
 // run starts every part and blocks until ctx ends, then shuts down in order: stop
@@ -289,6 +312,8 @@ func (d *desk) run(ctx context.Context, reload <-chan struct{}) error {
 	go func() { defer wg.Done(); d.dispatcher.Run(outCtx) }()
 	wg.Add(1)
 	go func() { defer wg.Done(); d.runScheduler(auxCtx) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); d.watchSMTP(auxCtx) }()
 	wg.Add(1)
 	go func() { defer wg.Done(); d.templates.Watch(auxCtx, d.cfg.Templates.ReloadInterval) }()
 	for i, s := range servers {

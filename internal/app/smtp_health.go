@@ -1,19 +1,16 @@
 package app
 
-import (
-	"context"
-	"time"
-)
-
-// smtpDelivers is /healthz's SMTP check. It speaks SMTP rather than opening a TCP
-// connection (a Postfix that refused all mail passed that check): RSET on a session
-// the outbox keeps, or greeting and EHLO on a new one; and it is false while the
-// outbox's own attempts show the relay failing (a refused connection, AUTH or
-// MAIL FROM), until a reply is accepted again.
-func (d *desk) smtpDelivers() bool {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	_ = d.sender.Probe(ctx) // its result is part of Health
-	ok, _, _ := d.sender.Health()
-	return ok
+// smtpDeliveryProblem is the outbox's own view of the relay for /healthz, what the
+// greeting probe cannot see: a server that greets but refuses MAIL FROM (a full
+// queue), or a connection that keeps failing while replies wait. It stays until a
+// reply is accepted again (or, for a connection failure, until the outbox's probe
+// gets through). "" when the outbox can deliver.
+func (d *desk) smtpDeliveryProblem() string {
+	if d.sender == nil {
+		return ""
+	}
+	if ok, why, _ := d.sender.Health(); !ok {
+		return why
+	}
+	return ""
 }

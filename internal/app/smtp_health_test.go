@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,64 +12,46 @@ import (
 	"github.com/complaintd/complaintd/internal/outbox"
 )
 
-func senderTo(t *testing.T, addr string) *outbox.Sender {
-	t.Helper()
-	host, port, _ := net.SplitHostPort(addr)
-	p, _ := strconv.Atoi(port)
-	s, err := outbox.NewSender(outbox.Options{Host: host, Port: p, TLS: outbox.TLSNone, Timeout: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
-// /healthz's SMTP check speaks SMTP: a listener that accepts TCP but refuses
-// service (issue 17: the TCP check said "reachable" while Postfix refused mail) is
-// not healthy, a working server is, and one that refuses every MAIL FROM is not
-// once the outbox has seen it, although it answers NOOP.
-func TestSMTPHealthSpeaksSMTP(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Write([]byte("554 5.3.2 no SMTP service here\r\n"))
-			c.Close()
-		}
-	}()
-	if (&desk{sender: senderTo(t, ln.Addr().String())}).smtpDelivers() {
-		t.Error("a TCP listener refusing SMTP service passed the check")
-	}
-
+// /healthz is not ok while the outbox cannot deliver although the server greets
+// (issue 17: "reachable" while Postfix refused mail): a refused MAIL FROM is a
+// reason until a reply is accepted again; a refused recipient is not.
+func TestSMTPDeliveryProblem(t *testing.T) {
 	sink, err := mailtest.NewSMTPSink(mailtest.SinkOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sink.Close()
-	d := &desk{sender: senderTo(t, sink.Addr())}
-	if !d.smtpDelivers() {
-		t.Fatal("a working SMTP server failed the check")
-	}
-	sink.FailNext(2, 452) // the reused session, then the new one the Send retries on
-	m := outbox.Mail{MessageID: "h1@desk.example.cn", From: outbox.Address{Address: "desk@desk.example.cn"},
-		To: []outbox.Address{{Address: "a@example.cn"}}, Subject: "x", Text: "x", Date: time.Now()}
-	if err := d.sender.Send(context.Background(), m); err == nil {
-		t.Fatal("the refused send succeeded")
-	}
-	if d.smtpDelivers() {
-		t.Error("healthy while the relay refuses mail")
-	}
-	if err := d.sender.Send(context.Background(), m); err != nil {
+	host, port, _ := net.SplitHostPort(sink.Addr())
+	p, _ := strconv.Atoi(port)
+	s, err := outbox.NewSender(outbox.Options{Host: host, Port: p, TLS: outbox.TLSNone, Timeout: 5 * time.Second})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if !d.smtpDelivers() {
-		t.Error("still unhealthy after a reply was accepted")
+	defer s.Close()
+	d := &desk{sender: s}
+	m := outbox.Mail{MessageID: "h1@desk.example.cn", From: outbox.Address{Address: "desk@desk.example.cn"},
+		To: []outbox.Address{{Address: "a@example.cn"}}, Subject: "x", Text: "x", Date: time.Now()}
+	if p := d.smtpDeliveryProblem(); p != "" {
+		t.Fatalf("problem before any traffic: %q", p)
+	}
+	sink.FailNextAt(mailtest.StageRcpt, 1, 451)
+	if err := s.Send(context.Background(), m); err == nil {
+		t.Fatal("the refused recipient was accepted")
+	}
+	if p := d.smtpDeliveryProblem(); p != "" {
+		t.Errorf("a refused recipient made the relay a problem: %q", p)
+	}
+	sink.FailNext(1, 452) // MAIL FROM, on the new connection (the last failure closed the session)
+	if err := s.Send(context.Background(), m); err == nil {
+		t.Fatal("the refused send succeeded")
+	}
+	if p := d.smtpDeliveryProblem(); !strings.Contains(p, "452") {
+		t.Errorf("problem %q, want the refusal of MAIL FROM (452)", p)
+	}
+	if err := s.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	if p := d.smtpDeliveryProblem(); p != "" {
+		t.Errorf("still a problem after a reply was accepted: %q", p)
 	}
 }

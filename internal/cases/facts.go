@@ -20,6 +20,7 @@ type Facts struct {
 	ApplicantType ApplicantType `json:"at,omitempty"`
 	Missing       []Kind        `json:"mi,omitempty"`
 	Satisfaction  int           `json:"sa,omitempty"`
+	Erased        bool          `json:"er,omitempty"` // its personal information was erased
 	Timeline      Timeline      `json:"tl"`
 }
 
@@ -98,7 +99,7 @@ func (f *Facts) SetCase(c *Case) {
 	if c.DueAt != nil {
 		f.DueAt = *c.DueAt
 	}
-	f.Missing, f.Satisfaction = c.Missing, c.Satisfaction
+	f.Missing, f.Satisfaction, f.Erased = c.Missing, c.Satisfaction, c.ErasedAt != nil
 }
 
 // Outcome is the case's outcome code: open, resolved, rejected, withdrawn, expired or

@@ -17,12 +17,17 @@
 // reply accepted after such failures releases the entries waiting on their own
 // backoff, in bursts of Burst, each burst only after the previous one was tried
 // and the relay still accepted mail: recovery is prompt without hammering a
-// server that falls over again.
+// server that falls over again. A refused login or an untrusted certificate
+// (ConfigFailure) is no outage: it pauses all sending instead, for a doubling time,
+// since each probe or attempt would be one more failed login.
 package dispatch
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -81,6 +86,12 @@ type Options struct {
 	// Attach resolves attachment contents of a stored mail before sending (the
 	// Open funcs cannot be stored). Nil: mails are sent without re-attaching.
 	Attach func(m *outbox.Mail) error
+	// HoldMin and HoldMax bound the pause of all sending after the server refused
+	// the login or its certificate was not trusted (ConfigFailure): every attempt is
+	// a failed login the server counts towards a lockout, and no mail of the outbox
+	// would fare better. The pause doubles from HoldMin up to HoldMax while it lasts.
+	// Zero: 2m and 1h.
+	HoldMin, HoldMax time.Duration
 }
 
 // Dispatcher is the outbox worker.
@@ -96,6 +107,9 @@ type Dispatcher struct {
 	released   map[uint64]bool     // released during the current recovery (once each)
 	relayDown  bool                // the last relay verdict was a fault
 	recovering bool                // releasing bursts after the relay came back
+	holdUntil  time.Time           // no attempt before this (a refused login); zero: none
+	hold       time.Duration       // the current pause, doubling
+	problem    string              // why sending is held, for /healthz
 }
 
 // New builds a dispatcher.
@@ -129,6 +143,12 @@ func New(o Options) *Dispatcher {
 	}
 	if o.Metrics == nil {
 		o.Metrics = &metrics.Metrics{}
+	}
+	if o.HoldMin <= 0 {
+		o.HoldMin = 2 * time.Minute
+	}
+	if o.HoldMax <= 0 {
+		o.HoldMax = time.Hour
 	}
 	return &Dispatcher{o: o, wake: make(chan struct{}, 1),
 		inflight: map[uint64]bool{}, busy: map[string]bool{}, chains: map[string][]uint64{},
@@ -174,8 +194,8 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			next = d.o.Now().Add(d.o.RetryMin)
 		}
 		for i, j := range due {
-			if i > 0 && d.down() {
-				break // the relay fails: the rest waits for the probe
+			if i > 0 && d.stopped() {
+				break // the relay fails or refused the login: the rest waits
 			}
 			if !d.claim(j) {
 				continue
@@ -257,7 +277,7 @@ func (d *Dispatcher) Flush(ctx context.Context) (time.Time, error) {
 			if ctx.Err() != nil {
 				return next, nil
 			}
-			if i > 0 && d.down() {
+			if i > 0 && d.stopped() {
 				break
 			}
 			seen[seq] = true
@@ -269,7 +289,10 @@ func (d *Dispatcher) Flush(ctx context.Context) (time.Time, error) {
 				next = retryAt
 			}
 		}
-		if d.down() {
+		if d.stopped() {
+			if until := d.heldUntil(); until.After(next) {
+				next = until
+			}
 			return next, nil
 		}
 	}
@@ -281,11 +304,26 @@ func (d *Dispatcher) Flush(ctx context.Context) (time.Time, error) {
 // reply whose acceptance ends the outage).
 func (d *Dispatcher) plan(ctx context.Context) (due []job, next time.Time, err error) {
 	now := d.o.Now()
+	if until := d.heldUntil(); now.Before(until) {
+		// Sending is paused after a refused login: the due mail waits for the
+		// end of the pause (one login then), not for its own retry time.
+		return nil, until, nil
+	}
 	down := d.down()
 	if p, ok := d.o.Sender.(prober); ok && down {
 		pctx, cancel := context.WithTimeout(ctx, d.o.SendTimeout)
 		perr := p.Probe(pctx)
 		cancel()
+		if why := ConfigFailure(perr); why != "" {
+			// Back, but refusing the login: the pause takes over from the probes,
+			// each of which would be one more failed login.
+			until := d.holdSending(now, why, pii.RedactAddresses(perr.Error()))
+			d.mu.Lock()
+			d.relayDown = false
+			d.mu.Unlock()
+			d.o.Logger.Error("smtp "+why, "sending_paused_until", until, "err", pii.RedactAddresses(perr.Error()))
+			return nil, until, nil
+		}
 		if perr != nil {
 			d.o.Logger.Warn("smtp probe failed", "err", pii.RedactAddresses(perr.Error()))
 			return nil, now.Add(d.o.ProbeEvery), nil
@@ -322,6 +360,14 @@ func (d *Dispatcher) down() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.relayDown
+}
+
+// stopped reports whether no more mail is to be handed out in this pass: the relay
+// fails, or sending is paused after a refused login.
+func (d *Dispatcher) stopped() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.relayDown || d.o.Now().Before(d.holdUntil)
 }
 
 // job is an entry to send and its order key.
@@ -406,7 +452,7 @@ func (d *Dispatcher) verdict(seq uint64, sendErr error) (release bool) {
 			d.o.Logger.Info("smtp relay accepts mail again: retrying waiting replies")
 		}
 		return d.recovering && len(d.early) == 0
-	case outbox.IsRelayFault(sendErr):
+	case outbox.IsRelayFault(sendErr) && ConfigFailure(sendErr) == "":
 		if !d.relayDown {
 			d.Wake() // the planner, perhaps asleep until a far retry, starts probing
 		}
@@ -482,13 +528,17 @@ func (d *Dispatcher) attempt(ctx context.Context, seq uint64) (time.Time, error)
 	}
 	sendErr := d.send(ctx, e)
 	now := d.o.Now()
-	e.Attempts++
+	// A refused login or certificate is the desk's configuration, not the mail's
+	// fault: it is not counted among the mail's attempts.
+	why := ConfigFailure(sendErr)
+	if why == "" {
+		e.Attempts++
+	}
 	var event *cases.Event
 	switch {
 	case sendErr == nil:
 		e.State, e.SentAt, e.LastError = store.OutboxSent, now, ""
-		d.o.Metrics.RepliesSent.Add(1)
-		d.o.Metrics.SMTPUp.Store(true)
+		d.o.Metrics.ReplySent(e.Kind)
 		event = &cases.Event{At: now, Type: cases.EventReplySent, Actor: "desk", Note: e.Kind}
 		d.o.Logger.Info("reply sent", "case", e.Case, "message_id", e.MessageID, "attempt", e.Attempts)
 	case !outbox.IsTemporary(sendErr) || e.Attempts >= d.o.MaxAttempts:
@@ -502,7 +552,16 @@ func (d *Dispatcher) attempt(ctx context.Context, seq uint64) (time.Time, error)
 		e.NextAt = now.Add(d.backoff(e.Attempts))
 		d.o.Metrics.RepliesFailed.Add(1)
 		d.o.Metrics.SMTPUp.Store(false)
-		d.o.Logger.Warn("reply deferred", "case", e.Case, "message_id", e.MessageID, "attempt", e.Attempts, "retry_at", e.NextAt, "err", e.LastError)
+		if why != "" {
+			until := d.holdSending(now, why, e.LastError)
+			e.NextAt = until
+			d.o.Logger.Error("smtp "+why, "case", e.Case, "message_id", e.MessageID, "attempt", e.Attempts, "sending_paused_until", until, "err", e.LastError)
+		} else {
+			d.o.Logger.Warn("reply deferred", "case", e.Case, "message_id", e.MessageID, "attempt", e.Attempts, "retry_at", e.NextAt, "err", e.LastError)
+		}
+	}
+	if sendErr == nil {
+		d.endHold()
 	}
 	err := d.o.Store.Update(func(tx *store.Tx) error {
 		if err := tx.PutOutbox(e); err != nil {
@@ -556,6 +615,70 @@ func (d *Dispatcher) send(ctx context.Context, e *store.OutboxEntry) (err error)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.o.SendTimeout)
 	defer cancel()
 	return d.o.Sender.Send(sctx, m)
+}
+
+// ConfigFailure says why an attempt failed when no retry of any mail cures it: the
+// server refused the login (outbox.StageAuth) or its certificate is not trusted. ""
+// for every other error.
+func ConfigFailure(err error) string {
+	if err == nil {
+		return ""
+	}
+	var se *outbox.SendError
+	if errors.As(err, &se) && se.Stage == outbox.StageAuth {
+		return "login refused"
+	}
+	var (
+		cv *tls.CertificateVerificationError
+		ua x509.UnknownAuthorityError
+		he x509.HostnameError
+		ci x509.CertificateInvalidError
+	)
+	if errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci) {
+		return "certificate not trusted"
+	}
+	// go-mail flattens some TLS errors into text; the wording is Go's own.
+	if msg := err.Error(); strings.Contains(msg, "tls: failed to verify certificate") || strings.Contains(msg, "x509: ") {
+		return "certificate not trusted"
+	}
+	return ""
+}
+
+// holdSending pauses all sending after a configuration failure, doubling the pause
+// while failures go on, and returns its end.
+func (d *Dispatcher) holdSending(now time.Time, why, detail string) time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.hold == 0 {
+		d.hold = d.o.HoldMin
+	} else {
+		d.hold = min(2*d.hold, d.o.HoldMax)
+	}
+	d.holdUntil = now.Add(d.hold)
+	d.problem = fmt.Sprintf("%s (%s); sending paused until %s", why, detail, d.holdUntil.Format(time.RFC3339))
+	d.o.Metrics.AuthFailures.Add("smtp")
+	return d.holdUntil
+}
+
+// endHold ends a pause: the server accepted a mail.
+func (d *Dispatcher) endHold() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.hold, d.holdUntil, d.problem = 0, time.Time{}, ""
+}
+
+func (d *Dispatcher) heldUntil() time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.holdUntil
+}
+
+// Problem is why sending is paused (a refused login, an untrusted certificate) and
+// until when; "" when it is not. Safe for concurrent use.
+func (d *Dispatcher) Problem() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.problem
 }
 
 // backoff doubles from RetryMin up to RetryMax, with ±20% jitter so a recovering relay

@@ -14,7 +14,7 @@ import (
 // kept in a small binary form rather than JSON, which spent most of a report's time
 // parsing timestamps: a version byte, then the fields in a fixed order — strings as
 // a uvarint length and bytes, times as varint Unix nanoseconds (0: none), the two
-// timeline flags in one byte.
+// timeline flags and the erasure in one byte.
 const factsVersion = 1
 
 var errFactsFormat = errors.New("facts: unknown or damaged record")
@@ -56,6 +56,9 @@ func encodeFacts(f *cases.Facts) []byte {
 	}
 	if tl.Surveyed {
 		flags |= 2
+	}
+	if f.Erased {
+		flags |= 4
 	}
 	return append(b, flags)
 }
@@ -143,6 +146,6 @@ func (d *factsDecoder) decode(v []byte, f *cases.Facts) error {
 	if bad || len(p) != 1 {
 		return errFactsFormat
 	}
-	tl.Appealed, tl.Surveyed = p[0]&1 != 0, p[0]&2 != 0
+	tl.Appealed, tl.Surveyed, f.Erased = p[0]&1 != 0, p[0]&2 != 0, p[0]&4 != 0
 	return nil
 }

@@ -167,7 +167,7 @@ func TestFactsCodec(t *testing.T) {
 	at := time.Date(2026, 3, 2, 9, 0, 0, 123, time.UTC)
 	f := cases.Facts{ID: "TS-2026-000001", State: cases.Closed, Department: "财经", Severity: cases.Major, CreatedAt: at,
 		DueAt: at.Add(time.Hour), ContentKind: cases.News, ApplicantType: cases.Entrusted, Missing: []cases.Kind{"a", "b"},
-		Satisfaction: 5, Timeline: cases.Timeline{FirstReplySent: at, Resolved: at.Add(time.Minute), Appealed: true, Surveyed: true}}
+		Satisfaction: 5, Erased: true, Timeline: cases.Timeline{FirstReplySent: at, Resolved: at.Add(time.Minute), Appealed: true, Surveyed: true}}
 	v := encodeFacts(&f)
 	var d factsDecoder
 	var got cases.Facts
