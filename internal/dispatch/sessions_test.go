@@ -599,3 +599,71 @@ func TestRunRecoversFromRefusingServer(t *testing.T) {
 	})
 	t.Logf("%d replies needed more than one attempt", retried)
 }
+
+// probeAuth is a relay that was down and comes back refusing the login: Send fails
+// to connect until back, Probe then meets the refused login.
+type probeAuth struct {
+	mu            sync.Mutex
+	back          bool
+	probes, sends int
+	authErr, conn error
+}
+
+func (p *probeAuth) Send(ctx context.Context, m outbox.Mail) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sends++
+	if p.back {
+		return p.authErr
+	}
+	return p.conn
+}
+
+func (p *probeAuth) Probe(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.probes++
+	if p.back {
+		return p.authErr
+	}
+	return p.conn
+}
+
+// An outage that ends with the login refused: the probes stop (each would be one
+// more failed login) and the pause of a refused login takes over.
+func TestProbeMeetingRefusedLoginPausesSending(t *testing.T) {
+	st := openStore(t)
+	clock := &manualClock{now: t0}
+	p := &probeAuth{conn: relayDown,
+		authErr: &outbox.SendError{Temporary: true, Code: 535, Stage: outbox.StageAuth, Err: errors.New("SMTP AUTH failed: 535 5.7.8 authentication failed")}}
+	d := dispatch.New(dispatch.Options{Store: st, Sender: p, SendTimeout: 5 * time.Second, Now: clock.Now,
+		HoldMin: 2 * time.Minute, HoldMax: 8 * time.Minute})
+	enqueueN(t, st, 0, 5)
+	ctx := context.Background()
+	d.Flush(ctx) // one attempt fails to connect: the breaker opens
+	d.Flush(ctx) // a probe fails to connect
+	if p.probes != 1 || p.sends != 1 {
+		t.Fatalf("%d probes and %d sends, want 1 and 1", p.probes, p.sends)
+	}
+	p.mu.Lock()
+	p.back = true
+	p.mu.Unlock()
+	next, err := d.Flush(ctx) // the probe meets the refused login
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !next.Equal(t0.Add(2 * time.Minute)) {
+		t.Errorf("next pass at %v, want after the 2m pause", next.Sub(t0))
+	}
+	if pr := d.Problem(); !strings.Contains(pr, "login refused") {
+		t.Errorf("Problem() = %q, want the refused login", pr)
+	}
+	clock.Set(t0.Add(time.Minute))
+	d.Flush(ctx)
+	if p.probes != 2 || p.sends != 1 {
+		t.Errorf("during the pause: %d probes and %d sends, want no more than 2 and 1", p.probes, p.sends)
+	}
+	if pendingCount(t, st) != 5 {
+		t.Errorf("%d pending, want all 5 kept", pendingCount(t, st))
+	}
+}
