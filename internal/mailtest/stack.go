@@ -230,21 +230,31 @@ func (s *Stack) StartPostfix(t testing.TB) {
 	}
 }
 
-// SMTPConnections returns how many SMTP connections Postfix's smtpd has
-// accepted so far, from its log ("connect from" lines): Deliver's included.
-func (s *Stack) SMTPConnections(t testing.TB) int {
+// SMTPSessions counts, from Postfix's log, the SMTP connections smtpd has
+// accepted so far (Deliver's included), the ones that have ended, and the ended
+// ones that carried mail (their disconnect line counts MAIL commands): a greeting
+// probe or a bare connection is not a mail session.
+func (s *Stack) SMTPSessions(t testing.TB) (connected, ended, withMail int) {
 	t.Helper()
 	b, err := os.ReadFile(s.layout.postfixLog())
 	if err != nil {
 		t.Fatalf("mailtest: %v", err)
 	}
-	n := 0
 	for _, line := range strings.Split(string(b), "\n") {
-		if strings.Contains(line, "/smtpd[") && strings.Contains(line, ": connect from ") {
-			n++
+		if !strings.Contains(line, "/smtpd[") {
+			continue
+		}
+		switch {
+		case strings.Contains(line, ": connect from "):
+			connected++
+		case strings.Contains(line, ": disconnect from "):
+			ended++
+			if strings.Contains(line, " mail=") {
+				withMail++
+			}
 		}
 	}
-	return n
+	return connected, ended, withMail
 }
 
 // MaildirPath returns the directory holding the user's mailbox on disk.
