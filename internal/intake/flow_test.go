@@ -419,8 +419,11 @@ func TestSMTPFaults(t *testing.T) {
 		h.waitReplies(1)
 		h.waitSettled()
 		ob := h.outbox()
-		if len(ob) != 1 || ob[0].State != store.OutboxSent || ob[0].Attempts != 3 {
-			t.Fatalf("outbox = %+v, want one entry sent after 3 attempts", ob)
+		// A refused MAIL FROM is the relay's trouble: the outbox's breaker may meet the
+		// second refusal with its probe, not with the reply, so the reply is charged 2
+		// or 3 attempts.
+		if len(ob) != 1 || ob[0].State != store.OutboxSent || ob[0].Attempts < 2 || ob[0].Attempts > 3 {
+			t.Fatalf("outbox = %+v, want one entry sent after 2-3 attempts", ob)
 		}
 		if got := len(srv.sink.Messages()); got != 1 {
 			t.Errorf("copies delivered = %d, want 1", got)
