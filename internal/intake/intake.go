@@ -189,7 +189,7 @@ func (p *Processor) Prepare(raw io.Reader) (*Prepared, error) {
 	br := bufio.NewReaderSize(raw, 64<<10)
 	if id := peekMessageID(br); id != "" && p.knownMessageID(id) {
 		if _, err := io.Copy(io.Discard, br); err != nil {
-			return &Prepared{}, fmt.Errorf("read message: %w", err)
+			return &Prepared{}, environment(fmt.Errorf("read message: %w", err))
 		}
 		return &Prepared{msg: &mailmsg.Message{MessageID: id}}, nil
 	}
@@ -213,7 +213,8 @@ func (p *Processor) Prepare(raw io.Reader) (*Prepared, error) {
 		if errors.As(err, &le) {
 			return pr, &PermanentError{Err: fmt.Errorf("parse: %w", err)}
 		}
-		return pr, fmt.Errorf("parse: %w", err)
+		// The spool's disk failing is not the mail's fault.
+		return pr, environment(fmt.Errorf("parse: %w", err))
 	}
 	pr := &Prepared{msg: msg, digest: contentDigest(msg), dkim: dkim}
 	if msg.Auto == mailmsg.Human {
@@ -311,7 +312,8 @@ func (p *Processor) CommitGroup(srcs []inbound.Source, prs []*Prepared) ([]inbou
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		// A store or disk that fails is the environment's fault, not these mails'.
+		return nil, environment(err)
 	}
 	for _, pr := range prs {
 		p.release(pr)

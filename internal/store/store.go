@@ -88,7 +88,23 @@ type Quarantined struct {
 	Attempts    int       `json:"attempts"`
 	At          time.Time `json:"at"`
 	Moved       bool      `json:"moved"` // moved to the quarantine folder (else flagged in place)
+	// Fault is whose fault it was: FaultMail or FaultEnvironment; "" in records written
+	// before faults were told apart.
+	Fault string `json:"fault,omitempty"`
+	// Where the mail sits in the quarantine folder once moved (that folder's
+	// UIDVALIDITY and the mail's UID there); zero when the server did not say.
+	Folder         string `json:"folder,omitempty"`
+	FolderValidity uint32 `json:"folder_uidvalidity,omitempty"`
+	FolderUID      uint32 `json:"folder_uid,omitempty"`
+	// RetryRequested is when an operator asked for another attempt (zero: not asked).
+	RetryRequested time.Time `json:"retry_requested,omitzero"`
 }
+
+// Whose fault a quarantined mail is.
+const (
+	FaultMail        = "mail"        // unreadable beyond limits, over budget, a recurring crash
+	FaultEnvironment = "environment" // the store, the disk, a connection: retried once it clears
+)
 
 // Outbox entry states.
 const (
@@ -127,7 +143,24 @@ type Store struct {
 	db     *bolt.DB
 	holder string // the holder file this process wrote; "" for readers
 	sealer Sealer // seals personal information (seal.go); nil: in clear
+	fault  func() error
 }
+
+// FaultError is a failure of the store itself (bbolt, the disk under it: no space,
+// an I/O error), not of the records a transaction asked for. It is the environment's
+// fault, never the fault of the mail being registered.
+type FaultError struct {
+	Op  string // begin | commit | injected
+	Err error
+}
+
+func (e *FaultError) Error() string { return "store " + e.Op + ": " + e.Err.Error() }
+func (e *FaultError) Unwrap() error { return e.Err }
+
+// SetFault makes every later Update fail with a *FaultError wrapping what fault
+// returns, while it returns an error (tests, and the daemon's test hook, use it to
+// play a full disk). Call it before the store is shared.
+func (s *Store) SetFault(fault func() error) { s.fault = fault }
 
 // Open opens or creates the database file (0600; its directory 0700). One desk, one
 // store: when another live process holds the file (its pid is in the holder file next
@@ -236,8 +269,23 @@ type Tx struct {
 }
 
 // Update runs fn in one read-write transaction: all of it is committed, or nothing.
+// An error of bbolt itself (it could not begin or commit: the disk is full or failing)
+// is a *FaultError; fn's own error is returned as it is.
 func (s *Store) Update(fn func(*Tx) error) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx, sealer: s.sealer}) })
+	if s.fault != nil {
+		if err := s.fault(); err != nil {
+			return &FaultError{Op: "injected", Err: err}
+		}
+	}
+	var fnErr error
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		fnErr = fn(&Tx{tx: tx, sealer: s.sealer})
+		return fnErr
+	})
+	if err != nil && fnErr == nil { // bbolt returns fn's error as it is; any other is its own
+		return &FaultError{Op: "commit", Err: err}
+	}
+	return err
 }
 
 // View runs fn in a read-only transaction; it never blocks writers.
@@ -507,6 +555,12 @@ func (t *Tx) QuarantineRecord(mailbox string, uidValidity, uid uint32) (Quaranti
 
 func quarantineKey(mailbox string, uidValidity, uid uint32) string {
 	return fmt.Sprintf("%s/%d/%010d", mailbox, uidValidity, uid)
+}
+
+// DeleteQuarantined forgets the quarantine record of one mail (released for another
+// attempt). A missing record is no error.
+func (t *Tx) DeleteQuarantined(mailbox string, uidValidity, uid uint32) error {
+	return t.tx.Bucket(bQuarantine).Delete([]byte(quarantineKey(mailbox, uidValidity, uid)))
 }
 
 // Quarantined lists quarantine records.
