@@ -26,6 +26,8 @@ Usage:
   complaintd cases export -csv [-config FILE]    the case table for Excel (UTF-8 with BOM)
   complaintd stats [-since YYYY-MM-DD] [-json] [-config FILE]
   complaintd staff revoke-tokens [-case ID] [-config FILE]   revoke the staff tokens issued so far
+  complaintd quarantine list [-json] [-config FILE]   quarantined mail: whose fault, why, where it is
+  complaintd quarantine retry ID | -all [-config FILE]   take quarantined mail back for another attempt
   complaintd config check -config FILE   every problem of the file, one per line; exit 1 if any
   complaintd templates check [-dir D]
   complaintd templates preview NAME [-locale L] [-case ID] [-config FILE]
@@ -57,6 +59,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdStats(ctx, args[1:], stdout)
 	case "staff":
 		err = cmdStaff(ctx, args[1:], stdout)
+	case "quarantine":
+		err = cmdQuarantine(ctx, args[1:], stdout)
 	case "version":
 		fmt.Fprintln(stdout, "complaintd", version())
 	case "help", "-h", "-help", "--help":
