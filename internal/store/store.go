@@ -464,6 +464,54 @@ func (t *Tx) LinkMessageID(msgID, caseID string) error {
 	return t.tx.Bucket(bMsgIDs).Put([]byte(t.lookup(normID(msgID))), []byte(caseID))
 }
 
+// pendingLink is a follow-up's claim on a mail not yet registered: the case the
+// follow-up is in, and (keyed hash of) its sender, who alone may join the mail to it.
+type pendingLink struct {
+	Case string    `json:"case"`
+	From string    `json:"from"`
+	At   time.Time `json:"at"`
+}
+
+// PutPendingLink records that the case caseID, opened by a follow-up from from, answers
+// ref (a Message-ID, or "tag:" and a case number) not yet registered. The first claim
+// on ref stays.
+func (t *Tx) PutPendingLink(ref, caseID, from string, at time.Time) error {
+	if ref == "" {
+		return nil
+	}
+	k := []byte("pending/" + t.lookup(normID(ref)))
+	if t.tx.Bucket(bMsgIDs).Get(k) != nil {
+		return nil
+	}
+	v, err := json.Marshal(pendingLink{Case: caseID, From: t.lookup(strings.ToLower(from)), At: at})
+	if err != nil {
+		return err
+	}
+	return t.tx.Bucket(bMsgIDs).Put(k, v)
+}
+
+// TakePendingLink returns the case that claimed ref (PutPendingLink) when from is the
+// sender who claimed it, and forgets the claim. ok is false when there is none, or
+// another sender made it (left in place).
+func (t *Tx) TakePendingLink(ref, from string) (caseID string, ok bool, err error) {
+	if ref == "" {
+		return "", false, nil
+	}
+	k := []byte("pending/" + t.lookup(normID(ref)))
+	v := t.tx.Bucket(bMsgIDs).Get(k)
+	if v == nil {
+		return "", false, nil
+	}
+	var l pendingLink
+	if err := json.Unmarshal(v, &l); err != nil {
+		return "", false, fmt.Errorf("decode pending link: %w", err)
+	}
+	if l.From != t.lookup(strings.ToLower(from)) {
+		return "", false, nil
+	}
+	return l.Case, true, t.tx.Bucket(bMsgIDs).Delete(k)
+}
+
 // KnownMessageID reports whether a mail with this Message-ID was registered.
 func (t *Tx) KnownMessageID(msgID string) bool {
 	if msgID == "" {
