@@ -4,6 +4,7 @@ package e2e
 // and the quarantine as a waiting room, on the real Dovecot + Postfix.
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -426,5 +427,67 @@ func TestQuarantineRetryThroughCLI(t *testing.T) {
 	}
 	if out, err := d.tryCLI("quarantine", "retry", q[0].ID); err == nil || !strings.Contains(err.Error(), "not found") {
 		t.Errorf("a second retry of the released mail: %s %v, want not found", out, err)
+	}
+}
+
+// Order does not matter: a follow-up delivered and processed before the mail it
+// answers opens the case; the original joins it when it comes: one case with both
+// mails' documents, a linked event, one acknowledgement in the complainant's mailbox.
+func TestFollowUpBeforeOriginalOnRealStack(t *testing.T) {
+	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice"}})
+	d := newDaemon(t, st, deskOptions{})
+	d.start()
+	d.waitUp()
+	followUp := complaint("王五 <alice@people.test>", "late-followup@people.test", "Re: 王五申请删除凤凰资讯稿件",
+		"补充材料：身份证复印件见附件。", map[string]string{"身份证复印件.jpg": "JPEG id card"})
+	followUp = bytes.Replace(followUp, []byte("MIME-Version"), []byte("In-Reply-To: <late-original@people.test>\r\nReferences: <late-original@people.test>\r\nMIME-Version"), 1)
+	st.AppendRaw(t, "desk", "INBOX", followUp)
+	waitFor(t, 60*time.Second, "the follow-up registered", func() (bool, string) {
+		c, err := d.caseCount()
+		return err == nil && c == 1, fmt.Sprint(c, err)
+	})
+	st.AppendRaw(t, "desk", "INBOX", complaint("王五 <alice@people.test>", "late-original@people.test", "王五申请删除凤凰资讯稿件",
+		"申请人姓名：王五\n文章标题：某文\n文章链接：https://news.ifeng.com/c/abc\n删除原因：不实。", map[string]string{"删帖申请表.pdf": "%PDF form"}))
+	waitFor(t, 60*time.Second, "the original processed", func() (bool, string) {
+		v := d.metric("complaintd_mails_processed_total")
+		return v == 2 && d.metric("complaintd_outbox_depth") == 0, fmt.Sprint(v)
+	})
+	if c, err := d.caseCount(); err != nil || c != 1 {
+		t.Fatalf("cases = %d %v, want 1: the original opened a case of its own", c, err)
+	}
+	d.stop()
+	f := readFacts(t, d)
+	c := f.cases[0]
+	var docs []string
+	for _, doc := range c.Documents {
+		docs = append(docs, doc.Filename)
+	}
+	if len(docs) != 2 {
+		t.Errorf("documents %v, want both mails'", docs)
+	}
+	linked := 0
+	for _, e := range c.Events {
+		if e.Type == "linked" {
+			linked++
+		}
+	}
+	if linked != 2 {
+		t.Errorf("%d linked events, want the link and the join", linked)
+	}
+	acks := 0
+	for _, e := range f.outbox {
+		if e.Kind == "acknowledgement" {
+			acks++
+		}
+	}
+	if acks != 1 {
+		t.Errorf("%d acknowledgements queued, want 1", acks)
+	}
+	replies := st.WaitMessages(t, "alice", "INBOX", len(f.outbox), 60*time.Second)
+	for _, raw := range replies {
+		m := parseMail(t, raw)
+		if tag := tagRe.FindStringSubmatch(decodedSubject(m.Header.Get("Subject"))); tag == nil || tag[1] != c.ID {
+			t.Errorf("a reply names %q, want %s", m.Header.Get("Subject"), c.ID)
+		}
 	}
 }
