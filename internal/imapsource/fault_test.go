@@ -160,3 +160,52 @@ func (f toggled) Render(kind, locale string, d render.Data) (render.Rendered, er
 	}
 	return f.failFor.Render(kind, locale, d)
 }
+
+// What an earlier version quarantined for a full disk (no fault recorded, the error in
+// the reason) is the environment's fault: the next start takes it back from the
+// quarantine folder by itself, and it becomes a case, answered once.
+func TestEnvironmentQuarantineIsRetriedByItself(t *testing.T) {
+	srv := newServers(t)
+	dir := t.TempDir()
+	var calls atomic.Int32
+	h1 := startHarness(t, srv, dir, func(c *config) {
+		c.wrapTemplates = func(next mailer.Templates) mailer.Templates {
+			return failFor{next: next, email: "victim@example.cn", calls: &calls}
+		}
+	})
+	srv.deliver(t, plainComplaint("受害者|victim@example.cn", "victim@example.cn", "某某申请删除凤凰博客稿件").Bytes())
+	eventually(t, "the mail quarantined and moved", func() bool {
+		q := h1.quarantined()
+		return len(q) == 1 && q[0].Moved
+	})
+	h1.stop()
+	// Rewrite the record as the earlier version wrote it for a full disk.
+	st, err := store.Open(dir+"/complaintd.db", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.Update(func(tx *store.Tx) error {
+		qs, err := tx.Quarantined()
+		if err != nil || len(qs) != 1 {
+			return fmt.Errorf("quarantine %+v: %v", qs, err)
+		}
+		q := qs[0]
+		q.Fault, q.Reason = "", "commit: write /var/lib/complaintd/complaintd.db: no space left on device"
+		return tx.PutQuarantined(q)
+	})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2 := startHarness(t, srv, dir)
+	eventually(t, "the mail registered after the restart", func() bool { return h2.message("victim@example.cn") != nil })
+	eventually(t, "quarantine empty", func() bool { return len(h2.quarantined()) == 0 })
+	sent := h2.waitReplies(1)
+	h2.waitSettled()
+	if got := repliesTo(t, sent, "victim@example.cn"); got != 1 {
+		t.Errorf("acknowledgements = %d, want 1", got)
+	}
+	if got := len(h2.cases()); got != 1 {
+		t.Errorf("cases = %d, want 1", got)
+	}
+}
