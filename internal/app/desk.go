@@ -158,8 +158,8 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 		d.store.Close()
 		return nil, err
 	} else if rep.From != rep.To {
-		log.Warn("store migrated: personal information sealed, look-up keys hashed", "from_schema", rep.From, "to_schema", rep.To,
-			"records", rep.Rewritten, "compacted", rep.Compacted)
+		log.Warn("store migrated", "from_schema", rep.From, "to_schema", rep.To,
+			"records_resealed", rep.Rewritten, "case_facts", rep.Facts, "compacted", rep.Compacted)
 	}
 	// A broken template edit is refused (the last good set keeps serving); the
 	// operator sees it in /healthz and in the alerts of the store.
