@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/complaintd/complaintd/internal/mailtest"
+	"github.com/complaintd/complaintd/internal/store"
 )
 
 // healthz is what the tests read of /healthz.
@@ -489,5 +490,52 @@ func TestFollowUpBeforeOriginalOnRealStack(t *testing.T) {
 		if tag := tagRe.FindStringSubmatch(decodedSubject(m.Header.Get("Subject"))); tag == nil || tag[1] != c.ID {
 			t.Errorf("a reply names %q, want %s", m.Header.Get("Subject"), c.ID)
 		}
+	}
+}
+
+// The upgrade after issue 17's full disk: an earlier version quarantined good mail for
+// the store's fault (no fault recorded, the error in the reason) and moved it to the
+// quarantine folder. The new daemon takes it back by itself at start: each becomes a
+// case with one acknowledgement, and the folder and the quarantine end empty.
+func TestEnvironmentQuarantineTakenBackAfterUpgrade(t *testing.T) {
+	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice"}})
+	d := newDaemon(t, st, deskOptions{})
+	d.start() // makes the store
+	d.waitUp()
+	d.stop()
+	const n = 3
+	var uids []uint32
+	for i := range n {
+		uids = append(uids, st.AppendRaw(t, "desk", "Quarantine", complaint(fmt.Sprintf("申请人%d <alice@people.test>", i),
+			numbered("upgrade", i)+"@people.test", fmt.Sprintf("申请人%d申请删除凤凰资讯稿件", i), "申请人姓名：某某\n删除原因：不实。", nil)))
+	}
+	folderValidity := st.UIDValidity(t, "desk", "Quarantine")
+	s, err := store.Open(d.dataDir+"/complaintd.db", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Update(func(tx *store.Tx) error {
+		for i, uid := range uids {
+			q := store.Quarantined{Mailbox: "INBOX", UIDValidity: 1, UID: uint32(100 + i), MessageID: numbered("upgrade", i) + "@people.test",
+				Reason: "commit: write /var/lib/complaintd/complaintd.db: no space left on device", Attempts: 3, At: time.Now(), Moved: true}
+			if i > 0 { // the first only by its Message-ID: what the earlier version recorded
+				q.Folder, q.FolderValidity, q.FolderUID = "Quarantine", folderValidity, uid
+			}
+			if err := tx.PutQuarantined(q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.start()
+	d.waitUp()
+	d.waitCases(t, n, 2*time.Minute)
+	oneAcknowledgementEach(t, st, "alice", n)
+	if got := len(st.WaitMessages(t, "desk", "Quarantine", 0, time.Second)); got != 0 {
+		t.Errorf("the quarantine folder holds %d mails, want 0", got)
 	}
 }
