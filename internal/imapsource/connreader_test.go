@@ -2,11 +2,13 @@ package imapsource
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
 
 	"github.com/complaintd/complaintd/internal/inbound"
+	"github.com/emersion/go-imap/v2"
 )
 
 // A mail cut off because the connection broke (a big mail is parsed straight from the
@@ -27,6 +29,23 @@ func TestCutOffMailIsTheConnectionsFault(t *testing.T) {
 	}
 	if got := cut.blame(nil); got != nil {
 		t.Errorf("no error: %v", got)
+	}
+}
+
+// A server's NO about its own trouble (RFC 5530) is not the message's fault; a NO
+// about the message is.
+func TestServerTroubleIsNotTheMailsFault(t *testing.T) {
+	for code, want := range map[imap.ResponseCode]bool{
+		imap.ResponseCodeUnavailable: true, imap.ResponseCodeServerBug: true, imap.ResponseCodeInUse: true,
+		imap.ResponseCodeLimit: true, imap.ResponseCodeParse: false, imap.ResponseCodeCorruption: false, "": false,
+	} {
+		err := fmt.Errorf("fetch uid 4: %w", &imap.Error{Type: imap.StatusResponseTypeNo, Code: code, Text: "x"})
+		if got := serverTrouble(err); got != want {
+			t.Errorf("NO [%s]: server trouble %v, want %v", code, got, want)
+		}
+	}
+	if serverTrouble(errors.New("plain")) {
+		t.Error("a plain error is no server trouble")
 	}
 }
 

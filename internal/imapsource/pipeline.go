@@ -14,6 +14,7 @@ import (
 
 	"github.com/complaintd/complaintd/internal/inbound"
 	"github.com/complaintd/complaintd/internal/metrics"
+	"github.com/emersion/go-imap/v2"
 )
 
 // Keywords the desk sets on mail it has handled, for the people who read the mailbox
@@ -782,6 +783,10 @@ func (pl *Pipeline[P]) one(ctx context.Context, c *Client, validity, uid uint32)
 		if IsConnError(fetchErr) {
 			return fetchErr
 		}
+		if serverTrouble(fetchErr) {
+			// The server's own trouble: tried again by a later session, uncharged.
+			return inbound.Environment(fmt.Errorf("fetch: %w", fetchErr))
+		}
 		procErr = fmt.Errorf("fetch: %w", fetchErr)
 	}
 	if inbound.IsEnvironment(procErr) {
@@ -798,6 +803,20 @@ func (pl *Pipeline[P]) one(ctx context.Context, c *Client, validity, uid uint32)
 		pl.markProcessed(ctx, c, []uint32{uid})
 	}
 	return nil
+}
+
+// serverTrouble reports a server's NO that says the trouble is its own, not the
+// message's (RFC 5530: UNAVAILABLE, SERVERBUG, INUSE, LIMIT).
+func serverTrouble(err error) bool {
+	var ie *imap.Error
+	if !errors.As(err, &ie) {
+		return false
+	}
+	switch ie.Code {
+	case imap.ResponseCodeUnavailable, imap.ResponseCodeServerBug, imap.ResponseCodeInUse, imap.ResponseCodeLimit:
+		return true
+	}
+	return false
 }
 
 // connReader reads a mail from the connection and remembers a failed read: a mail
