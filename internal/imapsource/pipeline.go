@@ -118,6 +118,9 @@ type Pipeline[P Prepared] struct {
 
 	wake       chan struct{} // Wake: quarantined mail was released
 	progressed atomic.Bool   // the session got work done: the backoff starts over
+	// stuck are quarantined mails the pipeline could not take back (said once in the
+	// log, not at every pass); used by the Run goroutine only.
+	stuck map[inbound.Source]bool
 
 	mu          sync.Mutex // guards the pause
 	pausedSince time.Time  // zero: not paused
@@ -140,7 +143,7 @@ func NewPipeline[P Prepared](in Intake[P], o PipelineOptions) *Pipeline[P] {
 	}
 	return &Pipeline[P]{o: o, in: in, stream: inbound.Stream{Channel: inbound.IMAP, Name: o.Mailbox},
 		inflight: openInflight(o.InflightPath, o.Logger), buffers: newBufferPool(budgetUnit, pipelineMaxBytes),
-		wake: make(chan struct{}, 1)}
+		wake: make(chan struct{}, 1), stuck: map[inbound.Source]bool{}}
 }
 
 // Wake ends the wait for new mail at once: quarantined mail was released for another
@@ -330,9 +333,14 @@ func (pl *Pipeline[P]) moveBack(ctx context.Context, c *Client, r inbound.Quaran
 	if folder == "" {
 		folder = pl.o.QuarantineFolder
 	}
-	log := pl.o.Logger.With("mailbox", pl.o.Mailbox, "uid", r.Source.Seq, "folder", folder)
+	warn := func(msg string, args ...any) {
+		if !pl.stuck[r.Source] {
+			pl.stuck[r.Source] = true
+			pl.o.Logger.Warn(msg, append([]any{"mailbox", pl.o.Mailbox, "uid", r.Source.Seq, "folder", folder}, args...)...)
+		}
+	}
 	if folder == "" || folder == pl.o.Mailbox {
-		log.Warn("quarantined mail not released: no quarantine folder to take it from; move it back by hand")
+		warn("quarantined mail not released: no quarantine folder to take it from; move it back by hand")
 		return nil
 	}
 	st, err := c.Select(ctx, folder)
@@ -340,7 +348,7 @@ func (pl *Pipeline[P]) moveBack(ctx context.Context, c *Client, r inbound.Quaran
 		if IsConnError(err) {
 			return err
 		}
-		log.Warn("quarantined mail not released: cannot open the quarantine folder", "err", err)
+		warn("quarantined mail not released: cannot open the quarantine folder", "err", err)
 		return nil
 	}
 	var uids []uint32
@@ -352,14 +360,16 @@ func (pl *Pipeline[P]) moveBack(ctx context.Context, c *Client, r inbound.Quaran
 			if IsConnError(err) {
 				return err
 			}
-			log.Warn("quarantined mail not released: search by Message-ID failed", "err", err)
+			warn("quarantined mail not released: search by Message-ID failed", "err", err)
 			return nil
 		}
 	default:
-		log.Warn("quarantined mail not released: neither its UID in the folder nor its Message-ID is known; move it back by hand")
+		warn("quarantined mail not released: neither its UID in the folder nor its Message-ID is known; move it back by hand")
 		return nil
 	}
-	if len(uids) > 0 {
+	if len(uids) == 0 {
+		pl.o.Logger.Info("quarantined mail no longer in the quarantine folder: record released", "mailbox", pl.o.Mailbox, "uid", r.Source.Seq, "folder", folder)
+	} else {
 		_, err := c.MoveUID(ctx, uids[0], pl.o.Mailbox)
 		switch {
 		case errors.Is(err, ErrNotFound):
@@ -368,7 +378,7 @@ func (pl *Pipeline[P]) moveBack(ctx context.Context, c *Client, r inbound.Quaran
 			if IsConnError(err) {
 				return err
 			}
-			log.Warn("quarantined mail not released: move back failed", "err", err)
+			warn("quarantined mail not released: move back failed", "err", err)
 			return nil
 		}
 	}
