@@ -10,7 +10,13 @@
 // (IMAP flags): the Message-ID, and a digest of the decoded content (for mail without a
 // Message-ID and for mail seen again under a new epoch, such as a new UIDVALIDITY).
 // Failed attempts, retries and quarantine are recorded here too, keyed by the source
-// (see Fail), so every channel gets them; the channel only says what happened.
+// (see Fail), so every channel gets them; the channel only says what happened. Only
+// the message's own faults are counted: a failing store or disk is the environment's
+// (inbound.EnvironmentError), and the channel pauses instead.
+//
+// Order does not matter: a follow-up processed before the mail it answers opens the
+// case and claims that mail (by Message-ID, for its sender only); the mail joins the
+// case when it comes, as a follow-up would have.
 package intake
 
 import (
