@@ -28,6 +28,8 @@ Usage:
   complaintd staff revoke-tokens [-case ID] [-config FILE]   revoke the staff tokens issued so far
   complaintd alerts [-json] [-config FILE]              the operator alerts not yet acknowledged
   complaintd alerts ack (-all | ID) [-config FILE]      acknowledge them: /healthz no longer lists them
+  complaintd quarantine list [-json] [-config FILE]   quarantined mail: whose fault, why, where it is
+  complaintd quarantine retry ID | -all [-config FILE]   take quarantined mail back for another attempt
   complaintd config check -config FILE   every problem of the file, one per line; exit 1 if any
   complaintd templates check [-dir D]
   complaintd templates preview NAME [-locale L] [-case ID] [-config FILE]
@@ -61,6 +63,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdStaff(ctx, args[1:], stdout)
 	case "alerts":
 		err = cmdAlerts(ctx, args[1:], stdout)
+	case "quarantine":
+		err = cmdQuarantine(ctx, args[1:], stdout)
 	case "version":
 		fmt.Fprintln(stdout, "complaintd", version())
 	case "help", "-h", "-help", "--help":

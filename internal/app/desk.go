@@ -135,6 +135,7 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 		}
 		return nil, err
 	}
+	injectStoreFault(d.store, os.Getenv, log)
 	key, err := masterKey(cfg, log)
 	if err != nil {
 		d.store.Close()

@@ -10,7 +10,13 @@
 // (IMAP flags): the Message-ID, and a digest of the decoded content (for mail without a
 // Message-ID and for mail seen again under a new epoch, such as a new UIDVALIDITY).
 // Failed attempts, retries and quarantine are recorded here too, keyed by the source
-// (see Fail), so every channel gets them; the channel only says what happened.
+// (see Fail), so every channel gets them; the channel only says what happened. Only
+// the message's own faults are counted: a failing store or disk is the environment's
+// (inbound.EnvironmentError), and the channel pauses instead.
+//
+// Order does not matter: a follow-up processed before the mail it answers opens the
+// case and claims that mail (by Message-ID, for its sender only); the mail joins the
+// case when it comes, as a follow-up would have.
 package intake
 
 import (
@@ -189,7 +195,7 @@ func (p *Processor) Prepare(raw io.Reader) (*Prepared, error) {
 	br := bufio.NewReaderSize(raw, 64<<10)
 	if id := peekMessageID(br); id != "" && p.knownMessageID(id) {
 		if _, err := io.Copy(io.Discard, br); err != nil {
-			return &Prepared{}, fmt.Errorf("read message: %w", err)
+			return &Prepared{}, environment(fmt.Errorf("read message: %w", err))
 		}
 		return &Prepared{msg: &mailmsg.Message{MessageID: id}}, nil
 	}
@@ -213,7 +219,8 @@ func (p *Processor) Prepare(raw io.Reader) (*Prepared, error) {
 		if errors.As(err, &le) {
 			return pr, &PermanentError{Err: fmt.Errorf("parse: %w", err)}
 		}
-		return pr, fmt.Errorf("parse: %w", err)
+		// The spool's disk failing is not the mail's fault.
+		return pr, environment(fmt.Errorf("parse: %w", err))
 	}
 	pr := &Prepared{msg: msg, digest: contentDigest(msg), dkim: dkim}
 	if msg.Auto == mailmsg.Human {
@@ -311,7 +318,8 @@ func (p *Processor) CommitGroup(srcs []inbound.Source, prs []*Prepared) ([]inbou
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		// A store or disk that fails is the environment's fault, not these mails'.
+		return nil, environment(err)
 	}
 	for _, pr := range prs {
 		p.release(pr)
@@ -401,6 +409,88 @@ func contentDigest(m *mailmsg.Message) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// maxClaims bounds the unseen mails one follow-up is linked to: the newest
+// references are the most specific, and a References header can be long.
+const maxClaims = 5
+
+// claimUnseen links a new case, opened by msg, to what msg answers that is not
+// registered yet: a case tag naming no case, and the newest In-Reply-To/References
+// Message-IDs no registered mail has (a follow-up processed before its original, after
+// a rescan in another order or a quarantine released later). Each link is an event
+// on the case, for staff.
+func (p *Processor) claimUnseen(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, now time.Time, events *[]cases.Event) error {
+	from := cases.AddressKey(msg.From.Address)
+	if m := p.tagRe.FindStringSubmatch(msg.Subject); m != nil && m[1] != c.ID {
+		if _, err := tx.Case(m[1]); errors.Is(err, store.ErrNotFound) {
+			if err := tx.PutPendingLink("tag:"+m[1], c.ID, from, now); err != nil {
+				return err
+			}
+			*events = append(*events, cases.Event{At: now, Type: cases.EventLinked, Actor: "desk",
+				Note: "the mail names case " + m[1] + ", which is not registered"})
+		} else if err != nil {
+			return err
+		}
+	}
+	ids := append(slices.Clone(msg.InReplyTo), msg.References...)
+	n := 0
+	for i := len(ids) - 1; i >= 0 && n < maxClaims; i-- {
+		id := ids[i]
+		if id == "" || id == msg.MessageID || tx.KnownMessageID(id) {
+			continue
+		}
+		if _, ok := tx.CaseByMessageID(id); ok {
+			continue // one of our own mails, or noise: seen
+		}
+		if err := tx.PutPendingLink(id, c.ID, from, now); err != nil {
+			return err
+		}
+		n++
+	}
+	if n > 0 {
+		*events = append(*events, cases.Event{At: now, Type: cases.EventLinked, Actor: "desk",
+			Note: fmt.Sprintf("a follow-up of %d mail(s) not registered yet: they join this case when they come", n)})
+	}
+	return nil
+}
+
+// claimedBy returns the case a follow-up of msg opened before msg came (claimUnseen),
+// when msg is from the same sender and the case is still open; the claim is used up.
+// A case that claimed msg's case number (the tag) is linked for staff instead: two
+// cases cannot be one.
+func (p *Processor) claimedBy(tx *store.Tx, msg *mailmsg.Message, now time.Time, early *[]cases.Event) (*cases.Case, error) {
+	from := cases.AddressKey(msg.From.Address)
+	id, ok, err := tx.TakePendingLink(msg.MessageID, from)
+	if err != nil || !ok {
+		return nil, err
+	}
+	c, err := tx.Case(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil // erased meanwhile
+	}
+	if err != nil {
+		return nil, err
+	}
+	if c.State.Terminal() {
+		return nil, nil
+	}
+	*early = append(*early, cases.Event{At: now, Type: cases.EventLinked, Actor: "desk",
+		Note: "the mail this case's follow-up answered arrived after it, and joined the case"})
+	return c, nil
+}
+
+// linkClaimedNumber records, on a new case and on the case of a follow-up that named
+// the new case's number before it existed, that the two are linked (shown to staff).
+func (p *Processor) linkClaimedNumber(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, now time.Time, events *[]cases.Event) error {
+	other, ok, err := tx.TakePendingLink("tag:"+c.ID, cases.AddressKey(msg.From.Address))
+	if err != nil || !ok || other == c.ID {
+		return err
+	}
+	*events = append(*events, cases.Event{At: now, Type: cases.EventLinked, Actor: "desk",
+		Note: "case " + other + " named this case's number before it was registered"})
+	return tx.AppendEvent(other, cases.Event{At: now, Type: cases.EventLinked, Actor: "desk",
+		Note: "case " + c.ID + " is now registered: it is the case this case's mail named"})
+}
+
 // findCase applies SPEC §1.2: the case tag in the subject, else a Message-ID of the
 // case in In-Reply-To or References.
 func (p *Processor) findCase(tx *store.Tx, msg *mailmsg.Message) (*cases.Case, string, error) {
@@ -432,6 +522,17 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 	c, how, err := p.findCase(tx, msg)
 	if err != nil {
 		return inbound.Outcome{}, err
+	}
+	var early []cases.Event // what the order of arrival changed, on the case
+	if c == nil {
+		// A follow-up of this mail came first and opened the case (order does not
+		// matter): the mail joins it, as a follow-up would have.
+		if c, err = p.claimedBy(tx, msg, now, &early); err != nil {
+			return inbound.Outcome{}, err
+		}
+		if c != nil {
+			how = "the mail a follow-up received before it answered"
+		}
 	}
 	sender := p.replyAddress(msg)
 	if c != nil && c.Author != "" && cases.AddressKey(msg.From.Address) == cases.AddressKey(c.Author) {
@@ -480,7 +581,16 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 	events := []cases.Event{{At: now, Type: cases.EventMessageReceived, Actor: sender, Note: how}}
 	if isNew {
 		events = append(events, cases.Event{At: now, Type: cases.EventCreated, Actor: "desk", To: cases.Incomplete})
+		// A follow-up of mail not registered yet: linked, so the mail joins this case
+		// when it comes.
+		if err := p.claimUnseen(tx, c, msg, now, &events); err != nil {
+			return inbound.Outcome{}, err
+		}
+		if err := p.linkClaimedNumber(tx, c, msg, now, &events); err != nil {
+			return inbound.Outcome{}, err
+		}
 	}
+	events = append(events, early...)
 	if len(added) > 0 {
 		events = append(events, cases.Event{At: now, Type: cases.EventDocumentsAdded, Actor: sender, Note: strings.Join(added, ", ")})
 	}
