@@ -114,9 +114,11 @@ func (d *desk) health() health {
 	for _, r := range h.QuarantineReasons {
 		reason("quarantine: %s; complaintd quarantine list shows them, quarantine retry takes them back", r)
 	}
-	if since, cause := d.pipeline.Paused(); cause != "" {
-		h.IntakePaused = "since " + since.UTC().Format(time.RFC3339) + ": " + pii.RedactAddresses(cause)
-		reason("intake paused %s", h.IntakePaused)
+	if d.pipeline != nil { // nil in tests of the HTTP side alone
+		if since, cause := d.pipeline.Paused(); cause != "" {
+			h.IntakePaused = "since " + since.UTC().Format(time.RFC3339) + ": " + pii.RedactAddresses(cause)
+			reason("intake paused %s", h.IntakePaused)
+		}
 	}
 	h.OK = len(h.Reasons) == 0
 	return h
