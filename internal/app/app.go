@@ -17,7 +17,9 @@ import (
 const usage = `complaintd — the complaint and takedown desk over e-mail
 
 Usage:
-  complaintd run -config FILE [-v] [-cpuprofile F] [-trace F]   run the daemon
+  complaintd init -mailbox ADDR -staff A,B -admin C [-imap-host H] [-smtp-host H] [-state DIR] [-start all|new] DIR
+                                          a config, a master key and a systemd unit for a new desk
+  complaintd run -config FILE [-v] [-cpuprofile F] [-trace F]   run the daemon (SIGHUP: reload the config)
   complaintd demo [-keep DIR]             the whole flow on an embedded mail server, with sample mails
   complaintd cases list [-state S] [-dept D] [-severity S] [-json] [-config FILE]
   complaintd cases show ID [-json] [-reveal] [-config FILE]   -reveal: ID numbers and phones in full, recorded
@@ -45,6 +47,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		err = cmdRun(ctx, args[1:], stderr)
+	case "init":
+		err = cmdInit(args[1:], stdout, stderr)
 	case "demo":
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
 	case "cases":
