@@ -67,7 +67,7 @@ func (d *desk) health() health {
 	if err != nil {
 		h.Store = err.Error()
 	}
-	ok, lastErr, loadedAt := d.templates.Status()
+	ok, lastErr, loadedAt := d.current().templates.Status()
 	h.TemplatesLoaded = loadedAt
 	if !ok {
 		h.Templates = lastErr
