@@ -225,7 +225,9 @@ func (d *desk) build(cfg *config.Config) (*live, error) {
 	// operator sees it in /healthz and in the alerts of the store.
 	// The admins get one mail per distinct broken set (the reloader calls this once),
 	// rendered with the last good set.
-	tpl.OnError = func(err error) { d.alert(l, "templates", "回复模板有误，已继续使用上一版 / broken reply templates refused", err.Error()) }
+	tpl.OnError = func(err error) {
+		d.alert(l, "templates", "回复模板有误，已继续使用上一版 / broken reply templates refused", err.Error())
+	}
 	if l.router, err = routing.New(cfg.Routing); err != nil {
 		return nil, fmt.Errorf("routing: %w", err)
 	}
