@@ -168,7 +168,7 @@ func (d *desk) open() error {
 	if err := markTokenUpgrade(d.store, d.clock.Now(), cfg.Staff.Auth.TokenTTL, log); err != nil {
 		return fmt.Errorf("staff tokens: %w", err)
 	}
-	l, err := d.build(cfg)
+	l, err := d.build(cfg, true)
 	if err != nil {
 		return err
 	}
@@ -199,8 +199,12 @@ func (d *desk) open() error {
 }
 
 // build makes a generation of the reloadable parts from cfg. It changes nothing: a
-// failure leaves the generation in service as it is.
-func (d *desk) build(cfg *config.Config) (*live, error) {
+// failure leaves the generation in service as it is. At the start a broken template
+// directory does not fail it (the desk must come up after any restart): the last good
+// set kept in the store serves, or the embedded one, and the admins are alerted. A
+// reload is stricter: its broken templates refuse the new configuration, and the
+// running generation, which answers, stays.
+func (d *desk) build(cfg *config.Config, start bool) (*live, error) {
 	log := d.log
 	l := &live{cfg: cfg}
 	cal, err := calendar.New(cfg.Policy.Calendar.TimeZone, cfg.Policy.Calendar.Weekend, cfg.Policy.Calendar.Holidays, cfg.Policy.Calendar.Workdays)
@@ -215,12 +219,20 @@ func (d *desk) build(cfg *config.Config) (*live, error) {
 	if err := checkSchedule(cfg); err != nil {
 		return nil, err
 	}
-	tpl, err := render.NewReloader(cfg.Templates.Dir, templates.FS(), cfg.Templates.Locale, log.With("part", "templates"),
-		render.WithLocation(cal.Location()), render.WithCatalogue(l.catalogue))
+	tplOpts := []render.Option{render.WithLocation(cal.Location()), render.WithCatalogue(l.catalogue)}
+	var tpl *render.Reloader
+	if start {
+		var kept []byte
+		d.store.View(func(tx *store.Tx) error { kept = tx.KeptTemplates(); return nil })
+		tpl, err = render.StartReloader(cfg.Templates.Dir, templates.FS(), cfg.Templates.Locale, log.With("part", "templates"), kept, tplOpts...)
+	} else {
+		tpl, err = render.NewReloader(cfg.Templates.Dir, templates.FS(), cfg.Templates.Locale, log.With("part", "templates"), tplOpts...)
+	}
 	if err != nil {
 		return nil, err
 	}
 	l.templates = tpl
+	tpl.OnLoad = d.keepTemplates
 	// A broken template edit is refused (the last good set keeps serving); the
 	// operator sees it in /healthz and in the alerts of the store.
 	// The admins get one mail per distinct broken set (the reloader calls this once),
@@ -258,7 +270,20 @@ func (d *desk) build(cfg *config.Config) (*live, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ok, why, _ := tpl.Status(); !ok {
+		d.alert(l, "templates", "回复模板有误，启动时改用备用模板 / broken reply templates at start, serving a fallback", why)
+	} else if packed := tpl.Packed(); packed != nil && start {
+		d.keepTemplates(packed)
+	}
 	return l, nil
+}
+
+// keepTemplates stores a template set that loaded from the directory, for a later
+// start whose directory is broken.
+func (d *desk) keepTemplates(packed []byte) {
+	if err := d.store.Update(func(tx *store.Tx) error { return tx.KeepTemplates(packed) }); err != nil {
+		d.log.Error("keep the last good templates", "err", err)
+	}
 }
 
 // alert records an operator alert in the store and mails it to the admins of l,

@@ -40,7 +40,7 @@ func (d *desk) reload(ctx context.Context, stop func()) func() {
 	cfg, err := loadConfig(d.cfgPath)
 	var l *live
 	if err == nil {
-		l, err = d.build(cfg)
+		l, err = d.build(cfg, false)
 	}
 	if err != nil {
 		// Every problem, one per line, as `config check` prints them.
@@ -54,6 +54,9 @@ func (d *desk) reload(ctx context.Context, stop func()) func() {
 	}
 	stop()
 	d.gen.Store(l)
+	if packed := l.templates.Packed(); packed != nil {
+		d.keepTemplates(packed)
+	}
 	d.log.Info("configuration reloaded", "file", d.cfgPath, "staff", len(cfg.Staff.Addresses),
 		"departments", len(cfg.Routing.Departments))
 	return d.startGeneration(ctx, l)
