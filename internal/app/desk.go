@@ -191,6 +191,7 @@ func (d *desk) open() error {
 			FetchTimeout: cfg.IMAP.FetchTimeout, Logger: log.With("part", "imap")},
 		Mailbox: cfg.IMAP.Mailbox, Idle: *cfg.IMAP.Idle, PollInterval: cfg.IMAP.PollInterval,
 		Processed: cfg.IMAP.Processed, ProcessedFolder: cfg.IMAP.ProcessedFolder, QuarantineFolder: cfg.IMAP.QuarantineFolder,
+		Start:       cfg.IMAP.Start,
 		MaxAttempts: cfg.IMAP.MaxAttempts, Backoff: imapsource.Backoff{Min: time.Second, Max: 2 * time.Minute},
 		Logger: log.With("part", "imap"), Metrics: d.metrics, OnQueued: d.dispatcher.Wake,
 		InflightPath: filepath.Join(filepath.Dir(cfg.Store.Path), "inflight"),
@@ -337,7 +338,15 @@ func (d *desk) run(ctx context.Context, reload <-chan struct{}) error {
 	var wg sync.WaitGroup
 	var intakeWG sync.WaitGroup
 	intakeWG.Add(1)
-	go func() { defer intakeWG.Done(); d.pipeline.Run(intakeCtx) }()
+	// Intake stops on its own only when it refuses to start (the adoption guard):
+	// then the daemon stops, saying why.
+	refused := make(chan error, 1)
+	go func() {
+		defer intakeWG.Done()
+		if err := d.pipeline.Run(intakeCtx); err != nil {
+			refused <- err
+		}
+	}()
 	wg.Add(1)
 	go func() { defer wg.Done(); d.dispatcher.Run(outCtx) }()
 	stopGen := d.startGeneration(auxCtx, d.current())
@@ -350,12 +359,15 @@ func (d *desk) run(ctx context.Context, reload <-chan struct{}) error {
 			}
 		}()
 	}
+	var runErr error
 	d.log.Info("complaintd started", "mailbox", d.cfg.IMAP.Mailbox, "imap", fmt.Sprintf("%s:%d", d.cfg.IMAP.Host, d.cfg.IMAP.Port),
 		"smtp", fmt.Sprintf("%s:%d", d.cfg.SMTP.Host, d.cfg.SMTP.Port))
 loop:
 	for {
 		select {
 		case <-ctx.Done():
+			break loop
+		case runErr = <-refused:
 			break loop
 		case <-reload:
 			stopGen = d.reload(auxCtx, stopGen)
@@ -376,7 +388,7 @@ loop:
 	if d.cfg.HTTP.ControlSocket != "" {
 		os.Remove(d.cfg.HTTP.ControlSocket)
 	}
-	return d.store.Close()
+	return errors.Join(runErr, d.store.Close())
 }
 
 // listenUnix opens the control socket with 0600 permissions: case data is personal

@@ -106,3 +106,6 @@ func (li liveIntake) Quarantine(src inbound.Source, messageID string, attempts i
 	return li.p().Quarantine(src, messageID, attempts, reason)
 }
 func (li liveIntake) QuarantineMoved(src inbound.Source) error { return li.p().QuarantineMoved(src) }
+func (li liveIntake) Adopt(s inbound.Stream, epoch, through uint32) error {
+	return li.p().Adopt(s, epoch, through)
+}

@@ -64,6 +64,9 @@ type Intake[P Prepared] interface {
 	Quarantine(src inbound.Source, messageID string, attempts int, reason string) error
 	// QuarantineMoved notes in the quarantine record that the mail was moved aside.
 	QuarantineMoved(src inbound.Source) error
+	// Adopt starts a stream that was never read at epoch, with every mail up to and
+	// including seq through to be recorded without replies when it is committed.
+	Adopt(s inbound.Stream, epoch, through uint32) error
 }
 
 // PipelineOptions wires a Pipeline. Zero values are documented per field.
@@ -78,6 +81,11 @@ type PipelineOptions struct {
 	Processed        string
 	ProcessedFolder  string
 	QuarantineFolder string // quarantined mail is moved here; "": flagged in place
+	// Start is what the first read of the mailbox by this store does with the mail
+	// already there: "all" processes it, "new" has it recorded without replies
+	// (Intake.Adopt), "" processes it unless the mailbox carries our processing marks,
+	// where Run stops with a RefusedError.
+	Start string
 	// MaxAttempts is how many failed attempts a mail gets before it is quarantined
 	// (twice as many deaths of the process with the mail in hand alone). Below 1: 3.
 	MaxAttempts int
@@ -136,6 +144,10 @@ func (pl *Pipeline[P]) Run(ctx context.Context) error {
 		pl.o.Metrics.IMAPUp.Store(false)
 		if ctx.Err() != nil {
 			return nil
+		}
+		if IsRefused(err) {
+			pl.o.Logger.Error("imap intake refused to start", "mailbox", pl.o.Mailbox, "err", err)
+			return err
 		}
 		pl.o.Metrics.IMAPErrors.Add(1)
 		delay := pl.o.Backoff.Next()
@@ -204,6 +216,15 @@ func (pl *Pipeline[P]) catchUp(ctx context.Context, c *Client, st MailboxStatus)
 	prog, err := pl.in.Progress(pl.stream)
 	if err != nil {
 		return err
+	}
+	if prog.Epoch == 0 && prog.Last == 0 && len(prog.Retry) == 0 {
+		// This store has never read the mailbox.
+		if err := pl.firstRead(ctx, c, st); err != nil {
+			return err
+		}
+		if prog, err = pl.in.Progress(pl.stream); err != nil {
+			return err
+		}
 	}
 	if prog.Epoch != 0 && prog.Epoch != st.UIDValidity {
 		// RFC 3501 §2.3.1.1: UIDs from the old validity mean nothing now. Rescan the

@@ -65,6 +65,34 @@ func (p *Processor) Renumbered(s inbound.Stream, epoch uint32, alert string) err
 	})
 }
 
+// Adopt starts a stream that was never read at epoch: its messages up to and
+// including seq through were there before the desk and are recorded without
+// replies when committed (no case, no acknowledgement, nobody notified). A stream
+// already read is left alone.
+func (p *Processor) Adopt(s inbound.Stream, epoch, through uint32) error {
+	now := p.o.Now()
+	return p.o.Store.Update(func(tx *store.Tx) error {
+		key := streamKey(s)
+		cp, err := tx.Checkpoint(key)
+		if err != nil {
+			return err
+		}
+		if cp.UIDValidity != 0 {
+			return nil
+		}
+		return tx.PutCheckpoint(key, store.Checkpoint{UIDValidity: epoch, AdoptThrough: through, Updated: now})
+	})
+}
+
+// adopted reports whether the message at src is one Adopt marked.
+func adopted(tx *store.Tx, src inbound.Source) (bool, error) {
+	cp, err := tx.Checkpoint(streamKey(src.Stream))
+	if err != nil {
+		return false, err
+	}
+	return cp.UIDValidity == src.Epoch && src.Seq <= cp.AdoptThrough, nil
+}
+
 // Skip advances a stream past a message that is gone before it could be read (IMAP:
 // expunged by someone between SEARCH and FETCH). Nothing is registered.
 func (p *Processor) Skip(src inbound.Source) error {
