@@ -28,6 +28,8 @@ Usage:
   complaintd cases export -csv [-config FILE]    the case table for Excel (UTF-8 with BOM)
   complaintd stats [-since YYYY-MM-DD] [-json] [-config FILE]
   complaintd staff revoke-tokens [-case ID] [-config FILE]   revoke the staff tokens issued so far
+  complaintd backup -o FILE [-config FILE]    a consistent archive of the store and the vault, also while the daemon runs
+  complaintd restore -i FILE [-config FILE]  put an archive back into an empty data directory (daemon stopped)
   complaintd config check -config FILE   every problem of the file, one per line; exit 1 if any
   complaintd templates check [-dir D]
   complaintd templates preview NAME [-locale L] [-case ID] [-config FILE]
@@ -53,6 +55,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
 	case "cases":
 		err = cmdCases(ctx, args[1:], stdout)
+	case "backup":
+		err = cmdBackup(ctx, args[1:], stdout)
+	case "restore":
+		err = cmdRestore(ctx, args[1:], stdout)
 	case "config":
 		err = cmdConfig(args[1:], stdout, stderr)
 	case "templates":

@@ -109,6 +109,7 @@ func (d *desk) controlHandler() http.Handler {
 		writeJSON(w, cases, err)
 	})
 	mux.HandleFunc("GET /stats", d.serveStats)
+	mux.HandleFunc("GET /backup", d.serveBackup)
 	mux.HandleFunc("POST /staff/revoke-tokens", d.serveRevokeTokens)
 	mux.HandleFunc("GET /cases/{id}", func(w http.ResponseWriter, r *http.Request) {
 		c, err := showCase(d.store, r.PathValue("id"))

@@ -2,11 +2,16 @@
 
 package store
 
-// This file keeps the last reply template set that loaded, so that a start whose
-// template directory is broken serves the set the desk last answered with rather
-// than the embedded one, or nothing.
+// This file keeps what operations need beside the cases: the last reply template set
+// that loaded (a start whose template directory is broken serves it rather than the
+// embedded one), and a consistent snapshot of the file for backups.
 
-import "bytes"
+import (
+	"bytes"
+	"io"
+
+	bolt "go.etcd.io/bbolt"
+)
 
 var keyTemplates = []byte("templates_last_good")
 
@@ -23,4 +28,17 @@ func (t *Tx) KeepTemplates(packed []byte) error {
 // KeptTemplates returns the set KeepTemplates stored last (a copy), or nil.
 func (t *Tx) KeptTemplates() []byte {
 	return bytes.Clone(t.tx.Bucket(bMeta).Get(keyTemplates))
+}
+
+// Snapshot gives fn a consistent copy of the whole file while the daemon goes on
+// writing: size is the copy's length and write streams it (bbolt's Tx.WriteTo) from one
+// read transaction, which stays open until fn returns, so whatever fn copies after it
+// (the vault's files) is at least as new as the copy.
+func (s *Store) Snapshot(fn func(size int64, write func(io.Writer) error) error) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		return fn(tx.Size(), func(w io.Writer) error {
+			_, err := tx.WriteTo(w)
+			return err
+		})
+	})
 }
