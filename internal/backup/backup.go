@@ -1,6 +1,7 @@
 // Package backup writes and restores a desk's data as one archive: a consistent copy
-// of the store, every file of the attachments vault (sealed, with the cases' sealed
-// key files), the staff token key, and a manifest with each file's size and SHA-256.
+// of the store, the files of the attachments vault (sealed, with the cases' sealed
+// key files; not the spool nor the keys made ahead), the staff token key, and a
+// manifest with each file's size and SHA-256.
 // It never holds the master key: without it the archive reads as noise, and with it
 // kept apart, the archive alone gives nothing away.
 //
@@ -133,8 +134,11 @@ func Write(w io.Writer, src Source) (Manifest, error) {
 			}
 			rel, _ := filepath.Rel(src.AttachmentsDir, p)
 			if d.IsDir() {
-				if rel == "spool" {
-					return fs.SkipDir // mail being received: read again from the mailbox
+				switch filepath.ToSlash(rel) {
+				case "spool": // mail being received: read again from the mailbox
+					return fs.SkipDir
+				case "keys/pool": // keys made ahead for cases to come, maybe half-written: made again
+					return fs.SkipDir
 				}
 				return nil
 			}
