@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -115,43 +116,131 @@ func newCaseSource(cfgPath string) (*caseSource, error) {
 	return &caseSource{cfg: cfg, socket: cfg.HTTP.ControlSocket, dbPath: cfg.Store.Path, lock: time.Second}, nil
 }
 
-func (s *caseSource) get(ctx context.Context, path string, v any) error {
+// location is the calendar's time zone: the CLI shows times as the mails do.
+func (s *caseSource) location() (*time.Location, error) {
+	loc, err := time.LoadLocation(s.cfg.Policy.Calendar.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("policy.calendar.time_zone: %w", err)
+	}
+	return loc, nil
+}
+
+// request asks the daemon; ok is false when no daemon answers on the socket (the
+// caller then reads the file itself).
+func (s *caseSource) request(ctx context.Context, path string) (resp *http.Response, ok bool, err error) {
 	client := controlClient(s.socket, 30*time.Second)
 	req, _ := http.NewRequestWithContext(ctx, "GET", "http://complaintd"+path, nil)
-	resp, err := client.Do(req)
-	if err == nil {
-		defer resp.Body.Close()
-		if resp.StatusCode == http.StatusNotFound {
-			return store.ErrNotFound
-		}
-		if resp.StatusCode != http.StatusOK {
-			b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-			return fmt.Errorf("daemon: %s: %s", resp.Status, strings.TrimSpace(string(b)))
-		}
-		return json.NewDecoder(resp.Body).Decode(v)
+	resp, err = client.Do(req)
+	if err != nil {
+		return nil, false, err
 	}
-	// No daemon: open the file read-only (this fails fast if a daemon holds it but
-	// its socket is somewhere else).
-	st, oerr := openStoreReadOnly(s.cfg)
-	if oerr != nil {
-		return fmt.Errorf("no daemon at %s (%v) and %w", s.socket, err, oerr)
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return resp, true, nil
+	case http.StatusNotFound:
+		resp.Body.Close()
+		return nil, true, store.ErrNotFound
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	resp.Body.Close()
+	return nil, true, fmt.Errorf("daemon: %s: %s", resp.Status, strings.TrimSpace(string(b)))
+}
+
+// offline opens the file read-only when no daemon runs (this fails fast if a daemon
+// holds it but its socket is somewhere else).
+func (s *caseSource) offline(daemonErr error) (*store.Store, error) {
+	st, err := openStoreReadOnly(s.cfg)
+	if err != nil {
+		return nil, fmt.Errorf("no daemon at %s (%v) and %w", s.socket, daemonErr, err)
+	}
+	return st, nil
+}
+
+// show reads one case.
+func (s *caseSource) show(ctx context.Context, id string) (*cases.Case, error) {
+	resp, ok, err := s.request(ctx, "/cases/"+url.PathEscape(id))
+	if ok {
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		var c *cases.Case
+		return c, json.NewDecoder(resp.Body).Decode(&c)
+	}
+	st, err := s.offline(err)
+	if err != nil {
+		return nil, err
 	}
 	defer st.Close()
-	u, _ := url.Parse(path)
-	if id, ok := strings.CutPrefix(u.Path, "/cases/"); ok {
-		c, err := showCase(st, id)
+	return showCase(st, id)
+}
+
+// each calls fn with every case the filter selects, as they come: through the daemon,
+// its streamed array element by element.
+func (s *caseSource) each(ctx context.Context, f caseFilter, fn func(*cases.Case) error) error {
+	resp, ok, err := s.request(ctx, "/cases?"+f.query())
+	if !ok {
+		st, err := s.offline(err)
 		if err != nil {
 			return err
 		}
-		*(v.(**cases.Case)) = c
-		return nil
+		defer st.Close()
+		return eachCase(st, f, fn)
 	}
-	cs, err := listCases(st, filterFrom(u.Query()))
 	if err != nil {
 		return err
 	}
-	*(v.(*[]*cases.Case)) = cs
+	defer resp.Body.Close()
+	dec := json.NewDecoder(resp.Body)
+	if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+		return fmt.Errorf("daemon: case list: not an array (%v)", err)
+	}
+	for dec.More() {
+		var c *cases.Case
+		if err := dec.Decode(&c); err != nil {
+			return fmt.Errorf("daemon: case list cut off: %w", err)
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return fmt.Errorf("daemon: case list cut off: %w", err)
+	}
 	return nil
+}
+
+// jsonArray prints a JSON array element by element, indented as writeIndented would
+// print the whole slice.
+type jsonArray struct {
+	w io.Writer
+	n int
+}
+
+func (a *jsonArray) add(v any) error {
+	b, err := marshalIndented(v, "  ")
+	if err != nil {
+		return err
+	}
+	sep := ",\n  "
+	if a.n == 0 {
+		sep = "[\n  "
+	}
+	a.n++
+	if _, err := io.WriteString(a.w, sep); err != nil {
+		return err
+	}
+	_, err = a.w.Write(b)
+	return err
+}
+
+func (a *jsonArray) close() error {
+	end := "\n]\n"
+	if a.n == 0 {
+		end = "[]\n"
+	}
+	_, err := io.WriteString(a.w, end)
+	return err
 }
 
 func cmdCases(ctx context.Context, args []string, stdout io.Writer) error {
@@ -184,15 +273,24 @@ func cmdCases(ctx context.Context, args []string, stdout io.Writer) error {
 		if err := f.check(); err != nil {
 			return err
 		}
-		var cs []*cases.Case
-		if err := src.get(ctx, "/cases?"+f.query(), &cs); err != nil {
+		if *asJSON {
+			arr := &jsonArray{w: stdout}
+			if err := src.each(ctx, f, func(c *cases.Case) error { return arr.add(c) }); err != nil {
+				return err
+			}
+			return arr.close()
+		}
+		loc, err := src.location()
+		if err != nil {
 			return err
 		}
-		if *asJSON {
-			return writeIndented(stdout, cs)
-		}
-		caseprint.Table(stdout, cs)
-		return nil
+		table := caseprint.NewTable(stdout, loc)
+		err = src.each(ctx, f, func(c *cases.Case) error {
+			table.Row(c)
+			return nil
+		})
+		table.Flush()
+		return err
 	case "show":
 		rest := args[1:]
 		var id string
@@ -216,7 +314,7 @@ func cmdCases(ctx context.Context, args []string, stdout io.Writer) error {
 		if *reveal {
 			c, err = revealCase(ctx, *cfgPath, id)
 		} else {
-			err = src.get(ctx, "/cases/"+url.PathEscape(id), &c)
+			c, err = src.show(ctx, id)
 		}
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
@@ -227,7 +325,11 @@ func cmdCases(ctx context.Context, args []string, stdout io.Writer) error {
 		if *asJSON {
 			return writeIndented(stdout, c)
 		}
-		caseprint.Detail(stdout, c)
+		loc, err := src.location()
+		if err != nil {
+			return err
+		}
+		caseprint.Detail(stdout, c, loc)
 		return nil
 	}
 	return usageError{fmt.Sprintf("cases: unknown subcommand %q", args[0])}
@@ -240,4 +342,17 @@ func writeIndented(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+// marshalIndented is one value as writeIndented prints it (no HTML escaping), with
+// every line after the first prefixed, and no final newline.
+func marshalIndented(v any, prefix string) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent(prefix, "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }

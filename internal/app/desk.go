@@ -162,8 +162,8 @@ func (d *desk) open() error {
 	if rep, err := d.store.Migrate(); err != nil {
 		return err
 	} else if rep.From != rep.To {
-		log.Warn("store migrated: personal information sealed, look-up keys hashed", "from_schema", rep.From, "to_schema", rep.To,
-			"records", rep.Rewritten, "compacted", rep.Compacted)
+		log.Warn("store migrated", "from_schema", rep.From, "to_schema", rep.To,
+			"records_resealed", rep.Rewritten, "case_facts", rep.Facts, "compacted", rep.Compacted)
 	}
 	if err := markTokenUpgrade(d.store, d.clock.Now(), cfg.Staff.Auth.TokenTTL, log); err != nil {
 		return fmt.Errorf("staff tokens: %w", err)

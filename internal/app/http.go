@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -105,8 +106,7 @@ func (d *desk) healthHandler() http.Handler {
 func (d *desk) controlHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /cases", func(w http.ResponseWriter, r *http.Request) {
-		cases, err := listCases(d.store, filterFrom(r.URL.Query()))
-		writeJSON(w, cases, err)
+		streamCases(w, d.store, filterFrom(r.URL.Query()))
 	})
 	mux.HandleFunc("GET /stats", d.serveStats)
 	mux.HandleFunc("GET /backup", d.serveBackup)
@@ -160,22 +160,95 @@ func (f caseFilter) query() string {
 	return url.Values{"state": {f.state}, "dept": {f.dept}, "severity": {f.severity}}.Encode()
 }
 
-func (f caseFilter) match(c *cases.Case) bool {
+func (f caseFilter) match(c *cases.Facts) bool {
 	return (f.state == "" || string(c.State) == f.state) && (f.dept == "" || c.Department == f.dept) &&
 		(f.severity == "" || string(c.Severity) == f.severity || (f.severity == "ordinary" && c.Severity == ""))
 }
 
-func listCases(s *store.Store, f caseFilter) ([]*cases.Case, error) {
-	out := []*cases.Case{}
-	err := s.View(func(tx *store.Tx) error {
-		return tx.EachCase(true, func(c *cases.Case) error {
-			if f.match(c) {
-				out = append(out, c.Public().Masked())
-			}
-			return nil
+// listChunk is how many cases one read transaction of a listing holds: a client that
+// reads slowly must not keep a transaction open for long (bbolt cannot grow its file
+// under a reader, and the daemon's writes would wait).
+const listChunk = 256
+
+var errChunkFull = errors.New("chunk full")
+
+// eachCase calls emit with every case the filter selects, masked for display, in
+// case-number order, as soon as each chunk is read. The filter looks at the cases'
+// facts, so that only the cases selected are read whole.
+func eachCase(s *store.Store, f caseFilter, emit func(*cases.Case) error) error {
+	after := ""
+	for {
+		var chunk []*cases.Case
+		err := s.View(func(tx *store.Tx) error {
+			return tx.EachFactsAfter(after, func(fa *cases.Facts) error {
+				after = fa.ID
+				if !f.match(fa) {
+					return nil
+				}
+				c, err := tx.Case(fa.ID)
+				if err != nil {
+					return err
+				}
+				chunk = append(chunk, c.Public().Masked())
+				if len(chunk) == listChunk {
+					return errChunkFull
+				}
+				return nil
+			})
 		})
+		more := errors.Is(err, errChunkFull)
+		if err != nil && !more {
+			return err
+		}
+		for _, c := range chunk {
+			if err := emit(c); err != nil {
+				return err
+			}
+		}
+		if !more {
+			return nil
+		}
+	}
+}
+
+// streamCases writes the selected cases as one JSON array, element by element, so
+// that the CLI prints the first at once on a desk of 100,000. An error after the first
+// byte cannot change the status any more: the response is cut off, and the client's
+// decoder reports the truncated array.
+func streamCases(w http.ResponseWriter, s *store.Store, f caseFilter) {
+	w.Header().Set("Content-Type", "application/json")
+	flusher, _ := w.(http.Flusher)
+	n := 0
+	err := eachCase(s, f, func(c *cases.Case) error {
+		b, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		sep := ",\n"
+		if n == 0 {
+			sep = "[\n"
+		}
+		if _, err := io.WriteString(w, sep); err != nil {
+			return err
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+		if n++; (n == 1 || n%listChunk == 0) && flusher != nil {
+			flusher.Flush()
+		}
+		return nil
 	})
-	return out, err
+	switch {
+	case err != nil && n == 0:
+		writeJSON(w, nil, err)
+	case err != nil:
+		panic(http.ErrAbortHandler)
+	case n == 0:
+		io.WriteString(w, "[]\n")
+	default:
+		io.WriteString(w, "\n]\n")
+	}
 }
 
 func showCase(s *store.Store, id string) (*cases.Case, error) {

@@ -169,7 +169,7 @@ func printStats(w io.Writer, r stats.Report, loc *time.Location) {
 	if !r.Since.IsZero() {
 		period = "cases created since " + r.Since.In(loc).Format("2006-01-02 15:04")
 	}
-	fmt.Fprintf(tw, "%s, as of %s\n\n", period, r.GeneratedAt.In(loc).Format("2006-01-02 15:04"))
+	fmt.Fprintf(tw, "%s, as of %s (times in %s)\n\n", period, r.GeneratedAt.In(loc).Format("2006-01-02 15:04"), loc)
 	fmt.Fprintf(tw, "cases\t%d\n", r.Cases)
 	fmt.Fprintf(tw, "acknowledged\t%d\tmedian %s\n", r.Acknowledged, r.MedianAck)
 	fmt.Fprintf(tw, "decided\t%d\tmedian %s (from complete documents)\n", r.Decided, r.MedianDecide)
@@ -178,14 +178,16 @@ func printStats(w io.Writer, r stats.Report, loc *time.Location) {
 	if len(r.Breaches) > 0 {
 		fmt.Fprintf(tw, "\t\t%s\n", strings.Join(r.Breaches, " "))
 	}
+	// Chinese labels go last: tabwriter counts a 汉字 as one cell where a terminal
+	// shows two, so a column after them would not line up.
 	section := func(title string, m map[string]int, label func(string) string) {
 		fmt.Fprintf(tw, "\n%s\n", title)
 		for _, c := range stats.Sorted(m) {
-			fmt.Fprintf(tw, "  %s\t%d\n", label(c.Key), c.Count)
+			fmt.Fprintf(tw, "  %s\t%d\t%s\n", c.Key, c.Count, label(c.Key))
 		}
 	}
-	plain := func(s string) string { return s }
-	section("by state", r.ByState, func(s string) string { return s + " (" + cases.StateLabel(cases.State(s), "zh-CN") + ")" })
+	plain := func(string) string { return "" }
+	section("by state", r.ByState, func(s string) string { return cases.StateLabel(cases.State(s), "zh-CN") })
 	section("by outcome", r.ByOutcome, plain)
 	section("by content kind", r.ByKind, plain)
 	section("by applicant type", r.ByApplicant, plain)
@@ -230,9 +232,13 @@ func cmdCasesExport(ctx context.Context, args []string, stdout io.Writer) error 
 	if err != nil {
 		return err
 	}
-	var cs []*cases.Case
-	if err := src.get(ctx, "/cases?state="+url.QueryEscape(*state), &cs); err != nil {
+	f := caseFilter{state: *state}
+	if err := f.check(); err != nil {
 		return err
 	}
-	return stats.WriteCSV(stdout, cs, loc)
+	out := stats.NewCSV(stdout, loc)
+	if err := src.each(ctx, f, out.Write); err != nil {
+		return err
+	}
+	return out.Flush()
 }

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/complaintd/complaintd/internal/cases"
@@ -24,13 +24,39 @@ func cmdTemplates(args []string, stdout io.Writer) error {
 		return usageError{"templates: check or preview"}
 	}
 	fs := flag.NewFlagSet("templates "+args[0], flag.ContinueOnError)
-	dir := fs.String("dir", "", "template directory (default: the embedded defaults)")
-	locale := fs.String("locale", "zh-CN", "locale")
+	dir := fs.String("dir", "", "template directory (default: the config's templates.dir with -config, else the embedded defaults)")
+	locale := fs.String("locale", "", "locale (default: the config's templates.locale with -config, else zh-CN)")
 	caseID := fs.String("case", "", "preview with this case from the store instead of sample data (preview)")
-	cfgPath := fs.String("config", "", "configuration file, to find the store (with -case)")
+	cfgPath := fs.String("config", "", "configuration file: its templates and, with -case, its store")
+	raw := fs.Bool("raw", false, "print the whole MIME message as sent (preview; default: the decoded text)")
+	// settle fills what the flags left open from the config, as the daemon would.
+	settle := func() error {
+		if *cfgPath == "" {
+			*cfgPath = os.Getenv("COMPLAINTD_CONFIG")
+		}
+		if *cfgPath != "" && (*dir == "" || *locale == "") {
+			cfg, err := readPathsConfig(*cfgPath)
+			if err != nil {
+				return err
+			}
+			if *dir == "" {
+				*dir = cfg.Templates.Dir
+			}
+			if *locale == "" {
+				*locale = cfg.Templates.Locale
+			}
+		}
+		if *locale == "" {
+			*locale = "zh-CN"
+		}
+		return nil
+	}
 	switch args[0] {
 	case "check":
 		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if err := settle(); err != nil {
 			return err
 		}
 		set, err := render.Load(templateFS(*dir), "zh-CN")
@@ -53,6 +79,9 @@ func cmdTemplates(args []string, stdout io.Writer) error {
 		}
 		if name == "" {
 			return usageError{"templates preview NAME"}
+		}
+		if err := settle(); err != nil {
+			return err
 		}
 		set, err := render.Load(templateFS(*dir), "zh-CN")
 		if err != nil {
@@ -90,6 +119,9 @@ func cmdTemplates(args []string, stdout io.Writer) error {
 			InReplyTo: "original@example.cn", References: []string{"original@example.cn"}, AutoSubmitted: outbox.AutoReplied,
 			Date: time.Date(2026, 11, 27, 10, 0, 0, 0, time.FixedZone("CST", 8*3600)),
 		}
+		if !*raw {
+			return printPreview(stdout, m)
+		}
 		var buf bytes.Buffer
 		if err := outbox.WriteTo(&buf, m); err != nil {
 			return err
@@ -114,9 +146,31 @@ func previewCase(cfgPath, id string) (*cases.Case, *config.Config, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var c *cases.Case
-	if err := src.get(context.Background(), "/cases/"+url.PathEscape(id), &c); err != nil {
+	c, err := src.show(context.Background(), id)
+	if err != nil {
 		return nil, nil, fmt.Errorf("case %s: %w", id, err)
 	}
 	return c, src.cfg, nil
+}
+
+// printPreview shows a reply as its reader sees it: the headers that matter, decoded,
+// and the text part (the HTML part says the same; -raw prints it all as sent).
+func printPreview(w io.Writer, m outbox.Mail) error {
+	addrs := func(as []outbox.Address) string {
+		var out []string
+		for _, a := range as {
+			if a.Name != "" {
+				out = append(out, fmt.Sprintf("%s <%s>", a.Name, a.Address))
+			} else {
+				out = append(out, a.Address)
+			}
+		}
+		return strings.Join(out, ", ")
+	}
+	fmt.Fprintf(w, "From: %s\nTo: %s\nSubject: %s\n", addrs([]outbox.Address{m.From}), addrs(m.To), m.Subject)
+	if m.HTML != "" {
+		fmt.Fprintf(w, "(with an HTML part of %d bytes; -raw shows the message as sent)\n", len(m.HTML))
+	}
+	_, err := fmt.Fprintf(w, "\n%s", m.Text)
+	return err
 }

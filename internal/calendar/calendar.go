@@ -13,8 +13,8 @@ import (
 type Calendar struct {
 	loc      *time.Location
 	weekend  map[time.Weekday]bool
-	holidays map[string]bool // YYYY-MM-DD
-	workdays map[string]bool // YYYY-MM-DD, override weekend
+	holidays map[int]bool // dateKey
+	workdays map[int]bool // dateKey, override weekend
 }
 
 // New builds a calendar. weekend holds English weekday names; holidays and workdays
@@ -24,7 +24,7 @@ func New(tz string, weekend, holidays, workdays []string) (*Calendar, error) {
 	if err != nil {
 		return nil, fmt.Errorf("calendar time zone: %w", err)
 	}
-	c := &Calendar{loc: loc, weekend: map[time.Weekday]bool{}, holidays: map[string]bool{}, workdays: map[string]bool{}}
+	c := &Calendar{loc: loc, weekend: map[time.Weekday]bool{}, holidays: map[int]bool{}, workdays: map[int]bool{}}
 	for _, w := range weekend {
 		for d := time.Sunday; d <= time.Saturday; d++ {
 			if strings.EqualFold(d.String(), w) {
@@ -32,13 +32,26 @@ func New(tz string, weekend, holidays, workdays []string) (*Calendar, error) {
 			}
 		}
 	}
-	for _, d := range holidays {
-		c.holidays[d] = true
-	}
-	for _, d := range workdays {
-		c.workdays[d] = true
+	for _, list := range []struct {
+		dates []string
+		into  map[int]bool
+	}{{holidays, c.holidays}, {workdays, c.workdays}} {
+		for _, d := range list.dates {
+			t, err := time.ParseInLocation(time.DateOnly, d, loc)
+			if err != nil {
+				return nil, fmt.Errorf("calendar date %q: %w", d, err)
+			}
+			list.into[dateKey(t)] = true
+		}
 	}
 	return c, nil
+}
+
+// dateKey names a local date as YYYYMMDD: reports evaluate deadlines for every case,
+// and formatting a date string per day looked up was most of their cost.
+func dateKey(lt time.Time) int {
+	y, m, d := lt.Date()
+	return y*10000 + int(m)*100 + d
 }
 
 // Location is the calendar's time zone.
@@ -46,14 +59,15 @@ func (c *Calendar) Location() *time.Location { return c.loc }
 
 // IsBusinessDay reports whether t's local date is a working day.
 func (c *Calendar) IsBusinessDay(t time.Time) bool {
-	day := t.In(c.loc).Format("2006-01-02")
+	lt := t.In(c.loc)
+	day := dateKey(lt)
 	if c.workdays[day] {
 		return true
 	}
 	if c.holidays[day] {
 		return false
 	}
-	return !c.weekend[t.In(c.loc).Weekday()]
+	return !c.weekend[lt.Weekday()]
 }
 
 // AddBusinessDays returns the end (23:59:59 local) of the n-th working day after t's

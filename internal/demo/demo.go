@@ -115,7 +115,11 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	printReport(out, rec, sink.Messages())
+	loc, err := time.LoadLocation(cfg.Policy.Calendar.TimeZone)
+	if err != nil {
+		return fmt.Errorf("policy.calendar.time_zone: %w", err)
+	}
+	printReport(out, rec, sink.Messages(), loc)
 	fmt.Fprintln(out, "\ndemo finished: every complaint was registered and answered once, the bounce got no reply, and the editor's 受理 reached the complainant.")
 	if o.Keep != "" {
 		printInspect(out, cfgPath, rec)

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/mail"
 	"strings"
+	"time"
 
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // decode replies in any charset
@@ -17,14 +18,14 @@ import (
 )
 
 // printReport prints what the daemon recorded and every mail it sent.
-func printReport(w io.Writer, rec records, sent []memserver.SinkMessage) {
+func printReport(w io.Writer, rec records, sent []memserver.SinkMessage, loc *time.Location) {
 	fmt.Fprintf(w, "\n=== Mail registered (%d) ===\n", len(rec.messages))
 	caseprint.Messages(w, rec.messages)
 	fmt.Fprintf(w, "\n=== Cases (%d) ===\n", len(rec.cases))
-	caseprint.Table(w, rec.cases)
+	caseprint.Table(w, rec.cases, loc)
 	for _, c := range rec.cases {
 		fmt.Fprintln(w)
-		caseprint.Detail(w, c)
+		caseprint.Detail(w, c, loc)
 	}
 	fmt.Fprintf(w, "\n=== Mail sent (%d: replies to complainants, notifications to staff) ===\n", len(sent))
 	for _, r := range sent {

@@ -85,7 +85,7 @@ func (s *Scheduler) digestGroups(tx *store.Tx) ([]*digestGroup, error) {
 		byKey[recipientKey(s.o.Staff.Notify)] = &digestGroup{to: s.o.Staff.Notify, whole: true}
 	}
 	if s.o.Staff.Department != nil {
-		if err := tx.EachCase(false, func(c *cases.Case) error {
+		if err := tx.EachFacts(func(c *cases.Facts) error {
 			if c.Department == "" {
 				return nil
 			}

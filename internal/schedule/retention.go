@@ -20,15 +20,18 @@ func (s *Scheduler) retention(ctx context.Context) (int, error) {
 	now := s.o.Now()
 	var due []string
 	err := s.o.Store.View(func(tx *store.Tx) error {
-		return tx.EachCase(false, func(c *cases.Case) error {
-			if !c.State.Terminal() || c.ErasedAt != nil {
+		return tx.EachFacts(func(f *cases.Facts) error {
+			if !f.State.Terminal() || f.Erased {
 				return nil
 			}
-			evs, err := tx.Events(c.ID)
+			// The facts' end is the close: a case not due by it is not read whole.
+			if ended := f.Timeline.Ended; !ended.IsZero() && now.Before(s.o.Deadlines.RetentionEnd(ended)) {
+				return nil
+			}
+			c, err := tx.Case(f.ID)
 			if err != nil {
 				return err
 			}
-			c.Events = evs
 			if closed := cases.ClosedAt(c); !closed.IsZero() && !now.Before(s.o.Deadlines.RetentionEnd(closed)) {
 				due = append(due, c.ID)
 			}

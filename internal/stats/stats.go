@@ -182,144 +182,85 @@ func (a *Acc) In(t time.Time) bool {
 }
 
 // Timeline is what the event log says happened to a case, first occurrences.
-type Timeline struct {
-	FirstReplySent time.Time
-	Completed      time.Time // first move to pending_review
-	Decided        time.Time // first move to accepted or rejected
-	Accepted       time.Time
-	Rejected       time.Time
-	Resolved       time.Time
-	Ended          time.Time // the last move into a terminal state or resolved (zero when open)
-}
+type Timeline = cases.Timeline
 
 // TimelineOf reads a case's events (which must be loaded).
-func TimelineOf(c *cases.Case) Timeline {
-	var tl Timeline
-	first := func(t *time.Time, at time.Time) {
-		if t.IsZero() {
-			*t = at
-		}
-	}
-	for _, e := range c.Events {
-		if e.Type == cases.EventReplySent {
-			first(&tl.FirstReplySent, e.At)
-		}
-		switch e.To {
-		case cases.PendingReview:
-			first(&tl.Completed, e.At)
-		case cases.Accepted:
-			first(&tl.Accepted, e.At)
-			first(&tl.Decided, e.At)
-		case cases.Rejected:
-			first(&tl.Rejected, e.At)
-			first(&tl.Decided, e.At)
-		case cases.Resolved:
-			first(&tl.Resolved, e.At)
-		}
-		if to := e.To; to != "" {
-			if to.Terminal() || to == cases.Resolved {
-				tl.Ended = e.At
-			} else {
-				tl.Ended = time.Time{}
-			}
-		}
-	}
-	return tl
-}
+func TimelineOf(c *cases.Case) Timeline { return cases.TimelineOf(c.Events) }
 
 // Outcome is the case's outcome code (see the package comment).
 func Outcome(c *cases.Case, tl Timeline) string {
-	switch c.State {
-	case cases.Resolved:
-		return "resolved"
-	case cases.Rejected:
-		return "rejected"
-	case cases.Withdrawn:
-		return "withdrawn"
-	case cases.Expired:
-		return "expired"
-	case cases.Closed:
-		switch {
-		case !tl.Resolved.IsZero():
-			return "resolved"
-		case !tl.Rejected.IsZero():
-			return "rejected"
-		}
-		return "closed"
-	}
-	return "open"
+	f := cases.Facts{State: c.State, Timeline: tl}
+	return f.Outcome()
 }
 
 // Add counts one case (with its events) if it is in the period.
-func (a *Acc) Add(c *cases.Case) {
-	if !a.In(c.CreatedAt) {
+func (a *Acc) Add(c *cases.Case) { a.AddFacts(c.Facts()) }
+
+// AddFacts counts one case, known by its facts, if it is in the period.
+func (a *Acc) AddFacts(f cases.Facts) {
+	if !a.In(f.CreatedAt) {
 		return
 	}
 	r := &a.r
 	r.Cases++
-	r.ByState[string(c.State)]++
-	kind := c.Request.ContentKind
+	r.ByState[string(f.State)]++
+	kind := f.ContentKind
 	if kind == "" {
 		kind = "unknown"
 	}
 	r.ByKind[string(kind)]++
-	at := c.Applicant.Type
+	at := f.ApplicantType
 	if at == "" {
 		at = "unknown"
 	}
 	r.ByApplicant[string(at)]++
-	dept := c.Department
+	dept := f.Department
 	if dept == "" {
 		dept = "-"
 	}
 	r.ByDepartment[dept]++
-	sev := c.Severity
+	sev := f.Severity
 	if sev == "" {
 		sev = "ordinary"
 	}
 	r.BySeverity[string(sev)]++
-	tl := TimelineOf(c)
-	r.ByOutcome[Outcome(c, tl)]++
+	tl := f.Timeline
+	r.ByOutcome[f.Outcome()]++
 	if !tl.Accepted.IsZero() {
 		r.Accepted++
 	}
-	appealed, surveyed := false, false
-	for _, e := range c.Events {
-		appealed = appealed || e.To == cases.Appealed
-		surveyed = surveyed || e.Type == cases.EventSurveySent
-	}
-	if appealed {
+	if tl.Appealed {
 		r.Appealed++
 	}
-	if surveyed {
+	if tl.Surveyed {
 		r.Satisfaction.Surveyed++
 	}
 	if !tl.FirstReplySent.IsZero() {
 		r.Acknowledged++
-		a.ack = append(a.ack, tl.FirstReplySent.Sub(c.CreatedAt))
+		a.ack = append(a.ack, tl.FirstReplySent.Sub(f.CreatedAt))
 	}
 	if !tl.Decided.IsZero() {
 		r.Decided++
 		from := tl.Completed
 		if from.IsZero() || from.After(tl.Decided) {
-			from = c.CreatedAt
+			from = f.CreatedAt
 		}
 		a.decide = append(a.decide, tl.Decided.Sub(from))
 	}
 	if !tl.Resolved.IsZero() {
 		r.ResolvedCount++
-		a.resolve = append(a.resolve, tl.Resolved.Sub(c.CreatedAt))
+		a.resolve = append(a.resolve, tl.Resolved.Sub(f.CreatedAt))
 	}
 	if dl := a.o.Deadlines; dl != nil {
 		breached := false
-		st := c.State
+		st := f.State
 		bySev := r.DeadlinesBySeverity[string(sev)]
 		settle := func(met bool) {
 			r.Deadlines.add(met)
 			bySev.add(met)
 		}
 		if !tl.Completed.IsZero() {
-			due := dl.Due(cases.ClockReview, tl.Completed, c.Severity)
+			due := dl.Due(cases.ClockReview, tl.Completed, f.Severity)
 			switch {
 			case (!tl.Decided.IsZero() && tl.Decided.After(due)) ||
 				(tl.Decided.IsZero() && (st == cases.PendingReview || st == cases.Appealed) && a.o.Now.After(due)):
@@ -331,7 +272,7 @@ func (a *Acc) Add(c *cases.Case) {
 			}
 		}
 		if !tl.Accepted.IsZero() {
-			due := dl.Due(cases.ClockProcessing, tl.Accepted, c.Severity)
+			due := dl.Due(cases.ClockProcessing, tl.Accepted, f.Severity)
 			switch {
 			case (!tl.Resolved.IsZero() && tl.Resolved.After(due)) ||
 				(tl.Resolved.IsZero() && st == cases.Accepted && a.o.Now.After(due)):
@@ -348,14 +289,14 @@ func (a *Acc) Add(c *cases.Case) {
 		if breached {
 			r.SLABreaches++
 			if len(r.Breaches) < a.o.MaxBreaches {
-				r.Breaches = append(r.Breaches, c.ID)
+				r.Breaches = append(r.Breaches, f.ID)
 			}
 		}
 	}
-	for _, m := range c.Missing {
+	for _, m := range f.Missing {
 		a.missing[string(m)]++
 	}
-	if s := c.Satisfaction; s >= 1 && s <= 5 {
+	if s := f.Satisfaction; s >= 1 && s <= 5 {
 		r.Satisfaction.Responses++
 		r.Satisfaction.ByScore[s-1]++
 	}
@@ -414,12 +355,13 @@ func Sorted(m map[string]int) []Count {
 	return out
 }
 
-// FromStore computes the report over every case in the store in one read transaction.
+// FromStore computes the report over every case in the store in one read transaction,
+// from the cases' facts: nothing sealed is opened.
 func FromStore(st *store.Store, o Options) (Report, error) {
 	a := New(o)
 	err := st.View(func(tx *store.Tx) error {
-		return tx.EachCase(true, func(c *cases.Case) error {
-			a.Add(c)
+		return tx.EachFacts(func(f *cases.Facts) error {
+			a.AddFacts(*f)
 			return nil
 		})
 	})

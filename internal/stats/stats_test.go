@@ -6,8 +6,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -190,6 +192,9 @@ func writeStore(t testing.TB, cs []*cases.Case) *store.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := st.MarkCurrent(); err != nil {
+		t.Fatal(err)
+	}
 	for i := 0; i < len(cs); i += 2000 {
 		batch := cs[i:min(i+2000, len(cs))]
 		if err := st.Update(func(tx *store.Tx) error {
@@ -302,6 +307,9 @@ func BenchmarkFromStore100k(b *testing.B) {
 	cs, _ := generate(b, 100000, now, cal, time.Time{})
 	st := writeStore(b, cs)
 	defer st.Close()
+	cs = nil // the CLI does not hold 100,000 cases in memory: neither does the measurement
+	runtime.GC()
+	cpu := cpuTime()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		r, err := stats.FromStore(st, stats.Options{Now: now, Deadlines: deadlines(cal)})
@@ -309,6 +317,7 @@ func BenchmarkFromStore100k(b *testing.B) {
 			b.Fatal(err, r.Cases)
 		}
 	}
+	b.ReportMetric(float64((cpuTime()-cpu).Milliseconds())/float64(b.N), "cpu-ms/op")
 }
 
 // Reports group by department and severity (issue 7); a case without either counts
@@ -398,4 +407,12 @@ func TestEverAcceptedAppealedSurveyed(t *testing.T) {
 	if r.Accepted != 1 || r.Appealed != 1 || r.Satisfaction.Surveyed != 1 {
 		t.Errorf("accepted %d appealed %d surveyed %d, want 1 each", r.Accepted, r.Appealed, r.Satisfaction.Surveyed)
 	}
+}
+
+// cpuTime is the process's user and system CPU time: on a shared machine wall time
+// measures the neighbours too.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

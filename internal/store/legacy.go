@@ -18,13 +18,16 @@ type storedCase struct {
 
 // decodeCase decodes a case record, moving the values of a legacy "extra" map to
 // their typed fields.
-func (t *Tx) decodeCase(v []byte) (*cases.Case, error) {
+func (t *Tx) decodeCase(v []byte) (*cases.Case, error) { return t.decodeCaseOpt(v, true) }
+
+// decodeCaseOpt decodes a case record; without personal, its sealed part stays unread.
+func (t *Tx) decodeCaseOpt(v []byte, personal bool) (*cases.Case, error) {
 	var sc storedCase
 	if err := json.Unmarshal(v, &sc); err != nil {
 		return nil, err
 	}
 	c := sc.Case
-	if sc.Sealed != nil {
+	if sc.Sealed != nil && personal {
 		var p cases.Personal
 		erased, err := t.open(c.ID, sc.Sealed, &p)
 		if err != nil {

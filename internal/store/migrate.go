@@ -22,8 +22,10 @@ const (
 	// schemaSealed: personal information sealed with the cases' keys, look-up keys
 	// hashed (seal.go).
 	schemaSealed = 2
+	// schemaFacts: each case's anonymous facts kept beside it (facts.go).
+	schemaFacts = 3
 	// SchemaVersion is the version this build writes.
-	SchemaVersion = schemaSealed
+	SchemaVersion = schemaFacts
 )
 
 var keySchema = []byte("schema_version")
@@ -53,15 +55,17 @@ func schemaOf(tx *bolt.Tx) int {
 type MigrationReport struct {
 	From, To  int
 	Rewritten int  // records re-sealed or re-filed
+	Facts     int  // cases whose facts were computed
 	Compacted bool // the file was rewritten so that no free page keeps the old clear bytes
 }
 
-// Migrate brings a file of an earlier schema to SchemaVersion (the sealer must be
-// set): it seals the personal information records of version 1 hold in clear and
-// re-files their look-up keys as hashes, in batches, then compacts the file into a new
-// one so that the clear bytes do not linger in bbolt's free pages. It is idempotent
-// and resumable: a crash leaves records of both forms, which read alike, and the
-// next start finishes the work.
+// Migrate brings a file of an earlier schema to SchemaVersion, step by step. From
+// version 1 (the sealer must be set) it seals the personal information records hold
+// in clear and re-files their look-up keys as hashes, in batches, then compacts the
+// file into a new one so that the clear bytes do not linger in bbolt's free pages.
+// From version 2 it computes every case's facts. It is idempotent and resumable: a
+// crash leaves records of both forms, which read alike, and the next start finishes
+// the work.
 func (s *Store) Migrate() (MigrationReport, error) {
 	from, err := s.Schema()
 	if err != nil {
@@ -71,28 +75,36 @@ func (s *Store) Migrate() (MigrationReport, error) {
 	if from >= SchemaVersion {
 		return rep, nil
 	}
-	if s.sealer == nil {
-		return rep, fmt.Errorf("migrate store to schema %d: no sealer (master key) given", SchemaVersion)
-	}
-	for _, step := range []func() (int, error){s.resealCases, s.resealEvents, s.resealMessages, s.resealOutbox,
-		func() (int, error) { return s.rehash(bIndex, indexRehash) },
-		func() (int, error) { return s.rehash(bMsgIDs, msgIDRehash) },
-		func() (int, error) { return s.rehash(bAutoReply, plainRehash) }} {
-		n, err := step()
-		rep.Rewritten += n
-		if err != nil {
-			return rep, fmt.Errorf("migrate store to schema %d: %w", SchemaVersion, err)
+	if from < schemaSealed {
+		if s.sealer == nil {
+			return rep, fmt.Errorf("migrate store to schema %d: no sealer (master key) given", schemaSealed)
 		}
+		for _, step := range []func() (int, error){s.resealCases, s.resealEvents, s.resealMessages, s.resealOutbox,
+			func() (int, error) { return s.rehash(bIndex, indexRehash) },
+			func() (int, error) { return s.rehash(bMsgIDs, msgIDRehash) },
+			func() (int, error) { return s.rehash(bAutoReply, plainRehash) }} {
+			n, err := step()
+			rep.Rewritten += n
+			if err != nil {
+				return rep, fmt.Errorf("migrate store to schema %d: %w", schemaSealed, err)
+			}
+		}
+		if err := s.setSchema(schemaSealed); err != nil {
+			return rep, err
+		}
+		rep.To = schemaSealed
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		var v [8]byte
-		binary.BigEndian.PutUint64(v[:], SchemaVersion)
-		return tx.Bucket(bMeta).Put(keySchema, v[:])
-	})
-	if err != nil {
-		return rep, err
+	if rep.To < schemaFacts {
+		n, err := s.buildFacts()
+		rep.Facts = n
+		if err != nil {
+			return rep, fmt.Errorf("migrate store to schema %d: %w", schemaFacts, err)
+		}
+		if err := s.setSchema(schemaFacts); err != nil {
+			return rep, err
+		}
+		rep.To = schemaFacts
 	}
-	rep.To = SchemaVersion
 	if rep.Rewritten > 0 {
 		if err := s.compact(); err != nil {
 			return rep, fmt.Errorf("compact after migration: %w", err)
@@ -100,6 +112,14 @@ func (s *Store) Migrate() (MigrationReport, error) {
 		rep.Compacted = true
 	}
 	return rep, nil
+}
+
+func (s *Store) setSchema(version int) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		var v [8]byte
+		binary.BigEndian.PutUint64(v[:], uint64(version))
+		return tx.Bucket(bMeta).Put(keySchema, v[:])
+	})
 }
 
 // MarkCurrent records that a new file is of the current schema.

@@ -46,7 +46,7 @@ var (
 	bAlerts     = []byte("alerts")
 	bPending    = []byte("outbox_pending") // seq → nothing: the entries still to send
 	bFailed     = []byte("outbox_failed")  // seq → nothing: the entries given up on
-	allBuckets  = [][]byte{bMeta, bCases, bEvents, bMessages, bMsgIDs, bDigests, bCheckpoint, bQuarantine, bOutbox, bAutoReply, bAlerts, bPending, bFailed}
+	allBuckets  = [][]byte{bMeta, bCases, bEvents, bMessages, bMsgIDs, bDigests, bCheckpoint, bQuarantine, bOutbox, bAutoReply, bAlerts, bPending, bFailed, bFacts}
 )
 
 // Message is a registered mail.
@@ -318,7 +318,10 @@ func (t *Tx) PutCase(c *cases.Case) error {
 	if err != nil {
 		return fmt.Errorf("encode case %s: %w", c.ID, err)
 	}
-	return t.tx.Bucket(bCases).Put([]byte(c.ID), v)
+	if err := t.tx.Bucket(bCases).Put([]byte(c.ID), v); err != nil {
+		return err
+	}
+	return t.caseFacts(c)
 }
 
 // AppendEvent adds an event to the case's log; its actor and note are sealed with
@@ -350,11 +353,18 @@ func (t *Tx) appendEvent(caseID string, e cases.Event, seal bool) error {
 	if err != nil {
 		return err
 	}
-	return b.Put(k[:], v)
+	if err := b.Put(k[:], v); err != nil {
+		return err
+	}
+	return t.eventFacts(caseID, e)
 }
 
 // Events reads a case's log in order.
-func (t *Tx) Events(caseID string) ([]cases.Event, error) {
+func (t *Tx) Events(caseID string) ([]cases.Event, error) { return t.events(caseID, true) }
+
+// events reads a case's log; without personal, the sealed actors and notes stay
+// unread (empty).
+func (t *Tx) events(caseID string, personal bool) ([]cases.Event, error) {
 	b := t.tx.Bucket(bEvents).Bucket([]byte(caseID))
 	if b == nil {
 		return nil, nil
@@ -365,7 +375,7 @@ func (t *Tx) Events(caseID string) ([]cases.Event, error) {
 		if err := json.Unmarshal(v, &se); err != nil {
 			return err
 		}
-		if se.Sealed != nil {
+		if se.Sealed != nil && personal {
 			var p eventPersonal
 			if _, err := t.open(caseID, se.Sealed, &p); err != nil {
 				return err
