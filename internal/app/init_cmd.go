@@ -381,8 +381,7 @@ KillSignal=SIGTERM
 TimeoutStopSec=60s
 Restart=on-failure
 RestartSec=10s
-StateDirectory=%[8]s
-StateDirectoryMode=0700
+%[8]s
 UMask=0077
 NoNewPrivileges=yes
 ProtectSystem=strict
@@ -413,7 +412,17 @@ SystemCallErrorNumber=EPERM
 [Install]
 WantedBy=multi-user.target
 `, filepath.Join(o.dir, "complaintd.service"), o.mailbox, o.user, filepath.Join(o.dir, "secrets.env"),
-		filepath.Join(o.dir, "master.key"), o.binary, cfg, filepath.Base(o.state))
+		filepath.Join(o.dir, "master.key"), o.binary, cfg, stateDirective(o.state))
+}
+
+// stateDirective makes the data directory the one writable place: systemd creates a
+// directory under /var/lib (StateDirectory, owned by the service user, 0700); one
+// elsewhere must exist and is named writable.
+func stateDirective(state string) string {
+	if rel, ok := strings.CutPrefix(filepath.Clean(state), "/var/lib/"); ok && rel != "" {
+		return "StateDirectory=" + rel + "\nStateDirectoryMode=0700"
+	}
+	return "ReadWritePaths=" + state
 }
 
 func printNextSteps(w io.Writer, o initOptions) {

@@ -80,7 +80,7 @@ func TestInitWritesADesk(t *testing.T) {
 	unit := parseUnit(t, filepath.Join(dir, "complaintd.service"))
 	svc := unit["Service"]
 	for k, want := range map[string]string{
-		"User": "complaintd", "StateDirectory": "complaintd", "ExecReload": "/bin/kill -HUP $MAINPID",
+		"User": "complaintd", "ReadWritePaths": state, "ExecReload": "/bin/kill -HUP $MAINPID",
 		"NoNewPrivileges": "yes", "ProtectSystem": "strict", "ProtectHome": "yes", "PrivateTmp": "yes", "UMask": "0077",
 		"LoadCredential":  "master-key:" + filepath.Join(dir, "master.key"),
 		"ExecStart":       "/usr/local/bin/complaintd run -config " + cfgPath,
@@ -147,6 +147,11 @@ func TestInitWithoutPasswords(t *testing.T) {
 	if code := Main(t.Context(), []string{"init", "-mailbox", "tousu@desk.example", "-staff", "a@desk.example", "-admin", "ops@desk.example",
 		"-smtp-user", "-", "-smtp-tls", "none", "-start", "new", dir}, &out, &errb); code != 0 {
 		t.Fatalf("init: exit %d\n%s", code, errb.String())
+	}
+	unit := parseUnit(t, filepath.Join(dir, "complaintd.service"))
+	// The default data directory is systemd's to make: StateDirectory, nothing else writable.
+	if got := unit["Service"]; !slices.Equal(got["StateDirectory"], []string{"complaintd"}) || len(got["ReadWritePaths"]) != 0 {
+		t.Errorf("the default state directory: StateDirectory %v, ReadWritePaths %v", got["StateDirectory"], got["ReadWritePaths"])
 	}
 	if !strings.Contains(out.String(), "put the mailbox passwords into") {
 		t.Errorf("next steps do not ask for the passwords:\n%s", out.String())
