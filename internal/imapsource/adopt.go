@@ -27,8 +27,9 @@ func IsRefused(err error) bool {
 	return errors.As(err, &r)
 }
 
-// firstRead handles the first read of the mailbox by this store (no progress yet). It
-// returns the progress to go on from.
+// firstRead handles the first read of the mailbox by this store (no progress yet):
+// with "new" it has the mail there marked for adoption before any of it is read;
+// unset, it refuses a mailbox with our marks.
 func (pl *Pipeline[P]) firstRead(ctx context.Context, c *Client, st MailboxStatus) error {
 	switch pl.o.Start {
 	case "new":
@@ -72,7 +73,7 @@ func (pl *Pipeline[P]) marks(ctx context.Context, c *Client) (string, error) {
 		return "", err
 	}
 	if n > 0 {
-		found = append(found, fmt.Sprintf("%d messages with the keyword %s or %s", n, FlagProcessed, FlagQuarantined))
+		found = append(found, fmt.Sprintf("%s with the keyword %s or %s", messages(n), FlagProcessed, FlagQuarantined))
 	}
 	if f := pl.o.ProcessedFolder; f != "" && !strings.EqualFold(f, pl.o.Mailbox) {
 		m, err := c.StatusMessages(ctx, f)
@@ -80,7 +81,7 @@ func (pl *Pipeline[P]) marks(ctx context.Context, c *Client) (string, error) {
 			return "", err
 		}
 		if m > 0 {
-			found = append(found, fmt.Sprintf("%d messages in the folder %q", m, f))
+			found = append(found, fmt.Sprintf("%s in the folder %q", messages(int(m)), f))
 		}
 	}
 	return strings.Join(found, ", "), nil
@@ -135,4 +136,11 @@ func (c *Client) StatusMessages(ctx context.Context, name string) (uint32, error
 		return 0, nil
 	}
 	return *data.NumMessages, nil
+}
+
+func messages(n int) string {
+	if n == 1 {
+		return "1 message"
+	}
+	return fmt.Sprintf("%d messages", n)
 }

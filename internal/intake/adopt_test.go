@@ -81,7 +81,7 @@ func TestFreshStoreRefusesAMarkedMailbox(t *testing.T) {
 	if !imapsource.IsRefused(err) {
 		t.Fatalf("Run over a marked mailbox: %v, want a refusal", err)
 	}
-	for _, want := range []string{"1 messages with the keyword $Complaintd", "imap.start: new", "imap.start: all"} {
+	for _, want := range []string{"1 message with the keyword $Complaintd", "imap.start: new", "imap.start: all"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the refusal does not say %q: %v", want, err)
 		}
@@ -98,7 +98,7 @@ func TestFreshStoreRefusesAMarkedMailbox(t *testing.T) {
 	p2, _, _ := newBareProcessor(t)
 	o.IMAP = srv2.imapOptions(t)
 	err = imapsource.NewPipeline[*intake.Prepared](p2, o).Run(ctx)
-	if !imapsource.IsRefused(err) || !strings.Contains(err.Error(), `1 messages in the folder "Processed"`) {
+	if !imapsource.IsRefused(err) || !strings.Contains(err.Error(), `1 message in the folder "Processed"`) {
 		t.Errorf("Run over a mailbox whose mail was moved to Processed: %v", err)
 	}
 	// Set explicitly, it runs (and reads the mailbox).
