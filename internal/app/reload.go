@@ -39,7 +39,13 @@ func (d *desk) reload(ctx context.Context, stop func()) func() {
 	old := d.current()
 	cfg, err := loadConfig(d.cfgPath)
 	var l *live
+	var restart []string
 	if err == nil {
+		// The sections built once at start keep their running values in the new
+		// generation too: nothing runs half on the old values and half on the new
+		// (smtp.from in the replies, another relay in the sender).
+		restart = restartKeys(old.cfg, cfg)
+		cfg.IMAP, cfg.SMTP, cfg.Store, cfg.HTTP = old.cfg.IMAP, old.cfg.SMTP, old.cfg.Store, old.cfg.HTTP
 		l, err = d.build(cfg, false)
 	}
 	if err != nil {
@@ -49,8 +55,8 @@ func (d *desk) reload(ctx context.Context, stop func()) func() {
 			"SIGHUP: "+err.Error())
 		return stop
 	}
-	if keys := restartKeys(old.cfg, cfg); len(keys) > 0 {
-		d.log.Warn("these settings change only at a restart; the running values stay", "sections", strings.Join(keys, ","))
+	if len(restart) > 0 {
+		d.log.Warn("these settings change only at a restart; the running values stay", "sections", strings.Join(restart, ","))
 	}
 	stop()
 	d.gen.Store(l)

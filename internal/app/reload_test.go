@@ -85,6 +85,9 @@ func TestReloadSwapsOrRefusesWhole(t *testing.T) {
 	if got := d.current().cfg.Staff.Addresses; !slices.Equal(got, []string{"c@desk.test"}) {
 		t.Errorf("staff after the third reload: %v", got)
 	}
+	if got := d.current().cfg.IMAP.Host; got != "127.0.0.1" {
+		t.Errorf("the new generation runs on imap.host %q, not the running mailbox", got)
+	}
 	if !strings.Contains(logs.String(), "only at a restart") || !strings.Contains(logs.String(), "sections=imap") {
 		t.Errorf("the changed mailbox is not named:\n%s", logs.String())
 	}
