@@ -2,6 +2,7 @@ package intake_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/complaintd/complaintd/internal/imapsource"
 	"github.com/complaintd/complaintd/internal/inbound"
 	"github.com/complaintd/complaintd/internal/intake"
+	"github.com/complaintd/complaintd/internal/store"
 )
 
 // imap.start: new — the mail in the mailbox at the first start is recorded (known by
@@ -115,4 +117,47 @@ func TestFreshStoreRefusesAMarkedMailbox(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("Run with imap.start: all: %v", err)
 	}
+}
+
+// A mail marked for adoption that does not parse is advanced past: not retried, not
+// quarantined (people handled it; it stays where it is). Past the boundary the usual
+// rule holds.
+func TestAdoptedMailThatFailsIsNotQuarantined(t *testing.T) {
+	p, st, _ := newBareProcessor(t)
+	s := inbound.Stream{Channel: inbound.IMAP, Name: mailbox}
+	if err := p.Adopt(s, 7, 5); err != nil {
+		t.Fatal(err)
+	}
+	bomb := &intake.PermanentError{Err: errors.New("too large")}
+	f, err := p.Fail(inbound.Source{Stream: s, Epoch: 7, Seq: 3}, "old@example.com", bomb, 3)
+	if err != nil || f.Quarantined {
+		t.Fatalf("an adopted mail that failed: %+v, %v", f, err)
+	}
+	pr, _ := p.Progress(s)
+	if pr.Last != 3 || len(pr.Retry) != 0 {
+		t.Errorf("progress after the adopted failure: %+v", pr)
+	}
+	st.View(func(tx *store.Tx) error {
+		if q, _ := tx.Quarantined(); len(q) != 0 {
+			t.Errorf("quarantined: %+v", q)
+		}
+		if !tx.KnownMessageID("old@example.com") {
+			t.Error("the adopted mail's Message-ID is not known")
+		}
+		return nil
+	})
+	if f, _ := p.Fail(inbound.Source{Stream: s, Epoch: 7, Seq: 6}, "new@example.com", bomb, 3); !f.Quarantined {
+		t.Error("a new mail past the boundary was not quarantined")
+	}
+	// Adopt again (a restart) changes nothing: the stream has been read.
+	if err := p.Adopt(s, 7, 9); err != nil {
+		t.Fatal(err)
+	}
+	st.View(func(tx *store.Tx) error {
+		cp, _ := tx.Checkpoint(mailbox)
+		if cp.AdoptThrough != 5 {
+			t.Errorf("adopt_through %d after a second Adopt, want 5", cp.AdoptThrough)
+		}
+		return nil
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/complaintd/complaintd/internal/inbound"
+	"github.com/complaintd/complaintd/internal/pii"
 	"github.com/complaintd/complaintd/internal/store"
 )
 
@@ -102,18 +103,30 @@ func (p *Processor) Skip(src inbound.Source) error {
 // Fail records a failed attempt at the message at src: it is counted, to be retried
 // on a later pass, or quarantined (recorded, and the stream advanced past it) when
 // cause is a PermanentError or this was attempt maxAttempts. messageID is the mail's,
-// when it could be read. The error is about the store only.
+// when it could be read. A message Adopt marked is advanced past instead, recorded by
+// its Message-ID: never retried, never quarantined. The error is about the store only.
 func (p *Processor) Fail(src inbound.Source, messageID string, cause error, maxAttempts int) (inbound.Failure, error) {
 	p.o.Metrics.Failures.Add(1)
 	var perm *PermanentError
 	permanent := errors.As(cause, &perm)
 	now := p.o.Now()
 	var f inbound.Failure
+	adopt := false
 	err := p.o.Store.Update(func(tx *store.Tx) error {
 		key := streamKey(src.Stream)
 		cp, err := tx.Checkpoint(key)
 		if err != nil {
 			return err
+		}
+		if cp.UIDValidity == src.Epoch && src.Seq <= cp.AdoptThrough {
+			// Mail that was there before the desk (imap.start: new) and does not even
+			// parse: people handled it, so it is neither retried nor moved aside;
+			// recorded by its Message-ID when it has one.
+			adopt = true
+			if err := tx.KnowMessageID(messageID); err != nil {
+				return err
+			}
+			return advanceIn(tx, src, now)
 		}
 		f.Attempts = cp.Retry[src.Seq] + 1
 		f.Quarantined = permanent || f.Attempts >= maxAttempts
@@ -129,6 +142,10 @@ func (p *Processor) Fail(src inbound.Source, messageID string, cause error, maxA
 	})
 	if err != nil {
 		return inbound.Failure{}, fmt.Errorf("record failure: %w", err)
+	}
+	if adopt {
+		p.o.Logger.Info("message adopted unread", "mailbox", src.Name, "uid", src.Seq, "message_id", pii.LogHash(messageID), "err", cause)
+		return inbound.Failure{Attempts: 1}, nil
 	}
 	if f.Quarantined {
 		p.o.Metrics.Quarantined.Add(1)

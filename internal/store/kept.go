@@ -4,7 +4,8 @@ package store
 
 // This file keeps what operations need beside the cases: the last reply template set
 // that loaded (a start whose template directory is broken serves it rather than the
-// embedded one), and a consistent snapshot of the file for backups.
+// embedded one), a consistent snapshot of the file for backups, and the Message-IDs of
+// mail adopted unread.
 
 import (
 	"bytes"
@@ -41,4 +42,14 @@ func (s *Store) Snapshot(fn func(size int64, write func(io.Writer) error) error)
 			return err
 		})
 	})
+}
+
+// KnowMessageID records a Message-ID as registered without a message record: a mail
+// the desk adopted (imap.start: new) but could not read. A copy of it is then a
+// duplicate, like any registered mail's.
+func (t *Tx) KnowMessageID(msgID string) error {
+	if msgID == "" {
+		return nil
+	}
+	return t.tx.Bucket(bMsgIDs).Put([]byte("in/"+t.lookup(normID(msgID))), []byte("adopted"))
 }
