@@ -162,13 +162,17 @@ func writeInit(o initOptions) error {
 	if err != nil {
 		return err
 	}
+	secrets, err := initSecrets(o)
+	if err != nil {
+		return err
+	}
 	files := []struct {
 		name string
 		data []byte
 	}{
 		{"master.key", []byte(hex.EncodeToString(key) + "\n")},
 		{"config.yaml", cfgText},
-		{"secrets.env", initSecrets(o)},
+		{"secrets.env", secrets},
 		{"complaintd.service", initUnit(o)},
 	}
 	for _, f := range files {
@@ -344,14 +348,35 @@ func yamlScalar(s string) string {
 
 // initSecrets is the unit's EnvironmentFile: the passwords stay out of the config,
 // readable by root only (systemd reads it before dropping to the service user).
-func initSecrets(o initOptions) []byte {
+func initSecrets(o initOptions) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString("# complaintd's secrets, read by systemd (EnvironmentFile) as root. Keep 0600 root.\n")
-	fmt.Fprintf(&b, "COMPLAINTD_IMAP_PASSWORD=%s\n", o.imapPassword)
+	vars := [][2]string{{"COMPLAINTD_IMAP_PASSWORD", o.imapPassword}}
 	if o.smtpUser != "" {
-		fmt.Fprintf(&b, "COMPLAINTD_SMTP_PASSWORD=%s\n", o.smtpPassword)
+		vars = append(vars, [2]string{"COMPLAINTD_SMTP_PASSWORD", o.smtpPassword})
 	}
-	return b.Bytes()
+	for _, kv := range vars {
+		v, err := envValue(kv[1])
+		if err != nil {
+			return nil, fmt.Errorf("init: %s: %w", kv[0], err)
+		}
+		fmt.Fprintf(&b, "%s=%s\n", kv[0], v)
+	}
+	return b.Bytes(), nil
+}
+
+var plainEnv = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]*$`)
+
+// envValue writes a value that systemd's EnvironmentFile and a POSIX shell's `.` read
+// alike: plain when it is, else in single quotes (literal in both).
+func envValue(s string) (string, error) {
+	if plainEnv.MatchString(s) {
+		return s, nil
+	}
+	if strings.ContainsAny(s, "'\n\r\\") {
+		return "", errors.New("has a quote, a backslash or a line break: leave it out of the environment of init and write secrets.env by hand")
+	}
+	return "'" + s + "'", nil
 }
 
 // initUnit is a hardened systemd service: its own user, its own state directory and

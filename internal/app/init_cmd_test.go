@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -200,4 +201,29 @@ func parseUnit(t *testing.T, path string) map[string]map[string][]string {
 		t.Fatalf("unit sections: %v", out)
 	}
 	return out
+}
+
+// A password reads the same through systemd's EnvironmentFile and the shell's `.`.
+func TestInitSecretsQuoting(t *testing.T) {
+	for in, want := range map[string]string{"s3cret": "s3cret", "a b$c#d": "'a b$c#d'", "": ""} {
+		if got, err := envValue(in); err != nil || got != want {
+			t.Errorf("envValue(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"it's", "a\\b", "a\nb"} {
+		if _, err := envValue(bad); err == nil {
+			t.Errorf("envValue(%q) accepted", bad)
+		}
+	}
+	// The shell reads the quoted value back as it was.
+	dir := t.TempDir()
+	t.Setenv("COMPLAINTD_IMAP_PASSWORD", "p a$s`s#w\"d")
+	var out, errb bytes.Buffer
+	if code := Main(t.Context(), []string{"init", "-mailbox", "d@x.example", "-staff", "a@x.example", "-admin", "b@x.example", dir}, &out, &errb); code != 0 {
+		t.Fatalf("init: %s", errb.String())
+	}
+	got, err := exec.Command("sh", "-c", `set -a; . "$1"; printf %s "$COMPLAINTD_IMAP_PASSWORD"`, "sh", filepath.Join(dir, "secrets.env")).Output()
+	if err != nil || string(got) != "p a$s`s#w\"d" {
+		t.Errorf("sourced back: %q, %v", got, err)
+	}
 }
