@@ -421,7 +421,7 @@ func (pl *Pipeline[P]) committer(validity uint32, queue <-chan *job[P], done, qu
 			stopped = true
 		case bad:
 			*quarantined = append(*quarantined, uid)
-		case procErr == nil:
+		case procErr == nil && out.Role != inbound.RoleAdopted: // adopted mail stays as people left it
 			*done = append(*done, uid)
 		}
 	}
@@ -605,7 +605,7 @@ func (pl *Pipeline[P]) one(ctx context.Context, c *Client, validity, uid uint32)
 	}
 	if bad {
 		pl.moveQuarantined(ctx, c, validity, uid)
-	} else if procErr == nil {
+	} else if procErr == nil && out.Role != inbound.RoleAdopted {
 		pl.markProcessed(ctx, c, []uint32{uid})
 	}
 	return nil

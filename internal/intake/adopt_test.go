@@ -51,6 +51,22 @@ func TestStartNewRecordsThePresentMailWithoutReplies(t *testing.T) {
 
 	// A restart does not adopt again: the store has read the mailbox.
 	h.stop()
+	// The adopted mail stays as people left it: only the copy and the new mail carry
+	// the processed keyword (read once intake has stopped: the flags are set after
+	// each commit).
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	c, err := imapsource.Dial(ctx, srv.imapOptions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Select(ctx, mailbox); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.CountKeyword(ctx, imapsource.FlagProcessed); err != nil || n != 2 {
+		t.Errorf("%d mails flagged processed (%v), want 2: the adopted ones are left unflagged", n, err)
+	}
+	c.Close()
 	srv.deliver(t, plainComplaint("赵六|zhaoliu@example.com", "new-2@example.com", "赵六申请删除凤凰博客文章").bytes())
 	h2 := startHarness(t, srv, h.dir, func(c *config) { c.poll.Start = "new" })
 	h2.waitCheckpoint(5)

@@ -355,7 +355,7 @@ func (p *Processor) commitIn(tx *store.Tx, src inbound.Source, pr *Prepared, now
 	case adopt:
 		// In the mailbox before the desk (imap.start: new): people handled it; known
 		// from now on by its Message-ID and content, never answered.
-		out = inbound.Outcome{Role: "adopted", Result: "in the mailbox before the first start (imap.start: new): recorded, no case, no reply"}
+		out = inbound.Outcome{Role: inbound.RoleAdopted, Result: "in the mailbox before the first start (imap.start: new): recorded, no case, no reply"}
 		err = tx.LinkMessageID(msg.MessageID, "")
 	case msg.Auto != mailmsg.Human:
 		out = inbound.Outcome{Role: "noise", Result: fmt.Sprintf("%s (%s): no case, no reply", msg.Auto, msg.AutoReason)}
