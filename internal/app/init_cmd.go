@@ -389,7 +389,6 @@ func initUnit(o initOptions) []byte {
 #   systemctl daemon-reload && systemctl enable --now complaintd
 [Unit]
 Description=complaintd: the complaint and takedown desk over e-mail (%[2]s)
-Documentation=https://github.com/complaintd/complaintd#operations
 After=network-online.target
 Wants=network-online.target
 
