@@ -28,6 +28,8 @@ Usage:
   complaintd cases export -csv [-config FILE]    the case table for Excel (UTF-8 with BOM)
   complaintd stats [-since YYYY-MM-DD] [-json] [-config FILE]
   complaintd staff revoke-tokens [-case ID] [-config FILE]   revoke the staff tokens issued so far
+  complaintd alerts [-json] [-config FILE]              the operator alerts not yet acknowledged
+  complaintd alerts ack (-all | ID) [-config FILE]      acknowledge them: /healthz no longer lists them
   complaintd backup -o FILE [-config FILE]    a consistent archive of the store and the vault, also while the daemon runs
   complaintd restore -i FILE [-config FILE]  put an archive back into an empty data directory (daemon stopped)
   complaintd config check -config FILE   every problem of the file, one per line; exit 1 if any
@@ -67,6 +69,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdStats(ctx, args[1:], stdout)
 	case "staff":
 		err = cmdStaff(ctx, args[1:], stdout)
+	case "alerts":
+		err = cmdAlerts(ctx, args[1:], stdout)
 	case "version":
 		fmt.Fprintln(stdout, "complaintd", version())
 	case "help", "-h", "-help", "--help":

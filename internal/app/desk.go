@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -51,6 +52,9 @@ type desk struct {
 	dispatcher *dispatch.Dispatcher
 	metrics    *metrics.Metrics
 	gen        atomic.Pointer[live]
+	// smtpTLS is the TLS configuration of the SMTP dial (smtp.ca_file, server_name,
+	// tls_min_version); the probe uses it too. Nil: system roots, TLS 1.2.
+	smtpTLS *tls.Config
 }
 
 // live is one generation of the reloadable parts, all built from the same
@@ -173,20 +177,22 @@ func (d *desk) open() error {
 		return err
 	}
 	d.gen.Store(l)
-	sender, err := outbox.NewSender(outbox.Options{
-		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, TLS: cfg.SMTP.TLS, Username: cfg.SMTP.Username, Password: cfg.SMTP.Password,
-		HELO: cfg.SMTP.HELO, Timeout: cfg.SMTP.Timeout, Logger: log.With("part", "smtp"),
-	})
+	imapTLS, err := cfg.IMAPTLS()
 	if err != nil {
-		return fmt.Errorf("smtp: %w", err)
+		return fmt.Errorf("imap: %w", err)
 	}
+	sender, smtpTLS, err := smtpSender(cfg, log)
+	if err != nil {
+		return err
+	}
+	d.smtpTLS = smtpTLS
 	d.dispatcher = dispatch.New(dispatch.Options{
 		Store: d.store, Sender: sender, MaxAttempts: cfg.SMTP.MaxAttempts, RetryMin: cfg.SMTP.RetryMin, RetryMax: cfg.SMTP.RetryMax,
 		SendTimeout: 2 * cfg.SMTP.Timeout, Logger: log.With("part", "outbox"), Metrics: d.metrics, Now: d.clock.Now,
 		Attach: func(m *outbox.Mail) error { return d.current().processor.Attach(m) },
 	})
 	d.pipeline = imapsource.NewPipeline[*intake.Prepared](liveIntake{d}, imapsource.PipelineOptions{
-		IMAP: imapsource.Options{Host: cfg.IMAP.Host, Port: cfg.IMAP.Port, TLS: imapsource.TLSMode(cfg.IMAP.TLS),
+		IMAP: imapsource.Options{Host: cfg.IMAP.Host, Port: cfg.IMAP.Port, TLS: imapsource.TLSMode(cfg.IMAP.TLS), TLSConfig: imapTLS,
 			Username: cfg.IMAP.Username, Password: cfg.IMAP.Password, CommandTimeout: cfg.IMAP.CommandTimeout,
 			FetchTimeout: cfg.IMAP.FetchTimeout, Logger: log.With("part", "imap")},
 		Mailbox: cfg.IMAP.Mailbox, Idle: *cfg.IMAP.Idle, PollInterval: cfg.IMAP.PollInterval,
@@ -305,6 +311,23 @@ func (d *desk) alert(l *live, kind, subject, text string) {
 	}
 }
 
+// smtpSender is the SMTP sender of cfg, with the TLS verification of smtp.ca_file,
+// smtp.server_name and smtp.tls_min_version (which the probe uses too).
+func smtpSender(cfg *config.Config, log *slog.Logger) (*outbox.Sender, *tls.Config, error) {
+	tlsCfg, err := cfg.SMTPTLS()
+	if err != nil {
+		return nil, nil, fmt.Errorf("smtp: %w", err)
+	}
+	sender, err := outbox.NewSender(outbox.Options{
+		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, TLS: cfg.SMTP.TLS, Username: cfg.SMTP.Username, Password: cfg.SMTP.Password,
+		HELO: cfg.SMTP.HELO, Timeout: cfg.SMTP.Timeout, Logger: log.With("part", "smtp"), TLSConfig: tlsCfg,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("smtp: %w", err)
+	}
+	return sender, tlsCfg, nil
+}
+
 // run starts every part and blocks until ctx ends, then shuts down in order: stop
 // intake (the message in hand is finished), stop the outbox (the attempt in flight is
 // finished), stop the servers, close the store.
@@ -349,6 +372,8 @@ func (d *desk) run(ctx context.Context, reload <-chan struct{}) error {
 	}()
 	wg.Add(1)
 	go func() { defer wg.Done(); d.dispatcher.Run(outCtx) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); d.watchSMTP(auxCtx) }()
 	stopGen := d.startGeneration(auxCtx, d.current())
 	for i, s := range servers {
 		wg.Add(1)

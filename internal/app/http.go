@@ -1,11 +1,11 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -16,7 +16,8 @@ import (
 	"github.com/complaintd/complaintd/internal/store"
 )
 
-// health is the /healthz body. It holds counts and states only, no personal data.
+// health is the /healthz body. It holds counts, states and reasons only, no personal
+// data: /healthz is unauthenticated.
 type health struct {
 	OK              bool      `json:"ok"`
 	IMAP            string    `json:"imap"` // up | down
@@ -28,18 +29,40 @@ type health struct {
 	Store           string    `json:"store"`     // ok | why it could not be read
 	Templates       string    `json:"templates"` // ok | the last reload error
 	TemplatesLoaded time.Time `json:"templates_loaded_at"`
-	Alerts          []string  `json:"alerts,omitempty"`
+	// Alerts are the operator alerts not yet acknowledged (`complaintd alerts ack`),
+	// the newest maxHealthAlerts.
+	Alerts []string `json:"alerts,omitempty"`
+	// Reasons say why OK is false, one line each, for a person: what is wrong and,
+	// where there is one, what to do.
+	Reasons []string `json:"reasons,omitempty"`
 }
+
+// maxHealthAlerts bounds the alerts listed in /healthz; `complaintd alerts` lists all.
+const maxHealthAlerts = 20
 
 func (d *desk) health() health {
 	h := health{IMAP: "down", SMTP: "unreachable", Store: "ok", Templates: "ok"}
+	reason := func(format string, args ...any) { h.Reasons = append(h.Reasons, fmt.Sprintf(format, args...)) }
 	if d.metrics.IMAPUp.Load() {
 		h.IMAP = "up"
 	}
-	if c, err := net.DialTimeout("tcp", net.JoinHostPort(d.cfg.SMTP.Host, fmt.Sprint(d.cfg.SMTP.Port)), 3*time.Second); err == nil {
-		c.Close()
-		h.SMTP = "reachable"
+	// A classified failure (a refused login, an untrusted certificate) says more than
+	// "not connected", and when the next attempt is.
+	problems := d.connProblems()
+	if h.IMAP != "up" && problems["imap"] == "" {
+		reason("imap: not connected to %s:%d", d.cfg.IMAP.Host, d.cfg.IMAP.Port)
 	}
+	if err := d.probeSMTP(context.Background()); err == nil {
+		h.SMTP = "reachable"
+	} else {
+		reason("smtp: %s", pii.RedactAddresses(err.Error()))
+	}
+	for _, svc := range []string{"imap", "smtp"} {
+		if p := problems[svc]; p != "" {
+			reason("%s: %s", svc, pii.RedactAddresses(p)) // the server's text may quote the login
+		}
+	}
+	var open []store.Alert
 	err := d.store.View(func(tx *store.Tx) error {
 		byState, oldest, err := tx.OutboxStats()
 		if err != nil {
@@ -49,32 +72,57 @@ func (d *desk) health() health {
 		if !oldest.IsZero() {
 			h.OutboxOldest = time.Since(oldest).Round(time.Second).String()
 		}
-		q, err := tx.Quarantined()
-		if err != nil {
-			return fmt.Errorf("quarantine: %w", err)
-		}
-		h.Quarantined = len(q)
-		alerts, err := tx.Alerts()
-		if err != nil {
+		h.Quarantined = tx.QuarantineCount()
+		if open, err = tx.OpenAlerts(); err != nil {
 			return fmt.Errorf("alerts: %w", err)
-		}
-		for _, a := range alerts[max(0, len(alerts)-5):] {
-			// /healthz is unauthenticated: an alert's addresses (a refused sender,
-			// a staff member) are shown as hashes.
-			h.Alerts = append(h.Alerts, a.At.Format(time.RFC3339)+" "+a.Kind+": "+pii.RedactAddresses(a.Message))
 		}
 		return nil
 	})
 	if err != nil {
 		h.Store = err.Error()
+		reason("store: %s", err)
+	}
+	for _, a := range open[max(0, len(open)-maxHealthAlerts):] {
+		// /healthz is unauthenticated: an alert's addresses (a refused sender,
+		// a staff member) are shown as hashes.
+		msg := pii.RedactAddresses(a.Message)
+		h.Alerts = append(h.Alerts, a.At.Format(time.RFC3339)+" "+a.Kind+": "+msg)
+		reason("alert %d (%s): %s; once handled: complaintd alerts ack %d", a.ID, a.Kind, firstLine(msg), a.ID)
+	}
+	if len(open) > maxHealthAlerts {
+		reason("%d older alerts: complaintd alerts lists them all", len(open)-maxHealthAlerts)
 	}
 	ok, lastErr, loadedAt := d.current().templates.Status()
 	h.TemplatesLoaded = loadedAt
 	if !ok {
 		h.Templates = lastErr
+		reason("templates: %s; the last good set is in use", firstLine(lastErr))
 	}
-	h.OK = h.IMAP == "up" && h.SMTP == "reachable" && ok && h.Store == "ok"
+	h.OK = len(h.Reasons) == 0
 	return h
+}
+
+// firstLine is s up to its first line break: a reason is one line.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// connProblems are the classified connection failures of the mail servers that last
+// (a refused login, an untrusted certificate), by service ("imap", "smtp").
+func (d *desk) connProblems() map[string]string {
+	out := map[string]string{}
+	if d.pipeline != nil {
+		if p := d.pipeline.Problem(); p != "" {
+			out["imap"] = p
+		}
+	}
+	if d.dispatcher != nil {
+		if p := d.dispatcher.Problem(); p != "" {
+			out["smtp"] = p
+		}
+	}
+	return out
 }
 
 func (d *desk) healthHandler() http.Handler {
@@ -87,17 +135,7 @@ func (d *desk) healthHandler() http.Handler {
 		}
 		json.NewEncoder(w).Encode(h)
 	})
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-		var depth, quarantined int
-		d.store.View(func(tx *store.Tx) error {
-			depth = tx.PendingCount()
-			q, _ := tx.Quarantined()
-			quarantined = len(q)
-			return nil
-		})
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		d.metrics.WritePrometheus(w, depth, quarantined, d.clock.Now())
-	})
+	mux.Handle("GET /metrics", d.metricsHandler())
 	return mux
 }
 
@@ -116,6 +154,7 @@ func (d *desk) controlHandler() http.Handler {
 		writeJSON(w, c, err)
 	})
 	d.privacyHandlers(mux)
+	d.alertHandlers(mux)
 	return mux
 }
 

@@ -69,14 +69,15 @@ func layering() map[string][]string {
 // (app and cmd may link it through those; mailtest is the test servers).
 func libraries() map[string][]string {
 	return map[string][]string{
-		"github.com/emersion/go-imap/v2": {"imapsource", "mailtest", "demo/memserver"},
-		"github.com/wneessen/go-mail":    {"outbox"},
-		"go.etcd.io/bbolt":               {"store"},
-		"github.com/robfig/cron/v3":      {"schedule"},
-		"go.yaml.in/yaml/v3":             {"config"},
-		"github.com/emersion/go-smtp":    {"mailtest", "demo/memserver"},
-		"github.com/go-analyze/charts":   {"chart"},
-		"github.com/emersion/go-msgauth": {"staffauth"}, // our own DKIM verification of staff mail
+		"github.com/emersion/go-imap/v2":      {"imapsource", "mailtest", "demo/memserver"},
+		"github.com/wneessen/go-mail":         {"outbox"},
+		"go.etcd.io/bbolt":                    {"store"},
+		"github.com/robfig/cron/v3":           {"schedule"},
+		"go.yaml.in/yaml/v3":                  {"config"},
+		"github.com/emersion/go-smtp":         {"mailtest", "demo/memserver"},
+		"github.com/go-analyze/charts":        {"chart"},
+		"github.com/emersion/go-msgauth":      {"staffauth"}, // our own DKIM verification of staff mail
+		"github.com/prometheus/client_golang": {"metrics"},
 	}
 }
 

@@ -57,6 +57,13 @@ type IMAP struct {
 	CommandTimeout time.Duration `yaml:"command_timeout"` // 60s watchdog per IMAP command
 	FetchTimeout   time.Duration `yaml:"fetch_timeout"`   // 5m watchdog per message download
 	Limits         Limits        `yaml:"limits"`
+
+	// CAFile, ServerName and TLSMinVersion verify the server (tls and starttls):
+	// a PEM bundle trusted instead of the system roots ("": system roots), the name
+	// the certificate must carry ("": host), and "1.2" (default) or "1.3".
+	CAFile        string `yaml:"ca_file"`
+	ServerName    string `yaml:"server_name"`
+	TLSMinVersion string `yaml:"tls_min_version"`
 }
 
 // Limits bound what one message may cost.
@@ -89,6 +96,11 @@ type SMTP struct {
 	// all of them, over the same window (backscatter from forged Reply-To addresses).
 	AutoReplyDomainLimit int `yaml:"auto_reply_domain_limit"` // 60
 	AutoReplyGlobalLimit int `yaml:"auto_reply_global_limit"` // 600
+
+	// CAFile, ServerName and TLSMinVersion: as for imap (starttls and tls).
+	CAFile        string `yaml:"ca_file"`
+	ServerName    string `yaml:"server_name"`
+	TLSMinVersion string `yaml:"tls_min_version"`
 }
 
 // Store is where cases live.

@@ -37,6 +37,7 @@ func (c *Config) ApplyDefaults() {
 			i.Port = 143
 		}
 	}
+	def(&i.TLSMinVersion, "1.2")
 	def(&i.Mailbox, "INBOX")
 	if i.Idle == nil {
 		t := true
@@ -62,6 +63,7 @@ func (c *Config) ApplyDefaults() {
 
 	s := &c.SMTP
 	def(&s.TLS, "starttls")
+	def(&s.TLSMinVersion, "1.2")
 	if s.Port == 0 {
 		s.Port = map[string]int{"tls": 465, "starttls": 587}[s.TLS]
 		if s.Port == 0 {

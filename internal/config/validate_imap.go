@@ -10,6 +10,7 @@ func (c *Config) checkIMAP(k *checker) {
 	k.host("imap.host", i.Host, "the IMAP server's host name")
 	between(k, "imap.port", i.Port, 1, 65535)
 	k.oneOf("imap.tls", i.TLS, "none", "starttls", "tls")
+	k.tlsVerify("imap", i.TLS, i.CAFile, i.ServerName, i.TLSMinVersion)
 	k.required("imap.username", i.Username, "")
 	k.required("imap.password", i.Password, "or set COMPLAINTD_IMAP_PASSWORD")
 	// Below a second the desk would hammer the server for nothing: mail is not that urgent.

@@ -8,6 +8,7 @@ func (c *Config) checkSMTP(k *checker) {
 	k.host("smtp.host", s.Host, "the SMTP relay's host name")
 	between(k, "smtp.port", s.Port, 1, 65535)
 	k.oneOf("smtp.tls", s.TLS, "none", "starttls", "tls")
+	k.tlsVerify("smtp", s.TLS, s.CAFile, s.ServerName, s.TLSMinVersion)
 	if s.From == "" {
 		k.add("smtp.from", "required (the desk's own address, like tousu@example.cn)")
 	} else {

@@ -9,11 +9,16 @@ package dispatch
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"runtime/debug"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/complaintd/complaintd/internal/cases"
@@ -42,12 +47,24 @@ type Options struct {
 	// Attach resolves attachment contents of a stored mail before sending (the
 	// Open funcs cannot be stored). Nil: mails are sent without re-attaching.
 	Attach func(m *outbox.Mail) error
+	// HoldMin and HoldMax bound the pause of all sending after the server refused
+	// the login or its certificate was not trusted (ConfigFailure): every attempt is
+	// a failed login the server counts towards a lockout, and no mail of the outbox
+	// would fare better. The pause doubles from HoldMin up to HoldMax while it lasts.
+	// Zero: 2m and 1h.
+	HoldMin, HoldMax time.Duration
 }
 
 // Dispatcher is the outbox worker.
 type Dispatcher struct {
 	o    Options
 	wake chan struct{}
+
+	// Set by the worker, read by Problem.
+	mu        sync.Mutex
+	holdUntil time.Time     // no attempt before this (a refused login); zero: none
+	hold      time.Duration // the current pause, doubling
+	problem   string        // why sending is held, for /healthz
 }
 
 // New builds a dispatcher.
@@ -72,6 +89,12 @@ func New(o Options) *Dispatcher {
 	}
 	if o.Metrics == nil {
 		o.Metrics = &metrics.Metrics{}
+	}
+	if o.HoldMin <= 0 {
+		o.HoldMin = 2 * time.Minute
+	}
+	if o.HoldMax <= 0 {
+		o.HoldMax = time.Hour
 	}
 	return &Dispatcher{o: o, wake: make(chan struct{}, 1)}
 }
@@ -135,6 +158,11 @@ func (d *Dispatcher) Flush(ctx context.Context) (time.Time, error) {
 		if ctx.Err() != nil {
 			return next, nil
 		}
+		if until := d.heldUntil(); now.Before(until) {
+			// Sending is paused after a refused login: the due mail waits for the
+			// end of the pause (one login then), not for its own retry time.
+			return until, nil
+		}
 		retryAt, err := d.attempt(ctx, seq)
 		if err != nil {
 			return time.Time{}, err
@@ -162,13 +190,17 @@ func (d *Dispatcher) attempt(ctx context.Context, seq uint64) (time.Time, error)
 	}
 	sendErr := d.send(ctx, e)
 	now := d.o.Now()
-	e.Attempts++
+	// A refused login or certificate is the desk's configuration, not the mail's
+	// fault: it is not counted among the mail's attempts.
+	why := ConfigFailure(sendErr)
+	if why == "" {
+		e.Attempts++
+	}
 	var event *cases.Event
 	switch {
 	case sendErr == nil:
 		e.State, e.SentAt, e.LastError = store.OutboxSent, now, ""
-		d.o.Metrics.RepliesSent.Add(1)
-		d.o.Metrics.SMTPUp.Store(true)
+		d.o.Metrics.ReplySent(e.Kind)
 		event = &cases.Event{At: now, Type: cases.EventReplySent, Actor: "desk", Note: e.Kind}
 		d.o.Logger.Info("reply sent", "case", e.Case, "message_id", e.MessageID, "attempt", e.Attempts)
 	case !outbox.IsTemporary(sendErr) || e.Attempts >= d.o.MaxAttempts:
@@ -182,7 +214,16 @@ func (d *Dispatcher) attempt(ctx context.Context, seq uint64) (time.Time, error)
 		e.NextAt = now.Add(d.backoff(e.Attempts))
 		d.o.Metrics.RepliesFailed.Add(1)
 		d.o.Metrics.SMTPUp.Store(false)
-		d.o.Logger.Warn("reply deferred", "case", e.Case, "message_id", e.MessageID, "attempt", e.Attempts, "retry_at", e.NextAt, "err", e.LastError)
+		if why != "" {
+			until := d.holdSending(now, why, e.LastError)
+			e.NextAt = until
+			d.o.Logger.Error("smtp "+why, "case", e.Case, "message_id", e.MessageID, "attempt", e.Attempts, "sending_paused_until", until, "err", e.LastError)
+		} else {
+			d.o.Logger.Warn("reply deferred", "case", e.Case, "message_id", e.MessageID, "attempt", e.Attempts, "retry_at", e.NextAt, "err", e.LastError)
+		}
+	}
+	if sendErr == nil {
+		d.release()
 	}
 	err := d.o.Store.Update(func(tx *store.Tx) error {
 		if err := tx.PutOutbox(e); err != nil {
@@ -228,6 +269,70 @@ func (d *Dispatcher) send(ctx context.Context, e *store.OutboxEntry) (err error)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.o.SendTimeout)
 	defer cancel()
 	return d.o.Sender.Send(sctx, m)
+}
+
+// ConfigFailure says why an attempt failed when no retry of any mail cures it: the
+// server refused the login (outbox.StageAuth) or its certificate is not trusted. ""
+// for every other error.
+func ConfigFailure(err error) string {
+	if err == nil {
+		return ""
+	}
+	var se *outbox.SendError
+	if errors.As(err, &se) && se.Stage == outbox.StageAuth {
+		return "login refused"
+	}
+	var (
+		cv *tls.CertificateVerificationError
+		ua x509.UnknownAuthorityError
+		he x509.HostnameError
+		ci x509.CertificateInvalidError
+	)
+	if errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci) {
+		return "certificate not trusted"
+	}
+	// go-mail flattens some TLS errors into text; the wording is Go's own.
+	if msg := err.Error(); strings.Contains(msg, "tls: failed to verify certificate") || strings.Contains(msg, "x509: ") {
+		return "certificate not trusted"
+	}
+	return ""
+}
+
+// holdSending pauses all sending after a configuration failure, doubling the pause
+// while failures go on, and returns its end.
+func (d *Dispatcher) holdSending(now time.Time, why, detail string) time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.hold == 0 {
+		d.hold = d.o.HoldMin
+	} else {
+		d.hold = min(2*d.hold, d.o.HoldMax)
+	}
+	d.holdUntil = now.Add(d.hold)
+	d.problem = fmt.Sprintf("%s (%s); sending paused until %s", why, detail, d.holdUntil.Format(time.RFC3339))
+	d.o.Metrics.AuthFailures.Add("smtp")
+	return d.holdUntil
+}
+
+// release ends a pause: the server accepted a mail.
+func (d *Dispatcher) release() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.hold, d.holdUntil, d.problem = 0, time.Time{}, ""
+}
+
+func (d *Dispatcher) heldUntil() time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.holdUntil
+}
+
+// Problem is why sending is paused (a refused login, an untrusted certificate) and
+// until when; "" when it is not. Safe for concurrent use.
+func (d *Dispatcher) Problem() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.problem
 }
 
 // backoff doubles from RetryMin up to RetryMax, with ±20% jitter so a recovering relay

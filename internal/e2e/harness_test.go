@@ -275,7 +275,10 @@ func parseMail(t *testing.T, raw []byte) *mail.Message {
 	return m
 }
 
-// metric reads one counter or gauge from /metrics (-1 when the daemon is not up).
+// metric reads one counter or gauge from /metrics (-1 when the daemon is not up or
+// does not serve it). A name without labels sums every labelled series of that name
+// (complaintd_replies_sent_total over its kinds); a name with labels
+// (`complaintd_cases_overdue{state="accepted"}`) reads that one series.
 func (d *daemon) metric(name string) float64 {
 	resp, err := http.Get("http://" + d.httpAddr + "/metrics")
 	if err != nil {
@@ -283,13 +286,22 @@ func (d *daemon) metric(name string) float64 {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	sum, found := 0.0, false
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, name+" "); ok {
+		i := strings.LastIndexByte(line, ' ') // label values may hold spaces; the value does not
+		if i < 0 || strings.HasPrefix(line, "#") {
+			continue
+		}
+		series, v := line[:i], line[i+1:]
+		if series == name || (!strings.Contains(name, "{") && strings.HasPrefix(series, name+"{")) {
 			f, _ := strconv.ParseFloat(v, 64)
-			return f
+			sum, found = sum+f, true
 		}
 	}
-	return -1
+	if !found {
+		return -1
+	}
+	return sum
 }
 
 // openDaemonStore opens the store a stopped daemon left, read-only, with the vault

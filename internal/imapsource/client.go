@@ -115,6 +115,9 @@ func (o Options) normalise() (Options, error) {
 	if o.TLSConfig.ServerName == "" {
 		o.TLSConfig.ServerName = o.Host
 	}
+	if o.TLSConfig.MinVersion == 0 {
+		o.TLSConfig.MinVersion = tls.VersionTLS12 // imap.tls_min_version's default, whatever Go's is
+	}
 	if o.CommandTimeout <= 0 {
 		o.CommandTimeout = DefaultCommandTimeout
 	}

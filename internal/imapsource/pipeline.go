@@ -89,7 +89,11 @@ type PipelineOptions struct {
 	// MaxAttempts is how many failed attempts a mail gets before it is quarantined
 	// (twice as many deaths of the process with the mail in hand alone). Below 1: 3.
 	MaxAttempts int
-	Backoff     Backoff          // between sessions
+	Backoff     Backoff // between sessions
+	// AuthBackoff is the pace after a refused login or an untrusted certificate
+	// (ConfigFailure): minutes, growing, because every attempt is a failed login the
+	// server counts towards a lockout. Zero Min: 2m; zero Max: 1h.
+	AuthBackoff Backoff
 	Logger      *slog.Logger     // nil: discard
 	Metrics     *metrics.Metrics // the IMAP counters; nil: not counted
 	// OnQueued is called after a mail whose processing queued replies (the outbox
@@ -109,6 +113,9 @@ type Pipeline[P Prepared] struct {
 	stream   inbound.Stream
 	inflight *inflight
 	buffers  *bufferPool // raw mail read ahead for the workers
+
+	problemMu sync.Mutex
+	problem   string // the last ConfigFailure with its detail, until a login succeeds
 }
 
 // NewPipeline builds the pipeline feeding in.
@@ -125,8 +132,29 @@ func NewPipeline[P Prepared](in Intake[P], o PipelineOptions) *Pipeline[P] {
 	if o.MaxAttempts < 1 {
 		o.MaxAttempts = 3
 	}
+	if o.AuthBackoff.Min <= 0 {
+		o.AuthBackoff.Min = 2 * time.Minute
+	}
+	if o.AuthBackoff.Max <= 0 {
+		o.AuthBackoff.Max = time.Hour
+	}
 	return &Pipeline[P]{o: o, in: in, stream: inbound.Stream{Channel: inbound.IMAP, Name: o.Mailbox},
 		inflight: openInflight(o.InflightPath, o.Logger), buffers: newBufferPool(budgetUnit, pipelineMaxBytes)}
+}
+
+// Problem is why the last sessions failed when no reconnect cures it (a refused
+// login, an untrusted certificate), with the time of the next attempt; "" when the
+// last login succeeded or none was refused. Safe for concurrent use.
+func (pl *Pipeline[P]) Problem() string {
+	pl.problemMu.Lock()
+	defer pl.problemMu.Unlock()
+	return pl.problem
+}
+
+func (pl *Pipeline[P]) setProblem(p string) {
+	pl.problemMu.Lock()
+	defer pl.problemMu.Unlock()
+	pl.problem = p
 }
 
 // source is the position of a mail of the mailbox, as intake keys its records.
@@ -150,8 +178,18 @@ func (pl *Pipeline[P]) Run(ctx context.Context) error {
 			return err
 		}
 		pl.o.Metrics.IMAPErrors.Add(1)
-		delay := pl.o.Backoff.Next()
-		pl.o.Logger.Warn("imap session ended", "mailbox", pl.o.Mailbox, "err", err, "retry_in", delay.Round(time.Millisecond))
+		var delay time.Duration
+		if why := ConfigFailure(err); why != "" {
+			// No reconnect cures this, and each attempt is a failed login that the
+			// server counts: wait minutes, longer each time, and be loud.
+			delay = pl.o.AuthBackoff.Next()
+			pl.o.Metrics.AuthFailures.Add("imap")
+			pl.setProblem(fmt.Sprintf("%s (%v); next attempt at %s", why, err, time.Now().Add(delay).Format(time.RFC3339)))
+			pl.o.Logger.Error("imap "+why, "mailbox", pl.o.Mailbox, "err", err, "retry_in", delay.Round(time.Millisecond))
+		} else {
+			delay = pl.o.Backoff.Next()
+			pl.o.Logger.Warn("imap session ended", "mailbox", pl.o.Mailbox, "err", err, "retry_in", delay.Round(time.Millisecond))
+		}
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
@@ -171,6 +209,8 @@ func (pl *Pipeline[P]) session(ctx context.Context) error {
 	defer c.Close()
 	pl.o.Metrics.IMAPConnects.Add(1)
 	pl.o.Metrics.IMAPUp.Store(true)
+	pl.o.AuthBackoff.Reset()
+	pl.setProblem("")
 	first := true
 	for {
 		st, err := c.Select(ctx, pl.o.Mailbox)
@@ -187,6 +227,7 @@ func (pl *Pipeline[P]) session(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		pl.o.Metrics.Polled()
 		if pl.o.Idle && c.CanIdle() {
 			err = c.WaitForChange(ctx, pl.o.PollInterval)
 		} else {

@@ -153,7 +153,7 @@ func (m *Mailer) Queue(q Queue, c *cases.Case, o Outgoing, now time.Time) error 
 	if c.ID != "" && !slices.Contains(c.Threads, mail.MessageID) {
 		c.Threads = append(c.Threads, mail.MessageID)
 	}
-	m.o.Metrics.RepliesQueued.Add(1)
+	m.o.Metrics.ReplyQueued(o.Kind)
 	return nil
 }
 

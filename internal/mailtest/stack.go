@@ -130,6 +130,12 @@ func (s *Stack) Logs() string {
 	return logTails(l.dovecotStdio(), l.dovecotLog(), l.postfixStdio(), l.postfixLog())
 }
 
+// DovecotLog returns Dovecot's whole log (logins, refusals, deliveries).
+func (s *Stack) DovecotLog() string {
+	b, _ := os.ReadFile(s.layout.dovecotLog())
+	return string(b)
+}
+
 // Deliver submits raw to Postfix over SMTP with the given envelope. Postfix
 // has accepted (queued) the message when Deliver returns; use WaitMessages
 // to see it arrive.

@@ -120,9 +120,13 @@ type OutboxEntry struct {
 
 // Alert is something an operator must see (UIDVALIDITY change, broken templates...).
 type Alert struct {
+	ID      uint64    `json:"-"` // its key, filled on read; what `alerts ack ID` names
 	At      time.Time `json:"at"`
 	Kind    string    `json:"kind"`
 	Message string    `json:"message"`
+	// AckedAt is when an operator acknowledged it (`complaintd alerts ack`); an
+	// acknowledged alert is kept for the record but no longer shown.
+	AckedAt *time.Time `json:"acked_at,omitempty"`
 }
 
 // Store is the open database.
