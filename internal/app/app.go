@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
+
+	"github.com/complaintd/complaintd/internal/imapsource"
 )
 
 const usage = `complaintd — the complaint and takedown desk over e-mail
@@ -40,6 +42,11 @@ Usage:
 Secrets may come from the environment: COMPLAINTD_IMAP_PASSWORD, COMPLAINTD_SMTP_PASSWORD,
 COMPLAINTD_MASTER_KEY, COMPLAINTD_STAFF_SECRET (config check reads them too, as run does).
 `
+
+// ExitDecide is the exit code of a start that waits for the operator's decision (the
+// adoption guard: set imap.start): a restart cannot change it, so the systemd unit
+// does not restart on it (RestartPreventExitStatus).
+const ExitDecide = 78 // EX_CONFIG of sysexits.h
 
 // Main runs one command and returns the process exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -89,6 +96,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 		fmt.Fprintf(stderr, "complaintd: %s\n", indentJoined(err))
+		if imapsource.IsRefused(err) {
+			return ExitDecide
+		}
 		return 1
 	}
 	return 0

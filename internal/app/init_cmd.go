@@ -405,6 +405,8 @@ KillSignal=SIGTERM
 TimeoutStopSec=60s
 Restart=on-failure
 RestartSec=10s
+# 78: a fresh store over a processed mailbox waits for imap.start (see the log).
+RestartPreventExitStatus=78
 %[8]s
 UMask=0077
 NoNewPrivileges=yes

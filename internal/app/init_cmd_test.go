@@ -3,6 +3,7 @@ package app
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -83,9 +84,10 @@ func TestInitWritesADesk(t *testing.T) {
 	for k, want := range map[string]string{
 		"User": "complaintd", "ReadWritePaths": state, "ExecReload": "/bin/kill -HUP $MAINPID",
 		"NoNewPrivileges": "yes", "ProtectSystem": "strict", "ProtectHome": "yes", "PrivateTmp": "yes", "UMask": "0077",
-		"LoadCredential":  "master-key:" + filepath.Join(dir, "master.key"),
-		"ExecStart":       "/usr/local/bin/complaintd run -config " + cfgPath,
-		"EnvironmentFile": filepath.Join(dir, "secrets.env"),
+		"LoadCredential":           "master-key:" + filepath.Join(dir, "master.key"),
+		"ExecStart":                "/usr/local/bin/complaintd run -config " + cfgPath,
+		"EnvironmentFile":          filepath.Join(dir, "secrets.env"),
+		"RestartPreventExitStatus": fmt.Sprint(ExitDecide),
 	} {
 		if !slices.Contains(svc[k], want) {
 			t.Errorf("[Service] %s = %q, want %q", k, svc[k], want)

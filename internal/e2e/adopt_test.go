@@ -29,8 +29,8 @@ func TestFreshStoreOverAProcessedMailbox(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("a fresh store over a processed mailbox did not refuse to start")
 	}
-	if code := d.cmd.ProcessState.ExitCode(); code == 0 {
-		t.Errorf("the refusal exited 0")
+	if code := d.cmd.ProcessState.ExitCode(); code != 78 {
+		t.Errorf("the refusal exited %d, want 78 (the unit does not restart on it)", code)
 	}
 	d.cmd = nil
 	log, _ := os.ReadFile(d.logPath)
