@@ -50,6 +50,7 @@ type desk struct {
 	clock      clock.Clock // the one "now" of every part
 	pipeline   *imapsource.Pipeline[*intake.Prepared]
 	dispatcher *dispatch.Dispatcher
+	sender     *outbox.Sender // its sessions and its view of the relay's health
 	metrics    *metrics.Metrics
 	gen        atomic.Pointer[live]
 	// smtpTLS is the TLS configuration of the SMTP dial (smtp.ca_file, server_name,
@@ -185,10 +186,11 @@ func (d *desk) open() error {
 	if err != nil {
 		return err
 	}
-	d.smtpTLS = smtpTLS
+	d.smtpTLS, d.sender = smtpTLS, sender
 	d.dispatcher = dispatch.New(dispatch.Options{
 		Store: d.store, Sender: sender, MaxAttempts: cfg.SMTP.MaxAttempts, RetryMin: cfg.SMTP.RetryMin, RetryMax: cfg.SMTP.RetryMax,
-		SendTimeout: 2 * cfg.SMTP.Timeout, Logger: log.With("part", "outbox"), Metrics: d.metrics, Now: d.clock.Now,
+		SendTimeout: 2 * cfg.SMTP.Timeout, Sessions: cfg.SMTP.Sessions,
+		Logger: log.With("part", "outbox"), Metrics: d.metrics, Now: d.clock.Now,
 		Attach: func(m *outbox.Mail) error { return d.current().processor.Attach(m) },
 	})
 	d.pipeline = imapsource.NewPipeline[*intake.Prepared](liveIntake{d}, imapsource.PipelineOptions{
@@ -321,6 +323,7 @@ func smtpSender(cfg *config.Config, log *slog.Logger) (*outbox.Sender, *tls.Conf
 	sender, err := outbox.NewSender(outbox.Options{
 		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, TLS: cfg.SMTP.TLS, Username: cfg.SMTP.Username, Password: cfg.SMTP.Password,
 		HELO: cfg.SMTP.HELO, Timeout: cfg.SMTP.Timeout, Logger: log.With("part", "smtp"), TLSConfig: tlsCfg,
+		IdleTimeout: cfg.SMTP.IdleTimeout,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("smtp: %w", err)

@@ -57,6 +57,9 @@ func (d *desk) health() health {
 	} else {
 		reason("smtp: %s", pii.RedactAddresses(err.Error()))
 	}
+	if p := d.smtpDeliveryProblem(); p != "" && problems["smtp"] == "" {
+		reason("smtp: replies cannot be delivered: %s", p)
+	}
 	for _, svc := range []string{"imap", "smtp"} {
 		if p := problems[svc]; p != "" {
 			reason("%s: %s", svc, pii.RedactAddresses(p)) // the server's text may quote the login

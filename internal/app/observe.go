@@ -114,8 +114,9 @@ func buildInfo() metrics.BuildInfo {
 // not log in: a probe every 30 s must not count against a login limit.
 func (d *desk) probeSMTP(ctx context.Context) error {
 	err := smtpGreeting(ctx, d.cfg.SMTP.Host, d.cfg.SMTP.Port, d.cfg.SMTP.TLS == "tls", d.smtpTLS)
-	// A server that greets but refuses our login is not up for the desk.
-	d.metrics.SMTPUp.Store(err == nil && (d.dispatcher == nil || d.dispatcher.Problem() == ""))
+	// A server that greets but refuses our login, or the outbox's mail, is not up
+	// for the desk.
+	d.metrics.SMTPUp.Store(err == nil && (d.dispatcher == nil || d.dispatcher.Problem() == "") && d.smtpDeliveryProblem() == "")
 	return err
 }
 

@@ -89,6 +89,10 @@ type SMTP struct {
 	MaxAttempts int           `yaml:"max_attempts"` // 20 attempts before an outbox entry fails
 	RetryMin    time.Duration `yaml:"retry_min"`    // 30s first retry delay (doubles)
 	RetryMax    time.Duration `yaml:"retry_max"`    // 1h longest retry delay
+	// Sessions is how many SMTP sessions send replies in parallel, each carrying many.
+	Sessions int `yaml:"sessions"` // 4
+	// IdleTimeout is how long an unused SMTP session stays open before QUIT.
+	IdleTimeout time.Duration `yaml:"idle_timeout"` // 30s
 	// AutoReplyLimit caps automatic replies to one sender over a sliding window.
 	AutoReplyLimit  int           `yaml:"auto_reply_limit"`  // 10
 	AutoReplyWindow time.Duration `yaml:"auto_reply_window"` // 1h

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/complaintd/complaintd/internal/policy"
 	"github.com/complaintd/complaintd/internal/routing"
@@ -190,5 +191,23 @@ func TestMajorDeadlineDefaultsFollowPolicy(t *testing.T) {
 	}
 	if c.Routing.Severity.MajorProcessDays != 1 || c.Routing.Severity.MajorReviewDays != 1 {
 		t.Errorf("major days %d/%d", c.Routing.Severity.MajorReviewDays, c.Routing.Severity.MajorProcessDays)
+	}
+}
+
+// Replies go out over several sessions unless the file says otherwise (issue 18).
+func TestSMTPSessionDefaults(t *testing.T) {
+	c, err := Parse([]byte("imap: {host: h, username: u, password: p}\nsmtp: {host: s, from: desk@example.cn}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTP.Sessions != 4 || c.SMTP.IdleTimeout != 30*time.Second {
+		t.Errorf("smtp.sessions %d, idle_timeout %v; want 4 and 30s", c.SMTP.Sessions, c.SMTP.IdleTimeout)
+	}
+	c, err = Parse([]byte("imap: {host: h, username: u, password: p}\nsmtp: {host: s, from: desk@example.cn, sessions: 1, idle_timeout: 5s}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTP.Sessions != 1 || c.SMTP.IdleTimeout != 5*time.Second {
+		t.Errorf("smtp.sessions %d, idle_timeout %v; want 1 and 5s as written", c.SMTP.Sessions, c.SMTP.IdleTimeout)
 	}
 }

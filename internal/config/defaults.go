@@ -75,6 +75,8 @@ func (c *Config) ApplyDefaults() {
 	defI(&s.MaxAttempts, 20)
 	defD(&s.RetryMin, 30*time.Second)
 	defD(&s.RetryMax, time.Hour)
+	defI(&s.Sessions, 4)
+	defD(&s.IdleTimeout, 30*time.Second)
 	defI(&s.AutoReplyLimit, 10)
 	defD(&s.AutoReplyWindow, time.Hour)
 	defI(&s.AutoReplyDomainLimit, 60)

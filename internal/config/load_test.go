@@ -136,6 +136,10 @@ func TestProblems(t *testing.T) {
 		// For the *_after overrides 0 means "use the days": accepted.
 		{"zero where it means not set", minimal + "policy: {review_after: 0s, appeal_after: -1s}\n",
 			[]string{"policy.appeal_after: must not be negative, got -1s (0s means not set)"}, []string{"policy.review_after"}},
+		{"smtp sessions out of range", "imap: {host: h, username: u, password: p}\nsmtp: {host: s, from: desk@example.cn, sessions: 100, idle_timeout: -1s}\n",
+			[]string{"smtp.sessions: must be 1-32, got 100", "smtp.idle_timeout: must be more than 0s, got -1s"}, nil},
+		{"smtp sessions zero", "imap: {host: h, username: u, password: p}\nsmtp: {host: s, from: desk@example.cn, sessions: 0}\n",
+			[]string{"smtp.sessions: must be 1-32, got 0 (leave the key out for the default, 4)"}, nil},
 		// The delay doubles from retry_min up to retry_max: a smaller cap is a typo.
 		{"retry_max below retry_min", "imap: {host: h, username: u, password: p}\nsmtp: {host: s, from: desk@example.cn, retry_min: 1m, retry_max: 30s}\n",
 			[]string{"smtp.retry_max: must be at least smtp.retry_min (1m0s), got 30s"}, nil},

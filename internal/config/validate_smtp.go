@@ -25,6 +25,10 @@ func (c *Config) checkSMTP(k *checker) {
 		// The delay doubles from retry_min up to retry_max: a smaller cap is a typo.
 		k.add("smtp.retry_max", "must be at least smtp.retry_min (%v), got %v", s.RetryMin, s.RetryMax)
 	}
+	// More sessions than a relay's per-client connection limit (Postfix allows 50,
+	// providers often 10 or fewer) only earns refusals.
+	between(k, "smtp.sessions", s.Sessions, 1, 32)
+	positive(k, "smtp.idle_timeout", s.IdleTimeout)
 	atLeast(k, "smtp.auto_reply_limit", s.AutoReplyLimit, 1)
 	positive(k, "smtp.auto_reply_window", s.AutoReplyWindow)
 	atLeast(k, "smtp.auto_reply_domain_limit", s.AutoReplyDomainLimit, 1)

@@ -1,10 +1,25 @@
-// Package dispatch drains the durable outbox: it hands each pending reply to SMTP,
-// retries temporary failures with exponential backoff, and records the result in the
-// store. The reply's Message-ID and Date were fixed when it was queued, so a resend
-// after a crash inside the SMTP exchange is the same message, not a second one.
+// Package dispatch drains the durable outbox: it hands each pending reply to SMTP
+// over several sessions in parallel, retries temporary failures with exponential
+// backoff, and records the result in the store. The reply's Message-ID and Date
+// were fixed when it was queued, so a resend after a crash inside the SMTP exchange
+// is the same message, not a second one.
 //
-// Invariant: an entry is marked sent only after the server accepted it; an entry is
-// never sent while another attempt for it is in flight (one worker goroutine).
+// Invariants: an entry is marked sent only after the server accepted it; an entry
+// is never sent while another attempt for it is in flight (one planner hands each
+// entry to one session worker at a time and no other until that attempt is recorded);
+// the replies of one case (or, without a case, to one address) go out one after
+// the other in queue order, whatever the number of sessions: a later one waits in
+// the chain of the worker sending the earlier one.
+//
+// Recovery: while the relay itself fails (outbox.IsRelayFault), the planner stops
+// handing out mail and probes the server instead (or, without a probe, tries one
+// due entry per pass), so an outage costs the queued mail no attempts. The first
+// reply accepted after such failures releases the entries waiting on their own
+// backoff, in bursts of Burst, each burst only after the previous one was tried
+// and the relay still accepted mail: recovery is prompt without hammering a
+// server that falls over again. A refused login or an untrusted certificate
+// (ConfigFailure) is no outage: it pauses all sending instead, for a doubling time,
+// since each probe or attempt would be one more failed login.
 package dispatch
 
 import (
@@ -15,8 +30,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -28,9 +45,21 @@ import (
 	"github.com/complaintd/complaintd/internal/store"
 )
 
-// Sender hands one mail to SMTP; outbox.Sender implements it.
+// Sender hands one mail to SMTP; outbox.Sender implements it. With Sessions > 1
+// it is called from several goroutines at once.
 type Sender interface {
 	Send(ctx context.Context, m outbox.Mail) error
+}
+
+// prober is the optional part of a Sender that checks the server without a mail
+// (outbox.Sender.Probe: RSET on a kept session or EHLO on a new one).
+type prober interface {
+	Probe(ctx context.Context) error
+}
+
+// closer is the optional part of a Sender that ends its idle sessions at shutdown.
+type closer interface {
+	Close() error
 }
 
 // Options wires a Dispatcher.
@@ -41,9 +70,19 @@ type Options struct {
 	RetryMin    time.Duration // zero: 30s
 	RetryMax    time.Duration // zero: 1h
 	SendTimeout time.Duration // zero: 2m; bounds one attempt, also during shutdown
-	Now         func() time.Time
-	Logger      *slog.Logger
-	Metrics     *metrics.Metrics
+	// Sessions is how many replies are in flight at once, each worker with an SMTP
+	// session of its own (the Sender keeps them open); zero: 1.
+	Sessions int
+	// Burst is how many backoff-waiting entries one recovery step releases; zero:
+	// 4 per session, at least 8.
+	Burst int
+	// ProbeEvery is how often the server is probed while it fails (real time);
+	// zero: RetryMin, within 1s..5s. A probe is an RSET or an EHLO: cheap for the
+	// server, and it bounds how long a recovered relay waits for the first reply.
+	ProbeEvery time.Duration
+	Now        func() time.Time
+	Logger     *slog.Logger
+	Metrics    *metrics.Metrics
 	// Attach resolves attachment contents of a stored mail before sending (the
 	// Open funcs cannot be stored). Nil: mails are sent without re-attaching.
 	Attach func(m *outbox.Mail) error
@@ -60,11 +99,17 @@ type Dispatcher struct {
 	o    Options
 	wake chan struct{}
 
-	// Set by the worker, read by Problem.
-	mu        sync.Mutex
-	holdUntil time.Time     // no attempt before this (a refused login); zero: none
-	hold      time.Duration // the current pause, doubling
-	problem   string        // why sending is held, for /healthz
+	mu         sync.Mutex
+	inflight   map[uint64]bool     // handed to a worker (or chained), result not recorded yet
+	busy       map[string]bool     // order keys with an entry at a worker
+	chains     map[string][]uint64 // entries waiting, in queue order, for their key's worker
+	early      map[uint64]bool     // released by a recovery ahead of their NextAt
+	released   map[uint64]bool     // released during the current recovery (once each)
+	relayDown  bool                // the last relay verdict was a fault
+	recovering bool                // releasing bursts after the relay came back
+	holdUntil  time.Time           // no attempt before this (a refused login); zero: none
+	hold       time.Duration       // the current pause, doubling
+	problem    string              // why sending is held, for /healthz
 }
 
 // New builds a dispatcher.
@@ -81,6 +126,15 @@ func New(o Options) *Dispatcher {
 	if o.SendTimeout <= 0 {
 		o.SendTimeout = 2 * time.Minute
 	}
+	if o.Sessions <= 0 {
+		o.Sessions = 1
+	}
+	if o.Burst <= 0 {
+		o.Burst = max(8, 4*o.Sessions)
+	}
+	if o.ProbeEvery <= 0 {
+		o.ProbeEvery = min(max(o.RetryMin, time.Second), 5*time.Second)
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -96,7 +150,9 @@ func New(o Options) *Dispatcher {
 	if o.HoldMax <= 0 {
 		o.HoldMax = time.Hour
 	}
-	return &Dispatcher{o: o, wake: make(chan struct{}, 1)}
+	return &Dispatcher{o: o, wake: make(chan struct{}, 1),
+		inflight: map[uint64]bool{}, busy: map[string]bool{}, chains: map[string][]uint64{},
+		early: map[uint64]bool{}, released: map[uint64]bool{}}
 }
 
 // Wake tells the worker new entries are waiting. It never blocks.
@@ -107,71 +163,347 @@ func (d *Dispatcher) Wake() {
 	}
 }
 
-// Run sends until ctx is done. An attempt in flight when ctx ends is finished (bounded
-// by SendTimeout) so that its result is recorded.
+// Run sends until ctx is done, Sessions replies at a time. Attempts in flight when
+// ctx ends are finished (bounded by SendTimeout) so that their results are recorded;
+// then the Sender's idle sessions are closed.
 func (d *Dispatcher) Run(ctx context.Context) error {
+	jobs := make(chan job) // unbuffered: an entry is handed out only to a free worker
+	var wg sync.WaitGroup
+	for range d.o.Sessions {
+		wg.Go(func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case j := <-jobs:
+					d.work(ctx, j)
+				}
+			}
+		})
+	}
+	defer func() {
+		wg.Wait()
+		if c, ok := d.o.Sender.(closer); ok {
+			_ = c.Close()
+		}
+	}()
 	for {
-		next, err := d.Flush(ctx)
+		due, next, err := d.plan(ctx)
 		if err != nil {
 			d.o.Logger.Error("outbox pass", "err", err)
 			next = d.o.Now().Add(d.o.RetryMin)
 		}
-		wait := time.Until(next)
-		if next.IsZero() || wait > 30*time.Second {
-			wait = 30 * time.Second
+		for i, j := range due {
+			if i > 0 && d.stopped() {
+				break // the relay fails or refused the login: the rest waits
+			}
+			if !d.claim(j) {
+				continue
+			}
+			select {
+			case jobs <- j:
+			case <-ctx.Done():
+				d.finish(j, false)
+				return nil
+			}
 		}
-		if wait < 0 {
-			wait = 0
+		// Deadlines are in the injected clock's terms; a driven clock moves in
+		// steps, so the wait is capped and the plan made again.
+		wait := 30 * time.Second
+		if !next.IsZero() {
+			wait = min(wait, max(next.Sub(d.o.Now()), 0))
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		down := d.down()
+		if down {
+			wait = d.o.ProbeEvery
+		}
+		if !d.sleep(ctx, wait, down) {
 			return nil
-		case <-d.wake:
-			t.Stop()
-		case <-t.C:
 		}
 	}
 }
 
-// Flush sends every due entry once and returns when the next one is due (zero when
-// the outbox is empty).
+// sleep waits for wait, a Wake or the end of ctx (then it returns false). During an
+// outage (down) only the end of the outage cuts the wait short: new mail queued
+// meanwhile waits for the probe rather than hitting the failing server.
+func (d *Dispatcher) sleep(ctx context.Context, wait time.Duration, down bool) bool {
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-d.wake:
+			if down && d.down() {
+				continue
+			}
+			return true
+		case <-t.C:
+			return true
+		}
+	}
+}
+
+// work runs the attempt handed out by Run, then the entries chained behind it.
+func (d *Dispatcher) work(ctx context.Context, j job) {
+	for {
+		if _, err := d.attempt(ctx, j.seq); err != nil {
+			d.o.Logger.Error("outbox attempt", "seq", j.seq, "err", err)
+		}
+		next, ok := d.finish(j, ctx.Err() == nil)
+		if !ok {
+			return
+		}
+		j = next
+	}
+}
+
+// Flush sends every due entry once, one at a time, and returns when the next one is
+// due (zero when the outbox is empty). Entries a recovery releases during the pass
+// are sent in it too.
 func (d *Dispatcher) Flush(ctx context.Context) (time.Time, error) {
-	var due []uint64
-	var next time.Time
+	seen := map[uint64]bool{}
+	for {
+		due, next, err := d.plan(ctx)
+		if err != nil {
+			return time.Time{}, err
+		}
+		due = slices.DeleteFunc(due, func(j job) bool { return seen[j.seq] })
+		if len(due) == 0 {
+			return next, nil
+		}
+		for i, j := range due {
+			seq := j.seq
+			if ctx.Err() != nil {
+				return next, nil
+			}
+			if i > 0 && d.stopped() {
+				break
+			}
+			seen[seq] = true
+			retryAt, err := d.attempt(ctx, seq)
+			if err != nil {
+				return time.Time{}, err
+			}
+			if !retryAt.IsZero() && (next.IsZero() || retryAt.Before(next)) {
+				next = retryAt
+			}
+		}
+		if d.stopped() {
+			if until := d.heldUntil(); until.After(next) {
+				next = until
+			}
+			return next, nil
+		}
+	}
+}
+
+// plan lists the entries to send now, in queue order, and when the next waiting
+// one is due (zero: none waits). While the relay fails it probes the server first:
+// nothing is due while the probe fails, and one entry is when it passes (the
+// reply whose acceptance ends the outage).
+func (d *Dispatcher) plan(ctx context.Context) (due []job, next time.Time, err error) {
 	now := d.o.Now()
-	err := d.o.Store.View(func(tx *store.Tx) error {
+	if until := d.heldUntil(); now.Before(until) {
+		// Sending is paused after a refused login: the due mail waits for the
+		// end of the pause (one login then), not for its own retry time.
+		return nil, until, nil
+	}
+	down := d.down()
+	if p, ok := d.o.Sender.(prober); ok && down {
+		pctx, cancel := context.WithTimeout(ctx, d.o.SendTimeout)
+		perr := p.Probe(pctx)
+		cancel()
+		if why := ConfigFailure(perr); why != "" {
+			// Back, but refusing the login: the pause takes over from the probes,
+			// each of which would be one more failed login.
+			until := d.holdSending(now, why, pii.RedactAddresses(perr.Error()))
+			d.mu.Lock()
+			d.relayDown = false
+			d.mu.Unlock()
+			d.o.Logger.Error("smtp "+why, "sending_paused_until", until, "err", pii.RedactAddresses(perr.Error()))
+			return nil, until, nil
+		}
+		if perr != nil {
+			d.o.Logger.Warn("smtp probe failed", "err", pii.RedactAddresses(perr.Error()))
+			return nil, now.Add(d.o.ProbeEvery), nil
+		}
+	}
+	// The scan runs on copies: workers record results meanwhile. An entry that
+	// finishes during the scan may be listed again; attempt re-reads it and skips it.
+	d.mu.Lock()
+	inflight, early := maps.Clone(d.inflight), maps.Clone(d.early)
+	d.mu.Unlock()
+	err = d.o.Store.View(func(tx *store.Tx) error {
 		return tx.EachPending(func(e *store.OutboxEntry) error {
-			if !e.NextAt.After(now) {
-				due = append(due, e.Seq)
-			} else if next.IsZero() || e.NextAt.Before(next) {
+			switch {
+			case inflight[e.Seq]:
+			case !e.NextAt.After(now) || early[e.Seq]:
+				due = append(due, job{e.Seq, orderKey(e)})
+			case next.IsZero() || e.NextAt.Before(next):
 				next = e.NextAt
 			}
 			return nil
 		})
 	})
 	if err != nil {
-		return time.Time{}, fmt.Errorf("read outbox: %w", err)
+		return nil, time.Time{}, fmt.Errorf("read outbox: %w", err)
 	}
-	for _, seq := range due {
-		if ctx.Err() != nil {
-			return next, nil
+	if down && len(due) > 1 {
+		due = due[:1]
+		next = now
+	}
+	return due, next, nil
+}
+
+func (d *Dispatcher) down() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.relayDown
+}
+
+// stopped reports whether no more mail is to be handed out in this pass: the relay
+// fails, or sending is paused after a refused login.
+func (d *Dispatcher) stopped() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.relayDown || d.o.Now().Before(d.holdUntil)
+}
+
+// job is an entry to send and its order key.
+type job struct {
+	seq uint64
+	key string
+}
+
+// orderKey groups the entries that must go out in queue order: a case's replies
+// (an acknowledgement before the notice that the case is complete), or those to
+// one address when there is no case.
+func orderKey(e *store.OutboxEntry) string {
+	switch {
+	case e.Case != "":
+		return "case:" + e.Case
+	case len(e.To) > 0:
+		return "to:" + strings.ToLower(e.To[0])
+	}
+	return ""
+}
+
+// claim marks j in flight and reports whether to hand it to a worker now: false
+// when it is in flight already, or when its key is at a worker, which then sends
+// it after the earlier ones (j joins the key's chain).
+func (d *Dispatcher) claim(j job) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.inflight[j.seq] {
+		return false
+	}
+	d.inflight[j.seq] = true
+	if j.key == "" {
+		return true
+	}
+	if d.busy[j.key] {
+		d.chains[j.key] = append(d.chains[j.key], j.seq)
+		return false
+	}
+	d.busy[j.key] = true
+	return true
+}
+
+// finish records that j's attempt is over and returns the next entry of its chain
+// when there is one and more may be sent (go: the worker is not stopping, and the
+// relay is not failing). Otherwise the chain is dropped: its entries are planned
+// again, in order, by a later pass.
+func (d *Dispatcher) finish(j job, goOn bool) (job, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.inflight, j.seq)
+	if j.key == "" {
+		return job{}, false
+	}
+	chain := d.chains[j.key]
+	if len(chain) > 0 && goOn && !d.relayDown {
+		if len(chain) == 1 {
+			delete(d.chains, j.key)
+		} else {
+			d.chains[j.key] = chain[1:]
 		}
-		if until := d.heldUntil(); now.Before(until) {
-			// Sending is paused after a refused login: the due mail waits for the
-			// end of the pause (one login then), not for its own retry time.
-			return until, nil
+		return job{chain[0], j.key}, true
+	}
+	for _, seq := range chain {
+		delete(d.inflight, seq)
+	}
+	delete(d.chains, j.key)
+	delete(d.busy, j.key)
+	return job{}, false
+}
+
+// verdict updates the relay state after an attempt of seq and reports whether a
+// recovery step should release the next burst.
+func (d *Dispatcher) verdict(seq uint64, sendErr error) (release bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.early, seq)
+	switch {
+	case sendErr == nil:
+		if d.relayDown {
+			d.relayDown, d.recovering = false, true
+			clear(d.released)
+			d.o.Logger.Info("smtp relay accepts mail again: retrying waiting replies")
 		}
-		retryAt, err := d.attempt(ctx, seq)
-		if err != nil {
-			return time.Time{}, err
+		return d.recovering && len(d.early) == 0
+	case outbox.IsRelayFault(sendErr) && ConfigFailure(sendErr) == "":
+		if !d.relayDown {
+			d.Wake() // the planner, perhaps asleep until a far retry, starts probing
 		}
-		if !retryAt.IsZero() && (next.IsZero() || retryAt.Before(next)) {
-			next = retryAt
+		// Entries released but not tried yet go back to their own backoff.
+		d.relayDown, d.recovering = true, false
+		clear(d.early)
+	}
+	return false
+}
+
+// release moves the next Burst entries waiting on their backoff (the earliest
+// first) ahead, once each per recovery; with none left the recovery ends. Entries
+// never tried (Attempts 0) keep their time: they are not waiting on a failure.
+func (d *Dispatcher) release() error {
+	now := d.o.Now()
+	type cand struct {
+		seq uint64
+		at  time.Time
+	}
+	var cands []cand
+	err := d.o.Store.View(func(tx *store.Tx) error {
+		return tx.EachPending(func(e *store.OutboxEntry) error {
+			if e.Attempts > 0 && e.NextAt.After(now) {
+				cands = append(cands, cand{e.Seq, e.NextAt})
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("read outbox: %w", err)
+	}
+	slices.SortFunc(cands, func(a, b cand) int { return a.at.Compare(b.at) })
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.recovering || len(d.early) > 0 {
+		return nil // the relay failed again, or another worker released this step
+	}
+	n := 0
+	for _, c := range cands {
+		if n == d.o.Burst {
+			break
+		}
+		if !d.released[c.seq] && !d.inflight[c.seq] {
+			d.early[c.seq], d.released[c.seq] = true, true
+			n++
 		}
 	}
-	return next, nil
+	if n == 0 {
+		d.recovering = false
+	}
+	return nil
 }
 
 // attempt sends one entry and records the result; it returns when to retry (zero when
@@ -187,6 +519,12 @@ func (d *Dispatcher) attempt(ctx context.Context, seq uint64) (time.Time, error)
 	}
 	if e.State != store.OutboxPending {
 		return time.Time{}, nil
+	}
+	d.mu.Lock()
+	early := d.early[seq]
+	d.mu.Unlock()
+	if e.NextAt.After(d.o.Now()) && !early {
+		return e.NextAt, nil // planned from a read before its last attempt was recorded
 	}
 	sendErr := d.send(ctx, e)
 	now := d.o.Now()
@@ -223,7 +561,7 @@ func (d *Dispatcher) attempt(ctx context.Context, seq uint64) (time.Time, error)
 		}
 	}
 	if sendErr == nil {
-		d.release()
+		d.endHold()
 	}
 	err := d.o.Store.Update(func(tx *store.Tx) error {
 		if err := tx.PutOutbox(e); err != nil {
@@ -236,6 +574,14 @@ func (d *Dispatcher) attempt(ctx context.Context, seq uint64) (time.Time, error)
 	})
 	if err != nil {
 		return time.Time{}, fmt.Errorf("record outbox attempt: %w", err)
+	}
+	if d.verdict(seq, sendErr) {
+		if err := d.release(); err != nil {
+			return time.Time{}, err
+		}
+		d.Wake()
+	} else if sendErr != nil && !outbox.IsRelayFault(sendErr) {
+		d.Wake() // the planner may sleep past this entry's new, earlier retry time
 	}
 	if e.State == store.OutboxPending {
 		return e.NextAt, nil
@@ -314,8 +660,8 @@ func (d *Dispatcher) holdSending(now time.Time, why, detail string) time.Time {
 	return d.holdUntil
 }
 
-// release ends a pause: the server accepted a mail.
-func (d *Dispatcher) release() {
+// endHold ends a pause: the server accepted a mail.
+func (d *Dispatcher) endHold() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.hold, d.holdUntil, d.problem = 0, time.Time{}, ""

@@ -44,6 +44,7 @@ const lawyerLicencePolicy = `policy:
 // admin's words, the follow-up that brings it completes the case, and staff can ask for
 // it again with 补充 and the admin's synonym.
 func TestDocumentKindAddedInConfig(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "editor"}})
 	d := newDaemon(t, st, deskOptions{})
 	cfg, err := os.ReadFile(d.cfgPath)

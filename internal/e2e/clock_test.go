@@ -24,6 +24,7 @@ const springFestival = `policy:
 // clock past the reminder time and past the deadline sends one reminder and one
 // escalation; a restart and further moves of the clock send neither again.
 func TestSimulatedClockDrivesDeadlines(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "editor", "boss"}})
 	d := newDaemon(t, st, deskOptions{})
 	cfg, err := os.ReadFile(d.cfgPath)

@@ -183,6 +183,7 @@ func TestCrashLosesNothingSendsNothingTwice(t *testing.T) {
 // A UIDVALIDITY change with 500 messages in place must create no case and send no
 // reply, and must raise an alert.
 func TestUIDValidityChangeCreatesNoDuplicates(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("long test")
 	}
@@ -227,6 +228,7 @@ func TestUIDValidityChangeCreatesNoDuplicates(t *testing.T) {
 // The IMAP server stops in the middle of a backlog and comes back; the SMTP server
 // refuses for a while. Nothing is lost, nothing doubled, every reply arrives once.
 func TestServersGoAwayAndComeBack(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice"}})
 	const n = 40
 	for i := range n {

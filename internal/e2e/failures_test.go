@@ -18,6 +18,7 @@ import (
 // the reconnect loop (1 s, doubling) knocked every 7 s or so on this stack, Dovecot's
 // own delay of a refusal included — a lockout risk on a real mail server.
 func TestWrongIMAPPasswordBacksOffHard(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk"}})
 	d := newDaemon(t, st, deskOptions{})
 	cfg, err := os.ReadFile(d.cfgPath)

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"io"
 	"mime"
@@ -24,7 +25,20 @@ import (
 
 var binary string
 
+// e2eParallel is how many end-to-end tests run at once unless -parallel says
+// otherwise. They spend most of their time waiting on the mail servers, the daemon's
+// polls and its clock, so more of them than cores fit; the ones whose assertions
+// depend on the machine's speed (the kill loop, the bounds on CPU and delay) do not
+// call t.Parallel and run alone.
+const e2eParallel = 4
+
 func TestMain(m *testing.M) {
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		flag.Set("test.parallel", strconv.Itoa(e2eParallel))
+	}
 	dir, err := os.MkdirTemp("", "complaintd-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

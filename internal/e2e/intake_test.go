@@ -30,6 +30,7 @@ func decodedSubject(raw string) string {
 // that names the case and the missing items, threaded on their mail; replying with the
 // missing documents completes the case; `cases show -json` answers while the daemon runs.
 func TestComplaintAcknowledgedOnRealStack(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice"}})
 	d := newDaemon(t, st, deskOptions{})
 	d.start()

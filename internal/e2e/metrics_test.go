@@ -16,6 +16,7 @@ import (
 // since (it used to stay 0 until the next reply), and both up gauges fall to 0 during
 // an outage with nothing to send, with /healthz saying why, and come back after it.
 func TestMetricsAcrossRestartAndOutage(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice"}})
 	d := newDaemon(t, st, deskOptions{})
 	d.start()

@@ -15,6 +15,7 @@ import (
 // names the holder (its pid and control socket) instead of waiting ten seconds and
 // saying "timeout".
 func TestSecondInstanceFailsAtOnce(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk"}})
 	d := newDaemon(t, st, deskOptions{})
 	d.start()

@@ -33,6 +33,7 @@ const (
 // recorded; `cases erase` leaves nothing readable, not even in a copy of the store
 // taken before; retention erases a withdrawn case retention_days after it closed.
 func TestPersonalDataMaskedSealedErasable(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "lawfirm", "alice", "editor", "boss"}})
 	d := newDaemon(t, st, deskOptions{})
 	cfg, _ := os.ReadFile(d.cfgPath)

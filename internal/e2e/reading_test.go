@@ -32,6 +32,7 @@ var fromRe = regexp.MustCompile(`(?m)^From:.*<([^>]+)>`)
 // form go through Postfix and Dovecot, and the daemon's cases carry the expected
 // applicant, content kind, documents and missing list.
 func TestChineseMailOnRealStack(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk"}})
 	d := newDaemon(t, st, deskOptions{})
 	d.start()

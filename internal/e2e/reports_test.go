@@ -130,6 +130,7 @@ func mailsWith(t *testing.T, st *mailtest.Stack, user, part string, n int) [][]b
 // as an image/png part referenced by cid and the week's cases attached as the same
 // CSV `cases export -csv` prints.
 func TestReportsOnRealStack(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "bob", "news", "fin", "editor", "ops", "boss"}})
 	d := newDaemon(t, st, deskOptions{})
 	cfg, err := os.ReadFile(d.cfgPath)

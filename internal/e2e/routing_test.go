@@ -16,6 +16,7 @@ import (
 // complainants about the same article (one link mobile, one with tracking
 // parameters) find their cases linked.
 func TestRoutingOnRealStack(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "bob", "fin", "news", "boss"}})
 	d := newDaemon(t, st, deskOptions{})
 	cfg, _ := os.ReadFile(d.cfgPath)

@@ -118,6 +118,7 @@ func (in inbox) assertNoRepeat(d time.Duration) {
 // exactly once, also across a restart of the daemon between the reminders and the
 // deadlines.
 func TestScheduleNoticesOnceOnRealStack(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "editor", "boss"}})
 	d := newDaemon(t, st, deskOptions{})
 	cfg, err := os.ReadFile(d.cfgPath)

@@ -14,6 +14,7 @@ import (
 // Postfix. The victim's case is unchanged and carries the attempt as a security event;
 // the stranger's mail is acknowledged as a case of its own; the victim hears nothing.
 func TestStrangerCannotActOnSomeoneElsesCase(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "mallory", "editor"}})
 	d := newDaemon(t, st, deskOptions{})
 	d.start()
@@ -45,6 +46,7 @@ func TestStrangerCannotActOnSomeoneElsesCase(t *testing.T) {
 // pass was written by the sender (so it arrives below Postfix's and Dovecot's Received
 // lines) changes nothing.
 func TestForgedAuthenticationResultsAuthoriseNothing(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "editor"}})
 	d := newDaemon(t, st, deskOptions{})
 	cfg, err := os.ReadFile(d.cfgPath)

@@ -63,6 +63,7 @@ func caseOf(t *testing.T, d *daemon, id string) cases.Case {
 // decisions. A rejection is appealed in time; another one too late. An author is
 // notified and answers. A forged command changes nothing and mails nobody.
 func TestStaffDeskOnRealStack(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "editor", "author"}})
 	d := newDaemon(t, st, deskOptions{})
 	cfg, _ := os.ReadFile(d.cfgPath)

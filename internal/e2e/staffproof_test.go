@@ -19,6 +19,7 @@ import (
 // refused. No refused mail gets an answer. (Rotating the master key is proved in
 // internal/app's wiring test: the store cannot re-seal attachments under a new key.)
 func TestStaffProofOnRealStack(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "bob", "editor"}})
 	d := newDaemon(t, st, deskOptions{})
 	set := d.driveClock("2026-12-01T10:00:00+08:00") // a Tuesday

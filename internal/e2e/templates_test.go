@@ -16,6 +16,7 @@ import (
 // An admin edits a template while the daemon runs: the next reply uses it. Then the
 // admin breaks it: replies go on with the last good version, and the error is visible.
 func TestTemplateEditWhileRunning(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "admin"}})
 	dir := t.TempDir()
 	err := fs.WalkDir(templates.FS(), ".", func(p string, e fs.DirEntry, err error) error {

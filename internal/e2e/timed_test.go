@@ -17,6 +17,7 @@ import (
 // silent pauses the review clock for author_days only — no reminder while the author
 // has time, the reminder once it has run out.
 func TestSurveyAndAuthorSilenceOnRealStack(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "bob", "editor", "author"}})
 	d := newDaemon(t, st, deskOptions{})
 	cfg, _ := os.ReadFile(d.cfgPath)
@@ -107,6 +108,7 @@ func TestSurveyAndAuthorSilenceOnRealStack(t *testing.T) {
 // first case never makes it major, and the leadership alert of a complete major case
 // does not say 材料不全.
 func TestRepeatApplicantOnRealStack(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "carol", "editor", "boss"}})
 	d := newDaemon(t, st, deskOptions{})
 	cfg, _ := os.ReadFile(d.cfgPath)
@@ -150,6 +152,7 @@ func TestRepeatApplicantOnRealStack(t *testing.T) {
 // moved deadline sends nothing again: SPEC's rule for moved deadlines, once per case,
 // deadline and kind).
 func TestExpiryOnceAcrossRestartsAndSettingChange(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "editor"}})
 	d := newDaemon(t, st, deskOptions{})
 	base, _ := os.ReadFile(d.cfgPath)

@@ -230,6 +230,33 @@ func (s *Stack) StartPostfix(t testing.TB) {
 	}
 }
 
+// SMTPSessions counts, from Postfix's log, the SMTP connections smtpd has
+// accepted so far (Deliver's included), the ones that have ended, and the ended
+// ones that carried mail (their disconnect line counts MAIL commands): a greeting
+// probe or a bare connection is not a mail session.
+func (s *Stack) SMTPSessions(t testing.TB) (connected, ended, withMail int) {
+	t.Helper()
+	b, err := os.ReadFile(s.layout.postfixLog())
+	if err != nil {
+		t.Fatalf("mailtest: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.Contains(line, "/smtpd[") {
+			continue
+		}
+		switch {
+		case strings.Contains(line, ": connect from "):
+			connected++
+		case strings.Contains(line, ": disconnect from "):
+			ended++
+			if strings.Contains(line, " mail=") {
+				withMail++
+			}
+		}
+	}
+	return connected, ended, withMail
+}
+
 // MaildirPath returns the directory holding the user's mailbox on disk.
 func (s *Stack) MaildirPath(user, mailbox string) string { return s.layout.maildir(user, mailbox) }
 

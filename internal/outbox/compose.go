@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: MIT
 
 // Package outbox composes the desk's replies as MIME messages and hands them to an
-// SMTP submission server. It owns the wire form of every mail the desk sends; the
-// durable queue (when to send, how often to retry) belongs to the store and intake
-// packages, which keep a Mail as JSON and call Sender.Send once per attempt.
+// SMTP submission server over sessions it keeps open (a pool: consecutive Sends
+// share a connection, concurrent ones use one each), and it tells how the server is
+// doing (Sender.Health, Sender.Probe). It owns the wire form of every mail the desk
+// sends; the durable queue (when to send, how often to retry) belongs to the store
+// and dispatch packages, which keep a Mail as JSON and call Sender.Send once per attempt.
 //
 // Invariants:
 //
-//   - Nothing is sent twice because of this package: Send makes exactly one SMTP
-//     transaction per call and reports success as soon as the server has accepted the
-//     message (250 after the final dot, RFC 5321 §4.1.1.4), even when the connection
-//     fails afterwards (QQ's servers drop it on QUIT). See Sender.Send.
+//   - Nothing is sent twice because of this package: Send hands the message over
+//     (DATA) at most once per call — a reused session that fails before DATA is
+//     replaced once, nothing having reached the server — and reports success as
+//     soon as the server has accepted the message (250 after the final dot, RFC
+//     5321 §4.1.1.4), even when the connection fails afterwards (QQ's servers drop
+//     it on QUIT). See Sender.Send.
 //   - The Message-ID is the caller's, fixed when the outbox entry is created, so every
 //     attempt of one entry is the same message for the receiver's duplicate detection.
 //   - Composition is deterministic: the same Mail gives the same bytes except for the

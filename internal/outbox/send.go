@@ -15,6 +15,8 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/complaintd/complaintd/internal/pii"
@@ -56,15 +58,32 @@ type Options struct {
 	// Logger receives a warning when a message was accepted but the session then
 	// failed; nil discards. Bodies and credentials are never logged.
 	Logger *slog.Logger
+	// IdleTimeout is how long a session stays open without use before it is QUIT;
+	// 0 means DefaultIdleTimeout.
+	IdleTimeout time.Duration
+	// MaxPerSession is how many messages one session carries before a new one is
+	// dialled; 0 means DefaultMaxPerSession.
+	MaxPerSession int
+	// Now stamps Health's last success; nil means time.Now.
+	Now func() time.Time
 }
 
-// Sender submits mails over SMTP. It holds only its configuration: each Send opens
-// its own connection, so a Sender is safe for concurrent use.
+// Sender submits mails over SMTP. It keeps the sessions it opened in a pool, so
+// consecutive Sends share a connection (RSET between messages) and concurrent
+// Sends each use one of their own: a Sender is safe for concurrent use, and opens
+// at most as many connections at once as there are concurrent Sends.
 type Sender struct {
 	opts   Options
 	port   int
 	tlsCfg *tls.Config
 	log    *slog.Logger
+
+	connections atomic.Int64
+
+	mu     sync.Mutex // guards idle, closed, health
+	idle   []*session
+	closed bool
+	health health
 }
 
 // NewSender validates o and returns a Sender. It does not connect.
@@ -108,11 +127,23 @@ func NewSender(o Options) (*Sender, error) {
 	if o.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("timeout %v: must not be negative", o.Timeout))
 	}
+	if o.IdleTimeout < 0 {
+		errs = append(errs, fmt.Errorf("idle timeout %v: must not be negative", o.IdleTimeout))
+	}
+	if o.MaxPerSession < 0 {
+		errs = append(errs, fmt.Errorf("max per session %d: must not be negative", o.MaxPerSession))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("smtp options: %w", err)
 	}
 	if o.Timeout == 0 {
 		o.Timeout = DefaultTimeout
+	}
+	if o.IdleTimeout == 0 {
+		o.IdleTimeout = DefaultIdleTimeout
+	}
+	if o.MaxPerSession == 0 {
+		o.MaxPerSession = DefaultMaxPerSession
 	}
 	var cfg *tls.Config
 	if o.TLSConfig != nil {
@@ -196,13 +227,21 @@ func IsTemporary(err error) bool {
 	return true
 }
 
-// Send submits m in one SMTP transaction on a new connection.
+// Send submits m in one SMTP transaction, over an idle session of the pool when one
+// still answers RSET, else over a new connection; the session goes back to the pool
+// after an accepted message and is closed after any failure.
 //
 // It returns nil once the server has accepted the message (250 after the final
-// dot), even if the session fails afterwards (an error reply to QUIT, or the
-// connection dropped: QQ Mail does this); such errors are logged as a warning and
-// the message counts as sent, because retrying would deliver it twice. Any other
+// dot), even if the session fails afterwards (an error reply to the next RSET or to
+// QUIT, or the connection dropped: QQ Mail does this): the message counts as sent,
+// because retrying would deliver it twice, and the next Send uses a new connection.
+// Any other
 // failure is a *SendError saying whether to retry.
+//
+// A reused session that fails before the message was handed over (RSET, or MAIL
+// FROM: a server that closed an idle connection or caps messages per connection)
+// is replaced by a new connection once, within this call: nothing of the message
+// reached the server, so this cannot send it twice.
 //
 // The Message-ID is m.MessageID on every attempt. Attachments are read completely
 // before connecting, so a missing file fails the attempt before any SMTP command.
@@ -222,49 +261,62 @@ func (s *Sender) Send(ctx context.Context, m Mail) error {
 	if err := ctx.Err(); err != nil {
 		return &SendError{Temporary: true, Stage: StageConnect, Err: err}
 	}
-
-	// The dial function ties the connection to ctx for the whole transaction:
-	// go-mail uses the context only while dialling.
-	var stops []func() bool
-	client, err := s.client(func(dctx context.Context, network, addr string) (net.Conn, error) {
-		conn, err := s.dial(dctx, network, addr)
+	for try := 0; ; try++ {
+		sess, reused, err := s.take(ctx)
 		if err != nil {
-			return nil, err
+			se := classify(ctx, err)
+			s.note(se)
+			return se
 		}
-		stops = append(stops, context.AfterFunc(ctx, func() { _ = conn.Close() }))
-		return conn, nil
-	})
-	if err != nil {
-		return &SendError{Temporary: true, Stage: StageConnect, Err: err}
-	}
-	err = client.DialAndSendWithContext(ctx, msg)
-	for _, stop := range stops {
-		stop()
-	}
-	if msg.IsDelivered() {
-		if err != nil {
-			s.log.Warn("smtp session failed after the message was accepted",
-				slog.String("message_id", m.MessageID), slog.String("error", pii.RedactAddresses(err.Error())))
+		err = sess.transact(ctx, msg)
+		if msg.IsDelivered() {
+			sess.sent++
+			if err != nil {
+				s.log.Warn("smtp session failed after the message was accepted",
+					slog.String("message_id", m.MessageID), slog.String("error", pii.RedactAddresses(err.Error())))
+				sess.close()
+			} else {
+				s.put(sess)
+			}
+			s.note(nil)
+			return nil
 		}
-		return nil
+		sess.close()
+		if err == nil {
+			// go-mail marks a message delivered before it returns nil; keep the mail
+			// rather than trust a success that was not recorded.
+			return &SendError{Temporary: true, Stage: StageData, Err: errors.New("message not marked as delivered")}
+		}
+		se := classify(ctx, err)
+		if reused && try == 0 && se.Temporary && (se.Stage == StageConnect || se.Stage == StageMail) && ctx.Err() == nil {
+			continue
+		}
+		s.note(se)
+		return se
 	}
-	if err == nil {
-		// go-mail marks a message delivered before it returns nil; keep the mail
-		// rather than trust a success that was not recorded.
-		return &SendError{Temporary: true, Stage: StageData, Err: errors.New("message not marked as delivered")}
-	}
-	return classify(ctx, err)
 }
 
-// client builds a go-mail client for one attempt; dial is the connection maker.
+// now is the clock of Health.
+func (s *Sender) now() time.Time {
+	if s.opts.Now != nil {
+		return s.opts.Now()
+	}
+	return time.Now()
+}
+
+// client builds a go-mail client for one session; dial is the connection maker.
 func (s *Sender) client(dial gomail.DialContextFunc) (*gomail.Client, error) {
 	opts := []gomail.Option{
 		gomail.WithPort(s.port),
 		gomail.WithTimeout(s.opts.Timeout),
 		gomail.WithTLSConfig(s.tlsCfg),
 		gomail.WithDialContextFunc(dial),
-		// One message per connection: RSET after the accepted message would only
-		// add a command that can fail after delivery.
+		// take sends RSET before a session's next message instead: it resets the
+		// transaction and proves the connection alive in one round trip. go-mail's
+		// NOOP before and RSET after each message would cost two more, and the RSET
+		// after would lengthen the window between the server's 250 and the outbox
+		// recording the reply as sent, in which a crash makes a resend.
+		gomail.WithoutNoop(),
 		gomail.WithoutRset(),
 	}
 	if s.opts.TLS == TLSStartTLS {

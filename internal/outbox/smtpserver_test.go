@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"io"
 	"math/big"
 	"net"
@@ -37,6 +38,8 @@ type faults struct {
 	dataErr   *smtp.SMTPError // reply after the content was read (the attempt is still recorded)
 	after     afterAccept
 	blockData chan struct{} // when set, Data waits until it is closed (or the connection dies)
+	cutData   int           // the next cutData messages: the connection is cut in DATA, before any reply
+	delay     time.Duration // Data takes this long (a server's per-message work)
 }
 
 // received is one DATA payload the server read.
@@ -51,11 +54,12 @@ type received struct {
 // testServer is an in-process SMTP server (go-smtp) that records every message
 // and injects the configured faults.
 type testServer struct {
-	t     *testing.T
-	addr  string
-	host  string
-	port  int
-	certs *x509.CertPool // trusts the server's certificate when TLS is on
+	t        testing.TB
+	addr     string
+	host     string
+	port     int
+	certs    *x509.CertPool // trusts the server's certificate when TLS is on
+	listener *faultListener
 
 	mu          sync.Mutex
 	f           faults
@@ -72,7 +76,7 @@ type serverConfig struct {
 	pass     string
 }
 
-func newTestServer(t *testing.T, cfg serverConfig) *testServer {
+func newTestServer(t testing.TB, cfg serverConfig) *testServer {
 	t.Helper()
 	ts := &testServer{t: t, dataEntered: make(chan struct{}, 16), user: cfg.user, pass: cfg.pass}
 	s := smtp.NewServer(smtp.BackendFunc(ts.newSession))
@@ -86,7 +90,9 @@ func newTestServer(t *testing.T, cfg serverConfig) *testServer {
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	var l net.Listener = &faultListener{Listener: ln}
+	fl := &faultListener{Listener: ln}
+	ts.listener = fl
+	var l net.Listener = fl
 	if cfg.tls || cfg.implicit {
 		cert, pool := selfSignedCert(t)
 		ts.certs = pool
@@ -211,7 +217,10 @@ func (s *testSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 func (s *testSession) Data(r io.Reader) error {
-	s.ts.dataEntered <- struct{}{}
+	select {
+	case s.ts.dataEntered <- struct{}{}:
+	default: // nobody is watching (a session carries many messages)
+	}
 	s.ts.mu.Lock()
 	block := s.ts.f.blockData
 	s.ts.mu.Unlock()
@@ -225,6 +234,17 @@ func (s *testSession) Data(r io.Reader) error {
 	_, isTLS := s.conn.TLSConnectionState()
 	s.ts.mu.Lock()
 	defer s.ts.mu.Unlock()
+	if d := s.ts.f.delay; d > 0 {
+		s.ts.mu.Unlock()
+		time.Sleep(d) // the simulated server's work on the message
+		s.ts.mu.Lock()
+	}
+	if s.ts.f.cutData > 0 {
+		s.ts.f.cutData--
+		s.ts.attempts = append(s.ts.attempts, received{from: s.from, rcpts: append([]string(nil), s.rcpts...), raw: raw, tls: isTLS})
+		_ = s.conn.Conn().Close()
+		return errors.New("connection cut")
+	}
 	rec := received{from: s.from, rcpts: append([]string(nil), s.rcpts...), raw: raw, tls: isTLS}
 	if s.ts.f.dataErr != nil {
 		s.ts.attempts = append(s.ts.attempts, rec)
@@ -246,14 +266,31 @@ func (s *testSession) Reset() {
 func (s *testSession) Logout() error { return nil }
 
 // faultListener hands out faultConns so a session can misbehave after accepting.
-type faultListener struct{ net.Listener }
+type faultListener struct {
+	net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+}
 
 func (l *faultListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
+	l.mu.Lock()
+	l.conns = append(l.conns, c)
+	l.mu.Unlock()
 	return &faultConn{Conn: c}, nil
+}
+
+// cutAll closes every connection accepted so far, as a server restart would.
+func (l *faultListener) cutAll() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, c := range l.conns {
+		_ = c.Close()
+	}
+	l.conns = nil
 }
 
 // faultConn implements the misbehaviour seen from QQ Mail after a message was
@@ -291,7 +328,7 @@ func (c *faultConn) Write(p []byte) (int, error) {
 }
 
 // selfSignedCert returns a certificate for 127.0.0.1 and a pool that trusts it.
-func selfSignedCert(t *testing.T) (tls.Certificate, *x509.CertPool) {
+func selfSignedCert(t testing.TB) (tls.Certificate, *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
