@@ -13,6 +13,7 @@ import (
 // desk flagged refuses to start and says why (nothing is answered twice); with
 // imap.start: new it starts, records that mail without replies, and answers new mail.
 func TestFreshStoreOverAProcessedMailbox(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "bob", "carol"}})
 	d := newDaemon(t, st, deskOptions{})
 	d.start()

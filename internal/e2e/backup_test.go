@@ -18,6 +18,7 @@ import (
 // data directory, restore, start. The same cases come back, the case numbers go on,
 // no acknowledgement is sent twice and the documents still decrypt.
 func TestBackupRestoreDrill(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "bob", "carol"}})
 	d := newDaemon(t, st, deskOptions{})
 	d.start()
@@ -126,6 +127,7 @@ func TestBackupRestoreDrill(t *testing.T) {
 // every case it holds reads, and every document of every case decrypts (no record
 // without its file or key). The figures: the archive's size and the time it took.
 func TestBackupWhileMailArrives(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice"}})
 	d := newDaemon(t, st, deskOptions{})
 	d.start()

@@ -15,6 +15,7 @@ import (
 // store, and a restart after a bad edit answers with that last good set. Each time
 // the admins are alerted and /healthz says why.
 func TestBrokenTemplatesNeverStopAStart(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "bob", "carol", "admin"}})
 	tpl := copyTemplates(t)
 	ack := filepath.Join(tpl, "zh-CN", "acknowledgement.tmpl")
@@ -52,7 +53,7 @@ func TestBrokenTemplatesNeverStopAStart(t *testing.T) {
 	breakIt()
 	d.start()
 	d.waitUp()
-	if h := d.healthz(); !strings.Contains(h, "serving the embedded defaults") || !strings.Contains(h, "NoSuchField") {
+	if h := d.healthzBody(); !strings.Contains(h, "serving the embedded defaults") || !strings.Contains(h, "NoSuchField") {
 		t.Errorf("/healthz does not say why: %s", h)
 	}
 	if body := send("alice", "bt-1"); strings.Contains(body, "NoSuchField") || strings.Contains(body, "改好的模板") || !strings.Contains(body, "TS-") {
@@ -66,7 +67,7 @@ func TestBrokenTemplatesNeverStopAStart(t *testing.T) {
 	if body := send("bob", "bt-2"); !strings.Contains(body, "改好的模板") {
 		t.Errorf("the acknowledgement after the fix is not the fixed set:\n%s", body)
 	}
-	if h := d.healthz(); !strings.Contains(h, `"templates":"ok"`) {
+	if h := d.healthzBody(); !strings.Contains(h, `"templates":"ok"`) {
 		t.Errorf("/healthz after the fix: %s", h)
 	}
 	d.stop()
@@ -80,7 +81,7 @@ func TestBrokenTemplatesNeverStopAStart(t *testing.T) {
 		t.Fatal("the daemon exited at start with a broken template")
 	default:
 	}
-	if h := d.healthz(); !strings.Contains(h, "the last good set kept in the store") || !strings.Contains(h, "NoSuchField") {
+	if h := d.healthzBody(); !strings.Contains(h, "the last good set kept in the store") || !strings.Contains(h, "NoSuchField") {
 		t.Errorf("/healthz does not say why: %s", h)
 	}
 	if body := send("carol", "bt-3"); !strings.Contains(body, "改好的模板") {

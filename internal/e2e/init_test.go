@@ -15,6 +15,7 @@ import (
 // and the daemon runs on those files as the unit runs it — the passwords from
 // secrets.env, the master key as the systemd credential — and answers a complaint.
 func TestInitDeskRunsOnRealStack(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice"}})
 	etc := filepath.Join(t.TempDir(), "etc")
 	state := filepath.Join(t.TempDir(), "state")

@@ -85,7 +85,7 @@ func (d *daemon) hup(outcome string) {
 	}
 }
 
-func (d *daemon) healthz() string {
+func (d *daemon) healthzBody() string {
 	resp, err := http.Get("http://" + d.httpAddr + "/healthz")
 	if err != nil {
 		return err.Error()
@@ -108,6 +108,7 @@ const reloadRouting = `routing:
 // Then a broken file and SIGHUP: refused with its problems (log, alert mail,
 // /healthz), the running configuration stays and the daemon keeps working.
 func TestReloadWholeConfigOnSIGHUP(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "bob", "carol", "news", "fin", "admin"}})
 	d := newDaemon(t, st, deskOptions{})
 	base, _ := os.ReadFile(d.cfgPath)
@@ -170,7 +171,7 @@ func TestReloadWholeConfigOnSIGHUP(t *testing.T) {
 	}
 	// (The alert is recorded just after the log line.)
 	waitFor(t, 30*time.Second, "/healthz to show the refused configuration", func() (bool, string) {
-		h := d.healthz()
+		h := d.healthzBody()
 		return strings.Contains(h, "config: SIGHUP"), h
 	})
 	// The running configuration stays: 财经 still goes to fin, with the marked template.
