@@ -105,7 +105,7 @@ func (d *desk) health() health {
 	if len(open) > maxHealthAlerts {
 		reason("%d older alerts: complaintd alerts lists them all", len(open)-maxHealthAlerts)
 	}
-	ok, lastErr, loadedAt := d.templates.Status()
+	ok, lastErr, loadedAt := d.current().templates.Status()
 	h.TemplatesLoaded = loadedAt
 	if !ok {
 		h.Templates = lastErr
@@ -169,6 +169,7 @@ func (d *desk) controlHandler() http.Handler {
 		streamCases(w, d.store, filterFrom(r.URL.Query()))
 	})
 	mux.HandleFunc("GET /stats", d.serveStats)
+	mux.HandleFunc("GET /backup", d.serveBackup)
 	mux.HandleFunc("POST /staff/revoke-tokens", d.serveRevokeTokens)
 	mux.HandleFunc("GET /quarantine", func(w http.ResponseWriter, r *http.Request) {
 		qs, err := listQuarantine(d.store)

@@ -78,6 +78,9 @@ type Intake[P Prepared] interface {
 	// fault (best effort). Resumed records that it works again.
 	Paused(s inbound.Stream, cause error)
 	Resumed(s inbound.Stream, since time.Time, cause error) error
+	// Adopt starts a stream that was never read at epoch, with every mail up to and
+	// including seq through to be recorded without replies when it is committed.
+	Adopt(s inbound.Stream, epoch, through uint32) error
 }
 
 // PipelineOptions wires a Pipeline. Zero values are documented per field.
@@ -92,6 +95,11 @@ type PipelineOptions struct {
 	Processed        string
 	ProcessedFolder  string
 	QuarantineFolder string // quarantined mail is moved here; "": flagged in place
+	// Start is what the first read of the mailbox by this store does with the mail
+	// already there: "all" processes it, "new" has it recorded without replies
+	// (Intake.Adopt), "" processes it unless the mailbox carries our processing marks,
+	// where Run stops with a RefusedError.
+	Start string
 	// MaxAttempts is how many failed attempts a mail gets before it is quarantined
 	// (twice as many deaths of the process with the mail in hand alone). Below 1: 3.
 	MaxAttempts int
@@ -246,6 +254,10 @@ func (pl *Pipeline[P]) Run(ctx context.Context) error {
 		pl.o.Metrics.IMAPUp.Store(false)
 		if ctx.Err() != nil {
 			return nil
+		}
+		if IsRefused(err) {
+			pl.o.Logger.Error("imap intake refused to start", "mailbox", pl.o.Mailbox, "err", err)
+			return err
 		}
 		if pl.progressed.Swap(false) {
 			pl.o.Backoff.Reset()
@@ -442,6 +454,15 @@ func (pl *Pipeline[P]) catchUp(ctx context.Context, c *Client, st MailboxStatus)
 	prog, err := pl.in.Progress(pl.stream)
 	if err != nil {
 		return err
+	}
+	if prog.Epoch == 0 && prog.Last == 0 && len(prog.Retry) == 0 {
+		// This store has never read the mailbox.
+		if err := pl.firstRead(ctx, c, st); err != nil {
+			return err
+		}
+		if prog, err = pl.in.Progress(pl.stream); err != nil {
+			return err
+		}
 	}
 	if prog.Epoch != 0 && prog.Epoch != st.UIDValidity {
 		// RFC 3501 §2.3.1.1: UIDs from the old validity mean nothing now. Rescan the
@@ -647,7 +668,7 @@ func (pl *Pipeline[P]) committer(validity uint32, queue <-chan *job[P], done, qu
 			stopped = true
 		case bad:
 			*quarantined = append(*quarantined, uid)
-		case procErr == nil:
+		case procErr == nil && out.Role != inbound.RoleAdopted: // adopted mail stays as people left it
 			*done = append(*done, uid)
 		}
 	}
@@ -852,6 +873,8 @@ func (pl *Pipeline[P]) one(ctx context.Context, c *Client, validity, uid uint32)
 		pl.moveQuarantined(ctx, c, validity, uid)
 	} else if procErr == nil {
 		pl.working()
+	}
+	if !bad && procErr == nil && out.Role != inbound.RoleAdopted {
 		pl.markProcessed(ctx, c, []uint32{uid})
 	}
 	return nil

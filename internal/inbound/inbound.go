@@ -56,13 +56,18 @@ type Progress struct {
 // Outcome is what happened to one registered message.
 type Outcome struct {
 	Case      string // the case it created or joined; "" for noise and duplicates
-	Role      string // complainant | staff | author | noise | security | duplicate
+	Role      string // complainant | staff | author | noise | security | duplicate | adopted
 	Result    string // human-readable, recorded with the message
 	Replies   int    // outbox entries created
 	Duplicate bool
 	MessageID string    // of the mail, when it could be read
 	Date      time.Time // the mail's Date header (the sender's clock), zero when absent
 }
+
+// RoleAdopted is the role of a mail that was in the source before the desk first read
+// it (imap.start: new): recorded, not processed; the source leaves it as it is (no
+// processed flag, not moved).
+const RoleAdopted = "adopted"
 
 // Failure is what became of a message whose attempt failed.
 type Failure struct {

@@ -354,9 +354,17 @@ func (p *Processor) commitIn(tx *store.Tx, src inbound.Source, pr *Prepared, now
 		From: msg.From.Address, Subject: msg.Subject, Date: msg.Date, ReceivedAt: now,
 		Text: msg.Text, Problems: msg.Problems,
 	}
+	adopt, err := adopted(tx, src)
+	if err != nil {
+		return inbound.Outcome{}, err
+	}
 	var out inbound.Outcome
-	var err error
 	switch {
+	case adopt:
+		// In the mailbox before the desk (imap.start: new): people handled it; known
+		// from now on by its Message-ID and content, never answered.
+		out = inbound.Outcome{Role: inbound.RoleAdopted, Result: "in the mailbox before the first start (imap.start: new): recorded, no case, no reply"}
+		err = tx.LinkMessageID(msg.MessageID, "")
 	case msg.Auto != mailmsg.Human:
 		out = inbound.Outcome{Role: "noise", Result: fmt.Sprintf("%s (%s): no case, no reply", msg.Auto, msg.AutoReason)}
 		err = tx.LinkMessageID(msg.MessageID, "")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/complaintd/complaintd/internal/inbound"
+	"github.com/complaintd/complaintd/internal/pii"
 	"github.com/complaintd/complaintd/internal/store"
 )
 
@@ -67,6 +68,34 @@ func (p *Processor) Renumbered(s inbound.Stream, epoch uint32, alert string) err
 	})
 }
 
+// Adopt starts a stream that was never read at epoch: its messages up to and
+// including seq through were there before the desk and are recorded without
+// replies when committed (no case, no acknowledgement, nobody notified). A stream
+// already read is left alone.
+func (p *Processor) Adopt(s inbound.Stream, epoch, through uint32) error {
+	now := p.o.Now()
+	return p.o.Store.Update(func(tx *store.Tx) error {
+		key := streamKey(s)
+		cp, err := tx.Checkpoint(key)
+		if err != nil {
+			return err
+		}
+		if cp.UIDValidity != 0 {
+			return nil
+		}
+		return tx.PutCheckpoint(key, store.Checkpoint{UIDValidity: epoch, AdoptThrough: through, Updated: now})
+	})
+}
+
+// adopted reports whether the message at src is one Adopt marked.
+func adopted(tx *store.Tx, src inbound.Source) (bool, error) {
+	cp, err := tx.Checkpoint(streamKey(src.Stream))
+	if err != nil {
+		return false, err
+	}
+	return cp.UIDValidity == src.Epoch && src.Seq <= cp.AdoptThrough, nil
+}
+
 // Skip advances a stream past a message that is gone before it could be read (IMAP:
 // expunged by someone between SEARCH and FETCH). Nothing is registered.
 func (p *Processor) Skip(src inbound.Source) error {
@@ -76,7 +105,8 @@ func (p *Processor) Skip(src inbound.Source) error {
 // Fail records a failed attempt at the message at src: it is counted, to be retried
 // on a later pass, or quarantined (recorded, and the stream advanced past it) when
 // cause is a PermanentError or this was attempt maxAttempts. messageID is the mail's,
-// when it could be read. The error is about the store only.
+// when it could be read. A message Adopt marked is advanced past instead, recorded by
+// its Message-ID: never retried, never quarantined. The error is about the store only.
 //
 // Only the message's own faults are counted: a cause that is the environment's
 // (inbound.IsEnvironment) is refused with that cause, and nothing is recorded; the
@@ -90,11 +120,22 @@ func (p *Processor) Fail(src inbound.Source, messageID string, cause error, maxA
 	permanent := errors.As(cause, &perm)
 	now := p.o.Now()
 	var f inbound.Failure
+	adopt := false
 	err := p.o.Store.Update(func(tx *store.Tx) error {
 		key := streamKey(src.Stream)
 		cp, err := tx.Checkpoint(key)
 		if err != nil {
 			return err
+		}
+		if cp.UIDValidity == src.Epoch && src.Seq <= cp.AdoptThrough {
+			// Mail that was there before the desk (imap.start: new) and does not even
+			// parse: people handled it, so it is neither retried nor moved aside;
+			// recorded by its Message-ID when it has one.
+			adopt = true
+			if err := tx.KnowMessageID(messageID); err != nil {
+				return err
+			}
+			return advanceIn(tx, src, now)
 		}
 		f.Attempts = cp.Retry[src.Seq] + 1
 		f.Quarantined = permanent || f.Attempts >= maxAttempts
@@ -110,6 +151,10 @@ func (p *Processor) Fail(src inbound.Source, messageID string, cause error, maxA
 	})
 	if err != nil {
 		return inbound.Failure{}, environment(fmt.Errorf("record failure: %w", err))
+	}
+	if adopt {
+		p.o.Logger.Info("message adopted unread", "mailbox", src.Name, "uid", src.Seq, "message_id", pii.LogHash(messageID), "err", cause)
+		return inbound.Failure{Attempts: 1}, nil
 	}
 	if f.Quarantined {
 		p.o.Metrics.Quarantined.Add(1)

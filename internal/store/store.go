@@ -76,6 +76,9 @@ type Checkpoint struct {
 	Started     map[uint32]int    `json:"started,omitempty"` // UID → attempts begun (crash-safe counting)
 	Updated     time.Time         `json:"updated"`
 	Extra       map[string]string `json:"extra,omitempty"`
+	// AdoptThrough: the mail of this epoch up to this UID was in the mailbox when the
+	// store first read it with imap.start: new, and is recorded without replies.
+	AdoptThrough uint32 `json:"adopt_through,omitempty"`
 }
 
 // Quarantined records a mail that could not be processed.
