@@ -130,6 +130,7 @@ func backlog(t *testing.T, st *mailtest.Stack, prefix string, n int) {
 // pauses intake, says so in /healthz, quarantines nothing however long it lasts, and
 // once space is back every complaint becomes a case with one acknowledgement.
 func TestDiskFullQuarantinesNoGoodMail(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice"}})
 	d := newDaemon(t, st, deskOptions{})
 	full := filepath.Join(t.TempDir(), "full")
@@ -380,6 +381,7 @@ func TestFlappingIMAPLinkLosesNothing(t *testing.T) {
 // quarantine retry ID` takes it back from the quarantine folder: one case, one
 // acknowledgement, the folder and the quarantine empty.
 func TestQuarantineRetryThroughCLI(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice"}})
 	d := newDaemon(t, st, deskOptions{extraIMAP: "  limits:\n    max_message_bytes: 32768"})
 	d.start()
@@ -435,6 +437,7 @@ func TestQuarantineRetryThroughCLI(t *testing.T) {
 // answers opens the case; the original joins it when it comes: one case with both
 // mails' documents, a linked event, one acknowledgement in the complainant's mailbox.
 func TestFollowUpBeforeOriginalOnRealStack(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice"}})
 	d := newDaemon(t, st, deskOptions{})
 	d.start()
@@ -498,6 +501,7 @@ func TestFollowUpBeforeOriginalOnRealStack(t *testing.T) {
 // quarantine folder. The new daemon takes it back by itself at start: each becomes a
 // case with one acknowledgement, and the folder and the quarantine end empty.
 func TestEnvironmentQuarantineTakenBackAfterUpgrade(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice"}})
 	d := newDaemon(t, st, deskOptions{})
 	d.start() // makes the store
