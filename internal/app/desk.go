@@ -205,6 +205,7 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 		Store: d.store, Vault: d.vault, Rules: cfg.Policy.Documents,
 		Limits: mailmsg.Limits{MaxMessageBytes: l.MaxMessageBytes, MaxHeaderBytes: l.MaxHeaderBytes, MaxParts: l.MaxParts,
 			MaxDepth: l.MaxDepth, MaxAttachmentBytes: l.MaxAttachmentBytes},
+		MessageBudget: l.MessageBudget, MaxInflateBytes: l.MaxInflateBytes,
 		CasePrefix: cfg.Policy.CasePrefix, Desk: outbox.Address{Name: cfg.SMTP.FromName, Address: cfg.SMTP.From},
 		Staff: intake.StaffOptions{
 			Auth: auth, Resolver: net.DefaultResolver,

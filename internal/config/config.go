@@ -61,6 +61,10 @@ type Limits struct {
 	MaxParts           int   `yaml:"max_parts"`            // 500
 	MaxDepth           int   `yaml:"max_depth"`            // 20
 	MaxAttachmentBytes int64 `yaml:"max_attachment_bytes"` // 40 MiB
+	// MessageBudget is the time one mail may take to parse and classify; past it the
+	// mail is registered with what was read, and its case lists what was not.
+	MessageBudget   time.Duration `yaml:"message_budget"`    // 5s
+	MaxInflateBytes int64         `yaml:"max_inflate_bytes"` // 64 MiB inflated from one mail's archives and .docx files together
 }
 
 // SMTP is the outgoing relay.

@@ -59,6 +59,10 @@ func (c *Config) ApplyDefaults() {
 	if l.MaxAttachmentBytes == 0 {
 		l.MaxAttachmentBytes = 40 << 20
 	}
+	defD(&l.MessageBudget, 5*time.Second)
+	if l.MaxInflateBytes == 0 {
+		l.MaxInflateBytes = 64 << 20
+	}
 
 	s := &c.SMTP
 	def(&s.TLS, "starttls")

@@ -65,6 +65,12 @@ type Options struct {
 	// Catalogue holds the document kinds; nil: the built-in ones.
 	Catalogue *cases.Catalogue
 	Limits    mailmsg.Limits
+	// MessageBudget is the time one mail may take to parse and classify; past it the
+	// mail is registered with what was read (issue 13, 3). Zero: DefaultMessageBudget.
+	MessageBudget time.Duration
+	// MaxInflateBytes caps the bytes inflated from one mail's archives and .docx
+	// files together. Zero: classify.DefaultMaxInflateBytes.
+	MaxInflateBytes int64
 
 	CasePrefix  string         // e.g. TS
 	Desk        outbox.Address // the service mailbox, sender of replies
@@ -109,6 +115,9 @@ func NewProcessor(o Options) (*Processor, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.MessageBudget <= 0 {
+		o.MessageBudget = DefaultMessageBudget
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -125,11 +134,15 @@ func NewProcessor(o Options) (*Processor, error) {
 	_, domain, _ := strings.Cut(o.Desk.Address, "@")
 	return &Processor{
 		o:        o,
-		classify: classify.Options{Catalogue: o.Catalogue}.WithDefaults(),
+		classify: classify.Options{Catalogue: o.Catalogue, MaxInflateBytes: o.MaxInflateBytes}.WithDefaults(),
 		tagRe:    regexp.MustCompile(`\[\s*(` + regexp.QuoteMeta(o.CasePrefix) + `-\d{4}-\d{6})\s*\]`),
 		domain:   domain,
 	}, nil
 }
+
+// DefaultMessageBudget is Options.MessageBudget when zero: a real complaint takes
+// milliseconds; the bombs of issue 13 took minutes.
+const DefaultMessageBudget = 5 * time.Second
 
 // PermanentError marks a message that will never process (too large, hostile). Fail
 // quarantines it at once instead of counting it for a retry.
@@ -154,7 +167,8 @@ func (p *Processor) Process(ctx context.Context, src inbound.Source, raw io.Read
 	if err := ctx.Err(); err != nil {
 		return inbound.Outcome{}, err
 	}
-	prep, err := p.Prepare(raw)
+	// A mail begun is finished, within its budget: a shutdown waits for it.
+	prep, err := p.Prepare(context.WithoutCancel(ctx), raw)
 	if err != nil {
 		return inbound.Outcome{MessageID: prep.MessageID()}, err
 	}
@@ -183,7 +197,16 @@ func (pr *Prepared) MessageID() string {
 // Prepare parses and classifies one raw message; a copy of a registered mail (same
 // Message-ID) is only read through, not parsed, and commits as a duplicate. On error
 // nothing stays in the spool.
-func (p *Processor) Prepare(raw io.Reader) (*Prepared, error) {
+//
+// The parse and the classification share one budget (Options.MessageBudget, from
+// the start of Prepare, and Options.MaxInflateBytes): past it they stop reading, and
+// the mail is still prepared with what was read in time; its Problems and its
+// classification say what was not read (issue 13, 3). A mail over budget therefore
+// costs the desk seconds, once. When ctx itself ends, Prepare returns its error.
+func (p *Processor) Prepare(ctx context.Context, raw io.Reader) (*Prepared, error) {
+	if err := ctx.Err(); err != nil {
+		return &Prepared{}, err
+	}
 	// A copy delivered again (a client's resend, a mailbox moved back) is known by its
 	// Message-ID before anything is decoded: a bomb costs its full parse once only.
 	br := bufio.NewReaderSize(raw, 64<<10)
@@ -193,17 +216,29 @@ func (p *Processor) Prepare(raw io.Reader) (*Prepared, error) {
 		}
 		return &Prepared{msg: &mailmsg.Message{MessageID: id}}, nil
 	}
+	budget, cancel := context.WithTimeout(ctx, p.o.MessageBudget)
+	defer cancel()
 	// A new case takes a key file made ahead: made here, on a worker, rather than
 	// by the committer all mail waits for.
 	p.o.Vault.TopUpKeys()
 	spool := p.o.Vault.NewSpool()
 	defer spool.Close() // a panic in the parser must not leak the open pack
-	raw, tap := p.tapDKIM(br)
+	tapped, tap := p.tapDKIM(br)
 	defer tap.finish(false) // a panic in the parser must not leave the verifier waiting
-	msg, err := mailmsg.Parse(raw, spoolAdapter{spool}, p.o.Limits)
-	dkim := tap.finish(err == nil)
+	msg, err := mailmsg.ParseContext(budget, tapped, spoolAdapter{spool}, p.o.Limits)
+	// A message cut off by its budget is not verified: its body hash was not read.
+	dkim := tap.finish(err == nil && !msg.Stopped)
+	if err == nil && msg.Stopped {
+		// The source expects the message read to its end (cheap: no decoding).
+		if _, derr := io.Copy(io.Discard, br); derr != nil {
+			err = fmt.Errorf("read message: %w", derr)
+		}
+	}
 	if cerr := spool.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("spool: %w", cerr)
+	}
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err() // stopped by a shutdown, not by the budget: not the mail's fault
 	}
 	if err != nil {
 		// A partial message may hold spool files already written: drop them.
@@ -217,7 +252,15 @@ func (p *Processor) Prepare(raw io.Reader) (*Prepared, error) {
 	}
 	pr := &Prepared{msg: msg, digest: contentDigest(msg), dkim: dkim}
 	if msg.Auto == mailmsg.Human {
-		pr.res = classify.Classify(msg, openerAdapter{p.o.Vault}, p.classify)
+		pr.res = classify.ClassifyContext(budget, msg, openerAdapter{p.o.Vault}, p.classify)
+		if err := ctx.Err(); err != nil {
+			p.Discard(pr)
+			return &Prepared{msg: msg}, err
+		}
+	}
+	if budget.Err() != nil || msg.Stopped {
+		p.o.Logger.Warn("message over its budget", "message_id", pii.LogHash(msg.MessageID),
+			"budget", p.o.MessageBudget, "parse_stopped", msg.Stopped)
 	}
 	return pr, nil
 }

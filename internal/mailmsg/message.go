@@ -86,6 +86,10 @@ type Message struct {
 	// Not every header: bodies of headers are personal data.
 	Headers map[string]string
 
+	// Stopped is set when ParseContext's context ended before the message was read
+	// through: what is here is what was read in time (Problems says so too).
+	Stopped bool
+
 	// Problems lists what was malformed but survived (unknown charset, bad base64,
 	// missing boundary, ...). Empty for a clean message.
 	Problems []string
