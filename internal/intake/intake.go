@@ -28,6 +28,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/complaintd/complaintd/internal/cases"
@@ -51,6 +52,10 @@ import (
 type Mailer interface {
 	Queue(q mailer.Queue, c *cases.Case, o mailer.Outgoing, now time.Time) error
 	View(c *cases.Case) render.Data
+	// Update runs a transaction whose mail is rendered before it, not in it.
+	Update(st mailer.Updater, fn func(*store.Tx) error) error
+	// NewMessageID names a mail before it is queued on q, the same in every pass.
+	NewMessageID(q mailer.Queue, base string) string
 }
 
 // Options wires a Processor. Every field is required unless it says otherwise.
@@ -98,6 +103,8 @@ type Options struct {
 
 // Processor turns raw messages into registered, answered cases.
 type Processor struct {
+	// pending holds, per transaction of CommitGroup, what is done once it commits.
+	pending  sync.Map // *store.Tx → *afterCommit
 	o        Options
 	classify classify.Options // prepared once: the catalogue's keywords folded
 	tagRe    *regexp.Regexp
@@ -331,7 +338,13 @@ func (p *Processor) CommitGroup(srcs []inbound.Source, prs []*Prepared) ([]inbou
 	kept := map[string]bool{}
 	now := p.o.Now()
 	outs := make([]inbound.Outcome, len(prs))
-	err := p.o.Store.Update(func(tx *store.Tx) error {
+	// The mailer renders the replies before the transaction (two passes), so a
+	// large rendering holds no other commit.
+	var after *afterCommit
+	err := p.o.Mailer.Update(p.o.Store, func(tx *store.Tx) error {
+		after = &afterCommit{}
+		p.pending.Store(tx, after)
+		defer p.pending.Delete(tx)
 		clear(kept)
 		for i, pr := range prs {
 			out, err := p.commitIn(tx, srcs[i], pr, now, kept)
@@ -356,6 +369,7 @@ func (p *Processor) CommitGroup(srcs []inbound.Source, prs []*Prepared) ([]inbou
 	if err != nil {
 		return nil, err
 	}
+	after.run()
 	for _, pr := range prs {
 		p.release(pr)
 	}
@@ -488,8 +502,11 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 			Note: "a mail naming this case was not from its complainant: registered as a new case"}); err != nil {
 			return inbound.Outcome{}, err
 		}
-		p.o.Metrics.SecurityEvents.Add(1)
-		p.o.Logger.Warn("mail naming a case not from its complainant", "case", c.ID, "message_id", pii.LogHash(msg.MessageID))
+		caseID := c.ID
+		p.afterCommit(tx, func() {
+			p.o.Metrics.SecurityEvents.Add(1)
+			p.o.Logger.Warn("mail naming a case not from its complainant", "case", caseID, "message_id", pii.LogHash(msg.MessageID))
+		})
 		c = nil
 	}
 	isNew := c == nil
@@ -813,4 +830,25 @@ func surveyAwaitsScore(c *cases.Case) bool {
 		}
 	}
 	return surveyed
+}
+
+// afterCommit is what a transaction of CommitGroup does once it has committed:
+// counters and log lines. The transaction may run more than once (the mailer renders
+// between passes) or roll back, and must count once, or not at all.
+type afterCommit struct{ fns []func() }
+
+func (a *afterCommit) run() {
+	for _, fn := range a.fns {
+		fn()
+	}
+}
+
+// afterCommit runs fn once tx commits (at once outside CommitGroup: the caller's
+// transaction, the scheduler's, is run once).
+func (p *Processor) afterCommit(tx *store.Tx, fn func()) {
+	if a, ok := p.pending.Load(tx); ok {
+		a.(*afterCommit).fns = append(a.(*afterCommit).fns, fn)
+		return
+	}
+	fn()
 }

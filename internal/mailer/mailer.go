@@ -5,6 +5,10 @@
 // caller's store transaction, so that the decision to write and the mail are committed
 // together or not at all.
 //
+// Rendering is done outside the write transaction when the caller runs it through
+// Update (issue 13, 4): templates run on the caller's goroutine while other commits
+// proceed, and only the rendered bytes are written in the transaction.
+//
 // Invariants:
 //   - The Message-ID and Date are fixed when the mail is queued: every SMTP attempt
 //     sends the same message, so a resend after a crash is recognisably the same mail.
@@ -60,6 +64,7 @@ type Options struct {
 type Mailer struct {
 	o      Options
 	domain string // of Message-IDs
+	passes passes // transactions running under Update
 }
 
 // New builds a Mailer.
@@ -98,7 +103,7 @@ func (m *Mailer) Queue(q Queue, c *cases.Case, o Outgoing, now time.Time) error 
 	if locale == "" {
 		locale = m.o.Locale
 	}
-	r, err := m.o.Templates.Render(o.Kind, locale, o.Data)
+	r, err := m.render(q, o.Kind, locale, o.Data)
 	if err != nil {
 		return fmt.Errorf("render %s: %w", o.Kind, err)
 	}
@@ -116,7 +121,7 @@ func (m *Mailer) Queue(q Queue, c *cases.Case, o Outgoing, now time.Time) error 
 	}
 	msgID := o.MessageID
 	if msgID == "" {
-		msgID = m.newMessageID(idBase)
+		msgID = m.NewMessageID(q, idBase)
 	} else if !outbox.ValidMessageID(msgID) {
 		return fmt.Errorf("queue %s: invalid Message-ID %q", o.Kind, msgID)
 	}
@@ -152,6 +157,10 @@ func (m *Mailer) Queue(q Queue, c *cases.Case, o Outgoing, now time.Time) error 
 	}
 	if c.ID != "" && !slices.Contains(c.Threads, mail.MessageID) {
 		c.Threads = append(c.Threads, mail.MessageID)
+	}
+	if p := m.passes.of(q); p != nil {
+		p.queued++ // counted once the pass commits
+		return nil
 	}
 	m.o.Metrics.RepliesQueued.Add(1)
 	return nil

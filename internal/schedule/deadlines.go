@@ -150,7 +150,7 @@ func (s *Scheduler) deadlines(ctx context.Context) (int, error) {
 // checked and written, the mail queued, the event appended, the case stored.
 func (s *Scheduler) apply(st step, now time.Time) (int, error) {
 	queued := 0
-	err := s.o.Store.Update(func(tx *store.Tx) error {
+	err := s.o.Mailer.Update(s.o.Store, func(tx *store.Tx) error { // rendered outside the transaction
 		queued = 0
 		c, err := tx.Case(st.caseID)
 		if err != nil {

@@ -43,6 +43,10 @@ import (
 type Mailer interface {
 	Queue(q mailer.Queue, c *cases.Case, o mailer.Outgoing, now time.Time) error
 	View(c *cases.Case) render.Data
+	// Update runs a transaction whose mail is rendered before it, not in it.
+	Update(st mailer.Updater, fn func(*store.Tx) error) error
+	// NewMessageID names a mail before it is queued on q, the same in every pass.
+	NewMessageID(q mailer.Queue, base string) string
 }
 
 // Executor applies an action of the desk to a case inside a store transaction, with
