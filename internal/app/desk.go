@@ -211,7 +211,7 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 			Auth: auth, Resolver: net.DefaultResolver,
 			Notify: cfg.Staff.Notify, AppealReviewers: cfg.Staff.AppealReviewers, Aliases: cfg.Staff.Aliases,
 			AppealDays: cfg.Policy.AppealDays, AppealWindow: cfg.Policy.AppealAfter, AuthorDays: cfg.Policy.AuthorDays,
-			AttachMaxBytes: cfg.Staff.AttachMaxBytes,
+			AttachMaxBytes: cfg.Staff.AttachMaxBytes, NotifyLimit: cfg.Staff.NotifyLimit, NotifyWindow: cfg.Staff.NotifyWindow,
 		},
 		Locale:     cfg.Templates.Locale,
 		ReplyLimit: cfg.SMTP.AutoReplyLimit, ReplyWindow: cfg.SMTP.AutoReplyWindow,

@@ -112,8 +112,13 @@ type Staff struct {
 	AppealReviewers []string `yaml:"appeal_reviewers"`
 	// AttachMaxBytes caps the documents attached to one staff notification; the
 	// rest are listed with a note.
-	AttachMaxBytes int64     `yaml:"attach_max_bytes"` // 20 MiB
-	Auth           StaffAuth `yaml:"auth"`
+	AttachMaxBytes int64 `yaml:"attach_max_bytes"` // 20 MiB
+	// NotifyLimit caps the notifications one staff or leadership address gets within
+	// NotifyWindow; past it they are held and go out as one mail listing the cases at
+	// the end of the window (a flood of mails must not flood the staff).
+	NotifyLimit  int           `yaml:"notify_limit"`  // 20
+	NotifyWindow time.Duration `yaml:"notify_window"` // 1h
+	Auth         StaffAuth     `yaml:"auth"`
 }
 
 // StaffAuth says how a staff command mail proves itself.

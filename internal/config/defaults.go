@@ -96,6 +96,8 @@ func (c *Config) ApplyDefaults() {
 	if len(c.Staff.Supervisors) == 0 {
 		c.Staff.Supervisors = c.Staff.Admins
 	}
+	defI(&c.Staff.NotifyLimit, 20)
+	defD(&c.Staff.NotifyWindow, time.Hour)
 	if c.Staff.AttachMaxBytes == 0 {
 		c.Staff.AttachMaxBytes = 20 << 20
 	}

@@ -56,6 +56,11 @@ type Mailer interface {
 	Update(st mailer.Updater, fn func(*store.Tx) error) error
 	// NewMessageID names a mail before it is queued on q, the same in every pass.
 	NewMessageID(q mailer.Queue, base string) string
+	// Final reports whether the transaction on q commits as it stands (its mail is
+	// rendered): what is counted is counted in that pass only.
+	Final(q mailer.Queue) bool
+	// QueueEntry is Queue that returns the entry written.
+	QueueEntry(q mailer.Queue, c *cases.Case, o mailer.Outgoing, now time.Time) (*store.OutboxEntry, error)
 }
 
 // Options wires a Processor. Every field is required unless it says otherwise.
@@ -340,9 +345,8 @@ func (p *Processor) CommitGroup(srcs []inbound.Source, prs []*Prepared) ([]inbou
 	outs := make([]inbound.Outcome, len(prs))
 	// The mailer renders the replies before the transaction (two passes), so a
 	// large rendering holds no other commit.
-	var after *afterCommit
 	err := p.o.Mailer.Update(p.o.Store, func(tx *store.Tx) error {
-		after = &afterCommit{}
+		after := &afterCommit{}
 		p.pending.Store(tx, after)
 		defer p.pending.Delete(tx)
 		clear(kept)
@@ -364,12 +368,16 @@ func (p *Processor) CommitGroup(srcs []inbound.Source, prs []*Prepared) ([]inbou
 				return err
 			}
 		}
+		// Counted before the commit, as the records they count become visible with it
+		// (tests and /metrics read both), and in the pass that commits only.
+		if p.o.Mailer.Final(tx) {
+			after.run()
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	after.run()
 	for _, pr := range prs {
 		p.release(pr)
 	}
@@ -832,9 +840,9 @@ func surveyAwaitsScore(c *cases.Case) bool {
 	return surveyed
 }
 
-// afterCommit is what a transaction of CommitGroup does once it has committed:
+// afterCommit is what a transaction of CommitGroup does in the pass that commits:
 // counters and log lines. The transaction may run more than once (the mailer renders
-// between passes) or roll back, and must count once, or not at all.
+// between passes) and must count once.
 type afterCommit struct{ fns []func() }
 
 func (a *afterCommit) run() {
@@ -843,8 +851,8 @@ func (a *afterCommit) run() {
 	}
 }
 
-// afterCommit runs fn once tx commits (at once outside CommitGroup: the caller's
-// transaction, the scheduler's, is run once).
+// afterCommit runs fn at the end of tx's committing pass (at once outside
+// CommitGroup: the caller's transaction, the scheduler's, is run once).
 func (p *Processor) afterCommit(tx *store.Tx, fn func()) {
 	if a, ok := p.pending.Load(tx); ok {
 		a.(*afterCommit).fns = append(a.(*afterCommit).fns, fn)

@@ -126,6 +126,14 @@ func (m *Mailer) render(q Queue, kind, locale string, d render.Data) (render.Ren
 	return render.Rendered{}, nil
 }
 
+// Final reports whether a transaction on q will commit as it stands: every mail
+// queued on it so far has its rendering (always, outside Update). The caller's
+// counters and log lines belong to the final pass only.
+func (m *Mailer) Final(q Queue) bool {
+	p := m.passes.of(q)
+	return p == nil || p.inline || len(p.want) == 0
+}
+
 // NewMessageID is a fresh Message-ID in the desk's form (<base>.<random>@<domain>) for a
 // mail the caller must name before queueing it on q (a staff token is bound to it).
 // Under Update every pass gets the same IDs in the same order, so that what they are
