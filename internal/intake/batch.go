@@ -20,8 +20,11 @@ import (
 )
 
 // batchMargin keeps a batch about to go out from being rewritten: the dispatcher may
-// be reading it. A case held that late starts the next batch.
-const batchMargin = time.Minute
+// be reading it. A case held that late starts the next batch. A tenth of a short
+// window, so that a batch grows for most of it.
+func (p *Processor) batchMargin() time.Duration {
+	return min(time.Minute, p.notifyWindow()/10)
+}
 
 // heldBatch is the marker of the batch pending for one address.
 type heldBatch struct {
@@ -68,7 +71,7 @@ func (p *Processor) addToBatch(tx *store.Tx, c *cases.Case, addr string, now tim
 		return err
 	}
 	sendAt := now.Add(p.notifyWindow())
-	if ok && m.At.After(now.Add(batchMargin)) && json.Unmarshal([]byte(m.Note), &b) == nil {
+	if ok && m.At.After(now.Add(p.batchMargin())) && json.Unmarshal([]byte(m.Note), &b) == nil {
 		if e, err := tx.OutboxEntry(b.Seq); err == nil && e.State == store.OutboxPending {
 			pendingEntry, sendAt = e, m.At
 		}

@@ -27,13 +27,13 @@ func TestNotificationsPastTheCapAreBatched(t *testing.T) {
 	p, st, _ := newBareProcessor(t, func(o *intake.Options) {
 		o.Now = now
 		o.Staff.Notify = []string{staff}
-		o.Staff.NotifyLimit, o.Staff.NotifyWindow = 2, time.Hour
+		o.Staff.NotifyLimit, o.Staff.NotifyWindow = 2, time.Minute
 		o.Staff.AttachMaxBytes = 20 << 20
 	})
 	var ids []string
 	for i := range 6 {
 		if i == 5 {
-			offset.Store(int64(time.Hour + time.Minute)) // the window has passed
+			offset.Store(int64(2 * time.Minute)) // the window has passed
 		}
 		m := completeComplaint(fmt.Sprintf("张三%d|zhangsan%d@example.cn", i, i), fmt.Sprintf("<batch-%d@example.cn>", i))
 		pr, err := p.Prepare(context.Background(), bytes.NewReader(m.bytes()))
@@ -69,8 +69,8 @@ func TestNotificationsPastTheCapAreBatched(t *testing.T) {
 			t.Fatalf("%d batch mails, want 1", len(batches))
 		}
 		b := batches[0]
-		if !b.NextAt.Equal(start.Add(time.Hour)) || b.State != store.OutboxPending {
-			t.Errorf("batch goes out at %v (%s), want at the end of the window %v", b.NextAt, b.State, start.Add(time.Hour))
+		if !b.NextAt.Equal(start.Add(time.Minute)) || b.State != store.OutboxPending {
+			t.Errorf("batch goes out at %v (%s), want at the end of the window %v", b.NextAt, b.State, start.Add(time.Minute))
 		}
 		var mail outbox.Mail
 		if err := json.Unmarshal(b.Mail, &mail); err != nil {
