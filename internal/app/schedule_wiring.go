@@ -39,7 +39,7 @@ func checkSchedule(cfg *config.Config) error { return schedule.CheckSpecs(schedu
 // newScheduler builds the scheduler from the desk's parts.
 func (d *desk) newScheduler() (*schedule.Scheduler, error) {
 	return schedule.New(schedule.Options{
-		Store: d.store, Mailer: d.mailer, Executor: d.processor, Vault: d.vault, Deadlines: d.deadlines,
+		Store: d.store, Mailer: d.mailer, Executor: d.processor, Tokens: d.processor, Vault: d.vault, Deadlines: d.deadlines,
 		Policy: schedulePolicy(d.cfg), Specs: scheduleSpecs(d.cfg),
 		Staff: schedule.Recipients{Notify: d.cfg.Staff.Notify, Supervisors: d.cfg.Staff.Supervisors, Admins: d.cfg.Staff.Admins,
 			Department: d.departmentStaff},

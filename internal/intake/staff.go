@@ -249,11 +249,19 @@ func (p *Processor) missing(c *cases.Case) []cases.Kind {
 // must answer this very mail), and the template sees the same token.
 func (p *Processor) staffMail(tx *store.Tx, c *cases.Case, addr, kind string, now time.Time) mailer.Outgoing {
 	o := mailer.Outgoing{Kind: kind, MessageID: p.o.Mailer.NewMessageID(tx, c.ID), Data: p.staffData(c, addr)}
-	if len(p.o.Staff.Auth.TokenKey) > 0 {
-		o.Data.Token = staffauth.NewToken(p.o.Staff.Auth.TokenKey, c.ID, o.MessageID, now)
-		o.ReplyTo = &outbox.Address{Name: p.o.Desk.Name, Address: staffauth.ReplyAddress(p.o.Desk.Address, c.ID, o.Data.Token)}
-	}
+	o.Data.Token, o.ReplyTo = p.StaffReplyTo(c.ID, o.MessageID, now)
 	return o
+}
+
+// StaffReplyTo is the staff token of the mail about caseID named messageID, issued at
+// issued, and the Reply-To that carries it ("" and nil without a token key). The
+// scheduler signs its reminders and escalations with it.
+func (p *Processor) StaffReplyTo(caseID, messageID string, issued time.Time) (string, *outbox.Address) {
+	if len(p.o.Staff.Auth.TokenKey) == 0 {
+		return "", nil
+	}
+	token := staffauth.NewToken(p.o.Staff.Auth.TokenKey, caseID, messageID, issued)
+	return token, &outbox.Address{Name: p.o.Desk.Name, Address: staffauth.ReplyAddress(p.o.Desk.Address, caseID, token)}
 }
 
 // tokenState fills in what the store says about staff tokens: the revocations in

@@ -249,10 +249,19 @@ func (s *Scheduler) mail(tx *store.Tx, c *cases.Case, kind string, deadline time
 		refs = append(append([]string{}, refs[:1]...), refs[len(refs)-9:]...)
 	}
 	inReplyTo := c.LastInbound
-	if !strings.EqualFold(firstAddr(to), c.Complainant) {
-		inReplyTo, refs = "", nil // staff mail starts its own thread; the case tag finds it
+	o := mailer.Outgoing{Kind: kind, Data: d, To: to, References: refs, Auto: auto}
+	if strings.EqualFold(firstAddr(to), c.Complainant) {
+		o.InReplyTo = inReplyTo
+	} else {
+		o.References = nil // staff mail starts its own thread; the case tag finds it
+		if s.o.Tokens != nil {
+			// A reply to a reminder acts on the case like a reply to a notification:
+			// its token is bound to this mail, named before it is rendered.
+			o.MessageID = s.o.Mailer.NewMessageID(tx, c.ID)
+			o.Data.Token, o.ReplyTo = s.o.Tokens.StaffReplyTo(c.ID, o.MessageID, now)
+		}
 	}
-	return s.o.Mailer.Queue(tx, c, mailer.Outgoing{Kind: kind, Data: d, To: to, InReplyTo: inReplyTo, References: refs, Auto: auto}, now)
+	return s.o.Mailer.Queue(tx, c, o, now)
 }
 
 func firstAddr(to []outbox.Address) string {
