@@ -99,7 +99,6 @@ func docxOf(t *testing.T, xml string) []byte {
 
 const wordNS = `<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>`
 
-
 // The bombs of issue 13 on the real stack, each followed by a normal complaint: each
 // costs the daemon a bounded amount of CPU, is registered (as a case listing what was
 // not read, or as a duplicate), and the complaint behind it is registered within
