@@ -1,9 +1,6 @@
 package e2e
 
 import (
-	"archive/zip"
-	"bytes"
-	bin "encoding/binary"
 	"fmt"
 	"os"
 	"strconv"
@@ -46,59 +43,6 @@ func procKB(t *testing.T, pid int, field string) int {
 	return -1
 }
 
-func zipOf(t *testing.T, files ...[2]any) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, f := range files {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: f[0].(string), Method: zip.Deflate})
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(f[1].([]byte))
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-// overlappingZip is issue 13's bomb: n central-directory entries that all point at the
-// data of one .docx (24 KB, 200 entries: 74–130 s of CPU before the overlap check).
-func overlappingZip(t *testing.T, docx []byte, n int) []byte {
-	t.Helper()
-	one := zipOf(t, [2]any{"a.docx", docx})
-	eocd := bytes.LastIndex(one, []byte("PK\x05\x06"))
-	cdOff := int(bin.LittleEndian.Uint32(one[eocd+16:]))
-	cdSize := int(bin.LittleEndian.Uint32(one[eocd+12:]))
-	entry := one[cdOff : cdOff+cdSize]
-	nameLen := int(bin.LittleEndian.Uint16(entry[28:]))
-	var cd bytes.Buffer
-	for i := range n {
-		name := []byte(fmt.Sprintf("s%03d.docx", i))
-		e := append([]byte(nil), entry[:46]...)
-		bin.LittleEndian.PutUint16(e[28:], uint16(len(name)))
-		e = append(e, name...)
-		cd.Write(append(e, entry[46+nameLen:]...))
-	}
-	out := append([]byte(nil), one[:cdOff]...)
-	newCD := len(out)
-	out = append(out, cd.Bytes()...)
-	end := append([]byte(nil), one[eocd:]...)
-	bin.LittleEndian.PutUint16(end[8:], uint16(n))
-	bin.LittleEndian.PutUint16(end[10:], uint16(n))
-	bin.LittleEndian.PutUint32(end[12:], uint32(cd.Len()))
-	bin.LittleEndian.PutUint32(end[16:], uint32(newCD))
-	return append(out, end...)
-}
-
-// docxOf is a .docx whose document.xml is xml.
-func docxOf(t *testing.T, xml string) []byte {
-	return zipOf(t, [2]any{"word/document.xml", []byte(xml)})
-}
-
-const wordNS = `<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>`
-
 // The bombs of issue 13 on the real stack, each followed by a normal complaint: each
 // costs the daemon a bounded amount of CPU, is registered (as a case listing what was
 // not read, or as a duplicate), and the complaint behind it is registered within
@@ -115,31 +59,14 @@ func TestBombsCostSecondsOnRealStack(t *testing.T) {
 	d.waitUp()
 	pid := d.cmd.Process.Pid
 
-	form := docxOf(t, wordNS+`<w:p><w:r><w:t>删帖申请表</w:t></w:r></w:p></w:body></w:document>`)
-	// Eight distinct forms of 1M elements each per archive, six archives: no entry
-	// overlaps another, each form is read to the token bound; only the message's
-	// budget stops the reading.
-	var heavyXML strings.Builder
-	heavyXML.WriteString(wordNS)
-	for heavyXML.Len() < 8<<20 {
-		heavyXML.WriteString(`<w:p><w:r><w:t>x</w:t></w:r></w:p>`)
-	}
-	heavy := docxOf(t, heavyXML.String())
-	var archives []samplemail.File
-	for z := range 6 {
-		var entries [][2]any
-		for i := range 8 {
-			entries = append(entries, [2]any{fmt.Sprintf("附件%d-%d.docx", z, i), heavy})
-		}
-		archives = append(archives, samplemail.File{Name: fmt.Sprintf("材料%d.zip", z), ContentType: "application/zip", Content: zipOf(t, entries...)})
-	}
-	nested := docxOf(t, wordNS+`<w:p><w:r><w:t>删帖申请表</w:t></w:r></w:p>`+strings.Repeat("<a>", 8<<20/3))
+	archives := samplemail.HeavyArchives(6, 8)
+	nested := samplemail.NestedDocx()
 	complaintBody := "申请人姓名：赵六\n文章标题：《某地某事》\n文章链接：https://news.ifeng.com/c/bomb\n删除原因：报道失实。"
 	mk := func(id string, body string, files ...samplemail.File) []byte {
 		return samplemail.Mail{From: "赵六|alice@people.test", To: "desk@desk.test", Subject: "赵六申请删除凤凰资讯稿件", MessageID: id,
 			Body: body, Files: files, Date: time.Now()}.Bytes()
 	}
-	zipBomb := mk("zipbomb@people.test", complaintBody, samplemail.File{Name: "材料.zip", ContentType: "application/zip", Content: overlappingZip(t, form, 200)})
+	zipBomb := mk("zipbomb@people.test", complaintBody, samplemail.File{Name: "材料.zip", ContentType: "application/zip", Content: samplemail.OverlappingZip(samplemail.FormDocx(), 200)})
 	bombs := []struct {
 		name string
 		raw  []byte
