@@ -9,6 +9,9 @@
 //     GB18030 (its superset; senders mislabel).
 //   - Memory is bounded by Limits: attachment bytes are never held in memory, they
 //     are written to the Spool as they are decoded.
+//   - Time is bounded by the caller's context (ParseContext, issue 13): every read
+//     goes through one counting reader that stops once the context ends, and the
+//     walk stops there with what it has, never with an error.
 //
 // Implementation notes:
 //   - Headers and multipart boundaries are read by this package, line by line, not by
