@@ -210,8 +210,9 @@ func (pr *Prepared) MessageID() string {
 // Message-ID) is only read through, not parsed, and commits as a duplicate. On error
 // nothing stays in the spool.
 //
-// The parse and the classification share one budget (Options.MessageBudget, from
-// the start of Prepare, and Options.MaxInflateBytes): past it they stop reading, and
+// The parse and the classification share one budget (Options.MessageBudget of work,
+// the waits for the raw mail not counted, and Options.MaxInflateBytes): past it they
+// stop reading, and
 // the mail is still prepared with what was read in time; its Problems and its
 // classification say what was not read (issue 13, 3). A mail over budget therefore
 // costs the desk seconds, once. When ctx itself ends, Prepare returns its error.
@@ -228,13 +229,15 @@ func (p *Processor) Prepare(ctx context.Context, raw io.Reader) (*Prepared, erro
 		}
 		return &Prepared{msg: &mailmsg.Message{MessageID: id}}, nil
 	}
-	budget, cancel := context.WithTimeout(ctx, p.o.MessageBudget)
-	defer cancel()
 	// A new case takes a key file made ahead: made here, on a worker, rather than
 	// by the committer all mail waits for.
 	p.o.Vault.TopUpKeys()
 	spool := p.o.Vault.NewSpool()
 	defer spool.Close() // a panic in the parser must not leak the open pack
+	// The budget counts the work on the mail, not the wait for its bytes.
+	budget := newWorkBudget(ctx, p.o.MessageBudget)
+	defer budget.release()
+	br = bufio.NewReaderSize(budget.reader(br), 64<<10)
 	tapped, tap := p.tapDKIM(br)
 	defer tap.finish(false) // a panic in the parser must not leave the verifier waiting
 	msg, err := mailmsg.ParseContext(budget, tapped, spoolAdapter{spool}, p.o.Limits)
