@@ -97,8 +97,10 @@ func (li liveIntake) Progress(s inbound.Stream) (inbound.Progress, error) { retu
 func (li liveIntake) Renumbered(s inbound.Stream, epoch uint32, alert string) error {
 	return li.p().Renumbered(s, epoch, alert)
 }
-func (li liveIntake) Prepare(raw io.Reader) (*intake.Prepared, error) { return li.p().Prepare(raw) }
-func (li liveIntake) Discard(pr *intake.Prepared)                     { li.p().Discard(pr) }
+func (li liveIntake) Prepare(ctx context.Context, raw io.Reader) (*intake.Prepared, error) {
+	return li.p().Prepare(ctx, raw)
+}
+func (li liveIntake) Discard(pr *intake.Prepared) { li.p().Discard(pr) }
 func (li liveIntake) CommitGroup(srcs []inbound.Source, preps []*intake.Prepared) ([]inbound.Outcome, error) {
 	return li.p().CommitGroup(srcs, preps)
 }

@@ -39,7 +39,7 @@ func checkSchedule(cfg *config.Config) error { return schedule.CheckSpecs(schedu
 // newScheduler builds the scheduler from the desk's parts of generation l.
 func (d *desk) newScheduler(l *live) (*schedule.Scheduler, error) {
 	return schedule.New(schedule.Options{
-		Store: d.store, Mailer: l.mailer, Executor: l.processor, Vault: d.vault, Deadlines: l.deadlines,
+		Store: d.store, Mailer: l.mailer, Executor: l.processor, Tokens: l.processor, Vault: d.vault, Deadlines: l.deadlines,
 		Policy: schedulePolicy(l.cfg), Specs: scheduleSpecs(l.cfg),
 		Staff: schedule.Recipients{Notify: l.cfg.Staff.Notify, Supervisors: l.cfg.Staff.Supervisors, Admins: l.cfg.Staff.Admins,
 			Department: l.departmentStaff},

@@ -73,6 +73,10 @@ type Limits struct {
 	MaxParts           int   `yaml:"max_parts"`            // 500
 	MaxDepth           int   `yaml:"max_depth"`            // 20
 	MaxAttachmentBytes int64 `yaml:"max_attachment_bytes"` // 40 MiB
+	// MessageBudget is the time one mail may take to parse and classify; past it the
+	// mail is registered with what was read, and its case lists what was not.
+	MessageBudget   time.Duration `yaml:"message_budget"`    // 5s
+	MaxInflateBytes int64         `yaml:"max_inflate_bytes"` // 64 MiB inflated from one mail's archives and .docx files together
 }
 
 // SMTP is the outgoing relay.
@@ -133,8 +137,13 @@ type Staff struct {
 	AppealReviewers []string `yaml:"appeal_reviewers"`
 	// AttachMaxBytes caps the documents attached to one staff notification; the
 	// rest are listed with a note.
-	AttachMaxBytes int64     `yaml:"attach_max_bytes"` // 20 MiB
-	Auth           StaffAuth `yaml:"auth"`
+	AttachMaxBytes int64 `yaml:"attach_max_bytes"` // 20 MiB
+	// NotifyLimit caps the notifications one staff or leadership address gets within
+	// NotifyWindow; past it they are held and go out as one mail listing the cases at
+	// the end of the window (a flood of mails must not flood the staff).
+	NotifyLimit  int           `yaml:"notify_limit"`  // 20
+	NotifyWindow time.Duration `yaml:"notify_window"` // 1h
+	Auth         StaffAuth     `yaml:"auth"`
 }
 
 // StaffAuth says how a staff command mail proves itself.

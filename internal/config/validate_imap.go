@@ -28,4 +28,7 @@ func (c *Config) checkIMAP(k *checker) {
 	atLeast(k, "imap.limits.max_parts", l.MaxParts, 1)
 	atLeast(k, "imap.limits.max_depth", l.MaxDepth, 1)
 	atLeast(k, "imap.limits.max_attachment_bytes", l.MaxAttachmentBytes, 1)
+	// Below 100 ms a loaded machine would cut off ordinary mail.
+	atLeast(k, "imap.limits.message_budget", l.MessageBudget, 100*time.Millisecond)
+	atLeast(k, "imap.limits.max_inflate_bytes", l.MaxInflateBytes, 1)
 }

@@ -43,9 +43,10 @@ type Intake[P Prepared] interface {
 	// operator alert with the given text.
 	Renumbered(s inbound.Stream, epoch uint32, alert string) error
 
-	// Prepare parses and classifies a mail; it writes no records (it may read them),
-	// so several run at once. On error nothing stays in the spool.
-	Prepare(raw io.Reader) (P, error)
+	// Prepare parses and classifies a mail within the budget it sets itself; it writes
+	// no records (it may read them), so several run at once. On error nothing stays in
+	// the spool; when ctx ends it returns ctx's error.
+	Prepare(ctx context.Context, raw io.Reader) (P, error)
 	// Discard drops a prepared mail nobody will commit.
 	Discard(P)
 	// CommitGroup registers prepared mails in order in one transaction that also
@@ -577,6 +578,9 @@ func (pl *Pipeline[P]) batch(ctx context.Context, c *Client, validity uint32, ui
 	}()
 	workers := make(chan struct{}, prepareWorkers)
 	budget := newByteBudget()
+	// A mail taken in hand is finished even when the batch stops (each has its own
+	// time budget in Prepare): only the fetching of more stops.
+	prepCtx := context.WithoutCancel(ctx)
 	missing, err := c.FetchBatch(ctx, uids, func(uid uint32, r io.Reader, size int64) error {
 		if err := failed(); err != nil {
 			return err
@@ -591,7 +595,7 @@ func (pl *Pipeline[P]) batch(ctx context.Context, c *Client, validity uint32, ui
 		case size > pipelineMaxBytes || size < 0:
 			// Too big to buffer: parse it from the connection right here.
 			cr := &connReader{r: r}
-			j.prep, j.err = pl.prepareSafely(uid, cr)
+			j.prep, j.err = pl.prepareSafely(prepCtx, uid, cr)
 			j.err = cr.blame(j.err)
 			close(j.done)
 		default:
@@ -606,7 +610,7 @@ func (pl *Pipeline[P]) batch(ctx context.Context, c *Client, validity uint32, ui
 			workers <- struct{}{}
 			go func() {
 				defer func() { <-workers; pl.buffers.put(buf); budget.release(units); close(j.done) }()
-				j.prep, j.err = pl.prepareSafely(uid, bytes.NewReader(buf))
+				j.prep, j.err = pl.prepareSafely(prepCtx, uid, bytes.NewReader(buf))
 			}()
 		}
 		queue <- j
@@ -745,7 +749,7 @@ func (pl *Pipeline[P]) committer(validity uint32, queue <-chan *job[P], done, qu
 
 // prepareSafely parses and classifies on a worker goroutine; a panic becomes a
 // counted failure of that mail.
-func (pl *Pipeline[P]) prepareSafely(uid uint32, raw io.Reader) (prep P, err error) {
+func (pl *Pipeline[P]) prepareSafely(ctx context.Context, uid uint32, raw io.Reader) (prep P, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			pl.o.Logger.Error("panic while parsing", "mailbox", pl.o.Mailbox, "uid", uid, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
@@ -754,7 +758,7 @@ func (pl *Pipeline[P]) prepareSafely(uid uint32, raw io.Reader) (prep P, err err
 			prep, err = zero, fmt.Errorf("panic: %v", v)
 		}
 	}()
-	return pl.in.Prepare(raw)
+	return pl.in.Prepare(ctx, raw)
 }
 
 // commitGroupSafely registers prepared mails; intake advances the checkpoint in their

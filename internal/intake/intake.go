@@ -34,6 +34,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/complaintd/complaintd/internal/cases"
@@ -57,6 +58,15 @@ import (
 type Mailer interface {
 	Queue(q mailer.Queue, c *cases.Case, o mailer.Outgoing, now time.Time) error
 	View(c *cases.Case) render.Data
+	// Update runs a transaction whose mail is rendered before it, not in it.
+	Update(st mailer.Updater, fn func(*store.Tx) error) error
+	// NewMessageID names a mail before it is queued on q, the same in every pass.
+	NewMessageID(q mailer.Queue, base string) string
+	// Final reports whether the transaction on q commits as it stands (its mail is
+	// rendered): what is counted is counted in that pass only.
+	Final(q mailer.Queue) bool
+	// QueueEntry is Queue that returns the entry written.
+	QueueEntry(q mailer.Queue, c *cases.Case, o mailer.Outgoing, now time.Time) (*store.OutboxEntry, error)
 }
 
 // Options wires a Processor. Every field is required unless it says otherwise.
@@ -71,6 +81,12 @@ type Options struct {
 	// Catalogue holds the document kinds; nil: the built-in ones.
 	Catalogue *cases.Catalogue
 	Limits    mailmsg.Limits
+	// MessageBudget is the time one mail may take to parse and classify; past it the
+	// mail is registered with what was read (issue 13, 3). Zero: DefaultMessageBudget.
+	MessageBudget time.Duration
+	// MaxInflateBytes caps the bytes inflated from one mail's archives and .docx
+	// files together. Zero: classify.DefaultMaxInflateBytes.
+	MaxInflateBytes int64
 
 	CasePrefix  string         // e.g. TS
 	Desk        outbox.Address // the service mailbox, sender of replies
@@ -98,6 +114,8 @@ type Options struct {
 
 // Processor turns raw messages into registered, answered cases.
 type Processor struct {
+	// pending holds, per transaction of CommitGroup, what is done once it commits.
+	pending  sync.Map // *store.Tx → *afterCommit
 	o        Options
 	classify classify.Options // prepared once: the catalogue's keywords folded
 	tagRe    *regexp.Regexp
@@ -115,6 +133,9 @@ func NewProcessor(o Options) (*Processor, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.MessageBudget <= 0 {
+		o.MessageBudget = DefaultMessageBudget
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -131,11 +152,15 @@ func NewProcessor(o Options) (*Processor, error) {
 	_, domain, _ := strings.Cut(o.Desk.Address, "@")
 	return &Processor{
 		o:        o,
-		classify: classify.Options{Catalogue: o.Catalogue}.WithDefaults(),
+		classify: classify.Options{Catalogue: o.Catalogue, MaxInflateBytes: o.MaxInflateBytes}.WithDefaults(),
 		tagRe:    regexp.MustCompile(`\[\s*(` + regexp.QuoteMeta(o.CasePrefix) + `-\d{4}-\d{6})\s*\]`),
 		domain:   domain,
 	}, nil
 }
+
+// DefaultMessageBudget is Options.MessageBudget when zero: a real complaint takes
+// milliseconds; the bombs of issue 13 took minutes.
+const DefaultMessageBudget = 5 * time.Second
 
 // PermanentError marks a message that will never process (too large, hostile). Fail
 // quarantines it at once instead of counting it for a retry.
@@ -160,7 +185,8 @@ func (p *Processor) Process(ctx context.Context, src inbound.Source, raw io.Read
 	if err := ctx.Err(); err != nil {
 		return inbound.Outcome{}, err
 	}
-	prep, err := p.Prepare(raw)
+	// A mail begun is finished, within its budget: a shutdown waits for it.
+	prep, err := p.Prepare(context.WithoutCancel(ctx), raw)
 	if err != nil {
 		return inbound.Outcome{MessageID: prep.MessageID()}, err
 	}
@@ -189,7 +215,17 @@ func (pr *Prepared) MessageID() string {
 // Prepare parses and classifies one raw message; a copy of a registered mail (same
 // Message-ID) is only read through, not parsed, and commits as a duplicate. On error
 // nothing stays in the spool.
-func (p *Processor) Prepare(raw io.Reader) (*Prepared, error) {
+//
+// The parse and the classification share one budget (Options.MessageBudget of work,
+// the waits for the raw mail not counted, and Options.MaxInflateBytes): past it they
+// stop reading, and
+// the mail is still prepared with what was read in time; its Problems and its
+// classification say what was not read (issue 13, 3). A mail over budget therefore
+// costs the desk seconds, once. When ctx itself ends, Prepare returns its error.
+func (p *Processor) Prepare(ctx context.Context, raw io.Reader) (*Prepared, error) {
+	if err := ctx.Err(); err != nil {
+		return &Prepared{}, err
+	}
 	// A copy delivered again (a client's resend, a mailbox moved back) is known by its
 	// Message-ID before anything is decoded: a bomb costs its full parse once only.
 	br := bufio.NewReaderSize(raw, 64<<10)
@@ -204,12 +240,26 @@ func (p *Processor) Prepare(raw io.Reader) (*Prepared, error) {
 	p.o.Vault.TopUpKeys()
 	spool := p.o.Vault.NewSpool()
 	defer spool.Close() // a panic in the parser must not leak the open pack
-	raw, tap := p.tapDKIM(br)
+	// The budget counts the work on the mail, not the wait for its bytes.
+	budget := newWorkBudget(ctx, p.o.MessageBudget)
+	defer budget.release()
+	br = bufio.NewReaderSize(budget.reader(br), 64<<10)
+	tapped, tap := p.tapDKIM(br)
 	defer tap.finish(false) // a panic in the parser must not leave the verifier waiting
-	msg, err := mailmsg.Parse(raw, spoolAdapter{spool}, p.o.Limits)
-	dkim := tap.finish(err == nil)
+	msg, err := mailmsg.ParseContext(budget, tapped, spoolAdapter{spool}, p.o.Limits)
+	// A message cut off by its budget is not verified: its body hash was not read.
+	dkim := tap.finish(err == nil && !msg.Stopped)
+	if err == nil && msg.Stopped {
+		// The source expects the message read to its end (cheap: no decoding).
+		if _, derr := io.Copy(io.Discard, br); derr != nil {
+			err = fmt.Errorf("read message: %w", derr)
+		}
+	}
 	if cerr := spool.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("spool: %w", cerr)
+	}
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err() // stopped by a shutdown, not by the budget: not the mail's fault
 	}
 	if err != nil {
 		// A partial message may hold spool files already written: drop them.
@@ -224,7 +274,15 @@ func (p *Processor) Prepare(raw io.Reader) (*Prepared, error) {
 	}
 	pr := &Prepared{msg: msg, digest: contentDigest(msg), dkim: dkim}
 	if msg.Auto == mailmsg.Human {
-		pr.res = classify.Classify(msg, openerAdapter{p.o.Vault}, p.classify)
+		pr.res = classify.ClassifyContext(budget, msg, openerAdapter{p.o.Vault}, p.classify)
+		if err := ctx.Err(); err != nil {
+			p.Discard(pr)
+			return &Prepared{msg: msg}, err
+		}
+	}
+	if budget.Err() != nil || msg.Stopped {
+		p.o.Logger.Warn("message over its budget", "message_id", pii.LogHash(msg.MessageID),
+			"budget", p.o.MessageBudget, "parse_stopped", msg.Stopped)
 	}
 	return pr, nil
 }
@@ -295,7 +353,12 @@ func (p *Processor) CommitGroup(srcs []inbound.Source, prs []*Prepared) ([]inbou
 	kept := map[string]bool{}
 	now := p.o.Now()
 	outs := make([]inbound.Outcome, len(prs))
-	err := p.o.Store.Update(func(tx *store.Tx) error {
+	// The mailer renders the replies before the transaction (two passes), so a
+	// large rendering holds no other commit.
+	err := p.o.Mailer.Update(p.o.Store, func(tx *store.Tx) error {
+		after := &afterCommit{}
+		p.pending.Store(tx, after)
+		defer p.pending.Delete(tx)
 		clear(kept)
 		for i, pr := range prs {
 			out, err := p.commitIn(tx, srcs[i], pr, now, kept)
@@ -314,6 +377,11 @@ func (p *Processor) CommitGroup(srcs []inbound.Source, prs []*Prepared) ([]inbou
 			if err := advanceIn(tx, src, now); err != nil {
 				return err
 			}
+		}
+		// Counted before the commit, as the records they count become visible with it
+		// (tests and /metrics read both), and in the pass that commits only.
+		if p.o.Mailer.Final(tx) {
+			after.run()
 		}
 		return nil
 	})
@@ -554,8 +622,11 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 			Note: "a mail naming this case was not from its complainant: registered as a new case"}); err != nil {
 			return inbound.Outcome{}, err
 		}
-		p.o.Metrics.SecurityEvents.Add(1)
-		p.o.Logger.Warn("mail naming a case not from its complainant", "case", c.ID, "message_id", pii.LogHash(msg.MessageID))
+		caseID := c.ID
+		p.afterCommit(tx, func() {
+			p.o.Metrics.SecurityEvents.Add(1)
+			p.o.Logger.Warn("mail naming a case not from its complainant", "case", caseID, "message_id", pii.LogHash(msg.MessageID))
+		})
 		c = nil
 	}
 	isNew := c == nil
@@ -888,4 +959,25 @@ func surveyAwaitsScore(c *cases.Case) bool {
 		}
 	}
 	return surveyed
+}
+
+// afterCommit is what a transaction of CommitGroup does in the pass that commits:
+// counters and log lines. The transaction may run more than once (the mailer renders
+// between passes) and must count once.
+type afterCommit struct{ fns []func() }
+
+func (a *afterCommit) run() {
+	for _, fn := range a.fns {
+		fn()
+	}
+}
+
+// afterCommit runs fn at the end of tx's committing pass (at once outside
+// CommitGroup: the caller's transaction, the scheduler's, is run once).
+func (p *Processor) afterCommit(tx *store.Tx, fn func()) {
+	if a, ok := p.pending.Load(tx); ok {
+		a.(*afterCommit).fns = append(a.(*afterCommit).fns, fn)
+		return
+	}
+	fn()
 }

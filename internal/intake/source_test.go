@@ -210,17 +210,17 @@ func TestRedeliveredCopyIsNotParsed(t *testing.T) {
 		copyBody.WriteString("--b\r\nContent-Type: text/plain\r\n\r\n" + strings.Repeat("x", 1000) + "\r\n")
 	}
 	copyBody.WriteString("--b--\r\n")
-	if _, err := p.Prepare(strings.NewReader(copyBody.String())); err == nil {
+	if _, err := p.Prepare(context.Background(), strings.NewReader(copyBody.String())); err == nil {
 		t.Fatal("the copy must be beyond the limits for this test to mean anything")
 	}
-	pr, err := p.Prepare(strings.NewReader(orig))
+	pr, err := p.Prepare(context.Background(), strings.NewReader(orig))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := p.Commit(src(1), pr); err != nil {
 		t.Fatal(err)
 	}
-	pr, err = p.Prepare(strings.NewReader(copyBody.String()))
+	pr, err = p.Prepare(context.Background(), strings.NewReader(copyBody.String()))
 	if err != nil {
 		t.Fatalf("a copy of a registered mail was parsed: %v", err)
 	}
