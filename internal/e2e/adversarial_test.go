@@ -40,6 +40,7 @@ func waitSettled(t *testing.T, d *daemon, n float64) {
 // domains) produced 50 acknowledgements to third parties. With the default caps the
 // sender gets smtp.auto_reply_limit answers, and the rest are suppressed.
 func TestBackscatterCappedOnRealStack(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "mallory"}})
 	d := newDaemon(t, st, deskOptions{})
 	setConfig(t, d, func(s string) string { // the harness lifts the caps; put the defaults back
@@ -67,6 +68,7 @@ func TestBackscatterCappedOnRealStack(t *testing.T) {
 // labelled image/jpeg named 身份证.jpg are flagged, never an ID card, and never reach
 // staff as they came; the notification names them as flagged.
 func TestDisguisedFilesNeverReachStaffOnRealStack(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "editor"}})
 	d := newDaemon(t, st, deskOptions{})
 	d.start()
@@ -114,6 +116,7 @@ func TestDisguisedFilesNeverReachStaffOnRealStack(t *testing.T) {
 // sub-address. Mail from desk+anything@ gets no answer; mail whose Reply-To is the
 // desk is answered at its From; the desk's own mailbox receives nothing but the three.
 func TestDeskNeverAnswersItselfOnRealStack(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice"}})
 	d := newDaemon(t, st, deskOptions{})
 	d.start()
@@ -140,6 +143,7 @@ func TestDeskNeverAnswersItselfOnRealStack(t *testing.T) {
 // else's case, and text hidden by CSS in the complainant's own HTML mail
 // (display:none 撤回) is no command.
 func TestStrangerAppealAndHiddenHTML(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "mallory", "editor"}})
 	d := newDaemon(t, st, deskOptions{})
 	d.start()
@@ -170,6 +174,7 @@ func TestStrangerAppealAndHiddenHTML(t *testing.T) {
 // over Postfix's limit. The notification is delivered and no header line passes 998
 // octets (RFC 5322 §2.1.1).
 func TestHugeTitleStaysWithinLineLimitsOnRealStack(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "editor"}})
 	d := newDaemon(t, st, deskOptions{})
 	d.start()

@@ -20,6 +20,7 @@ var caseIDRe = regexp.MustCompile(`TS-\d{4}-\d{6}`)
 // that lists every case held; between them they name every case. After the window a
 // case is notified on its own again.
 func TestFloodOfComplaintsNotifiesStaffInABatch(t *testing.T) {
+	t.Parallel()
 	const flood, limit = 50, 5
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "bob", "editor", "boss"}})
 	d := newDaemon(t, st, deskOptions{})

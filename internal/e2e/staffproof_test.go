@@ -117,6 +117,7 @@ func hasEvent(c cases.Case, typ cases.EventType) bool {
 // reminder carries a token bound to itself in its Reply-To, and 受理 written back to it
 // accepts the case, like a reply to the notification.
 func TestReplyToReminderRunsInTokenMode(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "editor"}})
 	d := newDaemon(t, st, deskOptions{})
 	set := d.driveClock("2026-12-01T10:00:00+08:00") // a Tuesday: review due Friday 23:59:59

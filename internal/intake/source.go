@@ -285,8 +285,21 @@ func (p *Processor) Paused(s inbound.Stream, cause error) {
 func (p *Processor) Resumed(s inbound.Stream, since time.Time, cause error) error {
 	now := p.o.Now()
 	p.o.Logger.Info("intake resumed", "mailbox", s.Name, "paused_for", now.Sub(since).Round(time.Second))
+	// The pause cleared itself: its alert is settled, and the resumption is kept for
+	// the record, not shown as a problem (a healed disk must not page anyone).
 	err := p.o.Store.Update(func(tx *store.Tx) error {
-		return tx.AddAlert(store.Alert{At: now, Kind: alertPaused, Message: fmt.Sprintf("intake of %s resumed after %s paused (%v); no mail was charged",
+		open, err := tx.OpenAlerts()
+		if err != nil {
+			return err
+		}
+		for _, a := range open {
+			if a.Kind == alertPaused {
+				if err := tx.AckAlert(a.ID, now); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.AddAlert(store.Alert{At: now, Kind: alertPaused, AckedAt: &now, Message: fmt.Sprintf("intake of %s resumed after %s paused (%v); no mail was charged",
 			s.Name, now.Sub(since).Round(time.Second), cause)})
 	})
 	return environment(err)
