@@ -99,16 +99,9 @@ func cmdQuarantine(ctx context.Context, args []string, stdout io.Writer) error {
 	cfgPath := fs.String("config", "", "configuration file (or COMPLAINTD_CONFIG)")
 	asJSON := fs.Bool("json", false, "print JSON (list)")
 	all := fs.Bool("all", false, "retry every quarantined mail (retry)")
-	rest := args[1:]
-	var id string
-	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
-		id, rest = rest[0], rest[1:]
-	}
-	if err := fs.Parse(rest); err != nil {
+	id, err := parseWithArg(fs, args[1:])
+	if err != nil {
 		return err
-	}
-	if id == "" && fs.NArg() > 0 {
-		id = fs.Arg(0)
 	}
 	cfg, err := readPathsConfig(*cfgPath)
 	if err != nil {

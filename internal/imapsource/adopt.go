@@ -102,16 +102,8 @@ func (c *Client) CountKeyword(ctx context.Context, keywords ...string) (int, err
 	for _, k := range keywords[1:] {
 		criteria = &imap.SearchCriteria{Or: [][2]imap.SearchCriteria{{*criteria, {Flag: []imap.Flag{imap.Flag(k)}}}}}
 	}
-	var data *imap.SearchData
-	err := c.guard(ctx, "uid search", c.opts.CommandTimeout, func() error {
-		var err error
-		data, err = c.ic.UIDSearch(criteria, nil).Wait()
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("mailbox %q: %w", c.selected, err)
-	}
-	return len(data.AllUIDs()), nil
+	uids, err := c.uidSearch(ctx, criteria)
+	return len(uids), err
 }
 
 // StatusMessages is the number of messages in mailbox name (STATUS), 0 when it does

@@ -70,23 +70,11 @@ func (c *Client) UIDsAfter(ctx context.Context, uid uint32) ([]uint32, error) {
 	criteria := &imap.SearchCriteria{
 		UID: []imap.UIDSet{{imap.UIDRange{Start: imap.UID(uid + 1), Stop: 0}}}, // Stop 0 is "*"
 	}
-	var data *imap.SearchData
-	err := c.guard(ctx, "uid search", c.opts.CommandTimeout, func() error {
-		var err error
-		data, err = c.ic.UIDSearch(criteria, nil).Wait()
-		return err
-	})
+	all, err := c.uidSearch(ctx, criteria)
 	if err != nil {
-		return nil, fmt.Errorf("mailbox %q: %w", c.selected, err)
+		return nil, err
 	}
-	var out []uint32
-	for _, u := range data.AllUIDs() {
-		if uint32(u) > uid {
-			out = append(out, uint32(u))
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out), nil
+	return slices.DeleteFunc(all, func(u uint32) bool { return u <= uid }), nil
 }
 
 // Fetch streams the full raw message uid (UID FETCH uid (UID RFC822.SIZE
@@ -464,7 +452,12 @@ func (c *Client) SearchMessageID(ctx context.Context, id string) ([]uint32, erro
 	if c.selected == "" {
 		return nil, fmt.Errorf("uid search: %w", ErrNoMailbox)
 	}
-	criteria := &imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Message-ID", Value: id}}}
+	return c.uidSearch(ctx, &imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Message-ID", Value: id}}})
+}
+
+// uidSearch runs UID SEARCH on the selected mailbox (the caller holds c.op) and
+// returns the UIDs in ascending order, each once.
+func (c *Client) uidSearch(ctx context.Context, criteria *imap.SearchCriteria) ([]uint32, error) {
 	var data *imap.SearchData
 	err := c.guard(ctx, "uid search", c.opts.CommandTimeout, func() error {
 		var err error
