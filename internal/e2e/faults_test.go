@@ -172,6 +172,7 @@ func TestDiskFullQuarantinesNoGoodMail(t *testing.T) {
 // A real full disk: the data directory on a small tmpfs filled to the last byte
 // (store, vault and the attempt file all on it). Needs root for the mount.
 func TestDiskFullOnTmpfs(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() != 0 {
 		t.Skip("mounting a tmpfs needs root (CI runs as root); TestDiskFullQuarantinesNoGoodMail covers the injected fault")
 	}
@@ -333,6 +334,7 @@ func (p *linkProxy) cutCount() int {
 // random moment after each delivery, and once an outage of 8 s): nothing is
 // quarantined, nothing lost, one acknowledgement each.
 func TestFlappingIMAPLinkLosesNothing(t *testing.T) {
+	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice"}})
 	proxy := startLinkProxy(t, st.IMAPAddr)
 	d := newDaemon(t, st, deskOptions{imapAddr: proxy.ln.Addr().String()})
