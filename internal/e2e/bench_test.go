@@ -247,6 +247,48 @@ func procMem(t *testing.T, pid int) memStat {
 	return m
 }
 
+// memPeaks samples pid's memory every 100 ms until the returned function is
+// called, which returns the largest anonymous and file-backed RSS seen: VmHWM is
+// their peak sum and does not say which of the two grew.
+func memPeaks(t *testing.T, pid int) func() (anon, file int) {
+	t.Helper()
+	done := make(chan struct{})
+	var maxAnon, maxFile int
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
+				for _, line := range strings.Split(string(b), "\n") {
+					f := strings.Fields(line)
+					if len(f) < 2 {
+						continue
+					}
+					v, _ := strconv.Atoi(f[1])
+					switch f[0] {
+					case "RssAnon:":
+						maxAnon = max(maxAnon, v)
+					case "RssFile:":
+						maxFile = max(maxFile, v)
+					}
+				}
+			}
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() (int, int) {
+		close(done)
+		<-finished
+		return maxAnon, maxFile
+	}
+}
+
 // cpuTime returns the user and system CPU time pid has used (from /proc/PID/stat,
 // assuming the usual 100 clock ticks per second).
 func cpuTime(t *testing.T, pid int) (user, sys time.Duration) {
@@ -409,6 +451,7 @@ func TestBenchIngest(t *testing.T) {
 	busy := machineBusy(t)
 	d.start()
 	pid := d.cmd.Process.Pid
+	peaks := memPeaks(t, pid)
 	cdBegin := time.Now()
 	waitFor(t, 8*time.Minute, fmt.Sprintf("%d mails processed", n), func() (bool, string) {
 		v := d.metric("complaintd_mails_processed_total")
@@ -424,7 +467,9 @@ func TestBenchIngest(t *testing.T) {
 	report(t, "complaintd rate", fmt.Sprintf("%.1f msg/s", cdRate), fmt.Sprintf("%d mails in %v (%.0f MB/s), %v replies sent by then; machine CPUs %.0f%% busy", n, cdTime.Round(time.Millisecond), float64(total)/1e6/cdTime.Seconds(), sentAtEnd, machine))
 	report(t, "complaintd CPU during ingest", fmt.Sprintf("%.1f ms/msg", float64(cpu.Milliseconds())/float64(n)),
 		fmt.Sprintf("%.1f s user + %.1f s sys = %.0f%% of one core over the ingest", user.Seconds(), sys.Seconds(), 100*cpu.Seconds()/cdTime.Seconds()))
+	peakAnon, peakFile := peaks()
 	report(t, "complaintd peak RSS during ingest", mib(mem.hwm), "VmHWM after the backlog; "+mem.String())
+	report(t, "complaintd peak anon RSS during ingest", mib(peakAnon), fmt.Sprintf("sampled every 100 ms; peak file-backed %s", mib(peakFile)))
 
 	// The replies: let the outbox drain (bounded), for the record.
 	waitFor(t, 4*time.Minute, "the outbox to drain", func() (bool, string) {
@@ -477,6 +522,7 @@ func benchBurst(t *testing.T, st *mailtest.Stack, n int) {
 	d := newDaemon(t, st, deskOptions{extraIMAP: "  mailbox: Burst"})
 	d.start()
 	pid := d.cmd.Process.Pid
+	peaks := memPeaks(t, pid)
 	waitFor(t, time.Minute, "the daemon to log in", func() (bool, string) {
 		v := d.metric("complaintd_imap_up")
 		return v == 1, fmt.Sprint(v)
@@ -530,7 +576,9 @@ func benchBurst(t *testing.T, st *mailtest.Stack, n int) {
 	lastCase, lastSent := lastTimes(f)
 	drain := lastSent.Sub(lastCase)
 	report(t, "burst: drain: last reply sent - last case", fmt.Sprintf("%.1f s", drain.Seconds()), verdict(drain < 10*time.Second)+", goal < 10 s")
+	peakAnon, peakFile := peaks()
 	report(t, "burst: complaintd peak RSS", mib(mem.hwm), "VmHWM after the burst drained; "+mem.String())
+	report(t, "burst: complaintd peak anon RSS", mib(peakAnon), fmt.Sprintf("sampled every 100 ms; peak file-backed %s", mib(peakFile)))
 	d.removeData()
 }
 
