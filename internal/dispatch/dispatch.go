@@ -247,7 +247,7 @@ func (d *Dispatcher) sleep(ctx context.Context, wait time.Duration, down bool) b
 // work runs the attempt handed out by Run, then the entries chained behind it.
 func (d *Dispatcher) work(ctx context.Context, j job) {
 	for {
-		if _, err := d.attempt(ctx, j.seq, d.o.Sessions > 1); err != nil {
+		if _, err := d.attempt(ctx, j.seq); err != nil {
 			d.o.Logger.Error("outbox attempt", "seq", j.seq, "err", err)
 		}
 		next, ok := d.finish(j, ctx.Err() == nil)
@@ -281,7 +281,7 @@ func (d *Dispatcher) Flush(ctx context.Context) (time.Time, error) {
 				break
 			}
 			seen[seq] = true
-			retryAt, err := d.attempt(ctx, seq, false)
+			retryAt, err := d.attempt(ctx, seq)
 			if err != nil {
 				return time.Time{}, err
 			}
@@ -507,12 +507,8 @@ func (d *Dispatcher) release() error {
 }
 
 // attempt sends one entry and records the result; it returns when to retry (zero when
-// done). With batched, the record shares a transaction with the records of the
-// other session workers finishing at the same time: while intake holds the store's
-// one writer lock for a group commit, the workers' records used to queue behind it
-// one transaction (and fsync) each, so the outbox advanced by about one reply per
-// worker per group commit (issue 18).
-func (d *Dispatcher) attempt(ctx context.Context, seq uint64, batched bool) (time.Time, error) {
+// done).
+func (d *Dispatcher) attempt(ctx context.Context, seq uint64) (time.Time, error) {
 	var e *store.OutboxEntry
 	if err := d.o.Store.View(func(tx *store.Tx) error {
 		var err error
@@ -567,11 +563,7 @@ func (d *Dispatcher) attempt(ctx context.Context, seq uint64, batched bool) (tim
 	if sendErr == nil {
 		d.endHold()
 	}
-	record := d.o.Store.Update
-	if batched {
-		record = d.o.Store.Batch
-	}
-	err := record(func(tx *store.Tx) error { // only writes through tx: Batch may run it twice
+	err := d.o.Store.Update(func(tx *store.Tx) error {
 		if err := tx.PutOutbox(e); err != nil {
 			return err
 		}

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/complaintd/complaintd/internal/cases"
 )
 
 // With a sealer the oldest pending reply is still found among sealed case replies
@@ -201,56 +199,6 @@ func TestAutoReplyCounterOtherLayouts(t *testing.T) {
 		for _, who := range []string{"b@people.test", "c@people.test"} {
 			if _, err := tx.AutoReplyCount(who, since); err == nil {
 				t.Errorf("%s: a broken counter read without error", who)
-			}
-		}
-		return nil
-	})
-}
-
-// Records from several goroutines at once through Batch all land, each with its
-// event, none twice.
-func TestBatchFromSeveralWorkers(t *testing.T) {
-	s, err := Open(t.TempDir()+"/db", time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
-	entries := make([]*OutboxEntry, 8)
-	s.Update(func(tx *Tx) error {
-		for i := range entries {
-			entries[i] = &OutboxEntry{Kind: "ack", Case: fmt.Sprintf("TS-2026-%06d", i+1), CreatedAt: t0}
-			if err := tx.Enqueue(entries[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	done := make(chan error)
-	for _, e := range entries {
-		go func() {
-			e.State, e.SentAt = OutboxSent, t0.Add(time.Second)
-			done <- s.Batch(func(tx *Tx) error {
-				if err := tx.PutOutbox(e); err != nil {
-					return err
-				}
-				return tx.AppendEvent(e.Case, cases.Event{At: e.SentAt, Type: cases.EventReplySent, Actor: "desk"})
-			})
-		}()
-	}
-	for range entries {
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
-	}
-	s.View(func(tx *Tx) error {
-		if n := tx.PendingCount(); n != 0 {
-			t.Errorf("%d still pending", n)
-		}
-		for _, e := range entries {
-			evs, err := tx.Events(e.Case)
-			if err != nil || len(evs) != 1 {
-				t.Errorf("case %s: %d events (%v), want 1", e.Case, len(evs), err)
 			}
 		}
 		return nil

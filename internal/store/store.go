@@ -252,18 +252,6 @@ func (s *Store) Update(fn func(*Tx) error) error {
 	return err
 }
 
-// Batch is Update for small writes from several goroutines at once: calls that
-// arrive together share one transaction and one fsync (bbolt's DB.Batch, waiting
-// at most 10 ms for company). fn may run more than once, so it must only write
-// through tx; each caller's writes are committed, or none of them.
-func (s *Store) Batch(fn func(*Tx) error) error {
-	err := s.db.Batch(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx, sealer: s.sealer}) })
-	if err == nil {
-		s.releaseSometimes()
-	}
-	return err
-}
-
 // releaseEvery is how often at most the store gives back its mapped pages.
 const releaseEvery = time.Second
 
