@@ -204,3 +204,84 @@ func TestAutoReplyCounterOtherLayouts(t *testing.T) {
 		return nil
 	})
 }
+
+// The planner's view of the pending replies: every clear field as EachPending
+// reads it, without the mail, and without the recipients of a case's reply.
+func TestEachPendingHead(t *testing.T) {
+	for _, sealed := range []bool{false, true} {
+		s, err := Open(t.TempDir()+"/db", time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sealed {
+			s.SetSealer(&fakeSealer{keys: map[string][]byte{}})
+		}
+		t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+		mail := json.RawMessage(`{"subject":"回执","sealed":"no"}`)
+		s.Update(func(tx *Tx) error {
+			tx.Enqueue(&OutboxEntry{Kind: "ack", Case: "TS-2026-000001", Mail: mail, MessageID: "<a@desk.test>", To: []string{"a@people.test"},
+				Attempts: 2, NextAt: t0.Add(time.Minute), LastError: "421 busy", CreatedAt: t0})
+			tx.Enqueue(&OutboxEntry{Kind: "alert", Mail: mail, MessageID: "<b@desk.test>", To: []string{"admin@desk.test"}, CreatedAt: t0})
+			sent := &OutboxEntry{Kind: "ack", Case: "TS-2026-000002", Mail: mail, To: []string{"c@people.test"}, CreatedAt: t0}
+			tx.Enqueue(sent)
+			sent.State = OutboxSent
+			return tx.PutOutbox(sent)
+		})
+		var full, heads []*OutboxEntry
+		s.View(func(tx *Tx) error {
+			tx.EachPending(func(e *OutboxEntry) error { full = append(full, e); return nil })
+			return tx.EachPendingHead(func(e *OutboxEntry) error { heads = append(heads, e); return nil })
+		})
+		s.Close()
+		if len(heads) != 2 || len(full) != 2 {
+			t.Fatalf("sealed %v: %d heads, %d entries; want 2", sealed, len(heads), len(full))
+		}
+		for i, h := range heads {
+			want := *full[i]
+			want.Mail = nil
+			if want.Case != "" {
+				want.To = nil
+			}
+			got, _ := json.Marshal(h)
+			exp, _ := json.Marshal(&want)
+			if string(got) != string(exp) {
+				t.Errorf("sealed %v: head\n%s\nwant\n%s", sealed, got, exp)
+			}
+		}
+		if heads[1].To[0] != "admin@desk.test" || heads[0].Attempts != 2 || !heads[0].NextAt.Equal(t0.Add(time.Minute)) {
+			t.Errorf("sealed %v: heads %+v %+v", sealed, heads[0], heads[1])
+		}
+	}
+}
+
+// BenchmarkPendingScan: one planner pass over 500 sealed pending replies of about
+// 20 KB each, reading them whole (EachPending) or only their heads.
+func BenchmarkPendingScan(b *testing.B) {
+	s, err := Open(b.TempDir()+"/db", time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	s.SetSealer(&fakeSealer{keys: map[string][]byte{}})
+	mail, _ := json.Marshal(map[string]string{"subject": "回执", "text": strings.Repeat("您的投诉已登记，我们将尽快处理。", 700)})
+	s.Update(func(tx *Tx) error {
+		for i := range 500 {
+			e := &OutboxEntry{Kind: "ack", Case: fmt.Sprintf("TS-2026-%06d", i), Mail: mail, To: []string{"a@people.test"}, CreatedAt: time.Now()}
+			if err := tx.Enqueue(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for name, each := range map[string]func(*Tx, func(*OutboxEntry) error) error{"full": (*Tx).EachPending, "head": (*Tx).EachPendingHead} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				n := 0
+				s.View(func(tx *Tx) error { return each(tx, func(*OutboxEntry) error { n++; return nil }) })
+				if n != 500 {
+					b.Fatal(n)
+				}
+			}
+		})
+	}
+}

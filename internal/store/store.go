@@ -616,6 +616,67 @@ func (t *Tx) EachPending(fn func(*OutboxEntry) error) error {
 	})
 }
 
+// EachPendingHead walks the entries still to send like EachPending, reading only
+// their clear fields and never unsealing: Mail is nil, and so is To for a case's
+// reply. A planner that only needs when and for whom each reply is due reads a few
+// hundred bytes per entry instead of decrypting and decoding every rendered mail
+// (and mapping all their pages) on each pass (issue 18).
+func (t *Tx) EachPendingHead(fn func(*OutboxEntry) error) error {
+	out := t.tx.Bucket(bOutbox)
+	return t.tx.Bucket(bPending).ForEach(func(k, _ []byte) error {
+		v := out.Get(k)
+		if v == nil {
+			return ErrNotFound
+		}
+		e, err := outboxHead(v)
+		if err != nil {
+			return err
+		}
+		return fn(e)
+	})
+}
+
+// outboxHead decodes a stored outbox entry up to its sealed part, which comes last
+// (storedOutbox) and is never read.
+func outboxHead(v []byte) (*OutboxEntry, error) {
+	dec := json.NewDecoder(bytes.NewReader(v))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("decode outbox entry: not an object (%v)", err)
+	}
+	clear := []byte{'{'}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("decode outbox entry: %w", err)
+		}
+		key, _ := tok.(string)
+		if key == "sealed" {
+			break
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, fmt.Errorf("decode outbox entry: %w", err)
+		}
+		if key == "mail" {
+			continue // the rendered mail: not wanted here, even in clear
+		}
+		if len(clear) > 1 {
+			clear = append(clear, ',')
+		}
+		name, _ := json.Marshal(key)
+		clear = append(append(append(clear, name...), ':'), raw...)
+	}
+	clear = append(clear, '}')
+	var e OutboxEntry
+	if err := json.Unmarshal(clear, &e); err != nil {
+		return nil, fmt.Errorf("decode outbox entry: %w", err)
+	}
+	if e.Case != "" {
+		e.To = nil // sealed when the store seals; the same for every caller
+	}
+	return &e, nil
+}
+
 // PendingCount is the outbox depth.
 func (t *Tx) PendingCount() int { return t.tx.Bucket(bPending).Stats().KeyN }
 
