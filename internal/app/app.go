@@ -12,12 +12,16 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
+
+	"github.com/complaintd/complaintd/internal/imapsource"
 )
 
 const usage = `complaintd — the complaint and takedown desk over e-mail
 
 Usage:
-  complaintd run -config FILE [-v] [-cpuprofile F] [-trace F]   run the daemon
+  complaintd init -mailbox ADDR -staff A,B -admin C [-imap-host H] [-smtp-host H] [-state DIR] [-start all|new] DIR
+                                          a config, a master key and a systemd unit for a new desk
+  complaintd run -config FILE [-v] [-cpuprofile F] [-trace F]   run the daemon (SIGHUP: reload the config)
   complaintd demo [-keep DIR]             the whole flow on an embedded mail server, with sample mails
   complaintd cases list [-state S] [-dept D] [-severity S] [-json] [-config FILE]
   complaintd cases show ID [-json] [-reveal] [-config FILE]   -reveal: ID numbers and phones in full, recorded
@@ -28,6 +32,10 @@ Usage:
   complaintd staff revoke-tokens [-case ID] [-config FILE]   revoke the staff tokens issued so far
   complaintd alerts [-json] [-config FILE]              the operator alerts not yet acknowledged
   complaintd alerts ack (-all | ID) [-config FILE]      acknowledge them: /healthz no longer lists them
+  complaintd quarantine list [-json] [-config FILE]   quarantined mail: whose fault, why, where it is
+  complaintd quarantine retry ID | -all [-config FILE]   take quarantined mail back for another attempt
+  complaintd backup -o FILE [-config FILE]    a consistent archive of the store and the vault, also while the daemon runs
+  complaintd restore -i FILE [-config FILE]  put an archive back into an empty data directory (daemon stopped)
   complaintd config check -config FILE   every problem of the file, one per line; exit 1 if any
   complaintd templates check [-dir D]
   complaintd templates preview NAME [-locale L] [-case ID] [-config FILE]
@@ -36,6 +44,11 @@ Usage:
 Secrets may come from the environment: COMPLAINTD_IMAP_PASSWORD, COMPLAINTD_SMTP_PASSWORD,
 COMPLAINTD_MASTER_KEY, COMPLAINTD_STAFF_SECRET (config check reads them too, as run does).
 `
+
+// ExitDecide is the exit code of a start that waits for the operator's decision (the
+// adoption guard: set imap.start): a restart cannot change it, so the systemd unit
+// does not restart on it (RestartPreventExitStatus).
+const ExitDecide = 78 // EX_CONFIG of sysexits.h
 
 // Main runs one command and returns the process exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -47,10 +60,16 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		err = cmdRun(ctx, args[1:], stderr)
+	case "init":
+		err = cmdInit(args[1:], stdout, stderr)
 	case "demo":
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
 	case "cases":
 		err = cmdCases(ctx, args[1:], stdout)
+	case "backup":
+		err = cmdBackup(ctx, args[1:], stdout)
+	case "restore":
+		err = cmdRestore(ctx, args[1:], stdout)
 	case "config":
 		err = cmdConfig(args[1:], stdout, stderr)
 	case "templates":
@@ -61,6 +80,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdStaff(ctx, args[1:], stdout)
 	case "alerts":
 		err = cmdAlerts(ctx, args[1:], stdout)
+	case "quarantine":
+		err = cmdQuarantine(ctx, args[1:], stdout)
 	case "version":
 		fmt.Fprintln(stdout, "complaintd", version())
 	case "help", "-h", "-help", "--help":
@@ -79,6 +100,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 		fmt.Fprintf(stderr, "complaintd: %s\n", indentJoined(err))
+		if imapsource.IsRefused(err) {
+			return ExitDecide
+		}
 		return 1
 	}
 	return 0

@@ -74,6 +74,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	d.cfgPath = *cfgPath
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	hup := make(chan os.Signal, 1)
@@ -291,16 +292,9 @@ func cmdCases(ctx context.Context, args []string, stdout io.Writer) error {
 		table.Flush()
 		return err
 	case "show":
-		rest := args[1:]
-		var id string
-		if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
-			id, rest = rest[0], rest[1:]
-		}
-		if err := fs.Parse(rest); err != nil {
+		id, err := parseWithArg(fs, args[1:])
+		if err != nil {
 			return err
-		}
-		if id == "" && fs.NArg() > 0 {
-			id = fs.Arg(0)
 		}
 		if id == "" {
 			return usageError{"cases show ID"}
@@ -354,4 +348,21 @@ func marshalIndented(v any, prefix string) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// parseWithArg parses a subcommand's flags around one positional argument, which may
+// come first (`cases show ID -json`, as people type it) or after the flags (the flag
+// package's own order). It returns "" when there is none.
+func parseWithArg(fs *flag.FlagSet, args []string) (string, error) {
+	var arg string
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		arg, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return "", err
+	}
+	if arg == "" && fs.NArg() > 0 {
+		arg = fs.Arg(0)
+	}
+	return arg, nil
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/complaintd/complaintd/internal/calendar"
@@ -35,35 +36,51 @@ import (
 	"github.com/complaintd/complaintd/templates"
 )
 
-// desk is the running daemon: every part built from one configuration.
+// desk is the running daemon: every part built from one configuration. What a
+// SIGHUP may change (staff, routing, policy, calendar, schedule, templates) lives in
+// the live generation, replaced whole; the rest (mailbox, relay, store, listeners)
+// needs a restart.
 type desk struct {
-	cfg        *config.Config
+	cfg        *config.Config // as started: imap, smtp, store and http come from here
+	cfgPath    string         // re-read on SIGHUP; "" (the demo): no reload
 	log        *slog.Logger
 	store      *store.Store
 	vault      *vault.Vault
-	templates  *render.Reloader
+	key        []byte      // the master key
 	clock      clock.Clock // the one "now" of every part
-	catalogue  *cases.Catalogue
-	deadlines  cases.Deadlines
-	mailer     *mailer.Mailer
-	processor  *intake.Processor
 	pipeline   *imapsource.Pipeline[*intake.Prepared]
 	dispatcher *dispatch.Dispatcher
 	sender     *outbox.Sender // its sessions and its view of the relay's health
 	metrics    *metrics.Metrics
-	calendar   *calendar.Calendar
-	router     *routing.Router
+	gen        atomic.Pointer[live]
 	// smtpTLS is the TLS configuration of the SMTP dial (smtp.ca_file, server_name,
 	// tls_min_version); the probe uses it too. Nil: system roots, TLS 1.2.
 	smtpTLS *tls.Config
 }
 
+// live is one generation of the reloadable parts, all built from the same
+// configuration. A reload builds a whole new one and swaps the pointer: a mail is
+// registered, a job run, a reply rendered by one generation, never by a mix.
+type live struct {
+	cfg       *config.Config
+	templates *render.Reloader
+	calendar  *calendar.Calendar
+	catalogue *cases.Catalogue
+	deadlines cases.Deadlines
+	router    *routing.Router
+	mailer    *mailer.Mailer
+	processor *intake.Processor
+}
+
+// current is the generation in service.
+func (d *desk) current() *live { return d.gen.Load() }
+
 // departmentStaff is who works a department (routing.departments[].staff).
-func (d *desk) departmentStaff(name string) []string {
-	if d.router == nil || name == "" {
+func (l *live) departmentStaff(name string) []string {
+	if l.router == nil || name == "" {
 		return nil
 	}
-	dep, ok := d.router.Department(name)
+	dep, ok := l.router.Department(name)
 	if !ok {
 		return nil
 	}
@@ -114,18 +131,6 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 		log.Warn("the clock is simulated: time comes from a file, not the system", "file", os.Getenv(clock.EnvFile), "now", clk.Now())
 	}
 	d.clock = clk
-	cal, err := calendar.New(cfg.Policy.Calendar.TimeZone, cfg.Policy.Calendar.Weekend, cfg.Policy.Calendar.Holidays, cfg.Policy.Calendar.Workdays)
-	if err != nil {
-		return nil, err
-	}
-	d.calendar = cal
-	d.deadlines = deadlines(cfg, cal)
-	if d.catalogue, err = cfg.Catalogue(); err != nil {
-		return nil, fmt.Errorf("policy.document_kinds: %w", err)
-	}
-	if err := checkSchedule(cfg); err != nil {
-		return nil, err
-	}
 	// The store's lock first: one desk, one store — a second instance stops here,
 	// before it touches the vault or the key files.
 	if d.store, err = store.Open(cfg.Store.Path, cfg.Store.LockTimeout); err != nil {
@@ -135,87 +140,138 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 		}
 		return nil, err
 	}
-	key, err := masterKey(cfg, log)
-	if err != nil {
-		d.store.Close()
-		return nil, fmt.Errorf("store.master_key: %w", err)
-	}
-	tpl, err := render.NewReloader(cfg.Templates.Dir, templates.FS(), cfg.Templates.Locale, log.With("part", "templates"),
-		render.WithLocation(cal.Location()), render.WithCatalogue(d.catalogue))
-	if err != nil {
+	injectStoreFault(d.store, os.Getenv, log)
+	if err := d.open(); err != nil {
 		d.store.Close()
 		return nil, err
 	}
-	d.templates = tpl
+	return d, nil
+}
+
+// open builds the parts around the open store.
+func (d *desk) open() error {
+	cfg, log := d.cfg, d.log
+	key, err := masterKey(cfg, log)
+	if err != nil {
+		return fmt.Errorf("store.master_key: %w", err)
+	}
+	d.key = key
 	if d.vault, err = vault.Open(cfg.Store.AttachmentsDir, key); err != nil {
-		d.store.Close()
-		return nil, fmt.Errorf("attachments: %w", err)
+		return fmt.Errorf("attachments: %w", err)
 	}
 	// Personal information in the store is sealed with the cases' keys (PIPL); a
 	// file of an earlier version is sealed now, once.
 	d.store.SetSealer(d.vault)
 	if err := d.store.MarkCurrent(); err != nil {
-		d.store.Close()
-		return nil, fmt.Errorf("store: %w", err)
+		return fmt.Errorf("store: %w", err)
 	}
 	if rep, err := d.store.Migrate(); err != nil {
-		d.store.Close()
-		return nil, err
+		return err
 	} else if rep.From != rep.To {
 		log.Warn("store migrated", "from_schema", rep.From, "to_schema", rep.To,
 			"records_resealed", rep.Rewritten, "case_facts", rep.Facts, "compacted", rep.Compacted)
 	}
+	if err := markTokenUpgrade(d.store, d.clock.Now(), cfg.Staff.Auth.TokenTTL, log); err != nil {
+		return fmt.Errorf("staff tokens: %w", err)
+	}
+	l, err := d.build(cfg, true)
+	if err != nil {
+		return err
+	}
+	d.gen.Store(l)
+	imapTLS, err := cfg.IMAPTLS()
+	if err != nil {
+		return fmt.Errorf("imap: %w", err)
+	}
+	sender, smtpTLS, err := smtpSender(cfg, log)
+	if err != nil {
+		return err
+	}
+	d.smtpTLS, d.sender = smtpTLS, sender
+	d.dispatcher = dispatch.New(dispatch.Options{
+		Store: d.store, Sender: sender, MaxAttempts: cfg.SMTP.MaxAttempts, RetryMin: cfg.SMTP.RetryMin, RetryMax: cfg.SMTP.RetryMax,
+		SendTimeout: 2 * cfg.SMTP.Timeout, Sessions: cfg.SMTP.Sessions,
+		Logger: log.With("part", "outbox"), Metrics: d.metrics, Now: d.clock.Now,
+		Attach: func(m *outbox.Mail) error { return d.current().processor.Attach(m) },
+	})
+	d.pipeline = imapsource.NewPipeline[*intake.Prepared](liveIntake{d}, imapsource.PipelineOptions{
+		IMAP: imapsource.Options{Host: cfg.IMAP.Host, Port: cfg.IMAP.Port, TLS: imapsource.TLSMode(cfg.IMAP.TLS), TLSConfig: imapTLS,
+			Username: cfg.IMAP.Username, Password: cfg.IMAP.Password, CommandTimeout: cfg.IMAP.CommandTimeout,
+			FetchTimeout: cfg.IMAP.FetchTimeout, Logger: log.With("part", "imap")},
+		Mailbox: cfg.IMAP.Mailbox, Idle: *cfg.IMAP.Idle, PollInterval: cfg.IMAP.PollInterval,
+		Processed: cfg.IMAP.Processed, ProcessedFolder: cfg.IMAP.ProcessedFolder, QuarantineFolder: cfg.IMAP.QuarantineFolder,
+		Start:       cfg.IMAP.Start,
+		MaxAttempts: cfg.IMAP.MaxAttempts, Backoff: imapsource.Backoff{Min: time.Second, Max: 2 * time.Minute},
+		Logger: log.With("part", "imap"), Metrics: d.metrics, OnQueued: d.dispatcher.Wake,
+		InflightPath: filepath.Join(filepath.Dir(cfg.Store.Path), "inflight"),
+	})
+	return nil
+}
+
+// build makes a generation of the reloadable parts from cfg. It changes nothing: a
+// failure leaves the generation in service as it is. At the start a broken template
+// directory does not fail it (the desk must come up after any restart): the last good
+// set kept in the store serves, or the embedded one, and the admins are alerted. A
+// reload is stricter: its broken templates refuse the new configuration, and the
+// running generation, which answers, stays.
+func (d *desk) build(cfg *config.Config, start bool) (*live, error) {
+	log := d.log
+	l := &live{cfg: cfg}
+	cal, err := calendar.New(cfg.Policy.Calendar.TimeZone, cfg.Policy.Calendar.Weekend, cfg.Policy.Calendar.Holidays, cfg.Policy.Calendar.Workdays)
+	if err != nil {
+		return nil, err
+	}
+	l.calendar = cal
+	l.deadlines = deadlines(cfg, cal)
+	if l.catalogue, err = cfg.Catalogue(); err != nil {
+		return nil, fmt.Errorf("policy.document_kinds: %w", err)
+	}
+	if err := checkSchedule(cfg); err != nil {
+		return nil, err
+	}
+	tplOpts := []render.Option{render.WithLocation(cal.Location()), render.WithCatalogue(l.catalogue)}
+	var tpl *render.Reloader
+	if start {
+		var kept []byte
+		d.store.View(func(tx *store.Tx) error { kept = tx.KeptTemplates(); return nil })
+		tpl, err = render.StartReloader(cfg.Templates.Dir, templates.FS(), cfg.Templates.Locale, log.With("part", "templates"), kept, tplOpts...)
+	} else {
+		tpl, err = render.NewReloader(cfg.Templates.Dir, templates.FS(), cfg.Templates.Locale, log.With("part", "templates"), tplOpts...)
+	}
+	if err != nil {
+		return nil, err
+	}
+	l.templates = tpl
+	tpl.OnLoad = d.keepTemplates
 	// A broken template edit is refused (the last good set keeps serving); the
 	// operator sees it in /healthz and in the alerts of the store.
 	// The admins get one mail per distinct broken set (the reloader calls this once),
 	// rendered with the last good set.
 	tpl.OnError = func(err error) {
-		now := d.clock.Now()
-		uerr := d.store.Update(func(tx *store.Tx) error {
-			if err := tx.AddAlert(store.Alert{At: now, Kind: "templates", Message: err.Error()}); err != nil {
-				return err
-			}
-			if d.mailer == nil {
-				return nil
-			}
-			return d.mailer.QueueAlert(tx, cfg.Staff.Admins, "回复模板有误，已继续使用上一版 / broken reply templates refused", err.Error(), now)
-		})
-		if uerr != nil {
-			log.Error("record template alert", "err", uerr)
-		}
-		if d.dispatcher != nil {
-			d.dispatcher.Wake()
-		}
+		d.alert(l, "templates", "回复模板有误，已继续使用上一版 / broken reply templates refused", err.Error())
 	}
-	l := cfg.IMAP.Limits
-	router, err := routing.New(cfg.Routing)
-	if err != nil {
-		d.store.Close()
+	if l.router, err = routing.New(cfg.Routing); err != nil {
 		return nil, fmt.Errorf("routing: %w", err)
 	}
-	d.router = router
-	d.mailer = mailer.New(mailer.Options{Templates: tpl, Desk: outbox.Address{Name: cfg.SMTP.FromName, Address: cfg.SMTP.From},
-		CasePrefix: cfg.Policy.CasePrefix, Locale: cfg.Templates.Locale, Catalogue: d.catalogue, Metrics: d.metrics})
-	auth, err := staffAuth(cfg, key, log)
+	l.mailer = mailer.New(mailer.Options{Templates: tpl, Desk: outbox.Address{Name: cfg.SMTP.FromName, Address: cfg.SMTP.From},
+		CasePrefix: cfg.Policy.CasePrefix, Locale: cfg.Templates.Locale, Catalogue: l.catalogue, Metrics: d.metrics})
+	auth, err := staffAuth(cfg, d.key, log)
 	if err != nil {
-		d.store.Close()
 		return nil, err
 	}
-	if err := markTokenUpgrade(d.store, d.clock.Now(), cfg.Staff.Auth.TokenTTL, log); err != nil {
-		d.store.Close()
-		return nil, fmt.Errorf("staff tokens: %w", err)
-	}
-	d.processor, err = intake.NewProcessor(intake.Options{
-		Router: router, Deadlines: d.deadlines, Catalogue: d.catalogue, Mailer: d.mailer,
+	lim := cfg.IMAP.Limits
+	l.processor, err = intake.NewProcessor(intake.Options{
+		Router: l.router, Deadlines: l.deadlines, Catalogue: l.catalogue, Mailer: l.mailer,
 		Store: d.store, Vault: d.vault, Rules: cfg.Policy.Documents,
-		Limits: mailmsg.Limits{MaxMessageBytes: l.MaxMessageBytes, MaxHeaderBytes: l.MaxHeaderBytes, MaxParts: l.MaxParts,
-			MaxDepth: l.MaxDepth, MaxAttachmentBytes: l.MaxAttachmentBytes},
+		Limits: mailmsg.Limits{MaxMessageBytes: lim.MaxMessageBytes, MaxHeaderBytes: lim.MaxHeaderBytes, MaxParts: lim.MaxParts,
+			MaxDepth: lim.MaxDepth, MaxAttachmentBytes: lim.MaxAttachmentBytes},
+		MessageBudget: lim.MessageBudget, MaxInflateBytes: lim.MaxInflateBytes,
 		CasePrefix: cfg.Policy.CasePrefix, Desk: outbox.Address{Name: cfg.SMTP.FromName, Address: cfg.SMTP.From},
 		Staff: intake.StaffOptions{
 			Auth: auth, Resolver: net.DefaultResolver,
 			Notify: cfg.Staff.Notify, AppealReviewers: cfg.Staff.AppealReviewers, Aliases: cfg.Staff.Aliases,
 			AppealDays: cfg.Policy.AppealDays, AppealWindow: cfg.Policy.AppealAfter, AuthorDays: cfg.Policy.AuthorDays,
-			AttachMaxBytes: cfg.Staff.AttachMaxBytes,
+			AttachMaxBytes: cfg.Staff.AttachMaxBytes, NotifyLimit: cfg.Staff.NotifyLimit, NotifyWindow: cfg.Staff.NotifyWindow,
 		},
 		Locale:     cfg.Templates.Locale,
 		ReplyLimit: cfg.SMTP.AutoReplyLimit, ReplyWindow: cfg.SMTP.AutoReplyWindow,
@@ -223,37 +279,40 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 		Logger: log.With("part", "intake"), Metrics: d.metrics, Now: d.clock.Now,
 	})
 	if err != nil {
-		d.store.Close()
 		return nil, err
 	}
-	imapTLS, err := cfg.IMAPTLS()
-	if err != nil {
-		d.store.Close()
-		return nil, fmt.Errorf("imap: %w", err)
+	if ok, why, _ := tpl.Status(); !ok {
+		d.alert(l, "templates", "回复模板有误，启动时改用备用模板 / broken reply templates at start, serving a fallback", why)
+	} else if packed := tpl.Packed(); packed != nil && start {
+		d.keepTemplates(packed)
 	}
-	sender, smtpTLS, err := smtpSender(cfg, log)
-	if err != nil {
-		d.store.Close()
-		return nil, err
+	return l, nil
+}
+
+// keepTemplates stores a template set that loaded from the directory, for a later
+// start whose directory is broken.
+func (d *desk) keepTemplates(packed []byte) {
+	if err := d.store.Update(func(tx *store.Tx) error { return tx.KeepTemplates(packed) }); err != nil {
+		d.log.Error("keep the last good templates", "err", err)
 	}
-	d.smtpTLS, d.sender = smtpTLS, sender
-	d.dispatcher = dispatch.New(dispatch.Options{
-		Store: d.store, Sender: sender, MaxAttempts: cfg.SMTP.MaxAttempts, RetryMin: cfg.SMTP.RetryMin, RetryMax: cfg.SMTP.RetryMax,
-		SendTimeout: 2 * cfg.SMTP.Timeout, Sessions: cfg.SMTP.Sessions,
-		Logger: log.With("part", "outbox"), Metrics: d.metrics, Now: d.clock.Now,
-		Attach: d.processor.Attach,
+}
+
+// alert records an operator alert in the store and mails it to the admins of l,
+// rendered by l's mailer.
+func (d *desk) alert(l *live, kind, subject, text string) {
+	now := d.clock.Now()
+	uerr := d.store.Update(func(tx *store.Tx) error {
+		if err := tx.AddAlert(store.Alert{At: now, Kind: kind, Message: text}); err != nil {
+			return err
+		}
+		return l.mailer.QueueAlert(tx, l.cfg.Staff.Admins, subject, text, now)
 	})
-	d.pipeline = imapsource.NewPipeline[*intake.Prepared](d.processor, imapsource.PipelineOptions{
-		IMAP: imapsource.Options{Host: cfg.IMAP.Host, Port: cfg.IMAP.Port, TLS: imapsource.TLSMode(cfg.IMAP.TLS), TLSConfig: imapTLS,
-			Username: cfg.IMAP.Username, Password: cfg.IMAP.Password, CommandTimeout: cfg.IMAP.CommandTimeout,
-			FetchTimeout: cfg.IMAP.FetchTimeout, Logger: log.With("part", "imap")},
-		Mailbox: cfg.IMAP.Mailbox, Idle: *cfg.IMAP.Idle, PollInterval: cfg.IMAP.PollInterval,
-		Processed: cfg.IMAP.Processed, ProcessedFolder: cfg.IMAP.ProcessedFolder, QuarantineFolder: cfg.IMAP.QuarantineFolder,
-		MaxAttempts: cfg.IMAP.MaxAttempts, Backoff: imapsource.Backoff{Min: time.Second, Max: 2 * time.Minute},
-		Logger: log.With("part", "imap"), Metrics: d.metrics, OnQueued: d.dispatcher.Wake,
-		InflightPath: filepath.Join(filepath.Dir(cfg.Store.Path), "inflight"),
-	})
-	return d, nil
+	if uerr != nil {
+		d.log.Error("record alert", "kind", kind, "err", uerr)
+	}
+	if d.dispatcher != nil {
+		d.dispatcher.Wake()
+	}
 }
 
 // smtpSender is the SMTP sender of cfg, with the TLS verification of smtp.ca_file,
@@ -307,15 +366,20 @@ func (d *desk) run(ctx context.Context, reload <-chan struct{}) error {
 	var wg sync.WaitGroup
 	var intakeWG sync.WaitGroup
 	intakeWG.Add(1)
-	go func() { defer intakeWG.Done(); d.pipeline.Run(intakeCtx) }()
+	// Intake stops on its own only when it refuses to start (the adoption guard):
+	// then the daemon stops, saying why.
+	refused := make(chan error, 1)
+	go func() {
+		defer intakeWG.Done()
+		if err := d.pipeline.Run(intakeCtx); err != nil {
+			refused <- err
+		}
+	}()
 	wg.Add(1)
 	go func() { defer wg.Done(); d.dispatcher.Run(outCtx) }()
 	wg.Add(1)
-	go func() { defer wg.Done(); d.runScheduler(auxCtx) }()
-	wg.Add(1)
 	go func() { defer wg.Done(); d.watchSMTP(auxCtx) }()
-	wg.Add(1)
-	go func() { defer wg.Done(); d.templates.Watch(auxCtx, d.cfg.Templates.ReloadInterval) }()
+	stopGen := d.startGeneration(auxCtx, d.current())
 	for i, s := range servers {
 		wg.Add(1)
 		go func() {
@@ -325,6 +389,7 @@ func (d *desk) run(ctx context.Context, reload <-chan struct{}) error {
 			}
 		}()
 	}
+	var runErr error
 	d.log.Info("complaintd started", "mailbox", d.cfg.IMAP.Mailbox, "imap", fmt.Sprintf("%s:%d", d.cfg.IMAP.Host, d.cfg.IMAP.Port),
 		"smtp", fmt.Sprintf("%s:%d", d.cfg.SMTP.Host, d.cfg.SMTP.Port))
 loop:
@@ -332,12 +397,10 @@ loop:
 		select {
 		case <-ctx.Done():
 			break loop
+		case runErr = <-refused:
+			break loop
 		case <-reload:
-			if err := d.templates.Reload(); err != nil {
-				d.log.Error("reload templates (keeping the last good set)", "err", err)
-			} else {
-				d.log.Info("templates reloaded")
-			}
+			stopGen = d.reload(auxCtx, stopGen)
 		}
 	}
 	d.log.Info("shutting down")
@@ -345,6 +408,7 @@ loop:
 	intakeWG.Wait()
 	stopOut()
 	stopAux()
+	stopGen()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for _, s := range servers {
@@ -354,7 +418,7 @@ loop:
 	if d.cfg.HTTP.ControlSocket != "" {
 		os.Remove(d.cfg.HTTP.ControlSocket)
 	}
-	return d.store.Close()
+	return errors.Join(runErr, d.store.Close())
 }
 
 // listenUnix opens the control socket with 0600 permissions: case data is personal

@@ -19,13 +19,18 @@ import (
 // health is the /healthz body. It holds counts, states and reasons only, no personal
 // data: /healthz is unauthenticated.
 type health struct {
-	OK              bool      `json:"ok"`
-	IMAP            string    `json:"imap"` // up | down
-	SMTP            string    `json:"smtp"` // reachable | unreachable
-	OutboxPending   int       `json:"outbox_pending"`
-	OutboxOldest    string    `json:"outbox_oldest_age,omitempty"`
-	OutboxFailed    int       `json:"outbox_failed"`
-	Quarantined     int       `json:"quarantined"`
+	OK            bool   `json:"ok"`
+	IMAP          string `json:"imap"` // up | down
+	SMTP          string `json:"smtp"` // reachable | unreachable
+	OutboxPending int    `json:"outbox_pending"`
+	OutboxOldest  string `json:"outbox_oldest_age,omitempty"`
+	OutboxFailed  int    `json:"outbox_failed"`
+	Quarantined   int    `json:"quarantined"`
+	// QuarantineReasons groups the mails waiting in quarantine by whose fault and why.
+	QuarantineReasons []string `json:"quarantine_reasons,omitempty"`
+	// IntakePaused says why intake is paused by a fault of the environment (the store,
+	// the disk), and since when; "" while it runs.
+	IntakePaused    string    `json:"intake_paused,omitempty"`
 	Store           string    `json:"store"`     // ok | why it could not be read
 	Templates       string    `json:"templates"` // ok | the last reload error
 	TemplatesLoaded time.Time `json:"templates_loaded_at"`
@@ -75,7 +80,12 @@ func (d *desk) health() health {
 		if !oldest.IsZero() {
 			h.OutboxOldest = time.Since(oldest).Round(time.Second).String()
 		}
-		h.Quarantined = tx.QuarantineCount()
+		q, err := tx.Quarantined()
+		if err != nil {
+			return fmt.Errorf("quarantine: %w", err)
+		}
+		h.Quarantined = len(q)
+		h.QuarantineReasons = quarantineSummary(q)
 		if open, err = tx.OpenAlerts(); err != nil {
 			return fmt.Errorf("alerts: %w", err)
 		}
@@ -95,11 +105,20 @@ func (d *desk) health() health {
 	if len(open) > maxHealthAlerts {
 		reason("%d older alerts: complaintd alerts lists them all", len(open)-maxHealthAlerts)
 	}
-	ok, lastErr, loadedAt := d.templates.Status()
+	ok, lastErr, loadedAt := d.current().templates.Status()
 	h.TemplatesLoaded = loadedAt
 	if !ok {
 		h.Templates = lastErr
 		reason("templates: %s; the last good set is in use", firstLine(lastErr))
+	}
+	for _, r := range h.QuarantineReasons {
+		reason("quarantine: %s; complaintd quarantine list shows them, quarantine retry takes them back", r)
+	}
+	if d.pipeline != nil { // nil in tests of the HTTP side alone
+		if since, cause := d.pipeline.Paused(); cause != "" {
+			h.IntakePaused = "since " + since.UTC().Format(time.RFC3339) + ": " + pii.RedactAddresses(cause)
+			reason("intake paused %s", h.IntakePaused)
+		}
 	}
 	h.OK = len(h.Reasons) == 0
 	return h
@@ -150,7 +169,13 @@ func (d *desk) controlHandler() http.Handler {
 		streamCases(w, d.store, filterFrom(r.URL.Query()))
 	})
 	mux.HandleFunc("GET /stats", d.serveStats)
+	mux.HandleFunc("GET /backup", d.serveBackup)
 	mux.HandleFunc("POST /staff/revoke-tokens", d.serveRevokeTokens)
+	mux.HandleFunc("GET /quarantine", func(w http.ResponseWriter, r *http.Request) {
+		qs, err := listQuarantine(d.store)
+		writeJSON(w, qs, err)
+	})
+	mux.HandleFunc("POST /quarantine/retry", d.serveQuarantineRetry)
 	mux.HandleFunc("GET /cases/{id}", func(w http.ResponseWriter, r *http.Request) {
 		c, err := showCase(d.store, r.PathValue("id"))
 		writeJSON(w, c, err)

@@ -16,7 +16,7 @@ const module = "github.com/complaintd/complaintd/"
 func layering() map[string][]string {
 	core := []string{"cases", "calendar", "pii"}
 	with := func(extra ...string) []string { return append(slices.Clone(core), extra...) }
-	wiring := with("caseprint", "chart", "clock", "classify", "config", "demo", "demo/memserver", "demo/samplemail", "desk", "dispatch",
+	wiring := with("backup", "caseprint", "chart", "clock", "classify", "config", "demo", "demo/memserver", "demo/samplemail", "desk", "dispatch",
 		"imapsource", "inbound", "intake", "mailer", "mailmsg", "metrics", "outbox", "policy", "privacy", "render", "routing",
 		"schedule", "staffauth", "stats", "store", "vault")
 	return map[string][]string{
@@ -24,6 +24,9 @@ func layering() map[string][]string {
 		"mailmsg": {}, "staffauth": {}, "vault": {}, "calendar": {}, "pii": {}, "metrics": {}, "outbox": {"pii"},
 		// The reports' charts: numbers in, PNG out; the plotting library's one door.
 		"chart": {},
+		// Backups: the store's snapshot and the vault's files in one archive, through
+		// an interface it declares.
+		"backup": {},
 		// The channel-neutral vocabulary between the sources of mail and intake, and the
 		// IMAP source: it hands mail to intake through an interface it declares, and
 		// keeps no records of its own (no store).

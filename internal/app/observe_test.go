@@ -58,7 +58,9 @@ func testDesk(t testing.TB, now time.Time, smtpAddr string) *desk {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &desk{cfg: cfg, log: slog.New(slog.DiscardHandler), store: st, templates: tpl, clock: fixedClock{now}, metrics: &metrics.Metrics{}}
+	d := &desk{cfg: cfg, log: slog.New(slog.DiscardHandler), store: st, clock: fixedClock{now}, metrics: &metrics.Metrics{}}
+	d.gen.Store(&live{cfg: cfg, templates: tpl})
+	return d
 }
 
 // fakeSMTP greets every connection with 220 and returns its address.

@@ -26,18 +26,46 @@ import (
 	"github.com/complaintd/complaintd/internal/vault"
 )
 
-// readMasterKey returns the configured master key or the key file next to the store;
-// unlike masterKey it never makes one (the CLI must not invent a key the data was not
-// sealed with).
+// readMasterKey returns the master key from the first place that has one:
+// store.master_key (or COMPLAINTD_MASTER_KEY, which config puts there), the systemd
+// credential $CREDENTIALS_DIRECTORY/master-key (the unit's LoadCredential, so the
+// service user needs no read access to the key file), store.master_key_file, or the
+// generated key file next to the store. Unlike masterKey it never makes one (the CLI
+// must not invent a key the data was not sealed with). Only the generated file's
+// absence is os.ErrNotExist: a configured file that is missing is an error of its own.
 func readMasterKey(cfg *config.Config) ([]byte, error) {
 	if cfg.Store.MasterKey != "" {
 		return config.DecodeKey(cfg.Store.MasterKey)
 	}
+	if dir := os.Getenv("CREDENTIALS_DIRECTORY"); dir != "" {
+		b, err := os.ReadFile(filepath.Join(dir, "master-key"))
+		if err == nil {
+			return decodeKeyFile(b, "credential master-key")
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("master key: %w", err)
+		}
+	}
+	if f := cfg.Store.MasterKeyFile; f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("master key: store.master_key_file: %s", strings.TrimPrefix(err.Error(), "open "))
+		}
+		return decodeKeyFile(b, f)
+	}
 	b, err := os.ReadFile(masterKeyPath(cfg))
 	if err != nil {
-		return nil, fmt.Errorf("master key: none configured (store.master_key, COMPLAINTD_MASTER_KEY) and %w", err)
+		return nil, fmt.Errorf("master key: none configured (store.master_key, COMPLAINTD_MASTER_KEY, store.master_key_file) and %w", err)
 	}
-	return config.DecodeKey(strings.TrimSpace(string(b)))
+	return decodeKeyFile(b, masterKeyPath(cfg))
+}
+
+func decodeKeyFile(b []byte, name string) ([]byte, error) {
+	k, err := config.DecodeKey(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, fmt.Errorf("master key in %s: %w", name, err)
+	}
+	return k, nil
 }
 
 // masterKeyPath is where a generated master key is kept: next to the store.

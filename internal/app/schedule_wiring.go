@@ -36,22 +36,22 @@ func scheduleSpecs(cfg *config.Config) schedule.Specs {
 // checkSchedule parses the cron specs at start-up, naming a bad key.
 func checkSchedule(cfg *config.Config) error { return schedule.CheckSpecs(scheduleSpecs(cfg)) }
 
-// newScheduler builds the scheduler from the desk's parts.
-func (d *desk) newScheduler() (*schedule.Scheduler, error) {
+// newScheduler builds the scheduler from the desk's parts of generation l.
+func (d *desk) newScheduler(l *live) (*schedule.Scheduler, error) {
 	return schedule.New(schedule.Options{
-		Store: d.store, Mailer: d.mailer, Executor: d.processor, Vault: d.vault, Deadlines: d.deadlines,
-		Policy: schedulePolicy(d.cfg), Specs: scheduleSpecs(d.cfg),
-		Staff: schedule.Recipients{Notify: d.cfg.Staff.Notify, Supervisors: d.cfg.Staff.Supervisors, Admins: d.cfg.Staff.Admins,
-			Department: d.departmentStaff},
+		Store: d.store, Mailer: l.mailer, Executor: l.processor, Tokens: l.processor, Vault: d.vault, Deadlines: l.deadlines,
+		Policy: schedulePolicy(l.cfg), Specs: scheduleSpecs(l.cfg),
+		Staff: schedule.Recipients{Notify: l.cfg.Staff.Notify, Supervisors: l.cfg.Staff.Supervisors, Admins: l.cfg.Staff.Admins,
+			Department: l.departmentStaff},
 		Logger: d.log.With("part", "schedule"), OnQueued: d.dispatcher.Wake, Now: d.clock.Now,
 	})
 }
 
-// runScheduler catches up missed jobs, then runs the schedule until ctx ends and the
-// job in progress has finished. It runs beside the outbox: stop it before the store
-// closes.
-func (d *desk) runScheduler(ctx context.Context) {
-	s, err := d.newScheduler()
+// runScheduler catches up missed jobs, then runs the schedule of generation l until
+// ctx ends and the job in progress has finished. It runs beside the outbox: stop it
+// before the store closes.
+func (d *desk) runScheduler(ctx context.Context, l *live) {
+	s, err := d.newScheduler(l)
 	if err != nil {
 		d.log.Error("scheduler not started", "err", err)
 		return

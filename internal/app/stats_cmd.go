@@ -66,7 +66,7 @@ func (d *desk) serveStats(w http.ResponseWriter, r *http.Request) {
 		}
 		since = t
 	}
-	o, err := statsOptions(d.cfg, since, d.clock.Now())
+	o, err := statsOptions(d.current().cfg, since, d.clock.Now())
 	if err != nil {
 		writeJSON(w, nil, err)
 		return

@@ -66,16 +66,9 @@ func cmdTemplates(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "templates ok: %d kinds, locales %v\n", len(render.Kinds()), set.Locales())
 		return nil
 	case "preview":
-		rest := args[1:]
-		var name string
-		if len(rest) > 0 && rest[0] != "" && rest[0][0] != '-' {
-			name, rest = rest[0], rest[1:]
-		}
-		if err := fs.Parse(rest); err != nil {
+		name, err := parseWithArg(fs, args[1:])
+		if err != nil {
 			return err
-		}
-		if name == "" {
-			name = fs.Arg(0)
 		}
 		if name == "" {
 			return usageError{"templates preview NAME"}

@@ -262,6 +262,9 @@ const (
 	EventRevealed EventType = "revealed"
 	// EventDocumentsExported: someone decrypted the documents (`cases documents`).
 	EventDocumentsExported EventType = "documents_exported"
+	// EventLinked: the case is linked to mail it answers that was not yet registered
+	// (a follow-up processed before its original), or that mail arrived and joined it.
+	EventLinked EventType = "linked"
 )
 
 // AddressKey normalises an address for identity: lower case, spaces trimmed, a

@@ -125,6 +125,11 @@ func unicodePathExtra(extra []byte) string {
 // the cells of a table row are joined by tabs, one row per line. At most maxXML bytes
 // of XML are read, so a compression bomb costs no more than that.
 func DocxText(r io.ReaderAt, size int64, maxXML int64) (string, error) {
+	return docxText(r, size, maxXML, unlimited())
+}
+
+// docxText is DocxText with the inflated XML counted against the message's budget b.
+func docxText(r io.ReaderAt, size int64, maxXML int64, b *budget) (string, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		return "", fmt.Errorf("read docx: %w", err)
@@ -138,7 +143,7 @@ func DocxText(r io.ReaderAt, size int64, maxXML int64) (string, error) {
 			return "", fmt.Errorf("open document.xml: %w", err)
 		}
 		defer rc.Close()
-		return docxXMLText(io.LimitReader(rc, maxXML))
+		return docxXMLText(b.reader(io.LimitReader(rc, maxXML)), b)
 	}
 	return "", errors.New("no word/document.xml")
 }
@@ -151,8 +156,9 @@ const (
 )
 
 // docxXMLText extracts text from WordprocessingML. A truncated, broken or too deeply
-// nested document yields the text read so far together with the error.
-func docxXMLText(r io.Reader) (string, error) {
+// nested document, or one whose reading spent the message's budget b (errBudget),
+// yields the text read so far together with the error.
+func docxXMLText(r io.Reader, bud *budget) (string, error) {
 	dec := xml.NewDecoder(r)
 	dec.Strict = false
 	var b strings.Builder
@@ -164,11 +170,17 @@ func docxXMLText(r io.Reader) (string, error) {
 		if err == io.EOF {
 			break
 		}
+		if errors.Is(err, errBudget) {
+			return strings.TrimSpace(b.String()), errBudget
+		}
 		if err != nil {
 			return strings.TrimSpace(b.String()), fmt.Errorf("parse document.xml: %w", err)
 		}
 		if tokens++; tokens > maxDocxTokens {
 			return strings.TrimSpace(b.String()), errors.New("document.xml: too many elements")
+		}
+		if tokens%budgetCheckTokens == 0 && bud.spent() {
+			return strings.TrimSpace(b.String()), errBudget
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:

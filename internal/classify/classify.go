@@ -9,6 +9,11 @@
 //   - Never panics on hostile input; every archive read is bounded (entry count, total
 //     declared size, XML bytes). Zip entries are listed, never extracted; only the
 //     document.xml of a .docx is read, through a size cap.
+//   - One message costs a bounded amount (issue 13, 3): the bytes inflated from all
+//     its archives and .docx files together are capped (Options.MaxInflateBytes), and
+//     ClassifyContext stops reading content when its context ends. Past either budget
+//     the remaining files are classified by name and say that their content was not
+//     read (Document.Why, Result.Why); the result is still complete.
 //   - Only attachments are documents: a document named in the body does not count.
 //   - A name that says nothing is cases.Unclassified, never a guess; every decision is
 //     explained in Result.Why or Document.Why.
@@ -17,6 +22,9 @@
 package classify
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -52,6 +60,9 @@ type Options struct {
 	MaxZipTotalBytes int64
 	// MaxDocxXMLBytes bounds the XML read from one .docx. Zero means 8 MiB.
 	MaxDocxXMLBytes int64
+	// MaxInflateBytes bounds the bytes inflated for one message, summed over every
+	// archive and .docx it carries. Zero means 64 MiB.
+	MaxInflateBytes int64
 	// Catalogue holds the document kinds and their file-name keywords. Nil: the
 	// built-in kinds.
 	Catalogue *cases.Catalogue
@@ -80,13 +91,27 @@ func (o Options) WithDefaults() Options {
 	if o.MaxDocxXMLBytes <= 0 {
 		o.MaxDocxXMLBytes = 8 << 20
 	}
+	if o.MaxInflateBytes <= 0 {
+		o.MaxInflateBytes = DefaultMaxInflateBytes
+	}
 	return o
 }
 
-// Classify classifies one message. content may be nil: then documents are classified
-// by name only. Fields come from the body first; an attached filled .docx form fills
-// the gaps (the body is what the applicant wrote last, the form may be a stale copy).
+// DefaultMaxInflateBytes is Options.MaxInflateBytes when zero: a few real forms inflate
+// to a few MiB; the 200-entry bomb of issue 13 would inflate to gigabytes.
+const DefaultMaxInflateBytes = 64 << 20
+
+// Classify classifies one message with no time budget; see ClassifyContext.
 func Classify(msg *mailmsg.Message, content Opener, opts Options) Result {
+	return ClassifyContext(context.Background(), msg, content, opts)
+}
+
+// ClassifyContext classifies one message. content may be nil: then documents are
+// classified by name only. Fields come from the body first; an attached filled .docx
+// form fills the gaps (the body is what the applicant wrote last, the form may be a
+// stale copy). When ctx ends, or the message's decompression budget is spent, no more
+// content is read: the files left are classified by name and say so.
+func ClassifyContext(ctx context.Context, msg *mailmsg.Message, content Opener, opts Options) Result {
 	opts = opts.WithDefaults()
 	var res Result
 	if msg == nil {
@@ -108,8 +133,12 @@ func Classify(msg *mailmsg.Message, content Opener, opts Options) Result {
 		}
 	}
 
-	docs, docxFields := classifyAttachments(msg.Attachments, content, opts)
+	bud := newBudget(ctx, opts.MaxInflateBytes)
+	docs, docxFields := classifyAttachments(msg.Attachments, content, opts, bud)
 	res.Documents = docs
+	if bud.stopped != "" {
+		res.Why = append(res.Why, "content: "+bud.stopped+"; files after it are classified by name only")
+	}
 	for _, df := range docxFields {
 		for _, k := range slices.Sorted(maps.Keys(df.Values)) {
 			if vals[k] == "" {
@@ -219,7 +248,7 @@ func disguised(a mailmsg.Attachment) string {
 
 // classifyAttachments classifies every attachment, listing .zip entries as Documents of
 // their own and reading the text of .docx files (bounded).
-func classifyAttachments(atts []mailmsg.Attachment, content Opener, opts Options) ([]Document, []docxForm) {
+func classifyAttachments(atts []mailmsg.Attachment, content Opener, opts Options, bud *budget) ([]Document, []docxForm) {
 	var docs []Document
 	var forms []docxForm
 	for _, a := range atts {
@@ -237,8 +266,16 @@ func classifyAttachments(atts []mailmsg.Attachment, content Opener, opts Options
 		ext := strings.ToLower(path.Ext(a.Filename))
 		canOpen := content != nil && a.SpoolID != "" && a.Skipped == "" && a.Size <= opts.MaxInspectBytes
 		switch {
+		case (ext == ".docx" || ext == ".zip") && canOpen && bud.spent():
+			d.Why += "; content not read: " + bud.stopped
+			docs = append(docs, d)
 		case ext == ".docx" && canOpen:
-			text, err := openDocx(content, a.SpoolID, opts)
+			text, err := openDocx(content, a.SpoolID, opts, bud)
+			if errors.Is(err, errBudget) {
+				d.Why += "; content not read to its end: " + bud.stopped
+				docs = append(docs, d)
+				break
+			}
 			if err != nil {
 				d.Why += "; docx unreadable"
 				docs = append(docs, d) // an unreadable file is still a file the complainant sent
@@ -254,7 +291,7 @@ func classifyAttachments(atts []mailmsg.Attachment, content Opener, opts Options
 			}
 			docs = append(docs, d)
 		case ext == ".zip" && canOpen:
-			entries, note := openZip(content, a.SpoolID, a.Filename, opts)
+			entries, note := openZip(content, a.SpoolID, a.Filename, opts, bud)
 			if d.Kind == cases.Unclassified {
 				d.Why = "archive; its files are listed separately"
 			}
@@ -278,19 +315,19 @@ func classifyAttachments(atts []mailmsg.Attachment, content Opener, opts Options
 	return docs, forms
 }
 
-func openDocx(content Opener, id string, opts Options) (string, error) {
+func openDocx(content Opener, id string, opts Options, bud *budget) (string, error) {
 	r, size, err := content.Open(id)
 	if err != nil {
 		return "", err
 	}
 	defer r.Close()
-	return DocxText(r, size, opts.MaxDocxXMLBytes)
+	return docxText(r, size, opts.MaxDocxXMLBytes, bud)
 }
 
 // openZip lists a zip attachment's entries as Documents. One level: a zip inside the zip
 // is listed by name, not opened; a .docx inside is read (bounded) when its name says
 // nothing.
-func openZip(content Opener, id, container string, opts Options) ([]Document, string) {
+func openZip(content Opener, id, container string, opts Options, bud *budget) ([]Document, string) {
 	r, size, err := content.Open(id)
 	if err != nil {
 		return nil, "; archive unreadable"
@@ -322,10 +359,16 @@ func openZip(content Opener, id, container string, opts Options) ([]Document, st
 				why += "; not opened (more .docx than one archive may have read)"
 				break
 			}
-			if text, ok := entryDocxText(e, opts); ok {
+			if bud.spent() {
+				why += "; content not read: " + bud.stopped
+				break
+			}
+			if text, ok := entryDocxText(e, opts, bud); ok {
 				if k, w := classifyText(opts.names, text); k != "" {
 					kind, why = k, w
 				}
+			} else if bud.stopped != "" {
+				why += "; content not read to its end: " + bud.stopped
 			}
 		}
 		docs = append(docs, Document{Kind: kind, Filename: e.Name, Container: container, Size: e.Size, Why: why})
@@ -338,17 +381,18 @@ func openZip(content Opener, id, container string, opts Options) ([]Document, st
 const maxDocxPerArchive = 8
 
 // entryDocxText reads a .docx stored in a zip, at most MaxInspectBytes of it.
-func entryDocxText(e ZipEntry, opts Options) (string, bool) {
+// Both the .docx and its document.xml count against the message's budget.
+func entryDocxText(e ZipEntry, opts Options, bud *budget) (string, bool) {
 	rc, err := e.file.Open()
 	if err != nil {
 		return "", false
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, opts.MaxInspectBytes+1))
+	b, err := io.ReadAll(bud.reader(io.LimitReader(rc, opts.MaxInspectBytes+1)))
 	if err != nil || int64(len(b)) > opts.MaxInspectBytes {
 		return "", false
 	}
-	text, err := DocxText(strings.NewReader(string(b)), int64(len(b)), opts.MaxDocxXMLBytes)
+	text, err := docxText(bytes.NewReader(b), int64(len(b)), opts.MaxDocxXMLBytes, bud)
 	return text, err == nil
 }
 

@@ -45,13 +45,18 @@ type IMAP struct {
 	PollInterval time.Duration `yaml:"poll_interval"` // 60s; also the IDLE re-check interval
 	// Processed is what happens to a mail once registered: "flag" (keyword
 	// $Complaintd), "move" (to ProcessedFolder), or "none". Default flag.
-	Processed        string        `yaml:"processed"`
-	ProcessedFolder  string        `yaml:"processed_folder"`  // Processed when processed=move
-	QuarantineFolder string        `yaml:"quarantine_folder"` // Quarantine
-	MaxAttempts      int           `yaml:"max_attempts"`      // 3: attempts before a mail is quarantined
-	CommandTimeout   time.Duration `yaml:"command_timeout"`   // 60s watchdog per IMAP command
-	FetchTimeout     time.Duration `yaml:"fetch_timeout"`     // 5m watchdog per message download
-	Limits           Limits        `yaml:"limits"`
+	Processed        string `yaml:"processed"`
+	ProcessedFolder  string `yaml:"processed_folder"`  // Processed when processed=move
+	QuarantineFolder string `yaml:"quarantine_folder"` // Quarantine
+	// Start says what a fresh store does with the mail already in the mailbox at its
+	// first start: "all" processes it like new mail (replies included); "new" records
+	// it without replies. Empty is "all", except over a mailbox with complaintd's
+	// processing marks, where the daemon refuses to start until it is set.
+	Start          string        `yaml:"start"`           // all
+	MaxAttempts    int           `yaml:"max_attempts"`    // 3: attempts before a mail is quarantined
+	CommandTimeout time.Duration `yaml:"command_timeout"` // 60s watchdog per IMAP command
+	FetchTimeout   time.Duration `yaml:"fetch_timeout"`   // 5m watchdog per message download
+	Limits         Limits        `yaml:"limits"`
 
 	// CAFile, ServerName and TLSMinVersion verify the server (tls and starttls):
 	// a PEM bundle trusted instead of the system roots ("": system roots), the name
@@ -68,6 +73,10 @@ type Limits struct {
 	MaxParts           int   `yaml:"max_parts"`            // 500
 	MaxDepth           int   `yaml:"max_depth"`            // 20
 	MaxAttachmentBytes int64 `yaml:"max_attachment_bytes"` // 40 MiB
+	// MessageBudget is the time one mail may take to parse and classify; past it the
+	// mail is registered with what was read, and its case lists what was not.
+	MessageBudget   time.Duration `yaml:"message_budget"`    // 5s
+	MaxInflateBytes int64         `yaml:"max_inflate_bytes"` // 64 MiB inflated from one mail's archives and .docx files together
 }
 
 // SMTP is the outgoing relay.
@@ -104,10 +113,14 @@ type SMTP struct {
 
 // Store is where cases live.
 type Store struct {
-	Path           string        `yaml:"path"`            // complaintd.db
-	AttachmentsDir string        `yaml:"attachments_dir"` // attachments (next to path)
-	MasterKey      string        `yaml:"master_key"`      // 32 bytes, hex or base64; or COMPLAINTD_MASTER_KEY; else a generated key file next to the store
-	LockTimeout    time.Duration `yaml:"lock_timeout"`    // 10s to wait for the bbolt file lock
+	Path           string `yaml:"path"`            // complaintd.db
+	AttachmentsDir string `yaml:"attachments_dir"` // attachments (next to path)
+	MasterKey      string `yaml:"master_key"`      // 32 bytes, hex or base64; or COMPLAINTD_MASTER_KEY
+	// MasterKeyFile holds the master key (64 hex digits or base64, one line), kept
+	// apart from the data it protects. Under systemd, LoadCredential=master-key:FILE
+	// passes it as $CREDENTIALS_DIRECTORY/master-key, which is read first.
+	MasterKeyFile string        `yaml:"master_key_file"` // none: a generated master.key next to the store
+	LockTimeout   time.Duration `yaml:"lock_timeout"`    // 10s to wait for the bbolt file lock
 }
 
 // Staff are the people who drive cases.
@@ -124,8 +137,13 @@ type Staff struct {
 	AppealReviewers []string `yaml:"appeal_reviewers"`
 	// AttachMaxBytes caps the documents attached to one staff notification; the
 	// rest are listed with a note.
-	AttachMaxBytes int64     `yaml:"attach_max_bytes"` // 20 MiB
-	Auth           StaffAuth `yaml:"auth"`
+	AttachMaxBytes int64 `yaml:"attach_max_bytes"` // 20 MiB
+	// NotifyLimit caps the notifications one staff or leadership address gets within
+	// NotifyWindow; past it they are held and go out as one mail listing the cases at
+	// the end of the window (a flood of mails must not flood the staff).
+	NotifyLimit  int           `yaml:"notify_limit"`  // 20
+	NotifyWindow time.Duration `yaml:"notify_window"` // 1h
+	Auth         StaffAuth     `yaml:"auth"`
 }
 
 // StaffAuth says how a staff command mail proves itself.

@@ -60,6 +60,10 @@ func (c *Config) ApplyDefaults() {
 	if l.MaxAttachmentBytes == 0 {
 		l.MaxAttachmentBytes = 40 << 20
 	}
+	defD(&l.MessageBudget, 5*time.Second)
+	if l.MaxInflateBytes == 0 {
+		l.MaxInflateBytes = 64 << 20
+	}
 
 	s := &c.SMTP
 	def(&s.TLS, "starttls")
@@ -96,6 +100,8 @@ func (c *Config) ApplyDefaults() {
 	if len(c.Staff.Supervisors) == 0 {
 		c.Staff.Supervisors = c.Staff.Admins
 	}
+	defI(&c.Staff.NotifyLimit, 20)
+	defD(&c.Staff.NotifyWindow, time.Hour)
 	if c.Staff.AttachMaxBytes == 0 {
 		c.Staff.AttachMaxBytes = 20 << 20
 	}

@@ -101,6 +101,7 @@ func (c *Config) resolvePaths(base string) {
 	}
 	c.Staff.Auth.TokenKeyFile = abs(c.Staff.Auth.TokenKeyFile)
 	c.Templates.Dir = abs(c.Templates.Dir)
+	c.Store.MasterKeyFile = abs(c.Store.MasterKeyFile)
 }
 
 // ParsePaths reads only where the store and the control socket are, leniently, for

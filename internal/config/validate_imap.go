@@ -16,6 +16,9 @@ func (c *Config) checkIMAP(k *checker) {
 	// Below a second the desk would hammer the server for nothing: mail is not that urgent.
 	atLeast(k, "imap.poll_interval", i.PollInterval, time.Second)
 	k.oneOf("imap.processed", i.Processed, "flag", "move", "none")
+	if i.Start != "" {
+		k.oneOf("imap.start", i.Start, "all", "new")
+	}
 	atLeast(k, "imap.max_attempts", i.MaxAttempts, 1)
 	positive(k, "imap.command_timeout", i.CommandTimeout)
 	positive(k, "imap.fetch_timeout", i.FetchTimeout)
@@ -25,4 +28,7 @@ func (c *Config) checkIMAP(k *checker) {
 	atLeast(k, "imap.limits.max_parts", l.MaxParts, 1)
 	atLeast(k, "imap.limits.max_depth", l.MaxDepth, 1)
 	atLeast(k, "imap.limits.max_attachment_bytes", l.MaxAttachmentBytes, 1)
+	// Below 100 ms a loaded machine would cut off ordinary mail.
+	atLeast(k, "imap.limits.message_budget", l.MessageBudget, 100*time.Millisecond)
+	atLeast(k, "imap.limits.max_inflate_bytes", l.MaxInflateBytes, 1)
 }

@@ -20,6 +20,8 @@ func (c *Config) checkStaff(k *checker) {
 		k.address("staff.aliases."+name, s.Aliases[name])
 	}
 	atLeast(k, "staff.attach_max_bytes", s.AttachMaxBytes, 1)
+	atLeast(k, "staff.notify_limit", s.NotifyLimit, 1)
+	atLeast(k, "staff.notify_window", s.NotifyWindow, time.Minute)
 	k.oneOf("staff.auth.mode", s.Auth.Mode, "token", "auth-results", "token+auth-results", "token|auth-results",
 		"dkim", "token+dkim", "token|dkim")
 	if strings.Contains(s.Auth.Mode, "auth-results") && s.Auth.AuthServID == "" {

@@ -13,7 +13,7 @@ import (
 func (c *Config) checkStore(k *checker) {
 	if c.Store.MasterKey != "" {
 		if _, err := DecodeKey(c.Store.MasterKey); err != nil {
-			k.add("store.master_key", "%v (or set COMPLAINTD_MASTER_KEY; leave both empty for a generated key file)", err)
+			k.add("store.master_key", "%v (or set COMPLAINTD_MASTER_KEY, or store.master_key_file; leave all empty for a generated key file)", err)
 		}
 	}
 	positive(k, "store.lock_timeout", c.Store.LockTimeout)

@@ -244,8 +244,11 @@ func (d *Dispatcher) sleep(ctx context.Context, wait time.Duration, down bool) b
 	}
 }
 
-// work runs the attempt handed out by Run, then the entries chained behind it.
+// work runs the attempt handed out by Run, then the entries chained behind it. The
+// planner is woken when it ends: its last scan skipped the entries in flight, so a
+// retry they now wait for (or the next of their case) is not in its plan.
 func (d *Dispatcher) work(ctx context.Context, j job) {
+	defer d.Wake()
 	for {
 		if _, err := d.attempt(ctx, j.seq); err != nil {
 			d.o.Logger.Error("outbox attempt", "seq", j.seq, "err", err)

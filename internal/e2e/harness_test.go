@@ -70,20 +70,29 @@ type daemon struct {
 type deskOptions struct {
 	extraIMAP string // extra YAML lines under imap:
 	extraSMTP string
+	imapAddr  string // host:port the daemon reads mail from; "": the stack's Dovecot (a proxy in front of it)
+	dataDir   string // the store, vault and config; "": a fresh t.TempDir() (a small tmpfs)
 }
 
 // newDaemon writes a config for the stack (desk mailbox "desk", replies through
 // Postfix) and returns a stopped daemon.
 func newDaemon(t *testing.T, st *mailtest.Stack, o deskOptions) *daemon {
 	t.Helper()
-	dir := t.TempDir()
+	dir := o.dataDir
+	if dir == "" {
+		dir = t.TempDir()
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	httpAddr := ln.Addr().String()
 	ln.Close()
-	ih, ip, _ := net.SplitHostPort(st.IMAPAddr)
+	imapAddr := st.IMAPAddr
+	if o.imapAddr != "" {
+		imapAddr = o.imapAddr
+	}
+	ih, ip, _ := net.SplitHostPort(imapAddr)
 	sh, sp, _ := net.SplitHostPort(st.SMTPAddr)
 	cfg := fmt.Sprintf(`imap:
   host: %s

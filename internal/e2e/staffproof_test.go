@@ -86,6 +86,9 @@ func TestStaffProofOnRealStack(t *testing.T) {
 		t.Errorf("editor has %d mails, want 3 (none for the refused commands)", len(raws))
 	}
 	set("2027-01-01T10:00:00+08:00")
+	// The daemon re-reads the clock file at most once a real second (internal/clock):
+	// a reply processed sooner would still be within the token's lifetime.
+	time.Sleep(1100 * time.Millisecond)
 	st.Deliver(t, staffReply(note2, "editor@desk.test", "受理"), "editor@desk.test", replyAddress(t, note2))
 	security(3)
 	refused(case2, cases.PendingReview, "token expired")
@@ -108,4 +111,43 @@ func hasEvent(c cases.Case, typ cases.EventType) bool {
 		}
 	}
 	return false
+}
+
+// A reply to a scheduler's reminder is a command in token mode (issue 13): the
+// reminder carries a token bound to itself in its Reply-To, and 受理 written back to it
+// accepts the case, like a reply to the notification.
+func TestReplyToReminderRunsInTokenMode(t *testing.T) {
+	t.Parallel()
+	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "editor"}})
+	d := newDaemon(t, st, deskOptions{})
+	set := d.driveClock("2026-12-01T10:00:00+08:00") // a Tuesday: review due Friday 23:59:59
+	d.start()
+	st.Deliver(t, completeComplaint("赵六 <alice@people.test>", "rem1@people.test", "赵六申请删除凤凰资讯稿件"), "alice@people.test", "desk@desk.test")
+	note, _ := nth(t, st, "editor", 1)
+	caseID := tagRe.FindStringSubmatch(decodedSubject(note.Header.Get("Subject")))[1]
+	// Thursday noon: within a day of the deadline, the scheduler reminds staff.
+	set("2026-12-04T12:00:00+08:00")
+	var reminder *mail.Message
+	waitFor(t, 90*time.Second, "the reminder", func() (bool, string) {
+		for _, raw := range st.WaitMessages(t, "editor", "INBOX", 1, 0) {
+			m := parseMail(t, raw)
+			if s := decodedSubject(m.Header.Get("Subject")); strings.Contains(s, caseID) && strings.Contains(s, "时限提醒") {
+				reminder = m
+				return true, ""
+			}
+		}
+		return false, ""
+	})
+	token := replyAddress(t, reminder)
+	if !strings.HasPrefix(token, "desk+"+strings.ToLower(caseID)+".") {
+		t.Fatalf("the reminder's Reply-To %q carries no staff token", token)
+	}
+	st.Deliver(t, staffReply(reminder, "editor@desk.test", "受理"), "editor@desk.test", token)
+	waitFor(t, 60*time.Second, "the case accepted by the reply to the reminder", func() (bool, string) {
+		c := caseOf(t, d, caseID)
+		return c.State == cases.Accepted, string(c.State)
+	})
+	if v := d.metric("complaintd_security_events_total"); v != 0 {
+		t.Errorf("%v security events: the reply to the reminder was refused", v)
+	}
 }

@@ -57,6 +57,8 @@ func (noPrepared) MessageID() string { return "" }
 
 func (noIntake) Progress(inbound.Stream) (inbound.Progress, error) { return inbound.Progress{}, nil }
 
+func (noIntake) Retries(inbound.Stream) ([]inbound.Quarantined, error) { return nil, nil }
+
 // A wrong password is not retried at the reconnect pace (a lockout risk): each refusal
 // is logged at ERROR with the server's reason, the pause grows from AuthBackoff.Min
 // (not Backoff.Min), /healthz's Problem says so with the next attempt, and the count

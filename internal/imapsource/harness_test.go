@@ -116,10 +116,11 @@ type config struct {
 // harness is the pipeline feeding the processor, and the dispatcher sending what it
 // queues, running in goroutines.
 type harness struct {
-	t       *testing.T
-	srv     *servers
-	store   *store.Store
-	metrics *metrics.Metrics
+	t        *testing.T
+	srv      *servers
+	store    *store.Store
+	metrics  *metrics.Metrics
+	pipeline *imapsource.Pipeline[*intake.Prepared]
 
 	stopOnce sync.Once
 	cancel   func()
@@ -199,7 +200,7 @@ func startHarness(t *testing.T, srv *servers, dir string, mutate ...func(*config
 	cfg.poll.OnQueued = disp.Wake
 	pipeline := imapsource.NewPipeline[*intake.Prepared](proc, cfg.poll)
 
-	h := &harness{t: t, srv: srv, store: st, metrics: m}
+	h := &harness{t: t, srv: srv, store: st, metrics: m, pipeline: pipeline}
 	// Shut down in production order: intake first (the message in hand is finished),
 	// then the outbox, then the store.
 	intakeCtx, stopIntake := context.WithCancel(context.Background())

@@ -23,6 +23,14 @@
 //     permanent). The quarantine record is written before the mail is moved to the
 //     quarantine folder (or flagged \Flagged where no safe move exists), and says it
 //     was moved only once it was.
+//   - Only the mail's own fault counts against it. A fault of the environment
+//     (inbound.IsEnvironment: the store or the disk failing, the connection lost, a
+//     stop) ends the batch uncharged; the mail is fetched again by the next session
+//     after the backoff, and a store or disk fault pauses intake with an operator
+//     alert until a session works again.
+//   - Quarantine is a waiting room: mail an operator releases, and mail quarantined
+//     for the environment's fault, is taken back at the start of each pass (moved
+//     back from the quarantine folder, or requeued at its UID) and processed once.
 //   - A mail that kills the process is quarantined instead of killing it forever, and
 //     nothing else is blamed: a death is charged only to a mail processed alone; mails
 //     in hand in a pipeline when the process died are suspects, each processed alone

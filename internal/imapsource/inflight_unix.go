@@ -3,7 +3,9 @@
 package imapsource
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -18,14 +20,16 @@ func mapFile(path string, size int) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
+	// Every page is written once, so the file system holds its blocks: a store of a
+	// page of the mapping with no block behind it on a full disk is a SIGBUS that kills
+	// the process (a sparse file, made by a truncate, has none). What an earlier
+	// process left is kept.
+	buf := make([]byte, size)
+	if _, err := f.ReadAt(buf, 0); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read: %w", err)
 	}
-	if st.Size() < int64(size) {
-		if err := f.Truncate(int64(size)); err != nil {
-			return nil, fmt.Errorf("extend: %w", err)
-		}
+	if _, err := f.WriteAt(buf, 0); err != nil {
+		return nil, fmt.Errorf("allocate: %w", err)
 	}
 	mem, err := unix.Mmap(int(f.Fd()), 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {

@@ -70,23 +70,11 @@ func (c *Client) UIDsAfter(ctx context.Context, uid uint32) ([]uint32, error) {
 	criteria := &imap.SearchCriteria{
 		UID: []imap.UIDSet{{imap.UIDRange{Start: imap.UID(uid + 1), Stop: 0}}}, // Stop 0 is "*"
 	}
-	var data *imap.SearchData
-	err := c.guard(ctx, "uid search", c.opts.CommandTimeout, func() error {
-		var err error
-		data, err = c.ic.UIDSearch(criteria, nil).Wait()
-		return err
-	})
+	all, err := c.uidSearch(ctx, criteria)
 	if err != nil {
-		return nil, fmt.Errorf("mailbox %q: %w", c.selected, err)
+		return nil, err
 	}
-	var out []uint32
-	for _, u := range data.AllUIDs() {
-		if uint32(u) > uid {
-			out = append(out, uint32(u))
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out), nil
+	return slices.DeleteFunc(all, func(u uint32) bool { return u <= uid }), nil
 }
 
 // Fetch streams the full raw message uid (UID FETCH uid (UID RFC822.SIZE
@@ -348,20 +336,33 @@ func (c *Client) unstorable(flags []imap.Flag) []string {
 // mailboxes and the error says so; the \Deleted flag is removed again when
 // UID EXPUNGE fails.
 func (c *Client) Move(ctx context.Context, uid uint32, dest string) error {
+	_, err := c.MoveUID(ctx, uid, dest)
+	return err
+}
+
+// Moved is where a message went: the destination's UIDVALIDITY and the message's UID
+// there, both zero when the server did not say (no COPYUID, RFC 4315 section 3).
+type Moved struct {
+	UIDValidity uint32
+	UID         uint32
+}
+
+// MoveUID is Move, reporting where the message went.
+func (c *Client) MoveUID(ctx context.Context, uid uint32, dest string) (Moved, error) {
 	c.op.Lock()
 	defer c.op.Unlock()
 	if c.selected == "" {
-		return fmt.Errorf("move uid %d: %w", uid, ErrNoMailbox)
+		return Moved{}, fmt.Errorf("move uid %d: %w", uid, ErrNoMailbox)
 	}
 	if dest == "" || dest == c.selected {
-		return fmt.Errorf("move uid %d: destination %q is empty or the selected mailbox", uid, dest)
+		return Moved{}, fmt.Errorf("move uid %d: destination %q is empty or the selected mailbox", uid, dest)
 	}
 	hasMove, hasUIDPlus := c.caps.Has(imap.CapMove), c.caps.Has(imap.CapUIDPlus)
 	if !hasMove && !hasUIDPlus {
-		return fmt.Errorf("move uid %d to %q: %w", uid, dest, ErrMoveUnsupported)
+		return Moved{}, fmt.Errorf("move uid %d to %q: %w", uid, dest, ErrMoveUnsupported)
 	}
 	if err := c.ensureMailbox(ctx, dest); err != nil {
-		return err
+		return Moved{}, err
 	}
 	set := imap.UIDSetNum(imap.UID(uid))
 	where := fmt.Sprintf("mailbox %q uid %d to %q", c.selected, uid, dest)
@@ -379,10 +380,10 @@ func (c *Client) Move(ctx context.Context, uid uint32, dest string) error {
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("move %s: %w", where, err)
+			return Moved{}, fmt.Errorf("move %s: %w", where, err)
 		}
 		if !icMove {
-			return fmt.Errorf("move %s: capabilities changed: %w", where, ErrMoveUnsupported)
+			return Moved{}, fmt.Errorf("move %s: capabilities changed: %w", where, ErrMoveUnsupported)
 		}
 		var data *imapclient.MoveData
 		err = c.guard(ctx, "uid move", c.opts.CommandTimeout, func() error {
@@ -391,13 +392,14 @@ func (c *Client) Move(ctx context.Context, uid uint32, dest string) error {
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("move %s: %w", where, err)
+			return Moved{}, fmt.Errorf("move %s: %w", where, err)
 		}
 		src, _ := data.SourceUIDs.(imap.UIDSet)
 		if !reportedUID(src, uid) {
-			return fmt.Errorf("move %s: %w", where, ErrNotFound)
+			return Moved{}, fmt.Errorf("move %s: %w", where, ErrNotFound)
 		}
-		return nil
+		dst, _ := data.DestUIDs.(imap.UIDSet)
+		return movedTo(data.UIDValidity, dst), nil
 	}
 
 	var copied *imap.CopyData
@@ -407,17 +409,17 @@ func (c *Client) Move(ctx context.Context, uid uint32, dest string) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("copy %s: %w", where, err)
+		return Moved{}, fmt.Errorf("copy %s: %w", where, err)
 	}
 	if !reportedUID(copied.SourceUIDs, uid) {
-		return fmt.Errorf("copy %s: %w", where, ErrNotFound)
+		return Moved{}, fmt.Errorf("copy %s: %w", where, ErrNotFound)
 	}
 	deleted := &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}
 	err = c.guard(ctx, "uid store", c.opts.CommandTimeout, func() error {
 		return c.ic.Store(set, deleted, nil).Close()
 	})
 	if err != nil {
-		return fmt.Errorf("move %s: copied but not removed: %w", where, err)
+		return Moved{}, fmt.Errorf("move %s: copied but not removed: %w", where, err)
 	}
 	err = c.guard(ctx, "uid expunge", c.opts.CommandTimeout, func() error {
 		return c.ic.UIDExpunge(set).Close()
@@ -429,9 +431,48 @@ func (c *Client) Move(ctx context.Context, uid uint32, dest string) error {
 				return c.ic.Store(set, undo, nil).Close()
 			})
 		}
-		return fmt.Errorf("move %s: copied but not removed: %w", where, err)
+		return Moved{}, fmt.Errorf("move %s: copied but not removed: %w", where, err)
 	}
-	return nil
+	return movedTo(copied.UIDValidity, copied.DestUIDs), nil
+}
+
+// movedTo reads the one destination UID of a COPYUID answer.
+func movedTo(validity uint32, dst imap.UIDSet) Moved {
+	if validity == 0 || len(dst) != 1 || dst[0].Start != dst[0].Stop || dst[0].Start == 0 {
+		return Moved{}
+	}
+	return Moved{UIDValidity: validity, UID: uint32(dst[0].Start)}
+}
+
+// SearchMessageID returns the UIDs of the selected mailbox whose Message-ID header
+// holds id (UID SEARCH HEADER Message-ID, a substring match: the caller checks).
+func (c *Client) SearchMessageID(ctx context.Context, id string) ([]uint32, error) {
+	c.op.Lock()
+	defer c.op.Unlock()
+	if c.selected == "" {
+		return nil, fmt.Errorf("uid search: %w", ErrNoMailbox)
+	}
+	return c.uidSearch(ctx, &imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Message-ID", Value: id}}})
+}
+
+// uidSearch runs UID SEARCH on the selected mailbox (the caller holds c.op) and
+// returns the UIDs in ascending order, each once.
+func (c *Client) uidSearch(ctx context.Context, criteria *imap.SearchCriteria) ([]uint32, error) {
+	var data *imap.SearchData
+	err := c.guard(ctx, "uid search", c.opts.CommandTimeout, func() error {
+		var err error
+		data, err = c.ic.UIDSearch(criteria, nil).Wait()
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mailbox %q: %w", c.selected, err)
+	}
+	var out []uint32
+	for _, u := range data.AllUIDs() {
+		out = append(out, uint32(u))
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }
 
 // reportedUID reports whether a COPYUID source set allows uid: a server

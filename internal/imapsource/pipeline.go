@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/complaintd/complaintd/internal/inbound"
 	"github.com/complaintd/complaintd/internal/metrics"
+	"github.com/emersion/go-imap/v2"
 )
 
 // Keywords the desk sets on mail it has handled, for the people who read the mailbox
@@ -41,9 +43,10 @@ type Intake[P Prepared] interface {
 	// operator alert with the given text.
 	Renumbered(s inbound.Stream, epoch uint32, alert string) error
 
-	// Prepare parses and classifies a mail; it writes no records (it may read them),
-	// so several run at once. On error nothing stays in the spool.
-	Prepare(raw io.Reader) (P, error)
+	// Prepare parses and classifies a mail within the budget it sets itself; it writes
+	// no records (it may read them), so several run at once. On error nothing stays in
+	// the spool; when ctx ends it returns ctx's error.
+	Prepare(ctx context.Context, raw io.Reader) (P, error)
 	// Discard drops a prepared mail nobody will commit.
 	Discard(P)
 	// CommitGroup registers prepared mails in order in one transaction that also
@@ -62,8 +65,23 @@ type Intake[P Prepared] interface {
 	// Quarantine records a mail as given up on without an attempt to count (it took
 	// the process down too often), and advances past it.
 	Quarantine(src inbound.Source, messageID string, attempts int, reason string) error
-	// QuarantineMoved notes in the quarantine record that the mail was moved aside.
-	QuarantineMoved(src inbound.Source) error
+	// QuarantineMoved notes in the quarantine record that the mail was moved aside, to
+	// at (zero when the server did not say where).
+	QuarantineMoved(src, at inbound.Source) error
+	// Retries lists quarantined mail of the stream to try again now: asked for by an
+	// operator, or quarantined for the environment's fault.
+	Retries(s inbound.Stream) ([]inbound.Quarantined, error)
+	// Released forgets the quarantine record of the mail at src: it was put back where
+	// new mail is read, or (requeue) it is still at src and waits there for a fresh
+	// attempt.
+	Released(src inbound.Source, requeue bool) error
+	// Paused records an operator alert: intake stopped because of an environment
+	// fault (best effort). Resumed records that it works again.
+	Paused(s inbound.Stream, cause error)
+	Resumed(s inbound.Stream, since time.Time, cause error) error
+	// Adopt starts a stream that was never read at epoch, with every mail up to and
+	// including seq through to be recorded without replies when it is committed.
+	Adopt(s inbound.Stream, epoch, through uint32) error
 }
 
 // PipelineOptions wires a Pipeline. Zero values are documented per field.
@@ -78,6 +96,11 @@ type PipelineOptions struct {
 	Processed        string
 	ProcessedFolder  string
 	QuarantineFolder string // quarantined mail is moved here; "": flagged in place
+	// Start is what the first read of the mailbox by this store does with the mail
+	// already there: "all" processes it, "new" has it recorded without replies
+	// (Intake.Adopt), "" processes it unless the mailbox carries our processing marks,
+	// where Run stops with a RefusedError.
+	Start string
 	// MaxAttempts is how many failed attempts a mail gets before it is quarantined
 	// (twice as many deaths of the process with the mail in hand alone). Below 1: 3.
 	MaxAttempts int
@@ -108,6 +131,16 @@ type Pipeline[P Prepared] struct {
 
 	problemMu sync.Mutex
 	problem   string // the last ConfigFailure with its detail, until a login succeeds
+
+	wake       chan struct{} // Wake: quarantined mail was released
+	progressed atomic.Bool   // the session got work done: the backoff starts over
+	// stuck are quarantined mails the pipeline could not take back (said once in the
+	// log, not at every pass); used by the Run goroutine only.
+	stuck map[inbound.Source]bool
+
+	mu          sync.Mutex // guards the pause
+	pausedSince time.Time  // zero: not paused
+	pausedCause error
 }
 
 // NewPipeline builds the pipeline feeding in.
@@ -131,7 +164,59 @@ func NewPipeline[P Prepared](in Intake[P], o PipelineOptions) *Pipeline[P] {
 		o.AuthBackoff.Max = time.Hour
 	}
 	return &Pipeline[P]{o: o, in: in, stream: inbound.Stream{Channel: inbound.IMAP, Name: o.Mailbox},
-		inflight: openInflight(o.InflightPath, o.Logger), buffers: newBufferPool(budgetUnit, pipelineMaxBytes)}
+		inflight: openInflight(o.InflightPath, o.Logger), buffers: newBufferPool(budgetUnit, pipelineMaxBytes),
+		wake: make(chan struct{}, 1), stuck: map[inbound.Source]bool{}}
+}
+
+// Wake ends the wait for new mail at once: quarantined mail was released for another
+// attempt (Intake.Retries lists it).
+func (pl *Pipeline[P]) Wake() {
+	select {
+	case pl.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Paused reports whether intake is paused by an environment fault, since when and
+// why ("" when it is not).
+func (pl *Pipeline[P]) Paused() (since time.Time, cause string) {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	if pl.pausedSince.IsZero() {
+		return time.Time{}, ""
+	}
+	return pl.pausedSince, pl.pausedCause.Error()
+}
+
+// pause notes an environment fault that ended a session (the store or the disk: a
+// lost IMAP connection is the IMAP state's business); the first of an episode raises
+// the alert.
+func (pl *Pipeline[P]) pause(err error) {
+	pl.mu.Lock()
+	first := pl.pausedSince.IsZero()
+	if first {
+		pl.pausedSince = time.Now()
+	}
+	pl.pausedCause = err
+	pl.mu.Unlock()
+	if first {
+		pl.in.Paused(pl.stream, err)
+	}
+}
+
+// working notes that the session got work done: the backoff starts over, and a pause
+// ends (recorded for the operator).
+func (pl *Pipeline[P]) working() {
+	pl.progressed.Store(true)
+	pl.mu.Lock()
+	since, cause := pl.pausedSince, pl.pausedCause
+	pl.pausedSince, pl.pausedCause = time.Time{}, nil
+	pl.mu.Unlock()
+	if !since.IsZero() {
+		if err := pl.in.Resumed(pl.stream, since, cause); err != nil {
+			pl.o.Logger.Warn("record resume alert", "mailbox", pl.o.Mailbox, "err", err)
+		}
+	}
 }
 
 // Problem is why the last sessions failed when no reconnect cures it (a refused
@@ -158,6 +243,12 @@ func (pl *Pipeline[P]) source(validity, uid uint32) inbound.Source {
 // clean stop. The message in hand when ctx ends is finished first: cancellation is
 // only observed between messages (a cut-off fetch would just be retried, but a
 // finished one saves the work).
+//
+// A fault of the environment (the store or the disk failing, the connection lost)
+// ends the session without charging the mail in hand: it is fetched again by the
+// next session, after the backoff, which starts over only once a session got work
+// done. A store or disk fault pauses intake (Paused, an operator alert) until a
+// session works again.
 func (pl *Pipeline[P]) Run(ctx context.Context) error {
 	for {
 		err := pl.session(ctx)
@@ -165,16 +256,28 @@ func (pl *Pipeline[P]) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		pl.o.Metrics.IMAPErrors.Add(1)
+		if IsRefused(err) {
+			pl.o.Logger.Error("imap intake refused to start", "mailbox", pl.o.Mailbox, "err", err)
+			return err
+		}
+		if pl.progressed.Swap(false) {
+			pl.o.Backoff.Reset()
+		}
 		var delay time.Duration
 		if why := ConfigFailure(err); why != "" {
 			// No reconnect cures this, and each attempt is a failed login that the
 			// server counts: wait minutes, longer each time, and be loud.
+			pl.o.Metrics.IMAPErrors.Add(1)
 			delay = pl.o.AuthBackoff.Next()
 			pl.o.Metrics.AuthFailures.Add("imap")
 			pl.setProblem(fmt.Sprintf("%s (%v); next attempt at %s", why, err, time.Now().Add(delay).Format(time.RFC3339)))
 			pl.o.Logger.Error("imap "+why, "mailbox", pl.o.Mailbox, "err", err, "retry_in", delay.Round(time.Millisecond))
 		} else {
+			if inbound.IsEnvironment(err) && !IsConnError(err) {
+				pl.pause(err)
+			} else {
+				pl.o.Metrics.IMAPErrors.Add(1)
+			}
 			delay = pl.o.Backoff.Next()
 			pl.o.Logger.Warn("imap session ended", "mailbox", pl.o.Mailbox, "err", err, "retry_in", delay.Round(time.Millisecond))
 		}
@@ -199,15 +302,13 @@ func (pl *Pipeline[P]) session(ctx context.Context) error {
 	pl.o.Metrics.IMAPUp.Store(true)
 	pl.o.AuthBackoff.Reset()
 	pl.setProblem("")
-	first := true
 	for {
+		if err := pl.release(ctx, c); err != nil {
+			return err
+		}
 		st, err := c.Select(ctx, pl.o.Mailbox)
 		if err != nil {
 			return fmt.Errorf("select %q: %w", pl.o.Mailbox, err)
-		}
-		if first {
-			pl.o.Backoff.Reset()
-			first = false
 		}
 		if err := pl.catchUp(ctx, c, st); err != nil {
 			return err
@@ -216,18 +317,127 @@ func (pl *Pipeline[P]) session(ctx context.Context) error {
 			return nil
 		}
 		pl.o.Metrics.Polled()
-		if pl.o.Idle && c.CanIdle() {
-			err = c.WaitForChange(ctx, pl.o.PollInterval)
-		} else {
-			err = waitCtx(ctx, pl.o.PollInterval)
-		}
-		if err != nil {
+		pl.working()
+		if err := pl.waitForChange(ctx, c); err != nil {
 			return err
 		}
 		if ctx.Err() != nil {
 			return nil
 		}
 	}
+}
+
+// waitForChange waits for new mail (IDLE, or polling), for Wake, or for ctx.
+func (pl *Pipeline[P]) waitForChange(ctx context.Context, c *Client) error {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		select {
+		case <-pl.wake:
+			cancel()
+		case <-stop:
+		}
+	}()
+	var err error
+	if pl.o.Idle && c.CanIdle() {
+		err = c.WaitForChange(wctx, pl.o.PollInterval)
+	} else {
+		err = waitCtx(wctx, pl.o.PollInterval)
+	}
+	if err != nil && ctx.Err() == nil && wctx.Err() != nil {
+		return nil // woken; the session is still usable
+	}
+	return err
+}
+
+// release takes quarantined mail back for another attempt (Intake.Retries): mail
+// flagged in place waits at its old UID among the retries; mail moved to the
+// quarantine folder is moved back into the mailbox, where it is new mail under a new
+// UID. The record is forgotten only after the move, so a death in between leaves a
+// record whose mail is no longer in the folder, which the next pass forgets. Either
+// way the mail is processed once more, once.
+func (pl *Pipeline[P]) release(ctx context.Context, c *Client) error {
+	rs, err := pl.in.Retries(pl.stream)
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if ctx.Err() != nil {
+			return nil
+		}
+		if !r.Moved {
+			if err := pl.in.Released(r.Source, true); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := pl.moveBack(ctx, c, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// moveBack moves a quarantined mail from the quarantine folder back into the mailbox
+// and forgets its record. It returns an error only for connection or store trouble;
+// a mail it cannot find is left to the operator (logged, record kept).
+func (pl *Pipeline[P]) moveBack(ctx context.Context, c *Client, r inbound.Quarantined) error {
+	folder := r.At.Name
+	if folder == "" {
+		folder = pl.o.QuarantineFolder
+	}
+	warn := func(msg string, args ...any) {
+		if !pl.stuck[r.Source] {
+			pl.stuck[r.Source] = true
+			pl.o.Logger.Warn(msg, append([]any{"mailbox", pl.o.Mailbox, "uid", r.Source.Seq, "folder", folder}, args...)...)
+		}
+	}
+	if folder == "" || folder == pl.o.Mailbox {
+		warn("quarantined mail not released: no quarantine folder to take it from; move it back by hand")
+		return nil
+	}
+	st, err := c.Select(ctx, folder)
+	if err != nil {
+		if IsConnError(err) {
+			return err
+		}
+		warn("quarantined mail not released: cannot open the quarantine folder", "err", err)
+		return nil
+	}
+	var uids []uint32
+	switch {
+	case r.At.Seq != 0 && r.At.Epoch == st.UIDValidity:
+		uids = []uint32{r.At.Seq}
+	case r.MessageID != "":
+		if uids, err = c.SearchMessageID(ctx, r.MessageID); err != nil {
+			if IsConnError(err) {
+				return err
+			}
+			warn("quarantined mail not released: search by Message-ID failed", "err", err)
+			return nil
+		}
+	default:
+		warn("quarantined mail not released: neither its UID in the folder nor its Message-ID is known; move it back by hand")
+		return nil
+	}
+	if len(uids) == 0 {
+		pl.o.Logger.Info("quarantined mail no longer in the quarantine folder: record released", "mailbox", pl.o.Mailbox, "uid", r.Source.Seq, "folder", folder)
+	} else {
+		_, err := c.MoveUID(ctx, uids[0], pl.o.Mailbox)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			// Moved back already, by a pass that died before forgetting the record.
+		case err != nil:
+			if IsConnError(err) {
+				return err
+			}
+			warn("quarantined mail not released: move back failed", "err", err)
+			return nil
+		}
+	}
+	return pl.in.Released(r.Source, false)
 }
 
 func waitCtx(ctx context.Context, d time.Duration) error {
@@ -245,6 +455,15 @@ func (pl *Pipeline[P]) catchUp(ctx context.Context, c *Client, st MailboxStatus)
 	prog, err := pl.in.Progress(pl.stream)
 	if err != nil {
 		return err
+	}
+	if prog.Epoch == 0 && prog.Last == 0 && len(prog.Retry) == 0 {
+		// This store has never read the mailbox.
+		if err := pl.firstRead(ctx, c, st); err != nil {
+			return err
+		}
+		if prog, err = pl.in.Progress(pl.stream); err != nil {
+			return err
+		}
 	}
 	if prog.Epoch != 0 && prog.Epoch != st.UIDValidity {
 		// RFC 3501 §2.3.1.1: UIDs from the old validity mean nothing now. Rescan the
@@ -359,6 +578,9 @@ func (pl *Pipeline[P]) batch(ctx context.Context, c *Client, validity uint32, ui
 	}()
 	workers := make(chan struct{}, prepareWorkers)
 	budget := newByteBudget()
+	// A mail taken in hand is finished even when the batch stops (each has its own
+	// time budget in Prepare): only the fetching of more stops.
+	prepCtx := context.WithoutCancel(ctx)
 	missing, err := c.FetchBatch(ctx, uids, func(uid uint32, r io.Reader, size int64) error {
 		if err := failed(); err != nil {
 			return err
@@ -372,7 +594,9 @@ func (pl *Pipeline[P]) batch(ctx context.Context, c *Client, validity uint32, ui
 		switch {
 		case size > pipelineMaxBytes || size < 0:
 			// Too big to buffer: parse it from the connection right here.
-			j.prep, j.err = pl.prepareSafely(uid, r)
+			cr := &connReader{r: r}
+			j.prep, j.err = pl.prepareSafely(prepCtx, uid, cr)
+			j.err = cr.blame(j.err)
 			close(j.done)
 		default:
 			units := budgetUnits(size)
@@ -386,7 +610,7 @@ func (pl *Pipeline[P]) batch(ctx context.Context, c *Client, validity uint32, ui
 			workers <- struct{}{}
 			go func() {
 				defer func() { <-workers; pl.buffers.put(buf); budget.release(units); close(j.done) }()
-				j.prep, j.err = pl.prepareSafely(uid, bytes.NewReader(buf))
+				j.prep, j.err = pl.prepareSafely(prepCtx, uid, bytes.NewReader(buf))
 			}()
 		}
 		queue <- j
@@ -431,6 +655,13 @@ func (pl *Pipeline[P]) batch(ctx context.Context, c *Client, validity uint32, ui
 func (pl *Pipeline[P]) committer(validity uint32, queue <-chan *job[P], done, quarantined *[]uint32, fatal func(error)) {
 	var stopped bool
 	finish := func(uid uint32, out inbound.Outcome, procErr error) {
+		if inbound.IsEnvironment(procErr) {
+			// Not this mail's fault: the batch ends uncharged, the mail is fetched
+			// again by a later session.
+			fatal(procErr)
+			stopped = true
+			return
+		}
 		bad, err := pl.settle(validity, uid, out, procErr)
 		if err == nil {
 			pl.inflight.end(pl.o.Mailbox, validity, uid)
@@ -441,7 +672,7 @@ func (pl *Pipeline[P]) committer(validity uint32, queue <-chan *job[P], done, qu
 			stopped = true
 		case bad:
 			*quarantined = append(*quarantined, uid)
-		case procErr == nil:
+		case procErr == nil && out.Role != inbound.RoleAdopted: // adopted mail stays as people left it
 			*done = append(*done, uid)
 		}
 	}
@@ -450,6 +681,7 @@ func (pl *Pipeline[P]) committer(validity uint32, queue <-chan *job[P], done, qu
 		if err != nil {
 			return err
 		}
+		pl.working()
 		for i, g := range group {
 			finish(g.uid, outs[i], nil)
 		}
@@ -496,7 +728,16 @@ func (pl *Pipeline[P]) committer(validity uint32, queue <-chan *job[P], done, qu
 			break
 		}
 		if err := commit(group); err != nil {
+			// Committed one by one, so only the culprit is charged; after a fault of
+			// the environment nothing more is tried.
 			for _, g := range group {
+				if stopped || inbound.IsEnvironment(err) {
+					pl.in.Discard(g.prep)
+					if !stopped {
+						finish(g.uid, inbound.Outcome{}, err)
+					}
+					continue
+				}
 				if gerr := commit([]*job[P]{g}); gerr != nil {
 					pl.in.Discard(g.prep)
 					finish(g.uid, inbound.Outcome{MessageID: g.prep.MessageID()}, gerr)
@@ -508,7 +749,7 @@ func (pl *Pipeline[P]) committer(validity uint32, queue <-chan *job[P], done, qu
 
 // prepareSafely parses and classifies on a worker goroutine; a panic becomes a
 // counted failure of that mail.
-func (pl *Pipeline[P]) prepareSafely(uid uint32, raw io.Reader) (prep P, err error) {
+func (pl *Pipeline[P]) prepareSafely(ctx context.Context, uid uint32, raw io.Reader) (prep P, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			pl.o.Logger.Error("panic while parsing", "mailbox", pl.o.Mailbox, "uid", uid, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
@@ -517,7 +758,7 @@ func (pl *Pipeline[P]) prepareSafely(uid uint32, raw io.Reader) (prep P, err err
 			prep, err = zero, fmt.Errorf("panic: %v", v)
 		}
 	}()
-	return pl.in.Prepare(raw)
+	return pl.in.Prepare(ctx, raw)
 }
 
 // commitGroupSafely registers prepared mails; intake advances the checkpoint in their
@@ -606,7 +847,9 @@ func (pl *Pipeline[P]) one(ctx context.Context, c *Client, validity, uid uint32)
 	var out inbound.Outcome
 	var procErr error
 	fetchErr := c.Fetch(ctx, uid, func(r io.Reader, size int64) error {
-		out, procErr = pl.processSafely(ctx, validity, uid, r)
+		cr := &connReader{r: r}
+		out, procErr = pl.processSafely(ctx, validity, uid, cr)
+		procErr = cr.blame(procErr)
 		return nil
 	})
 	if fetchErr != nil {
@@ -617,7 +860,14 @@ func (pl *Pipeline[P]) one(ctx context.Context, c *Client, validity, uid uint32)
 		if IsConnError(fetchErr) {
 			return fetchErr
 		}
+		if serverTrouble(fetchErr) {
+			// The server's own trouble: tried again by a later session, uncharged.
+			return inbound.Environment(fmt.Errorf("fetch: %w", fetchErr))
+		}
 		procErr = fmt.Errorf("fetch: %w", fetchErr)
+	}
+	if inbound.IsEnvironment(procErr) {
+		return procErr // not the mail's fault: tried again by a later session, uncharged
 	}
 	bad, err := pl.settle(validity, uid, out, procErr)
 	if err != nil {
@@ -626,9 +876,49 @@ func (pl *Pipeline[P]) one(ctx context.Context, c *Client, validity, uid uint32)
 	if bad {
 		pl.moveQuarantined(ctx, c, validity, uid)
 	} else if procErr == nil {
+		pl.working()
+	}
+	if !bad && procErr == nil && out.Role != inbound.RoleAdopted {
 		pl.markProcessed(ctx, c, []uint32{uid})
 	}
 	return nil
+}
+
+// serverTrouble reports a server's NO that says the trouble is its own, not the
+// message's (RFC 5530: UNAVAILABLE, SERVERBUG, INUSE, LIMIT).
+func serverTrouble(err error) bool {
+	var ie *imap.Error
+	if !errors.As(err, &ie) {
+		return false
+	}
+	switch ie.Code {
+	case imap.ResponseCodeUnavailable, imap.ResponseCodeServerBug, imap.ResponseCodeInUse, imap.ResponseCodeLimit:
+		return true
+	}
+	return false
+}
+
+// connReader reads a mail from the connection and remembers a failed read: a mail
+// cut off because the connection broke failed for the environment's fault.
+type connReader struct {
+	r   io.Reader
+	err error
+}
+
+func (c *connReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err != nil && err != io.EOF {
+		c.err = err
+	}
+	return n, err
+}
+
+// blame marks err as the environment's fault when a read from the connection failed.
+func (c *connReader) blame(err error) error {
+	if err == nil || c.err == nil {
+		return err
+	}
+	return inbound.Environment(fmt.Errorf("read from the server: %w (%v)", ErrConnLost, err))
 }
 
 // processSafely hands one mail to intake, which advances the checkpoint in its
@@ -647,10 +937,12 @@ func (pl *Pipeline[P]) processSafely(ctx context.Context, validity, uid uint32, 
 // moveQuarantined moves a recorded mail to the quarantine folder (or flags it where a
 // safe move is impossible) and corrects the record to say where the mail really is.
 func (pl *Pipeline[P]) moveQuarantined(ctx context.Context, c *Client, validity, uid uint32) {
-	if !pl.afterCommit(ctx, c, uid, FlagQuarantined, "move", pl.o.QuarantineFolder) {
+	to, moved := pl.afterCommit(ctx, c, uid, FlagQuarantined, "move", pl.o.QuarantineFolder)
+	if !moved {
 		return
 	}
-	if err := pl.in.QuarantineMoved(pl.source(validity, uid)); err != nil {
+	at := inbound.Source{Stream: inbound.Stream{Channel: inbound.IMAP, Name: pl.o.QuarantineFolder}, Epoch: to.UIDValidity, Seq: to.UID}
+	if err := pl.in.QuarantineMoved(pl.source(validity, uid), at); err != nil {
 		pl.o.Logger.Error("record quarantine move", "mailbox", pl.o.Mailbox, "uid", uid, "err", err)
 	}
 }
@@ -678,15 +970,15 @@ func (pl *Pipeline[P]) markProcessed(ctx context.Context, c *Client, uids []uint
 // moved. Failures are logged only: the store already says the mail is handled. It
 // runs even when shutdown has begun (the mail in hand is finished, flag included);
 // every IMAP command has its own watchdog.
-func (pl *Pipeline[P]) afterCommit(ctx context.Context, c *Client, uid uint32, flag, action, folder string) (moved bool) {
+func (pl *Pipeline[P]) afterCommit(ctx context.Context, c *Client, uid uint32, flag, action, folder string) (to Moved, moved bool) {
 	ctx = context.WithoutCancel(ctx)
 	var err error
 	switch action {
 	case "move":
 		if folder != "" {
-			err = c.Move(ctx, uid, folder)
+			to, err = c.MoveUID(ctx, uid, folder)
 			if err == nil {
-				return true
+				return to, true
 			}
 			if !errors.Is(err, ErrMoveUnsupported) {
 				pl.o.Logger.Warn("move message", "mailbox", pl.o.Mailbox, "uid", uid, "folder", folder, "err", err)
@@ -699,5 +991,5 @@ func (pl *Pipeline[P]) afterCommit(ctx context.Context, c *Client, uid uint32, f
 	if err != nil && !errors.Is(err, ErrFlagsUnsupported) {
 		pl.o.Logger.Warn("mark message", "mailbox", pl.o.Mailbox, "uid", uid, "action", action, "err", err)
 	}
-	return false
+	return Moved{}, false
 }

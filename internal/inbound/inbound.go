@@ -21,7 +21,11 @@
 //     of its decoded content, not by its position.
 package inbound
 
-import "time"
+import (
+	"context"
+	"errors"
+	"time"
+)
 
 // Channel names the way a message reached the desk.
 type Channel string
@@ -52,7 +56,7 @@ type Progress struct {
 // Outcome is what happened to one registered message.
 type Outcome struct {
 	Case      string // the case it created or joined; "" for noise and duplicates
-	Role      string // complainant | staff | author | noise | security | duplicate
+	Role      string // complainant | staff | author | noise | security | duplicate | adopted
 	Result    string // human-readable, recorded with the message
 	Replies   int    // outbox entries created
 	Duplicate bool
@@ -60,8 +64,50 @@ type Outcome struct {
 	Date      time.Time // the mail's Date header (the sender's clock), zero when absent
 }
 
+// RoleAdopted is the role of a mail that was in the source before the desk first read
+// it (imap.start: new): recorded, not processed; the source leaves it as it is (no
+// processed flag, not moved).
+const RoleAdopted = "adopted"
+
 // Failure is what became of a message whose attempt failed.
 type Failure struct {
 	Attempts    int  // failed attempts so far, this one included
 	Quarantined bool // given up on: recorded in quarantine, and the stream advanced past it
+}
+
+// EnvironmentError marks a failure of the desk's environment, not of the message in
+// hand: the store or the disk under it (no space, an I/O error, bbolt refusing a
+// commit), the channel's connection, a stop. It is set where the failure arises; a
+// channel that sees it (IsEnvironment) pauses and tries the message again later, and
+// never counts it against the message's attempts.
+type EnvironmentError struct{ Err error }
+
+func (e *EnvironmentError) Error() string { return e.Err.Error() }
+func (e *EnvironmentError) Unwrap() error { return e.Err }
+
+// Environment marks err as the environment's fault (nil stays nil).
+func Environment(err error) error {
+	if err == nil || IsEnvironment(err) {
+		return err
+	}
+	return &EnvironmentError{Err: err}
+}
+
+// IsEnvironment reports whether err is the environment's fault: marked with
+// Environment, or a cancelled or expired context (a stop is never the message's fault).
+func IsEnvironment(err error) bool {
+	var e *EnvironmentError
+	return errors.As(err, &e) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// Quarantined is a message given up on and kept aside, as a channel needs it to
+// release it for another attempt.
+type Quarantined struct {
+	Source    Source // where the message was when it was given up on
+	MessageID string // "" when it could not be read
+	// Moved says the channel moved the message aside; At is where it went (IMAP: the
+	// quarantine folder, its UIDVALIDITY and the message's UID there; zero when the
+	// server did not say).
+	Moved bool
+	At    Source
 }

@@ -69,10 +69,11 @@ func (p *Processor) execute(tx *store.Tx, work *cases.Case, act cases.Action, ar
 		due := p.o.Deadlines.Due(cases.ClockReview, now, work.Severity)
 		work.DueAt = &due
 		work.Requested, work.RequestedItems, work.RequestedAt = nil, nil, nil
-		n, err := p.notification(tx, work, assigneeOr(work), "")
+		n, held, err := p.notification(tx, work, assigneeOr(work), "", now)
 		if err != nil {
 			return err
 		}
+		pend.held(held, now)
 		pend.mails = append(pend.mails, n...)
 		if len(n) > 0 {
 			pend.events = append(pend.events, ev)
@@ -127,10 +128,11 @@ func (p *Processor) execute(tx *store.Tx, work *cases.Case, act cases.Action, ar
 		}
 		work.Assignee = addr
 		ev.Note = addr
-		n, err := p.notification(tx, work, []string{addr}, "转交给您处理 / assigned to you by "+actor)
+		n, held, err := p.notification(tx, work, []string{addr}, "转交给您处理 / assigned to you by "+actor, now)
 		if err != nil {
 			return err
 		}
+		pend.held(held, now)
 		pend.mails = append(pend.mails, n...)
 		result += "：" + addr
 	case cases.Note:
@@ -150,10 +152,11 @@ func (p *Processor) execute(tx *store.Tx, work *cases.Case, act cases.Action, ar
 				}
 			}
 			if p.o.Router != nil && len(p.o.Router.Leadership()) > 0 {
-				n, err := p.notification(tx, work, p.o.Router.Leadership(), "重大投诉 / major complaint: "+reason)
+				n, held, err := p.notification(tx, work, p.o.Router.Leadership(), "重大投诉 / major complaint: "+reason, now)
 				if err != nil {
 					return err
 				}
+				pend.held(held, now)
 				pend.mails = append(pend.mails, n...)
 				result += fmt.Sprintf("（已通知领导 %d 人 / leadership notified）", len(n))
 			}
@@ -191,10 +194,11 @@ func (p *Processor) execute(tx *store.Tx, work *cases.Case, act cases.Action, ar
 		complainant("appeal_received", p.complainantData(work))
 		pend.events = append(pend.events, ev)
 		ev = cases.Event{}
-		n, err := p.notification(tx, work, p.o.Staff.AppealReviewers, "申诉理由 / appeal: "+arg)
+		n, held, err := p.notification(tx, work, p.o.Staff.AppealReviewers, "申诉理由 / appeal: "+arg, now)
 		if err != nil {
 			return err
 		}
+		pend.held(held, now)
 		pend.mails = append(pend.mails, n...)
 		if len(n) > 0 {
 			ev = cases.Event{At: now, Type: cases.EventStaffNotified, Actor: "desk", Note: fmt.Sprintf("%d recipient(s)", len(n))}

@@ -10,7 +10,13 @@
 // (IMAP flags): the Message-ID, and a digest of the decoded content (for mail without a
 // Message-ID and for mail seen again under a new epoch, such as a new UIDVALIDITY).
 // Failed attempts, retries and quarantine are recorded here too, keyed by the source
-// (see Fail), so every channel gets them; the channel only says what happened.
+// (see Fail), so every channel gets them; the channel only says what happened. Only
+// the message's own faults are counted: a failing store or disk is the environment's
+// (inbound.EnvironmentError), and the channel pauses instead.
+//
+// Order does not matter: a follow-up processed before the mail it answers opens the
+// case and claims that mail (by Message-ID, for its sender only); the mail joins the
+// case when it comes, as a follow-up would have.
 package intake
 
 import (
@@ -28,6 +34,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/complaintd/complaintd/internal/cases"
@@ -51,6 +58,15 @@ import (
 type Mailer interface {
 	Queue(q mailer.Queue, c *cases.Case, o mailer.Outgoing, now time.Time) error
 	View(c *cases.Case) render.Data
+	// Update runs a transaction whose mail is rendered before it, not in it.
+	Update(st mailer.Updater, fn func(*store.Tx) error) error
+	// NewMessageID names a mail before it is queued on q, the same in every pass.
+	NewMessageID(q mailer.Queue, base string) string
+	// Final reports whether the transaction on q commits as it stands (its mail is
+	// rendered): what is counted is counted in that pass only.
+	Final(q mailer.Queue) bool
+	// QueueEntry is Queue that returns the entry written.
+	QueueEntry(q mailer.Queue, c *cases.Case, o mailer.Outgoing, now time.Time) (*store.OutboxEntry, error)
 }
 
 // Options wires a Processor. Every field is required unless it says otherwise.
@@ -65,6 +81,12 @@ type Options struct {
 	// Catalogue holds the document kinds; nil: the built-in ones.
 	Catalogue *cases.Catalogue
 	Limits    mailmsg.Limits
+	// MessageBudget is the time one mail may take to parse and classify; past it the
+	// mail is registered with what was read (issue 13, 3). Zero: DefaultMessageBudget.
+	MessageBudget time.Duration
+	// MaxInflateBytes caps the bytes inflated from one mail's archives and .docx
+	// files together. Zero: classify.DefaultMaxInflateBytes.
+	MaxInflateBytes int64
 
 	CasePrefix  string         // e.g. TS
 	Desk        outbox.Address // the service mailbox, sender of replies
@@ -92,6 +114,8 @@ type Options struct {
 
 // Processor turns raw messages into registered, answered cases.
 type Processor struct {
+	// pending holds, per transaction of CommitGroup, what is done once it commits.
+	pending  sync.Map // *store.Tx → *afterCommit
 	o        Options
 	classify classify.Options // prepared once: the catalogue's keywords folded
 	tagRe    *regexp.Regexp
@@ -109,6 +133,9 @@ func NewProcessor(o Options) (*Processor, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.MessageBudget <= 0 {
+		o.MessageBudget = DefaultMessageBudget
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -125,11 +152,15 @@ func NewProcessor(o Options) (*Processor, error) {
 	_, domain, _ := strings.Cut(o.Desk.Address, "@")
 	return &Processor{
 		o:        o,
-		classify: classify.Options{Catalogue: o.Catalogue}.WithDefaults(),
+		classify: classify.Options{Catalogue: o.Catalogue, MaxInflateBytes: o.MaxInflateBytes}.WithDefaults(),
 		tagRe:    regexp.MustCompile(`\[\s*(` + regexp.QuoteMeta(o.CasePrefix) + `-\d{4}-\d{6})\s*\]`),
 		domain:   domain,
 	}, nil
 }
+
+// DefaultMessageBudget is Options.MessageBudget when zero: a real complaint takes
+// milliseconds; the bombs of issue 13 took minutes.
+const DefaultMessageBudget = 5 * time.Second
 
 // PermanentError marks a message that will never process (too large, hostile). Fail
 // quarantines it at once instead of counting it for a retry.
@@ -154,7 +185,8 @@ func (p *Processor) Process(ctx context.Context, src inbound.Source, raw io.Read
 	if err := ctx.Err(); err != nil {
 		return inbound.Outcome{}, err
 	}
-	prep, err := p.Prepare(raw)
+	// A mail begun is finished, within its budget: a shutdown waits for it.
+	prep, err := p.Prepare(context.WithoutCancel(ctx), raw)
 	if err != nil {
 		return inbound.Outcome{MessageID: prep.MessageID()}, err
 	}
@@ -183,13 +215,23 @@ func (pr *Prepared) MessageID() string {
 // Prepare parses and classifies one raw message; a copy of a registered mail (same
 // Message-ID) is only read through, not parsed, and commits as a duplicate. On error
 // nothing stays in the spool.
-func (p *Processor) Prepare(raw io.Reader) (*Prepared, error) {
+//
+// The parse and the classification share one budget (Options.MessageBudget of work,
+// the waits for the raw mail not counted, and Options.MaxInflateBytes): past it they
+// stop reading, and
+// the mail is still prepared with what was read in time; its Problems and its
+// classification say what was not read (issue 13, 3). A mail over budget therefore
+// costs the desk seconds, once. When ctx itself ends, Prepare returns its error.
+func (p *Processor) Prepare(ctx context.Context, raw io.Reader) (*Prepared, error) {
+	if err := ctx.Err(); err != nil {
+		return &Prepared{}, err
+	}
 	// A copy delivered again (a client's resend, a mailbox moved back) is known by its
 	// Message-ID before anything is decoded: a bomb costs its full parse once only.
 	br := bufio.NewReaderSize(raw, 64<<10)
 	if id := peekMessageID(br); id != "" && p.knownMessageID(id) {
 		if _, err := io.Copy(io.Discard, br); err != nil {
-			return &Prepared{}, fmt.Errorf("read message: %w", err)
+			return &Prepared{}, environment(fmt.Errorf("read message: %w", err))
 		}
 		return &Prepared{msg: &mailmsg.Message{MessageID: id}}, nil
 	}
@@ -198,12 +240,26 @@ func (p *Processor) Prepare(raw io.Reader) (*Prepared, error) {
 	p.o.Vault.TopUpKeys()
 	spool := p.o.Vault.NewSpool()
 	defer spool.Close() // a panic in the parser must not leak the open pack
-	raw, tap := p.tapDKIM(br)
+	// The budget counts the work on the mail, not the wait for its bytes.
+	budget := newWorkBudget(ctx, p.o.MessageBudget)
+	defer budget.release()
+	br = bufio.NewReaderSize(budget.reader(br), 64<<10)
+	tapped, tap := p.tapDKIM(br)
 	defer tap.finish(false) // a panic in the parser must not leave the verifier waiting
-	msg, err := mailmsg.Parse(raw, spoolAdapter{spool}, p.o.Limits)
-	dkim := tap.finish(err == nil)
+	msg, err := mailmsg.ParseContext(budget, tapped, spoolAdapter{spool}, p.o.Limits)
+	// A message cut off by its budget is not verified: its body hash was not read.
+	dkim := tap.finish(err == nil && !msg.Stopped)
+	if err == nil && msg.Stopped {
+		// The source expects the message read to its end (cheap: no decoding).
+		if _, derr := io.Copy(io.Discard, br); derr != nil {
+			err = fmt.Errorf("read message: %w", derr)
+		}
+	}
 	if cerr := spool.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("spool: %w", cerr)
+	}
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err() // stopped by a shutdown, not by the budget: not the mail's fault
 	}
 	if err != nil {
 		// A partial message may hold spool files already written: drop them.
@@ -213,11 +269,20 @@ func (p *Processor) Prepare(raw io.Reader) (*Prepared, error) {
 		if errors.As(err, &le) {
 			return pr, &PermanentError{Err: fmt.Errorf("parse: %w", err)}
 		}
-		return pr, fmt.Errorf("parse: %w", err)
+		// The spool's disk failing is not the mail's fault.
+		return pr, environment(fmt.Errorf("parse: %w", err))
 	}
 	pr := &Prepared{msg: msg, digest: contentDigest(msg), dkim: dkim}
 	if msg.Auto == mailmsg.Human {
-		pr.res = classify.Classify(msg, openerAdapter{p.o.Vault}, p.classify)
+		pr.res = classify.ClassifyContext(budget, msg, openerAdapter{p.o.Vault}, p.classify)
+		if err := ctx.Err(); err != nil {
+			p.Discard(pr)
+			return &Prepared{msg: msg}, err
+		}
+	}
+	if budget.Err() != nil || msg.Stopped {
+		p.o.Logger.Warn("message over its budget", "message_id", pii.LogHash(msg.MessageID),
+			"budget", p.o.MessageBudget, "parse_stopped", msg.Stopped)
 	}
 	return pr, nil
 }
@@ -288,7 +353,12 @@ func (p *Processor) CommitGroup(srcs []inbound.Source, prs []*Prepared) ([]inbou
 	kept := map[string]bool{}
 	now := p.o.Now()
 	outs := make([]inbound.Outcome, len(prs))
-	err := p.o.Store.Update(func(tx *store.Tx) error {
+	// The mailer renders the replies before the transaction (two passes), so a
+	// large rendering holds no other commit.
+	err := p.o.Mailer.Update(p.o.Store, func(tx *store.Tx) error {
+		after := &afterCommit{}
+		p.pending.Store(tx, after)
+		defer p.pending.Delete(tx)
 		clear(kept)
 		for i, pr := range prs {
 			out, err := p.commitIn(tx, srcs[i], pr, now, kept)
@@ -308,10 +378,16 @@ func (p *Processor) CommitGroup(srcs []inbound.Source, prs []*Prepared) ([]inbou
 				return err
 			}
 		}
+		// Counted before the commit, as the records they count become visible with it
+		// (tests and /metrics read both), and in the pass that commits only.
+		if p.o.Mailer.Final(tx) {
+			after.run()
+		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		// A store or disk that fails is the environment's fault, not these mails'.
+		return nil, environment(err)
 	}
 	for _, pr := range prs {
 		p.release(pr)
@@ -346,9 +422,17 @@ func (p *Processor) commitIn(tx *store.Tx, src inbound.Source, pr *Prepared, now
 		From: msg.From.Address, Subject: msg.Subject, Date: msg.Date, ReceivedAt: now,
 		Text: msg.Text, Problems: msg.Problems,
 	}
+	adopt, err := adopted(tx, src)
+	if err != nil {
+		return inbound.Outcome{}, err
+	}
 	var out inbound.Outcome
-	var err error
 	switch {
+	case adopt:
+		// In the mailbox before the desk (imap.start: new): people handled it; known
+		// from now on by its Message-ID and content, never answered.
+		out = inbound.Outcome{Role: inbound.RoleAdopted, Result: "in the mailbox before the first start (imap.start: new): recorded, no case, no reply"}
+		err = tx.LinkMessageID(msg.MessageID, "")
 	case msg.Auto != mailmsg.Human:
 		out = inbound.Outcome{Role: "noise", Result: fmt.Sprintf("%s (%s): no case, no reply", msg.Auto, msg.AutoReason)}
 		err = tx.LinkMessageID(msg.MessageID, "")
@@ -401,6 +485,88 @@ func contentDigest(m *mailmsg.Message) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// maxClaims bounds the unseen mails one follow-up is linked to: the newest
+// references are the most specific, and a References header can be long.
+const maxClaims = 5
+
+// claimUnseen links a new case, opened by msg, to what msg answers that is not
+// registered yet: a case tag naming no case, and the newest In-Reply-To/References
+// Message-IDs no registered mail has (a follow-up processed before its original, after
+// a rescan in another order or a quarantine released later). Each link is an event
+// on the case, for staff.
+func (p *Processor) claimUnseen(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, now time.Time, events *[]cases.Event) error {
+	from := cases.AddressKey(msg.From.Address)
+	if m := p.tagRe.FindStringSubmatch(msg.Subject); m != nil && m[1] != c.ID {
+		if _, err := tx.Case(m[1]); errors.Is(err, store.ErrNotFound) {
+			if err := tx.PutPendingLink("tag:"+m[1], c.ID, from, now); err != nil {
+				return err
+			}
+			*events = append(*events, cases.Event{At: now, Type: cases.EventLinked, Actor: "desk",
+				Note: "the mail names case " + m[1] + ", which is not registered"})
+		} else if err != nil {
+			return err
+		}
+	}
+	ids := append(slices.Clone(msg.InReplyTo), msg.References...)
+	n := 0
+	for i := len(ids) - 1; i >= 0 && n < maxClaims; i-- {
+		id := ids[i]
+		if id == "" || id == msg.MessageID || tx.KnownMessageID(id) {
+			continue
+		}
+		if _, ok := tx.CaseByMessageID(id); ok {
+			continue // one of our own mails, or noise: seen
+		}
+		if err := tx.PutPendingLink(id, c.ID, from, now); err != nil {
+			return err
+		}
+		n++
+	}
+	if n > 0 {
+		*events = append(*events, cases.Event{At: now, Type: cases.EventLinked, Actor: "desk",
+			Note: fmt.Sprintf("a follow-up of %d mail(s) not registered yet: they join this case when they come", n)})
+	}
+	return nil
+}
+
+// claimedBy returns the case a follow-up of msg opened before msg came (claimUnseen),
+// when msg is from the same sender and the case is still open; the claim is used up.
+// A case that claimed msg's case number (the tag) is linked for staff instead: two
+// cases cannot be one.
+func (p *Processor) claimedBy(tx *store.Tx, msg *mailmsg.Message, now time.Time, early *[]cases.Event) (*cases.Case, error) {
+	from := cases.AddressKey(msg.From.Address)
+	id, ok, err := tx.TakePendingLink(msg.MessageID, from)
+	if err != nil || !ok {
+		return nil, err
+	}
+	c, err := tx.Case(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil // erased meanwhile
+	}
+	if err != nil {
+		return nil, err
+	}
+	if c.State.Terminal() {
+		return nil, nil
+	}
+	*early = append(*early, cases.Event{At: now, Type: cases.EventLinked, Actor: "desk",
+		Note: "the mail this case's follow-up answered arrived after it, and joined the case"})
+	return c, nil
+}
+
+// linkClaimedNumber records, on a new case and on the case of a follow-up that named
+// the new case's number before it existed, that the two are linked (shown to staff).
+func (p *Processor) linkClaimedNumber(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, now time.Time, events *[]cases.Event) error {
+	other, ok, err := tx.TakePendingLink("tag:"+c.ID, cases.AddressKey(msg.From.Address))
+	if err != nil || !ok || other == c.ID {
+		return err
+	}
+	*events = append(*events, cases.Event{At: now, Type: cases.EventLinked, Actor: "desk",
+		Note: "case " + other + " named this case's number before it was registered"})
+	return tx.AppendEvent(other, cases.Event{At: now, Type: cases.EventLinked, Actor: "desk",
+		Note: "case " + c.ID + " is now registered: it is the case this case's mail named"})
+}
+
 // findCase applies SPEC §1.2: the case tag in the subject, else a Message-ID of the
 // case in In-Reply-To or References.
 func (p *Processor) findCase(tx *store.Tx, msg *mailmsg.Message) (*cases.Case, string, error) {
@@ -433,6 +599,17 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 	if err != nil {
 		return inbound.Outcome{}, err
 	}
+	var early []cases.Event // what the order of arrival changed, on the case
+	if c == nil {
+		// A follow-up of this mail came first and opened the case (order does not
+		// matter): the mail joins it, as a follow-up would have.
+		if c, err = p.claimedBy(tx, msg, now, &early); err != nil {
+			return inbound.Outcome{}, err
+		}
+		if c != nil {
+			how = "the mail a follow-up received before it answered"
+		}
+	}
 	sender := p.replyAddress(msg)
 	if c != nil && c.Author != "" && cases.AddressKey(msg.From.Address) == cases.AddressKey(c.Author) {
 		return p.authorStatement(tx, c, msg, res.Documents, now, kept)
@@ -445,8 +622,11 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 			Note: "a mail naming this case was not from its complainant: registered as a new case"}); err != nil {
 			return inbound.Outcome{}, err
 		}
-		p.o.Metrics.SecurityEvents.Add(1)
-		p.o.Logger.Warn("mail naming a case not from its complainant", "case", c.ID, "message_id", pii.LogHash(msg.MessageID))
+		caseID := c.ID
+		p.afterCommit(tx, func() {
+			p.o.Metrics.SecurityEvents.Add(1)
+			p.o.Logger.Warn("mail naming a case not from its complainant", "case", caseID, "message_id", pii.LogHash(msg.MessageID))
+		})
 		c = nil
 	}
 	isNew := c == nil
@@ -480,7 +660,16 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 	events := []cases.Event{{At: now, Type: cases.EventMessageReceived, Actor: sender, Note: how}}
 	if isNew {
 		events = append(events, cases.Event{At: now, Type: cases.EventCreated, Actor: "desk", To: cases.Incomplete})
+		// A follow-up of mail not registered yet: linked, so the mail joins this case
+		// when it comes.
+		if err := p.claimUnseen(tx, c, msg, now, &events); err != nil {
+			return inbound.Outcome{}, err
+		}
+		if err := p.linkClaimedNumber(tx, c, msg, now, &events); err != nil {
+			return inbound.Outcome{}, err
+		}
 	}
+	events = append(events, early...)
 	if len(added) > 0 {
 		events = append(events, cases.Event{At: now, Type: cases.EventDocumentsAdded, Actor: sender, Note: strings.Join(added, ", ")})
 	}
@@ -770,4 +959,25 @@ func surveyAwaitsScore(c *cases.Case) bool {
 		}
 	}
 	return surveyed
+}
+
+// afterCommit is what a transaction of CommitGroup does in the pass that commits:
+// counters and log lines. The transaction may run more than once (the mailer renders
+// between passes) and must count once.
+type afterCommit struct{ fns []func() }
+
+func (a *afterCommit) run() {
+	for _, fn := range a.fns {
+		fn()
+	}
+}
+
+// afterCommit runs fn at the end of tx's committing pass (at once outside
+// CommitGroup: the caller's transaction, the scheduler's, is run once).
+func (p *Processor) afterCommit(tx *store.Tx, fn func()) {
+	if a, ok := p.pending.Load(tx); ok {
+		a.(*afterCommit).fns = append(a.(*afterCommit).fns, fn)
+		return
+	}
+	fn()
 }

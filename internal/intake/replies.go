@@ -29,7 +29,7 @@ func (p *Processor) autoReply(tx *store.Tx, c *cases.Case, kind string, in *mail
 			return false, "", err
 		}
 		if cp.limit > 0 && recent >= cp.limit {
-			p.o.Metrics.RepliesSuppressed.Add(1)
+			p.afterCommit(tx, func() { p.o.Metrics.RepliesSuppressed.Add(1) })
 			return false, fmt.Sprintf("rate limit: %d automatic replies %s within %s", recent, cp.what, p.o.ReplyWindow), nil
 		}
 	}

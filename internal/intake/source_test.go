@@ -112,7 +112,7 @@ func TestSourceRecordsAreChannelNeutral(t *testing.T) {
 	if err != nil || !f.Quarantined || f.Attempts != 1 {
 		t.Fatalf("permanent failure: %+v, %v", f, err)
 	}
-	if err := p.QuarantineMoved(at(imapBox, 7, 9)); err != nil {
+	if err := p.QuarantineMoved(at(imapBox, 7, 9), at(inbound.Stream{Channel: inbound.IMAP, Name: "Quarantine"}, 3, 1)); err != nil {
 		t.Fatal(err)
 	}
 	// A death of the process quarantines without a failed attempt.
@@ -131,7 +131,8 @@ func TestSourceRecordsAreChannelNeutral(t *testing.T) {
 		if q := got["f5@example.cn"]; q.Mailbox != "webform:INBOX" || q.UID != 5 || q.Attempts != 3 || q.Moved {
 			t.Errorf("web form record: %+v", q)
 		}
-		if q := got["i9@example.cn"]; q.Mailbox != "INBOX" || q.UIDValidity != 7 || q.UID != 9 || !q.Moved {
+		if q := got["i9@example.cn"]; q.Mailbox != "INBOX" || q.UIDValidity != 7 || q.UID != 9 || !q.Moved ||
+			q.Folder != "Quarantine" || q.FolderValidity != 3 || q.FolderUID != 1 || q.Fault != store.FaultMail {
 			t.Errorf("IMAP record: %+v", q)
 		}
 		if q := got[""]; q.UID != 10 || q.Reason != "died" || q.Moved {
@@ -209,17 +210,17 @@ func TestRedeliveredCopyIsNotParsed(t *testing.T) {
 		copyBody.WriteString("--b\r\nContent-Type: text/plain\r\n\r\n" + strings.Repeat("x", 1000) + "\r\n")
 	}
 	copyBody.WriteString("--b--\r\n")
-	if _, err := p.Prepare(strings.NewReader(copyBody.String())); err == nil {
+	if _, err := p.Prepare(context.Background(), strings.NewReader(copyBody.String())); err == nil {
 		t.Fatal("the copy must be beyond the limits for this test to mean anything")
 	}
-	pr, err := p.Prepare(strings.NewReader(orig))
+	pr, err := p.Prepare(context.Background(), strings.NewReader(orig))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := p.Commit(src(1), pr); err != nil {
 		t.Fatal(err)
 	}
-	pr, err = p.Prepare(strings.NewReader(copyBody.String()))
+	pr, err = p.Prepare(context.Background(), strings.NewReader(copyBody.String()))
 	if err != nil {
 		t.Fatalf("a copy of a registered mail was parsed: %v", err)
 	}

@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,6 +42,11 @@ type StaffOptions struct {
 	AppealWindow    time.Duration     // overrides AppealDays when set (drills, tests)
 	AuthorDays      int               // calendar days the author has to answer
 	AttachMaxBytes  int64             // documents attached to one notification
+	// NotifyLimit caps the notifications to one address within NotifyWindow; past it
+	// they are held and go out as one mail listing the cases when the window ends.
+	// 0: no cap.
+	NotifyLimit  int
+	NotifyWindow time.Duration // 0 with a cap: one hour
 	// Resolver looks up DKIM keys for our own verification of staff mail (modes
 	// other than token). Nil: no DKIM verification (the auth-results modes then rely
 	// on the header alone, the dkim modes refuse).
@@ -96,7 +99,7 @@ func (p *Processor) staff(tx *store.Tx, msg *mailmsg.Message, dkim []staffauth.D
 		// forged, the real staff member must not be mailed by the forger. The reason
 		// is recorded; the address only as a hash outside the case (the alert shows
 		// in /healthz), and no command text anywhere.
-		p.o.Metrics.SecurityEvents.Add(1)
+		p.afterCommit(tx, func() { p.o.Metrics.SecurityEvents.Add(1) })
 		note := fmt.Sprintf("unauthenticated staff mail from %s: %s", pii.LogHash(msg.From.Address), dec.Reason)
 		if err := tx.AddAlert(store.Alert{At: now, Kind: "security", Message: note + " (case " + orNone(caseID) + ")"}); err != nil {
 			return inbound.Outcome{}, err
@@ -106,7 +109,10 @@ func (p *Processor) staff(tx *store.Tx, msg *mailmsg.Message, dkim []staffauth.D
 				return inbound.Outcome{}, err
 			}
 		}
-		p.o.Logger.Warn("staff mail refused", "case", caseID, "message_id", pii.LogHash(msg.MessageID), "sender", pii.LogHash(msg.From.Address), "reason", dec.Reason)
+		reason := dec.Reason
+		p.afterCommit(tx, func() {
+			p.o.Logger.Warn("staff mail refused", "case", caseID, "message_id", pii.LogHash(msg.MessageID), "sender", pii.LogHash(msg.From.Address), "reason", reason)
+		})
 		return inbound.Outcome{Case: caseID, Role: "security", Result: "refused: " + dec.Reason}, nil
 	}
 	actor := dec.Sender
@@ -135,7 +141,7 @@ func (p *Processor) staff(tx *store.Tx, msg *mailmsg.Message, dkim []staffauth.D
 	}
 	staffTo := []outbox.Address{{Address: actor}}
 	if len(errs) > 0 {
-		out := p.staffMail(c, actor, "staff_error", now)
+		out := p.staffMail(tx, c, actor, "staff_error", now)
 		out.Data.Command = strings.Join(raw, "；")
 		out.Data.Error = strings.Join(errs, "\n")
 		if err := tx.AppendEvent(c.ID, cases.Event{At: now, Type: cases.EventCommandRefused, Actor: actor, Note: out.Data.Error}); err != nil {
@@ -158,7 +164,7 @@ func (p *Processor) staff(tx *store.Tx, msg *mailmsg.Message, dkim []staffauth.D
 		return inbound.Outcome{}, err
 	}
 	out.Replies += n
-	conf := p.staffMail(work, actor, "staff_confirmation", now)
+	conf := p.staffMail(tx, work, actor, "staff_confirmation", now)
 	conf.Data.Command = strings.Join(raw, "；")
 	conf.Data.Result = strings.Join(pend.results, "\n")
 	conf.To, conf.InReplyTo, conf.References, conf.Auto = staffTo, msg.MessageID, append(slices.Clone(msg.References), msg.MessageID), outbox.AutoReplied
@@ -241,20 +247,21 @@ func (p *Processor) missing(c *cases.Case) []cases.Kind {
 // staffMail starts a mail of kind to staff member addr about c, issued at now: its
 // Message-ID is fixed here, so that the token in its Reply-To is bound to it (a reply
 // must answer this very mail), and the template sees the same token.
-func (p *Processor) staffMail(c *cases.Case, addr, kind string, now time.Time) mailer.Outgoing {
-	o := mailer.Outgoing{Kind: kind, MessageID: p.newMessageID(c.ID), Data: p.staffData(c, addr)}
-	if len(p.o.Staff.Auth.TokenKey) > 0 {
-		o.Data.Token = staffauth.NewToken(p.o.Staff.Auth.TokenKey, c.ID, o.MessageID, now)
-		o.ReplyTo = &outbox.Address{Name: p.o.Desk.Name, Address: staffauth.ReplyAddress(p.o.Desk.Address, c.ID, o.Data.Token)}
-	}
+func (p *Processor) staffMail(tx *store.Tx, c *cases.Case, addr, kind string, now time.Time) mailer.Outgoing {
+	o := mailer.Outgoing{Kind: kind, MessageID: p.o.Mailer.NewMessageID(tx, c.ID), Data: p.staffData(c, addr)}
+	o.Data.Token, o.ReplyTo = p.StaffReplyTo(c.ID, o.MessageID, now)
 	return o
 }
 
-// newMessageID is a Message-ID in the mailer's form: <case>.<random>@<desk domain>.
-func (p *Processor) newMessageID(caseID string) string {
-	var b [10]byte
-	rand.Read(b[:])
-	return fmt.Sprintf("%s.%s@%s", strings.ToLower(caseID), strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:])), p.domain)
+// StaffReplyTo is the staff token of the mail about caseID named messageID, issued at
+// issued, and the Reply-To that carries it ("" and nil without a token key). The
+// scheduler signs its reminders and escalations with it.
+func (p *Processor) StaffReplyTo(caseID, messageID string, issued time.Time) (string, *outbox.Address) {
+	if len(p.o.Staff.Auth.TokenKey) == 0 {
+		return "", nil
+	}
+	token := staffauth.NewToken(p.o.Staff.Auth.TokenKey, caseID, messageID, issued)
+	return token, &outbox.Address{Name: p.o.Desk.Name, Address: staffauth.ReplyAddress(p.o.Desk.Address, caseID, token)}
 }
 
 // tokenState fills in what the store says about staff tokens: the revocations in
@@ -303,15 +310,31 @@ func (p *Processor) staffData(c *cases.Case, staff string) render.Data {
 // its documents attached up to AttachMaxBytes, the rest listed in the note. Replying
 // to it (its Reply-To carries a token bound to it) is all a staff member needs to do.
 // Each recipient gets a mail, and a token, of their own.
-func (p *Processor) notification(tx *store.Tx, c *cases.Case, to []string, note string) ([]mailer.Outgoing, error) {
+//
+// An address over its notification cap (Staff.NotifyLimit) gets no mail now: the case
+// joins the batch that goes out to it when the window ends; held counts those.
+func (p *Processor) notification(tx *store.Tx, c *cases.Case, to []string, note string, now time.Time) (_ []mailer.Outgoing, held int, _ error) {
 	if len(to) == 0 {
 		to = p.departmentStaff(c)
 	}
 	if len(to) == 0 {
 		to = p.o.Staff.Notify
 	}
+	var open []string
+	for _, addr := range to {
+		h, err := p.holdNotification(tx, c, addr, now)
+		if err != nil {
+			return nil, 0, err
+		}
+		if h {
+			held++
+		} else {
+			open = append(open, addr)
+		}
+	}
+	to = open
 	if len(to) == 0 {
-		return nil, nil
+		return nil, held, nil
 	}
 	rel := related(tx, c)
 	var atts []outbox.Attachment
@@ -346,20 +369,23 @@ func (p *Processor) notification(tx *store.Tx, c *cases.Case, to []string, note 
 	var out []mailer.Outgoing
 	issued := p.o.Now()
 	for _, addr := range to {
-		m := p.staffMail(c, addr, "staff_notification", issued)
+		m := p.staffMail(tx, c, addr, "staff_notification", issued)
 		m.Data.Note = note
 		m.Data.Case.Related = rel
 		m.To, m.InReplyTo, m.Auto, m.Attachments = []outbox.Address{{Address: addr}}, c.LastInbound, outbox.AutoGenerated, atts
 		out = append(out, m)
 	}
-	return out, nil
+	return out, held, nil
 }
 
 // notifyStaff queues the notification now and records it in events.
 func (p *Processor) notifyStaff(tx *store.Tx, c *cases.Case, to []string, note string, now time.Time, events *[]cases.Event) (int, error) {
-	mails, err := p.notification(tx, c, to, note)
+	mails, held, err := p.notification(tx, c, to, note, now)
 	if err != nil {
 		return 0, err
+	}
+	if held > 0 {
+		*events = append(*events, heldEvent(held, now))
 	}
 	for _, m := range mails {
 		if err := p.o.Mailer.Queue(tx, c, m, now); err != nil {
@@ -540,14 +566,16 @@ func (p *Processor) refuseForged(tx *store.Tx, msg *mailmsg.Message, why string,
 			return inbound.Outcome{}, err
 		}
 	}
-	p.o.Metrics.SecurityEvents.Add(1)
+	p.afterCommit(tx, func() { p.o.Metrics.SecurityEvents.Add(1) })
 	if err := tx.AddAlert(store.Alert{At: now, Kind: "security", Message: why + " (case " + orNone(caseID) + ")"}); err != nil {
 		return inbound.Outcome{}, err
 	}
 	if err := tx.LinkMessageID(msg.MessageID, ""); err != nil {
 		return inbound.Outcome{}, err
 	}
-	p.o.Logger.Warn("command from a non-staff sender refused", "case", caseID, "message_id", pii.LogHash(msg.MessageID))
+	p.afterCommit(tx, func() {
+		p.o.Logger.Warn("command from a non-staff sender refused", "case", caseID, "message_id", pii.LogHash(msg.MessageID))
+	})
 	return inbound.Outcome{Case: caseID, Role: "security", Result: "refused: " + why}, nil
 }
 

@@ -5,6 +5,10 @@
 // caller's store transaction, so that the decision to write and the mail are committed
 // together or not at all.
 //
+// Rendering is done outside the write transaction when the caller runs it through
+// Update (issue 13, 4): templates run on the caller's goroutine while other commits
+// proceed, and only the rendered bytes are written in the transaction.
+//
 // Invariants:
 //   - The Message-ID and Date are fixed when the mail is queued: every SMTP attempt
 //     sends the same message, so a resend after a crash is recognisably the same mail.
@@ -60,6 +64,7 @@ type Options struct {
 type Mailer struct {
 	o      Options
 	domain string // of Message-IDs
+	passes passes // transactions running under Update
 }
 
 // New builds a Mailer.
@@ -88,19 +93,40 @@ type Outgoing struct {
 	// MessageID is the mail's Message-ID when the caller must name the mail before it
 	// is rendered (a staff token bound to it); "" for a fresh one.
 	MessageID string
+	// NotBefore holds the mail in the outbox until then (a batch of held
+	// notifications); zero: sent at once.
+	NotBefore time.Time
+	// Replace is a pending entry this mail rewrites in place (its sequence, Message-ID
+	// and send time are kept: a batch that grows before it goes out); nil: a new entry.
+	// The Queue must then be able to rewrite entries (*store.Tx).
+	Replace *store.OutboxEntry
+}
+
+// rewriter is a Queue that can rewrite an entry in place: *store.Tx.
+type rewriter interface {
+	PutOutbox(e *store.OutboxEntry) error
 }
 
 // Queue renders o and puts it in the outbox q. c may be a zero Case (ID "") for mail
 // about no case (digests, reports, alerts); then no case tag is added and nothing is
 // linked. The mail's Message-ID is added to c.Threads: the caller stores c.
 func (m *Mailer) Queue(q Queue, c *cases.Case, o Outgoing, now time.Time) error {
+	_, err := m.QueueEntry(q, c, o, now)
+	return err
+}
+
+// QueueEntry is Queue that returns the outbox entry written.
+func (m *Mailer) QueueEntry(q Queue, c *cases.Case, o Outgoing, now time.Time) (*store.OutboxEntry, error) {
+	if o.Replace != nil {
+		o.MessageID = o.Replace.MessageID
+	}
 	locale := c.Locale
 	if locale == "" {
 		locale = m.o.Locale
 	}
-	r, err := m.o.Templates.Render(o.Kind, locale, o.Data)
+	r, err := m.render(q, o.Kind, locale, o.Data)
 	if err != nil {
-		return fmt.Errorf("render %s: %w", o.Kind, err)
+		return nil, fmt.Errorf("render %s: %w", o.Kind, err)
 	}
 	subject := r.Subject
 	if tag := "[" + c.ID + "]"; c.ID != "" && !strings.Contains(subject, tag) {
@@ -116,9 +142,9 @@ func (m *Mailer) Queue(q Queue, c *cases.Case, o Outgoing, now time.Time) error 
 	}
 	msgID := o.MessageID
 	if msgID == "" {
-		msgID = m.newMessageID(idBase)
+		msgID = m.NewMessageID(q, idBase)
 	} else if !outbox.ValidMessageID(msgID) {
-		return fmt.Errorf("queue %s: invalid Message-ID %q", o.Kind, msgID)
+		return nil, fmt.Errorf("queue %s: invalid Message-ID %q", o.Kind, msgID)
 	}
 	mail := outbox.Mail{
 		MessageID:     msgID,
@@ -140,21 +166,38 @@ func (m *Mailer) Queue(q Queue, c *cases.Case, o Outgoing, now time.Time) error 
 	}
 	raw, err := json.Marshal(mail)
 	if err != nil {
-		return fmt.Errorf("encode mail: %w", err)
+		return nil, fmt.Errorf("encode mail: %w", err)
 	}
 	var rcpts []string
 	for _, a := range o.To {
 		rcpts = append(rcpts, a.Address)
 	}
-	e := &store.OutboxEntry{Case: c.ID, Kind: o.Kind, Mail: raw, MessageID: mail.MessageID, To: rcpts, NextAt: now, CreatedAt: now}
-	if err := q.Enqueue(e); err != nil {
-		return fmt.Errorf("enqueue %s: %w", o.Kind, err)
+	next := now
+	if o.NotBefore.After(now) {
+		next = o.NotBefore
+	}
+	e := &store.OutboxEntry{Case: c.ID, Kind: o.Kind, Mail: raw, MessageID: mail.MessageID, To: rcpts, NextAt: next, CreatedAt: now}
+	if o.Replace != nil {
+		rw, ok := q.(rewriter)
+		if !ok {
+			return nil, fmt.Errorf("queue %s: the queue cannot rewrite entry %d", o.Kind, o.Replace.Seq)
+		}
+		e.Seq, e.State, e.CreatedAt = o.Replace.Seq, o.Replace.State, o.Replace.CreatedAt
+		if err := rw.PutOutbox(e); err != nil {
+			return nil, fmt.Errorf("rewrite %s: %w", o.Kind, err)
+		}
+	} else if err := q.Enqueue(e); err != nil {
+		return nil, fmt.Errorf("enqueue %s: %w", o.Kind, err)
 	}
 	if c.ID != "" && !slices.Contains(c.Threads, mail.MessageID) {
 		c.Threads = append(c.Threads, mail.MessageID)
 	}
+	if p := m.passes.of(q); p != nil {
+		p.queued = append(p.queued, o.Kind) // counted once the pass commits
+		return e, nil
+	}
 	m.o.Metrics.ReplyQueued(o.Kind)
-	return nil
+	return e, nil
 }
 
 // trimRefs keeps References short: the first (thread root) and the last 9, as RFC 5322

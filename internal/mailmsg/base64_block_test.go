@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/complaintd/complaintd/internal/mailtest"
 )
 
 // lineBase64 is the line-at-a-time lenient decoder the block decoder replaced; it
@@ -94,5 +96,7 @@ func FuzzBase64Block(f *testing.F) {
 	for range 10 {
 		f.Add(randomBase64Body(rng))
 	}
-	f.Fuzz(func(t *testing.T, in []byte) { checkBase64Same(t, in) })
+	f.Fuzz(func(t *testing.T, in []byte) {
+		mailtest.Cost(t, fuzzTime(len(in)), 4<<20+uint64(32*len(in)), func() { checkBase64Same(t, in) })
+	})
 }

@@ -6,6 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/complaintd/complaintd/internal/mailtest"
 )
 
 // FuzzParse feeds hostile bytes to Parse, seeded with the whole corpus. Invariants:
@@ -33,7 +36,13 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		spool := &MemSpool{}
-		m, err := Parse(bytes.NewReader(raw), spool, Limits{MaxMessageBytes: 1 << 20, MaxParts: 100, MaxDepth: 10})
+		var m *Message
+		var err error
+		// Linear in the input: the spool keeps the attachments in memory here, and
+		// the decoded text is bounded.
+		mailtest.Cost(t, fuzzTime(len(raw)), 16<<20+uint64(64*len(raw)), func() {
+			m, err = Parse(bytes.NewReader(raw), spool, Limits{MaxMessageBytes: 1 << 20, MaxParts: 100, MaxDepth: 10})
+		})
 		if err != nil {
 			var le *LimitError
 			if !errors.As(err, &le) {
@@ -48,3 +57,8 @@ func FuzzParse(f *testing.F) {
 		checkSpool(t, m, spool)
 	})
 }
+
+// fuzzTime is the time bound of one fuzz input of n bytes: a second, and a second
+// more per 64 KB, enough for -race on a slow, loaded machine and far below what a
+// quadratic path costs on the inputs the fuzzer grows.
+func fuzzTime(n int) time.Duration { return time.Second + time.Duration(n>>16)*time.Second }

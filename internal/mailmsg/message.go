@@ -9,6 +9,9 @@
 //     GB18030 (its superset; senders mislabel).
 //   - Memory is bounded by Limits: attachment bytes are never held in memory, they
 //     are written to the Spool as they are decoded.
+//   - Time is bounded by the caller's context (ParseContext, issue 13): every read
+//     goes through one counting reader that stops once the context ends, and the
+//     walk stops there with what it has, never with an error.
 //
 // Implementation notes:
 //   - Headers and multipart boundaries are read by this package, line by line, not by
@@ -85,6 +88,10 @@ type Message struct {
 	// canonical name: X-QQ-mid, X-Auto-Response-Suppress, List-Id, Precedence, ...
 	// Not every header: bodies of headers are personal data.
 	Headers map[string]string
+
+	// Stopped is set when ParseContext's context ended before the message was read
+	// through: what is here is what was read in time (Problems says so too).
+	Stopped bool
 
 	// Problems lists what was malformed but survived (unknown charset, bad base64,
 	// missing boundary, ...). Empty for a clean message.

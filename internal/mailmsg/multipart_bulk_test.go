@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 	"testing/iotest"
+
+	"github.com/complaintd/complaintd/internal/mailtest"
 )
 
 // readParts splits body at boundary and returns every part's bytes and the reader's
@@ -86,7 +88,7 @@ func FuzzMultipartBulk(f *testing.F) {
 	}
 	f.Add([]byte("a\r\n--b\r\nx\r\r\n--b--"))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		checkBulkSame(t, body, "b")
+		mailtest.Cost(t, fuzzTime(len(body)), 4<<20+uint64(32*len(body)), func() { checkBulkSame(t, body, "b") })
 	})
 }
 

@@ -3,6 +3,7 @@ package mailmsg
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -71,8 +72,18 @@ var headersKept = [...]string{
 //
 // A zero field of lim takes its value from DefaultLimits.
 func Parse(r io.Reader, spool Spool, lim Limits) (*Message, error) {
+	return ParseContext(context.Background(), r, spool, lim)
+}
+
+// ParseContext is Parse within the time budget that ctx carries (issue 13, 3: one mail
+// must not stall the desk). When ctx ends the parse stops where it is and returns what
+// was read, with no error: the file being decoded is listed with Skipped set, the
+// rest of the message is not read (the caller drains r if it must), and Problems says
+// so; Stopped reports it. The caller tells a spent budget from a shutdown by its own
+// contexts.
+func ParseContext(ctx context.Context, r io.Reader, spool Spool, lim Limits) (*Message, error) {
 	lim = lim.withDefaults()
-	cr := &countingReader{r: r, max: lim.MaxMessageBytes}
+	cr := &countingReader{ctx: ctx, r: r, max: lim.MaxMessageBytes}
 	br := bufio.NewReaderSize(cr, 16<<10)
 	h, pushback, err := readHeader(br, lim.MaxHeaderBytes, true)
 	if errors.Is(err, errHeaderTooBig) {
@@ -81,7 +92,7 @@ func Parse(r io.Reader, spool Spool, lim Limits) (*Message, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read header: %w", err)
 	}
-	p := &parser{lim: lim, spool: spool, msg: &Message{Headers: map[string]string{}}, parts: 1}
+	p := &parser{ctx: ctx, lim: lim, spool: spool, msg: &Message{Headers: map[string]string{}}, parts: 1}
 	p.topHeader(&h)
 	var body io.Reader = br
 	if pushback != nil {
@@ -98,16 +109,29 @@ func Parse(r io.Reader, spool Spool, lim Limits) (*Message, error) {
 	return m, nil
 }
 
-// countingReader fails with *LimitError once more than max bytes were read.
+// countingReader fails with *LimitError once more than max bytes were read, and with
+// a budgetError once ctx has ended: every decoding loop reads through it, so none
+// outlives the budget by more than one buffer.
 type countingReader struct {
+	ctx context.Context
 	r   io.Reader
 	n   int64
 	max int64
 	err error
 }
 
+// budgetError is a read stopped because the message's context ended.
+type budgetError struct{ err error }
+
+func (e *budgetError) Error() string { return "message budget: " + e.err.Error() }
+func (e *budgetError) Unwrap() error { return e.err }
+
 func (c *countingReader) Read(p []byte) (int, error) {
 	if c.err != nil {
+		return 0, c.err
+	}
+	if err := c.ctx.Err(); err != nil {
+		c.err = &budgetError{err: err}
 		return 0, c.err
 	}
 	if room := c.max - c.n + 1; int64(len(p)) > room {
@@ -124,6 +148,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 // parser holds the state of one Parse call.
 type parser struct {
+	ctx   context.Context
 	lim   Limits
 	spool Spool
 	msg   *Message
@@ -161,12 +186,34 @@ func (p *parser) problems(ss []string) {
 	}
 }
 
-// readFailed records an error of the underlying reader as fatal.
+// readFailed records an error of the underlying reader as fatal; a spent budget
+// only stops the walk.
 func (p *parser) readFailed(err error) {
+	if isBudget(err) {
+		p.outOfBudget()
+		return
+	}
 	if p.fatal == nil {
 		p.fatal = fmt.Errorf("read message: %w", err)
 	}
 }
+
+func isBudget(err error) bool {
+	var be *budgetError
+	return errors.As(err, &be)
+}
+
+// outOfBudget stops the walk because the message's context ended.
+func (p *parser) outOfBudget() {
+	if !p.msg.Stopped {
+		p.msg.Stopped = true
+		p.problem("not read past the message's time budget: the rest of the message is not listed")
+	}
+	p.stopped = true
+}
+
+// budgetSkipped is Attachment.Skipped for the file being decoded when the budget ran out.
+const budgetSkipped = "not read: the message's time budget ran out"
 
 func (p *parser) topHeader(h *header) {
 	m := p.msg
@@ -242,6 +289,10 @@ func parseDate(raw []byte) time.Time {
 // type of the enclosing multipart.
 func (p *parser) walk(r io.Reader, h *header, depth int, charset string, inner bool, parentType string) {
 	if p.stopped || p.fatal != nil {
+		return
+	}
+	if p.ctx.Err() != nil {
+		p.outOfBudget()
 		return
 	}
 	ct := parseMediaValue(h.get("content-type"))
@@ -602,6 +653,11 @@ func (p *parser) attachment(r io.Reader, a Attachment, cte string) {
 	if _, err := io.Copy(s, transferDecoder(r, cte)); err != nil {
 		s.abort()
 		p.readFailed(err)
+		if isBudget(err) {
+			// Still a file the sender sent: listed, its content not kept.
+			a.Size, a.Skipped = s.size, budgetSkipped
+			p.msg.Attachments = append(p.msg.Attachments, a)
+		}
 		return
 	}
 	p.finish(s, &a)
@@ -654,15 +710,21 @@ func (p *parser) embedded(r io.Reader, ct, cd mediaValue, cte string, depth int)
 			p.walk(body, &ih, depth+1, "", true, "")
 		}
 	}
-	if p.fatal != nil {
+	if p.fatal != nil || p.msg.Stopped {
 		s.abort()
 		p.msg.Attachments[idx].Skipped = "not stored"
+		if p.msg.Stopped {
+			p.msg.Attachments[idx].Skipped = budgetSkipped
+		}
 		return
 	}
 	if _, err := io.Copy(io.Discard, br); err != nil {
 		s.abort()
 		p.readFailed(err)
 		p.msg.Attachments[idx].Skipped = "not stored"
+		if isBudget(err) {
+			p.msg.Attachments[idx].Skipped = budgetSkipped
+		}
 		return
 	}
 	if filename == "" {

@@ -13,6 +13,8 @@
 //   - [StartStack], which launches a private Dovecot (IMAP, LMTP) and a
 //     private Postfix (SMTP) for end-to-end tests.
 //
+// Beside them, [Cost] bounds the time and allocation of one fuzz input.
+//
 // Invariants:
 //
 //   - Every server listens on 127.0.0.1 only, on a port chosen at start-up,

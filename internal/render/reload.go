@@ -3,6 +3,8 @@
 package render
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"fmt"
 	"io/fs"
@@ -25,6 +27,11 @@ type Reloader struct {
 	// It is called from the goroutine that called Reload or Watch and must
 	// not block for long. Set it before calling Reload or Watch.
 	OnError func(err error)
+	// OnLoad, when set, is called with the files of each set loaded from the
+	// directory by Reload or Watch, packed (Pack): the caller keeps the last good
+	// set for a start whose directory is broken (StartReloader). Set it before
+	// calling Reload or Watch.
+	OnLoad func(packed []byte)
 
 	dir           string // "" when serving the embedded defaults
 	fsys          fs.FS
@@ -33,6 +40,7 @@ type Reloader struct {
 	logger        *slog.Logger
 
 	current atomic.Pointer[Set]
+	packed  atomic.Pointer[[]byte] // the files of the set in service, packed; nil for the embedded defaults
 
 	mu        sync.Mutex // guards the fields below and serialises Reload
 	loadedAt  time.Time
@@ -44,8 +52,59 @@ type Reloader struct {
 
 // NewReloader loads the templates from dir, or from embedded when dir is
 // empty. Start-up fails when that set is broken: a daemon must not start
-// with templates nobody has checked. A nil logger discards.
+// with templates nobody has checked (see StartReloader for the fallback).
+// A nil logger discards.
 func NewReloader(dir string, embedded fs.FS, defaultLocale string, logger *slog.Logger, opts ...Option) (*Reloader, error) {
+	r := newReloader(dir, embedded, defaultLocale, logger, opts)
+	r.tried = r.snapshot()
+	s, packed, err := r.load()
+	if err != nil {
+		return nil, fmt.Errorf("load templates from %s: %w", r.source(), err)
+	}
+	r.serve(s, packed)
+	return r, nil
+}
+
+// StartReloader is NewReloader for a daemon's start, which a broken template
+// directory must not stop: it then serves the set kept (packed, from OnLoad or
+// Packed of an earlier run) when that loads, else the embedded defaults, and
+// records the directory's problems for Status as a refused reload does.
+// OnError is not called: the caller reads Status and raises its alert. It
+// fails only when no set at all loads.
+func StartReloader(dir string, embedded fs.FS, defaultLocale string, logger *slog.Logger, kept []byte, opts ...Option) (*Reloader, error) {
+	r := newReloader(dir, embedded, defaultLocale, logger, opts)
+	r.tried = r.snapshot()
+	s, packed, err := r.load()
+	if err == nil {
+		r.serve(s, packed)
+		return r, nil
+	}
+	served := "the embedded defaults"
+	var fallback *Set
+	if kept != nil {
+		if fsys, uerr := Unpack(kept); uerr == nil {
+			if ks, kerr := Load(fsys, defaultLocale, opts...); kerr == nil {
+				fallback, served = ks, "the last good set kept in the store"
+			} else {
+				r.logger.Warn("the kept template set no longer loads", "err", kerr)
+			}
+		}
+	}
+	if fallback == nil {
+		es, eerr := Load(embedded, defaultLocale, opts...)
+		if eerr != nil {
+			return nil, fmt.Errorf("load templates from %s: %w (and the embedded defaults: %v)", r.source(), err, eerr)
+		}
+		fallback, kept = es, nil
+	}
+	r.serve(fallback, kept)
+	msg := err.Error()
+	r.lastErr, r.lastErrAt, r.reported = "serving "+served+": "+msg, time.Now(), msg
+	r.logger.Error("templates refused at start, serving a fallback", "dir", r.source(), "serving", served, "err", msg)
+	return r, nil
+}
+
+func newReloader(dir string, embedded fs.FS, defaultLocale string, logger *slog.Logger, opts []Option) *Reloader {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -53,14 +112,82 @@ func NewReloader(dir string, embedded fs.FS, defaultLocale string, logger *slog.
 	if dir != "" {
 		r.fsys = os.DirFS(dir)
 	}
-	r.tried = r.snapshot()
-	s, err := Load(r.fsys, defaultLocale, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("load templates from %s: %w", r.source(), err)
+	return r
+}
+
+// load reads the set: from a directory, its files are packed first and the set
+// loaded from the pack, so the pack is exactly what loaded.
+func (r *Reloader) load() (*Set, []byte, error) {
+	if r.dir == "" {
+		s, err := Load(r.fsys, r.defaultLocale, r.opts...)
+		return s, nil, err
 	}
+	packed, err := Pack(r.fsys)
+	if err != nil {
+		return nil, nil, err
+	}
+	fsys, err := Unpack(packed)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := Load(fsys, r.defaultLocale, r.opts...)
+	return s, packed, err
+}
+
+func (r *Reloader) serve(s *Set, packed []byte) {
 	r.current.Store(s)
+	if packed == nil {
+		r.packed.Store(nil)
+	} else {
+		r.packed.Store(&packed)
+	}
 	r.loadedAt = time.Now()
-	return r, nil
+}
+
+// Packed returns the files of the set in service, packed (Pack), or nil when it
+// is the embedded defaults.
+func (r *Reloader) Packed() []byte {
+	if p := r.packed.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Pack writes every file of fsys into one zip archive: a template set as a value.
+func Pack(fsys fs.FS) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		w, err := zw.Create(p)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	})
+	if err == nil {
+		err = zw.Close()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pack templates: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Unpack is the file system of a Pack.
+func Unpack(packed []byte) (fs.FS, error) {
+	zr, err := zip.NewReader(bytes.NewReader(packed), int64(len(packed)))
+	if err != nil {
+		return nil, fmt.Errorf("unpack templates: %w", err)
+	}
+	return zr, nil
 }
 
 func (r *Reloader) source() string {
@@ -86,7 +213,7 @@ func (r *Reloader) Reload() error {
 	defer r.mu.Unlock()
 	// Taken before loading: a change made during the load is seen as new.
 	r.tried = r.snapshot()
-	s, err := Load(r.fsys, r.defaultLocale, r.opts...)
+	s, packed, err := r.load()
 	if err != nil {
 		msg := err.Error()
 		r.lastErr, r.lastErrAt = msg, time.Now()
@@ -100,10 +227,12 @@ func (r *Reloader) Reload() error {
 		}
 		return fmt.Errorf("reload templates from %s: %w", r.source(), err)
 	}
-	r.current.Store(s)
-	r.loadedAt = time.Now()
+	r.serve(s, packed)
 	r.lastErr, r.reported = "", ""
 	r.logger.Info("templates loaded", "dir", r.source())
+	if packed != nil && r.OnLoad != nil {
+		r.OnLoad(packed)
+	}
 	return nil
 }
 

@@ -192,3 +192,59 @@ func TestRenderDuringReload(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A start with a broken directory serves the kept set when there is one, else the
+// embedded defaults, and says why in Status; a good directory is packed for keeping.
+func TestStartReloaderFallsBack(t *testing.T) {
+	dir := copyDefaults(t)
+	writeSubject(t, dir, "上次的好模板")
+	var kept []byte
+	r, err := StartReloader(dir, templates.FS(), "zh-CN", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, _ := r.Status(); !ok || r.Packed() == nil {
+		t.Fatalf("a good directory: ok %v, packed %d bytes", ok, len(r.Packed()))
+	}
+	kept = r.Packed()
+	var loaded []byte
+	r.OnLoad = func(p []byte) { loaded = p }
+	writeSubject(t, dir, "再改一次")
+	if err := r.Reload(); err != nil || loaded == nil {
+		t.Fatalf("reload: %v, OnLoad called: %v", err, loaded != nil)
+	}
+
+	writeSubject(t, dir, "{{.Case.Nope}}")
+	if _, err := NewReloader(dir, templates.FS(), "zh-CN", nil); err == nil {
+		t.Fatal("NewReloader accepted a broken directory")
+	}
+	r, err = StartReloader(dir, templates.FS(), "zh-CN", nil, kept)
+	if err != nil {
+		t.Fatalf("a broken directory stopped the start: %v", err)
+	}
+	ok, why, _ := r.Status()
+	if ok || !strings.Contains(why, "the last good set kept in the store") || !strings.Contains(why, "Nope") {
+		t.Errorf("status: ok %v, %q", ok, why)
+	}
+	if got := subjectOf(t, r); got != "[TS-2026-000123] 上次的好模板" {
+		t.Errorf("served subject %q, want the kept set's", got)
+	}
+
+	// Nothing kept (or a kept set that no longer loads): the embedded defaults.
+	for _, k := range [][]byte{nil, []byte("not a zip")} {
+		r, err = StartReloader(dir, templates.FS(), "zh-CN", nil, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		embedded, _ := NewReloader("", templates.FS(), "zh-CN", nil)
+		if ok, why, _ := r.Status(); ok || !strings.Contains(why, "embedded defaults") {
+			t.Errorf("status: ok %v, %q", ok, why)
+		}
+		if got, want := subjectOf(t, r), subjectOf(t, embedded); got != want {
+			t.Errorf("served subject %q, want the embedded %q", got, want)
+		}
+		if r.Packed() != nil {
+			t.Error("the embedded defaults are packed")
+		}
+	}
+}

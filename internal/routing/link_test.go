@@ -3,6 +3,9 @@ package routing
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/complaintd/complaintd/internal/mailtest"
 )
 
 func TestNormaliseLink(t *testing.T) {
@@ -108,7 +111,9 @@ func FuzzNormaliseLink(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		k, ok := NormaliseLink(raw)
+		var k string
+		var ok bool
+		mailtest.Cost(t, time.Second+time.Duration(len(raw)>>14)*time.Second, 1<<20+uint64(64*len(raw)), func() { k, ok = NormaliseLink(raw) })
 		if !ok {
 			return
 		}

@@ -151,7 +151,7 @@ func (s *Scheduler) deadlines(ctx context.Context) (int, error) {
 // checked and written, the mail queued, the event appended, the case stored.
 func (s *Scheduler) apply(st step, now time.Time) (int, error) {
 	queued := 0
-	err := s.o.Store.Update(func(tx *store.Tx) error {
+	err := s.o.Mailer.Update(s.o.Store, func(tx *store.Tx) error { // rendered outside the transaction
 		queued = 0
 		c, err := tx.Case(st.caseID)
 		if err != nil {
@@ -250,10 +250,19 @@ func (s *Scheduler) mail(tx *store.Tx, c *cases.Case, kind string, deadline time
 		refs = append(append([]string{}, refs[:1]...), refs[len(refs)-9:]...)
 	}
 	inReplyTo := c.LastInbound
-	if !strings.EqualFold(firstAddr(to), c.Complainant) {
-		inReplyTo, refs = "", nil // staff mail starts its own thread; the case tag finds it
+	o := mailer.Outgoing{Kind: kind, Data: d, To: to, References: refs, Auto: auto}
+	if strings.EqualFold(firstAddr(to), c.Complainant) {
+		o.InReplyTo = inReplyTo
+	} else {
+		o.References = nil // staff mail starts its own thread; the case tag finds it
+		if s.o.Tokens != nil {
+			// A reply to a reminder acts on the case like a reply to a notification:
+			// its token is bound to this mail, named before it is rendered.
+			o.MessageID = s.o.Mailer.NewMessageID(tx, c.ID)
+			o.Data.Token, o.ReplyTo = s.o.Tokens.StaffReplyTo(c.ID, o.MessageID, now)
+		}
 	}
-	return s.o.Mailer.Queue(tx, c, mailer.Outgoing{Kind: kind, Data: d, To: to, InReplyTo: inReplyTo, References: refs, Auto: auto}, now)
+	return s.o.Mailer.Queue(tx, c, o, now)
 }
 
 func firstAddr(to []outbox.Address) string {

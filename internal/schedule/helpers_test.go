@@ -1,6 +1,8 @@
 package schedule
 
 import (
+	"crypto/rand"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -44,6 +46,14 @@ func (fakeMailer) Queue(q mailer.Queue, c *cases.Case, o mailer.Outgoing, now ti
 		rcpt = append(rcpt, a.Address)
 	}
 	return q.Enqueue(&store.OutboxEntry{Case: c.ID, Kind: o.Kind, To: rcpt, MessageID: o.Kind + "." + c.ID + "." + now.Format("150405.000000000") + "@t", CreatedAt: now, NextAt: now})
+}
+
+func (fakeMailer) Update(st mailer.Updater, fn func(*store.Tx) error) error { return st.Update(fn) }
+
+func (fakeMailer) NewMessageID(q mailer.Queue, base string) string {
+	var b [6]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s.%x@t", base, b)
 }
 
 func (fakeMailer) View(c *cases.Case) render.Data {

@@ -32,7 +32,7 @@ func (s *Scheduler) digest(ctx context.Context) (int, error) {
 	day := now.In(loc).Format("2006-01-02")
 	key := "digest/" + day
 	queued := 0
-	err := s.o.Store.Update(func(tx *store.Tx) error {
+	err := s.o.Mailer.Update(s.o.Store, func(tx *store.Tx) error { // rendered outside the transaction
 		if _, done, err := tx.Marker(key); err != nil || done {
 			return err
 		}
@@ -227,7 +227,7 @@ func (s *Scheduler) weekly(ctx context.Context) (int, error) {
 	}
 	from := now.AddDate(0, 0, -7)
 	queued := 0
-	err := s.o.Store.Update(func(tx *store.Tx) error {
+	err := s.o.Mailer.Update(s.o.Store, func(tx *store.Tx) error { // rendered outside the transaction
 		if _, done, err := tx.Marker(key); err != nil || done {
 			return err
 		}

@@ -33,6 +33,7 @@ import (
 
 	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/mailer"
+	"github.com/complaintd/complaintd/internal/outbox"
 	"github.com/complaintd/complaintd/internal/privacy"
 	"github.com/complaintd/complaintd/internal/render"
 	"github.com/complaintd/complaintd/internal/store"
@@ -43,6 +44,10 @@ import (
 type Mailer interface {
 	Queue(q mailer.Queue, c *cases.Case, o mailer.Outgoing, now time.Time) error
 	View(c *cases.Case) render.Data
+	// Update runs a transaction whose mail is rendered before it, not in it.
+	Update(st mailer.Updater, fn func(*store.Tx) error) error
+	// NewMessageID names a mail before it is queued on q, the same in every pass.
+	NewMessageID(q mailer.Queue, base string) string
 }
 
 // Executor applies an action of the desk to a case inside a store transaction, with
@@ -50,6 +55,13 @@ type Mailer interface {
 // the scheduler decides when, the executor what an action does.
 type Executor interface {
 	Execute(tx *store.Tx, c *cases.Case, act cases.Action, actor string, now time.Time) (int, error)
+}
+
+// StaffTokens gives a staff mail the token a reply to it must carry: the token bound
+// to the mail's Message-ID and the Reply-To address carrying it; "" and nil when staff
+// tokens are not in use. *intake.Processor implements it.
+type StaffTokens interface {
+	StaffReplyTo(caseID, messageID string, issued time.Time) (token string, replyTo *outbox.Address)
 }
 
 // Eraser destroys a case's keys and its attachments (retention); *vault.Vault
@@ -97,6 +109,10 @@ type Options struct {
 	Policy    Policy
 	Specs     Specs
 	Staff     Recipients
+	// Tokens signs the reminders and escalations to staff, so that a reply to one
+	// is a command like a reply to a notification (staff.auth.mode token). nil:
+	// staff mail carries no token.
+	Tokens StaffTokens
 	// Now is the clock every job reads. nil: time.Now.
 	Now func() time.Time
 	// Logger gets job results and recovered panics. nil: discard.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/complaintd/complaintd/internal/mailtest"
 )
 
 var (
@@ -379,9 +381,11 @@ func FuzzParseAuthResults(f *testing.F) {
 	f.Add(ourAR)
 	f.Add(`a; b=c (d (e) "f) g="h\"i"`)
 	f.Fuzz(func(t *testing.T, v string) {
-		_ = parseAuthResults(v)
-		_ = Verify(cfg(ModeEither), Input{From: v, CaseID: v, Recipients: []string{v}, Replied: []string{v}, Trace: above(v), Now: now})
-		_ = headerFields([]byte(v))
+		mailtest.Cost(t, time.Second+time.Duration(len(v)>>14)*time.Second, 1<<20+uint64(64*len(v)), func() {
+			_ = parseAuthResults(v)
+			_ = Verify(cfg(ModeEither), Input{From: v, CaseID: v, Recipients: []string{v}, Replied: []string{v}, Trace: above(v), Now: now})
+			_ = headerFields([]byte(v))
+		})
 	})
 }
 

@@ -79,6 +79,9 @@ type Checkpoint struct {
 	Started     map[uint32]int    `json:"started,omitempty"` // UID → attempts begun (crash-safe counting)
 	Updated     time.Time         `json:"updated"`
 	Extra       map[string]string `json:"extra,omitempty"`
+	// AdoptThrough: the mail of this epoch up to this UID was in the mailbox when the
+	// store first read it with imap.start: new, and is recorded without replies.
+	AdoptThrough uint32 `json:"adopt_through,omitempty"`
 }
 
 // Quarantined records a mail that could not be processed.
@@ -91,7 +94,23 @@ type Quarantined struct {
 	Attempts    int       `json:"attempts"`
 	At          time.Time `json:"at"`
 	Moved       bool      `json:"moved"` // moved to the quarantine folder (else flagged in place)
+	// Fault is whose fault it was: FaultMail or FaultEnvironment; "" in records written
+	// before faults were told apart.
+	Fault string `json:"fault,omitempty"`
+	// Where the mail sits in the quarantine folder once moved (that folder's
+	// UIDVALIDITY and the mail's UID there); zero when the server did not say.
+	Folder         string `json:"folder,omitempty"`
+	FolderValidity uint32 `json:"folder_uidvalidity,omitempty"`
+	FolderUID      uint32 `json:"folder_uid,omitempty"`
+	// RetryRequested is when an operator asked for another attempt (zero: not asked).
+	RetryRequested time.Time `json:"retry_requested,omitzero"`
 }
+
+// Whose fault a quarantined mail is.
+const (
+	FaultMail        = "mail"        // unreadable beyond limits, over budget, a recurring crash
+	FaultEnvironment = "environment" // the store, the disk, a connection: retried once it clears
+)
 
 // Outbox entry states.
 const (
@@ -135,7 +154,24 @@ type Store struct {
 	released atomic.Int64 // when releaseSometimes last ran, Unix nanoseconds
 	holder   string       // the holder file this process wrote; "" for readers
 	sealer   Sealer       // seals personal information (seal.go); nil: in clear
+	fault    func() error
 }
+
+// FaultError is a failure of the store itself (bbolt, the disk under it: no space,
+// an I/O error), not of the records a transaction asked for. It is the environment's
+// fault, never the fault of the mail being registered.
+type FaultError struct {
+	Op  string // begin | commit | injected
+	Err error
+}
+
+func (e *FaultError) Error() string { return "store " + e.Op + ": " + e.Err.Error() }
+func (e *FaultError) Unwrap() error { return e.Err }
+
+// SetFault makes every later Update fail with a *FaultError wrapping what fault
+// returns, while it returns an error (tests, and the daemon's test hook, use it to
+// play a full disk). Call it before the store is shared.
+func (s *Store) SetFault(fault func() error) { s.fault = fault }
 
 // Open opens or creates the database file (0600; its directory 0700). One desk, one
 // store: when another live process holds the file (its pid is in the holder file next
@@ -244,8 +280,22 @@ type Tx struct {
 }
 
 // Update runs fn in one read-write transaction: all of it is committed, or nothing.
+// An error of bbolt itself (it could not begin or commit: the disk is full or failing)
+// is a *FaultError; fn's own error is returned as it is.
 func (s *Store) Update(fn func(*Tx) error) error {
-	err := s.db.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx, sealer: s.sealer}) })
+	if s.fault != nil {
+		if err := s.fault(); err != nil {
+			return &FaultError{Op: "injected", Err: err}
+		}
+	}
+	var fnErr error
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		fnErr = fn(&Tx{tx: tx, sealer: s.sealer})
+		return fnErr
+	})
+	if err != nil && fnErr == nil { // bbolt returns fn's error as it is; any other is its own
+		return &FaultError{Op: "commit", Err: err}
+	}
 	if err == nil {
 		s.releaseSometimes()
 	}
@@ -456,6 +506,54 @@ func (t *Tx) LinkMessageID(msgID, caseID string) error {
 	return t.tx.Bucket(bMsgIDs).Put([]byte(t.lookup(normID(msgID))), []byte(caseID))
 }
 
+// pendingLink is a follow-up's claim on a mail not yet registered: the case the
+// follow-up is in, and (keyed hash of) its sender, who alone may join the mail to it.
+type pendingLink struct {
+	Case string    `json:"case"`
+	From string    `json:"from"`
+	At   time.Time `json:"at"`
+}
+
+// PutPendingLink records that the case caseID, opened by a follow-up from from, answers
+// ref (a Message-ID, or "tag:" and a case number) not yet registered. The first claim
+// on ref stays.
+func (t *Tx) PutPendingLink(ref, caseID, from string, at time.Time) error {
+	if ref == "" {
+		return nil
+	}
+	k := []byte("pending/" + t.lookup(normID(ref)))
+	if t.tx.Bucket(bMsgIDs).Get(k) != nil {
+		return nil
+	}
+	v, err := json.Marshal(pendingLink{Case: caseID, From: t.lookup(strings.ToLower(from)), At: at})
+	if err != nil {
+		return err
+	}
+	return t.tx.Bucket(bMsgIDs).Put(k, v)
+}
+
+// TakePendingLink returns the case that claimed ref (PutPendingLink) when from is the
+// sender who claimed it, and forgets the claim. ok is false when there is none, or
+// another sender made it (left in place).
+func (t *Tx) TakePendingLink(ref, from string) (caseID string, ok bool, err error) {
+	if ref == "" {
+		return "", false, nil
+	}
+	k := []byte("pending/" + t.lookup(normID(ref)))
+	v := t.tx.Bucket(bMsgIDs).Get(k)
+	if v == nil {
+		return "", false, nil
+	}
+	var l pendingLink
+	if err := json.Unmarshal(v, &l); err != nil {
+		return "", false, fmt.Errorf("decode pending link: %w", err)
+	}
+	if l.From != t.lookup(strings.ToLower(from)) {
+		return "", false, nil
+	}
+	return l.Case, true, t.tx.Bucket(bMsgIDs).Delete(k)
+}
+
 // KnownMessageID reports whether a mail with this Message-ID was registered.
 func (t *Tx) KnownMessageID(msgID string) bool {
 	if msgID == "" {
@@ -547,6 +645,12 @@ func (t *Tx) QuarantineRecord(mailbox string, uidValidity, uid uint32) (Quaranti
 
 func quarantineKey(mailbox string, uidValidity, uid uint32) string {
 	return fmt.Sprintf("%s/%d/%010d", mailbox, uidValidity, uid)
+}
+
+// DeleteQuarantined forgets the quarantine record of one mail (released for another
+// attempt). A missing record is no error.
+func (t *Tx) DeleteQuarantined(mailbox string, uidValidity, uid uint32) error {
+	return t.tx.Bucket(bQuarantine).Delete([]byte(quarantineKey(mailbox, uidValidity, uid)))
 }
 
 // Quarantined lists quarantine records.

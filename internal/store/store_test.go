@@ -199,3 +199,31 @@ func TestSecondOpenFailsAtOnceNamingTheHolder(t *testing.T) {
 	}
 	again.Close()
 }
+
+// The last good template set survives a reopen and is replaced by a newer one.
+func TestKeptTemplates(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	s, err := Open(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	s.View(func(tx *Tx) error { got = tx.KeptTemplates(); return nil })
+	if got != nil {
+		t.Fatalf("a fresh store keeps %q", got)
+	}
+	for _, v := range []string{"first", "second"} {
+		if err := s.Update(func(tx *Tx) error { return tx.KeepTemplates([]byte(v)) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	if s, err = Open(path, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.View(func(tx *Tx) error { got = tx.KeptTemplates(); return nil })
+	if string(got) != "second" {
+		t.Errorf("kept after reopen: %q", got)
+	}
+}

@@ -1,0 +1,80 @@
+package schedule
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/complaintd/complaintd/internal/mailer"
+	"github.com/complaintd/complaintd/internal/outbox"
+	"github.com/complaintd/complaintd/internal/render"
+	"github.com/complaintd/complaintd/internal/store"
+	"github.com/complaintd/complaintd/templates"
+)
+
+// fakeTokens signs a staff mail with a token naming its case, Message-ID and issue
+// time, so a test can tell it was bound to that very mail.
+type fakeTokens struct{}
+
+func (fakeTokens) StaffReplyTo(caseID, messageID string, issued time.Time) (string, *outbox.Address) {
+	local, _, _ := strings.Cut(messageID, "@")
+	tok := strings.ReplaceAll(local, ".", "-") + "-" + issued.UTC().Format("20060102T1504")
+	return tok, &outbox.Address{Address: "desk+" + strings.ToLower(caseID) + "." + tok + "@example.cn"}
+}
+
+// TestRemindersAndEscalationsCarryAStaffToken: in token mode a reply to a reminder or
+// an escalation must be accepted like a reply to a notification (issue 13), so the
+// scheduler's staff mail carries a token bound to its own Message-ID and a Reply-To
+// that carries it; the complainant's expiry reminder carries none.
+func TestRemindersAndEscalationsCarryAStaffToken(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	id := "TS-2026-000001"
+	putCase(t, st, pendingCase(id, at(2026, 3, 9, 9, 0), at(2026, 3, 9, 10, 0)))
+	set, err := render.Load(templates.FS(), "zh-CN", render.WithLocation(testCalendar(t).Location()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{t: at(2026, 3, 12, 8, 0)} // the day before the review deadline: a reminder
+	s, err := New(Options{
+		Store: st, Mailer: mailer.New(mailer.Options{Templates: set, Desk: outbox.Address{Name: "投诉受理中心", Address: "desk@example.cn"}, Locale: "zh-CN"}),
+		Executor: fakeExecutor{}, Tokens: fakeTokens{}, Deadlines: defaultDeadlines(t), Policy: defaultPolicy(),
+		Specs: Specs{Deadlines: "@every 5m"},
+		Staff: Recipients{Notify: []string{"desk-staff@example.cn"}, Supervisors: []string{"boss@example.cn"}},
+		Now:   clk.Now, Logger: testLogger(t),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RunJob(JobDeadlines); err != nil {
+		t.Fatal(err)
+	}
+	issued := map[string]time.Time{render.KindReminder: clk.t}
+	clk.t = at(2026, 3, 13, 8, 0) // past it: an escalation
+	issued[render.KindEscalation] = clk.t
+	if err := s.RunJob(JobDeadlines); err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]bool{}
+	st.View(func(tx *store.Tx) error {
+		return tx.EachOutbox(func(e *store.OutboxEntry) error {
+			var m outbox.Mail
+			if err := json.Unmarshal(e.Mail, &m); err != nil {
+				t.Fatal(err)
+			}
+			kinds[e.Kind] = true
+			_, replyTo := fakeTokens{}.StaffReplyTo(id, e.MessageID, issued[e.Kind])
+			if m.ReplyTo == nil || m.ReplyTo.Address != replyTo.Address {
+				t.Errorf("%s Reply-To %+v, want the token bound to its Message-ID: %s", e.Kind, m.ReplyTo, replyTo.Address)
+			}
+			if c, ok := tx.CaseByMessageID(e.MessageID); !ok || c != id {
+				t.Errorf("%s: its Message-ID %s is not linked to the case, so a reply to it finds nothing", e.Kind, e.MessageID)
+			}
+			return nil
+		})
+	})
+	if !kinds[render.KindReminder] || !kinds[render.KindEscalation] {
+		t.Errorf("queued %v, want a reminder and an escalation", kinds)
+	}
+}
