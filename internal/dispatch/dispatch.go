@@ -338,7 +338,7 @@ func (d *Dispatcher) plan(ctx context.Context) (due []job, next time.Time, err e
 	inflight, early := maps.Clone(d.inflight), maps.Clone(d.early)
 	d.mu.Unlock()
 	err = d.o.Store.View(func(tx *store.Tx) error {
-		return tx.EachPending(func(e *store.OutboxEntry) error {
+		return tx.EachPendingHead(func(e *store.OutboxEntry) error {
 			switch {
 			case inflight[e.Seq]:
 			case !e.NextAt.After(now) || early[e.Seq]:
@@ -477,7 +477,7 @@ func (d *Dispatcher) release() error {
 	}
 	var cands []cand
 	err := d.o.Store.View(func(tx *store.Tx) error {
-		return tx.EachPending(func(e *store.OutboxEntry) error {
+		return tx.EachPendingHead(func(e *store.OutboxEntry) error {
 			if e.Attempts > 0 && e.NextAt.After(now) {
 				cands = append(cands, cand{e.Seq, e.NextAt})
 			}

@@ -24,13 +24,13 @@ func (p *Processor) autoReply(tx *store.Tx, c *cases.Case, kind string, in *mail
 	since := now.Add(-p.o.ReplyWindow)
 	caps := p.replyCaps(c, in)
 	for _, cp := range caps {
-		recent, err := tx.AutoReplies(cp.key, since)
+		recent, err := tx.AutoReplyCount(cp.key, since)
 		if err != nil {
 			return false, "", err
 		}
-		if cp.limit > 0 && len(recent) >= cp.limit {
+		if cp.limit > 0 && recent >= cp.limit {
 			p.afterCommit(tx, func() { p.o.Metrics.RepliesSuppressed.Add(1) })
-			return false, fmt.Sprintf("rate limit: %d automatic replies %s within %s", len(recent), cp.what, p.o.ReplyWindow), nil
+			return false, fmt.Sprintf("rate limit: %d automatic replies %s within %s", recent, cp.what, p.o.ReplyWindow), nil
 		}
 	}
 	d := p.o.Mailer.View(c)

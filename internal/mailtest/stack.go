@@ -172,6 +172,20 @@ func (s *Stack) AppendRaw(t testing.TB, user, mailbox string, raw []byte, flags 
 	return uid
 }
 
+// CreateMailbox creates an empty mailbox for user (a daemon told to watch it
+// must find it before the first mail arrives).
+func (s *Stack) CreateMailbox(t testing.TB, user, mailbox string) {
+	t.Helper()
+	c, err := s.dialIMAP(user)
+	if err != nil {
+		t.Fatalf("mailtest: %v", err)
+	}
+	defer c.Close()
+	if err := c.Create(mailbox, nil).Wait(); err != nil {
+		t.Fatalf("mailtest: create %s/%s: %v", user, mailbox, err)
+	}
+}
+
 // UIDValidity returns the mailbox's UIDVALIDITY as Dovecot reports it.
 func (s *Stack) UIDValidity(t testing.TB, user, mailbox string) uint32 {
 	t.Helper()

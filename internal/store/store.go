@@ -14,6 +14,8 @@
 package store
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -22,6 +24,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/complaintd/complaintd/internal/cases"
@@ -147,10 +150,11 @@ type Alert struct {
 
 // Store is the open database.
 type Store struct {
-	db     *bolt.DB
-	holder string // the holder file this process wrote; "" for readers
-	sealer Sealer // seals personal information (seal.go); nil: in clear
-	fault  func() error
+	db       *bolt.DB
+	released atomic.Int64 // when releaseSometimes last ran, Unix nanoseconds
+	holder   string       // the holder file this process wrote; "" for readers
+	sealer   Sealer       // seals personal information (seal.go); nil: in clear
+	fault    func() error
 }
 
 // FaultError is a failure of the store itself (bbolt, the disk under it: no space,
@@ -292,7 +296,28 @@ func (s *Store) Update(fn func(*Tx) error) error {
 	if err != nil && fnErr == nil { // bbolt returns fn's error as it is; any other is its own
 		return &FaultError{Op: "commit", Err: err}
 	}
+	if err == nil {
+		s.releaseSometimes()
+	}
 	return err
+}
+
+// releaseEvery is how often at most the store gives back its mapped pages.
+const releaseEvery = time.Second
+
+// releaseSometimes drops the process's mapping of the file's pages, at most once
+// per releaseEvery. Every page a transaction reads stays mapped, and counted in the
+// daemon's RSS, until the kernel needs the memory: during a backlog of 2,000 mails
+// that was 55 MiB of a 110 MiB peak, growing with the store (issue 18). Remapping
+// the few hot pages afterwards costs minor page faults only.
+func (s *Store) releaseSometimes() {
+	now := time.Now().UnixNano()
+	last := s.released.Load()
+	if now-last < int64(releaseEvery) || !s.released.CompareAndSwap(last, now) {
+		return
+	}
+	// Best effort: a failure leaves the pages mapped, as they were before.
+	s.db.View(func(tx *bolt.Tx) error { return releaseMapped(s.db, tx) })
 }
 
 // View runs fn in a read-only transaction; it never blocks writers.
@@ -695,6 +720,67 @@ func (t *Tx) EachPending(fn func(*OutboxEntry) error) error {
 	})
 }
 
+// EachPendingHead walks the entries still to send like EachPending, reading only
+// their clear fields and never unsealing: Mail is nil, and so is To for a case's
+// reply. A planner that only needs when and for whom each reply is due reads a few
+// hundred bytes per entry instead of decrypting and decoding every rendered mail
+// (and mapping all their pages) on each pass (issue 18).
+func (t *Tx) EachPendingHead(fn func(*OutboxEntry) error) error {
+	out := t.tx.Bucket(bOutbox)
+	return t.tx.Bucket(bPending).ForEach(func(k, _ []byte) error {
+		v := out.Get(k)
+		if v == nil {
+			return ErrNotFound
+		}
+		e, err := outboxHead(v)
+		if err != nil {
+			return err
+		}
+		return fn(e)
+	})
+}
+
+// outboxHead decodes a stored outbox entry up to its sealed part, which comes last
+// (storedOutbox) and is never read.
+func outboxHead(v []byte) (*OutboxEntry, error) {
+	dec := json.NewDecoder(bytes.NewReader(v))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("decode outbox entry: not an object (%v)", err)
+	}
+	clear := []byte{'{'}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("decode outbox entry: %w", err)
+		}
+		key, _ := tok.(string)
+		if key == "sealed" {
+			break
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, fmt.Errorf("decode outbox entry: %w", err)
+		}
+		if key == "mail" {
+			continue // the rendered mail: not wanted here, even in clear
+		}
+		if len(clear) > 1 {
+			clear = append(clear, ',')
+		}
+		name, _ := json.Marshal(key)
+		clear = append(append(append(clear, name...), ':'), raw...)
+	}
+	clear = append(clear, '}')
+	var e OutboxEntry
+	if err := json.Unmarshal(clear, &e); err != nil {
+		return nil, fmt.Errorf("decode outbox entry: %w", err)
+	}
+	if e.Case != "" {
+		e.To = nil // sealed when the store seals; the same for every caller
+	}
+	return &e, nil
+}
+
 // PendingCount is the outbox depth.
 func (t *Tx) PendingCount() int { return t.tx.Bucket(bPending).Stats().KeyN }
 
@@ -725,13 +811,24 @@ func (t *Tx) EachOutbox(fn func(*OutboxEntry) error) error {
 
 // OutboxStats counts pending and failed entries and finds the oldest pending one. It
 // reads only the two small indexes, never the growing history of sent mail (it runs
-// on every /healthz).
+// on every /healthz and /metrics scrape), and of each pending entry only its
+// created_at: decoding and unsealing the whole rendered mail of every pending reply
+// took a quarter of the daemon's CPU during a backlog (issue 18).
 func (t *Tx) OutboxStats() (byState map[string]int, oldestPending time.Time, err error) {
 	byState = map[string]int{}
-	err = t.EachPending(func(e *OutboxEntry) error {
+	out := t.tx.Bucket(bOutbox)
+	err = t.tx.Bucket(bPending).ForEach(func(k, _ []byte) error {
+		v := out.Get(k)
+		if v == nil {
+			return ErrNotFound
+		}
+		created, err := outboxCreatedAt(v)
+		if err != nil {
+			return err
+		}
 		byState[OutboxPending]++
-		if oldestPending.IsZero() || e.CreatedAt.Before(oldestPending) {
-			oldestPending = e.CreatedAt
+		if oldestPending.IsZero() || created.Before(oldestPending) {
+			oldestPending = created
 		}
 		return nil
 	})
@@ -741,35 +838,165 @@ func (t *Tx) OutboxStats() (byState map[string]int, oldestPending time.Time, err
 	return
 }
 
+// outboxCreatedAt reads the created_at of a stored outbox entry, stopping there: the
+// clear fields come first (storedOutbox), the sealed mail after them is never read.
+func outboxCreatedAt(v []byte) (time.Time, error) {
+	var at time.Time
+	dec := json.NewDecoder(bytes.NewReader(v))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return at, fmt.Errorf("decode outbox entry: not an object (%v)", err)
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return at, fmt.Errorf("decode outbox entry: %w", err)
+		}
+		if tok == "created_at" {
+			if err := dec.Decode(&at); err != nil {
+				return at, fmt.Errorf("decode outbox entry: %w", err)
+			}
+			return at, nil
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return at, fmt.Errorf("decode outbox entry: %w", err)
+		}
+	}
+	return at, nil
+}
+
 // AutoReplies returns the times of recent automatic replies to sender, newer than since.
 func (t *Tx) AutoReplies(sender string, since time.Time) ([]time.Time, error) {
-	var ts []time.Time
-	err := t.get(bAutoReply, t.lookup(strings.ToLower(sender)), &ts)
-	if errors.Is(err, ErrNotFound) {
-		return nil, nil
-	}
+	ts, first, err := t.autoReplyTimes(sender, since)
 	if err != nil {
 		return nil, err
 	}
-	out := ts[:0]
-	for _, x := range ts {
-		if x.After(since) {
-			out = append(out, x)
+	var out []time.Time
+	for _, s := range ts[first:] {
+		x, err := time.Parse(time.RFC3339Nano, string(s))
+		if err != nil {
+			return nil, fmt.Errorf("decode %s: %w", bAutoReply, err)
 		}
+		out = append(out, x)
 	}
 	return out, nil
+}
+
+// AutoReplyCount is how many automatic replies to sender are newer than since.
+func (t *Tx) AutoReplyCount(sender string, since time.Time) (int, error) {
+	ts, first, err := t.autoReplyTimes(sender, since)
+	return len(ts) - first, err
 }
 
 // RecordAutoReply notes an automatic reply to sender at 'at', dropping entries older
 // than since.
 func (t *Tx) RecordAutoReply(sender string, at, since time.Time) error {
-	ts, err := t.AutoReplies(sender, since)
+	ts, first, err := t.autoReplyTimes(sender, since)
 	if err != nil {
 		return err
 	}
-	ts = append(ts, at)
-	sort.Slice(ts, func(i, j int) bool { return ts[i].Before(ts[j]) })
-	return t.put(bAutoReply, t.lookup(strings.ToLower(sender)), ts)
+	ts = ts[first:]
+	i, err := searchTimes(ts, at)
+	if err != nil {
+		return err
+	}
+	// The stored form stays time.Time's JSON in time order: a JSON array of
+	// RFC 3339 strings.
+	n := len(ts) + 1
+	for _, s := range ts {
+		n += len(s) + 3
+	}
+	v := make([]byte, 0, n+40)
+	v = append(v, '[')
+	for k := 0; k <= len(ts); k++ {
+		if k > 0 {
+			v = append(v, ',')
+		}
+		v = append(v, '"')
+		switch {
+		case k < i:
+			v = append(v, ts[k]...)
+		case k == i:
+			v = at.AppendFormat(v, time.RFC3339Nano)
+		default:
+			v = append(v, ts[k-1]...)
+		}
+		v = append(v, '"')
+	}
+	v = append(v, ']')
+	return t.tx.Bucket(bAutoReply).Put([]byte(t.lookup(strings.ToLower(sender))), v)
+}
+
+// autoReplyTimes reads the times of sender's automatic replies as stored (a JSON
+// array of RFC 3339 strings, in time order), unparsed, and finds the first one
+// newer than since. Only the O(log n) times the search probes are parsed: the
+// desk-wide and per-domain counters hold every reply of the window (thousands
+// during a backlog when the limits are raised), and decoding and re-encoding them
+// all twice per mail made intake quadratic in the backlog (issue 18).
+func (t *Tx) autoReplyTimes(sender string, since time.Time) (ts [][]byte, first int, err error) {
+	v := t.tx.Bucket(bAutoReply).Get([]byte(t.lookup(strings.ToLower(sender))))
+	if v == nil {
+		return nil, 0, nil
+	}
+	if ts = splitTimes(v); ts == nil {
+		// Not the compact form this package writes: decode it the long way.
+		var ss []string
+		if err := json.Unmarshal(v, &ss); err != nil {
+			return nil, 0, fmt.Errorf("decode %s: %w", bAutoReply, err)
+		}
+		ts = make([][]byte, len(ss))
+		for i, s := range ss {
+			ts[i] = []byte(s)
+		}
+	}
+	first, err = searchTimes(ts, since)
+	return ts, first, err
+}
+
+// splitTimes splits a compact JSON array of strings without escapes (what
+// json.Marshal writes for []time.Time) into its strings, or returns nil for
+// anything else. The strings alias v.
+func splitTimes(v []byte) [][]byte {
+	if len(v) < 2 || v[0] != '[' || v[len(v)-1] != ']' {
+		return nil
+	}
+	out := make([][]byte, 0, bytes.Count(v, []byte{','})+1)
+	for rest := v[1 : len(v)-1]; len(rest) > 0; {
+		if rest[0] != '"' {
+			return nil
+		}
+		end := bytes.IndexByte(rest[1:], '"')
+		if end < 0 {
+			return nil
+		}
+		s := rest[1 : 1+end]
+		if bytes.IndexByte(s, '\\') >= 0 {
+			return nil
+		}
+		out = append(out, s)
+		rest = rest[end+2:]
+		if len(rest) > 0 {
+			if rest[0] != ',' || len(rest) == 1 {
+				return nil
+			}
+			rest = rest[1:]
+		}
+	}
+	return out
+}
+
+// searchTimes returns the index of the first of the sorted times ts after at.
+func searchTimes(ts [][]byte, at time.Time) (int, error) {
+	var err error
+	i := sort.Search(len(ts), func(i int) bool {
+		x, perr := time.Parse(time.RFC3339Nano, string(ts[i]))
+		err = cmp.Or(err, perr)
+		return x.After(at)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("decode %s: %w", bAutoReply, err)
+	}
+	return i, nil
 }
 
 // AddAlert records an operator alert.

@@ -1,0 +1,287 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// With a sealer the oldest pending reply is still found among sealed case replies
+// and clear alerts, whatever order they were queued in, and whatever the rendered
+// mail says (a "created_at" inside it is not the entry's).
+func TestOutboxStatsSealed(t *testing.T) {
+	s, err := Open(t.TempDir()+"/db", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.SetSealer(&fakeSealer{keys: map[string][]byte{}})
+	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	decoy := json.RawMessage(`{"created_at":"1999-01-01T00:00:00Z","body":"\"created_at\":\"1998-01-01T00:00:00Z\""}`)
+	entries := []*OutboxEntry{
+		{Kind: "ack", Case: "TS-2026-000001", Mail: decoy, To: []string{"a@people.test"}, CreatedAt: t0.Add(3 * time.Minute)},
+		{Kind: "alert", Mail: decoy, To: []string{"admin@desk.test"}, CreatedAt: t0.Add(time.Minute)},
+		{Kind: "ack", Case: "TS-2026-000002", Mail: decoy, To: []string{"b@people.test"}, CreatedAt: t0.Add(2 * time.Minute)},
+		{Kind: "ack", Case: "TS-2026-000003", Mail: decoy, To: []string{"c@people.test"}, CreatedAt: t0},
+	}
+	if err := s.Update(func(tx *Tx) error {
+		for _, e := range entries {
+			if err := tx.Enqueue(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	check := func(wantPending int, wantOldest time.Time) {
+		t.Helper()
+		s.View(func(tx *Tx) error {
+			by, oldest, err := tx.OutboxStats()
+			if err != nil || by[OutboxPending] != wantPending || !oldest.Equal(wantOldest) {
+				t.Errorf("stats %v oldest %v err %v; want %d pending, oldest %v", by, oldest, err, wantPending, wantOldest)
+			}
+			return nil
+		})
+	}
+	check(4, t0)
+	entries[3].State = OutboxSent
+	s.Update(func(tx *Tx) error { return tx.PutOutbox(entries[3]) })
+	check(3, t0.Add(time.Minute)) // the clear alert
+	entries[1].State = OutboxSent
+	s.Update(func(tx *Tx) error { return tx.PutOutbox(entries[1]) })
+	check(2, t0.Add(2*time.Minute))
+}
+
+// BenchmarkOutboxStats: one /metrics scrape with 500 sealed replies pending, each
+// carrying a rendered mail of about 20 KB (issue 18's backlog keeps hundreds
+// pending while it ingests).
+func BenchmarkOutboxStats(b *testing.B) {
+	s, err := Open(b.TempDir()+"/db", time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	s.SetSealer(&fakeSealer{keys: map[string][]byte{}})
+	mail, _ := json.Marshal(map[string]string{"subject": "回执", "text": strings.Repeat("您的投诉已登记，我们将尽快处理。", 700)})
+	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	s.Update(func(tx *Tx) error {
+		for i := range 500 {
+			e := &OutboxEntry{Kind: "ack", Case: fmt.Sprintf("TS-2026-%06d", i), Mail: mail, To: []string{"a@people.test"}, CreatedAt: t0.Add(time.Duration(i) * time.Second)}
+			if err := tx.Enqueue(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	b.ResetTimer()
+	for b.Loop() {
+		s.View(func(tx *Tx) error {
+			by, oldest, err := tx.OutboxStats()
+			if err != nil || by[OutboxPending] != 500 || !oldest.Equal(t0) {
+				b.Fatalf("stats %v oldest %v err %v", by, oldest, err)
+			}
+			return nil
+		})
+	}
+}
+
+// The automatic-reply counters keep their stored form (time.Time's JSON, in time
+// order): a list written before is read, the window drops old entries, and a
+// reply recorded out of order is put in its place.
+func TestAutoReplyCounter(t *testing.T) {
+	s, err := Open(t.TempDir()+"/db", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	cst := time.FixedZone("CST", 8*3600)
+	legacy := []time.Time{t0, t0.Add(10 * time.Minute).In(cst), t0.Add(20 * time.Minute)}
+	s.Update(func(tx *Tx) error { return tx.put(bAutoReply, tx.lookup("desk:*"), legacy) })
+	err = s.Update(func(tx *Tx) error {
+		if n, err := tx.AutoReplyCount("DESK:*", t0.Add(5*time.Minute)); err != nil || n != 2 {
+			t.Errorf("count %d, %v; want 2", n, err)
+		}
+		if err := tx.RecordAutoReply("desk:*", t0.Add(15*time.Minute), t0.Add(5*time.Minute)); err != nil {
+			return err
+		}
+		return tx.RecordAutoReply("desk:*", t0.Add(30*time.Minute), t0.Add(5*time.Minute))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.View(func(tx *Tx) error {
+		var stored []time.Time
+		if err := tx.get(bAutoReply, tx.lookup("desk:*"), &stored); err != nil {
+			t.Fatal(err)
+		}
+		want := []time.Time{t0.Add(10 * time.Minute), t0.Add(15 * time.Minute), t0.Add(20 * time.Minute), t0.Add(30 * time.Minute)}
+		if len(stored) != len(want) {
+			t.Fatalf("stored %v, want %v", stored, want)
+		}
+		for i := range want {
+			if !stored[i].Equal(want[i]) {
+				t.Errorf("stored %v, want %v", stored, want)
+			}
+		}
+		got, err := tx.AutoReplies("desk:*", t0.Add(16*time.Minute))
+		if err != nil || len(got) != 2 || !got[0].Equal(want[2]) {
+			t.Errorf("recent %v, %v; want the last two", got, err)
+		}
+		if n, err := tx.AutoReplyCount("nobody@people.test", t0); err != nil || n != 0 {
+			t.Errorf("unknown sender: %d, %v", n, err)
+		}
+		return nil
+	})
+}
+
+// BenchmarkAutoReply: the check and the record of one automatic reply against a
+// desk-wide counter already holding 2,000 replies of the window.
+func BenchmarkAutoReply(b *testing.B) {
+	s, err := Open(b.TempDir()+"/db", time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	s.Update(func(tx *Tx) error {
+		for i := range 2000 {
+			if err := tx.RecordAutoReply("desk:*", t0.Add(time.Duration(i)*time.Millisecond), t0.Add(-time.Hour)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	b.ResetTimer()
+	for b.Loop() {
+		tx, err := s.db.Begin(true) // rolled back: the list stays at 2,000
+
+		if err != nil {
+			b.Fatal(err)
+		}
+		st := &Tx{tx: tx}
+		if n, err := st.AutoReplyCount("desk:*", t0.Add(-time.Hour)); err != nil || n != 2000 {
+			b.Fatalf("%d %v", n, err)
+		}
+		if err := st.RecordAutoReply("desk:*", t0.Add(time.Hour/2), t0.Add(-time.Hour)); err != nil {
+			b.Fatal(err)
+		}
+		tx.Rollback()
+	}
+}
+
+// A counter in another JSON layout (spaces, as a hand edit or another encoder
+// leaves it) is still read; a broken one is an error, not a silent zero.
+func TestAutoReplyCounterOtherLayouts(t *testing.T) {
+	s, err := Open(t.TempDir()+"/db", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Update(func(tx *Tx) error {
+		b := tx.tx.Bucket(bAutoReply)
+		b.Put([]byte(tx.lookup("a@people.test")), []byte(`[ "2026-11-27T01:00:00Z", "2026-11-27T10:30:00+08:00" ]`))
+		b.Put([]byte(tx.lookup("b@people.test")), []byte(`["2026-11-27T10:00:00Z",]`))
+		b.Put([]byte(tx.lookup("c@people.test")), []byte(`["yesterday"]`))
+		return nil
+	})
+	s.View(func(tx *Tx) error {
+		since := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+		if n, err := tx.AutoReplyCount("a@people.test", since); err != nil || n != 2 {
+			t.Errorf("spaced list: %d, %v; want 2", n, err)
+		}
+		if n, err := tx.AutoReplyCount("a@people.test", since.Add(2*time.Hour+15*time.Minute)); err != nil || n != 1 {
+			t.Errorf("spaced list after 02:15 UTC: %d, %v; want 1", n, err)
+		}
+		for _, who := range []string{"b@people.test", "c@people.test"} {
+			if _, err := tx.AutoReplyCount(who, since); err == nil {
+				t.Errorf("%s: a broken counter read without error", who)
+			}
+		}
+		return nil
+	})
+}
+
+// The planner's view of the pending replies: every clear field as EachPending
+// reads it, without the mail, and without the recipients of a case's reply.
+func TestEachPendingHead(t *testing.T) {
+	for _, sealed := range []bool{false, true} {
+		s, err := Open(t.TempDir()+"/db", time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sealed {
+			s.SetSealer(&fakeSealer{keys: map[string][]byte{}})
+		}
+		t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+		mail := json.RawMessage(`{"subject":"回执","sealed":"no"}`)
+		s.Update(func(tx *Tx) error {
+			tx.Enqueue(&OutboxEntry{Kind: "ack", Case: "TS-2026-000001", Mail: mail, MessageID: "<a@desk.test>", To: []string{"a@people.test"},
+				Attempts: 2, NextAt: t0.Add(time.Minute), LastError: "421 busy", CreatedAt: t0})
+			tx.Enqueue(&OutboxEntry{Kind: "alert", Mail: mail, MessageID: "<b@desk.test>", To: []string{"admin@desk.test"}, CreatedAt: t0})
+			sent := &OutboxEntry{Kind: "ack", Case: "TS-2026-000002", Mail: mail, To: []string{"c@people.test"}, CreatedAt: t0}
+			tx.Enqueue(sent)
+			sent.State = OutboxSent
+			return tx.PutOutbox(sent)
+		})
+		var full, heads []*OutboxEntry
+		s.View(func(tx *Tx) error {
+			tx.EachPending(func(e *OutboxEntry) error { full = append(full, e); return nil })
+			return tx.EachPendingHead(func(e *OutboxEntry) error { heads = append(heads, e); return nil })
+		})
+		s.Close()
+		if len(heads) != 2 || len(full) != 2 {
+			t.Fatalf("sealed %v: %d heads, %d entries; want 2", sealed, len(heads), len(full))
+		}
+		for i, h := range heads {
+			want := *full[i]
+			want.Mail = nil
+			if want.Case != "" {
+				want.To = nil
+			}
+			got, _ := json.Marshal(h)
+			exp, _ := json.Marshal(&want)
+			if string(got) != string(exp) {
+				t.Errorf("sealed %v: head\n%s\nwant\n%s", sealed, got, exp)
+			}
+		}
+		if heads[1].To[0] != "admin@desk.test" || heads[0].Attempts != 2 || !heads[0].NextAt.Equal(t0.Add(time.Minute)) {
+			t.Errorf("sealed %v: heads %+v %+v", sealed, heads[0], heads[1])
+		}
+	}
+}
+
+// BenchmarkPendingScan: one planner pass over 500 sealed pending replies of about
+// 20 KB each, reading them whole (EachPending) or only their heads.
+func BenchmarkPendingScan(b *testing.B) {
+	s, err := Open(b.TempDir()+"/db", time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	s.SetSealer(&fakeSealer{keys: map[string][]byte{}})
+	mail, _ := json.Marshal(map[string]string{"subject": "回执", "text": strings.Repeat("您的投诉已登记，我们将尽快处理。", 700)})
+	s.Update(func(tx *Tx) error {
+		for i := range 500 {
+			e := &OutboxEntry{Kind: "ack", Case: fmt.Sprintf("TS-2026-%06d", i), Mail: mail, To: []string{"a@people.test"}, CreatedAt: time.Now()}
+			if err := tx.Enqueue(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for name, each := range map[string]func(*Tx, func(*OutboxEntry) error) error{"full": (*Tx).EachPending, "head": (*Tx).EachPendingHead} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				n := 0
+				s.View(func(tx *Tx) error { return each(tx, func(*OutboxEntry) error { n++; return nil }) })
+				if n != 500 {
+					b.Fatal(n)
+				}
+			}
+		})
+	}
+}
