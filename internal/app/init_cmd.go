@@ -66,16 +66,18 @@ func cmdInit(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.binary, "binary", "/usr/local/bin/complaintd", "where the complaintd binary is installed")
 	fs.StringVar(&o.user, "user", "complaintd", "the service user")
 	fs.StringVar(&o.start, "start", "", "imap.start: all (answer the mail already in the mailbox) or new (record it without replies)")
-	if err := fs.Parse(args); err != nil {
+	// `init DIR -mailbox …` (as SPEC and mox write it) and `init -mailbox … DIR` alike.
+	target, err := parseWithArg(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return usageError{"init -mailbox ADDR -staff A,B -admin C [flags] DIR"}
+	if target == "" || fs.NArg() > 1 || (fs.NArg() == 1 && fs.Arg(0) != target) {
+		return usageError{"init DIR -mailbox ADDR -staff A,B -admin C [flags]"}
 	}
 	o.staff, o.admins = splitList(*staff), splitList(*admins)
 	o.imapPassword = os.Getenv("COMPLAINTD_IMAP_PASSWORD")
 	o.smtpPassword = os.Getenv("COMPLAINTD_SMTP_PASSWORD")
-	dir, err := filepath.Abs(fs.Arg(0))
+	dir, err := filepath.Abs(target)
 	if err != nil {
 		return err
 	}

@@ -229,3 +229,26 @@ func TestInitSecretsQuoting(t *testing.T) {
 		t.Errorf("sourced back: %q, %v", got, err)
 	}
 }
+
+// `init DIR -mailbox …`, as the spec and mox write it, works like `init -mailbox … DIR`;
+// two directories are refused.
+func TestInitTakesTheDirectoryFirstOrLast(t *testing.T) {
+	t.Setenv("COMPLAINTD_MASTER_KEY", "")
+	t.Setenv("CREDENTIALS_DIRECTORY", "")
+	flags := []string{"-mailbox", "tousu@desk.example", "-staff", "a@desk.example", "-admin", "ops@desk.example",
+		"-imap-host", "mail.desk.example", "-state", t.TempDir()}
+	for _, args := range [][]string{
+		append([]string{"init", filepath.Join(t.TempDir(), "first")}, flags...),
+		append(append([]string{"init"}, flags...), filepath.Join(t.TempDir(), "last")),
+	} {
+		var out, errb bytes.Buffer
+		if code := Main(t.Context(), args, &out, &errb); code != 0 {
+			t.Errorf("%v: exit %d\n%s", args, code, errb.String())
+		}
+	}
+	var out, errb bytes.Buffer
+	args := append([]string{"init", filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")}, flags...)
+	if code := Main(t.Context(), args, &out, &errb); code == 0 {
+		t.Error("two directories were accepted")
+	}
+}
