@@ -8,34 +8,34 @@ import "time"
 // filters of `cases list` need, and nothing personal. The store keeps them beside the
 // case, updated in the transaction that changes it, so that reading them for 100,000
 // cases costs one small record each instead of the whole case, its sealed part and its
-// event log.
+// event log. The store keeps them in a binary form of its own (no JSON tags here).
 type Facts struct {
-	ID            string        `json:"id"`
-	State         State         `json:"st"`
-	Department    string        `json:"dp,omitempty"`
-	Severity      Severity      `json:"sv,omitempty"`
-	CreatedAt     time.Time     `json:"ca"`
-	DueAt         time.Time     `json:"du,omitzero"`
-	ContentKind   ContentKind   `json:"ck,omitempty"`
-	ApplicantType ApplicantType `json:"at,omitempty"`
-	Missing       []Kind        `json:"mi,omitempty"`
-	Satisfaction  int           `json:"sa,omitempty"`
-	Erased        bool          `json:"er,omitempty"` // its personal information was erased
-	Timeline      Timeline      `json:"tl"`
+	ID            string
+	State         State
+	Department    string
+	Severity      Severity
+	CreatedAt     time.Time
+	DueAt         time.Time
+	ContentKind   ContentKind
+	ApplicantType ApplicantType
+	Missing       []Kind
+	Satisfaction  int
+	Erased        bool // its personal information was erased
+	Timeline      Timeline
 }
 
 // Timeline is what the event log says happened to a case: first occurrences, and when
 // it last ended.
 type Timeline struct {
-	FirstReplySent time.Time `json:"rs,omitzero"`
-	Completed      time.Time `json:"co,omitzero"` // first move to pending_review
-	Decided        time.Time `json:"de,omitzero"` // first move to accepted or rejected
-	Accepted       time.Time `json:"ac,omitzero"`
-	Rejected       time.Time `json:"rj,omitzero"`
-	Resolved       time.Time `json:"rv,omitzero"`
-	Ended          time.Time `json:"en,omitzero"` // the last move into a terminal state or resolved (zero when open)
-	Appealed       bool      `json:"ap,omitempty"`
-	Surveyed       bool      `json:"su,omitempty"`
+	FirstReplySent time.Time
+	Completed      time.Time // first move to pending_review
+	Decided        time.Time // first move to accepted or rejected
+	Accepted       time.Time
+	Rejected       time.Time
+	Resolved       time.Time
+	Ended          time.Time // the last move into a terminal state or resolved (zero when open)
+	Appealed       bool
+	Surveyed       bool
 }
 
 // Add takes the next event of the log into account. Events must come in log order:
