@@ -11,6 +11,8 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -237,4 +239,40 @@ func processGone(pid int) bool {
 		return stat[i+2] == 'Z'
 	}
 	return false
+}
+
+// groupOthersGone reports whether every process of the process group pgid other
+// than its leader, and other than processes named one of spare, has ended
+// (zombies count as ended).
+func groupOthersGone(pgid int, spare ...string) bool {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == pgid {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue // ended meanwhile
+		}
+		// "pid (comm) state ppid pgrp ...": the fields after the parenthesised name.
+		i := strings.LastIndexByte(string(stat), ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(stat[i+1:]))
+		if len(f) < 3 || f[0] == "Z" {
+			continue
+		}
+		if j := strings.IndexByte(string(stat), '('); j >= 0 && slices.Contains(spare, string(stat[j+1:i])) {
+			continue
+		}
+		if g, _ := strconv.Atoi(f[2]); g == pgid {
+			return false
+		}
+	}
+	return true
 }

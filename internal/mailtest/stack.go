@@ -555,9 +555,18 @@ func (s *Stack) startPostfixOnce() error {
 		"master.cf":  postfixMaster(s.smtpPort),
 		"recipients": postfixRecipients(s.users),
 	}
+	// Postfix will not read a main.cf modified within the last second or two: it
+	// waits in steps of 300 ms for the file to "cool down" (dict_load_file), which
+	// was 1.5 s of every start. The files are complete when written, so they are
+	// dated back.
+	cooled := time.Now().Add(-time.Hour)
 	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(l.postfixConf(), name), []byte(content), 0o644); err != nil {
+		p := filepath.Join(l.postfixConf(), name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 			return fmt.Errorf("write postfix %s: %w", name, err)
+		}
+		if err := os.Chtimes(p, cooled, cooled); err != nil {
+			return fmt.Errorf("date back postfix %s: %w", name, err)
 		}
 	}
 	// prepareDirs laid out the queue, so postfix-script's integrity checks
@@ -601,11 +610,24 @@ func (s *Stack) stopDovecot() error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
 	// SIGTERM makes the master stop its children and exit; its pid is the
-	// one in base_dir/master.pid since it runs in the foreground.
+	// one in base_dir/master.pid since it runs in the foreground. Once its
+	// children are gone but its log process, the master only sleeps a second
+	// before it ends that one and exits (a second of every test's cleanup and
+	// of every restart), so both are killed then: the processes that write
+	// mail and indexes have ended.
 	_ = d.cmd.Process.Signal(syscall.SIGTERM)
-	if err := d.wait(ctx); err != nil {
-		d.kill()
+	pgid := d.cmd.Process.Pid
+	tick := time.NewTicker(pollInterval)
+	defer tick.Stop()
+wait:
+	for !d.exited() && !groupOthersGone(pgid, "log") {
+		select {
+		case <-ctx.Done():
+			break wait // killed below
+		case <-tick.C:
+		}
 	}
+	d.kill()
 	// Login and LMTP children share the listening sockets; end stragglers.
 	_ = syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
 	for _, addr := range []string{s.IMAPAddr, s.LMTPAddr} {
