@@ -56,6 +56,10 @@ listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+# A refused login is answered at once, not after the default 2 s, and repeated
+# refusals are not slowed down further (the auth penalty, below): a test that
+# counts a client's login attempts sees the client's own pace.
+auth_failure_delay = 0
 # Postfix hands LMTP recipients as local@any.domain; %%Ln keeps "local".
 auth_username_format = %%Ln
 login_greeting = mailtest-%[3]s ready
@@ -85,6 +89,11 @@ service imap-login {
   }
   inet_listener imaps {
     port = 0
+  }
+}
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
   }
 }
 service lmtp {
