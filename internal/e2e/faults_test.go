@@ -249,10 +249,11 @@ type linkProxy struct {
 	ln     net.Listener
 	target string
 
-	mu    sync.Mutex
-	conns map[net.Conn]bool
-	down  bool
-	cuts  int
+	mu      sync.Mutex
+	conns   map[net.Conn]bool
+	down    bool
+	cuts    int
+	refused int // connections turned away while down
 }
 
 func startLinkProxy(t *testing.T, target string) *linkProxy {
@@ -280,6 +281,9 @@ func (p *linkProxy) serve(c net.Conn) {
 	down := p.down
 	p.mu.Unlock()
 	if down {
+		p.mu.Lock()
+		p.refused++
+		p.mu.Unlock()
 		c.Close()
 		return
 	}
@@ -324,6 +328,12 @@ func (p *linkProxy) setDown(down bool) {
 	}
 }
 
+func (p *linkProxy) refusedCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.refused
+}
+
 func (p *linkProxy) cutCount() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -331,8 +341,8 @@ func (p *linkProxy) cutCount() int {
 }
 
 // An IMAP link that drops again and again while mail arrives and is read (a cut at a
-// random moment after each delivery, and once an outage of 8 s): nothing is
-// quarantined, nothing lost, one acknowledgement each.
+// random moment after each delivery, and once an outage that turns away two
+// reconnects): nothing is quarantined, nothing lost, one acknowledgement each.
 func TestFlappingIMAPLinkLosesNothing(t *testing.T) {
 	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice"}})
@@ -356,8 +366,14 @@ func TestFlappingIMAPLinkLosesNothing(t *testing.T) {
 		}
 		time.Sleep(time.Duration(rng.Int64N(int64(300 * time.Millisecond)))) // a random moment of the reading, by design
 		if r == rounds/2 {
-			proxy.setDown(true) // an outage: the link is gone for 8 s
-			time.Sleep(8 * time.Second)
+			// An outage: the link is gone until the daemon has been turned away
+			// twice (its reconnects back off: 1 s, then 1-2 s).
+			refused := proxy.refusedCount()
+			proxy.setDown(true)
+			waitFor(t, 60*time.Second, "two reconnects turned away", func() (bool, string) {
+				n := proxy.refusedCount() - refused
+				return n >= 2, fmt.Sprint(n)
+			})
 			proxy.setDown(false)
 		} else {
 			proxy.cut()
