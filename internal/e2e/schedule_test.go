@@ -116,7 +116,9 @@ func (in inbox) assertNoRepeat(d time.Duration) {
 // to staff and the supervisor after it; an incomplete case gets a reminder to the
 // complainant halfway and is then closed as expired with a notice. Each arrives
 // exactly once, also across a restart of the daemon between the reminders and the
-// deadlines.
+// deadlines. Time moves through the injected clock (COMPLAINTD_CLOCK_FILE): the test
+// sets it between the reminders and the deadlines, then past the deadlines, so no
+// notice can come early or late by the machine's speed.
 func TestScheduleNoticesOnceOnRealStack(t *testing.T) {
 	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "editor", "boss"}})
@@ -131,7 +133,7 @@ func TestScheduleNoticesOnceOnRealStack(t *testing.T) {
 	}
 	// Review deadline 30s after the case is complete, reminder 18s before it (at 12s);
 	// an incomplete case expires after 20s, reminder halfway (at 10s). The deadline
-	// job runs every second.
+	// job runs every second (of the injected clock, read every real second).
 	const (
 		reviewAfter    = 30 * time.Second
 		reminderBefore = 18 * time.Second
@@ -142,6 +144,12 @@ func TestScheduleNoticesOnceOnRealStack(t *testing.T) {
 			reviewAfter, reminderBefore, expireAfter)
 	if err := os.WriteFile(d.cfgPath, []byte(patched), 0o600); err != nil {
 		t.Fatal(err)
+	}
+	const start = "2026-12-07T10:00:00+08:00" // a Monday; the clock stands still until set
+	set := d.driveClock(start)
+	at := func(after time.Duration) string {
+		t0, _ := time.Parse(time.RFC3339, start)
+		return t0.Add(after).Format(time.RFC3339)
 	}
 	d.start()
 	in := inbox{t: t, st: st, users: []string{"alice", "editor", "boss"}}
@@ -168,17 +176,21 @@ func TestScheduleNoticesOnceOnRealStack(t *testing.T) {
 		}
 		return false, fmt.Sprintf("%d cases", len(cs))
 	})
-	begin := time.Now()
 	if c := caseOf(t, d, caseA); c.State != "pending_review" {
 		t.Fatalf("case A state %s, want pending_review", c.State)
 	}
+	if got := in.tally(); len(got) != 0 {
+		t.Fatalf("notices before the clock moved: %v", got)
+	}
 
-	// 1. The reminders, once each; none is early.
+	// 1. 15 s later: the reminders (due at 10 s and 12 s), once each; nothing due at
+	// 20 s or 30 s comes early.
+	set(at(15 * time.Second))
 	in.waitOnce(40*time.Second, "editor "+caseA+" "+noticeReminder, "alice "+caseB+" "+noticeExpiryReminder)
 	got := in.tally()
 	for _, early := range []string{"editor " + caseA + " " + noticeEscalation, "boss " + caseA + " " + noticeEscalation, "alice " + caseB + " " + noticeExpired} {
 		if got[early] != 0 {
-			t.Errorf("%s arrived with the reminders, %v after the cases were opened (too early)", early, time.Since(begin).Round(time.Second))
+			t.Errorf("%s arrived with the reminders, 15 s after the cases were opened (too early)", early)
 		}
 	}
 	if got["boss "+caseA+" "+noticeReminder] != 0 {
@@ -198,7 +210,9 @@ func TestScheduleNoticesOnceOnRealStack(t *testing.T) {
 	})
 	in.assertNoRepeat(4 * time.Second)
 
-	// 3. After the deadlines: the escalation (staff and supervisor) and the expiry.
+	// 3. After the deadlines (20 s and 30 s): the escalation (staff and supervisor)
+	// and the expiry.
+	set(at(35 * time.Second))
 	in.waitOnce(60*time.Second,
 		"editor "+caseA+" "+noticeEscalation, "boss "+caseA+" "+noticeEscalation,
 		"alice "+caseB+" "+noticeExpired)
@@ -208,8 +222,9 @@ func TestScheduleNoticesOnceOnRealStack(t *testing.T) {
 	if c := caseOf(t, d, caseA); c.State != "pending_review" {
 		t.Errorf("case A state %s after the escalation, want pending_review (an escalation keeps the state)", c.State)
 	}
-	// A few more scheduler periods: nothing arrives twice.
-	in.assertNoRepeat(5 * time.Second)
+	// A few more scheduler periods, of both clocks: nothing arrives twice.
+	set(at(time.Minute))
+	in.assertNoRepeat(4 * time.Second)
 
 	got = in.tally()
 	want := map[string]int{
