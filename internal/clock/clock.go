@@ -10,6 +10,9 @@
 //   - The file is re-read at most once a second (real time), so a test or an operator
 //     moves time by rewriting one line; a missing or malformed file keeps the last good
 //     time (and says why through Err) rather than jumping back to the system clock.
+//     For black-box tests only, COMPLAINTD_TEST_CLOCK_UNCACHED=1 beside it re-reads the
+//     file at every reading, so that the mail a test sends right after moving the clock
+//     is processed at the new time (no real second to wait out).
 //   - Simulated time never runs by itself: between rewrites it stands still. Waiting
 //     for a real second changes nothing, which keeps drills repeatable.
 package clock
@@ -26,6 +29,11 @@ import (
 // EnvFile is the environment variable naming the clock file.
 const EnvFile = "COMPLAINTD_CLOCK_FILE"
 
+// EnvUncached is the test knob: "1" makes the file clock re-read its file at every
+// reading instead of at most once a real second. It costs a file read per reading of
+// the clock; it is for the end-to-end tests, not for drills.
+const EnvUncached = "COMPLAINTD_TEST_CLOCK_UNCACHED"
+
 // Clock gives the time.
 type Clock interface {
 	Now() time.Time
@@ -39,8 +47,9 @@ func (System) Now() time.Time { return time.Now() }
 
 // File is a simulated clock read from a file.
 type File struct {
-	path string
-	real func() time.Time // when to re-read; the system clock
+	path  string
+	real  func() time.Time // when to re-read; the system clock
+	every time.Duration    // re-read when this much real time has passed; 0: always
 
 	mu     sync.Mutex
 	readAt time.Time
@@ -51,7 +60,7 @@ type File struct {
 // NewFile reads path once; it fails when the first reading fails, so that a drill
 // never starts on the wrong time.
 func NewFile(path string) (*File, error) {
-	f := &File{path: path, real: time.Now}
+	f := &File{path: path, real: time.Now, every: time.Second}
 	t, err := readFile(path)
 	if err != nil {
 		return nil, err
@@ -61,7 +70,8 @@ func NewFile(path string) (*File, error) {
 }
 
 // FromEnv is the simulated clock when getenv(EnvFile) names a file, else the system
-// clock. simulated says which, for the warning the daemon logs at start.
+// clock. simulated says which, for the warning the daemon logs at start. getenv(EnvUncached)
+// "1" makes the simulated clock re-read its file at every reading.
 func FromEnv(getenv func(string) string) (c Clock, simulated bool, err error) {
 	path := getenv(EnvFile)
 	if path == "" {
@@ -71,14 +81,18 @@ func FromEnv(getenv func(string) string) (c Clock, simulated bool, err error) {
 	if err != nil {
 		return nil, true, err
 	}
+	if getenv(EnvUncached) == "1" {
+		f.every = 0
+	}
 	return f, true, nil
 }
 
-// Now is the file's time, re-read when a real second has passed since the last read.
+// Now is the file's time, re-read when a real second has passed since the last read
+// (at every call with EnvUncached).
 func (f *File) Now() time.Time {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if r := f.real(); r.Sub(f.readAt) >= time.Second || r.Before(f.readAt) {
+	if r := f.real(); r.Sub(f.readAt) >= f.every || r.Before(f.readAt) {
 		f.readAt = r
 		if t, err := readFile(f.path); err != nil {
 			f.err = err

@@ -52,3 +52,39 @@ func TestFileClock(t *testing.T) {
 		t.Errorf("no variable: %T simulated %v err %v", c, sim, err)
 	}
 }
+
+// The test knob: with COMPLAINTD_TEST_CLOCK_UNCACHED=1 a rewrite is seen at once,
+// without a real second passing; any other value keeps the once-a-second reading.
+func TestFileClockUncached(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "now")
+	write := func(s string) {
+		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("2026-12-04T10:00:00+08:00")
+	want := time.Date(2026, 12, 4, 10, 0, 0, 0, time.FixedZone("", 8*3600))
+	for _, tc := range []struct {
+		knob   string
+		reread bool
+	}{{"1", true}, {"", false}, {"yes", false}} {
+		write("2026-12-04T10:00:00+08:00")
+		env := map[string]string{EnvFile: path, EnvUncached: tc.knob}
+		c, sim, err := FromEnv(func(k string) string { return env[k] })
+		if err != nil || !sim {
+			t.Fatalf("knob %q: simulated %v err %v", tc.knob, sim, err)
+		}
+		f := c.(*File)
+		real := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+		f.real = func() time.Time { return real } // real time stands still
+		f.readAt = real
+		write("2026-12-05T09:00:00+08:00")
+		got := f.Now()
+		if tc.reread && !got.Equal(want.Add(23*time.Hour)) {
+			t.Errorf("knob %q: now %v right after the rewrite, want the new time", tc.knob, got)
+		}
+		if !tc.reread && !got.Equal(want) {
+			t.Errorf("knob %q: now %v, re-read before a real second passed", tc.knob, got)
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/complaintd/complaintd/internal/clock"
 	"github.com/complaintd/complaintd/internal/mailtest"
 	"github.com/complaintd/complaintd/internal/store"
 	"github.com/complaintd/complaintd/internal/vault"
@@ -350,7 +351,9 @@ func openVault(t *testing.T, d *daemon) *vault.Vault {
 }
 
 // driveClock gives the daemon (and the CLI it runs) a clock file starting at start
-// (RFC 3339) and returns the function that moves it.
+// (RFC 3339) and returns the function that moves it. The file is re-read at every
+// reading of the clock (clock.EnvUncached): what the test does after a move happens
+// at the new time, without a real second to wait out.
 func (d *daemon) driveClock(start string) func(rfc3339 string) {
 	d.t.Helper()
 	path := filepath.Join(d.t.TempDir(), "now")
@@ -361,6 +364,6 @@ func (d *daemon) driveClock(start string) func(rfc3339 string) {
 		}
 	}
 	set(start)
-	d.env = append(d.env, "COMPLAINTD_CLOCK_FILE="+path)
+	d.env = append(d.env, clock.EnvFile+"="+path, clock.EnvUncached+"=1")
 	return set
 }

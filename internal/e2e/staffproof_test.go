@@ -85,10 +85,7 @@ func TestStaffProofOnRealStack(t *testing.T) {
 	if raws := st.WaitMessages(t, "editor", "INBOX", 0, 0); len(raws) != 3 {
 		t.Errorf("editor has %d mails, want 3 (none for the refused commands)", len(raws))
 	}
-	set("2027-01-01T10:00:00+08:00")
-	// The daemon re-reads the clock file at most once a real second (internal/clock):
-	// a reply processed sooner would still be within the token's lifetime.
-	time.Sleep(1100 * time.Millisecond)
+	set("2027-01-01T10:00:00+08:00") // seen at once: driveClock turns the clock's cache off
 	st.Deliver(t, staffReply(note2, "editor@desk.test", "受理"), "editor@desk.test", replyAddress(t, note2))
 	security(3)
 	refused(case2, cases.PendingReview, "token expired")
