@@ -243,6 +243,12 @@ func (d *daemon) cli(args ...string) []byte {
 
 // tryCLI is cli for polling: the daemon may not have opened its store yet.
 func (d *daemon) tryCLI(args ...string) ([]byte, error) {
+	if d.cmd != nil {
+		// A CLI that starts before the daemon listens finds no control socket and
+		// opens the store itself, to wait store.lock_timeout (10 s) for the lock the
+		// starting daemon takes: that was 10 s lost at random in a test.
+		d.waitUp()
+	}
 	cmd := exec.Command(binary, append(args, "-config", d.cfgPath)...)
 	cmd.Env = append(os.Environ(), d.env...)
 	var stderr bytes.Buffer
