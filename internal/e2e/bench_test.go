@@ -594,6 +594,15 @@ func benchBurst(t *testing.T, st *mailtest.Stack, n int) {
 	peakAnon, peakFile := peaks()
 	report(t, "burst: complaintd peak RSS", mib(mem.hwm), "VmHWM after the burst drained; "+mem.String())
 	report(t, "burst: complaintd peak anon RSS", mib(peakAnon), fmt.Sprintf("sampled every 100 ms; peak file-backed %s", mib(peakFile)))
+	if p := os.Getenv("COMPLAINTD_BENCH_DAEMON_LOG"); p != "" {
+		// The burst daemon's log, for a closer look at where replies waited.
+		if b, err := os.ReadFile(d.logPath); err == nil {
+			err = os.WriteFile(p, b, 0o600)
+			if err != nil {
+				t.Logf("keep the daemon log: %v", err)
+			}
+		}
+	}
 	d.removeData()
 }
 
