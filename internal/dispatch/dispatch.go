@@ -536,14 +536,14 @@ func (d *Dispatcher) release() error {
 // done).
 func (d *Dispatcher) attempt(ctx context.Context, seq uint64) (time.Time, error) {
 	o, retryAt, err := d.try(ctx, seq)
-	if err != nil || o == nil {
+	if o == nil {
 		return retryAt, err
 	}
-	if err := d.record([]*outcome{o}); err != nil {
-		return time.Time{}, err
+	if rerr := d.record([]*outcome{o}); rerr != nil {
+		return time.Time{}, rerr
 	}
 	d.recorded([]*outcome{o})
-	return retryAt, nil
+	return retryAt, err // an error here is the recovery's, after the attempt
 }
 
 // outcome is the result of one attempt, to be written to the store: the entry as it
