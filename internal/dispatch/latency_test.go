@@ -2,11 +2,13 @@ package dispatch_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -279,4 +281,151 @@ func BenchmarkBurstLatency(b *testing.B) {
 	b.ReportMetric(q(0.5), "p50-ms")
 	b.ReportMetric(q(0.99), "p99-ms")
 	b.ReportMetric(0, "ns/op")
+}
+
+// While the store refuses writes (a full disk), the replies the server accepted
+// are not sent again: their results wait, in flight, and are written once the
+// store takes them. (Before, each refused write released the entry to the planner,
+// which sent it again at once, over and over.)
+func TestRecordRefusedSendsNothingTwice(t *testing.T) {
+	st := openStore(t)
+	var failing atomic.Bool
+	var refused atomic.Int64
+	st.SetFault(func() error {
+		if failing.Load() {
+			refused.Add(1)
+			return errors.New("no space left on device")
+		}
+		return nil
+	})
+	s := newSwitchSender()
+	d := dispatch.New(dispatch.Options{Store: st, Sender: s, SendTimeout: 5 * time.Second, Sessions: 2})
+	const n = 6
+	enqueueN(t, st, 0, n)
+	failing.Store(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(20 * time.Second)
+	// Several refused writes, each followed by a pass of the planner.
+	for refused.Load() < 3*n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d refused writes in 20s", refused.Load())
+		}
+		time.Sleep(5 * time.Millisecond) // polling interval
+	}
+	if calls, distinct, _ := s.stats(); calls != n || distinct != n {
+		t.Fatalf("%d sends of %d replies while their results could not be written, want %d: accepted replies sent again", calls, distinct, n)
+	}
+	failing.Store(false)
+	for pendingCount(t, st) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d pending after the store took writes again", pendingCount(t, st))
+		}
+		time.Sleep(5 * time.Millisecond) // polling interval
+	}
+	if calls, distinct, dups := s.stats(); calls != n || distinct != n || dups != 0 {
+		t.Errorf("%d sends, %d distinct, %d duplicates; want %d, %d, 0", calls, distinct, dups, n, n)
+	}
+}
+
+// erasingSealer seals records in a toy form and refuses (SealRecord) or reports as
+// erased (OpenRecord) those of the cases erased.
+type erasingSealer struct {
+	mu     sync.Mutex
+	erased map[string]bool
+}
+
+func (s *erasingSealer) erase(c string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.erased[c] = true
+}
+
+func (s *erasingSealer) SealRecord(caseID string, plain []byte) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.erased[caseID] {
+		return nil, errors.New("case " + caseID + ": key erased")
+	}
+	return append([]byte("sealed:"), plain...), nil
+}
+
+func (s *erasingSealer) OpenRecord(caseID string, sealed []byte) ([]byte, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.erased[caseID] {
+		return nil, true, nil
+	}
+	return sealed[len("sealed:"):], false, nil
+}
+
+func (s *erasingSealer) LookupHash(v string) string { return "h:" + v }
+
+// A case erased between its reply's hand-off and the write of the result: the
+// reply is recorded as sent (without its mail and recipients, which can no longer
+// be sealed), not sent again, and the other results of the same write are not held up by it.
+func TestRecordAfterErasure(t *testing.T) {
+	st := openStore(t)
+	sealer := &erasingSealer{erased: map[string]bool{}}
+	st.SetSealer(sealer)
+	s := newSwitchSender()
+	d := dispatch.New(dispatch.Options{Store: st, Sender: s, SendTimeout: 5 * time.Second, Sessions: 2})
+	err := st.Update(func(tx *store.Tx) error {
+		for _, c := range []string{"TS-2026-000001", "TS-2026-000002"} {
+			id := c + ".ack@desk.example.cn"
+			raw := []byte(`{"message_id":"` + id + `","from":{"address":"desk@desk.example.cn"},"to":[{"address":"a@example.cn"}],"subject":"x","text":"x","date":"2026-11-20T10:00:00Z"}`)
+			if err := tx.Enqueue(&store.OutboxEntry{Case: c, Kind: "acknowledgement", Mail: raw, MessageID: id,
+				To: []string{"a@example.cn"}, NextAt: t0, CreatedAt: t0}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := holdWriter(t, st)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	defer func() { release(); cancel(); <-done }()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		calls, _, _ := s.stats()
+		if calls >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 2 replies sent in 20s", calls)
+		}
+		time.Sleep(5 * time.Millisecond) // polling interval
+	}
+	sealer.erase("TS-2026-000001")
+	release()
+	for pendingCount(t, st) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d pending after the writer was released", pendingCount(t, st))
+		}
+		time.Sleep(5 * time.Millisecond) // polling interval
+	}
+	cancel()
+	if calls, distinct, dups := s.stats(); calls != 2 || distinct != 2 || dups != 0 {
+		t.Errorf("%d sends, %d distinct, %d duplicates; want 2, 2, 0", calls, distinct, dups)
+	}
+	err = st.View(func(tx *store.Tx) error {
+		return tx.EachOutbox(func(e *store.OutboxEntry) error {
+			if e.State != store.OutboxSent || e.SentAt.IsZero() {
+				t.Errorf("%s: state %s, sent_at %v; want sent", e.Case, e.State, e.SentAt)
+			}
+			if kept := (e.Mail != nil && string(e.Mail) != "null") || len(e.To) > 0; kept != (e.Case == "TS-2026-000002") {
+				t.Errorf("%s: mail or recipients kept: %v, want them only for the case not erased", e.Case, kept)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
