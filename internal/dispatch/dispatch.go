@@ -9,7 +9,9 @@
 // entry to one session worker at a time and no other until that attempt is recorded);
 // the replies of one case (or, without a case, to one address) go out one after
 // the other in queue order, whatever the number of sessions: a later one waits in
-// the chain of the worker sending the earlier one.
+// the chain of the worker sending the earlier one. The workers do not write to the
+// store themselves: one recorder writes their results in batches (recorder.go), and
+// an entry stays in flight until its result is written.
 //
 // Recovery: while the relay itself fails (outbox.IsRelayFault), the planner stops
 // handing out mail and probes the server instead (or, without a probe, tries one
