@@ -162,7 +162,7 @@ func TestRunWritesResultsBeforeReturning(t *testing.T) {
 	case err := <-done:
 		done <- err // for the deferred wait
 		t.Fatalf("Run returned while the store's writer was held: %d results not written", pendingCount(t, st))
-	case <-time.After(2 * time.Second):
+	case <-time.After(time.Second):
 	}
 	release()
 	select {
