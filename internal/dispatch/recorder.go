@@ -89,7 +89,9 @@ func (r *recorder) run() {
 			r.mu.Lock()
 			n := min(len(r.queue), maxRecordBatch)
 			batch := r.queue[:n:n]
-			r.queue = r.queue[n:]
+			if r.queue = r.queue[n:]; len(r.queue) == 0 {
+				r.queue = nil // the next burst starts a new array: the written outcomes go
+			}
 			stopped := r.stopped
 			r.mu.Unlock()
 			if n == 0 {
