@@ -9,7 +9,9 @@
 // entry to one session worker at a time and no other until that attempt is recorded);
 // the replies of one case (or, without a case, to one address) go out one after
 // the other in queue order, whatever the number of sessions: a later one waits in
-// the chain of the worker sending the earlier one.
+// the chain of the worker sending the earlier one. The workers do not write to the
+// store themselves: one recorder writes their results in batches (recorder.go), and
+// an entry stays in flight until its result is written.
 //
 // Recovery: while the relay itself fails (outbox.IsRelayFault), the planner stops
 // handing out mail and probes the server instead (or, without a probe, tries one
@@ -168,6 +170,12 @@ func (d *Dispatcher) Wake() {
 // then the Sender's idle sessions are closed.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	jobs := make(chan job) // unbuffered: an entry is handed out only to a free worker
+	rec := newRecorder(d)
+	recorded := make(chan struct{})
+	go func() {
+		defer close(recorded)
+		rec.run()
+	}()
 	var wg sync.WaitGroup
 	for range d.o.Sessions {
 		wg.Go(func() {
@@ -176,13 +184,17 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 				case <-ctx.Done():
 					return
 				case j := <-jobs:
-					d.work(ctx, j)
+					d.work(ctx, j, rec)
 				}
 			}
 		})
 	}
 	defer func() {
 		wg.Wait()
+		// Every result handed over is written before Run returns: a reply the
+		// server accepted is not sent again after a clean shutdown.
+		rec.stop()
+		<-recorded
 		if c, ok := d.o.Sender.(closer); ok {
 			_ = c.Close()
 		}
@@ -203,7 +215,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			select {
 			case jobs <- j:
 			case <-ctx.Done():
-				d.finish(j, false)
+				d.finish(j, false, false)
 				return nil
 			}
 		}
@@ -247,13 +259,23 @@ func (d *Dispatcher) sleep(ctx context.Context, wait time.Duration, down bool) b
 // work runs the attempt handed out by Run, then the entries chained behind it. The
 // planner is woken when it ends: its last scan skipped the entries in flight, so a
 // retry they now wait for (or the next of their case) is not in its plan.
-func (d *Dispatcher) work(ctx context.Context, j job) {
+//
+// The result of each attempt goes to rec, which writes it to the store with the
+// others of the moment in one transaction, while the worker goes on to the next
+// reply: the store has one writer, and intake's commits (which sync the vault) hold
+// it for long stretches during a burst. Until its result is written an entry stays
+// in flight, so no pass plans it again (issue 18).
+func (d *Dispatcher) work(ctx context.Context, j job, rec *recorder) {
 	defer d.Wake()
 	for {
-		if _, err := d.attempt(ctx, j.seq); err != nil {
+		o, _, err := d.try(ctx, j.seq)
+		if err != nil {
 			d.o.Logger.Error("outbox attempt", "seq", j.seq, "err", err)
 		}
-		next, ok := d.finish(j, ctx.Err() == nil)
+		if o != nil {
+			rec.add(o)
+		}
+		next, ok := d.finish(j, ctx.Err() == nil, o != nil)
 		if !ok {
 			return
 		}
@@ -416,11 +438,14 @@ func (d *Dispatcher) claim(j job) bool {
 // finish records that j's attempt is over and returns the next entry of its chain
 // when there is one and more may be sent (go: the worker is not stopping, and the
 // relay is not failing). Otherwise the chain is dropped: its entries are planned
-// again, in order, by a later pass.
-func (d *Dispatcher) finish(j job, goOn bool) (job, bool) {
+// again, in order, by a later pass. An entry whose result is still to be written
+// (recording) stays in flight until the recorder wrote it.
+func (d *Dispatcher) finish(j job, goOn, recording bool) (job, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	delete(d.inflight, j.seq)
+	if !recording {
+		delete(d.inflight, j.seq)
+	}
 	if j.key == "" {
 		return job{}, false
 	}
@@ -512,22 +537,46 @@ func (d *Dispatcher) release() error {
 // attempt sends one entry and records the result; it returns when to retry (zero when
 // done).
 func (d *Dispatcher) attempt(ctx context.Context, seq uint64) (time.Time, error) {
+	o, retryAt, err := d.try(ctx, seq)
+	if o == nil {
+		return retryAt, err
+	}
+	if rerr := d.record([]*outcome{o}); rerr != nil {
+		return time.Time{}, rerr
+	}
+	d.recorded([]*outcome{o})
+	return retryAt, err // an error here is the recovery's, after the attempt
+}
+
+// outcome is the result of one attempt, to be written to the store: the entry as it
+// stands after it (state, attempts, next try) and the event for its case.
+type outcome struct {
+	e       *store.OutboxEntry
+	event   *cases.Event
+	sendErr error
+}
+
+// try sends one entry and returns its outcome, to be recorded, and when to retry
+// (zero when done). A nil outcome means nothing was attempted: the entry is no longer
+// pending, or not due yet (planned from a read before its last attempt was recorded).
+// The relay verdict is taken at once, so that the next attempt already knows it.
+func (d *Dispatcher) try(ctx context.Context, seq uint64) (*outcome, time.Time, error) {
 	var e *store.OutboxEntry
 	if err := d.o.Store.View(func(tx *store.Tx) error {
 		var err error
 		e, err = tx.OutboxEntry(seq)
 		return err
 	}); err != nil {
-		return time.Time{}, fmt.Errorf("read outbox entry %d: %w", seq, err)
+		return nil, time.Time{}, fmt.Errorf("read outbox entry %d: %w", seq, err)
 	}
 	if e.State != store.OutboxPending {
-		return time.Time{}, nil
+		return nil, time.Time{}, nil
 	}
 	d.mu.Lock()
 	early := d.early[seq]
 	d.mu.Unlock()
 	if e.NextAt.After(d.o.Now()) && !early {
-		return e.NextAt, nil // planned from a read before its last attempt was recorded
+		return nil, e.NextAt, nil // planned from a read before its last attempt was recorded
 	}
 	sendErr := d.send(ctx, e)
 	now := d.o.Now()
@@ -566,30 +615,50 @@ func (d *Dispatcher) attempt(ctx context.Context, seq uint64) (time.Time, error)
 	if sendErr == nil {
 		d.endHold()
 	}
-	err := d.o.Store.Update(func(tx *store.Tx) error {
-		if err := tx.PutOutbox(e); err != nil {
-			return err
+	o := &outcome{e: e, event: event, sendErr: sendErr}
+	var retryAt time.Time
+	if e.State == store.OutboxPending {
+		retryAt = e.NextAt
+	}
+	if d.verdict(seq, sendErr) {
+		if err := d.release(); err != nil {
+			return o, retryAt, err
 		}
-		if event != nil && e.Case != "" {
-			return tx.AppendEvent(e.Case, *event)
+		d.Wake()
+	}
+	return o, retryAt, nil
+}
+
+// record writes the outcomes in one store transaction (one sync for all of them).
+func (d *Dispatcher) record(outs []*outcome) error {
+	err := d.o.Store.Update(func(tx *store.Tx) error {
+		for _, o := range outs {
+			if err := tx.PutOutbox(o.e); err != nil {
+				return err
+			}
+			if o.event != nil && o.e.Case != "" {
+				if err := tx.AppendEvent(o.e.Case, *o.event); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})
 	if err != nil {
-		return time.Time{}, fmt.Errorf("record outbox attempt: %w", err)
+		return fmt.Errorf("record outbox attempt: %w", err)
 	}
-	if d.verdict(seq, sendErr) {
-		if err := d.release(); err != nil {
-			return time.Time{}, err
+	return nil
+}
+
+// recorded ends what follows the written outcomes: a failed entry may now be due
+// before the time the planner sleeps until.
+func (d *Dispatcher) recorded(outs []*outcome) {
+	for _, o := range outs {
+		if o.sendErr != nil && !outbox.IsRelayFault(o.sendErr) {
+			d.Wake()
+			return
 		}
-		d.Wake()
-	} else if sendErr != nil && !outbox.IsRelayFault(sendErr) {
-		d.Wake() // the planner may sleep past this entry's new, earlier retry time
 	}
-	if e.State == store.OutboxPending {
-		return e.NextAt, nil
-	}
-	return time.Time{}, nil
 }
 
 func (d *Dispatcher) send(ctx context.Context, e *store.OutboxEntry) (err error) {

@@ -151,14 +151,14 @@ func enqueueN(t *testing.T, st *store.Store, from, n int) {
 	}
 }
 
-func pendingCount(t *testing.T, st *store.Store) int {
+func pendingCount(t testing.TB, st *store.Store) int {
 	t.Helper()
 	var n int
 	st.View(func(tx *store.Tx) error { n = tx.PendingCount(); return nil })
 	return n
 }
 
-func openStore(t *testing.T) *store.Store {
+func openStore(t testing.TB) *store.Store {
 	t.Helper()
 	st, err := store.Open(t.TempDir()+"/d.db", time.Second)
 	if err != nil {

@@ -414,6 +414,11 @@ func TestBenchIngest(t *testing.T) {
 	benchOn(t)
 	n := benchEnvInt("COMPLAINTD_BENCH_MAILS", 2000)
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice"}})
+	if os.Getenv("COMPLAINTD_BENCH_MAILS") == "0" {
+		// No backlog: the burst alone (reply latency work), COMPLAINTD_BENCH_BURST mails.
+		benchBurst(t, st, benchEnvInt("COMPLAINTD_BENCH_BURST", 600))
+		return
+	}
 
 	report(t, "load average at start", loadAvg(t), "1, 5, 15 min (/proc/loadavg)")
 	begin := time.Now()
@@ -574,6 +579,14 @@ func benchBurst(t *testing.T, st *mailtest.Stack, n int) {
 		report(t, "burst: ack latency p99", fmt.Sprintf("%.2f s", p99.Seconds()), verdict(p99 < 10*time.Second)+fmt.Sprintf(", goal < 10 s; max %.2f s", lat[len(lat)-1].Seconds()))
 		report(t, "burst: of which intake (APPEND->case) p50", fmt.Sprintf("%.2f s", percentile(intakeLat, 0.5).Seconds()), fmt.Sprintf("p99 %.2f s", percentile(intakeLat, 0.99).Seconds()))
 		report(t, "burst: of which outbox (case->sent_at) p50", fmt.Sprintf("%.2f s", percentile(outboxLat, 0.5).Seconds()), fmt.Sprintf("p99 %.2f s", percentile(outboxLat, 0.99).Seconds()))
+		// The outbox part split where the registering transaction committed (the
+		// daemon's "message registered" line, written just after it): created_at is
+		// stamped when that transaction begins, so the first part is intake's commit
+		// (rendering passes, vault sync, bbolt sync), the second the dispatcher's.
+		if commit, send := commitSplit(t, d.logPath, f, appended); len(commit) > 0 {
+			report(t, "burst: outbox part: case->commit p50", fmt.Sprintf("%.2f s", percentile(commit, 0.5).Seconds()), fmt.Sprintf("p99 %.2f s; created_at → log line after the commit (ms)", percentile(commit, 0.99).Seconds()))
+			report(t, "burst: outbox part: commit->sent_at p50", fmt.Sprintf("%.2f s", percentile(send, 0.5).Seconds()), fmt.Sprintf("p99 %.2f s; the dispatcher's wait and SMTP hand-off", percentile(send, 0.99).Seconds()))
+		}
 	}
 	lastCase, lastSent := lastTimes(f)
 	drain := lastSent.Sub(lastCase)
@@ -581,6 +594,15 @@ func benchBurst(t *testing.T, st *mailtest.Stack, n int) {
 	peakAnon, peakFile := peaks()
 	report(t, "burst: complaintd peak RSS", mib(mem.hwm), "VmHWM after the burst drained; "+mem.String())
 	report(t, "burst: complaintd peak anon RSS", mib(peakAnon), fmt.Sprintf("sampled every 100 ms; peak file-backed %s", mib(peakFile)))
+	if p := os.Getenv("COMPLAINTD_BENCH_DAEMON_LOG"); p != "" {
+		// The burst daemon's log, for a closer look at where replies waited.
+		if b, err := os.ReadFile(d.logPath); err == nil {
+			err = os.WriteFile(p, b, 0o600)
+			if err != nil {
+				t.Logf("keep the daemon log: %v", err)
+			}
+		}
+	}
 	d.removeData()
 }
 
@@ -630,6 +652,57 @@ func ackLatencies(f storeFacts, appended map[string]time.Time) (lat, intake, out
 	slices.Sort(intake)
 	slices.Sort(outbox)
 	return lat, intake, outbox
+}
+
+// commitSplit returns, sorted, for each acknowledged complaint in appended the time
+// from its case's created_at to the daemon's "message registered" log line (written
+// after the commit, millisecond resolution) and from that line to the reply's sent_at.
+func commitSplit(t *testing.T, logPath string, f storeFacts, appended map[string]time.Time) (commit, send []time.Duration) {
+	t.Helper()
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Logf("daemon log: %v", err)
+		return nil, nil
+	}
+	registered := map[string]time.Time{} // case → its first registration line
+	for line := range strings.Lines(string(b)) {
+		if !strings.Contains(line, `msg="message registered"`) {
+			continue
+		}
+		var at time.Time
+		var id string
+		for field := range strings.FieldsSeq(line) {
+			if v, ok := strings.CutPrefix(field, "time="); ok {
+				at, _ = time.Parse(time.RFC3339Nano, v)
+			} else if v, ok := strings.CutPrefix(field, "case="); ok {
+				id = v
+			}
+		}
+		if _, seen := registered[id]; id != "" && !at.IsZero() && !seen {
+			registered[id] = at
+		}
+	}
+	firstSent := map[string]*store.OutboxEntry{}
+	for _, e := range f.outbox {
+		if p := firstSent[e.Case]; e.State == store.OutboxSent && e.Case != "" && (p == nil || e.Seq < p.Seq) {
+			firstSent[e.Case] = e
+		}
+	}
+	created := map[string]time.Time{}
+	for _, c := range f.cases {
+		created[c.ID] = c.CreatedAt
+	}
+	for _, m := range f.messages {
+		_, ok := appended[strings.Trim(m.MessageID, "<>")]
+		e, reg := firstSent[m.Case], registered[m.Case]
+		if ok && e != nil && !reg.IsZero() {
+			commit = append(commit, reg.Sub(created[m.Case]))
+			send = append(send, e.SentAt.Sub(reg))
+		}
+	}
+	slices.Sort(commit)
+	slices.Sort(send)
+	return commit, send
 }
 
 // percentile returns the q-quantile (nearest rank) of sorted durations.
