@@ -600,20 +600,28 @@ func (pl *Pipeline[P]) batch(ctx context.Context, c *Client, validity uint32, ui
 			close(j.done)
 		default:
 			units := budgetUnits(size)
+			waited := time.Now()
 			budget.acquire(units)
 			buf := pl.buffers.get(int(size))
+			read := time.Now()
+			pl.o.Metrics.Busy("backpressure", waited)
 			if _, err := io.ReadFull(r, buf); err != nil {
 				pl.buffers.put(buf)
 				budget.release(units)
 				return fmt.Errorf("read message: %w", err) // the connection broke
 			}
+			pl.o.Metrics.Busy("fetch", read)
+			waited = time.Now()
 			workers <- struct{}{}
+			pl.o.Metrics.Busy("backpressure", waited)
 			go func() {
 				defer func() { <-workers; pl.buffers.put(buf); budget.release(units); close(j.done) }()
 				j.prep, j.err = pl.prepareSafely(prepCtx, uid, bytes.NewReader(buf))
 			}()
 		}
+		waited := time.Now()
 		queue <- j
+		pl.o.Metrics.Busy("backpressure", waited)
 		return nil
 	})
 	// Mails read before a stop or a broken connection are complete: they are
@@ -750,6 +758,7 @@ func (pl *Pipeline[P]) committer(validity uint32, queue <-chan *job[P], done, qu
 // prepareSafely parses and classifies on a worker goroutine; a panic becomes a
 // counted failure of that mail.
 func (pl *Pipeline[P]) prepareSafely(ctx context.Context, uid uint32, raw io.Reader) (prep P, err error) {
+	defer pl.o.Metrics.Busy("prepare", time.Now())
 	defer func() {
 		if v := recover(); v != nil {
 			pl.o.Logger.Error("panic while parsing", "mailbox", pl.o.Mailbox, "uid", uid, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
@@ -764,6 +773,7 @@ func (pl *Pipeline[P]) prepareSafely(ctx context.Context, uid uint32, raw io.Rea
 // commitGroupSafely registers prepared mails; intake advances the checkpoint in their
 // transaction.
 func (pl *Pipeline[P]) commitGroupSafely(validity uint32, group []*job[P]) (outs []inbound.Outcome, err error) {
+	defer pl.o.Metrics.Busy("commit", time.Now())
 	defer func() {
 		if v := recover(); v != nil {
 			pl.o.Logger.Error("panic while registering", "mailbox", pl.o.Mailbox, "uid", group[0].uid, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
