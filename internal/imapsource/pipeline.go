@@ -527,8 +527,8 @@ var errStopBatch = errors.New("stop requested")
 // there are more workers than cores; what they may hold is bounded in bytes.
 const (
 	prepareWorkers   = 4        // mails parsed at once
-	maxGroup         = 16       // mails committed in one transaction
-	queueDepth       = 16       // parsed mails waiting for their commit (no raw bytes held)
+	maxGroup         = 64       // mails committed in one transaction
+	queueDepth       = 64       // parsed mails waiting for their commit (no raw bytes held)
 	pipelineMaxBytes = 8 << 20  // bigger mails are streamed, never buffered whole
 	pipelineBudget   = 16 << 20 // raw bytes buffered for the workers at once
 	budgetUnit       = 64 << 10

@@ -60,32 +60,16 @@ const (
 
 // poolKey is a key file made ahead, not yet given to a case.
 type poolKey struct {
-	path   string
-	keks   [len(classes)][]byte
-	synced bool // its contents are on disk
-}
-
-// writeFile writes a new file, synced when durable.
-func writeFile(path string, b []byte, durable bool) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil && durable {
-		err = f.Sync()
-	}
-	return errors.Join(err, f.Close())
+	path string
+	keks [len(classes)][]byte
 }
 
 func keysAD(id []byte, class string) []byte {
 	return []byte("keys/" + hex.EncodeToString(id) + "/" + class)
 }
 
-// newKeysFile makes a key file with fresh keys for both classes in keys/pool/. A file
-// made ahead (durable) is synced here, by the parsing worker that tops the pool up;
-// one made inside a commit is left to its Flush.
-func (v *Vault) newKeysFile(durable bool) (poolKey, error) {
+// newKeysFile makes a key file with fresh keys for both classes in keys/pool/.
+func (v *Vault) newKeysFile() (poolKey, error) {
 	id := randomBytes(keysIDSize)
 	pk := poolKey{path: filepath.Join(v.dir, "keys", "pool", hex.EncodeToString(id)+".keys")}
 	b := make([]byte, 0, keysSize)
@@ -95,11 +79,11 @@ func (v *Vault) newKeysFile(durable bool) (poolKey, error) {
 		nonce := randomBytes(v.master.NonceSize())
 		b = v.master.Seal(append(b, nonce...), nonce, pk.keks[i], keysAD(id, class))
 	}
-	if err := writeFile(pk.path, b, durable); err != nil {
+	// Not synced here: the Flush before the commit that first uses it covers it.
+	if err := os.WriteFile(pk.path, b, 0o600); err != nil {
 		os.Remove(pk.path)
 		return poolKey{}, fmt.Errorf("write key file: %w", err)
 	}
-	pk.synced = durable
 	return pk, nil
 }
 
@@ -183,7 +167,7 @@ func (v *Vault) TopUpKeys() {
 	if !need {
 		return
 	}
-	pk, err := v.newKeysFile(true)
+	pk, err := v.newKeysFile()
 	v.mu.Lock()
 	v.poolMaking--
 	if err == nil {
@@ -286,7 +270,7 @@ func (v *Vault) createCaseKeys(caseID string) ([len(classes)][]byte, error) {
 	v.mu.Unlock()
 	if !ok {
 		var err error
-		if pk, err = v.newKeysFile(false); err != nil {
+		if pk, err = v.newKeysFile(); err != nil {
 			return pk.keks, err
 		}
 	}
@@ -297,12 +281,6 @@ func (v *Vault) createCaseKeys(caseID string) ([len(classes)][]byte, error) {
 	switch {
 	case err == nil:
 		os.Remove(pk.path)
-		// The new name, and the pool's lost one: a pool file that came back after a
-		// crash would be handed to a second case (loadKeyPool also checks).
-		v.needsSync(filepath.Dir(final), filepath.Dir(pk.path))
-		if !pk.synced {
-			v.needsSync(final)
-		}
 		return pk.keks, nil
 	case errors.Is(err, os.ErrExist):
 		v.mu.Lock()
@@ -341,7 +319,6 @@ func (v *Vault) refillKeys(caseID string, keks [len(classes)][]byte) ([len(class
 		}
 		keks[i] = kek
 	}
-	v.needsSync(path)
 	return keks, nil // made durable by the caller's Flush
 }
 
@@ -379,7 +356,6 @@ func (v *Vault) createLegacyKey(caseID, class string) ([]byte, error) {
 		}
 		return nil, fmt.Errorf("install case key: %w", err)
 	}
-	v.needsSync(path, filepath.Dir(path))
 	return kek, nil // made durable by the caller's Flush, with the files it seals
 }
 

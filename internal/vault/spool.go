@@ -24,7 +24,6 @@ type pack struct {
 	path     string
 	f        *os.File // open while the mail is parsed
 	closed   bool     // the spool is done with it: no more segments
-	synced   bool     // its data is on disk (fdatasync when the spool closed)
 	end      int64    // bytes written and committed
 	writing  bool     // a segment is being written (at end)
 	live     int      // segments not yet released or discarded
@@ -78,32 +77,22 @@ func (s *Spool) Create() (*SpoolFile, error) {
 	return &SpoolFile{v: s.v, id: id, pack: p, w: w}, nil
 }
 
-// Close closes the pack files; a pack without segments goes at once. The others are
-// synced first: the mail's parser pays for writing its attachments to disk, on its
-// own worker, so that the commit that keeps them syncs only directory entries.
+// Close closes the pack files; a pack without segments goes at once. The others'
+// writeback starts now (without waiting for it): the mail's parser, on its own
+// worker, starts writing its attachments to disk, so that the sync of the commit that
+// keeps them finds less to write while the store's single committer waits.
 func (s *Spool) Close() error {
 	var errs []error
 	for _, p := range s.packs {
 		if p.f == nil {
 			continue
 		}
-		s.v.mu.Lock()
-		empty := p.live == 0
-		s.v.mu.Unlock()
-		if !empty {
-			if err := p.f.Sync(); err != nil {
-				errs = append(errs, fmt.Errorf("sync spool file: %w", err))
-			} else {
-				s.v.mu.Lock()
-				p.synced = true
-				s.v.mu.Unlock()
-			}
-		}
+		startWriteback(p.f)
 		errs = append(errs, p.f.Close())
 		p.f = nil
 		s.v.mu.Lock()
 		p.closed = true
-		empty = p.live == 0
+		empty := p.live == 0
 		s.v.mu.Unlock()
 		if empty {
 			os.Remove(p.path)
@@ -302,24 +291,15 @@ func (v *Vault) Keep(caseID, class, spoolID string) (BlobRef, error) {
 	// an attempt of this commit that was rolled back.
 	rel := filepath.Join(caseID, e.pack.id+".pack")
 	if !e.pack.linked[caseID] {
-		caseDir := filepath.Join(v.dir, caseID)
-		switch err := os.Mkdir(caseDir, 0o700); {
-		case err == nil:
-			v.needsSync(v.dir) // the case directory's own name
-		case !errors.Is(err, os.ErrExist):
+		if err := os.MkdirAll(filepath.Join(v.dir, caseID), 0o700); err != nil {
 			return BlobRef{}, fmt.Errorf("create case dir: %w", err)
 		}
 		if err := os.Link(e.pack.path, filepath.Join(v.dir, rel)); err != nil && !errors.Is(err, os.ErrExist) {
 			return BlobRef{}, fmt.Errorf("link attachment into case: %w", err)
 		}
-		v.needsSync(caseDir)
 		v.mu.Lock()
 		e.pack.linked[caseID] = true
-		synced := e.pack.synced
 		v.mu.Unlock()
-		if !synced {
-			v.needsSync(filepath.Join(v.dir, rel)) // kept while still being written
-		}
 	}
 	v.mu.Lock()
 	e.kept = true
