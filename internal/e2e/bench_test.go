@@ -572,7 +572,7 @@ func TestBenchIngest(t *testing.T) {
 		return fmt.Sprintf("%s %.0f%%", name, 100*busy/cdTime.Seconds())
 	}
 	report(t, "complaintd pipeline stages busy", stage("fetch"), fmt.Sprintf("share of the ingest's wall time: %s (fetcher waiting for the stages after it), %s (serial), %s (summed over %s)",
-		stage("backpressure"), stage("commit"), stage("prepare"), "the parsing workers")+"; of the commit: "+stage("commit_vault_sync")+", "+stage("commit_pass1_fn")+", "+stage("commit_pass1_end")+", "+stage("commit_render")+", "+stage("commit_pass2_fn")+", "+stage("commit_pass2_end"))
+		stage("backpressure"), stage("commit"), stage("prepare"), "the parsing workers"))
 	peakAnon, peakFile := peaks()
 	report(t, "complaintd peak RSS during ingest", mib(mem.hwm), "VmHWM after the backlog; "+mem.String())
 	report(t, "complaintd peak anon RSS during ingest", mib(peakAnon), fmt.Sprintf("sampled every 100 ms; peak file-backed %s", mib(peakFile)))

@@ -370,11 +370,9 @@ func (p *Processor) CommitGroup(srcs []inbound.Source, prs []*Prepared) ([]inbou
 		// The records about to be committed point at the files kept and are
 		// sealed with case keys that may be new: make those durable first (a
 		// no-op when there are none).
-		synced := time.Now()
 		if err := p.o.Vault.Flush(); err != nil {
 			return err
 		}
-		p.o.Metrics.Busy("commit_vault_sync", synced)
 		for _, src := range srcs {
 			if err := advanceIn(tx, src, now); err != nil {
 				return err

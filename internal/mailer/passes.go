@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/complaintd/complaintd/internal/render"
 	"github.com/complaintd/complaintd/internal/store"
@@ -66,12 +65,9 @@ func (m *Mailer) Update(st Updater, fn func(*store.Tx) error) error {
 	p := &pass{rendered: map[[32]byte]render.Rendered{}}
 	for n := 1; ; n++ {
 		p.want, p.next, p.queued, p.inline = map[[32]byte]renderJob{}, 0, nil, n > maxPasses
-		t0 := time.Now()
-		var t1 time.Time
 		err := st.Update(func(tx *store.Tx) error {
 			m.passes.m.Store(tx, p)
 			defer m.passes.m.Delete(tx)
-			defer func() { t1 = time.Now() }()
 			if err := fn(tx); err != nil {
 				return err
 			}
@@ -80,11 +76,6 @@ func (m *Mailer) Update(st Updater, fn func(*store.Tx) error) error {
 			}
 			return nil
 		})
-		if !t1.IsZero() {
-			m.o.Metrics.IntakeBusy.AddN(fmt.Sprintf("commit_pass%d_fn", n), int64(t1.Sub(t0)))
-			m.o.Metrics.Busy(fmt.Sprintf("commit_pass%d_end", n), t1)
-		}
-		t2 := time.Now()
 		if !errors.Is(err, errRenderFirst) {
 			if err == nil {
 				for _, kind := range p.queued {
@@ -100,7 +91,6 @@ func (m *Mailer) Update(st Updater, fn func(*store.Tx) error) error {
 			}
 			p.rendered[k] = r
 		}
-		m.o.Metrics.Busy("commit_render", t2)
 	}
 }
 
