@@ -77,6 +77,7 @@ type Router struct {
 	window     int
 	threshold  int
 	memo       *severityMemo
+	texts      *textMemo
 }
 
 type channelRef struct {

@@ -40,3 +40,25 @@ func TestSeverityRemembersByWholeInput(t *testing.T) {
 		t.Fatal("a different body kept the remembered major decision")
 	}
 }
+
+// Matches made ahead by Warm (on a parsing worker) give the decision made without
+// any memo, for every shipped rule.
+func TestWarmedMatchesDecideAlike(t *testing.T) {
+	r, err := New(testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := *r
+	bare.memo, bare.texts = nil, nil
+	for _, in := range []SeverityInput{
+		{Subject: "律师函：要求删除", Body: "我方已向法院起诉。\n原文链接 http://news.example/a"},
+		{Subject: "删帖申请", Body: "本公司暂不起诉，请删除。", Attachments: []string{"律师函.pdf"}},
+		{Subject: "", Body: "", ApplicantOrg: "某某律师事务所"},
+	} {
+		r.Warm(in.Subject, in.Body)
+		got, want := r.Severity(in), bare.Severity(in)
+		if got.Level != want.Level || !slices.Equal(got.Reasons, want.Reasons) {
+			t.Errorf("%+v:\n warmed %+v\n   bare %+v", in, got, want)
+		}
+	}
+}
