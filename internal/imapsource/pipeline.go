@@ -500,16 +500,17 @@ func (pl *Pipeline[P]) catchUp(ctx context.Context, c *Client, st MailboxStatus)
 			continue
 		}
 		n := 1
-		for n < len(uids) && n < fetchBatch {
+		for n < len(uids) && n < fetchBatch*batchesPerRun {
 			if _, suspect := pl.inflight.suspect(pl.o.Mailbox, st.UIDValidity, uids[n]); suspect {
 				break
 			}
 			n++
 		}
-		if err := pl.batch(ctx, c, st.UIDValidity, uids[:n]); err != nil {
+		used, err := pl.batch(ctx, c, st.UIDValidity, uids[:n])
+		if err != nil {
 			return err
 		}
-		uids = uids[n:]
+		uids = uids[used:]
 	}
 	return nil
 }
@@ -517,6 +518,11 @@ func (pl *Pipeline[P]) catchUp(ctx context.Context, c *Client, st MailboxStatus)
 // fetchBatch is how many new mails one UID FETCH asks for: enough to keep the server
 // streaming while a mail is parsed, few enough that a stop does not wait long.
 const fetchBatch = 100
+
+// batchesPerRun is how many FETCHes of fetchBatch mails one run of the pipeline
+// issues back to back before it drains (commits everything, marks the mails
+// processed): the draining costs the committer an idle moment per run.
+const batchesPerRun = 10
 
 var errStopBatch = errors.New("stop requested")
 
@@ -527,8 +533,8 @@ var errStopBatch = errors.New("stop requested")
 // there are more workers than cores; what they may hold is bounded in bytes.
 const (
 	prepareWorkers   = 4        // mails parsed at once
-	maxGroup         = 16       // mails committed in one transaction
-	queueDepth       = 16       // parsed mails waiting for their commit (no raw bytes held)
+	maxGroup         = 64       // mails committed in one transaction
+	queueDepth       = 64       // parsed mails waiting for their commit (no raw bytes held)
 	pipelineMaxBytes = 8 << 20  // bigger mails are streamed, never buffered whole
 	pipelineBudget   = 16 << 20 // raw bytes buffered for the workers at once
 	budgetUnit       = 64 << 10
@@ -542,10 +548,11 @@ type job[P Prepared] struct {
 	done chan struct{} // closed when prep/err are set
 }
 
-// batch fetches new mail with one command, parses it ahead on other cores, commits
-// each in UID order, then marks the processed ones with one STORE. Mail that brought
-// no body goes through one().
-func (pl *Pipeline[P]) batch(ctx context.Context, c *Client, validity uint32, uids []uint32) error {
+// batch fetches new mail with one command per fetchBatch mails, parses it ahead on
+// other cores, commits each in UID order, then marks the processed ones with one
+// STORE. Mail that brought no body goes through one(), and the run ends there: it
+// returns how many of uids it took (all, unless a FETCH came back short).
+func (pl *Pipeline[P]) batch(ctx context.Context, c *Client, validity uint32, uids []uint32) (used int, _ error) {
 	var (
 		done        []uint32   // committed, to be flagged
 		quarantined []uint32   // recorded, to be moved
@@ -581,7 +588,7 @@ func (pl *Pipeline[P]) batch(ctx context.Context, c *Client, validity uint32, ui
 	// A mail taken in hand is finished even when the batch stops (each has its own
 	// time budget in Prepare): only the fetching of more stops.
 	prepCtx := context.WithoutCancel(ctx)
-	missing, err := c.FetchBatch(ctx, uids, func(uid uint32, r io.Reader, size int64) error {
+	fetched := func(uid uint32, r io.Reader, size int64) error {
 		if err := failed(); err != nil {
 			return err
 		}
@@ -600,22 +607,44 @@ func (pl *Pipeline[P]) batch(ctx context.Context, c *Client, validity uint32, ui
 			close(j.done)
 		default:
 			units := budgetUnits(size)
+			waited := time.Now()
 			budget.acquire(units)
 			buf := pl.buffers.get(int(size))
+			read := time.Now()
+			pl.o.Metrics.Busy("backpressure", waited)
 			if _, err := io.ReadFull(r, buf); err != nil {
 				pl.buffers.put(buf)
 				budget.release(units)
 				return fmt.Errorf("read message: %w", err) // the connection broke
 			}
+			pl.o.Metrics.Busy("fetch", read)
+			waited = time.Now()
 			workers <- struct{}{}
+			pl.o.Metrics.Busy("backpressure", waited)
 			go func() {
 				defer func() { <-workers; pl.buffers.put(buf); budget.release(units); close(j.done) }()
 				j.prep, j.err = pl.prepareSafely(prepCtx, uid, bytes.NewReader(buf))
 			}()
 		}
+		waited := time.Now()
 		queue <- j
+		pl.o.Metrics.Busy("backpressure", waited)
 		return nil
-	})
+	}
+	// One FETCH per fetchBatch mails, one after the other, while the committer
+	// keeps going: the pipeline does not drain between two FETCHes. A FETCH that
+	// brings back less than asked ends the run, so that the missing mails are
+	// fetched one by one right after.
+	var missing []uint32
+	var err error
+	for used < len(uids) && err == nil && len(missing) == 0 {
+		chunk := uids[used:min(used+fetchBatch, len(uids))]
+		missing, err = c.FetchBatch(ctx, chunk, fetched)
+		used += len(chunk)
+		if err == nil && ctx.Err() != nil {
+			err = errStopBatch
+		}
+	}
 	// Mails read before a stop or a broken connection are complete: they are
 	// committed before the batch ends.
 	close(queue)
@@ -630,22 +659,22 @@ func (pl *Pipeline[P]) batch(ctx context.Context, c *Client, validity uint32, ui
 	}
 	switch {
 	case errors.Is(err, errStopBatch):
-		return nil
+		return used, nil
 	case err != nil:
 		if IsConnError(err) {
-			return err
+			return used, err
 		}
-		return fmt.Errorf("batch: %w", err)
+		return used, fmt.Errorf("batch: %w", err)
 	}
 	for _, uid := range missing {
 		if ctx.Err() != nil {
-			return nil
+			return used, nil
 		}
 		if err := pl.one(ctx, c, validity, uid); err != nil {
-			return err
+			return used, err
 		}
 	}
-	return nil
+	return used, nil
 }
 
 // committer commits the jobs of a batch in UID order. It takes the oldest job with
@@ -750,6 +779,7 @@ func (pl *Pipeline[P]) committer(validity uint32, queue <-chan *job[P], done, qu
 // prepareSafely parses and classifies on a worker goroutine; a panic becomes a
 // counted failure of that mail.
 func (pl *Pipeline[P]) prepareSafely(ctx context.Context, uid uint32, raw io.Reader) (prep P, err error) {
+	defer pl.o.Metrics.Busy("prepare", time.Now())
 	defer func() {
 		if v := recover(); v != nil {
 			pl.o.Logger.Error("panic while parsing", "mailbox", pl.o.Mailbox, "uid", uid, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
@@ -764,6 +794,7 @@ func (pl *Pipeline[P]) prepareSafely(ctx context.Context, uid uint32, raw io.Rea
 // commitGroupSafely registers prepared mails; intake advances the checkpoint in their
 // transaction.
 func (pl *Pipeline[P]) commitGroupSafely(validity uint32, group []*job[P]) (outs []inbound.Outcome, err error) {
+	defer pl.o.Metrics.Busy("commit", time.Now())
 	defer func() {
 		if v := recover(); v != nil {
 			pl.o.Logger.Error("panic while registering", "mailbox", pl.o.Mailbox, "uid", group[0].uid, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))

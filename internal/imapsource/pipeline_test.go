@@ -214,3 +214,37 @@ func TestIMAPReconnect(t *testing.T) {
 		t.Errorf("IMAP errors = %d, want at least 4 after the dropped connection", got)
 	}
 }
+
+// A backlog longer than one FETCH is read with several FETCHes in one run of the
+// pipeline, the committer going on meanwhile: every mail becomes one case, in UID
+// order, and is answered once.
+func TestBacklogOverSeveralFetches(t *testing.T) {
+	srv := newServers(t)
+	const n = 230 // three FETCHes: 100, 100, 30
+	var last uint32
+	for i := range n {
+		id := fmt.Sprintf("backlog-%03d@example.cn", i)
+		last = srv.deliver(t, plainComplaint(fmt.Sprintf("申请人%03d|p%03d@example.cn", i, i), id, "申请删除凤凰博客稿件").Bytes())
+	}
+	h := startHarness(t, srv, "")
+	h.waitCheckpoint(last)
+	cs := h.cases()
+	if len(cs) != n {
+		t.Fatalf("%d cases for %d mails", len(cs), n)
+	}
+	// Case numbers follow the UIDs: the commits kept the mailbox's order.
+	for i := range n {
+		m := h.message(fmt.Sprintf("backlog-%03d@example.cn", i))
+		if m == nil || m.Case == "" {
+			t.Fatalf("mail %d not registered: %+v", i, m)
+		}
+		if want := fmt.Sprintf("-%06d", i+1); !strings.HasSuffix(m.Case, want) {
+			t.Fatalf("mail %d (UID %d) became case %s, want a number ending %s", i, m.UID, m.Case, want)
+		}
+	}
+	sent := h.waitReplies(n)
+	h.waitSettled()
+	if got := len(srv.sink.Messages()); got != n {
+		t.Errorf("%d replies for %d complaints (first wait saw %d)", got, n, len(sent))
+	}
+}

@@ -120,6 +120,42 @@ type Processor struct {
 	classify classify.Options // prepared once: the catalogue's keywords folded
 	tagRe    *regexp.Regexp
 	domain   string
+	// quoteless remembers recent bodies without their quoted parts: the commit reads
+	// them several times per mail (forged-command check, severity), twice over (the
+	// mailer's two passes); Prepare fills it on its parallel workers.
+	quoteless quotelessMemo
+}
+
+// quotelessMemo maps a body to desk.StripQuoted of it, for bodies up to
+// quotelessMaxBytes, at most quotelessEntries at once.
+type quotelessMemo struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+const (
+	quotelessEntries  = 256
+	quotelessMaxBytes = 64 << 10
+)
+
+func (q *quotelessMemo) of(text string) string {
+	if len(text) > quotelessMaxBytes {
+		return desk.StripQuoted(text)
+	}
+	q.mu.Lock()
+	out, ok := q.m[text]
+	q.mu.Unlock()
+	if ok {
+		return out
+	}
+	out = desk.StripQuoted(text)
+	q.mu.Lock()
+	if q.m == nil || len(q.m) >= quotelessEntries {
+		q.m = map[string]string{}
+	}
+	q.m[text] = out
+	q.mu.Unlock()
+	return out
 }
 
 // NewProcessor checks the options.
@@ -278,6 +314,12 @@ func (p *Processor) Prepare(ctx context.Context, raw io.Reader) (*Prepared, erro
 		if err := ctx.Err(); err != nil {
 			p.Discard(pr)
 			return &Prepared{msg: msg}, err
+		}
+		// What the commit will ask about the text, worked out here, in parallel:
+		// the commit is the pipeline's one serial stage.
+		body := p.quoteless.of(msg.Text)
+		if p.o.Router != nil {
+			p.o.Router.Warm(msg.Subject, body)
 		}
 	}
 	if budget.Err() != nil || msg.Stopped {

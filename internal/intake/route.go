@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/complaintd/complaintd/internal/cases"
-	"github.com/complaintd/complaintd/internal/desk"
 	"github.com/complaintd/complaintd/internal/mailmsg"
 	"github.com/complaintd/complaintd/internal/render"
 	"github.com/complaintd/complaintd/internal/routing"
@@ -78,7 +77,7 @@ func (p *Processor) route(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, isN
 		return "", nil // rules only raise; staff decisions stand
 	}
 	in := routing.SeverityInput{
-		Subject: msg.Subject, Body: desk.StripQuoted(msg.Text),
+		Subject: msg.Subject, Body: p.quoteless.of(msg.Text),
 		ApplicantOrg: c.Applicant.Org, ApplicantEmail: c.Applicant.Email,
 		SameLink:      earlierCases(tx.IndexedCases("link", c.LinkKey), c, r.RepeatWindowDays()),
 		SameApplicant: earlierCases(sameApplicant(tx, c), c, r.RepeatWindowDays()),

@@ -531,8 +531,9 @@ func (p *Processor) forgedCommand(msg *mailmsg.Message) (why string, viaToken bo
 		!staffauth.HasComplainantToken(p.o.Staff.Auth.Secret, recipients(msg), p.o.Desk.Address, id) {
 		return "non-staff sender wrote to a staff token address", true
 	}
-	cmds, _ := desk.ParseCommands(desk.StripQuoted(msg.Text))
-	if len(cmds) == 0 || cmds[0].Line != firstTextLine(desk.StripQuoted(msg.Text)) {
+	body := p.quoteless.of(msg.Text)
+	cmds, _ := desk.ParseCommands(body)
+	if len(cmds) == 0 || cmds[0].Line != firstTextLine(body) {
 		return "", false
 	}
 	switch cmds[0].Action {

@@ -917,3 +917,18 @@ func (s *Stack) changeUIDValidity(user, mailbox string) (before, after uint32, e
 	}
 	return before, after, nil
 }
+
+// ServerPIDs returns the process ids of the running Dovecot and Postfix masters (0
+// for one that is down): their process trees are the servers, for a benchmark that
+// accounts the CPU each side spends.
+func (s *Stack) ServerPIDs() (dovecot, postfix int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dovecot != nil {
+		dovecot = s.dovecot.cmd.Process.Pid
+	}
+	if s.postfix != nil {
+		postfix = s.postfixMasterPID()
+	}
+	return dovecot, postfix
+}

@@ -54,6 +54,15 @@ type Metrics struct {
 	RepliesQueued KindCounter
 	RepliesSent   KindCounter
 
+	// IntakeBusy is the time spent in each stage of the intake pipeline, in
+	// nanoseconds: "prepare", parsing on the workers (summed over them); "commit", the
+	// committer's store transactions; "fetch", reading mail off the IMAP connection;
+	// "backpressure", the fetcher waiting for a free worker, buffer budget or queue
+	// slot. With the wall time it tells which stage bounds the rate: the fetcher and
+	// the committer are serial, so fetch (or commit) time close to the wall time says
+	// the server (or the store) is the bottleneck, much backpressure that parsing is.
+	IntakeBusy KindCounter
+
 	// AuthFailures counts refused logins and untrusted certificates by service
 	// ("imap", "smtp"): configuration problems that must be loud.
 	AuthFailures KindCounter
@@ -81,13 +90,21 @@ type KindCounter struct {
 }
 
 // Add counts one for kind.
-func (k *KindCounter) Add(kind string) {
+func (k *KindCounter) Add(kind string) { k.AddN(kind, 1) }
+
+// AddN counts n for kind.
+func (k *KindCounter) AddN(kind string, n int64) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.n == nil {
 		k.n = map[string]int64{}
 	}
-	k.n[kind]++
+	k.n[kind] += n
+}
+
+// Busy adds the time since start to the stage's share of IntakeBusy.
+func (m *Metrics) Busy(stage string, start time.Time) {
+	m.IntakeBusy.AddN(stage, int64(time.Since(start)))
 }
 
 // Get is the count for kind.

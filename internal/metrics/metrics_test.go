@@ -162,3 +162,17 @@ func TestMetricNamesFollowConventions(t *testing.T) {
 		t.Errorf("%s: %s", p.Metric, p.Text)
 	}
 }
+
+// The intake's stage times are served in seconds, one series per stage.
+func TestIntakeBusyInSeconds(t *testing.T) {
+	var m Metrics
+	m.Busy("commit", time.Now().Add(-1500*time.Millisecond))
+	m.IntakeBusy.AddN("fetch", int64(250*time.Millisecond))
+	out := scrape(t, Handler(&m, HandlerOptions{}))
+	for stage, lo := range map[string]float64{"commit": 1.5, "fetch": 0.25} {
+		v := value(t, out, `complaintd_intake_busy_seconds_total{stage="`+stage+`"}`)
+		if v < lo || v > lo+1 {
+			t.Errorf("%s: %v s, want %v s", stage, v, lo)
+		}
+	}
+}

@@ -41,6 +41,7 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 var (
 	dBuild = desc("complaintd_build_info", "The running binary: always 1.", "version", "revision", "goversion")
 
+	dIntakeBusy  = desc("complaintd_intake_busy_seconds_total", "Time spent in each stage of the intake pipeline (prepare: summed over the parsing workers; commit: store transactions; fetch: reading mail off IMAP; backpressure: the fetcher waiting for the stages after it).", "stage")
 	dProcessed   = desc("complaintd_mails_processed_total", "Mails registered (cases, follow-ups, noise).")
 	dDuplicates  = desc("complaintd_mails_duplicate_total", "Mails recognised as already registered.")
 	dQuarantined = desc("complaintd_mails_quarantined_total", "Mails quarantined after failing.")
@@ -85,7 +86,7 @@ func newCollector(m *Metrics, o HandlerOptions) *collector {
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{dBuild, dProcessed, dDuplicates, dQuarantined, dFailures, dQueued, dSuppressed,
-		dSent, dFailed, dDropped, dSecurity, dConnects, dIMAPErrors, dAuthFail, dIMAPUp, dSMTPUp, dLastPoll, dLastSend, dLag} {
+		dSent, dFailed, dDropped, dSecurity, dConnects, dIMAPErrors, dAuthFail, dIMAPUp, dSMTPUp, dLastPoll, dLastSend, dLag, dIntakeBusy} {
 		ch <- d
 	}
 	if c.o.Snapshot != nil {
@@ -124,6 +125,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(dConnects, m.IMAPConnects.Load())
 	counter(dIMAPErrors, m.IMAPErrors.Load())
 	byKind(dAuthFail, &m.AuthFailures)
+	stages, busy := m.IntakeBusy.counts()
+	for _, stage := range stages {
+		ch <- prometheus.MustNewConstMetric(dIntakeBusy, prometheus.CounterValue, time.Duration(busy[stage]).Seconds(), stage)
+	}
 	gauge(dIMAPUp, up(m.IMAPUp.Load()))
 	gauge(dSMTPUp, up(m.SMTPUp.Load()))
 	gauge(dLastPoll, float64(m.LastPollAt.Load()))

@@ -76,6 +76,8 @@ type Router struct {
 	rules      []rule
 	window     int
 	threshold  int
+	memo       *severityMemo
+	texts      *textMemo
 }
 
 type channelRef struct {
@@ -101,6 +103,7 @@ func New(cfg Config) (*Router, error) {
 		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, a...)))
 	}
 	r := &Router{
+		memo:      &severityMemo{},
 		byName:    map[string]int{},
 		channels:  map[string]channelRef{},
 		aliases:   map[string]aliasRef{},

@@ -1,10 +1,16 @@
 package routing
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
+	"io"
 	"regexp"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -118,8 +124,152 @@ func withoutArticleLines(t string) string {
 // fold makes full-width letters, digits and punctuation half-width (ＬＡＷ, ：).
 func fold(s string) string { return width.Fold.String(s) }
 
-// Severity decides the level of a case from the configured rules and repetition.
+// Severity decides the level of a case from the configured rules and repetition. The
+// decision depends on in alone, so the last ones are remembered: the intake decides
+// twice for each mail (its commit runs a first pass that finds the replies to render
+// before the transaction), and the rules' regular expressions over the body were a
+// fifth of the time of that serial commit (issue 18).
 func (r *Router) Severity(in SeverityInput) SeverityDecision {
+	key := severityKey(in)
+	if d, ok := r.memo.get(key); ok {
+		return d
+	}
+	d := r.severity(in)
+	r.memo.put(key, d)
+	return d
+}
+
+// Warm matches the rules against a mail's subject and body ahead of Severity (the
+// intake calls it while it parses the mail, on its parallel workers), so that the
+// decision made in the store's single commit finds the matches made.
+func (r *Router) Warm(subject, body string) {
+	r.texts.of(r, "subject", subject)
+	r.texts.of(r, "body", body)
+}
+
+// foldField is a field's text as the rules see it.
+func foldField(f, t string) string {
+	t = fold(clip(t, maxFieldBytes))
+	if f == "body" {
+		t = withoutArticleLines(t)
+	}
+	return t
+}
+
+// textMatches is one subject or body as the rules see it and each rule's first
+// match in it (by rule index; ok false: no match, or the rule does not look there).
+type textMatches struct {
+	folded string
+	rules  []struct {
+		a, b int
+		ok   bool
+	}
+}
+
+// textMemo remembers the matches in recent subjects and bodies, by digest; bounded.
+type textMemo struct {
+	mu sync.Mutex
+	m  map[[32]byte]*textMatches
+}
+
+const textMemoSize = 512
+
+func (tm *textMemo) of(r *Router, field, text string) *textMatches {
+	h := sha256.New()
+	io.WriteString(h, field)
+	h.Write([]byte{0})
+	io.WriteString(h, text)
+	var k [32]byte
+	h.Sum(k[:0])
+	if tm != nil {
+		tm.mu.Lock()
+		got := tm.m[k]
+		tm.mu.Unlock()
+		if got != nil {
+			return got
+		}
+	}
+	got := &textMatches{folded: foldField(field, text)}
+	got.rules = make([]struct {
+		a, b int
+		ok   bool
+	}, len(r.rules))
+	for i, ru := range r.rules {
+		if got.folded == "" || !slices.Contains(ru.fields, field) {
+			continue
+		}
+		got.rules[i].a, got.rules[i].b, got.rules[i].ok = ru.match(got.folded)
+	}
+	if tm != nil {
+		tm.mu.Lock()
+		if tm.m == nil || len(tm.m) >= textMemoSize {
+			tm.m = map[[32]byte]*textMatches{}
+		}
+		tm.m[k] = got
+		tm.mu.Unlock()
+	}
+	return got
+}
+
+// severityMemo remembers recent decisions by their input's digest; bounded, as it
+// holds reasons quoting complaint text.
+type severityMemo struct {
+	mu sync.Mutex
+	m  map[[32]byte]SeverityDecision
+}
+
+const severityMemoSize = 256
+
+func (m *severityMemo) get(k [32]byte) (SeverityDecision, bool) {
+	if m == nil {
+		return SeverityDecision{}, false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d, ok := m.m[k]
+	d.Reasons = slices.Clone(d.Reasons)
+	return d, ok
+}
+
+func (m *severityMemo) put(k [32]byte, d SeverityDecision) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil || len(m.m) >= severityMemoSize {
+		m.m = map[[32]byte]SeverityDecision{}
+	}
+	d.Reasons = slices.Clone(d.Reasons)
+	m.m[k] = d
+}
+
+// severityKey digests every field of in, each prefixed with its length.
+func severityKey(in SeverityInput) [32]byte {
+	h := sha256.New()
+	field := func(s string) {
+		var n [8]byte
+		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		io.WriteString(h, s)
+	}
+	field(in.Subject)
+	field(in.Body)
+	field(strconv.Itoa(len(in.Attachments)))
+	for _, a := range in.Attachments {
+		field(a)
+	}
+	field(in.ApplicantOrg)
+	field(in.PrincipalOrg)
+	field(in.ApplicantEmail)
+	field(strconv.Itoa(in.SameLink))
+	field(strconv.Itoa(in.SameApplicant))
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
+}
+
+func (r *Router) severity(in SeverityInput) SeverityDecision {
 	texts := map[string][]string{
 		"subject":         {in.Subject},
 		"body":            {in.Body},
@@ -128,23 +278,34 @@ func (r *Router) Severity(in SeverityInput) SeverityDecision {
 		"applicant_email": {strings.ToLower(strings.TrimSpace(in.ApplicantEmail))},
 	}
 	folded := map[string][]string{}
+	// The subject and the body are matched through the text memo (Warm fills it
+	// ahead, off the commit); the other fields are short.
+	long := map[string]*textMatches{"subject": r.texts.of(r, "subject", in.Subject), "body": r.texts.of(r, "body", in.Body)}
 	out := SeverityDecision{Level: Ordinary}
-	for _, ru := range r.rules {
+	for i, ru := range r.rules {
 		for _, f := range ru.fields {
 			if folded[f] == nil {
+				if tm := long[f]; tm != nil {
+					folded[f] = []string{tm.folded}
+				}
 				for _, t := range texts[f] {
-					t = fold(clip(t, maxFieldBytes))
-					if f == "body" {
-						t = withoutArticleLines(t)
+					if long[f] != nil {
+						break
 					}
-					folded[f] = append(folded[f], t)
+					folded[f] = append(folded[f], foldField(f, t))
 				}
 			}
 			for _, t := range folded[f] {
 				if t == "" {
 					continue
 				}
-				a, b, ok := ru.match(t)
+				var a, b int
+				var ok bool
+				if tm := long[f]; tm != nil {
+					a, b, ok = tm.rules[i].a, tm.rules[i].b, tm.rules[i].ok
+				} else {
+					a, b, ok = ru.match(t)
+				}
 				if !ok {
 					continue
 				}

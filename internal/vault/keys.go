@@ -131,6 +131,12 @@ func (v *Vault) loadKeyPool() error {
 	}
 	for _, e := range ents {
 		path := filepath.Join(dir, e.Name())
+		if linkedElsewhere(path) {
+			// Given to a case by a run that died before the pool's name was gone
+			// for good: that case owns these keys.
+			os.Remove(path)
+			continue
+		}
 		keks, err := v.readKeysFile(path)
 		if err != nil || keks[0] == nil || keks[1] == nil {
 			if errors.Is(err, os.ErrNotExist) {

@@ -174,3 +174,42 @@ func TestKeyPoolDamage(t *testing.T) {
 }
 
 func encodeSealed(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// A pool key file that is also a case's key file (a crash lost its removal from the
+// pool) is not handed to a second case.
+func TestPoolFileOfACaseIsNotReused(t *testing.T) {
+	dir := t.TempDir()
+	v, err := Open(dir, testKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.TopUpKeys()
+	pool := filepath.Join(dir, "keys", "pool")
+	ents, err := os.ReadDir(pool)
+	if err != nil || len(ents) != 1 {
+		t.Fatalf("pool: %v %v", ents, err)
+	}
+	poolFile := filepath.Join(pool, ents[0].Name())
+	const id = "TS-2026-000031"
+	ref := spoolAndKeep(t, v, id, []byte("营业执照"))
+	if err := v.Flush(); err != nil {
+		t.Fatalf("flush: %v", err)
+	}
+	// A crash lost the pool name's removal: the key file is back in the pool.
+	if err := os.Link(filepath.Join(dir, "keys", id+".keys"), poolFile); err != nil {
+		t.Fatal(err)
+	}
+	v2, err := Open(dir, testKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v2.pool) != 0 {
+		t.Fatalf("a case's key file was taken back into the pool: %d", len(v2.pool))
+	}
+	if _, err := os.Stat(poolFile); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the stale pool name stays: %v", err)
+	}
+	if b, err := readBlob(t, v2, id, ref); err != nil || string(b) != "营业执照" {
+		t.Fatalf("the case's document after reopening: %q %v", b, err)
+	}
+}

@@ -77,13 +77,17 @@ func (s *Spool) Create() (*SpoolFile, error) {
 	return &SpoolFile{v: s.v, id: id, pack: p, w: w}, nil
 }
 
-// Close closes the pack files; a pack without segments goes at once.
+// Close closes the pack files; a pack without segments goes at once. The others'
+// writeback starts now (without waiting for it): the mail's parser, on its own
+// worker, starts writing its attachments to disk, so that the sync of the commit that
+// keeps them finds less to write while the store's single committer waits.
 func (s *Spool) Close() error {
 	var errs []error
 	for _, p := range s.packs {
 		if p.f == nil {
 			continue
 		}
+		startWriteback(p.f)
 		errs = append(errs, p.f.Close())
 		p.f = nil
 		s.v.mu.Lock()
@@ -263,7 +267,6 @@ func (v *Vault) OpenSpool(id string) (*Reader, int64, error) {
 // the caller commits nothing afterwards (crash, rollback), the pack is an
 // unreferenced orphan, unreadable without the sealed keys that were never stored.
 func (v *Vault) Keep(caseID, class, spoolID string) (BlobRef, error) {
-	v.dirty.Store(true)
 	if !caseIDPattern.MatchString(caseID) || !validClass(class) {
 		return BlobRef{}, fmt.Errorf("keep attachment: bad case %q or class %q", caseID, class)
 	}
@@ -290,6 +293,10 @@ func (v *Vault) Keep(caseID, class, spoolID string) (BlobRef, error) {
 		if err := os.MkdirAll(filepath.Join(v.dir, caseID), 0o700); err != nil {
 			return BlobRef{}, fmt.Errorf("create case dir: %w", err)
 		}
+		// Dirty before the link: a Flush must not miss it. A pack linked already
+		// (by a pass of this commit that rolled back, whose Flush made it durable)
+		// leaves nothing to sync: a second pass costs no second sync.
+		v.dirty.Store(true)
 		if err := os.Link(e.pack.path, filepath.Join(v.dir, rel)); err != nil && !errors.Is(err, os.ErrExist) {
 			return BlobRef{}, fmt.Errorf("link attachment into case: %w", err)
 		}

@@ -17,6 +17,19 @@ func syncFS(dir string) error {
 	return unix.Syncfs(int(f.Fd()))
 }
 
+// startWriteback asks the kernel to start writing f's dirty pages (it does not wait,
+// and makes nothing durable: Flush does).
+func startWriteback(f *os.File) {
+	unix.SyncFileRange(int(f.Fd()), 0, 0, unix.SYNC_FILE_RANGE_WRITE)
+}
+
+// linkedElsewhere reports whether the file at path has another name too (a hard
+// link).
+func linkedElsewhere(path string) bool {
+	var st unix.Stat_t
+	return unix.Stat(path, &st) == nil && st.Nlink > 1
+}
+
 // settle punches the given byte ranges ([offset, length]) out of a file and drops its
 // clean cached pages (dirty ones stay: call it after a sync). Best effort: a failure
 // costs only disk or memory.
