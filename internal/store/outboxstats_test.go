@@ -1,11 +1,15 @@
 package store
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // With a sealer the oldest pending reply is still found among sealed case replies
@@ -283,5 +287,59 @@ func BenchmarkPendingScan(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// The pending index holds each entry's head: a planner pass and OutboxStats read
+// the index, not the entries (whose pages would otherwise all be mapped). An index
+// written before it held heads (empty values) is read through the entries.
+func TestPendingIndexHoldsHeads(t *testing.T) {
+	s, err := Open(t.TempDir()+"/db", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.SetSealer(&fakeSealer{keys: map[string][]byte{}})
+	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	mail := json.RawMessage(`{"subject":"回执"}`)
+	s.Update(func(tx *Tx) error {
+		tx.Enqueue(&OutboxEntry{Kind: "ack", Case: "TS-2026-000001", Mail: mail, To: []string{"a@people.test"}, NextAt: t0, CreatedAt: t0})
+		return tx.Enqueue(&OutboxEntry{Kind: "ack", Case: "TS-2026-000002", Mail: mail, To: []string{"b@people.test"}, NextAt: t0, CreatedAt: t0.Add(time.Hour)})
+	})
+	var k1, k2 [8]byte
+	binary.BigEndian.PutUint64(k1[:], 1)
+	binary.BigEndian.PutUint64(k2[:], 2)
+	// Entry 1's own record is unreadable: only the index can answer for it.
+	// Entry 2's index value is empty, as an older version wrote it.
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bOutbox).Put(k1[:], []byte("not json")); err != nil {
+			return err
+		}
+		return tx.Bucket(bPending).Put(k2[:], nil)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var cases []string
+	if err := s.View(func(tx *Tx) error {
+		return tx.EachPendingHead(func(e *OutboxEntry) error {
+			if e.To != nil || e.Mail != nil {
+				t.Errorf("head of %d carries the mail or the recipients: %+v", e.Seq, e)
+			}
+			cases = append(cases, e.Case)
+			return nil
+		})
+	}); err != nil {
+		t.Fatalf("heads: %v", err)
+	}
+	if !slices.Equal(cases, []string{"TS-2026-000001", "TS-2026-000002"}) {
+		t.Fatalf("heads for %q", cases)
+	}
+	var byState map[string]int
+	var oldest time.Time
+	if err := s.View(func(tx *Tx) error { byState, oldest, err = tx.OutboxStats(); return err }); err != nil {
+		t.Fatalf("stats: %v", err)
+	}
+	if byState[OutboxPending] != 2 || !oldest.Equal(t0) {
+		t.Fatalf("stats %v, oldest %v", byState, oldest)
 	}
 }

@@ -47,7 +47,7 @@ var (
 	bOutbox     = []byte("outbox")
 	bAutoReply  = []byte("auto_reply")
 	bAlerts     = []byte("alerts")
-	bPending    = []byte("outbox_pending") // seq → nothing: the entries still to send
+	bPending    = []byte("outbox_pending") // seq → the entry's head (pendingHead; empty before issue 18): the entries still to send
 	bFailed     = []byte("outbox_failed")  // seq → nothing: the entries given up on
 	allBuckets  = [][]byte{bMeta, bCases, bEvents, bMessages, bMsgIDs, bDigests, bCheckpoint, bQuarantine, bOutbox, bAutoReply, bAlerts, bPending, bFailed, bFacts}
 )
@@ -703,9 +703,49 @@ func (t *Tx) putOutbox(e *OutboxEntry) error {
 		}
 	}
 	if e.State == OutboxPending {
-		return t.tx.Bucket(bPending).Put(k[:], nil)
+		head, err := pendingHead(e)
+		if err != nil {
+			return err
+		}
+		return t.tx.Bucket(bPending).Put(k[:], head)
 	}
 	return t.tx.Bucket(bPending).Delete(k[:])
+}
+
+// pendingHead is what the pending index holds for an entry: its clear fields, as
+// outboxHead reads them from the entry itself. The planner and OutboxStats read the
+// index alone, so a pass over a long outbox maps a few small pages instead of one
+// page of every pending entry's rendered mail (at 10,000 pending replies that was
+// over 100 MiB of the daemon's RSS, and a JSON scan per entry; issue 18).
+func pendingHead(e *OutboxEntry) ([]byte, error) {
+	head := *e
+	head.Mail = nil
+	if head.Case != "" {
+		head.To = nil // sealed with the case's key in the entry
+	}
+	b, err := json.Marshal(&head)
+	if err != nil {
+		return nil, fmt.Errorf("encode outbox head: %w", err)
+	}
+	return b, nil
+}
+
+// pendingEntryHead reads the head of the pending entry k from the index value v, or
+// from the entry itself when v is empty (written before the index held heads).
+func (t *Tx) pendingEntryHead(k, v []byte) (*OutboxEntry, error) {
+	if len(v) > 0 {
+		var e OutboxEntry
+		if err := json.Unmarshal(v, &e); err != nil {
+			return nil, fmt.Errorf("decode outbox head: %w", err)
+		}
+		e.Mail = nil // "null" in the head
+		return &e, nil
+	}
+	ev := t.tx.Bucket(bOutbox).Get(k)
+	if ev == nil {
+		return nil, ErrNotFound
+	}
+	return outboxHead(ev)
 }
 
 // EachPending walks the entries still to send, in order, without touching the
@@ -726,13 +766,8 @@ func (t *Tx) EachPending(fn func(*OutboxEntry) error) error {
 // hundred bytes per entry instead of decrypting and decoding every rendered mail
 // (and mapping all their pages) on each pass (issue 18).
 func (t *Tx) EachPendingHead(fn func(*OutboxEntry) error) error {
-	out := t.tx.Bucket(bOutbox)
-	return t.tx.Bucket(bPending).ForEach(func(k, _ []byte) error {
-		v := out.Get(k)
-		if v == nil {
-			return ErrNotFound
-		}
-		e, err := outboxHead(v)
+	return t.tx.Bucket(bPending).ForEach(func(k, v []byte) error {
+		e, err := t.pendingEntryHead(k, v)
 		if err != nil {
 			return err
 		}
@@ -817,10 +852,12 @@ func (t *Tx) EachOutbox(fn func(*OutboxEntry) error) error {
 func (t *Tx) OutboxStats() (byState map[string]int, oldestPending time.Time, err error) {
 	byState = map[string]int{}
 	out := t.tx.Bucket(bOutbox)
-	err = t.tx.Bucket(bPending).ForEach(func(k, _ []byte) error {
-		v := out.Get(k)
-		if v == nil {
-			return ErrNotFound
+	err = t.tx.Bucket(bPending).ForEach(func(k, head []byte) error {
+		v := head
+		if len(v) == 0 {
+			if v = out.Get(k); v == nil {
+				return ErrNotFound
+			}
 		}
 		created, err := outboxCreatedAt(v)
 		if err != nil {
