@@ -147,13 +147,13 @@ func (r *recorder) write(batch []*outcome) (left []*outcome) {
 	if len(left) == len(batch) {
 		return left
 	}
-	done := make(map[*outcome]bool, len(left))
+	refused := make(map[*outcome]bool, len(left))
 	for _, o := range left {
-		done[o] = true
+		refused[o] = true
 	}
 	d.mu.Lock()
 	for _, o := range batch {
-		if !done[o] {
+		if !refused[o] {
 			delete(d.inflight, o.e.Seq)
 		}
 	}

@@ -76,7 +76,6 @@ type Router struct {
 	rules      []rule
 	window     int
 	threshold  int
-	memo       *severityMemo
 	texts      *textMemo
 }
 
@@ -103,7 +102,7 @@ func New(cfg Config) (*Router, error) {
 		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, a...)))
 	}
 	r := &Router{
-		memo:      &severityMemo{},
+		texts:     &textMemo{},
 		byName:    map[string]int{},
 		channels:  map[string]channelRef{},
 		aliases:   map[string]aliasRef{},

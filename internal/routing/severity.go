@@ -2,13 +2,11 @@ package routing
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -124,21 +122,6 @@ func withoutArticleLines(t string) string {
 // fold makes full-width letters, digits and punctuation half-width (ＬＡＷ, ：).
 func fold(s string) string { return width.Fold.String(s) }
 
-// Severity decides the level of a case from the configured rules and repetition. The
-// decision depends on in alone, so the last ones are remembered: the intake decides
-// twice for each mail (its commit runs a first pass that finds the replies to render
-// before the transaction), and the rules' regular expressions over the body were a
-// fifth of the time of that serial commit (issue 18).
-func (r *Router) Severity(in SeverityInput) SeverityDecision {
-	key := severityKey(in)
-	if d, ok := r.memo.get(key); ok {
-		return d
-	}
-	d := r.severity(in)
-	r.memo.put(key, d)
-	return d
-}
-
 // Warm matches the rules against a mail's subject and body ahead of Severity (the
 // intake calls it while it parses the mail, on its parallel workers), so that the
 // decision made in the store's single commit finds the matches made.
@@ -174,13 +157,19 @@ type textMemo struct {
 
 const textMemoSize = 512
 
-func (tm *textMemo) of(r *Router, field, text string) *textMatches {
+// textKey identifies a field's text in the memo.
+func textKey(field, text string) [32]byte {
 	h := sha256.New()
 	io.WriteString(h, field)
 	h.Write([]byte{0})
 	io.WriteString(h, text)
 	var k [32]byte
 	h.Sum(k[:0])
+	return k
+}
+
+func (tm *textMemo) of(r *Router, field, text string) *textMatches {
+	k := textKey(field, text)
 	if tm != nil {
 		tm.mu.Lock()
 		got := tm.m[k]
@@ -211,65 +200,12 @@ func (tm *textMemo) of(r *Router, field, text string) *textMatches {
 	return got
 }
 
-// severityMemo remembers recent decisions by their input's digest; bounded, as it
-// holds reasons quoting complaint text.
-type severityMemo struct {
-	mu sync.Mutex
-	m  map[[32]byte]SeverityDecision
-}
-
-const severityMemoSize = 256
-
-func (m *severityMemo) get(k [32]byte) (SeverityDecision, bool) {
-	if m == nil {
-		return SeverityDecision{}, false
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	d, ok := m.m[k]
-	d.Reasons = slices.Clone(d.Reasons)
-	return d, ok
-}
-
-func (m *severityMemo) put(k [32]byte, d SeverityDecision) {
-	if m == nil {
-		return
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.m == nil || len(m.m) >= severityMemoSize {
-		m.m = map[[32]byte]SeverityDecision{}
-	}
-	d.Reasons = slices.Clone(d.Reasons)
-	m.m[k] = d
-}
-
-// severityKey digests every field of in, each prefixed with its length.
-func severityKey(in SeverityInput) [32]byte {
-	h := sha256.New()
-	field := func(s string) {
-		var n [8]byte
-		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
-		h.Write(n[:])
-		io.WriteString(h, s)
-	}
-	field(in.Subject)
-	field(in.Body)
-	field(strconv.Itoa(len(in.Attachments)))
-	for _, a := range in.Attachments {
-		field(a)
-	}
-	field(in.ApplicantOrg)
-	field(in.PrincipalOrg)
-	field(in.ApplicantEmail)
-	field(strconv.Itoa(in.SameLink))
-	field(strconv.Itoa(in.SameApplicant))
-	var k [32]byte
-	h.Sum(k[:0])
-	return k
-}
-
-func (r *Router) severity(in SeverityInput) SeverityDecision {
+// Severity decides the level of a case from the configured rules and repetition.
+// The intake decides twice for each mail (its commit runs a first pass that finds the
+// replies to render before the transaction); the rules' regular expressions over the
+// subject and the body, a fifth of that serial commit's time, run once per text,
+// ahead (Warm), and are remembered (issue 18).
+func (r *Router) Severity(in SeverityInput) SeverityDecision {
 	texts := map[string][]string{
 		"subject":         {in.Subject},
 		"body":            {in.Body},

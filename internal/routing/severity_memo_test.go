@@ -31,7 +31,9 @@ func TestSeverityRemembersByWholeInput(t *testing.T) {
 		{Subject: "删帖申请", Body: "本律师受托", SameLink: 3},
 	} {
 		got := r.Severity(other)
-		want := r.severity(other)
+		bare := *r
+		bare.texts = nil
+		want := bare.Severity(other)
 		if got.Level != want.Level || !slices.Equal(got.Reasons, want.Reasons) {
 			t.Fatalf("%+v: got %+v, decided afresh %+v", other, got, want)
 		}
@@ -49,13 +51,19 @@ func TestWarmedMatchesDecideAlike(t *testing.T) {
 		t.Fatal(err)
 	}
 	bare := *r
-	bare.memo, bare.texts = nil, nil
+	bare.texts = nil
 	for _, in := range []SeverityInput{
 		{Subject: "律师函：要求删除", Body: "我方已向法院起诉。\n原文链接 http://news.example/a"},
 		{Subject: "删帖申请", Body: "本公司暂不起诉，请删除。", Attachments: []string{"律师函.pdf"}},
 		{Subject: "", Body: "", ApplicantOrg: "某某律师事务所"},
 	} {
 		r.Warm(in.Subject, in.Body)
+		r.texts.mu.Lock()
+		_, warmed := r.texts.m[textKey("body", in.Body)]
+		r.texts.mu.Unlock()
+		if !warmed {
+			t.Fatalf("Warm left no matches for the body %q", in.Body)
+		}
 		got, want := r.Severity(in), bare.Severity(in)
 		if got.Level != want.Level || !slices.Equal(got.Reasons, want.Reasons) {
 			t.Errorf("%+v:\n warmed %+v\n   bare %+v", in, got, want)

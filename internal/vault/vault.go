@@ -266,8 +266,8 @@ func (v *Vault) Flush() error {
 		return nil
 	}
 	// One syncfs(2) for the whole commit. An fsync per pack and directory was
-	// measured slower (issue 18): each one flushes the disk's write cache, where
-	// syncfs flushes it once; the packs' writeback began when their spool closed.
+	// measured slower (issue 18: 3.1-3.4 s of system time per 600 mails against
+	// 1.8-2.0 s); the packs' writeback began when their spool closed.
 	if err := syncFS(v.dir); err != nil {
 		v.dirty.Store(true)
 		return fmt.Errorf("flush attachments: %w", err)
