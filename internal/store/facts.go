@@ -63,8 +63,11 @@ func (t *Tx) EachFactsAfter(after string, fn func(*cases.Facts) error) error {
 				return err
 			}
 			f = cs.Facts()
-		} else if err := d.decode(v, &f); err != nil {
-			return fmt.Errorf("decode facts of %s: %w", k, err)
+		} else {
+			t.read(v)
+			if err := d.decode(v, &f); err != nil {
+				return fmt.Errorf("decode facts of %s: %w", k, err)
+			}
 		}
 		if f.State == "" {
 			continue // events of a case whose record is not written yet

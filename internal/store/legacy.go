@@ -22,6 +22,7 @@ func (t *Tx) decodeCase(v []byte) (*cases.Case, error) { return t.decodeCaseOpt(
 
 // decodeCaseOpt decodes a case record; without personal, its sealed part stays unread.
 func (t *Tx) decodeCaseOpt(v []byte, personal bool) (*cases.Case, error) {
+	t.read(v)
 	var sc storedCase
 	if err := json.Unmarshal(v, &sc); err != nil {
 		return nil, err

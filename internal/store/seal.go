@@ -139,6 +139,7 @@ func (t *Tx) encodeMessage(m *Message) ([]byte, error) {
 }
 
 func (t *Tx) decodeMessage(v []byte) (*Message, error) {
+	t.read(v)
 	var sm storedMessage
 	if err := json.Unmarshal(v, &sm); err != nil {
 		return nil, fmt.Errorf("decode message: %w", err)
@@ -186,6 +187,7 @@ func (t *Tx) encodeOutbox(e *OutboxEntry) ([]byte, error) {
 }
 
 func (t *Tx) decodeOutbox(v []byte) (*OutboxEntry, error) {
+	t.read(v)
 	var so storedOutbox
 	if err := json.Unmarshal(v, &so); err != nil {
 		return nil, fmt.Errorf("decode outbox entry: %w", err)
