@@ -17,6 +17,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"mime"
@@ -248,10 +249,41 @@ func procMem(t *testing.T, pid int) memStat {
 	return m
 }
 
+// fileMappings names what the file-backed RSS of pid maps, largest first, from
+// /proc/PID/smaps: "complaintd.db 40.1 MiB, complaintd 9.0 MiB, ...".
+func fileMappings(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", pid))
+	if err != nil {
+		return "smaps: " + err.Error()
+	}
+	byFile := map[string]int{}
+	var file string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) >= 5 && strings.Contains(f[0], "-") && len(f[1]) == 4: // a mapping's header
+			file = ""
+			if len(f) >= 6 && f[4] != "0" {
+				file = filepath.Base(f[5])
+			}
+		case len(f) >= 2 && f[0] == "Rss:" && file != "":
+			v, _ := strconv.Atoi(f[1])
+			byFile[file] += v
+		}
+	}
+	names := slices.SortedFunc(maps.Keys(byFile), func(a, b string) int { return byFile[b] - byFile[a] })
+	var out []string
+	for _, n := range names[:min(len(names), 3)] {
+		out = append(out, n+" "+mib(byFile[n]))
+	}
+	return strings.Join(out, ", ")
+}
+
 // memPeaks samples pid's memory every 100 ms until the returned function is
 // called, which returns the largest anonymous and file-backed RSS seen: VmHWM is
-// their peak sum and does not say which of the two grew.
-func memPeaks(t *testing.T, pid int) func() (anon, file int) {
+// their peak sum and does not say which of the two grew. At each new peak of the
+// file-backed RSS it also notes what was mapped (fileMappings) in *fileWhat.
+func memPeaks(t *testing.T, pid int, fileWhat *string) func() (anon, file int) {
 	t.Helper()
 	done := make(chan struct{})
 	var maxAnon, maxFile int
@@ -272,6 +304,9 @@ func memPeaks(t *testing.T, pid int) func() (anon, file int) {
 					case "RssAnon:":
 						maxAnon = max(maxAnon, v)
 					case "RssFile:":
+						if v > maxFile && fileWhat != nil {
+							*fileWhat = fileMappings(pid)
+						}
 						maxFile = max(maxFile, v)
 					}
 				}
@@ -512,7 +547,7 @@ SyncState *
 func TestBenchIngest(t *testing.T) {
 	benchOn(t)
 	n := benchEnvInt("COMPLAINTD_BENCH_MAILS", 2000)
-	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice"}})
+	st := mailtest.StartStack(t, benchStack(t))
 	if os.Getenv("COMPLAINTD_BENCH_MAILS") == "0" {
 		// No backlog: the burst alone (reply latency work), COMPLAINTD_BENCH_BURST mails.
 		benchBurst(t, st, benchEnvInt("COMPLAINTD_BENCH_BURST", 600))
@@ -558,7 +593,8 @@ func TestBenchIngest(t *testing.T) {
 	servers := serverCPU(t, st, n)
 	d.start()
 	pid := d.cmd.Process.Pid
-	peaks := memPeaks(t, pid)
+	var fileWhat string
+	peaks := memPeaks(t, pid, &fileWhat)
 	cdBegin := time.Now()
 	waitRegistered(t, d, n, 8*time.Minute)
 	cdTime := time.Since(cdBegin)
@@ -580,7 +616,7 @@ func TestBenchIngest(t *testing.T) {
 		stage("backpressure"), stage("commit"), stage("prepare"), "the parsing workers"))
 	peakAnon, peakFile := peaks()
 	report(t, "complaintd peak RSS during ingest", mib(mem.hwm), "VmHWM after the backlog; "+mem.String())
-	report(t, "complaintd peak anon RSS during ingest", mib(peakAnon), fmt.Sprintf("sampled every 100 ms; peak file-backed %s", mib(peakFile)))
+	report(t, "complaintd peak anon RSS during ingest", mib(peakAnon), fmt.Sprintf("sampled every 100 ms; peak file-backed %s (%s)", mib(peakFile), fileWhat))
 
 	// The replies: let the outbox drain (bounded), for the record.
 	waitFor(t, 4*time.Minute, "the outbox to drain", func() (bool, string) {
@@ -653,6 +689,32 @@ func TestBenchIngest(t *testing.T) {
 	}
 }
 
+// benchStack is the bench's mail stack. The complainants (alice+N@people.test)
+// are not the desk's users: by default (COMPLAINTD_BENCH_REPLIES=relay) Postfix
+// relays their replies to an SMTP sink standing for their providers, as a desk's
+// Postfix relays them off the host, and the same two cores pay for Postfix's
+// queue and SMTP client and for the sink. COMPLAINTD_BENCH_REPLIES=local delivers
+// them into the desk's own Dovecot instead (LMTP into one mailbox that grows by
+// one mail per case), as the bench did until session 7.
+func benchStack(t *testing.T) mailtest.StackOptions {
+	opts := mailtest.StackOptions{Users: []string{"desk", "alice"}}
+	switch mode := os.Getenv("COMPLAINTD_BENCH_REPLIES"); mode {
+	case "", "relay":
+		sink, err := mailtest.NewSMTPSink(mailtest.SinkOptions{Domain: "mx.people.test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sink.Close() })
+		opts.Relay = map[string]string{"people.test": sink.Addr()}
+		report(t, "replies go to", "relay", "Postfix relays the complainants' replies to an SMTP sink on 127.0.0.1 (their providers)")
+	case "local":
+		report(t, "replies go to", "local", "Postfix delivers the complainants' replies into the desk's Dovecot (LMTP)")
+	default:
+		t.Fatalf("COMPLAINTD_BENCH_REPLIES=%q: want relay or local", mode)
+	}
+	return opts
+}
+
 // benchBurst: a fresh daemon on an empty store watches the empty folder Burst
 // (the backlog in INBOX stays out of it); n mails are APPENDed to Burst one after
 // the other as fast as Dovecot takes them. Reports the acknowledgement latency
@@ -664,7 +726,8 @@ func benchBurst(t *testing.T, st *mailtest.Stack, n int) {
 	d := newDaemon(t, st, deskOptions{extraIMAP: "  mailbox: Burst"})
 	d.start()
 	pid := d.cmd.Process.Pid
-	peaks := memPeaks(t, pid)
+	var fileWhat string
+	peaks := memPeaks(t, pid, &fileWhat)
 	waitFor(t, time.Minute, "the daemon to log in", func() (bool, string) {
 		v := d.metric("complaintd_imap_up")
 		return v == 1, fmt.Sprint(v)
@@ -727,7 +790,7 @@ func benchBurst(t *testing.T, st *mailtest.Stack, n int) {
 	report(t, "burst: drain: last reply sent - last case", fmt.Sprintf("%.1f s", drain.Seconds()), verdict(drain < 10*time.Second)+", goal < 10 s")
 	peakAnon, peakFile := peaks()
 	report(t, "burst: complaintd peak RSS", mib(mem.hwm), "VmHWM after the burst drained; "+mem.String())
-	report(t, "burst: complaintd peak anon RSS", mib(peakAnon), fmt.Sprintf("sampled every 100 ms; peak file-backed %s", mib(peakFile)))
+	report(t, "burst: complaintd peak anon RSS", mib(peakAnon), fmt.Sprintf("sampled every 100 ms; peak file-backed %s (%s)", mib(peakFile), fileWhat))
 	if p := os.Getenv("COMPLAINTD_BENCH_DAEMON_LOG"); p != "" {
 		// The burst daemon's log, for a closer look at where replies waited.
 		if b, err := os.ReadFile(d.logPath); err == nil {

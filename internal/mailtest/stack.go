@@ -44,6 +44,11 @@ type StackOptions struct {
 	Passwords map[string]string
 	// StartTimeout bounds each start of a daemon. Zero means 60s.
 	StartTimeout time.Duration
+	// Relay sends the mail for some domains on to another SMTP server instead of
+	// delivering it into Dovecot, the way a desk's Postfix relays the replies to
+	// the complainants' providers: domain -> host:port. Recipients are still
+	// checked against Users at RCPT.
+	Relay map[string]string
 }
 
 // Stack is a private Dovecot and Postfix started by [StartStack]. The address
@@ -65,6 +70,7 @@ type Stack struct {
 	token     string
 	users     []string
 	passwords map[string]string
+	relay     map[string]string
 	timeout   time.Duration
 	imapPort  int
 	lmtpPort  int
@@ -333,6 +339,7 @@ func newStack(dir string, opts StackOptions) (*Stack, error) {
 		token:     hex.EncodeToString(tok),
 		users:     slices.Clone(users),
 		passwords: maps.Clone(opts.Passwords),
+		relay:     maps.Clone(opts.Relay),
 		timeout:   timeout,
 		clients:   make(map[string]*imapclient.Client),
 	}
@@ -551,7 +558,7 @@ func (s *Stack) startPostfix(first bool) error {
 func (s *Stack) startPostfixOnce() error {
 	l := s.layout
 	files := map[string]string{
-		"main.cf":    postfixMain(l, s.token, s.lmtpPort),
+		"main.cf":    postfixMain(l, s.token, s.lmtpPort) + postfixRelay(s.relay),
 		"master.cf":  postfixMaster(s.smtpPort),
 		"recipients": postfixRecipients(s.users),
 	}

@@ -4,6 +4,7 @@ package mailtest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net"
 	"os"
@@ -212,5 +213,39 @@ func BenchmarkStackAppendRaw(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		s.AppendRaw(b, "desk", "INBOX", raw)
+	}
+}
+
+// A relayed domain's mail goes on to its server over SMTP and never into
+// Dovecot; other domains are delivered as before, and the recipients of the
+// relayed domain are still checked at RCPT.
+func TestStackRelay(t *testing.T) {
+	sink, err := NewSMTPSink(SinkOptions{Domain: "mx.people.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	s := StartStack(t, StackOptions{Users: []string{"desk", "alice"}, Relay: map[string]string{"people.test": sink.Addr()}})
+	raw, _ := gbkMail(t, "relay-1@example.cn", "申请人：张三\n")
+	s.Deliver(t, raw, "desk@desk.test", "alice+7@people.test")
+	s.Deliver(t, raw, "desk@desk.test", "alice@elsewhere.test")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	got, err := sink.WaitN(ctx, 1)
+	if err != nil {
+		t.Fatalf("the relayed mail did not reach the sink: %v\n%s", err, s.Logs())
+	}
+	if len(got[0].To) != 1 || got[0].To[0] != "alice+7@people.test" {
+		t.Errorf("the sink got the mail for %v, want alice+7@people.test", got[0].To)
+	}
+	if msgs := s.WaitMessages(t, "alice", "INBOX", 1, 30*time.Second); len(msgs) != 1 {
+		t.Errorf("alice's INBOX holds %d mails, want only the one for elsewhere.test", len(msgs))
+	}
+	if len(sink.Messages()) != 1 {
+		t.Errorf("the sink holds %d mails, want 1", len(sink.Messages()))
+	}
+	var se *smtp.SMTPError
+	if err := s.deliver(raw, "desk@desk.test", "nobody@people.test"); !errors.As(err, &se) || se.Code != 550 {
+		t.Errorf("an unknown recipient of the relayed domain: %v, want SMTP 550", err)
 	}
 }

@@ -4,7 +4,10 @@ package mailtest
 
 import (
 	"fmt"
+	"maps"
+	"net"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -162,6 +165,22 @@ smtp_dns_support_level = disabled
 lmtp_dns_support_level = disabled
 biff = no
 `, l.postfixQueue(), l.postfixData(), token, l.postfixConf(), lmtpPort, l.postfixLog(), l.postfixDir())
+}
+
+// postfixRelay renders the main.cf lines that route the mail of relayed domains
+// (StackOptions.Relay) to their servers; it is empty without any. A transport
+// table entry overrides virtual_transport, so these recipients are still
+// validated as virtual mailboxes but never reach LMTP.
+func postfixRelay(relay map[string]string) string {
+	if len(relay) == 0 {
+		return ""
+	}
+	var entries []string
+	for _, domain := range slices.Sorted(maps.Keys(relay)) {
+		host, port, _ := net.SplitHostPort(relay[domain])
+		entries = append(entries, fmt.Sprintf("%s=smtp:[%s]:%s", domain, host, port))
+	}
+	return "transport_maps = inline:{ " + strings.Join(entries, ", ") + " }\n"
 }
 
 // postfixMaster renders master.cf with the smtpd listener on smtpPort. No
