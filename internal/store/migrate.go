@@ -82,7 +82,8 @@ func (s *Store) Migrate() (MigrationReport, error) {
 		for _, step := range []func() (int, error){s.resealCases, s.resealEvents, s.resealMessages, s.resealOutbox,
 			func() (int, error) { return s.rehash(bIndex, indexRehash) },
 			func() (int, error) { return s.rehash(bMsgIDs, msgIDRehash) },
-			func() (int, error) { return s.rehash(bAutoReply, plainRehash) }} {
+			func() (int, error) { return s.rehash(bAutoReply, plainRehash) },
+			func() (int, error) { return s.rehash(bReplyTimes, counterRehash) }} {
 			n, err := step()
 			rep.Rewritten += n
 			if err != nil {

@@ -15,14 +15,12 @@ package store
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -192,7 +190,9 @@ func Open(path string, lockTimeout time.Duration) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range allBuckets {
+		// The buckets added since (bReplyTimes) are made too, but a read-only open
+		// does not require them: a file an older version wrote is still read.
+		for _, b := range append(allBuckets, bReplyTimes) {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -925,140 +925,6 @@ func outboxCreatedAt(v []byte) (time.Time, error) {
 		}
 	}
 	return at, nil
-}
-
-// AutoReplies returns the times of recent automatic replies to sender, newer than since.
-func (t *Tx) AutoReplies(sender string, since time.Time) ([]time.Time, error) {
-	ts, first, err := t.autoReplyTimes(sender, since)
-	if err != nil {
-		return nil, err
-	}
-	var out []time.Time
-	for _, s := range ts[first:] {
-		x, err := time.Parse(time.RFC3339Nano, string(s))
-		if err != nil {
-			return nil, fmt.Errorf("decode %s: %w", bAutoReply, err)
-		}
-		out = append(out, x)
-	}
-	return out, nil
-}
-
-// AutoReplyCount is how many automatic replies to sender are newer than since.
-func (t *Tx) AutoReplyCount(sender string, since time.Time) (int, error) {
-	ts, first, err := t.autoReplyTimes(sender, since)
-	return len(ts) - first, err
-}
-
-// RecordAutoReply notes an automatic reply to sender at 'at', dropping entries older
-// than since.
-func (t *Tx) RecordAutoReply(sender string, at, since time.Time) error {
-	ts, first, err := t.autoReplyTimes(sender, since)
-	if err != nil {
-		return err
-	}
-	ts = ts[first:]
-	i, err := searchTimes(ts, at)
-	if err != nil {
-		return err
-	}
-	// The stored form stays time.Time's JSON in time order: a JSON array of
-	// RFC 3339 strings.
-	n := len(ts) + 1
-	for _, s := range ts {
-		n += len(s) + 3
-	}
-	v := make([]byte, 0, n+40)
-	v = append(v, '[')
-	for k := 0; k <= len(ts); k++ {
-		if k > 0 {
-			v = append(v, ',')
-		}
-		v = append(v, '"')
-		switch {
-		case k < i:
-			v = append(v, ts[k]...)
-		case k == i:
-			v = at.AppendFormat(v, time.RFC3339Nano)
-		default:
-			v = append(v, ts[k-1]...)
-		}
-		v = append(v, '"')
-	}
-	v = append(v, ']')
-	return t.tx.Bucket(bAutoReply).Put([]byte(t.lookup(strings.ToLower(sender))), v)
-}
-
-// autoReplyTimes reads the times of sender's automatic replies as stored (a JSON
-// array of RFC 3339 strings, in time order), unparsed, and finds the first one
-// newer than since. Only the O(log n) times the search probes are parsed: the
-// desk-wide and per-domain counters hold every reply of the window (thousands
-// during a backlog when the limits are raised), and decoding and re-encoding them
-// all twice per mail made intake quadratic in the backlog (issue 18).
-func (t *Tx) autoReplyTimes(sender string, since time.Time) (ts [][]byte, first int, err error) {
-	v := t.tx.Bucket(bAutoReply).Get([]byte(t.lookup(strings.ToLower(sender))))
-	if v == nil {
-		return nil, 0, nil
-	}
-	if ts = splitTimes(v); ts == nil {
-		// Not the compact form this package writes: decode it the long way.
-		var ss []string
-		if err := json.Unmarshal(v, &ss); err != nil {
-			return nil, 0, fmt.Errorf("decode %s: %w", bAutoReply, err)
-		}
-		ts = make([][]byte, len(ss))
-		for i, s := range ss {
-			ts[i] = []byte(s)
-		}
-	}
-	first, err = searchTimes(ts, since)
-	return ts, first, err
-}
-
-// splitTimes splits a compact JSON array of strings without escapes (what
-// json.Marshal writes for []time.Time) into its strings, or returns nil for
-// anything else. The strings alias v.
-func splitTimes(v []byte) [][]byte {
-	if len(v) < 2 || v[0] != '[' || v[len(v)-1] != ']' {
-		return nil
-	}
-	out := make([][]byte, 0, bytes.Count(v, []byte{','})+1)
-	for rest := v[1 : len(v)-1]; len(rest) > 0; {
-		if rest[0] != '"' {
-			return nil
-		}
-		end := bytes.IndexByte(rest[1:], '"')
-		if end < 0 {
-			return nil
-		}
-		s := rest[1 : 1+end]
-		if bytes.IndexByte(s, '\\') >= 0 {
-			return nil
-		}
-		out = append(out, s)
-		rest = rest[end+2:]
-		if len(rest) > 0 {
-			if rest[0] != ',' || len(rest) == 1 {
-				return nil
-			}
-			rest = rest[1:]
-		}
-	}
-	return out
-}
-
-// searchTimes returns the index of the first of the sorted times ts after at.
-func searchTimes(ts [][]byte, at time.Time) (int, error) {
-	var err error
-	i := sort.Search(len(ts), func(i int) bool {
-		x, perr := time.Parse(time.RFC3339Nano, string(ts[i]))
-		err = cmp.Or(err, perr)
-		return x.After(at)
-	})
-	if err != nil {
-		return 0, fmt.Errorf("decode %s: %w", bAutoReply, err)
-	}
-	return i, nil
 }
 
 // AddAlert records an operator alert.
