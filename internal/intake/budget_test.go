@@ -109,7 +109,10 @@ func TestMailOverTimeBudgetIsRegistered(t *testing.T) {
 // its bytes: a mail whose source stalls for longer than the budget (a big mail from a
 // slow IMAP link) is read whole, every file kept.
 func TestSlowSourceIsNotOverBudget(t *testing.T) {
-	const budget = 300 * time.Millisecond
+	// The work itself must fit well within the budget even under -race on a busy
+	// 2-core machine: at 300 ms the sealing of the 1.2 MB scan alone overran it
+	// there (CI, session 9), which is the test's failure, not the product's.
+	const budget = time.Second
 	p, st, _ := newBareProcessor(t, func(o *intake.Options) { o.MessageBudget = budget })
 	m := plainComplaint("王五|wangwu@example.cn", "<slow-1@example.cn>", "王五申请删除博文")
 	m.files = []file{
