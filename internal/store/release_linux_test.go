@@ -29,9 +29,10 @@ func rssFileKiB(t *testing.T) int {
 	return 0
 }
 
-// The pages a transaction read stop counting in the RSS after an Update (at most
-// once a second), and every value reads back intact afterwards.
-func TestUpdateReleasesMappedPages(t *testing.T) {
+// The pages a transaction read stop counting in the RSS when it ends, read or
+// write, once they passed releaseGrowth, not before; and every value reads back
+// intact afterwards.
+func TestTransactionsReleaseMappedPages(t *testing.T) {
 	s, err := Open(t.TempDir()+"/db", time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -50,34 +51,38 @@ func TestUpdateReleasesMappedPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	readAll := func() {
+	// readAll reads every value (through bbolt, not Tx.read, which releases as it
+	// goes) and returns the file-backed RSS at its end, inside the transaction.
+	readAll := func(tx *Tx) int {
 		t.Helper()
-		s.View(func(tx *Tx) error {
-			for i := range n {
-				if v := tx.tx.Bucket(bMeta).Get([]byte(fmt.Sprint("blob", i))); !bytes.Equal(v, value(i)) {
-					t.Fatalf("blob %d reads back wrong", i)
-				}
+		for i := range n {
+			if v := tx.tx.Bucket(bMeta).Get([]byte(fmt.Sprint("blob", i))); !bytes.Equal(v, value(i)) {
+				t.Fatalf("blob %d reads back wrong", i)
 			}
-			return nil
-		})
+		}
+		return rssFileKiB(t)
 	}
-	readAll()
-	before := rssFileKiB(t)
-	s.released.Store(0) // the last release is long ago
-	if err := s.Update(func(*Tx) error { return nil }); err != nil {
-		t.Fatal(err)
+	for _, kind := range []string{"read", "write"} {
+		var inside int
+		do := s.View
+		if kind == "write" {
+			do = s.Update
+		}
+		if err := do(func(tx *Tx) error { inside = readAll(tx); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if after := rssFileKiB(t); inside-after < 24<<10 {
+			t.Errorf("%s transaction: file-backed RSS %d KiB at its end -> %d KiB after it; want at least 24 MiB less", kind, inside, after)
+		}
 	}
-	after := rssFileKiB(t)
-	// Within a second of the last release, an Update releases nothing.
-	last := s.released.Load()
+	// With nothing read since, the next transactions have nothing to give back.
+	released := s.mapped.releases.Load()
 	s.Update(func(*Tx) error { return nil })
-	if got := s.released.Load(); got != last && time.Duration(got-last) < releaseEvery {
-		t.Error("a second release within releaseEvery")
+	s.View(func(*Tx) error { return nil })
+	if got := s.mapped.releases.Load(); got != released {
+		t.Errorf("%d releases after transactions that mapped nothing", got-released)
 	}
-	if before-after < 24<<10 {
-		t.Errorf("file-backed RSS %d KiB -> %d KiB after the release; want at least 24 MiB less", before, after)
-	}
-	readAll()
+	s.View(func(tx *Tx) error { readAll(tx); return nil })
 }
 
 // A read transaction that walks many records, like the deadlines job reading every
@@ -109,7 +114,6 @@ func TestLongReadKeepsTheMappingSmall(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s.released.Store(0)
 	s.Update(func(*Tx) error { return nil }) // nothing mapped from the writes
 	base, peak, read := rssFileKiB(t), 0, 0
 	err = s.View(func(tx *Tx) error {

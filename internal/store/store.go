@@ -23,7 +23,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/complaintd/complaintd/internal/cases"
@@ -149,11 +148,11 @@ type Alert struct {
 
 // Store is the open database.
 type Store struct {
-	db       *bolt.DB
-	released atomic.Int64 // when releaseSometimes last ran, Unix nanoseconds
-	holder   string       // the holder file this process wrote; "" for readers
-	sealer   Sealer       // seals personal information (seal.go); nil: in clear
-	fault    func() error
+	db     *bolt.DB
+	mapped *mappedGauge // when to give back the file's mapped pages (release_linux.go)
+	holder string       // the holder file this process wrote; "" for readers
+	sealer Sealer       // seals personal information (seal.go); nil: in clear
+	fault  func() error
 }
 
 // FaultError is a failure of the store itself (bbolt, the disk under it: no space,
@@ -206,7 +205,7 @@ func Open(path string, lockTimeout time.Duration) (*Store, error) {
 	}
 	// Best effort: the holder file only makes the refusal of a second instance clear.
 	os.WriteFile(holderPath(path), []byte(fmt.Sprintf("%d %s\n", os.Getpid(), time.Now().UTC().Format(time.RFC3339))), 0o600)
-	return &Store{db: db, holder: holderPath(path)}, nil
+	return &Store{db: db, holder: holderPath(path), mapped: newMappedGauge()}, nil
 }
 
 // Holder is the process that holds a store.
@@ -263,7 +262,7 @@ func OpenReadOnly(path string, lockTimeout time.Duration) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, mapped: newMappedGauge()}, nil
 }
 
 // Close closes the file (and removes the holder file this process wrote).
@@ -271,6 +270,7 @@ func (s *Store) Close() error {
 	if s.holder != "" {
 		os.Remove(s.holder)
 	}
+	s.mapped.close()
 	return s.db.Close()
 }
 
@@ -278,20 +278,28 @@ func (s *Store) Close() error {
 type Tx struct {
 	tx     *bolt.Tx
 	sealer Sealer
-	// unreleased counts the bytes of records read since the pages were last given
-	// back (see read).
-	unreleased int
+	mapped *mappedGauge
+	// unchecked counts the records and bytes read since the mapping was last
+	// measured (see read).
+	uncheckedRecords, uncheckedBytes int
 }
 
-// releaseAfter is how many bytes of records a read transaction reads before it
-// gives back the pages it mapped.
-const releaseAfter = 4 << 20
+// releaseGrowth is how far the file's pages mapped by this process may grow before
+// they are given back. Every page a transaction reads stays mapped, and counted in
+// the daemon's RSS, until the kernel needs the memory; and a page read maps its
+// cached neighbours with it (the kernel's fault-around: 64 KiB for one 4 KiB page),
+// so the B-tree descents of a backlog, on pages that copy-on-write moves at every
+// commit, map several MiB a second. Given back once a second, the mapping still
+// reached 17 MiB at 2,000 mails and 51 MiB at 10,000 (issue 18); given back after
+// every transaction, it cost 40% more CPU per mail in page faults and madvise.
+// Measured instead, it is released when it has grown this much.
+const releaseGrowth = 4 << 20
 
 // read notes that a record of len(v) bytes was read from the file's mapping. A
 // long read transaction (the deadlines job reads every open case whole, the reports
-// every case) would otherwise keep every page it walked counted in the daemon's
-// RSS until the next write: 84 MiB for 3,000 cases of 28 KB, 2.5 MiB with this
-// (TestLongReadKeepsTheMappingSmall).
+// every case, the metrics every case's facts) would otherwise keep every page it
+// walked mapped until it ends: 84 MiB for 3,000 cases of 28 KB
+// (TestLongReadKeepsTheMappingSmall). So it measures the mapping every few records.
 // Only a read transaction releases: it holds bbolt's mapping lock, so the mapping
 // cannot move under the madvise, and the values already handed out stay valid (a
 // released page faults back in from the page cache, unchanged).
@@ -299,9 +307,13 @@ func (t *Tx) read(v []byte) {
 	if t.tx.Writable() {
 		return
 	}
-	if t.unreleased += len(v); t.unreleased >= releaseAfter {
-		t.unreleased = 0
-		releaseMapped(t.tx.DB(), t.tx) // best effort, as in releaseSometimes
+	t.uncheckedRecords++
+	if t.uncheckedBytes += len(v); t.uncheckedRecords < 64 && t.uncheckedBytes < 1<<20 {
+		return
+	}
+	t.uncheckedRecords, t.uncheckedBytes = 0, 0
+	if t.mapped.grown() {
+		t.mapped.release(t.tx.DB(), t.tx)
 	}
 }
 
@@ -316,39 +328,29 @@ func (s *Store) Update(fn func(*Tx) error) error {
 	}
 	var fnErr error
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		fnErr = fn(&Tx{tx: tx, sealer: s.sealer})
+		fnErr = fn(&Tx{tx: tx, sealer: s.sealer, mapped: s.mapped})
 		return fnErr
 	})
 	if err != nil && fnErr == nil { // bbolt returns fn's error as it is; any other is its own
 		return &FaultError{Op: "commit", Err: err}
 	}
-	if err == nil {
-		s.releaseSometimes()
+	if err == nil && s.mapped.grown() {
+		// The release needs a read transaction (see read); a write transaction has
+		// none of bbolt's mapping lock.
+		s.db.View(func(tx *bolt.Tx) error { s.mapped.release(s.db, tx); return nil })
 	}
 	return err
 }
 
-// releaseEvery is how often at most the store gives back its mapped pages.
-const releaseEvery = time.Second
-
-// releaseSometimes drops the process's mapping of the file's pages, at most once
-// per releaseEvery. Every page a transaction reads stays mapped, and counted in the
-// daemon's RSS, until the kernel needs the memory: during a backlog of 2,000 mails
-// that was 55 MiB of a 110 MiB peak, growing with the store (issue 18). Remapping
-// the few hot pages afterwards costs minor page faults only.
-func (s *Store) releaseSometimes() {
-	now := time.Now().UnixNano()
-	last := s.released.Load()
-	if now-last < int64(releaseEvery) || !s.released.CompareAndSwap(last, now) {
-		return
-	}
-	// Best effort: a failure leaves the pages mapped, as they were before.
-	s.db.View(func(tx *bolt.Tx) error { return releaseMapped(s.db, tx) })
-}
-
 // View runs fn in a read-only transaction; it never blocks writers.
 func (s *Store) View(fn func(*Tx) error) error {
-	return s.db.View(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx, sealer: s.sealer}) })
+	return s.db.View(func(tx *bolt.Tx) error {
+		err := fn(&Tx{tx: tx, sealer: s.sealer, mapped: s.mapped})
+		if s.mapped.grown() {
+			s.mapped.release(s.db, tx)
+		}
+		return err
+	})
 }
 
 func (t *Tx) get(bucket []byte, key string, v any) error {
