@@ -29,16 +29,17 @@ func rssFileKiB(t *testing.T) int {
 	return 0
 }
 
-// The pages a transaction read stop counting in the RSS when it ends, read or
-// write, once they passed releaseGrowth, not before; and every value reads back
-// intact afterwards.
-func TestTransactionsReleaseMappedPages(t *testing.T) {
+// blobStore is a store holding 32 MiB of values, and readAll, which reads every one
+// (through bbolt, not Tx.read, which releases as it goes) and returns the
+// file-backed RSS at its end, inside the transaction.
+func blobStore(t *testing.T) (s *Store, readAll func(*Tx) int) {
+	t.Helper()
 	s, err := Open(t.TempDir()+"/db", time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	const n, size = 64, 512 << 10 // 32 MiB of values
+	t.Cleanup(func() { s.Close() })
+	const n, size = 64, 512 << 10
 	value := func(i int) []byte { return bytes.Repeat([]byte{byte(i)}, size) }
 	err = s.Update(func(tx *Tx) error {
 		for i := range n {
@@ -51,9 +52,7 @@ func TestTransactionsReleaseMappedPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// readAll reads every value (through bbolt, not Tx.read, which releases as it
-	// goes) and returns the file-backed RSS at its end, inside the transaction.
-	readAll := func(tx *Tx) int {
+	return s, func(tx *Tx) int {
 		t.Helper()
 		for i := range n {
 			if v := tx.tx.Bucket(bMeta).Get([]byte(fmt.Sprint("blob", i))); !bytes.Equal(v, value(i)) {
@@ -62,6 +61,14 @@ func TestTransactionsReleaseMappedPages(t *testing.T) {
 		}
 		return rssFileKiB(t)
 	}
+}
+
+// The pages a transaction read stop counting in the RSS when it ends, read or
+// write, once they passed releaseGrowth, not before; and every value reads back
+// intact afterwards.
+func TestTransactionsReleaseMappedPages(t *testing.T) {
+	s, readAll := blobStore(t)
+	s.stopWatching() // each transaction's own release, not the watcher's
 	for _, kind := range []string{"read", "write"} {
 		var inside int
 		do := s.View
@@ -83,6 +90,27 @@ func TestTransactionsReleaseMappedPages(t *testing.T) {
 		t.Errorf("%d releases after transactions that mapped nothing", got-released)
 	}
 	s.View(func(tx *Tx) error { readAll(tx); return nil })
+}
+
+// While a long write transaction runs, the watcher gives back what it mapped: a
+// group commit does not hold its pages until it ends.
+func TestWatcherReleasesDuringAWrite(t *testing.T) {
+	s, readAll := blobStore(t)
+	s.stopWatching()
+	err := s.Update(func(tx *Tx) error {
+		inside := readAll(tx)
+		s.startWatching()
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(watchEvery) {
+			if now := rssFileKiB(t); inside-now >= 24<<10 {
+				return nil
+			}
+		}
+		return fmt.Errorf("the file-backed RSS stayed at %d KiB while the write transaction ran", inside)
+	})
+	if err != nil {
+		t.Error(err)
+	}
+	s.View(func(tx *Tx) error { readAll(tx); return nil }) // intact
 }
 
 // A read transaction that walks many records, like the deadlines job reading every
