@@ -150,11 +150,12 @@ type Alert struct {
 type Store struct {
 	db     *bolt.DB
 	mapped *mappedGauge // when to give back the file's mapped pages (release_linux.go)
-	// stopWatch ends watchMapping, which closes watchDone; both nil without a gauge.
-	stopWatch, watchDone chan struct{}
 	holder string       // the holder file this process wrote; "" for readers
 	sealer Sealer       // seals personal information (seal.go); nil: in clear
 	fault  func() error
+
+	// stopWatch ends watchMapping, which closes watchDone; both nil without a gauge.
+	stopWatch, watchDone chan struct{}
 }
 
 // FaultError is a failure of the store itself (bbolt, the disk under it: no space,
