@@ -70,6 +70,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 		level = slog.LevelDebug
 	}
 	log := newLogger(stderr, level)
+	applyMemoryLimit(log, os.LookupEnv)
 	d, err := openDesk(cfg, log)
 	if err != nil {
 		return err
