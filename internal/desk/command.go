@@ -116,6 +116,11 @@ type match struct {
 	near bool   // a Chinese keyword glued to following text: not executed, reported
 }
 
+// vocabulary is keywords(), built once: matchKeyword runs on every line of every
+// mail's body, and rebuilt per line the list was the largest single allocation of
+// a backlog (issue 18).
+var vocabulary = keywords()
+
 // matchKeyword finds the longest keyword (of the staff or the complainant set) at the
 // start of line. The keyword must be followed by the end of the line, white space, a
 // colon (: or ：) or a punctuation mark (，。,.!！;；、); an English keyword followed by a
@@ -124,7 +129,7 @@ type match struct {
 func matchKeyword(line string, complainant bool) (match, bool) {
 	var best match
 	found := false
-	for _, k := range keywords() {
+	for _, k := range vocabulary {
 		if k.complainant != complainant {
 			continue
 		}

@@ -164,7 +164,7 @@ func NewPipeline[P Prepared](in Intake[P], o PipelineOptions) *Pipeline[P] {
 		o.AuthBackoff.Max = time.Hour
 	}
 	return &Pipeline[P]{o: o, in: in, stream: inbound.Stream{Channel: inbound.IMAP, Name: o.Mailbox},
-		inflight: openInflight(o.InflightPath, o.Logger), buffers: newBufferPool(budgetUnit, pipelineMaxBytes),
+		inflight: openInflight(o.InflightPath, o.Logger), buffers: newBufferPool(budgetUnit, pipelineMaxBytes, pipelineBudget),
 		wake: make(chan struct{}, 1), stuck: map[inbound.Source]bool{}}
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Content-Transfer-Encodings after normCTE.
@@ -98,10 +99,28 @@ type b64Reader struct {
 
 const b64Block = 32 << 10
 
+// b64Buffers recycles the blocks of a b64Reader (read and decoded, 32 KiB each): made
+// per attachment they were a seventh of the bytes the daemon allocated during a
+// backlog (issue 18). A reader gives them back when it reaches the end of its input;
+// one abandoned earlier leaves them to the collector.
+var b64Buffers = sync.Pool{New: func() any { b := make([]byte, b64Block); return &b }}
+
+func (d *b64Reader) recycle() {
+	for _, b := range []*[]byte{&d.in, &d.out} {
+		if cap(*b) == b64Block {
+			full := (*b)[:b64Block]
+			b64Buffers.Put(&full)
+		}
+		*b = nil
+	}
+	d.pend = nil
+}
+
 // next decodes the next block into d.out; false when nothing is left.
 func (d *b64Reader) next() bool {
 	if d.in == nil {
-		d.in = make([]byte, b64Block)
+		d.in = *b64Buffers.Get().(*[]byte)
+		d.out = (*b64Buffers.Get().(*[]byte))[:0]
 	}
 	for d.err == nil && d.n < len(d.in) {
 		m, err := d.r.Read(d.in[d.n:])
@@ -144,6 +163,7 @@ func (d *b64Reader) decode(out, block []byte) []byte {
 func (d *b64Reader) Read(p []byte) (int, error) {
 	for len(d.pend) == 0 {
 		if d.err != nil && d.n == 0 {
+			d.recycle()
 			if errors.Is(d.err, io.EOF) {
 				return 0, io.EOF
 			}
@@ -170,6 +190,7 @@ func (d *b64Reader) WriteTo(w io.Writer) (int64, error) {
 			continue
 		}
 		if d.err != nil && d.n == 0 {
+			d.recycle()
 			if errors.Is(d.err, io.EOF) {
 				return total, nil
 			}

@@ -164,6 +164,7 @@ func (s *SpoolFile) Abort() {
 }
 
 func (s *SpoolFile) abort() {
+	s.w.release()
 	p := s.pack
 	s.v.mu.Lock()
 	start := p.end
