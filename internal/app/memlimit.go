@@ -27,4 +27,3 @@ func applyMemoryLimit(log *slog.Logger, lookupEnv func(string) (string, bool)) i
 	log.Info("memory limit", "bytes", int64(defaultMemoryLimit), "from", "default (set GOMEMLIMIT to change it)")
 	return defaultMemoryLimit
 }
-
