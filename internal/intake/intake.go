@@ -331,8 +331,6 @@ func (p *Processor) Prepare(ctx context.Context, raw io.Reader) (*Prepared, erro
 	return pr, nil
 }
 
-// peekMessageID reads the Message-ID from the header block at the start of r without
-// consuming it; "" when the block does not fit in r's buffer or has none.
 // readBuffers recycles Prepare's two 64 KiB read buffers: allocated per mail they
 // were a tenth of all the bytes the daemon allocated during a backlog (issue 18).
 // They are safe to reuse once Prepare returns: the parser and the DKIM tap read
@@ -345,13 +343,15 @@ func readBuffer(r io.Reader) *bufio.Reader {
 	return br
 }
 
-// recycleReadBuffer is deferred right after readBuffer, so it runs after every
-// other deferred step of Prepare (the DKIM tap's end, the spool's close).
+// recycleReadBuffer is deferred right after its readBuffer, so it runs after the
+// steps deferred later that still read through the buffer (the DKIM tap's end).
 func recycleReadBuffer(br *bufio.Reader) {
 	br.Reset(nil)
 	readBuffers.Put(br)
 }
 
+// peekMessageID reads the Message-ID from the header block at the start of r without
+// consuming it; "" when the block does not fit in r's buffer or has none.
 func peekMessageID(r *bufio.Reader) string {
 	head, _ := r.Peek(r.Size())
 	end := bytes.Index(head, []byte("\r\n\r\n"))

@@ -287,9 +287,10 @@ const watchEvery = 25 * time.Millisecond
 // watchMapping gives back the file's mapped pages whenever they have grown by
 // releaseGrowth, whichever transaction mapped them. The checks at the end of each
 // transaction and within long reads come too late for a long write: bbolt reads the
-// values of every leaf it rewrites when it commits, and a group commit of 64 mails
-// or the record of a batch of sent replies mapped up to 20 MiB before it ended
-// (10,000-mail backlog, issue 18). A read transaction may release while a write
+// values of every leaf it rewrites when it commits, and while a group commit of 64
+// mails or the record of a batch of sent replies ran, the process mapped up to 20 MiB
+// (10,000-mail backlog, issue 18; measured process-wide, so concurrent reads count
+// too). A read transaction may release while a write
 // transaction runs: only the writer remaps the file, and not without the mapping
 // lock every reader holds. The wait is a real-time sampling period, not a business
 // time, so it takes no clock.

@@ -292,7 +292,7 @@ type sealWriter struct {
 	w      io.Writer
 	aead   cipher.AEAD
 	prefix []byte
-	bufs   *sealBuffers // buf's and out's arrays, back to the pool at Close; nil after
+	bufs   *sealBuffers // the arrays of buf and out, back to the pool at Close; nil after
 	buf    []byte
 	out    []byte
 	index  uint32
@@ -368,10 +368,9 @@ func (s *sealWriter) release() {
 	if s.bufs == nil {
 		return
 	}
-	if cap(s.buf) == chunkPlain && cap(s.out) == chunkSeal {
-		s.bufs.plain, s.bufs.sealed = s.buf[:0], s.out[:0]
-		sealBufferPool.Put(s.bufs)
-	}
+	// buf and out never outgrow their arrays: Write fills buf to chunkPlain at most,
+	// and chunkSeal holds a sealed chunk.
+	sealBufferPool.Put(s.bufs)
 	s.bufs, s.buf, s.out = nil, nil, nil
 }
 
