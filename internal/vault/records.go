@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"os"
 )
 
@@ -85,9 +86,16 @@ func (v *Vault) OpenRecord(caseID string, sealed []byte) (plain []byte, erased b
 // a value the store must find records by without keeping it: a complainant's address,
 // an ID number, a Message-ID. 128 bits, hex.
 func (v *Vault) LookupHash(value string) string {
-	m := hmac.New(sha256.New, v.lookupKey)
+	m, _ := v.lookupMACs.Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(sha256.New, v.lookupKey)
+	}
+	m.Reset()
 	m.Write([]byte(value))
-	return hex.EncodeToString(m.Sum(nil)[:16])
+	var sum [sha256.Size]byte
+	s := hex.EncodeToString(m.Sum(sum[:0])[:16])
+	v.lookupMACs.Put(m)
+	return s
 }
 
 func fingerprint(kek []byte) []byte {

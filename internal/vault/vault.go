@@ -61,6 +61,9 @@ type Vault struct {
 	dir       string
 	master    cipher.AEAD
 	lookupKey []byte // keys LookupHash (records.go)
+	// lookupMACs keeps HMACs keyed with lookupKey: keying one hashes the key twice,
+	// which was most of a LookupHash (several per mail, in the serial commit).
+	lookupMACs sync.Pool
 
 	mu    sync.Mutex
 	spool map[string]*spoolEntry // spool ID → data key, while a message is in hand
