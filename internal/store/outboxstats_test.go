@@ -405,3 +405,87 @@ func TestPendingIndexHoldsHeads(t *testing.T) {
 		t.Fatalf("stats %v, oldest %v", byState, oldest)
 	}
 }
+
+// countingSealer counts the records it seals.
+type countingSealer struct {
+	fakeSealer
+	sealed int
+}
+
+func (c *countingSealer) SealRecord(caseID string, plain []byte) ([]byte, error) {
+	c.sealed++
+	return c.fakeSealer.SealRecord(caseID, plain)
+}
+
+// Recording an attempt on a reply read from the store keeps its sealed mail as it
+// is (the same bytes, sealed once); a reply whose mail or recipients changed is
+// sealed anew, and each reads back as written.
+func TestOutboxRewriteKeepsTheSealedMail(t *testing.T) {
+	s, err := Open(t.TempDir()+"/db", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sealer := &countingSealer{fakeSealer: fakeSealer{keys: map[string][]byte{}}}
+	s.SetSealer(sealer)
+	mail := json.RawMessage(`{"subject":"回执","text":"您的投诉已登记。"}`)
+	e := &OutboxEntry{Kind: "ack", Case: "TS-2026-000001", Mail: mail, To: []string{"a@people.test"}, CreatedAt: time.Now()}
+	if err := s.Update(func(tx *Tx) error { return tx.Enqueue(e) }); err != nil {
+		t.Fatal(err)
+	}
+	stored := func() []byte {
+		t.Helper()
+		var so storedOutbox
+		s.View(func(tx *Tx) error {
+			var k [8]byte
+			binary.BigEndian.PutUint64(k[:], e.Seq)
+			return json.Unmarshal(tx.tx.Bucket(bOutbox).Get(k[:]), &so)
+		})
+		if so.Sealed == nil || (so.Mail != nil && string(so.Mail) != "null") {
+			t.Fatalf("the stored entry is not sealed: %+v", so)
+		}
+		return so.Sealed
+	}
+	read := func() *OutboxEntry {
+		t.Helper()
+		var got *OutboxEntry
+		if err := s.View(func(tx *Tx) (err error) { got, err = tx.OutboxEntry(e.Seq); return err }); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	first, seals := stored(), sealer.sealed
+
+	got := read()
+	got.State, got.Attempts, got.SentAt = OutboxSent, 1, time.Now()
+	if err := s.Update(func(tx *Tx) error { return tx.PutOutbox(got) }); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(stored(), first) || sealer.sealed != seals {
+		t.Errorf("recording an attempt sealed the mail again (%d seals, want %d)", sealer.sealed, seals)
+	}
+	if again := read(); again.State != OutboxSent || string(again.Mail) != string(mail) || !slices.Equal(again.To, e.To) {
+		t.Errorf("read back %+v", again)
+	}
+
+	for name, change := range map[string]func(*OutboxEntry){
+		"mail": func(e *OutboxEntry) { e.Mail = json.RawMessage(`{"subject":"更正"}`) },
+		"to":   func(e *OutboxEntry) { e.To = []string{"b@people.test"} },
+		// The same backing array, changed in place: still a new mail.
+		"mail in place": func(e *OutboxEntry) { copy(e.Mail[2:], "SUBJECT") },
+	} {
+		got := read()
+		change(got)
+		want := *got
+		before := stored()
+		if err := s.Update(func(tx *Tx) error { return tx.PutOutbox(got) }); err != nil {
+			t.Fatal(err)
+		}
+		if slices.Equal(stored(), before) {
+			t.Errorf("%s changed: the old sealed bytes were kept", name)
+		}
+		if again := read(); string(again.Mail) != string(want.Mail) || !slices.Equal(again.To, want.To) {
+			t.Errorf("%s changed: read back mail %s to %v, want %s %v", name, again.Mail, again.To, want.Mail, want.To)
+		}
+	}
+}

@@ -3,9 +3,11 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/complaintd/complaintd/internal/cases"
@@ -177,9 +179,16 @@ var ErrErasedReply = errors.New("the case was erased: the reply can no longer be
 func (t *Tx) encodeOutbox(e *OutboxEntry) ([]byte, error) {
 	so := storedOutbox{OutboxEntry: *e}
 	if t.sealer != nil && e.Case != "" && (e.Mail != nil || e.To != nil) {
-		var err error
-		if so.Sealed, err = t.seal(e.Case, outboxPersonal{Mail: e.Mail, To: e.To}); err != nil {
-			return nil, err
+		if e.sealed != nil && bytes.Equal(e.Mail, e.sealedMail) && slices.Equal(e.To, e.sealedTo) {
+			// The same ciphertext again: sealing the rendered mail anew took most
+			// of the dispatcher's record of a sent reply (issue 18). Should the case
+			// have been erased since it was read, these bytes stay unreadable.
+			so.Sealed = e.sealed
+		} else {
+			var err error
+			if so.Sealed, err = t.seal(e.Case, outboxPersonal{Mail: e.Mail, To: e.To}); err != nil {
+				return nil, err
+			}
 		}
 		so.Mail, so.To = nil, nil
 	}
@@ -203,6 +212,7 @@ func (t *Tx) decodeOutbox(v []byte) (*OutboxEntry, error) {
 			so.Erased = true
 		} else {
 			so.Mail, so.To = p.Mail, p.To
+			so.sealed, so.sealedMail, so.sealedTo = so.Sealed, bytes.Clone(p.Mail), slices.Clone(p.To)
 		}
 	}
 	return &so.OutboxEntry, nil

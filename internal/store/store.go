@@ -133,6 +133,13 @@ type OutboxEntry struct {
 	SentAt    time.Time       `json:"sent_at"`
 	// Erased: the case was erased before this reply was sent; Mail and To are gone.
 	Erased bool `json:"-"`
+
+	// sealed is the personal part as read (decodeOutbox), with copies of the Mail
+	// and To it opened to: the entry rewritten with them unchanged (the dispatcher
+	// records each attempt) keeps these bytes instead of sealing the mail anew.
+	sealed     []byte
+	sealedMail json.RawMessage
+	sealedTo   []string
 }
 
 // Alert is something an operator must see (UIDVALIDITY change, broken templates...).
