@@ -52,12 +52,15 @@ func ClassifyName(filename string) (kind cases.Kind, why string) {
 	return newNamer(cases.DefaultCatalogue()).classify(filename)
 }
 
+// nameSeparators become spaces in a file name's stem (built once, not per name).
+var nameSeparators = strings.NewReplacer("_", " ", "-", " ")
+
 // classify gives a document kind from a file name, and why. Names that match no
 // keyword are cases.Unclassified, never guessed.
 func (n *namer) classify(filename string) (kind cases.Kind, why string) {
 	base := path.Base(strings.ReplaceAll(filename, "\\", "/"))
 	stem := strings.TrimSuffix(base, path.Ext(base))
-	f := squeeze(strings.NewReplacer("_", " ", "-", " ").Replace(fold(stem)))
+	f := squeeze(nameSeparators.Replace(fold(stem)))
 	for _, list := range [][]nameKeyword{n.keywords, n.fallback} {
 		for _, k := range list {
 			if strings.Contains(f, k.squeezed) {

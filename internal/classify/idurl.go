@@ -84,5 +84,10 @@ func CleanTitle(s string) string {
 			s = s[len(p[0]) : len(s)-len(p[1])]
 		}
 	}
-	return strings.TrimSpace(strings.NewReplacer("《", "", "》", "").Replace(s))
+	return strings.TrimSpace(titleMarks.Replace(s))
 }
+
+// titleMarks drops the book-title marks left inside a title. Built once: Replacers
+// built per call (here, in docname.go and in mailmsg) were 3.6% of the bytes a
+// 2,000-mail backlog allocated (issue 18).
+var titleMarks = strings.NewReplacer("《", "", "》", "")

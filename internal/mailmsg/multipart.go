@@ -102,12 +102,21 @@ type partReader struct {
 	eof     bool
 	held    []byte // line break of the previous line, returned only if more content follows
 	pend    []byte
-	buf     []byte
+	// after is content bulk took, still in m.br's buffer: returned after pend. It
+	// stays valid because nothing reads m.br before this reader has returned it
+	// (next drains the part first); copying it out was a third copy of every
+	// attachment's bytes.
+	after []byte
+	buf   []byte
 }
 
 func (p *partReader) Read(b []byte) (int, error) {
 	m := p.m
 	for len(p.pend) == 0 {
+		if len(p.after) > 0 {
+			p.pend, p.after = p.after, nil
+			break
+		}
 		if m.err != nil {
 			return 0, m.err
 		}
@@ -201,10 +210,10 @@ func (p *partReader) bulk() bool {
 	if keep == 0 {
 		return false
 	}
-	p.buf = append(append(p.buf[:0], p.held...), d[:take]...)
+	p.buf = append(p.buf[:0], p.held...)
+	p.pend, p.after = p.buf, d[:take]
 	p.held = append(p.held[:0], d[take:keep]...)
 	p.atStart = take < keep
-	p.pend = p.buf
 	m.br.Discard(keep)
 	return true
 }

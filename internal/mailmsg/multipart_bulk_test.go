@@ -15,18 +15,40 @@ import (
 // readParts splits body at boundary and returns every part's bytes and the reader's
 // final flags, reading through wrap (which may cut the input into small pieces).
 func readParts(body []byte, boundary string, lineByLine bool, wrap func(io.Reader) io.Reader) ([]string, [3]bool) {
+	return readPartsWith(body, boundary, lineByLine, wrap, func(_ int, p io.Reader) string {
+		b, _ := io.ReadAll(p)
+		return string(b)
+	})
+}
+
+// readPartsWith is readParts with each part read by consume (the part's index, its
+// reader), which may leave some of it unread for next to drain.
+func readPartsWith(body []byte, boundary string, lineByLine bool, wrap func(io.Reader) io.Reader, consume func(int, io.Reader) string) ([]string, [3]bool) {
 	mr := newMultipartReader(wrap(bytes.NewReader(body)), boundary)
 	mr.lineByLine = lineByLine
 	var parts []string
-	for {
+	for i := 0; ; i++ {
 		p, err := mr.next()
 		if err != nil {
 			break
 		}
-		b, _ := io.ReadAll(p)
-		parts = append(parts, string(b))
+		parts = append(parts, consume(i, p))
 	}
 	return parts, [3]bool{mr.done, mr.unterminated, mr.noParts}
+}
+
+// byteByByte reads a part one byte per Read, and every third part only its first
+// five bytes (the rest is left to next): the bulk path hands out content that is
+// still in the multipart reader's buffer, which must outlast such reads.
+func byteByByte(i int, p io.Reader) string {
+	r := iotest.OneByteReader(p)
+	if i%3 == 2 {
+		b := make([]byte, 5)
+		n, _ := io.ReadFull(r, b)
+		return string(b[:n])
+	}
+	b, _ := io.ReadAll(r)
+	return string(b)
 }
 
 // checkBulkSame asserts that the bulk path splits body exactly like the line path,
@@ -43,6 +65,11 @@ func checkBulkSame(t *testing.T, body []byte, boundary string) {
 		if !slices.Equal(got, want) || gotFlags != wantFlags {
 			t.Fatalf("%s: bulk path differs on %q\n got %q %v\nwant %q %v", name, clipped(body), clippedAll(got), gotFlags, clippedAll(want), wantFlags)
 		}
+	}
+	want, wantFlags = readPartsWith(body, boundary, true, func(r io.Reader) io.Reader { return r }, byteByByte)
+	got, gotFlags := readPartsWith(body, boundary, false, iotest.HalfReader, byteByByte)
+	if !slices.Equal(got, want) || gotFlags != wantFlags {
+		t.Fatalf("parts read a byte at a time: bulk path differs on %q\n got %q %v\nwant %q %v", clipped(body), clippedAll(got), gotFlags, clippedAll(want), wantFlags)
 	}
 }
 

@@ -19,13 +19,16 @@ const (
 	cteUU       = "uuencode"
 )
 
+// cteSeparators are dropped from an encoding's name (built once, not per part).
+var cteSeparators = strings.NewReplacer(" ", "", "_", "", "-", "")
+
 // normCTE maps a Content-Transfer-Encoding value to one of the cte constants; known
 // is false for an encoding we cannot decode (the bytes are then kept as they are).
 // Lenient spellings seen in the wild: "quoted printable", "x-uuencode", an empty value.
 func normCTE(b []byte) (cte string, known bool) {
 	s := strings.ToLower(strings.TrimSpace(string(stripComment(b))))
 	s = strings.Trim(s, "\"'")
-	switch strings.NewReplacer(" ", "", "_", "", "-", "").Replace(s) {
+	switch cteSeparators.Replace(s) {
 	case "", "7bit", "8bit", "binary", "none":
 		return cteIdentity, true
 	case "base64", "xbase64":
