@@ -104,7 +104,7 @@ type partReader struct {
 	pend    []byte
 	// after is content bulk took, still in m.br's buffer: returned after pend. It
 	// stays valid because nothing reads m.br before this reader has returned it
-	// (next drains the part first); copying it out was a third copy of every
+	// (next drains the part first); copying it out cost one more copy of every
 	// attachment's bytes.
 	after []byte
 	buf   []byte
