@@ -100,3 +100,36 @@ func FuzzBase64Block(f *testing.F) {
 		mailtest.Cost(t, fuzzTime(len(in)), 4<<20+uint64(32*len(in)), func() { checkBase64Same(t, in) })
 	})
 }
+
+// TestDecodeLinesAgreesWithTheStandardLibrary: the lines decodeLines takes decode
+// as the standard library decodes them, and it takes no line the standard library
+// would read otherwise (padding, a character outside the alphabet, a broken quantum).
+func TestDecodeLinesAgreesWithTheStandardLibrary(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 17))
+	for i := range 3000 {
+		in := randomBase64Body(rng)
+		if i%3 == 0 && len(in) > 0 { // damage near the start too, where lines are taken
+			in[rng.IntN(min(len(in), 400))] = "=*- \r\x00\xe4A"[rng.IntN(8)]
+		}
+		got, used := decodeLines(make([]byte, 0, 3), in)
+		if used > len(in) {
+			t.Fatalf("used %d of %d bytes", used, len(in))
+		}
+		want := make([]byte, len(in[:used]))
+		n, err := base64.StdEncoding.Decode(want, in[:used])
+		if err != nil {
+			t.Fatalf("decodeLines took %q, which the standard library refuses: %v", clipped(in[:used]), err)
+		}
+		if !bytes.Equal(got, want[:n]) {
+			t.Fatalf("decodeLines differs on %q", clipped(in[:used]))
+		}
+		// It stops only at a line it must not take: the line after what it used.
+		if used < len(in) {
+			line, _, _ := bytes.Cut(in[used:], []byte("\n"))
+			line = bytes.TrimSuffix(line, []byte("\r"))
+			if len(line)%4 == 0 && bytes.IndexFunc(line, func(r rune) bool { return r > 0x7f || !b64alphabet[r] }) < 0 {
+				t.Fatalf("decodeLines stopped before a clean line %q", clipped(line))
+			}
+		}
+	}
+}
