@@ -203,27 +203,36 @@ func init() {
 // padding, and appends them to dst. It stops at the first line that is not, and
 // reports how many bytes of src it consumed.
 func decodeLines(dst, src []byte) (_ []byte, used int) {
+	// Lines of a body have one length: the next is first taken to be as long as
+	// the last (its end checked, its content checked by decodeQuanta, which refuses
+	// a line break), and only searched for when it is not.
+	width := 0 // the last line's, with its line break
 	for used < len(src) {
 		rest := src[used:]
-		end := bytes.IndexByte(rest, '\n')
-		next := end + 1
-		if end < 0 {
-			end, next = len(rest), len(rest)
+		line, next := rest, len(rest)
+		if width > 0 && width <= len(rest) && rest[width-1] == '\n' {
+			line, next = rest[:width-1], width
+		} else if end := bytes.IndexByte(rest, '\n'); end >= 0 {
+			line, next = rest[:end], end+1
 		}
-		line := rest[:end]
-		if len(line) > 0 && line[len(line)-1] == '\r' {
-			line = line[:len(line)-1]
+		body := line
+		if len(body) > 0 && body[len(body)-1] == '\r' {
+			body = body[:len(body)-1]
 		}
-		if len(line)%4 != 0 {
-			break
+		if len(body)%4 == 0 {
+			n0, m := len(dst), len(body)/4*3
+			dst = slices.Grow(dst, m+2) // decodeQuanta stores 8 bytes for 6
+			if decodeQuanta(dst[n0:n0+m+2], body) {
+				dst = dst[:n0+m]
+				used += next
+				width = next
+				continue
+			}
 		}
-		n0, m := len(dst), len(line)/4*3
-		dst = slices.Grow(dst, m+2) // decodeQuanta stores 8 bytes for 6
-		if !decodeQuanta(dst[n0:n0+m+2], line) {
-			break
+		if width == 0 || next != width {
+			break // the line as found: not one to take
 		}
-		dst = dst[:n0+m]
-		used += next
+		width = 0 // the guess was wrong: find where this line ends
 	}
 	return dst, used
 }
