@@ -80,14 +80,25 @@ func (b *workBudget) resume() {
 }
 
 // reader reads r with the budget's clock stopped.
-func (b *workBudget) reader(r io.Reader) io.Reader { return &waitReader{r: r, b: b} }
+func (b *workBudget) reader(r io.Reader) io.Reader {
+	w := &waitReader{r: r, b: b}
+	w.buffered, _ = r.(interface{ Buffered() int })
+	return w
+}
 
 type waitReader struct {
 	r io.Reader
 	b *workBudget
+	// buffered is r's count of bytes it holds (a *bufio.Reader): a read those
+	// bytes answer waits for nothing, and is not worth stopping the clock for (two
+	// timer operations per read of the parser's buffer).
+	buffered interface{ Buffered() int }
 }
 
 func (w *waitReader) Read(p []byte) (int, error) {
+	if w.buffered != nil && w.buffered.Buffered() > 0 {
+		return w.r.Read(p)
+	}
 	w.b.pause()
 	defer w.b.resume()
 	return w.r.Read(p)

@@ -280,9 +280,7 @@ func (p *Processor) Prepare(ctx context.Context, raw io.Reader) (*Prepared, erro
 	// The budget counts the work on the mail, not the wait for its bytes.
 	budget := newWorkBudget(ctx, p.o.MessageBudget)
 	defer budget.release()
-	br = readBuffer(budget.reader(br))
-	defer recycleReadBuffer(br)
-	tapped, tap := p.tapDKIM(br)
+	tapped, tap := p.tapDKIM(budget.reader(br))
 	defer tap.finish(false) // a panic in the parser must not leave the verifier waiting
 	msg, err := mailmsg.ParseContext(budget, tapped, spoolAdapter{spool}, p.o.Limits)
 	// A message cut off by its budget is not verified: its body hash was not read.
@@ -331,8 +329,8 @@ func (p *Processor) Prepare(ctx context.Context, raw io.Reader) (*Prepared, erro
 	return pr, nil
 }
 
-// readBuffers recycles Prepare's two 64 KiB read buffers: allocated per mail they
-// were a tenth of all the bytes the daemon allocated during a backlog (issue 18).
+// readBuffers recycles Prepare's 64 KiB read buffer: allocated per mail they were a
+// tenth of all the bytes the daemon allocated during a backlog (issue 18).
 // They are safe to reuse once Prepare returns: the parser and the DKIM tap read
 // through them by copying, and peekMessageID keeps strings, not slices of them.
 var readBuffers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
