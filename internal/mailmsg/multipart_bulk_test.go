@@ -134,3 +134,20 @@ func clippedAll(ss []string) []string {
 	}
 	return out
 }
+
+// TestIndexDelimiterIsBytesIndex: the delimiter search finds what bytes.Index finds,
+// in bodies of base64, of dashes, and of near-delimiters.
+func TestIndexDelimiterIsBytesIndex(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 8))
+	nlDash := []byte("\n------=_NextPart_000_0001")
+	pieces := []string{"QUJD", "\r\n", "\n", "-", "--", "\n--", "\n------=_NextPart_000_000", "\n------=_NextPart_000_0001", "------=_NextPart_000_0001", "x"}
+	for range 20000 {
+		var d []byte
+		for range rng.IntN(12) {
+			d = append(d, pieces[rng.IntN(len(pieces))]...)
+		}
+		if got, want := indexDelimiter(d, nlDash), bytes.Index(d, nlDash); got != want {
+			t.Fatalf("indexDelimiter(%q) = %d, bytes.Index = %d", d, got, want)
+		}
+	}
+}
