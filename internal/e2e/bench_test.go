@@ -652,8 +652,8 @@ func TestBenchIngest(t *testing.T) {
 		busy := d.metric(`complaintd_intake_busy_seconds_total{stage="` + name + `"}`)
 		return fmt.Sprintf("%s %.0f%%", name, 100*busy/cdTime.Seconds())
 	}
-	report(t, "complaintd pipeline stages busy", stage("fetch"), fmt.Sprintf("share of the ingest's wall time: %s (fetcher waiting for the stages after it), %s (serial), %s (summed over %s)",
-		stage("backpressure"), stage("commit"), stage("prepare"), "the parsing workers"))
+	report(t, "complaintd pipeline stages busy", stage("fetch"), fmt.Sprintf("share of the ingest's wall time: %s (fetcher waiting for the stages after it), %s (fetcher waiting for the replies), %s (serial), %s (summed over %s)",
+		stage("backpressure"), stage("pace"), stage("commit"), stage("prepare"), "the parsing workers"))
 	peakAnon, peakFile := peaks()
 	report(t, "complaintd peak RSS during ingest", mib(mem.hwm), "VmHWM after the backlog; "+mem.String())
 	report(t, "complaintd peak anon RSS during ingest", mib(peakAnon), fmt.Sprintf("sampled every 100 ms; peak file-backed %s (%s)", mib(peakFile), fileWhat))

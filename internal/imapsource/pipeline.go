@@ -114,6 +114,10 @@ type PipelineOptions struct {
 	// OnQueued is called after a mail whose processing queued replies (the outbox
 	// worker wakes up). Nil: nobody is told.
 	OnQueued func()
+	// Pace is called before each FETCH of new mail and may wait (bounded) for the
+	// replies already queued to go out, so that a backlog's replies keep pace with
+	// its intake. Nil: no wait.
+	Pace func(ctx context.Context)
 	// InflightPath is the small file counting attempts on the mail in hand, so that
 	// a mail that kills the process is quarantined. Empty: not counted.
 	InflightPath string
@@ -638,6 +642,11 @@ func (pl *Pipeline[P]) batch(ctx context.Context, c *Client, validity uint32, ui
 	var missing []uint32
 	var err error
 	for used < len(uids) && err == nil && len(missing) == 0 {
+		if pl.o.Pace != nil {
+			waited := time.Now()
+			pl.o.Pace(ctx)
+			pl.o.Metrics.Busy("pace", waited)
+		}
 		chunk := uids[used:min(used+fetchBatch, len(uids))]
 		missing, err = c.FetchBatch(ctx, chunk, fetched)
 		used += len(chunk)

@@ -226,11 +226,22 @@ func TestBacklogOverSeveralFetches(t *testing.T) {
 		id := fmt.Sprintf("backlog-%03d@example.cn", i)
 		last = srv.deliver(t, plainComplaint(fmt.Sprintf("申请人%03d|p%03d@example.cn", i, i), id, "申请删除凤凰博客稿件").Bytes())
 	}
-	h := startHarness(t, srv, "")
+	// Each FETCH of new mail is paced first (the replies catching up).
+	var paced atomic.Int32
+	h := startHarness(t, srv, "", func(c *config) {
+		c.poll.Pace = func(ctx context.Context) {
+			if ctx.Err() == nil {
+				paced.Add(1)
+			}
+		}
+	})
 	h.waitCheckpoint(last)
 	cs := h.cases()
 	if len(cs) != n {
 		t.Fatalf("%d cases for %d mails", len(cs), n)
+	}
+	if got := paced.Load(); got < 3 {
+		t.Errorf("Pace called %d times for three FETCHes of new mail", got)
 	}
 	// Case numbers follow the UIDs: the commits kept the mailbox's order.
 	for i := range n {

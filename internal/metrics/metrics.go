@@ -58,7 +58,7 @@ type Metrics struct {
 	// nanoseconds: "prepare", parsing on the workers (summed over them); "commit", the
 	// committer's store transactions; "fetch", reading mail off the IMAP connection;
 	// "backpressure", the fetcher waiting for a free worker, buffer budget or queue
-	// slot. With the wall time it tells which stage bounds the rate: the fetcher and
+	// slot; "pace", the fetcher waiting for the replies to catch up. With the wall time it tells which stage bounds the rate: the fetcher and
 	// the committer are serial, so fetch (or commit) time close to the wall time says
 	// the server (or the store) is the bottleneck, much backpressure that parsing is.
 	IntakeBusy KindCounter

@@ -41,7 +41,7 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 var (
 	dBuild = desc("complaintd_build_info", "The running binary: always 1.", "version", "revision", "goversion")
 
-	dIntakeBusy  = desc("complaintd_intake_busy_seconds_total", "Time spent in each stage of the intake pipeline (prepare: summed over the parsing workers; commit: store transactions; fetch: reading mail off IMAP; backpressure: the fetcher waiting for the stages after it).", "stage")
+	dIntakeBusy  = desc("complaintd_intake_busy_seconds_total", "Time spent in each stage of the intake pipeline (prepare: summed over the parsing workers; commit: store transactions; fetch: reading mail off IMAP; backpressure: the fetcher waiting for the stages after it; pace: the fetcher waiting for the replies to catch up).", "stage")
 	dProcessed   = desc("complaintd_mails_processed_total", "Mails registered (cases, follow-ups, noise).")
 	dDuplicates  = desc("complaintd_mails_duplicate_total", "Mails recognised as already registered.")
 	dQuarantined = desc("complaintd_mails_quarantined_total", "Mails quarantined after failing.")
