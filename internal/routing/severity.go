@@ -47,6 +47,7 @@ type rule struct {
 	name, level string
 	re, exclude *regexp.Regexp
 	fields      []string
+	gate        []string // literals one of which a match holds (gate.go); nil: none known
 }
 
 func compileRule(c SeverityRule) (rule, error) {
@@ -62,11 +63,15 @@ func compileRule(c SeverityRule) (rule, error) {
 	if len(parts) == 0 {
 		return rule{}, fmt.Errorf("rule %q needs a pattern or keywords", c.Name)
 	}
-	re, err := regexp.Compile("(?i)" + strings.Join(parts, "|"))
+	expr := "(?i)" + strings.Join(parts, "|")
+	re, err := regexp.Compile(expr)
 	if err != nil {
 		return rule{}, fmt.Errorf("pattern: %w", err)
 	}
 	ru := rule{name: c.Name, level: c.Level, re: re, fields: c.Fields}
+	if lits, ok := gateLiterals(expr); ok {
+		ru.gate = lits
+	}
 	if ru.level == "" {
 		ru.level = Major
 	}
@@ -183,9 +188,19 @@ func (tm *textMemo) of(r *Router, field, text string) *textMatches {
 		a, b int
 		ok   bool
 	}, len(r.rules))
+	var caseFolded *string // made for the first rule with a gate
 	for i, ru := range r.rules {
 		if got.folded == "" || !slices.Contains(ru.fields, field) {
 			continue
+		}
+		if ru.gate != nil {
+			if caseFolded == nil {
+				cf := caseFold(got.folded)
+				caseFolded = &cf
+			}
+			if !gateOpen(*caseFolded, ru.gate) {
+				continue
+			}
 		}
 		got.rules[i].a, got.rules[i].b, got.rules[i].ok = ru.match(got.folded)
 	}
@@ -239,7 +254,7 @@ func (r *Router) Severity(in SeverityInput) SeverityDecision {
 				var ok bool
 				if tm := long[f]; tm != nil {
 					a, b, ok = tm.rules[i].a, tm.rules[i].b, tm.rules[i].ok
-				} else {
+				} else if ru.gate == nil || gateOpen(caseFold(t), ru.gate) {
 					a, b, ok = ru.match(t)
 				}
 				if !ok {
