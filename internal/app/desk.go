@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,6 +53,7 @@ type desk struct {
 	dispatcher *dispatch.Dispatcher
 	sender     *outbox.Sender // its sessions and its view of the relay's health
 	metrics    *metrics.Metrics
+	replyLead  int // due replies unsent before intake waits (replyLead; a test may set it)
 	gen        atomic.Pointer[live]
 	// smtpTLS is the TLS configuration of the SMTP dial (smtp.ca_file, server_name,
 	// tls_min_version); the probe uses it too. Nil: system roots, TLS 1.2.
@@ -122,7 +124,7 @@ func staffSecret(cfg *config.Config, master []byte) []byte {
 
 // openDesk builds every part. Nothing runs until start.
 func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
-	d := &desk{cfg: cfg, log: log, metrics: &metrics.Metrics{}}
+	d := &desk{cfg: cfg, log: log, metrics: &metrics.Metrics{}, replyLead: replyLead}
 	clk, simulated, err := clock.FromEnv(os.Getenv)
 	if err != nil {
 		return nil, err
@@ -141,6 +143,7 @@ func openDesk(cfg *config.Config, log *slog.Logger) (*desk, error) {
 		return nil, err
 	}
 	injectStoreFault(d.store, os.Getenv, log)
+	d.replyLead = replyLeadFrom(os.Getenv, log)
 	if err := d.open(); err != nil {
 		d.store.Close()
 		return nil, err
@@ -203,7 +206,7 @@ func (d *desk) open() error {
 		Start:       cfg.IMAP.Start,
 		MaxAttempts: cfg.IMAP.MaxAttempts, Backoff: imapsource.Backoff{Min: time.Second, Max: 2 * time.Minute},
 		Logger: log.With("part", "imap"), Metrics: d.metrics, OnQueued: d.dispatcher.Wake,
-		Pace:         func(ctx context.Context) { d.dispatcher.WaitBehind(ctx, replyLead, paceMost) },
+		Pace:         func(ctx context.Context) { d.dispatcher.WaitBehind(ctx, d.replyLead, paceMost) },
 		InflightPath: filepath.Join(filepath.Dir(cfg.Store.Path), "inflight"),
 	})
 	return nil
@@ -220,6 +223,24 @@ const (
 	replyLead = 2000
 	paceMost  = 2 * time.Second
 )
+
+// envReplyLead sets the reply lead instead of replyLead: a hook for the end-to-end
+// test of the pacing, which cannot queue thousands of replies; off unless set.
+const envReplyLead = "COMPLAINTD_TEST_REPLY_LEAD"
+
+func replyLeadFrom(getenv func(string) string, log interface{ Warn(string, ...any) }) int {
+	v := getenv(envReplyLead)
+	if v == "" {
+		return replyLead
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		log.Warn("reply lead not a count: ignored", "variable", envReplyLead, "value", v)
+		return replyLead
+	}
+	log.Warn("reply lead set (tests only)", "variable", envReplyLead, "lead", n)
+	return n
+}
 
 // build makes a generation of the reloadable parts from cfg. It changes nothing: a
 // failure leaves the generation in service as it is. At the start a broken template

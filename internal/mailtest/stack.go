@@ -49,6 +49,10 @@ type StackOptions struct {
 	// the complainants' providers: domain -> host:port. Recipients are still
 	// checked against Users at RCPT.
 	Relay map[string]string
+	// PostfixMain are main.cf lines added after the stack's own ("name = value"; a
+	// name set twice takes the last value): a test's change of Postfix's behaviour,
+	// such as a slower acceptance of mail.
+	PostfixMain []string
 }
 
 // Stack is a private Dovecot and Postfix started by [StartStack]. The address
@@ -66,15 +70,16 @@ type Stack struct {
 	// Dir holds every file of the stack: configs, logs, queue and maildirs.
 	Dir string
 
-	layout    stackLayout
-	token     string
-	users     []string
-	passwords map[string]string
-	relay     map[string]string
-	timeout   time.Duration
-	imapPort  int
-	lmtpPort  int
-	smtpPort  int
+	layout      stackLayout
+	token       string
+	users       []string
+	passwords   map[string]string
+	relay       map[string]string
+	postfixMain []string
+	timeout     time.Duration
+	imapPort    int
+	lmtpPort    int
+	smtpPort    int
 
 	mu      sync.Mutex // guards dovecot, postfix
 	dovecot *daemon
@@ -334,14 +339,15 @@ func newStack(dir string, opts StackOptions) (*Stack, error) {
 		return nil, fmt.Errorf("make stack token: %w", err)
 	}
 	s := &Stack{
-		Dir:       dir,
-		layout:    stackLayout{root: dir},
-		token:     hex.EncodeToString(tok),
-		users:     slices.Clone(users),
-		passwords: maps.Clone(opts.Passwords),
-		relay:     maps.Clone(opts.Relay),
-		timeout:   timeout,
-		clients:   make(map[string]*imapclient.Client),
+		Dir:         dir,
+		layout:      stackLayout{root: dir},
+		token:       hex.EncodeToString(tok),
+		users:       slices.Clone(users),
+		passwords:   maps.Clone(opts.Passwords),
+		relay:       maps.Clone(opts.Relay),
+		postfixMain: slices.Clone(opts.PostfixMain),
+		timeout:     timeout,
+		clients:     make(map[string]*imapclient.Client),
 	}
 	if err := s.prepareDirs(); err != nil {
 		return nil, err
@@ -558,7 +564,7 @@ func (s *Stack) startPostfix(first bool) error {
 func (s *Stack) startPostfixOnce() error {
 	l := s.layout
 	files := map[string]string{
-		"main.cf":    postfixMain(l, s.token, s.lmtpPort) + postfixRelay(s.relay),
+		"main.cf":    postfixMain(l, s.token, s.lmtpPort) + postfixRelay(s.relay) + postfixExtra(s.postfixMain),
 		"master.cf":  postfixMaster(s.smtpPort),
 		"recipients": postfixRecipients(s.users),
 	}

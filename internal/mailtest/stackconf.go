@@ -167,6 +167,15 @@ biff = no
 `, l.postfixQueue(), l.postfixData(), token, l.postfixConf(), lmtpPort, l.postfixLog(), l.postfixDir())
 }
 
+// postfixExtra renders StackOptions.PostfixMain.
+func postfixExtra(lines []string) string {
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString(l + "\n")
+	}
+	return b.String()
+}
+
 // postfixRelay renders the main.cf lines that route the mail of relayed domains
 // (StackOptions.Relay) to their servers; it is empty without any. A transport
 // table entry overrides virtual_transport, so these recipients are still
