@@ -195,7 +195,8 @@ func (d *desk) open() error {
 		Store: d.store, Sender: sender, MaxAttempts: cfg.SMTP.MaxAttempts, RetryMin: cfg.SMTP.RetryMin, RetryMax: cfg.SMTP.RetryMax,
 		SendTimeout: 2 * cfg.SMTP.Timeout, Sessions: cfg.SMTP.Sessions,
 		Logger: log.With("part", "outbox"), Metrics: d.metrics, Now: d.clock.Now,
-		Attach: func(m *outbox.Mail) error { return d.current().processor.Attach(m) },
+		Attach:      func(m *outbox.Mail) error { return d.current().processor.Attach(m) },
+		IntakeFirst: dispatch.IntakeFirst{Backlog: intakeFirstBacklog, Mails: d.replyLead, Most: intakeFirstMost},
 	})
 	d.pipeline = imapsource.NewPipeline[*intake.Prepared](liveIntake{d}, imapsource.PipelineOptions{
 		IMAP: imapsource.Options{Host: cfg.IMAP.Host, Port: cfg.IMAP.Port, TLS: imapsource.TLSMode(cfg.IMAP.TLS), TLSConfig: imapTLS,
@@ -205,7 +206,8 @@ func (d *desk) open() error {
 		Processed: cfg.IMAP.Processed, ProcessedFolder: cfg.IMAP.ProcessedFolder, QuarantineFolder: cfg.IMAP.QuarantineFolder,
 		Start:       cfg.IMAP.Start,
 		MaxAttempts: cfg.IMAP.MaxAttempts, Backoff: imapsource.Backoff{Min: time.Second, Max: 2 * time.Minute},
-		Logger: log.With("part", "imap"), Metrics: d.metrics, OnQueued: d.dispatcher.Wake,
+		Logger: log.With("part", "imap"), Metrics: d.metrics, OnQueued: d.dispatcher.Queued,
+		Backlog:      d.dispatcher.IntakeBacklog,
 		Pace:         func(ctx context.Context) { d.dispatcher.WaitBehind(ctx, d.replyLead, paceMost) },
 		InflightPath: filepath.Join(filepath.Dir(cfg.Store.Path), "inflight"),
 	})
@@ -222,6 +224,16 @@ func (d *desk) open() error {
 const (
 	replyLead = 2000
 	paceMost  = 2 * time.Second
+)
+
+// A catch-up on more than intakeFirstBacklog new mails (a backlog, not the mail of
+// the moment) has the replies wait for it: until the replies of replyLead mails are
+// queued or intakeFirstMost has passed (dispatch.IntakeFirst). Each mail's own
+// processing is the same; what changes is that the backlog's cases exist sooner and
+// the replies follow in one stretch.
+const (
+	intakeFirstBacklog = 200
+	intakeFirstMost    = 10 * time.Second
 )
 
 // envReplyLead sets the reply lead instead of replyLead: a hook for the end-to-end

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/complaintd/complaintd/internal/mailtest"
+	"github.com/complaintd/complaintd/internal/store"
 )
 
 // TestIntakePacesOnTheReplies: intake waits for the replies when too many are due
@@ -51,6 +52,81 @@ func TestIntakePacesOnTheReplies(t *testing.T) {
 	}
 	// Exactly once: one reply per complainant, none twice.
 	time.Sleep(2 * time.Second) // Postfix's queue run is 1 s: a duplicate would show by now
+	seen := map[string]bool{}
+	for _, m := range sink.Messages() {
+		msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
+		if err != nil {
+			t.Fatalf("relayed reply unreadable: %v", err)
+		}
+		id := msg.Header.Get("Message-Id")
+		if seen[id] {
+			t.Errorf("reply %s relayed twice", id)
+		}
+		seen[id] = true
+	}
+	if len(seen) != n {
+		t.Errorf("%d distinct replies relayed for %d complaints", len(seen), n)
+	}
+}
+
+// TestRepliesWaitForABacklogsIntake: a backlog of 400 mails waiting when the daemon
+// starts is taken in before its replies go out (issue 18: intake and the replies
+// share the machine; dispatch.IntakeFirst), within the wait's bound of 10 s, and
+// then every reply goes out once, through the real Postfix to the complainants'
+// server.
+func TestRepliesWaitForABacklogsIntake(t *testing.T) {
+	t.Parallel()
+	const n = 400
+	sink, err := mailtest.NewSMTPSink(mailtest.SinkOptions{Domain: "mx.people.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sink.Close() })
+	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice"},
+		Relay: map[string]string{"people.test": sink.Addr()}})
+	rng := rand.New(rand.NewPCG(18, 12))
+	for i := range n {
+		st.AppendRaw(t, "desk", "INBOX", benchMail(rng, "first", i, 4<<10))
+	}
+	d := newDaemon(t, st, deskOptions{extraSMTP: "  sessions: 8"})
+	d.start()
+	waitRegistered(t, d, n, 3*time.Minute)
+	waitFor(t, 3*time.Minute, "every reply relayed to the complainants' server", func() (bool, string) {
+		got := len(sink.Messages())
+		return got >= n, fmt.Sprintf("%d of %d", got, n)
+	})
+	if waited := d.metric("complaintd_outbox_intake_wait_seconds_total"); waited <= 0 {
+		t.Errorf("sending waited %v s for intake", waited)
+	}
+	d.stop()
+	f := readFacts(t, d)
+	var firstCase, lastCase, firstSent time.Time
+	for _, c := range f.cases {
+		if firstCase.IsZero() || c.CreatedAt.Before(firstCase) {
+			firstCase = c.CreatedAt
+		}
+		if c.CreatedAt.After(lastCase) {
+			lastCase = c.CreatedAt
+		}
+	}
+	sent := 0
+	for _, e := range f.outbox {
+		if e.State != store.OutboxSent {
+			continue
+		}
+		sent++
+		if firstSent.IsZero() || e.SentAt.Before(firstSent) {
+			firstSent = e.SentAt
+		}
+	}
+	if len(f.cases) != n || sent != n {
+		t.Fatalf("%d cases and %d replies sent for %d mails", len(f.cases), sent, n)
+	}
+	// The wait ends when intake has caught up, or at its bound (a slow machine).
+	if firstSent.Before(lastCase) && firstSent.Sub(firstCase) < 9*time.Second {
+		t.Errorf("first reply sent %v after the first case, %v before the last: sending did not wait for the backlog",
+			firstSent.Sub(firstCase).Round(time.Millisecond), lastCase.Sub(firstSent).Round(time.Millisecond))
+	}
 	seen := map[string]bool{}
 	for _, m := range sink.Messages() {
 		msg, err := mail.ReadMessage(bytes.NewReader(m.Data))

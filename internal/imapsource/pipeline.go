@@ -118,6 +118,10 @@ type PipelineOptions struct {
 	// replies already queued to go out, so that a backlog's replies keep pace with
 	// its intake. Nil: no wait.
 	Pace func(ctx context.Context)
+	// Backlog is told how many new mails a catch-up has still to take in, before
+	// each run of FETCHes, and 0 when it ends, so that the replies may wait for a
+	// backlog's intake (dispatch.IntakeFirst). Nil: nobody is told.
+	Backlog func(n int)
 	// InflightPath is the small file counting attempts on the mail in hand, so that
 	// a mail that kills the process is quarantined. Empty: not counted.
 	InflightPath string
@@ -493,7 +497,13 @@ func (pl *Pipeline[P]) catchUp(ctx context.Context, c *Client, st MailboxStatus)
 			return err
 		}
 	}
+	if pl.o.Backlog != nil && len(uids) > 0 {
+		defer pl.o.Backlog(0)
+	}
 	for len(uids) > 0 && ctx.Err() == nil {
+		if pl.o.Backlog != nil {
+			pl.o.Backlog(len(uids))
+		}
 		// A mail that was in hand when an earlier process died is processed alone:
 		// if it kills us again, it alone is charged.
 		if _, suspect := pl.inflight.suspect(pl.o.Mailbox, st.UIDValidity, uids[0]); suspect {

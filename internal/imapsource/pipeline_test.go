@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -226,16 +227,34 @@ func TestBacklogOverSeveralFetches(t *testing.T) {
 		id := fmt.Sprintf("backlog-%03d@example.cn", i)
 		last = srv.deliver(t, plainComplaint(fmt.Sprintf("申请人%03d|p%03d@example.cn", i, i), id, "申请删除凤凰博客稿件").Bytes())
 	}
-	// Each FETCH of new mail is paced first (the replies catching up).
+	// Each FETCH of new mail is paced first (the replies catching up), and the
+	// backlog is told before the catch-up and when it ends.
 	var paced atomic.Int32
+	var backlogMu sync.Mutex
+	var backlog []int
 	h := startHarness(t, srv, "", func(c *config) {
 		c.poll.Pace = func(ctx context.Context) {
 			if ctx.Err() == nil {
 				paced.Add(1)
 			}
 		}
+		c.poll.Backlog = func(n int) {
+			backlogMu.Lock()
+			backlog = append(backlog, n)
+			backlogMu.Unlock()
+		}
 	})
 	h.waitCheckpoint(last)
+	eventually(t, "the catch-up to end", func() bool {
+		backlogMu.Lock()
+		defer backlogMu.Unlock()
+		return len(backlog) > 0 && backlog[len(backlog)-1] == 0
+	})
+	backlogMu.Lock()
+	if len(backlog) < 2 || backlog[0] != n {
+		t.Errorf("backlog told %v, want %d first, 0 last", backlog, n)
+	}
+	backlogMu.Unlock()
 	cs := h.cases()
 	if len(cs) != n {
 		t.Fatalf("%d cases for %d mails", len(cs), n)

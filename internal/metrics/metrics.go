@@ -62,6 +62,9 @@ type Metrics struct {
 	// the committer are serial, so fetch (or commit) time close to the wall time says
 	// the server (or the store) is the bottleneck, much backpressure that parsing is.
 	IntakeBusy KindCounter
+	// OutboxYield is the time, in nanoseconds, sending waited for intake to catch up
+	// on a backlog (dispatch.IntakeFirst).
+	OutboxYield atomic.Int64
 
 	// AuthFailures counts refused logins and untrusted certificates by service
 	// ("imap", "smtp"): configuration problems that must be loud.

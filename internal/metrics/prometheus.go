@@ -49,6 +49,7 @@ var (
 	dQueued      = desc("complaintd_replies_queued_total", "Mails put in the outbox, by template kind.", "kind")
 	dSuppressed  = desc("complaintd_replies_suppressed_total", "Automatic replies held back by the per-sender cap.")
 	dSent        = desc("complaintd_replies_sent_total", "Mails the SMTP server accepted, by template kind.", "kind")
+	dYield       = desc("complaintd_outbox_intake_wait_seconds_total", "Time sending waited for intake to catch up on a backlog.")
 	dFailed      = desc("complaintd_replies_failed_total", "Failed SMTP attempts.")
 	dDropped     = desc("complaintd_replies_dropped_total", "Mails given up on (permanent error or too many attempts).")
 	dSecurity    = desc("complaintd_security_events_total", "Staff mails refused for want of authentication.")
@@ -86,7 +87,7 @@ func newCollector(m *Metrics, o HandlerOptions) *collector {
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{dBuild, dProcessed, dDuplicates, dQuarantined, dFailures, dQueued, dSuppressed,
-		dSent, dFailed, dDropped, dSecurity, dConnects, dIMAPErrors, dAuthFail, dIMAPUp, dSMTPUp, dLastPoll, dLastSend, dLag, dIntakeBusy} {
+		dSent, dFailed, dDropped, dSecurity, dConnects, dIMAPErrors, dAuthFail, dIMAPUp, dSMTPUp, dLastPoll, dLastSend, dLag, dIntakeBusy, dYield} {
 		ch <- d
 	}
 	if c.o.Snapshot != nil {
@@ -129,6 +130,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	for _, stage := range stages {
 		ch <- prometheus.MustNewConstMetric(dIntakeBusy, prometheus.CounterValue, time.Duration(busy[stage]).Seconds(), stage)
 	}
+	ch <- prometheus.MustNewConstMetric(dYield, prometheus.CounterValue, time.Duration(m.OutboxYield.Load()).Seconds())
 	gauge(dIMAPUp, up(m.IMAPUp.Load()))
 	gauge(dSMTPUp, up(m.SMTPUp.Load()))
 	gauge(dLastPoll, float64(m.LastPollAt.Load()))
