@@ -57,11 +57,24 @@ func TestIntakeFirstHoldsSendingWithinItsBounds(t *testing.T) {
 		f.d.IntakeBacklog(50)
 		queue(t, f, 3)
 		noneSentFor(t, f, 300*time.Millisecond)
-		if waited := f.m.OutboxYield.Load(); waited <= 0 {
-			t.Errorf("no wait for intake counted (%d ns)", waited)
-		}
 		f.d.IntakeBacklog(0)
 		sentWithin(t, f, 3, 10*time.Second)
+		if waited := time.Duration(f.m.OutboxYield.Load()); waited < 300*time.Millisecond {
+			t.Errorf("the wait for intake counted %v, want at least the 300ms it lasted", waited)
+		}
+	})
+	t.Run("counted from the start of the wait", func(t *testing.T) {
+		f, stop := run(t, dispatch.IntakeFirst{Backlog: 10, Mails: 100, Most: time.Minute})
+		defer stop()
+		time.Sleep(50 * time.Millisecond) // the loop idle, waiting for mail
+		f.d.IntakeBacklog(50)
+		time.Sleep(300 * time.Millisecond)
+		f.d.IntakeBacklog(0)
+		queue(t, f, 1)
+		sentWithin(t, f, 1, 10*time.Second)
+		if waited := time.Duration(f.m.OutboxYield.Load()); waited < 250*time.Millisecond {
+			t.Errorf("the wait for intake counted %v, want about the 300ms it lasted", waited)
+		}
 	})
 	t.Run("down to the backlog threshold", func(t *testing.T) {
 		f, stop := run(t, dispatch.IntakeFirst{Backlog: 10, Mails: 100, Most: time.Minute})
