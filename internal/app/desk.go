@@ -461,6 +461,7 @@ loop:
 		s.Shutdown(shutdownCtx)
 	}
 	wg.Wait()
+	d.vault.Idle() // the spool tidied, so a clean stop leaves none behind
 	if d.cfg.HTTP.ControlSocket != "" {
 		os.Remove(d.cfg.HTTP.ControlSocket)
 	}

@@ -72,6 +72,13 @@ type Vault struct {
 
 	poolMaking int // key files being made by TopUpKeys
 
+	// Packs released after their commit, finished (holes punched, pages dropped,
+	// spool name removed) by one goroutine while retiring: off the caller's path,
+	// since the caller is the store's single committer (spool.go, retire).
+	retiring []*pack
+	retirer  bool
+	retired  *sync.Cond // broadcast when the retirer has nothing left
+
 	// dirty: a file was kept or a case key made since the last Flush, so Flush has
 	// something to make durable (a commit without new files skips the sync).
 	dirty atomic.Bool
@@ -121,6 +128,7 @@ func Open(dir string, masterKey []byte) (*Vault, error) {
 	lk := hmac.New(sha256.New, masterKey)
 	lk.Write([]byte(lookupLabel))
 	v := &Vault{dir: dir, master: aead, lookupKey: lk.Sum(nil), spool: map[string]*spoolEntry{}, keks: map[string][]byte{}}
+	v.retired = sync.NewCond(&v.mu)
 	if err := v.loadKeyPool(); err != nil {
 		return nil, err
 	}

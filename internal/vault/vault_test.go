@@ -245,6 +245,7 @@ func TestReleaseKeepsTheCaseCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	v.Release(id)
+	v.Idle()
 	if ents, _ := os.ReadDir(filepath.Join(dir, "spool")); len(ents) != 0 {
 		t.Fatalf("spool not empty after release: %v", ents)
 	}
@@ -348,6 +349,7 @@ func TestSpoolPacksOneMail(t *testing.T) {
 	for _, sid := range []string{a, b, c, outerID, inner} {
 		v.Release(sid)
 	}
+	v.Idle()
 	if ents, _ := os.ReadDir(filepath.Join(dir, "spool")); len(ents) != 0 {
 		t.Fatalf("spool not empty after release: %v", ents)
 	}
