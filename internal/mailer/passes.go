@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/complaintd/complaintd/internal/render"
@@ -84,14 +85,52 @@ func (m *Mailer) Update(st Updater, fn func(*store.Tx) error) error {
 			}
 			return err
 		}
-		for k, j := range p.want {
-			r, err := m.o.Templates.Render(j.kind, j.locale, j.data)
-			if err != nil {
-				return fmt.Errorf("render %s: %w", j.kind, err)
-			}
-			p.rendered[k] = r
+		if err := m.renderAll(p); err != nil {
+			return err
 		}
 	}
+}
+
+// renderAll renders what a pass wants on every core: Update's caller is often
+// intake's single committer, whose time bounds the intake rate, and a group of
+// mails wants dozens of renderings.
+func (m *Mailer) renderAll(p *pass) error {
+	type done struct {
+		key [32]byte
+		r   render.Rendered
+		err error
+	}
+	jobs := make(chan [32]byte)
+	results := make(chan done)
+	workers := min(runtime.GOMAXPROCS(0), len(p.want))
+	for range workers {
+		go func() {
+			for k := range jobs {
+				j := p.want[k]
+				r, err := m.o.Templates.Render(j.kind, j.locale, j.data)
+				if err != nil {
+					err = fmt.Errorf("render %s: %w", j.kind, err)
+				}
+				results <- done{k, r, err}
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for k := range p.want {
+			jobs <- k
+		}
+	}()
+	var errs []error
+	for range len(p.want) {
+		d := <-results
+		if d.err != nil {
+			errs = append(errs, d.err)
+			continue
+		}
+		p.rendered[d.key] = d.r
+	}
+	return errors.Join(errs...)
 }
 
 // renderKey identifies a rendering by what it was made from.
