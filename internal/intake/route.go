@@ -2,6 +2,7 @@ package intake
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,8 +56,8 @@ func (p *Processor) route(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, isN
 			return "", err
 		}
 	}
-	if rel := related(tx, c); len(rel) > 0 {
-		c.Why = replaceWhy(c.Why, "related", "same article as "+relatedNote(rel))
+	if rel, more := related(tx, c); len(rel) > 0 {
+		c.Why = replaceWhy(c.Why, "related", "same article as "+relatedNote(rel, more))
 	}
 	if isNew {
 		if err := tx.IndexCase("from", c.Complainant, c.ID, c.CreatedAt); err != nil {
@@ -170,28 +171,46 @@ func (p *Processor) departmentStaff(c *cases.Case) []string {
 	return d.Staff
 }
 
-// related lists the other cases about the same article, with their states, so one
-// decision can serve them all.
-func related(tx *store.Tx, c *cases.Case) []render.Related {
+// relatedShown bounds the related cases named in a case's Why list and in a staff
+// notification: an article that draws a wave of complaints has hundreds of them.
+const relatedShown = 10
+
+// related lists the latest other cases about the same article (at most relatedShown,
+// newest last), with their states, so one decision can serve them all, and how many
+// more there are. The states come from the cases' facts: opening each related case
+// (sealed, with its own related list) made one more complaint about an article with
+// 400 earlier ones cost 160 ms instead of 2.5, in each of the commit's two passes.
+func related(tx *store.Tx, c *cases.Case) (_ []render.Related, more int) {
+	entries := tx.IndexedCases("link", c.LinkKey)
 	var out []render.Related
-	for _, e := range tx.IndexedCases("link", c.LinkKey) {
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
 		if e.Case == c.ID {
 			continue
 		}
-		other, err := tx.Case(e.Case)
+		if len(out) == relatedShown {
+			more++
+			continue
+		}
+		f, err := tx.Facts(e.Case)
 		if err != nil {
 			continue
 		}
-		out = append(out, render.Related{ID: other.ID, State: string(other.State)})
+		out = append(out, render.Related{ID: e.Case, State: string(f.State)})
 	}
-	return out
+	slices.Reverse(out)
+	return out, more
 }
 
 // relatedNote names the related cases in the Why list for `cases show`.
-func relatedNote(rs []render.Related) string {
+func relatedNote(rs []render.Related, more int) string {
 	var ids []string
 	for _, r := range rs {
 		ids = append(ids, fmt.Sprintf("%s (%s)", r.ID, r.State))
 	}
-	return strings.Join(ids, ", ")
+	note := strings.Join(ids, ", ")
+	if more > 0 {
+		note += fmt.Sprintf(" and %d more", more)
+	}
+	return note
 }

@@ -92,6 +92,7 @@ type Case struct {
 	Severity     string
 	Department   string
 	Related      []Related
+	RelatedMore  int // related cases not in Related (it names the latest few)
 }
 
 // Party is an applicant or a principal.
