@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -97,4 +98,62 @@ func TestRoutingOnRealStack(t *testing.T) {
 	if n := len(st.WaitMessages(t, "fin", "INBOX", 0, time.Second)); n != 1 {
 		t.Errorf("the finance desk got %d mails, want 1", n)
 	}
+}
+
+// A wave of complaints about one article on the real stack: each new case is linked
+// to the others, and the staff notification names the latest ten and counts the rest
+// (`cases show` lists them all). Naming them used to open every related case, which
+// made each mail of a wave dearer than the last.
+func TestArticleWaveOnRealStack(t *testing.T) {
+	t.Parallel()
+	sink, err := mailtest.NewSMTPSink(mailtest.SinkOptions{Domain: "mx.people.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sink.Close() })
+	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "editor"},
+		Relay: map[string]string{"people.test": sink.Addr()}})
+	d := newDaemon(t, st, deskOptions{})
+	cfg, _ := os.ReadFile(d.cfgPath)
+	text := string(cfg) + `routing:
+  default_department: 资讯
+  domains: [ifeng.com]
+  departments:
+    - name: 资讯
+      channels: [凤凰资讯, 资讯]
+      hosts: [news.ifeng.com]
+      staff: [editor@desk.test]
+`
+	if err := os.WriteFile(d.cfgPath, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d.start()
+	const n = 13
+	var ids []string
+	var last string
+	for i := range n {
+		from := fmt.Sprintf("p%02d@people.test", i)
+		// One article, reached by its desktop, mobile and tracked links.
+		link := []string{"https://news.ifeng.com/c/8Wave01", "https://i.ifeng.com/c/8Wave01", "https://news.ifeng.com/c/8Wave01?utm_source=weibo"}[i%3]
+		raw := complaint(fmt.Sprintf("申请人%02d <%s>", i, from), fmt.Sprintf("wave-%02d@people.test", i), "删帖申请",
+			"文章标题：某某事件\n文章链接："+link+"\n删除原因：内容失实。",
+			map[string]string{"删帖申请表.pdf": "%PDF f", "身份证复印件.jpg": "JPEG f", "事件说明函.pdf": "%PDF e", "证明材料.pdf": "%PDF p", "原发媒体撤稿函.pdf": "%PDF w"})
+		st.Deliver(t, raw, from, "desk@desk.test")
+		note, noteText := nth(t, st, "editor", i+1)
+		ids = append(ids, tagRe.FindStringSubmatch(decodedSubject(note.Header.Get("Subject")))[1])
+		last = noteText
+	}
+	last = strings.ReplaceAll(last, "\n", "") // the list is wrapped
+	if !strings.Contains(last, "另有 2 件") {
+		t.Errorf("the last notification does not count the 2 related cases it does not name:\n%s", last)
+	}
+	for i, id := range ids[:n-1] {
+		if named := strings.Contains(last, id+"（"); named != (i >= n-11) {
+			t.Errorf("related case %s (the %d. of the wave) named: %v, want the latest ten only:\n%s", id, i+1, named, last)
+		}
+	}
+	if c := caseOf(t, d, ids[n-1]); len(c.Related) != n-1 {
+		t.Errorf("cases show lists %d related cases, want %d", len(c.Related), n-1)
+	}
+	d.stop()
 }
