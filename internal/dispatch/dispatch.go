@@ -203,8 +203,9 @@ func (d *Dispatcher) Wake() {
 	}
 }
 
-// Queued tells the dispatcher that a mail's replies were queued: it wakes it (Wake)
-// and counts towards IntakeFirst.Mails.
+// Queued tells the dispatcher that a mail's replies were queued: it counts towards
+// IntakeFirst.Mails and wakes the dispatcher (Wake), unless sending waits for intake
+// and that bound is not reached yet.
 func (d *Dispatcher) Queued() {
 	n := d.queued.Add(1)
 	if at := d.wakeAt.Load(); at > 0 && n < at {
