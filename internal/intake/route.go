@@ -56,7 +56,8 @@ func (p *Processor) route(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, isN
 			return "", err
 		}
 	}
-	if rel, more := related(tx, c); len(rel) > 0 {
+	sameLink := tx.IndexedCases("link", c.LinkKey)
+	if rel, more := relatedIn(tx, c, sameLink); len(rel) > 0 {
 		c.Why = replaceWhy(c.Why, "related", "same article as "+relatedNote(rel, more))
 	}
 	if isNew {
@@ -80,7 +81,7 @@ func (p *Processor) route(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, isN
 	in := routing.SeverityInput{
 		Subject: msg.Subject, Body: p.quoteless.of(msg.Text),
 		ApplicantOrg: c.Applicant.Org, ApplicantEmail: c.Applicant.Email,
-		SameLink:      earlierCases(tx.IndexedCases("link", c.LinkKey), c, r.RepeatWindowDays()),
+		SameLink:      earlierCases(sameLink, c, r.RepeatWindowDays()),
 		SameApplicant: earlierCases(sameApplicant(tx, c), c, r.RepeatWindowDays()),
 	}
 	if c.Principal != nil {
@@ -181,7 +182,11 @@ const relatedShown = 10
 // (sealed, with its own related list) made one more complaint about an article with
 // 400 earlier ones cost 160 ms instead of 2.5, in each of the commit's two passes.
 func related(tx *store.Tx, c *cases.Case) (_ []render.Related, more int) {
-	entries := tx.IndexedCases("link", c.LinkKey)
+	return relatedIn(tx, c, tx.IndexedCases("link", c.LinkKey))
+}
+
+// relatedIn is related with the cases filed under the article's link already read.
+func relatedIn(tx *store.Tx, c *cases.Case, entries []store.IndexEntry) (_ []render.Related, more int) {
 	var out []render.Related
 	for i := len(entries) - 1; i >= 0; i-- {
 		e := entries[i]
