@@ -101,7 +101,7 @@ func (s *Scheduler) deadlines(ctx context.Context) (int, error) {
 			default:
 				return nil
 			}
-			c, err := tx.Case(f.ID)
+			c, err := tx.CaseWithoutRelated(f.ID)
 			if err != nil {
 				return err
 			}
@@ -153,7 +153,7 @@ func (s *Scheduler) apply(st step, now time.Time) (int, error) {
 	queued := 0
 	err := s.o.Mailer.Update(s.o.Store, func(tx *store.Tx) error { // rendered outside the transaction
 		queued = 0
-		c, err := tx.Case(st.caseID)
+		c, err := tx.CaseWithoutRelated(st.caseID)
 		if err != nil {
 			return err
 		}

@@ -28,7 +28,7 @@ func (s *Scheduler) retention(ctx context.Context) (int, error) {
 			if ended := f.Timeline.Ended; !ended.IsZero() && now.Before(s.o.Deadlines.RetentionEnd(ended)) {
 				return nil
 			}
-			c, err := tx.Case(f.ID)
+			c, err := tx.CaseWithoutRelated(f.ID)
 			if err != nil {
 				return err
 			}

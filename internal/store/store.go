@@ -460,7 +460,16 @@ func (t *Tx) NextCaseID(prefix string, year int) (string, error) {
 }
 
 // Case reads a case with its events and related cases.
-func (t *Tx) Case(id string) (*cases.Case, error) {
+func (t *Tx) Case(id string) (*cases.Case, error) { return t.readCase(id, true) }
+
+// CaseWithoutRelated reads a case with its events, leaving Related empty: for the
+// jobs that walk every open case and never show the related ones. Related costs a
+// read of every case about the same article, so a walk over a wave of N complaints
+// about one article costs N² (2,000 such cases: 0.54 s per walk with it, 0.03 s without;
+// BenchmarkOpenCasesOfAWave).
+func (t *Tx) CaseWithoutRelated(id string) (*cases.Case, error) { return t.readCase(id, false) }
+
+func (t *Tx) readCase(id string, related bool) (*cases.Case, error) {
 	v := t.tx.Bucket(bCases).Get([]byte(id))
 	if v == nil {
 		return nil, ErrNotFound
@@ -469,9 +478,11 @@ func (t *Tx) Case(id string) (*cases.Case, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode case %s: %w", id, err)
 	}
-	for _, e := range t.IndexedCases("link", c.LinkKey) {
-		if e.Case != c.ID {
-			c.Related = append(c.Related, e.Case)
+	if related {
+		for _, e := range t.IndexedCases("link", c.LinkKey) {
+			if e.Case != c.ID {
+				c.Related = append(c.Related, e.Case)
+			}
 		}
 	}
 	evs, err := t.Events(id)

@@ -227,3 +227,40 @@ func TestKeptTemplates(t *testing.T) {
 		t.Errorf("kept after reopen: %q", got)
 	}
 }
+
+// Case names the other cases about the same article; CaseWithoutRelated reads the
+// same case without them.
+func TestCaseWithoutRelated(t *testing.T) {
+	s, err := Open(t.TempDir()+"/db", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	err = s.Update(func(tx *Tx) error {
+		for _, id := range []string{"TS-2026-000001", "TS-2026-000002"} {
+			c := &cases.Case{ID: id, State: cases.PendingReview, CreatedAt: at, LinkKey: "ifeng.com/c/8Wave01"}
+			if err := tx.PutCase(c); err != nil {
+				return err
+			}
+			if err := tx.IndexCase("link", c.LinkKey, id, at); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.View(func(tx *Tx) error {
+		full, err := tx.Case("TS-2026-000001")
+		if err != nil || len(full.Related) != 1 || full.Related[0] != "TS-2026-000002" {
+			t.Errorf("Case: related %v, err %v; want [TS-2026-000002]", full.Related, err)
+		}
+		bare, err := tx.CaseWithoutRelated("TS-2026-000001")
+		if err != nil || bare.Related != nil || bare.ID != full.ID || bare.State != full.State {
+			t.Errorf("CaseWithoutRelated: %+v, err %v", bare, err)
+		}
+		return nil
+	})
+}
