@@ -743,12 +743,7 @@ func benchStack(t *testing.T) mailtest.StackOptions {
 	opts := mailtest.StackOptions{Users: []string{"desk", "alice"}}
 	switch mode := os.Getenv("COMPLAINTD_BENCH_REPLIES"); mode {
 	case "", "relay":
-		sink, err := mailtest.NewSMTPSink(mailtest.SinkOptions{Domain: "mx.people.test"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { sink.Close() })
-		opts.Relay = map[string]string{"people.test": sink.Addr()}
+		opts.Relay = map[string]string{"people.test": peopleServer(t).Addr()}
 		report(t, "replies go to", "relay", "Postfix relays the complainants' replies to an SMTP sink on 127.0.0.1 (their providers)")
 	case "local":
 		report(t, "replies go to", "local", "Postfix delivers the complainants' replies into the desk's Dovecot (LMTP)")

@@ -21,11 +21,7 @@ import (
 func TestIntakePacesOnTheReplies(t *testing.T) {
 	t.Parallel()
 	const n = 350
-	sink, err := mailtest.NewSMTPSink(mailtest.SinkOptions{Domain: "mx.people.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sink.Close() })
+	sink := peopleServer(t)
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice"},
 		Relay:       map[string]string{"people.test": sink.Addr()},
 		PostfixMain: []string{"smtpd_recipient_restrictions = sleep 1, permit_mynetworks, reject"}})
@@ -52,21 +48,7 @@ func TestIntakePacesOnTheReplies(t *testing.T) {
 	}
 	// Exactly once: one reply per complainant, none twice.
 	time.Sleep(2 * time.Second) // Postfix's queue run is 1 s: a duplicate would show by now
-	seen := map[string]bool{}
-	for _, m := range sink.Messages() {
-		msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
-		if err != nil {
-			t.Fatalf("relayed reply unreadable: %v", err)
-		}
-		id := msg.Header.Get("Message-Id")
-		if seen[id] {
-			t.Errorf("reply %s relayed twice", id)
-		}
-		seen[id] = true
-	}
-	if len(seen) != n {
-		t.Errorf("%d distinct replies relayed for %d complaints", len(seen), n)
-	}
+	assertRelayedOnce(t, sink, n)
 }
 
 // TestRepliesWaitForABacklogsIntake: a backlog of 400 mails waiting when the daemon
@@ -77,11 +59,7 @@ func TestIntakePacesOnTheReplies(t *testing.T) {
 func TestRepliesWaitForABacklogsIntake(t *testing.T) {
 	t.Parallel()
 	const n = 400
-	sink, err := mailtest.NewSMTPSink(mailtest.SinkOptions{Domain: "mx.people.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sink.Close() })
+	sink := peopleServer(t)
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice"},
 		Relay: map[string]string{"people.test": sink.Addr()}})
 	rng := rand.New(rand.NewPCG(18, 12))
@@ -127,6 +105,24 @@ func TestRepliesWaitForABacklogsIntake(t *testing.T) {
 		t.Errorf("first reply sent %v after the first case, %v before the last: sending did not wait for the backlog",
 			firstSent.Sub(firstCase).Round(time.Millisecond), lastCase.Sub(firstSent).Round(time.Millisecond))
 	}
+	assertRelayedOnce(t, sink, n)
+}
+
+// peopleServer is the complainants' mail server (people.test), an SMTP sink that the
+// stack's Postfix relays to (StackOptions.Relay).
+func peopleServer(t *testing.T) *mailtest.SMTPSink {
+	t.Helper()
+	sink, err := mailtest.NewSMTPSink(mailtest.SinkOptions{Domain: "mx.people.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sink.Close() })
+	return sink
+}
+
+// assertRelayedOnce checks that sink received n distinct replies, none twice.
+func assertRelayedOnce(t *testing.T, sink *mailtest.SMTPSink, n int) {
+	t.Helper()
 	seen := map[string]bool{}
 	for _, m := range sink.Messages() {
 		msg, err := mail.ReadMessage(bytes.NewReader(m.Data))

@@ -106,11 +106,7 @@ func TestRoutingOnRealStack(t *testing.T) {
 // made each mail of a wave dearer than the last.
 func TestArticleWaveOnRealStack(t *testing.T) {
 	t.Parallel()
-	sink, err := mailtest.NewSMTPSink(mailtest.SinkOptions{Domain: "mx.people.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sink.Close() })
+	sink := peopleServer(t)
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "editor"},
 		Relay: map[string]string{"people.test": sink.Addr()}})
 	d := newDaemon(t, st, deskOptions{})

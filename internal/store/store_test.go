@@ -236,20 +236,7 @@ func TestCaseWithoutRelated(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
-	err = s.Update(func(tx *Tx) error {
-		for _, id := range []string{"TS-2026-000001", "TS-2026-000002"} {
-			c := &cases.Case{ID: id, State: cases.PendingReview, CreatedAt: at, LinkKey: "ifeng.com/c/8Wave01"}
-			if err := tx.PutCase(c); err != nil {
-				return err
-			}
-			if err := tx.IndexCase("link", c.LinkKey, id, at); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := putWave(s, 2); err != nil {
 		t.Fatal(err)
 	}
 	s.View(func(tx *Tx) error {

@@ -25,20 +25,7 @@ func BenchmarkOpenCasesOfAWave(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer s.Close()
-			created := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
-			err = s.Update(func(tx *Tx) error {
-				for i := range n {
-					c := &cases.Case{ID: fmt.Sprintf("TS-2026-%06d", i+1), State: cases.PendingReview, CreatedAt: created, LinkKey: "ifeng.com/c/8Wave01"}
-					if err := tx.PutCase(c); err != nil {
-						return err
-					}
-					if err := tx.IndexCase("link", c.LinkKey, c.ID, created); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
+			if err := putWave(s, n); err != nil {
 				b.Fatal(err)
 			}
 			for b.Loop() {
@@ -58,4 +45,22 @@ func BenchmarkOpenCasesOfAWave(b *testing.B) {
 			}
 		})
 	}
+}
+
+// putWave stores n open cases about one article, TS-2026-000001 on, filed under its
+// link as intake files them.
+func putWave(s *Store, n int) error {
+	created := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	return s.Update(func(tx *Tx) error {
+		for i := range n {
+			c := &cases.Case{ID: fmt.Sprintf("TS-2026-%06d", i+1), State: cases.PendingReview, CreatedAt: created, LinkKey: "ifeng.com/c/8Wave01"}
+			if err := tx.PutCase(c); err != nil {
+				return err
+			}
+			if err := tx.IndexCase("link", c.LinkKey, c.ID, created); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
