@@ -3,11 +3,14 @@
 package mailer
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/pprof"
+	"strconv"
 	"sync"
 
 	"github.com/complaintd/complaintd/internal/render"
@@ -66,16 +69,23 @@ func (m *Mailer) Update(st Updater, fn func(*store.Tx) error) error {
 	p := &pass{rendered: map[[32]byte]render.Rendered{}}
 	for n := 1; ; n++ {
 		p.want, p.next, p.queued, p.inline = map[[32]byte]renderJob{}, 0, nil, n > maxPasses
-		err := st.Update(func(tx *store.Tx) error {
-			m.passes.m.Store(tx, p)
-			defer m.passes.m.Delete(tx)
-			if err := fn(tx); err != nil {
-				return err
-			}
-			if len(p.want) > 0 {
-				return errRenderFirst
-			}
-			return nil
+		// Each pass carries the profiler label pass=n: a first pass is thrown away, and
+		// what it costs shows in any CPU profile (go tool pprof -tagfocus pass:1). In
+		// a 2,000-mail backlog, 1.12 s of the committer's CPU was the first passes, as
+		// much as the second ones with their commits (issue 18).
+		var err error
+		pprof.Do(context.Background(), pprof.Labels("pass", strconv.Itoa(n)), func(context.Context) {
+			err = st.Update(func(tx *store.Tx) error {
+				m.passes.m.Store(tx, p)
+				defer m.passes.m.Delete(tx)
+				if err := fn(tx); err != nil {
+					return err
+				}
+				if len(p.want) > 0 {
+					return errRenderFirst
+				}
+				return nil
+			})
 		})
 		if !errors.Is(err, errRenderFirst) {
 			if err == nil {

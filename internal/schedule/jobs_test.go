@@ -266,7 +266,7 @@ func TestRetentionErasesPersonalDataFromClosing(t *testing.T) {
 			t.Fatal(err)
 		}
 		return cases.Document{Kind: cases.Kind(kind), Filename: name, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(b)),
-			File: ref.File, SealedKey: ref.SealedKey, KeyClass: ref.Class}
+			File: ref.File, SealedKey: ref.SealedKey, KeyClass: ref.Class, Offset: ref.Offset, Length: ref.Length}
 	}
 	docs := []cases.Document{keep(vault.ClassSensitive, secret, "id_card", "身份证.jpg"), keep(vault.ClassGeneral, general, "explanation_letter", "说明函.pdf")}
 	resolvedAt := at(2026, 1, 3, 10, 0)
