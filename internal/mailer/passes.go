@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"sync"
@@ -104,24 +105,19 @@ func (m *Mailer) Update(st Updater, fn func(*store.Tx) error) error {
 // renderAll renders what a pass wants on every core: Update's caller is often
 // intake's single committer, whose time bounds the intake rate, and a group of
 // mails wants dozens of renderings.
+//
+// A rendering that panics panics Update's caller, once every rendering is done, as
+// it did when the caller rendered itself: the callers recover (intake sets a mail
+// that panics aside, the scheduler logs the job), and a panic on a goroutine of its
+// own would end the daemon.
 func (m *Mailer) renderAll(p *pass) error {
-	type done struct {
-		key [32]byte
-		r   render.Rendered
-		err error
-	}
 	jobs := make(chan [32]byte)
-	results := make(chan done)
+	results := make(chan rendering)
 	workers := min(runtime.GOMAXPROCS(0), len(p.want))
 	for range workers {
 		go func() {
 			for k := range jobs {
-				j := p.want[k]
-				r, err := m.o.Templates.Render(j.kind, j.locale, j.data)
-				if err != nil {
-					err = fmt.Errorf("render %s: %w", j.kind, err)
-				}
-				results <- done{k, r, err}
+				results <- m.renderOne(k, p.want[k])
 			}
 		}()
 	}
@@ -132,15 +128,58 @@ func (m *Mailer) renderAll(p *pass) error {
 		}
 	}()
 	var errs []error
+	var panicked *renderPanic
 	for range len(p.want) {
 		d := <-results
-		if d.err != nil {
+		switch {
+		case d.panicked != nil:
+			if panicked == nil {
+				panicked = d.panicked
+			}
+		case d.err != nil:
 			errs = append(errs, d.err)
-			continue
+		default:
+			p.rendered[d.key] = d.r
 		}
-		p.rendered[d.key] = d.r
+	}
+	if panicked != nil {
+		panic(*panicked)
 	}
 	return errors.Join(errs...)
+}
+
+// rendering is one of renderAll's results.
+type rendering struct {
+	key      [32]byte
+	r        render.Rendered
+	err      error
+	panicked *renderPanic
+}
+
+// renderPanic is a rendering's panic, raised again on Update's caller with the
+// stack of the goroutine where it happened (the caller logs fmt.Sprint of it).
+type renderPanic struct {
+	kind  string
+	value any
+	stack []byte
+}
+
+func (p renderPanic) String() string {
+	return fmt.Sprintf("render %s: %v\n%s", p.kind, p.value, p.stack)
+}
+
+func (m *Mailer) renderOne(k [32]byte, j renderJob) (d rendering) {
+	d.key = k
+	defer func() {
+		if v := recover(); v != nil {
+			d.panicked = &renderPanic{kind: j.kind, value: v, stack: debug.Stack()}
+		}
+	}()
+	d.r, d.err = m.o.Templates.Render(j.kind, j.locale, j.data)
+	if d.err != nil {
+		d.err = fmt.Errorf("render %s: %w", j.kind, d.err)
+	}
+	return d
 }
 
 // renderKey identifies a rendering by what it was made from.

@@ -5,6 +5,7 @@ package mailer
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -45,7 +46,9 @@ func (o outsideTx) Render(kind, locale string, d render.Data) (render.Rendered, 
 			o.t.Errorf("another commit during the rendering: %v", err)
 		}
 	case <-time.After(30 * time.Second):
-		o.t.Fatal("another commit could not run during the rendering: the store is held")
+		// Not Fatal: this runs on one of the mailer's goroutines, not the test's.
+		o.t.Error("another commit could not run during the rendering: the store is held")
+		return render.Rendered{}, errors.New("the store is held")
 	}
 	if o.fail != nil {
 		return render.Rendered{}, o.fail
@@ -142,6 +145,54 @@ func TestUpdateTemplateErrorCommitsNothing(t *testing.T) {
 		tx.EachOutbox(func(*store.OutboxEntry) error { n++; return nil })
 		if n != 0 {
 			t.Errorf("%d outbox entries committed", n)
+		}
+		return nil
+	})
+}
+
+// panickyTemplates fails as a rendering bug on hostile data would: a runtime error.
+type panickyTemplates struct{}
+
+func (panickyTemplates) Render(kind, locale string, d render.Data) (render.Rendered, error) {
+	var s []int
+	_ = s[len(d.Case.ID)]
+	return render.Rendered{}, nil
+}
+
+// TestUpdateRenderPanicReachesTheCaller: the renderings run on goroutines of their
+// own, but a panic in one still reaches Update's caller, which recovers from it
+// (intake sets the mail aside), with the rendering's stack; nothing is committed.
+// Before, it ended the whole process.
+func TestUpdateRenderPanicReachesTheCaller(t *testing.T) {
+	base := newMailer(t, nil)
+	st := newPassStore(t)
+	m := New(Options{Templates: panickyTemplates{}, Desk: base.o.Desk, CasePrefix: "TS", Locale: "zh-CN"})
+	var recovered any
+	func() {
+		defer func() { recovered = recover() }()
+		m.Update(st, func(tx *store.Tx) error {
+			if err := tx.PutMarker("decision", store.Marker{At: time.Now()}); err != nil {
+				return err
+			}
+			for _, id := range []string{"TS-2026-000009", "TS-2026-000010", "TS-2026-000011"} {
+				c := &cases.Case{ID: id, State: cases.Incomplete, Complainant: "zhang@example.com"}
+				if err := m.Queue(tx, c, Outgoing{Kind: "acknowledgement", Data: m.View(c), To: []outbox.Address{{Address: c.Complainant}}}, time.Now()); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}()
+	if recovered == nil {
+		t.Fatal("Update returned although its rendering panicked")
+	}
+	if got := fmt.Sprint(recovered); !strings.Contains(got, "render acknowledgement: runtime error: index out of range") ||
+		!strings.Contains(got, "panickyTemplates.Render") {
+		t.Fatalf("the caller recovered %q, want the rendering's error and stack", got)
+	}
+	st.View(func(tx *store.Tx) error {
+		if _, ok, _ := tx.Marker("decision"); ok {
+			t.Error("the decision was committed although its mail's rendering panicked")
 		}
 		return nil
 	})
