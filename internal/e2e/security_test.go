@@ -78,3 +78,45 @@ func TestForgedAuthenticationResultsAuthoriseNothing(t *testing.T) {
 		t.Errorf("a forged Authentication-Results pass moved the case to %s", c.State)
 	}
 }
+
+// On the real stack, in dkim mode: anyone can put a staff address in From. A forged
+// DKIM-Signature, twice, whose selector grows when lower-cased (U+023A) made the key
+// lookup panic on go-msgauth's goroutines and ended the daemon. It is a refused
+// command now, and the desk goes on taking complaints.
+func TestForgedDKIMSelectorDoesNotStopTheDesk(t *testing.T) {
+	t.Parallel()
+	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "bob", "editor"}})
+	d := newDaemon(t, st, deskOptions{})
+	cfg, err := os.ReadFile(d.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = []byte(strings.Replace(string(cfg), "staff:\n", "staff:\n  auth: {mode: dkim}\n", 1))
+	if err := os.WriteFile(d.cfgPath, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d.start()
+	st.Deliver(t, completeComplaint("赵六 <alice@people.test>", "sel1@people.test", "赵六申请删除凤凰资讯稿件"), "alice@people.test", "desk@desk.test")
+	note, _ := nth(t, st, "editor", 1)
+	id := tagRe.FindStringSubmatch(decodedSubject(note.Header.Get("Subject")))[1]
+	sig := "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=desk.test; s=" + strings.Repeat("Ⱥ", 20) +
+		"; h=from:subject; bh=AAAA; b=AAAA\r\n"
+	forged := sig + sig + "From: editor@desk.test\r\nTo: desk@desk.test\r\nSubject: =?UTF-8?B?5Zue5aSN?= [" + id + "]\r\n" +
+		"Message-ID: <selector-forged@evil.test>\r\nDate: " + time.Now().Format(time.RFC1123Z) +
+		"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n受理\r\n"
+	st.Deliver(t, []byte(forged), "editor@desk.test", "desk@desk.test")
+	waitFor(t, 60*time.Second, "the forged command recorded", func() (bool, string) {
+		c := caseOf(t, d, id)
+		for _, e := range c.Events {
+			if e.Type == cases.EventSecurity {
+				return true, ""
+			}
+		}
+		return false, string(c.State)
+	})
+	if c := caseOf(t, d, id); c.State != cases.PendingReview {
+		t.Errorf("a forged DKIM signature moved the case to %s", c.State)
+	}
+	st.Deliver(t, completeComplaint("钱七 <bob@people.test>", "sel2@people.test", "钱七申请删除凤凰资讯稿件"), "bob@people.test", "desk@desk.test")
+	nth(t, st, "bob", 1) // acknowledged: the desk is still up
+}

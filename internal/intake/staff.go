@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/mail"
 	"path"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -667,6 +668,15 @@ func (p *Processor) tapDKIM(raw io.Reader) (io.Reader, *dkimTap) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	go func() {
 		defer cancel()
+		// Off the worker's goroutine, prepareSafely's recover does not reach: a
+		// panic in the verifier becomes a signature that did not verify.
+		defer func() {
+			if v := recover(); v != nil {
+				p.o.Logger.Error("dkim verification panicked", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				pr.CloseWithError(errDKIMPanicked) // the parser's writes go on, unblocked
+				t.done <- []staffauth.DKIMResult{{Reason: errDKIMPanicked.Error()}}
+			}
+		}()
 		res := staffauth.VerifyDKIM(ctx, p.o.Staff.Resolver, pr)
 		io.Copy(io.Discard, pr) // the parser's writes must never block on a verifier that gave up
 		t.done <- res
@@ -701,6 +711,8 @@ type dkimFeed struct {
 }
 
 var errDKIMTooLarge = errors.New("message over the size limit")
+
+var errDKIMPanicked = errors.New("verification failed (internal error, logged)")
 
 func (f *dkimFeed) Write(b []byte) (int, error) {
 	if f.dead {

@@ -10,6 +10,7 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -206,4 +207,24 @@ func TestStaffDKIMVerifiedFromTheRawMail(t *testing.T) {
 	if c := d.h.caseByID(o.c.ID); c.State != cases.Accepted {
 		t.Errorf("a signed staff mail in the dkim mode: state %s (security: %q)", c.State, lastSecurityNote(c))
 	}
+}
+
+// TestForgedDKIMSelectorRefusedNotFatal: anyone can write a staff address into From.
+// A forged signature whose selector grows when lower-cased made the key lookup slice
+// out of range, on the verifier's goroutine, where no recover of intake's reaches:
+// one such mail ended the daemon. It is a command refused as a security event, and
+// the desk goes on.
+func TestForgedDKIMSelectorRefusedNotFatal(t *testing.T) {
+	d := newDesk(t, withStaff(func(s *intake.StaffOptions) {
+		s.Auth.Mode = staffauth.ModeDKIM
+		s.Resolver = &fakeDNS{records: map[string]string{}}
+	}))
+	o := d.open("zhang@example.cn", "selector1@example.cn")
+	sig := "DKIM-Signature: v=1; a=ed25519-sha256; c=relaxed/relaxed; d=desk.example.cn; s=" +
+		strings.Repeat("Ⱥ", 20) + "; h=from:subject; bh=AAAA; b=AAAA"
+	for i, top := range [][]string{{sig}, {sig, sig}} {
+		d.refusedFor(o, cmdMail{from: staffA, to: deskAddr, subject: "回复：" + o.notif.subject, messageID: fmt.Sprintf("forged-selector%d@evil.example", i),
+			inReplyTo: o.notif.id, top: top, body: "受理"}.bytes(), "dkim")
+	}
+	d.open("li@example.cn", "selector2@example.cn") // the desk still takes complaints
 }

@@ -27,6 +27,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -94,9 +95,20 @@ func VerifyDKIM(ctx context.Context, r Resolver, raw io.Reader) []DKIMResult {
 	if why != "" {
 		return []DKIMResult{{Reason: why}}
 	}
-	lookup := func(name string) ([]string, error) {
-		i := strings.LastIndex(strings.ToLower(name), "._domainkey.")
-		if i < 0 || !aligned(name[i+len("._domainkey."):], fromDomain) {
+	// lookup runs on go-msgauth's goroutines when a mail has several signatures
+	// (parallelVerify), where no caller's recover reaches: it must not panic, and a
+	// bug in it becomes a failed lookup, not the end of the process.
+	lookup := func(name string) (txt []string, err error) {
+		defer func() {
+			if v := recover(); v != nil {
+				txt, err = nil, fmt.Errorf("key lookup failed: %v", v)
+			}
+		}()
+		// Index and slice the same string: strings.ToLower may change the byte
+		// length of a forged selector (U+023A grows from 2 to 3 bytes).
+		lname := strings.ToLower(name)
+		i := strings.LastIndex(lname, "._domainkey.")
+		if i < 0 || !aligned(lname[i+len("._domainkey."):], fromDomain) {
 			return nil, errNotAligned
 		}
 		if err := ctx.Err(); err != nil {

@@ -179,3 +179,26 @@ func FuzzVerifyDKIM(f *testing.F) {
 		}
 	})
 }
+
+// A forged DKIM-Signature whose selector holds letters that grow when lower-cased
+// (U+023A is 2 bytes, its lower case U+2C65 is 3) is a signature that does not
+// verify. The key lookup sliced the name at an index found in its lower case and
+// panicked: with two signatures on go-msgauth's own goroutines, where no recover of
+// ours reaches, so one forged "staff" mail ended the daemon.
+func TestForgedSelectorFailsWithoutPanic(t *testing.T) {
+	sig := "DKIM-Signature: v=1; a=ed25519-sha256; c=relaxed/relaxed; d=ex.cn; s=" + strings.Repeat("Ⱥ", 10) +
+		"; h=from:subject; bh=AAAA; b=AAAA\r\n"
+	for _, n := range []int{1, 2} {
+		raw := strings.Repeat(sig, n) + "From: li.bianji@ex.cn\r\nSubject: x\r\n\r\nbody\r\n"
+		dns := &fakeDNS{}
+		res := VerifyDKIM(context.Background(), dns, strings.NewReader(raw))
+		if len(res) != n {
+			t.Fatalf("%d signatures: %d results %+v", n, len(res), res)
+		}
+		for _, r := range res {
+			if r.Pass {
+				t.Errorf("%d signatures: a forged signature passed: %+v", n, r)
+			}
+		}
+	}
+}
