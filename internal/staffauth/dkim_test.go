@@ -168,6 +168,10 @@ func FuzzVerifyDKIM(f *testing.F) {
 	dkim.Sign(&b, strings.NewReader("From: a@example.cn\r\nSubject: x\r\n\r\nbody\r\n"), &dkim.SignOptions{Domain: "example.cn", Selector: "s1", Signer: key})
 	f.Add(b.Bytes())
 	f.Add([]byte("DKIM-Signature: v=1; d=example.cn; s=s1; h=from; a=ed25519-sha256; b=; bh=\r\nFrom: a@example.cn\r\n\r\n"))
+	// Two signatures whose selector grows when lower-cased: panicked on go-msgauth's
+	// goroutines (TestForgedSelectorFailsWithoutPanic).
+	sig := "DKIM-Signature: v=1; d=example.cn; s=" + strings.Repeat("\u023a", 20) + "; h=from; a=ed25519-sha256; b=AAAA; bh=AAAA\r\n"
+	f.Add([]byte(sig + sig + "From: a@example.cn\r\n\r\n"))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		dns := &fakeDNS{records: map[string][]string{}}
 		res := VerifyDKIM(context.Background(), dns, bytes.NewReader(raw))
