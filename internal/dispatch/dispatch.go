@@ -150,6 +150,11 @@ type Dispatcher struct {
 	// to a worker (or a chain) yet; with the entries in flight it is how far
 	// sending is behind (Behind).
 	unhanded int
+	// unrecorded: the store refused the last write of sent replies' results (a full
+	// or failing disk). No reply is handed out until they are written: each would be
+	// accepted by the relay, stay pending in the store, and go out a second time
+	// after a restart, as many as the outage lasted (recorder.go).
+	unrecorded atomic.Bool
 }
 
 // New builds a dispatcher.
@@ -296,6 +301,13 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}
 	}()
 	for {
+		if d.unrecorded.Load() {
+			// The recorder wakes the loop once the results are written.
+			if !d.sleep(ctx, rewriteMax, false) {
+				return nil
+			}
+			continue
+		}
 		if wait := d.yielding(); wait > 0 {
 			// Woken when intake has queued the replies of IntakeFirst.Mails mails or
 			// caught up; no pass is made meanwhile (a pass reads every pending entry).
@@ -317,6 +329,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		for i, j := range due {
 			if i > 0 && d.stopped() {
 				break // the relay fails or refused the login: the rest waits
+			}
+			if d.unrecorded.Load() {
+				break // sent replies' results wait for the store: the rest waits too
 			}
 			if !d.claim(j) {
 				d.setUnhanded(len(due) - i - 1)
@@ -605,7 +620,7 @@ func (d *Dispatcher) finish(j job, goOn, recording bool) (job, bool) {
 		return job{}, false
 	}
 	chain := d.chains[j.key]
-	if len(chain) > 0 && goOn && !d.relayDown {
+	if len(chain) > 0 && goOn && !d.relayDown && !d.unrecorded.Load() {
 		if len(chain) == 1 {
 			delete(d.chains, j.key)
 		} else {

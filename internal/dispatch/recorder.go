@@ -21,7 +21,9 @@ const maxRecordBatch = 256
 // reply again on restart with the same Message-ID, as a crash inside the write
 // always did; the window is longer by the wait for the writer. A write the store
 // refuses keeps the entries in flight and is tried again: an accepted reply is not
-// sent a second time while the process runs.
+// sent a second time while the process runs. Meanwhile the dispatcher hands out no
+// reply (Dispatcher.unrecorded): what a restart would send again is bounded by what
+// was sent before the first refusal, not by how long the store refused.
 type recorder struct {
 	d    *Dispatcher
 	more chan struct{} // one pending signal: outcomes are waiting
@@ -103,8 +105,12 @@ func (r *recorder) run() {
 			left := r.write(batch)
 			if len(left) == 0 {
 				wait = rewriteMin
+				if r.d.unrecorded.Swap(false) {
+					r.d.Wake() // sending may go on
+				}
 				continue
 			}
+			r.d.unrecorded.Store(true)
 			if stopped {
 				r.d.o.Logger.Error("outbox results not recorded", "replies", len(left))
 				r.mu.Lock()
@@ -131,6 +137,9 @@ func (r *recorder) run() {
 func (r *recorder) write(batch []*outcome) (left []*outcome) {
 	d := r.d
 	if err := d.record(batch); err != nil {
+		// Hold the sending now, not after the retries below: each reply sent
+		// meanwhile would wait for the store too.
+		d.unrecorded.Store(true)
 		if len(batch) == 1 {
 			left = r.rewrite(batch[0])
 		} else {
