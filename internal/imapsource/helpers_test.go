@@ -329,6 +329,10 @@ type fakeServer struct {
 	fetchSize    int64           // UID FETCH streams a generated body this big; 0 answers no message
 	fetchStallAt int64           // stop sending the body after this many bytes
 	bodyFirst    bool            // send BODY[] before UID, which go-imap cannot attribute
+	// fetch, when set, answers UID FETCH instead (the UID set as sent, a writer for
+	// the untagged lines and bodies); it returns the tagged status ("OK done", "NO
+	// ..."), or "" to drop the connection.
+	fetch func(set string, conn net.Conn) string
 
 	rec  recorder
 	host string
@@ -453,6 +457,14 @@ func (f *fakeServer) serve(conn net.Conn) {
 				w("%s OK copied", tag)
 			}
 		case "UID FETCH":
+			if f.fetch != nil && len(args) > 0 {
+				status := f.fetch(args[0], conn)
+				if status == "" {
+					return
+				}
+				w("%s %s", tag, status)
+				continue
+			}
 			if f.fetchSize > 0 && len(args) > 0 {
 				if f.bodyFirst {
 					w("* 1 FETCH (BODY[] {%d}", f.fetchSize)

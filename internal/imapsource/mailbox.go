@@ -74,7 +74,11 @@ func (c *Client) UIDsAfter(ctx context.Context, uid uint32) ([]uint32, error) {
 	if err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(all, func(u uint32) bool { return u <= uid }), nil
+	// In ascending order, whatever the server's: intake takes them in this order and
+	// its checkpoint, the highest UID committed, must never pass one not taken.
+	all = slices.DeleteFunc(all, func(u uint32) bool { return u <= uid })
+	slices.Sort(all)
+	return all, nil
 }
 
 // Fetch streams the full raw message uid (UID FETCH uid (UID RFC822.SIZE

@@ -599,6 +599,13 @@ func (pl *Pipeline[P]) batch(ctx context.Context, c *Client, validity uint32, ui
 	}()
 	workers := make(chan struct{}, prepareWorkers)
 	budget := newByteBudget()
+	// The FETCHes must bring the mails in the order asked: intake's checkpoint is the
+	// highest UID committed, so a mail the server left out of its answer (a NO after
+	// the others, a body it could not attribute) would fall behind it, never read
+	// again. A mail that comes after a gap is not taken: the batch ends there, and
+	// the mail left out is fetched alone.
+	expect := 0 // index in uids of the mail the next body must be
+	gap := false
 	// A mail taken in hand is finished even when the batch stops (each has its own
 	// time budget in Prepare): only the fetching of more stops.
 	prepCtx := context.WithoutCancel(ctx)
@@ -609,6 +616,11 @@ func (pl *Pipeline[P]) batch(ctx context.Context, c *Client, validity uint32, ui
 		if ctx.Err() != nil {
 			return errStopBatch // the mails in hand are finished; the rest waits
 		}
+		if expect >= len(uids) || uids[expect] != uid {
+			gap = true
+			return errStopBatch
+		}
+		expect++
 		j := &job[P]{uid: uid, done: make(chan struct{})}
 		pl.inflight.beginPipeline(pl.o.Mailbox, validity, uid)
 		begun = append(begun, uid)
@@ -660,6 +672,9 @@ func (pl *Pipeline[P]) batch(ctx context.Context, c *Client, validity uint32, ui
 		chunk := uids[used:min(used+fetchBatch, len(uids))]
 		missing, err = c.FetchBatch(ctx, chunk, fetched)
 		used += len(chunk)
+		if gap {
+			used = expect // the mails from the gap on were not taken
+		}
 		if err == nil && ctx.Err() != nil {
 			err = errStopBatch
 		}
@@ -677,6 +692,16 @@ func (pl *Pipeline[P]) batch(ctx context.Context, c *Client, validity uint32, ui
 		pl.moveQuarantined(ctx, c, validity, uid)
 	}
 	switch {
+	case gap && !IsConnError(err):
+		// The mail the server left out, alone, before any after it (also after a NO
+		// for the FETCH, which may be about that mail only: Fetch tells).
+		if ctx.Err() != nil {
+			return used, nil
+		}
+		if err := pl.one(ctx, c, validity, uids[used]); err != nil {
+			return used, err
+		}
+		return used + 1, nil
 	case errors.Is(err, errStopBatch):
 		return used, nil
 	case err != nil:
