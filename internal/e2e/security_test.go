@@ -48,35 +48,11 @@ func TestStrangerCannotActOnSomeoneElsesCase(t *testing.T) {
 func TestForgedAuthenticationResultsAuthoriseNothing(t *testing.T) {
 	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "editor"}})
-	d := newDaemon(t, st, deskOptions{})
-	cfg, err := os.ReadFile(d.cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg = []byte(strings.Replace(string(cfg), "staff:\n", "staff:\n  auth: {mode: auth-results, authserv_id: mx.desk.test}\n", 1))
-	if err := os.WriteFile(d.cfgPath, cfg, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	d.start()
-	st.Deliver(t, completeComplaint("赵六 <alice@people.test>", "ar1@people.test", "赵六申请删除凤凰资讯稿件"), "alice@people.test", "desk@desk.test")
-	note, _ := nth(t, st, "editor", 1)
-	id := tagRe.FindStringSubmatch(decodedSubject(note.Header.Get("Subject")))[1]
+	d, id := forgedCommandDesk(t, st, "{mode: auth-results, authserv_id: mx.desk.test}", "ar1@people.test")
 	forged := "Authentication-Results: mx.desk.test; dkim=pass header.d=desk.test; spf=pass smtp.mailfrom=desk.test\r\n" +
 		"From: editor@desk.test\r\nTo: desk@desk.test\r\nSubject: =?UTF-8?B?5Zue5aSN?= [" + id + "]\r\nMessage-ID: <ar-forged@evil.test>\r\n" +
 		"Date: " + time.Now().Format(time.RFC1123Z) + "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n受理\r\n"
-	st.Deliver(t, []byte(forged), "editor@desk.test", "desk@desk.test")
-	waitFor(t, 60*time.Second, "the forged command recorded", func() (bool, string) {
-		c := caseOf(t, d, id)
-		for _, e := range c.Events {
-			if e.Type == cases.EventSecurity {
-				return true, ""
-			}
-		}
-		return false, string(c.State)
-	})
-	if c := caseOf(t, d, id); c.State != cases.PendingReview {
-		t.Errorf("a forged Authentication-Results pass moved the case to %s", c.State)
-	}
+	refusedOnRealStack(t, st, d, id, forged, "a forged Authentication-Results pass")
 }
 
 // On the real stack, in dkim mode: anyone can put a staff address in From. A forged
@@ -86,24 +62,41 @@ func TestForgedAuthenticationResultsAuthoriseNothing(t *testing.T) {
 func TestForgedDKIMSelectorDoesNotStopTheDesk(t *testing.T) {
 	t.Parallel()
 	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "bob", "editor"}})
-	d := newDaemon(t, st, deskOptions{})
-	cfg, err := os.ReadFile(d.cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg = []byte(strings.Replace(string(cfg), "staff:\n", "staff:\n  auth: {mode: dkim}\n", 1))
-	if err := os.WriteFile(d.cfgPath, cfg, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	d.start()
-	st.Deliver(t, completeComplaint("赵六 <alice@people.test>", "sel1@people.test", "赵六申请删除凤凰资讯稿件"), "alice@people.test", "desk@desk.test")
-	note, _ := nth(t, st, "editor", 1)
-	id := tagRe.FindStringSubmatch(decodedSubject(note.Header.Get("Subject")))[1]
+	d, id := forgedCommandDesk(t, st, "{mode: dkim}", "sel1@people.test")
 	sig := "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=desk.test; s=" + strings.Repeat("Ⱥ", 20) +
 		"; h=from:subject; bh=AAAA; b=AAAA\r\n"
 	forged := sig + sig + "From: editor@desk.test\r\nTo: desk@desk.test\r\nSubject: =?UTF-8?B?5Zue5aSN?= [" + id + "]\r\n" +
 		"Message-ID: <selector-forged@evil.test>\r\nDate: " + time.Now().Format(time.RFC1123Z) +
 		"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n受理\r\n"
+	refusedOnRealStack(t, st, d, id, forged, "a forged DKIM signature")
+	st.Deliver(t, completeComplaint("钱七 <bob@people.test>", "sel2@people.test", "钱七申请删除凤凰资讯稿件"), "bob@people.test", "desk@desk.test")
+	nth(t, st, "bob", 1) // acknowledged: the desk is still up
+}
+
+// forgedCommandDesk starts a daemon whose staff prove themselves as auth (a YAML
+// flow map for staff.auth) and has alice's complaint notified to the editor; it
+// returns the daemon and the case.
+func forgedCommandDesk(t *testing.T, st *mailtest.Stack, auth, msgID string) (*daemon, string) {
+	t.Helper()
+	d := newDaemon(t, st, deskOptions{})
+	cfg, err := os.ReadFile(d.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = []byte(strings.Replace(string(cfg), "staff:\n", "staff:\n  auth: "+auth+"\n", 1))
+	if err := os.WriteFile(d.cfgPath, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d.start()
+	st.Deliver(t, completeComplaint("赵六 <alice@people.test>", msgID, "赵六申请删除凤凰资讯稿件"), "alice@people.test", "desk@desk.test")
+	note, _ := nth(t, st, "editor", 1)
+	return d, tagRe.FindStringSubmatch(decodedSubject(note.Header.Get("Subject")))[1]
+}
+
+// refusedOnRealStack delivers a forged staff command on case id and waits until it
+// is recorded as a security event; the case must not have moved.
+func refusedOnRealStack(t *testing.T, st *mailtest.Stack, d *daemon, id, forged, what string) {
+	t.Helper()
 	st.Deliver(t, []byte(forged), "editor@desk.test", "desk@desk.test")
 	waitFor(t, 60*time.Second, "the forged command recorded", func() (bool, string) {
 		c := caseOf(t, d, id)
@@ -115,8 +108,6 @@ func TestForgedDKIMSelectorDoesNotStopTheDesk(t *testing.T) {
 		return false, string(c.State)
 	})
 	if c := caseOf(t, d, id); c.State != cases.PendingReview {
-		t.Errorf("a forged DKIM signature moved the case to %s", c.State)
+		t.Errorf("%s moved the case to %s", what, c.State)
 	}
-	st.Deliver(t, completeComplaint("钱七 <bob@people.test>", "sel2@people.test", "钱七申请删除凤凰资讯稿件"), "bob@people.test", "desk@desk.test")
-	nth(t, st, "bob", 1) // acknowledged: the desk is still up
 }
