@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -79,14 +78,7 @@ func TestForgedDKIMSelectorDoesNotStopTheDesk(t *testing.T) {
 func forgedCommandDesk(t *testing.T, st *mailtest.Stack, auth, msgID string) (*daemon, string) {
 	t.Helper()
 	d := newDaemon(t, st, deskOptions{})
-	cfg, err := os.ReadFile(d.cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg = []byte(strings.Replace(string(cfg), "staff:\n", "staff:\n  auth: "+auth+"\n", 1))
-	if err := os.WriteFile(d.cfgPath, cfg, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	d.setConfig("staff:\n", "staff:\n  auth: "+auth+"\n")
 	d.start()
 	st.Deliver(t, completeComplaint("赵六 <alice@people.test>", msgID, "赵六申请删除凤凰资讯稿件"), "alice@people.test", "desk@desk.test")
 	note, _ := nth(t, st, "editor", 1)
