@@ -197,6 +197,7 @@ func (d *desk) open() error {
 		Logger: log.With("part", "outbox"), Metrics: d.metrics, Now: d.clock.Now,
 		Attach:      func(m *outbox.Mail) error { return d.current().processor.Attach(m) },
 		IntakeFirst: dispatch.IntakeFirst{Backlog: intakeFirstBacklog, Mails: d.replyLead, Most: intakeFirstMost},
+		Journal:     filepath.Join(filepath.Dir(cfg.Store.Path), "outbox.journal"),
 	})
 	d.pipeline = imapsource.NewPipeline[*intake.Prepared](liveIntake{d}, imapsource.PipelineOptions{
 		IMAP: imapsource.Options{Host: cfg.IMAP.Host, Port: cfg.IMAP.Port, TLS: imapsource.TLSMode(cfg.IMAP.TLS), TLSConfig: imapTLS,

@@ -11,7 +11,8 @@
 // the other in queue order, whatever the number of sessions: a later one waits in
 // the chain of the worker sending the earlier one. The workers do not write to the
 // store themselves: one recorder writes their results in batches (recorder.go), and
-// an entry stays in flight until its result is written.
+// an entry stays in flight until its result is written; meanwhile a journal file
+// holds each accepted reply, so that a crash does not send it again (journal.go).
 //
 // Recovery: while the relay itself fails (outbox.IsRelayFault), the planner stops
 // handing out mail and probes the server instead (or, without a probe, tries one
@@ -98,6 +99,10 @@ type Options struct {
 	// IntakeFirst makes sending wait while intake catches up on a backlog (zero
 	// Backlog: never).
 	IntakeFirst IntakeFirst
+	// Journal is the file (0600) where Run notes each reply the relay accepted until
+	// its result is in the store, and where the next Run finds those a crash left
+	// unrecorded, so as not to send them again (journal.go). "": none.
+	Journal string
 }
 
 // IntakeFirst bounds how long sending waits for intake to catch up on a backlog of
@@ -155,6 +160,9 @@ type Dispatcher struct {
 	// accepted by the relay, stay pending in the store, and go out a second time
 	// after a restart, as many as the outage lasted (recorder.go).
 	unrecorded atomic.Bool
+	// journal notes accepted replies until their results are written (Run sets it
+	// before its workers start; Flush has none).
+	journal *journal
 }
 
 // New builds a dispatcher.
@@ -277,6 +285,10 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		defer close(recorded)
 		rec.run()
 	}()
+	jr, left := openJournal(d.o.Journal, d.o.Logger)
+	d.journal = jr
+	defer jr.close() // deferred first, so run last: after the recorder's last write
+	d.replay(left, rec)
 	var wg sync.WaitGroup
 	for range d.o.Sessions {
 		wg.Go(func() {
@@ -714,6 +726,7 @@ func (d *Dispatcher) attempt(ctx context.Context, seq uint64) (time.Time, error)
 	if rerr := d.record([]*outcome{o}); rerr != nil {
 		return time.Time{}, rerr
 	}
+	d.journal.recorded([]uint64{seq})
 	d.recorded([]*outcome{o})
 	return retryAt, err // an error here is the recovery's, after the attempt
 }
@@ -759,6 +772,8 @@ func (d *Dispatcher) try(ctx context.Context, seq uint64) (*outcome, time.Time, 
 	var event *cases.Event
 	switch {
 	case sendErr == nil:
+		// Noted before anything else: from here on a crash must not send it again.
+		d.journal.add(accepted{seq: e.Seq, at: now, attempts: e.Attempts, idHash: messageIDHash(e.MessageID)})
 		e.State, e.SentAt, e.LastError = store.OutboxSent, now, ""
 		d.o.Metrics.ReplySent(e.Kind)
 		event = &cases.Event{At: now, Type: cases.EventReplySent, Actor: "desk", Note: e.Kind}

@@ -17,9 +17,10 @@ const maxRecordBatch = 256
 //
 // Exactly-once holds as with a write per attempt: an entry is marked sent only
 // after the server accepted it, and it stays in flight (planned by no pass) until
-// its outcome is written. A crash between the server's 250 and the write sends the
-// reply again on restart with the same Message-ID, as a crash inside the write
-// always did; the window is longer by the wait for the writer. A write the store
+// its outcome is written. The wait for the writer would widen the window in which a
+// crash sends an accepted reply again (every reply sent while intake's commits held
+// the writer); the journal closes it: the worker notes the reply there at the
+// server's 250, and the next start records it (journal.go). A write the store
 // refuses keeps the entries in flight and is tried again: an accepted reply is not
 // sent a second time while the process runs. Meanwhile the dispatcher hands out no
 // reply (Dispatcher.unrecorded): what a restart would send again is bounded by what
@@ -160,13 +161,16 @@ func (r *recorder) write(batch []*outcome) (left []*outcome) {
 	for _, o := range left {
 		refused[o] = true
 	}
+	written := make([]uint64, 0, len(batch)-len(left))
 	d.mu.Lock()
 	for _, o := range batch {
 		if !refused[o] {
 			delete(d.inflight, o.e.Seq)
+			written = append(written, o.e.Seq)
 		}
 	}
 	d.mu.Unlock()
+	d.journal.recorded(written)
 	// The planner skipped these entries while in flight: a failed one may now be
 	// due before the time it sleeps until.
 	d.Wake()

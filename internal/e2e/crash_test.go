@@ -1,11 +1,13 @@
 package e2e
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -271,4 +273,65 @@ func TestServersGoAwayAndComeBack(t *testing.T) {
 	if len(f.cases) != n || len(replies) != n {
 		t.Errorf("%d cases and %d replies for %d mails", len(f.cases), len(replies), n)
 	}
+}
+
+// Replies the relay accepted and the store could not record (a full disk here; in a
+// backlog, the wait for the writer that intake's commits hold), then SIGKILL: the
+// restarted daemon finds them in its outbox journal and sends none of them again.
+// Before the journal each of them reached the complainant twice. The kill lands after
+// sending stopped (at the first refused record), so no reply is inside an SMTP
+// exchange and the count must be exact.
+func TestKillBeforeResultsAreRecordedSendsNothingTwice(t *testing.T) {
+	t.Parallel()
+	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice"}})
+	d := newDaemon(t, st, deskOptions{})
+	full := filepath.Join(t.TempDir(), "full")
+	d.env = append(d.env, "COMPLAINTD_TEST_STORE_FULL="+full)
+	st.StopPostfix(t) // the replies wait in the outbox
+	const n = 12
+	backlog(t, st, "unrecorded", n)
+	d.start()
+	waitFor(t, 60*time.Second, "every complaint registered", func() (bool, string) {
+		v := d.metric("complaintd_mails_processed_total")
+		return v == n, fmt.Sprint(v)
+	})
+	if err := os.WriteFile(full, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st.StartPostfix(t)
+	// The refusal stops the handing out of replies; those in hand meanwhile finish
+	// within milliseconds. Three refusals take 0.7 s (the recorder's retries wait
+	// 100, 200, 400 ms): by then no reply is inside an SMTP exchange.
+	waitFor(t, 60*time.Second, "replies accepted whose results the store refused", func() (bool, string) {
+		log, _ := os.ReadFile(d.logPath)
+		k := bytes.Count(log, []byte(`msg="record outbox results"`))
+		return k >= 3, fmt.Sprint(k, " refusals logged")
+	})
+	d.kill()
+	if fi, err := os.Stat(filepath.Join(d.dataDir, "outbox.journal")); err != nil || fi.Size() == 0 {
+		t.Fatalf("outbox journal after the kill: %v %v, want the accepted replies in it", fi, err)
+	}
+	f := readFacts(t, d)
+	if f.pending != n {
+		t.Fatalf("%d replies pending in the store after the kill, want all %d (the results were refused)", f.pending, n)
+	}
+	if err := os.Remove(full); err != nil {
+		t.Fatal(err)
+	}
+	d.start()
+	waitFor(t, 60*time.Second, "the outbox to drain", func() (bool, string) {
+		v := d.metric("complaintd_outbox_depth")
+		return v == 0, fmt.Sprint(v)
+	})
+	d.stop()
+	log, _ := os.ReadFile(d.logPath)
+	journaled := bytes.Count(log, []byte("recorded from the outbox journal"))
+	if journaled == 0 {
+		t.Error("the restart recorded no reply from the journal: the test did not exercise it")
+	}
+	t.Logf("%d replies accepted before the kill were recorded from the journal", journaled)
+	// Handed to Postfix is not yet delivered: wait for n. A reply sent twice makes
+	// the n received name fewer than n cases, or arrives as one more.
+	st.WaitMessages(t, "alice", "INBOX", n, 60*time.Second)
+	acksOnce(t, st, "alice", n)
 }
