@@ -187,6 +187,47 @@ func TestCrashLosesNothingSendsNothingTwice(t *testing.T) {
 		}
 	}
 	t.Logf("%d replies received for %d cases (%d resends with the same Message-ID)", len(replies), len(ids), len(replies)-len(ids))
+	// A resend is allowed only for a kill inside the SMTP exchange: a reply whose
+	// acceptance the daemon logged ("reply sent", written after the outbox journal)
+	// is never sent by a later life. Before the journal, every reply accepted while
+	// its result waited for the store went out again.
+	if again := sentInTwoLives(t, d.logPath); len(again) > 0 {
+		t.Errorf("%d replies logged as sent, then sent again after a restart: %v", len(again), again)
+	}
+}
+
+// sentInTwoLives reads the daemon's log and returns the Message-IDs of the replies
+// that more than one life of the process (from one "complaintd started" to the
+// next) logged as sent.
+func sentInTwoLives(t *testing.T, logPath string) []string {
+	t.Helper()
+	raw, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	life, firstLife := 0, map[string]int{}
+	var again []string
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		switch {
+		case strings.Contains(line, `msg="complaintd started"`):
+			life++
+		case strings.Contains(line, `msg="reply sent"`):
+			_, rest, ok := strings.Cut(line, " message_id=")
+			if !ok {
+				continue
+			}
+			id, _, _ := strings.Cut(rest, " ")
+			if l, seen := firstLife[id]; !seen {
+				firstLife[id] = life
+			} else if l != life {
+				again = append(again, id)
+			}
+		}
+	}
+	if len(firstLife) == 0 {
+		t.Fatal(`no "reply sent" in the daemon log: the check reads nothing`)
+	}
+	return again
 }
 
 // A UIDVALIDITY change with 150 messages in place must create no case and send no
