@@ -285,6 +285,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		defer close(recorded)
 		rec.run()
 	}()
+	// A recorder of an earlier Run that gave up at its stop left this set; the
+	// replay below, or the first refused write, sets it again.
+	d.unrecorded.Store(false)
 	jr, left := openJournal(d.o.Journal, d.o.Logger)
 	d.journal = jr
 	defer jr.close() // deferred first, so run last: after the recorder's last write
@@ -726,7 +729,7 @@ func (d *Dispatcher) attempt(ctx context.Context, seq uint64) (time.Time, error)
 	if rerr := d.record([]*outcome{o}); rerr != nil {
 		return time.Time{}, rerr
 	}
-	d.journal.recorded([]uint64{seq})
+	d.journal.recorded(journalKeys([]*outcome{o}))
 	d.recorded([]*outcome{o})
 	return retryAt, err // an error here is the recovery's, after the attempt
 }
@@ -737,6 +740,7 @@ type outcome struct {
 	e       *store.OutboxEntry
 	event   *cases.Event
 	sendErr error
+	key     journalKey // of its journal record, when the reply was accepted
 }
 
 // try sends one entry and returns its outcome, to be recorded, and when to retry
@@ -770,10 +774,13 @@ func (d *Dispatcher) try(ctx context.Context, seq uint64) (*outcome, time.Time, 
 		e.Attempts++
 	}
 	var event *cases.Event
+	var acc accepted
 	switch {
 	case sendErr == nil:
 		// Noted before anything else: from here on a crash must not send it again.
-		d.journal.add(accepted{seq: e.Seq, at: now, attempts: e.Attempts, idHash: messageIDHash(e.MessageID)})
+		// The hash is of the reply as read, before its state changes.
+		acc = accepted{seq: e.Seq, at: now, attempts: e.Attempts, hash: replyHash(e)}
+		d.journal.add(acc)
 		e.State, e.SentAt, e.LastError = store.OutboxSent, now, ""
 		d.o.Metrics.ReplySent(e.Kind)
 		event = &cases.Event{At: now, Type: cases.EventReplySent, Actor: "desk", Note: e.Kind}
@@ -800,7 +807,7 @@ func (d *Dispatcher) try(ctx context.Context, seq uint64) (*outcome, time.Time, 
 	if sendErr == nil {
 		d.endHold()
 	}
-	o := &outcome{e: e, event: event, sendErr: sendErr}
+	o := &outcome{e: e, event: event, sendErr: sendErr, key: acc.key()}
 	var retryAt time.Time
 	if e.State == store.OutboxPending {
 		retryAt = e.NextAt

@@ -3,7 +3,6 @@ package dispatch
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"hash/crc32"
 	"hash/fnv"
 	"io"
@@ -31,22 +30,31 @@ import (
 // the last appends may be gone, and those replies go out again, as they did before
 // the journal. The file is emptied whenever every reply in it is recorded.
 //
-// Each record names its entry by sequence number and by a hash of the reply's
-// Message-ID, checked against the store at the start: a journal left beside a store
-// restored from a backup, whose numbers went to other replies since, marks nothing.
+// Each record names its entry by sequence number and by a hash of the reply as it
+// was sent (Message-ID and rendered mail), checked against the store at the start:
+// a journal left beside a store restored from a backup, whose numbers went to other
+// replies since, marks nothing, and neither does the record of a digest that intake
+// has since rewritten with more cases (that version is sent).
 type journal struct {
 	path string
 	log  *slog.Logger
 
 	mu   sync.Mutex
-	f    *os.File // nil: no journal (no path, or the file could not be opened)
+	f    *os.File // nil: no journal (no path, or the file could not be read)
 	size int64    // the end of the last whole record
-	open map[uint64]bool
+	open map[journalKey]bool
+}
+
+// journalKey tells one record from another: the same number can be in the file
+// twice (a reply of a store since restored, a digest rewritten after a failure).
+type journalKey struct {
+	seq  uint64
+	hash uint64
 }
 
 // journalRecord is one accepted reply: version (1), three zero bytes, the entry's
 // sequence number, the time of acceptance (Unix ns), the attempts counted with it,
-// the FNV-64a hash of its Message-ID, and the CRC-32 (IEEE) of all that.
+// replyHash, and the CRC-32 (IEEE) of all that.
 const (
 	journalRecordSize = 36
 	journalVersion    = 1
@@ -56,13 +64,31 @@ type accepted struct {
 	seq      uint64
 	at       time.Time
 	attempts int
-	idHash   uint64
+	hash     uint64 // replyHash
 }
 
-func messageIDHash(id string) uint64 {
+func (a accepted) key() journalKey { return journalKey{a.seq, a.hash} }
+
+// replyHash is the FNV-64a hash of the entry's Message-ID and stored mail.
+func replyHash(e *store.OutboxEntry) uint64 {
 	h := fnv.New64a()
-	_, _ = io.WriteString(h, id)
+	_, _ = io.WriteString(h, e.MessageID)
+	_, _ = h.Write([]byte{0})
+	_, _ = h.Write(e.Mail)
 	return h.Sum64()
+}
+
+// journalKeys lists the records that outs, just written to the store, settle: those
+// of sent replies only. A failed attempt has no record, and its number may already
+// be in the file again, for a retry accepted since.
+func journalKeys(outs []*outcome) []journalKey {
+	var keys []journalKey
+	for _, o := range outs {
+		if o.e.State == store.OutboxSent && o.sendErr == nil {
+			keys = append(keys, o.key)
+		}
+	}
+	return keys
 }
 
 func (a accepted) encode() []byte {
@@ -71,7 +97,7 @@ func (a accepted) encode() []byte {
 	binary.BigEndian.PutUint64(b[4:], a.seq)
 	binary.BigEndian.PutUint64(b[12:], uint64(a.at.UnixNano()))
 	binary.BigEndian.PutUint32(b[20:], uint32(a.attempts))
-	binary.BigEndian.PutUint64(b[24:], a.idHash)
+	binary.BigEndian.PutUint64(b[24:], a.hash)
 	binary.BigEndian.PutUint32(b[32:], crc32.ChecksumIEEE(b[:32]))
 	return b
 }
@@ -84,16 +110,17 @@ func decodeAccepted(b []byte) (accepted, bool) {
 		seq:      binary.BigEndian.Uint64(b[4:]),
 		at:       time.Unix(0, int64(binary.BigEndian.Uint64(b[12:]))),
 		attempts: int(binary.BigEndian.Uint32(b[20:])),
-		idHash:   binary.BigEndian.Uint64(b[24:]),
+		hash:     binary.BigEndian.Uint64(b[24:]),
 	}, true
 }
 
 // openJournal opens (or creates, 0600) the journal at path and returns what an
-// earlier process left in it, up to the first damaged record (a write cut by a
-// power loss). A journal that cannot be opened is logged and the dispatcher goes on
-// without one: a crash then sends again what it sent last, as before.
+// earlier process left in it. A damaged record (bit rot) is passed over, a torn one
+// at the end (a power loss in the middle of an append) is cut. A journal that cannot
+// be opened or read is logged, left as it is, and the dispatcher goes on without
+// one: a crash then sends again what it sent last, as before the journal.
 func openJournal(path string, log *slog.Logger) (*journal, []accepted) {
-	j := &journal{path: path, log: log, open: map[uint64]bool{}}
+	j := &journal{path: path, log: log, open: map[journalKey]bool{}}
 	if path == "" {
 		return j, nil
 	}
@@ -104,23 +131,27 @@ func openJournal(path string, log *slog.Logger) (*journal, []accepted) {
 	}
 	raw, err := io.ReadAll(f)
 	if err != nil {
-		log.Error("outbox journal not read: the replies accepted before the last stop may go out again", "path", path, "err", err)
+		log.Error("outbox journal not read: the replies accepted before the last stop may go out again; going on without the journal", "path", path, "err", err)
+		_ = f.Close()
+		return j, nil
 	}
 	var left []accepted
-	for len(raw) >= journalRecordSize {
-		a, ok := decodeAccepted(raw[:journalRecordSize])
+	damaged := 0
+	whole := len(raw) / journalRecordSize * journalRecordSize
+	for off := 0; off < whole; off += journalRecordSize {
+		a, ok := decodeAccepted(raw[off : off+journalRecordSize])
 		if !ok {
-			log.Warn("outbox journal damaged: the rest of it is ignored", "path", path, "records_read", len(left))
-			break
+			damaged++
+			continue
 		}
 		left = append(left, a)
-		raw = raw[journalRecordSize:]
+		j.open[a.key()] = true
 	}
-	j.f, j.size = f, int64(len(left))*journalRecordSize
-	for _, a := range left {
-		j.open[a.seq] = true
+	if damaged > 0 {
+		log.Warn("outbox journal: damaged records passed over", "path", path, "damaged", damaged, "read", len(left))
 	}
-	if j.dirty() {
+	j.f, j.size = f, int64(whole)
+	if whole != len(raw) {
 		// Appends go to the end of the file: a torn record left there would hide
 		// them from the next start.
 		if err := f.Truncate(j.size); err != nil {
@@ -155,13 +186,13 @@ func (j *journal) add(a accepted) bool {
 		return false
 	}
 	j.size += int64(n)
-	j.open[a.seq] = true
+	j.open[a.key()] = true
 	return true
 }
 
-// recorded says the store wrote the results of seqs; once no reply in the journal
-// waits for the store, the file is emptied.
-func (j *journal) recorded(seqs []uint64) {
+// recorded says the store wrote what the records keys stood for; once no reply in
+// the journal waits for the store, the file is emptied.
+func (j *journal) recorded(keys []journalKey) {
 	if j == nil {
 		return
 	}
@@ -170,8 +201,8 @@ func (j *journal) recorded(seqs []uint64) {
 	if len(j.open) == 0 {
 		return
 	}
-	for _, s := range seqs {
-		delete(j.open, s)
+	for _, k := range keys {
+		delete(j.open, k)
 	}
 	if len(j.open) == 0 {
 		j.truncateLocked()
@@ -191,13 +222,6 @@ func (j *journal) truncateLocked() {
 	j.size = 0
 }
 
-// dirty reports whether the file holds bytes beyond its whole records (a torn
-// record left by an earlier process).
-func (j *journal) dirty() bool {
-	fi, err := j.f.Stat()
-	return err == nil && fi.Size() != j.size
-}
-
 func (j *journal) close() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -212,40 +236,47 @@ func (j *journal) close() {
 // replay hands the recorder, as sent, the replies an earlier process noted in the
 // journal and died before recording; they stay in flight, so no pass sends them,
 // until the recorder wrote them. A record whose entry is gone, no longer pending,
-// or now holds another reply (a store restored from a backup) is passed over.
+// or now holds another reply (a store restored from a backup, a digest rewritten)
+// is passed over. An entry that cannot be read stays in flight, unsent, for this
+// process's life, and its record for the next start.
 func (d *Dispatcher) replay(left []accepted, rec *recorder) {
 	if len(left) == 0 {
 		return
 	}
 	var outs []*outcome
-	var skipped []uint64
-	err := d.o.Store.View(func(tx *store.Tx) error {
+	var skipped []journalKey
+	var held []uint64
+	seen := map[journalKey]bool{}
+	d.o.Store.View(func(tx *store.Tx) error {
 		for _, a := range left {
+			if seen[a.key()] {
+				continue
+			}
+			seen[a.key()] = true
 			e, err := tx.OutboxEntry(a.seq)
 			switch {
 			case errors.Is(err, store.ErrNotFound):
-				skipped = append(skipped, a.seq)
+				skipped = append(skipped, a.key())
 				continue
 			case err != nil:
-				return fmt.Errorf("outbox entry %d: %w", a.seq, err)
+				d.o.Logger.Error("outbox journal: entry not read; it is not sent again before a restart", "seq", a.seq, "err", err)
+				held = append(held, a.seq)
+				continue
 			}
-			if e.State != store.OutboxPending || messageIDHash(e.MessageID) != a.idHash {
-				skipped = append(skipped, a.seq)
+			if e.State != store.OutboxPending || replyHash(e) != a.hash {
+				skipped = append(skipped, a.key())
 				continue
 			}
 			e.State, e.SentAt, e.LastError, e.Attempts = store.OutboxSent, a.at, "", max(e.Attempts, a.attempts)
-			outs = append(outs, &outcome{e: e, event: &cases.Event{At: a.at, Type: cases.EventReplySent, Actor: "desk", Note: e.Kind}})
+			outs = append(outs, &outcome{e: e, key: a.key(), event: &cases.Event{At: a.at, Type: cases.EventReplySent, Actor: "desk", Note: e.Kind}})
 		}
 		return nil
 	})
-	if err != nil {
-		// Not marked: these replies go out again, as they would without the journal.
-		d.o.Logger.Error("outbox journal not replayed: the replies accepted before the restart may go out again", "replies", len(left), "err", err)
-		d.journal.recorded(seqsOf(left))
-		return
-	}
 	d.journal.recorded(skipped)
 	d.mu.Lock()
+	for _, seq := range held {
+		d.inflight[seq] = true
+	}
 	for _, o := range outs {
 		d.inflight[o.e.Seq] = true
 	}
@@ -254,12 +285,4 @@ func (d *Dispatcher) replay(left []accepted, rec *recorder) {
 		d.o.Logger.Info("reply sent before the restart, recorded from the outbox journal", "case", o.e.Case, "message_id", o.e.MessageID, "sent_at", o.e.SentAt)
 		rec.add(o)
 	}
-}
-
-func seqsOf(as []accepted) []uint64 {
-	seqs := make([]uint64, len(as))
-	for i, a := range as {
-		seqs[i] = a.seq
-	}
-	return seqs
 }

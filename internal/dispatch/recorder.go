@@ -161,16 +161,20 @@ func (r *recorder) write(batch []*outcome) (left []*outcome) {
 	for _, o := range left {
 		refused[o] = true
 	}
-	written := make([]uint64, 0, len(batch)-len(left))
-	d.mu.Lock()
+	written := make([]*outcome, 0, len(batch)-len(left))
 	for _, o := range batch {
 		if !refused[o] {
-			delete(d.inflight, o.e.Seq)
-			written = append(written, o.e.Seq)
+			written = append(written, o)
 		}
 	}
+	// The journal first: once out of flight, an entry whose failure was written
+	// may be sent again and noted anew.
+	d.journal.recorded(journalKeys(written))
+	d.mu.Lock()
+	for _, o := range written {
+		delete(d.inflight, o.e.Seq)
+	}
 	d.mu.Unlock()
-	d.journal.recorded(written)
 	// The planner skipped these entries while in flight: a failed one may now be
 	// due before the time it sleeps until.
 	d.Wake()
