@@ -93,6 +93,18 @@ func (c *Case) SetSatisfaction(score int) error {
 // Major reports whether the case is marked 【重大】.
 func (c *Case) Major() bool { return c.Severity == Major }
 
+// IDNumbers are the valid ID numbers of the applicant and the principal, normalised
+// (the check character in upper case): what the desk files the case under.
+func (c *Case) IDNumbers() []string {
+	var out []string
+	for _, p := range []*Party{&c.Applicant, c.Principal} {
+		if p != nil && p.IDValid && p.IDNo != "" {
+			out = append(out, strings.ToUpper(strings.TrimSpace(p.IDNo)))
+		}
+	}
+	return out
+}
+
 // Statement is a counter-statement from the article's author (Civil Code art. 1196).
 type Statement struct {
 	At        time.Time `json:"at"`

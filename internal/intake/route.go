@@ -67,7 +67,7 @@ func (p *Processor) route(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, isN
 	}
 	// The repeat rule knows an applicant by their ID number too (a second mailbox
 	// is no new person); a follow-up may bring the number later.
-	for _, id := range identities(c) {
+	for _, id := range c.IDNumbers() {
 		if err := tx.IndexCase("idno", id, c.ID, c.CreatedAt); err != nil {
 			return "", err
 		}
@@ -101,23 +101,11 @@ func (p *Processor) route(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, isN
 	return "重大投诉 / major complaint: " + strings.Join(dec.Reasons, "; "), nil
 }
 
-// identities are the valid ID numbers of the case's applicant and principal,
-// normalised (the check character in upper case).
-func identities(c *cases.Case) []string {
-	var out []string
-	for _, p := range []*cases.Party{&c.Applicant, c.Principal} {
-		if p != nil && p.IDValid && p.IDNo != "" {
-			out = append(out, strings.ToUpper(strings.TrimSpace(p.IDNo)))
-		}
-	}
-	return out
-}
-
 // sameApplicant lists the cases of the same applicant: the same From address, or the
 // same ID number, each case once.
 func sameApplicant(tx *store.Tx, c *cases.Case) []store.IndexEntry {
 	all := tx.IndexedCases("from", c.Complainant)
-	for _, id := range identities(c) {
+	for _, id := range c.IDNumbers() {
 		all = append(all, tx.IndexedCases("idno", id)...)
 	}
 	seen := map[string]bool{}

@@ -7,13 +7,15 @@
 // decrypted (`cases documents`).
 //
 // Invariants:
-//   - Erasure destroys the case's keys first (package vault): from then on its
-//     documents and every record sealed with them (names, ID numbers, addresses,
-//     texts, notes, replies not yet sent) are unreadable wherever copies survive —
-//     bbolt free pages, backups. Then the record is marked (erased_at, documents
-//     erased, look-up entries removed) with an "erased" event that says who and why.
-//     A crash between the two steps leaves a case whose keys are gone and whose mark
-//     is missing: repeating the erasure completes it.
+//   - Erasure destroys the case's keys (package vault): from then on its documents
+//     and every record sealed with them (names, ID numbers, addresses, texts, notes,
+//     replies not yet sent) are unreadable wherever copies survive — bbolt free
+//     pages, backups. The record is marked (erased_at, documents erased, look-up
+//     entries removed, an "erased" event that says who and why) in the write
+//     transaction that destroys the keys, after a last check that the case is still
+//     due (retention), so no command changes it in between. The look-up entries to
+//     remove are noted (as keyed hashes) before: a crash after the destruction leaves
+//     the note, and repeating the erasure completes it.
 //   - Every reveal and every export is an event on the case, with who and when,
 //     written before the data leaves.
 //   - The anonymous facts stay for statistics: state, dates, severity, department,
@@ -21,6 +23,7 @@
 package privacy
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"time"
@@ -40,38 +43,112 @@ type Vault interface {
 // (actor: "cli:<user>", "scheduler") and why. Erasing an erased case again records
 // nothing new and succeeds.
 func Erase(st *store.Store, v Vault, caseID, actor, reason string, now time.Time) error {
-	var lookups [][2]string
-	err := st.View(func(tx *store.Tx) error {
+	_, err := erase(st, v, caseID, actor, reason, now, nil)
+	return err
+}
+
+// EraseIfDue is Erase for a case that must still be due (retention: closed long
+// enough) when its keys are destroyed: due is checked in the transaction that
+// destroys them, so a command that reopened the case since it was found due keeps
+// it whole. An erasure already begun (its keys gone) is completed whatever due says.
+// erased is false when the case was no longer due.
+func EraseIfDue(st *store.Store, v Vault, caseID, actor, reason string, now time.Time, due func(*cases.Case) bool) (erased bool, err error) {
+	return erase(st, v, caseID, actor, reason, now, due)
+}
+
+// erasingPrefix keys the note of an erasure begun: the keyed hashes of the look-up
+// entries to remove, written before the keys are destroyed, since afterwards the
+// values they hash can no longer be read (a crash between the two steps).
+const erasingPrefix = "erasing/"
+
+type erasing struct {
+	Lookups [][2]string `json:"lookups"` // kind, store.Tx.LookupKey of the value
+}
+
+func erase(st *store.Store, v Vault, caseID, actor, reason string, now time.Time, due func(*cases.Case) bool) (bool, error) {
+	key := erasingPrefix + caseID
+	var done, notDue bool
+	// Step 1: note the look-up entries while their values can be read.
+	err := st.Update(func(tx *store.Tx) error {
 		c, err := tx.Case(caseID)
 		if err != nil {
 			return err
 		}
-		// The look-up entries are filed under hashes of values the erasure destroys:
-		// collect them while they can still be read.
-		lookups = append(lookups, [2]string{"from", c.Complainant})
-		if c.Applicant.IDNo != "" {
-			lookups = append(lookups, [2]string{"idno", c.Applicant.IDNo})
+		if done = c.ErasedAt != nil; done {
+			return nil
 		}
-		return nil
+		if _, begun, err := tx.Marker(key); err != nil || begun {
+			return err
+		}
+		if gone, err := tx.CaseKeysDestroyed(caseID); err != nil || gone {
+			return err // begun by a version that kept no note: step 2 removes what it can
+		}
+		if notDue = due != nil && !due(c); notDue {
+			return nil
+		}
+		var e erasing
+		for _, l := range lookupsOf(c) {
+			e.Lookups = append(e.Lookups, [2]string{l[0], tx.LookupKey(l[1])})
+		}
+		note, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		return tx.PutMarker(key, store.Marker{At: now, Note: string(note)})
 	})
 	if err != nil {
-		return fmt.Errorf("erase %s: %w", caseID, err)
+		return false, fmt.Errorf("erase %s: %w", caseID, err)
 	}
-	if err := v.Erase(caseID); err != nil {
-		return fmt.Errorf("erase %s: destroy keys: %w", caseID, err)
+	if done || notDue {
+		return false, nil
 	}
+	// Step 2: destroy the keys and mark the case, in one write transaction: nothing
+	// changes the case between the last look at it and the destruction. If the
+	// transaction fails after the destruction, the note stays, and the next attempt
+	// completes the erasure.
 	err = st.Update(func(tx *store.Tx) error {
 		c, err := tx.Case(caseID)
 		if err != nil {
 			return err
 		}
-		for _, l := range lookups {
+		if c.ErasedAt != nil {
+			done = true
+			return tx.DeleteMarker(key)
+		}
+		gone, err := tx.CaseKeysDestroyed(caseID)
+		if err != nil {
+			return err
+		}
+		if !gone && due != nil && !due(c) {
+			notDue = true // reopened since step 1
+			return tx.DeleteMarker(key)
+		}
+		var e erasing
+		if m, ok, err := tx.Marker(key); err != nil {
+			return err
+		} else if ok {
+			if err := json.Unmarshal([]byte(m.Note), &e); err != nil {
+				return fmt.Errorf("decode %s: %w", key, err)
+			}
+		}
+		if err := v.Erase(caseID); err != nil {
+			return fmt.Errorf("destroy keys: %w", err)
+		}
+		for _, l := range e.Lookups {
+			if err := tx.UnindexLookup(l[0], l[1], caseID); err != nil {
+				return err
+			}
+		}
+		// Read before the destruction: also the entries filed in clear by versions
+		// before the sealing.
+		for _, l := range lookupsOf(c) {
 			if err := tx.Unindex(l[0], l[1], caseID); err != nil {
 				return err
 			}
 		}
-		if c.ErasedAt != nil {
-			return nil
+		// Read again: without its keys the case decodes without what they sealed.
+		if c, err = tx.Case(caseID); err != nil {
+			return err
 		}
 		n := 0
 		for i := range c.Documents {
@@ -86,14 +163,31 @@ func Erase(st *store.Store, v Vault, caseID, actor, reason string, now time.Time
 		if err := tx.PutCase(c); err != nil {
 			return err
 		}
+		if err := tx.DeleteMarker(key); err != nil {
+			return err
+		}
 		// In clear on purpose: the record of the erasure outlives what it erased.
 		return tx.AppendEventClear(caseID, cases.Event{At: now, Type: cases.EventErased, Actor: actor,
 			Note: fmt.Sprintf("%s (%d documents and all personal information erased)", reason, n)})
 	})
 	if err != nil {
-		return fmt.Errorf("erase %s: record: %w", caseID, err)
+		return false, fmt.Errorf("erase %s: %w", caseID, err)
 	}
-	return nil
+	return !done && !notDue, nil
+}
+
+// lookupsOf are the look-up entries the desk files a case under (intake): its
+// complainant's address and the ID numbers of its applicant and principal, as filed
+// and as typed.
+func lookupsOf(c *cases.Case) [][2]string {
+	out := [][2]string{{"from", c.Complainant}}
+	for _, id := range c.IDNumbers() {
+		out = append(out, [2]string{"idno", id})
+	}
+	if c.Applicant.IDNo != "" {
+		out = append(out, [2]string{"idno", c.Applicant.IDNo})
+	}
+	return out
 }
 
 // Reveal returns the case unmasked after recording who asked.

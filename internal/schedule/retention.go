@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -41,15 +42,33 @@ func (s *Scheduler) retention(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("scan cases: %w", err)
 	}
+	// One case that cannot be erased (a key file the vault cannot remove) does not
+	// hold back the others: each is tried, and the job reports the failures.
+	var failed []string
+	var firstErr error
+	reason := fmt.Sprintf("retention: closed more than %s ago", s.retentionText())
+	stillDue := func(c *cases.Case) bool {
+		closed := cases.ClosedAt(c)
+		return c.State.Terminal() && !closed.IsZero() && !now.Before(s.o.Deadlines.RetentionEnd(closed))
+	}
 	for _, id := range due {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
-		reason := fmt.Sprintf("retention: closed more than %s ago", s.retentionText())
-		if err := privacy.Erase(s.o.Store, s.o.Vault, id, "scheduler", reason, now); err != nil {
-			return 0, fmt.Errorf("case %s: %w", id, err)
+		erased, err := privacy.EraseIfDue(s.o.Store, s.o.Vault, id, "scheduler", reason, now, stillDue)
+		switch {
+		case err != nil:
+			s.o.Logger.Error("case not erased", "job", JobRetention, "case", id, "err", err)
+			failed = append(failed, id)
+			firstErr = cmp.Or(firstErr, err)
+		case erased:
+			s.o.Logger.Info("case erased after the retention period", "job", JobRetention, "case", id)
+		default:
+			s.o.Logger.Info("case no longer due for erasure (reopened)", "job", JobRetention, "case", id)
 		}
-		s.o.Logger.Info("case erased after the retention period", "job", JobRetention, "case", id)
+	}
+	if len(failed) > 0 {
+		return 0, fmt.Errorf("%d of %d cases not erased (%s …): %w", len(failed), len(due), failed[0], firstErr)
 	}
 	return 0, nil
 }

@@ -55,6 +55,19 @@ func indexKey(kind, key, caseID string) []byte {
 	return []byte(kind + "\x00" + key + "\x00" + caseID)
 }
 
+// LookupKey is the keyed hash under which the index files value (value itself in a
+// store without a sealer): what UnindexLookup needs once the value cannot be read.
+func (t *Tx) LookupKey(value string) string { return t.lookup(value) }
+
+// UnindexLookup removes a case from kind and a LookupKey.
+func (t *Tx) UnindexLookup(kind, lookupKey, caseID string) error {
+	b := t.tx.Bucket(bIndex)
+	if b == nil || lookupKey == "" {
+		return nil
+	}
+	return b.Delete(indexKey(kind, lookupKey, caseID))
+}
+
 // Unindex removes a case from kind/key (the hashed entry and one filed in clear by
 // earlier versions): an erased case is no longer found by who its applicant was.
 func (t *Tx) Unindex(kind, key, caseID string) error {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 
 	"github.com/complaintd/complaintd/internal/cases"
@@ -14,6 +15,24 @@ type storedCase struct {
 	Extra map[string]string `json:"extra,omitempty"`
 	// Sealed is the case's cases.Personal, sealed (seal.go).
 	Sealed []byte `json:"sealed,omitempty"`
+}
+
+// CaseKeysDestroyed reports whether the keys that seal the case's personal
+// information are gone (its erasure began), whether or not the case is marked erased.
+func (t *Tx) CaseKeysDestroyed(id string) (bool, error) {
+	v := t.tx.Bucket(bCases).Get([]byte(id))
+	if v == nil {
+		return false, ErrNotFound
+	}
+	var sc storedCase
+	if err := json.Unmarshal(v, &sc); err != nil {
+		return false, fmt.Errorf("decode case %s: %w", id, err)
+	}
+	if sc.Sealed == nil || t.sealer == nil {
+		return false, nil
+	}
+	var p cases.Personal
+	return t.open(id, sc.Sealed, &p)
 }
 
 // decodeCase decodes a case record, moving the values of a legacy "extra" map to

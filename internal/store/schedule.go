@@ -56,6 +56,15 @@ func (t *Tx) PutMarker(key string, m Marker) error {
 	return b.Put([]byte(key), v)
 }
 
+// DeleteMarker removes the scheduler marker key (read-write transactions only).
+func (t *Tx) DeleteMarker(key string) error {
+	b := t.tx.Bucket(bMarkers)
+	if b == nil {
+		return nil
+	}
+	return b.Delete([]byte(key))
+}
+
 // EachMarker walks the markers whose keys start with prefix ("" for all), in key order.
 func (t *Tx) EachMarker(prefix string, fn func(key string, m Marker) error) error {
 	b := t.tx.Bucket(bMarkers)
