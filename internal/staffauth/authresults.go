@@ -4,6 +4,7 @@ package staffauth
 
 import (
 	"strings"
+	"unicode"
 )
 
 // arResult is one resinfo of an Authentication-Results header (RFC 8601 §2.2):
@@ -261,8 +262,15 @@ func ourAuthResults(cfg Config, trace []Trace) ([]string, string) {
 }
 
 // receivedBy is the host of a Received header's "by" clause, lower case ("" when it
-// has none).
+// has none). The word after a leading "from" is the name the client gave in HELO,
+// written as the client sent it: it is passed over unread, since a client that said
+// "HELO by", or a HELO with a parenthesis or a quote in it, would otherwise hide our
+// border's line and make a lower one, which the sender wrote, pass for it.
 func receivedBy(v string) string {
+	if f := strings.Fields(v); len(f) >= 2 && strings.EqualFold(f[0], "from") {
+		rest := strings.TrimLeftFunc(strings.TrimLeftFunc(v, unicode.IsSpace)[len(f[0]):], unicode.IsSpace)
+		v = rest[len(f[1]):] // the same spaces as strings.Fields: rest begins with f[1]
+	}
 	f := strings.Fields(stripComments(v))
 	for i := 0; i+1 < len(f); i++ {
 		if strings.EqualFold(f[i], "by") {
