@@ -97,8 +97,9 @@ func (d *desk) health() health {
 	}
 	for _, a := range open[max(0, len(open)-maxHealthAlerts):] {
 		// /healthz is unauthenticated: an alert's addresses (a refused sender,
-		// a staff member) are shown as hashes.
-		msg := pii.RedactAddresses(a.Message)
+		// a staff member) are shown as hashes, and ID and phone numbers masked
+		// (alerts are written to hold neither; this is the second line).
+		msg := pii.MaskText(pii.RedactAddresses(a.Message))
 		h.Alerts = append(h.Alerts, a.At.Format(time.RFC3339)+" "+a.Kind+": "+msg)
 		reason("alert %d (%s): %s; once handled: complaintd alerts ack %d", a.ID, a.Kind, firstLine(msg), a.ID)
 	}
