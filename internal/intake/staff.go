@@ -250,15 +250,21 @@ func (p *Processor) missing(c *cases.Case) []cases.Kind {
 // must answer this very mail), and the template sees the same token.
 func (p *Processor) staffMail(tx *store.Tx, c *cases.Case, addr, kind string, now time.Time) mailer.Outgoing {
 	o := mailer.Outgoing{Kind: kind, MessageID: p.o.Mailer.NewMessageID(tx, c.ID), Data: p.staffData(c, addr)}
-	o.Data.Token, o.ReplyTo = p.StaffReplyTo(c.ID, o.MessageID, now)
+	o.Data.Token, o.ReplyTo = p.StaffReplyTo(c.ID, o.MessageID, []string{addr}, now)
 	return o
 }
 
 // StaffReplyTo is the staff token of the mail about caseID named messageID, issued at
 // issued, and the Reply-To that carries it ("" and nil without a token key). The
 // scheduler signs its reminders and escalations with it.
-func (p *Processor) StaffReplyTo(caseID, messageID string, issued time.Time) (string, *outbox.Address) {
-	if len(p.o.Staff.Auth.TokenKey) == 0 {
+//
+// Only a mail to staff (staff.addresses) carries one: a token works with any staff
+// From, so one mailed to another address (a notify list, a reviewer or supervisor
+// not on the staff list, an alias target) let whoever reads that mailbox run every
+// command as any staff member (found in review). Those recipients are notified, and
+// cannot command, as `config check` says.
+func (p *Processor) StaffReplyTo(caseID, messageID string, to []string, issued time.Time) (string, *outbox.Address) {
+	if len(p.o.Staff.Auth.TokenKey) == 0 || len(to) == 0 || slices.ContainsFunc(to, func(a string) bool { return !p.isStaff(a) }) {
 		return "", nil
 	}
 	token := staffauth.NewToken(p.o.Staff.Auth.TokenKey, caseID, messageID, issued)

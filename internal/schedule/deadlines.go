@@ -240,6 +240,17 @@ func (s *Scheduler) mail(tx *store.Tx, c *cases.Case, kind string, deadline time
 		s.o.Logger.Warn("no recipients configured; notice recorded, not sent", "job", JobDeadlines, "case", c.ID, "kind", kind)
 		return nil
 	}
+	if len(to) > 1 && s.o.Tokens != nil && !strings.EqualFold(firstAddr(to), c.Complainant) {
+		// One mail each: a token is bound to its mail and goes to staff only, so
+		// the assignee's is not withheld because a supervisor is not on the staff
+		// list, nor shared with whoever reads the supervisor's mailbox.
+		for _, a := range to {
+			if err := s.mail(tx, c, kind, deadline, []outbox.Address{a}, auto, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	d := s.o.Mailer.View(c)
 	d.Deadline = deadline
 	if len(to) == 1 && !strings.EqualFold(to[0].Address, c.Complainant) {
@@ -259,7 +270,11 @@ func (s *Scheduler) mail(tx *store.Tx, c *cases.Case, kind string, deadline time
 			// A reply to a reminder acts on the case like a reply to a notification:
 			// its token is bound to this mail, named before it is rendered.
 			o.MessageID = s.o.Mailer.NewMessageID(tx, c.ID)
-			o.Data.Token, o.ReplyTo = s.o.Tokens.StaffReplyTo(c.ID, o.MessageID, now)
+			addrs := make([]string, len(to))
+			for i, a := range to {
+				addrs[i] = a.Address
+			}
+			o.Data.Token, o.ReplyTo = s.o.Tokens.StaffReplyTo(c.ID, o.MessageID, addrs, now)
 		}
 	}
 	return s.o.Mailer.Queue(tx, c, o, now)

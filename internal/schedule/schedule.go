@@ -59,9 +59,10 @@ type Executor interface {
 
 // StaffTokens gives a staff mail the token a reply to it must carry: the token bound
 // to the mail's Message-ID and the Reply-To address carrying it; "" and nil when staff
-// tokens are not in use. *intake.Processor implements it.
+// tokens are not in use, or when a recipient in to is not staff. *intake.Processor
+// implements it.
 type StaffTokens interface {
-	StaffReplyTo(caseID, messageID string, issued time.Time) (token string, replyTo *outbox.Address)
+	StaffReplyTo(caseID, messageID string, to []string, issued time.Time) (token string, replyTo *outbox.Address)
 }
 
 // Eraser destroys a case's keys and its attachments (retention); *vault.Vault
