@@ -205,8 +205,10 @@ func maskMiddle(rs []rune, keepHead, keepTail int) string {
 }
 
 // addressRE finds what looks like a mail address in free text (an SMTP reply, an
-// error message).
-var addressRE = regexp.MustCompile(`[A-Za-z0-9._%+\-=]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}`)
+// error message), internationalised ones too (张三@example.cn, wangwu@例子.中国: intake
+// accepts them as reply addresses). In Chinese text without spaces it takes the
+// letters around the address with it: more is hidden, never less.
+var addressRE = regexp.MustCompile(`[\p{L}\p{N}._%+\-=]+@[\p{L}\p{N}.\-]+\.[\p{L}]{2,}`)
 
 // RedactAddresses replaces every address in s by its LogHash: SMTP replies name the
 // recipient ("550 5.1.1 <wangwu@example.cn>: Recipient address rejected"), and such
