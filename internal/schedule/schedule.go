@@ -145,6 +145,7 @@ type Scheduler struct {
 	run   sync.Mutex      // one job at a time, whoever triggers it
 	ctx   context.Context // the Run context
 	ticks time.Duration   // how often (real time) the clock is read; 1s
+	last  time.Time       // the clock at the last Tick or CatchUp
 }
 
 // New checks the options and parses the specs; nothing runs until Run.
@@ -232,8 +233,14 @@ func (s *Scheduler) Run(ctx context.Context) {
 // jumped over several trigger times runs a job once, not once per trigger.
 func (s *Scheduler) Tick() {
 	now := s.o.Now()
+	// A clock moved back (a drill rewinding the clock file, the wall clock stepped
+	// back) plans every job again from now: the plans made from the later time
+	// would hold every job, deadlines included, until the clock got there again
+	// (found in review). What already ran is not repeated: each job's markers say so.
+	back := now.Before(s.last)
+	s.last = now
 	for _, j := range s.jobs {
-		if j.next.IsZero() {
+		if j.next.IsZero() || back {
 			j.next = s.nextAfter(j, now)
 			continue
 		}
@@ -253,6 +260,7 @@ func (s *Scheduler) nextAfter(j *job, t time.Time) time.Time {
 // comment), and plans each job's next run.
 func (s *Scheduler) CatchUp() {
 	now := s.o.Now()
+	s.last = now
 	for _, j := range s.jobs {
 		j.next = s.nextAfter(j, now)
 		var last time.Time
