@@ -247,8 +247,11 @@ func (s *Scheduler) Tick() {
 		if now.Before(j.next) {
 			continue
 		}
-		s.runSafely(j)
+		ok := s.runSafely(j)
 		j.next = s.nextAfter(j, now)
+		if retry := now.Add(retryFailed); !ok && retry.Before(j.next) {
+			j.next = retry
+		}
 	}
 }
 
@@ -285,7 +288,9 @@ func (s *Scheduler) CatchUp() {
 		default:
 			s.o.Logger.Info("catching up a missed run", "job", j.name, "last_run", last)
 		}
-		s.runSafely(j)
+		if retry := now.Add(retryFailed); !s.runSafely(j) && retry.Before(j.next) {
+			j.next = retry
+		}
 	}
 }
 
@@ -300,14 +305,20 @@ func (s *Scheduler) RunJob(name string) error {
 	return fmt.Errorf("no job %q", name)
 }
 
-// runSafely runs the job, logs its result and records its run. A panic is recovered
-// and logged with its stack; the run is then not recorded, so a start-up catches it up.
-func (s *Scheduler) runSafely(j *job) {
+// runSafely runs the job, logs its result and records its run; ok is false when it
+// failed. A failed run (an error, or a panic, recovered and logged with its stack) is
+// not recorded, so a start-up catches it up, and Tick tries it again after
+// retryFailed. Before, a failed run was recorded: a digest that failed at 09:00 (a
+// full disk) was neither caught up by a restart nor tried again before the next
+// day's (found in review). Every job may run again: its markers keep what it did
+// from being done twice.
+func (s *Scheduler) runSafely(j *job) (ok bool) {
 	s.run.Lock()
 	defer s.run.Unlock()
 	defer func() {
 		if v := recover(); v != nil {
 			s.o.Logger.Error("job panicked", "job", j.name, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			ok = false
 		}
 	}()
 	start := s.o.Now()
@@ -316,11 +327,16 @@ func (s *Scheduler) runSafely(j *job) {
 		s.o.OnQueued()
 	}
 	if err != nil {
-		s.o.Logger.Error("job failed", "job", j.name, "queued", n, "err", err)
-	} else {
-		s.o.Logger.Debug("job done", "job", j.name, "queued", n)
+		s.o.Logger.Error("job failed", "job", j.name, "queued", n, "err", err, "retry_in", retryFailed)
+		return false
 	}
+	s.o.Logger.Debug("job done", "job", j.name, "queued", n)
 	if err := s.o.Store.Update(func(tx *store.Tx) error { return tx.PutLastRun(j.name, start) }); err != nil {
 		s.o.Logger.Error("record last run", "job", j.name, "err", err)
 	}
+	return true
 }
+
+// retryFailed is how long (by the scheduler's clock) a failed job waits before it is
+// tried again, unless its next trigger comes sooner.
+const retryFailed = 10 * time.Minute
