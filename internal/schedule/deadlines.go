@@ -92,6 +92,7 @@ func (s *Scheduler) plan(c *cases.Case, now time.Time) (string, cases.Deadline, 
 func (s *Scheduler) deadlines(ctx context.Context) (int, error) {
 	now := s.o.Now()
 	var steps []step
+	var errs []error // one case that cannot be read must not stop the others
 	err := s.o.Store.View(func(tx *store.Tx) error {
 		// The facts name the open cases: the closed ones, most of a desk's store, are
 		// never read whole (their sealed part would be opened every 5 minutes).
@@ -103,7 +104,8 @@ func (s *Scheduler) deadlines(ctx context.Context) (int, error) {
 			}
 			c, err := tx.CaseWithoutRelated(f.ID)
 			if err != nil {
-				return err
+				errs = append(errs, fmt.Errorf("case %s: %w", f.ID, err))
+				return nil
 			}
 			notice, dl, ok := s.plan(c, now)
 			if !ok {
@@ -111,8 +113,12 @@ func (s *Scheduler) deadlines(ctx context.Context) (int, error) {
 			}
 			if notice != noticeDue {
 				if done, err := noticeDone(tx, c.ID, dl, notice); err != nil || done {
-					if notice == noticeSurvey || err != nil {
-						return err
+					if err != nil {
+						errs = append(errs, fmt.Errorf("case %s: %w", c.ID, err))
+						return nil
+					}
+					if notice == noticeSurvey {
+						return nil
 					}
 					// The notice went out; due_at may still be stale.
 					if c.DueAt != nil && c.DueAt.Equal(dl.Due) {
@@ -129,7 +135,7 @@ func (s *Scheduler) deadlines(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("scan cases: %w", err)
 	}
 	queued := 0
-	var errs []error
+	scanned := len(errs)
 	for _, st := range steps {
 		if err := ctx.Err(); err != nil {
 			return queued, err
@@ -142,7 +148,7 @@ func (s *Scheduler) deadlines(ctx context.Context) (int, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return queued, fmt.Errorf("%d of %d steps failed, first: %w", len(errs), len(steps), errs[0])
+		return queued, fmt.Errorf("%d cases not read, %d of %d steps failed, first: %w", scanned, len(errs)-scanned, len(steps), errs[0])
 	}
 	return queued, nil
 }

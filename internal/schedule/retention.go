@@ -19,7 +19,8 @@ import (
 // next run.
 func (s *Scheduler) retention(ctx context.Context) (int, error) {
 	now := s.o.Now()
-	var due []string
+	var due, failed []string
+	var firstErr error
 	err := s.o.Store.View(func(tx *store.Tx) error {
 		return tx.EachFacts(func(f *cases.Facts) error {
 			if !f.State.Terminal() || f.Erased {
@@ -31,7 +32,9 @@ func (s *Scheduler) retention(ctx context.Context) (int, error) {
 			}
 			c, err := tx.CaseWithoutRelated(f.ID)
 			if err != nil {
-				return err
+				failed = append(failed, f.ID) // the others are still erased
+				firstErr = cmp.Or(firstErr, err)
+				return nil
 			}
 			if closed := cases.ClosedAt(c); !closed.IsZero() && !now.Before(s.o.Deadlines.RetentionEnd(closed)) {
 				due = append(due, c.ID)
@@ -42,10 +45,8 @@ func (s *Scheduler) retention(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("scan cases: %w", err)
 	}
-	// One case that cannot be erased (a key file the vault cannot remove) does not
-	// hold back the others: each is tried, and the job reports the failures.
-	var failed []string
-	var firstErr error
+	// One case that cannot be read or erased (a key file the vault cannot remove)
+	// does not hold back the others: each is tried, and the job reports the failures.
 	reason := fmt.Sprintf("retention: closed more than %s ago", s.retentionText())
 	stillDue := func(c *cases.Case) bool {
 		closed := cases.ClosedAt(c)
@@ -68,7 +69,7 @@ func (s *Scheduler) retention(ctx context.Context) (int, error) {
 		}
 	}
 	if len(failed) > 0 {
-		return 0, fmt.Errorf("%d of %d cases not erased (%s …): %w", len(failed), len(due), failed[0], firstErr)
+		return 0, fmt.Errorf("%d cases due or possibly due not erased (%s …): %w", len(failed), failed[0], firstErr)
 	}
 	return 0, nil
 }
