@@ -630,11 +630,18 @@ func (p *Processor) linkClaimedNumber(tx *store.Tx, c *cases.Case, msg *mailmsg.
 
 // findCase applies SPEC §1.2: the case tag in the subject, else a Message-ID of the
 // case in In-Reply-To or References.
+//
+// An erased case is never found: nothing may be added to it, since sealing an event
+// would give it new keys and make its complainant readable again (the sender is an
+// event's actor; found in review). Mail that names one is new mail.
 func (p *Processor) findCase(tx *store.Tx, msg *mailmsg.Message) (*cases.Case, string, error) {
 	if m := p.tagRe.FindStringSubmatch(msg.Subject); m != nil {
 		c, err := tx.Case(m[1])
-		if err == nil {
+		if err == nil && c.ErasedAt == nil {
 			return c, "case tag in subject", nil
+		}
+		if err == nil {
+			err = store.ErrNotFound
 		}
 		if !errors.Is(err, store.ErrNotFound) {
 			return nil, "", err
@@ -644,8 +651,11 @@ func (p *Processor) findCase(tx *store.Tx, msg *mailmsg.Message) (*cases.Case, s
 	for i := len(ids) - 1; i >= 0; i-- { // the newest reference is the most specific
 		if id, ok := tx.CaseByMessageID(ids[i]); ok && id != "" {
 			c, err := tx.Case(id)
-			if err == nil {
+			if err == nil && c.ErasedAt == nil {
 				return c, "reply to a message of the case", nil
+			}
+			if err == nil {
+				continue
 			}
 			if !errors.Is(err, store.ErrNotFound) {
 				return nil, "", err
