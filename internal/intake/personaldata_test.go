@@ -225,3 +225,33 @@ func TestMailNamingAnErasedCaseLeavesItErased(t *testing.T) {
 		t.Errorf("the erased case %s has a key file again", first.Case)
 	}
 }
+
+// An out-of-office reply of a staff member to a staff notification (subject
+// "自动回复: [TS-…] 待审核：<applicant>(<org>)申请删除《<title>》") is noise: its record
+// belongs to no case and is written in clear. Its outcome quoted the subject
+// (AutoReason, 80 runes): the applicant's name stayed in clear in the store, survived
+// the case's erasure, and was logged ("message registered"; found in review). Now the
+// reason names the prefix only.
+func TestAutoReplySubjectStaysOutOfStoreAndLog(t *testing.T) {
+	d := newPDDesk(t)
+	first := d.process(plainComplaint("张三|zhangsan@example.cn", "orig2.audit@example.cn", "张三丰(蒙牛奶业集团)申请删除凤凰资讯稿件"))
+	if first.Case == "" {
+		t.Fatalf("no case: %+v", first)
+	}
+	const name = "张三丰(蒙牛奶业集团)"
+	out := d.process(testMail{from: "编辑一|editor1@example.cn",
+		subject:   "自动回复: [" + first.Case + "] 待审核：" + name + "申请删除《我的邻居》",
+		messageID: "ooo.audit@example.cn", body: "我正在休假，回来后回复您。\n"})
+	if out.Role != "noise" {
+		t.Fatalf("outcome %+v", out)
+	}
+	if err := privacy.Erase(d.st, d.v, first.Case, "cli:audit", "data subject's request", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(d.storeBytes(), []byte(name)) {
+		t.Errorf("after erasing %s, the applicant's name %q still lies in clear in the store file (noise record's outcome)", first.Case, name)
+	}
+	if l := d.log.String(); strings.Contains(l, "张三丰") {
+		t.Errorf("the applicant's name is logged:\n%s", l)
+	}
+}

@@ -46,7 +46,10 @@ func detectAuto(h *header, m *Message, report, machinePart string) (AutoKind, st
 	subj := strings.ToLower(m.Subject)
 	for _, prefix := range []string{"automatic reply:", "自动回复:", "自动回复："} {
 		if strings.HasPrefix(subj, prefix) {
-			return AutoReply, "Subject: " + clip(m.Subject)
+			// The prefix only: the rest is the subject it answers, a staff
+			// notification's with the applicant's name and article title, and the
+			// reason is kept in clear with no case, and logged (found in review).
+			return AutoReply, "Subject: " + prefix + " …"
 		}
 	}
 	if m.NullSender {
