@@ -782,6 +782,9 @@ func (d *Dispatcher) try(ctx context.Context, seq uint64) (*outcome, time.Time, 
 		acc = accepted{seq: e.Seq, at: now, attempts: e.Attempts, hash: replyHash(e)}
 		d.journal.add(acc)
 		e.State, e.SentAt, e.LastError = store.OutboxSent, now, ""
+		if e.Case == "" {
+			e.Mail = headersOnly(e.Mail)
+		}
 		d.o.Metrics.ReplySent(e.Kind)
 		event = &cases.Event{At: now, Type: cases.EventReplySent, Actor: "desk", Note: e.Kind}
 		d.o.Logger.Info("reply sent", "case", e.Case, "message_id", e.MessageID, "attempt", e.Attempts)
@@ -819,6 +822,24 @@ func (d *Dispatcher) try(ctx context.Context, seq uint64) (*outcome, time.Time, 
 		d.Wake()
 	}
 	return o, retryAt, nil
+}
+
+// headersOnly is a sent mail of no case (a digest, a notification batch, a weekly
+// report) without its body and attachments. Those list applicants' names, articles and
+// complainants' addresses (the weekly CSV), are kept in clear, since no case key seals
+// them, and a case's erasure could not reach them; once the relay has the mail, the
+// desk needs only its headers (found in review).
+func headersOnly(raw []byte) []byte {
+	var m outbox.Mail
+	if json.Unmarshal(raw, &m) != nil {
+		return raw
+	}
+	m.Text, m.HTML, m.Attachments = "", "", nil
+	b, err := json.Marshal(m)
+	if err != nil {
+		return raw
+	}
+	return b
 }
 
 // record writes the outcomes in one store transaction (one sync for all of them).

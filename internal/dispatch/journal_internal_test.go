@@ -4,7 +4,9 @@ package dispatch
 // of Run cannot time (found in review of the journal).
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -217,4 +219,48 @@ func TestSecondRunSendsAfterAGivenUpWrite(t *testing.T) {
 	if n := s.count(id); n != 1 {
 		t.Errorf("second Run with a healthy store: reply accepted %d times, want 1", n)
 	}
+}
+
+// A sent mail of no case (a digest, a weekly report) keeps its headers only: its body
+// and attachments list applicants and complainants' addresses in clear, out of reach
+// of a case's erasure (found in review). A case's reply, sealed with its key, is kept
+// whole.
+func TestSentMailOfNoCaseKeepsItsHeadersOnly(t *testing.T) {
+	st := internalStore(t)
+	digest := &store.OutboxEntry{Kind: "digest", MessageID: "digest.1@desk.example.cn", To: []string{"staff@example.cn"},
+		Mail: []byte(`{"message_id":"digest.1@desk.example.cn","from":{"address":"desk@desk.example.cn"},"to":[{"address":"staff@example.cn"}],` +
+			`"subject":"每日汇总","text":"张三丰 申请删除《我的邻居》","attachments":[{"filename":"w.csv","content_type":"text/csv","data":"5byg5LiJ"}]}`),
+		NextAt: time.Now().Add(-time.Minute), CreatedAt: time.Now()}
+	if err := st.Update(func(tx *store.Tx) error { return tx.Enqueue(digest) }); err != nil {
+		t.Fatal(err)
+	}
+	ack := &store.OutboxEntry{Case: "TS-2026-000009", Kind: "acknowledgement", MessageID: "ack.1@desk.example.cn", To: []string{"a@example.cn"},
+		Mail:   []byte(`{"message_id":"ack.1@desk.example.cn","from":{"address":"desk@desk.example.cn"},"to":[{"address":"a@example.cn"}],"subject":"x","text":"y"}`),
+		NextAt: time.Now().Add(-time.Minute), CreatedAt: time.Now()}
+	if err := st.Update(func(tx *store.Tx) error { return tx.Enqueue(ack) }); err != nil {
+		t.Fatal(err)
+	}
+	s := &countingSender{accepted: map[string]int{}}
+	drain(t, Options{Store: st, Sender: s, SendTimeout: 5 * time.Second})
+	st.View(func(tx *store.Tx) error {
+		e, err := tx.OutboxEntry(digest.Seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m outbox.Mail
+		if err := json.Unmarshal(e.Mail, &m); err != nil {
+			t.Fatal(err)
+		}
+		if m.Text != "" || len(m.Attachments) != 0 || m.Subject != "每日汇总" || m.MessageID != digest.MessageID || e.State != store.OutboxSent {
+			t.Errorf("sent digest kept as %+v (state %s); want its headers only", m, e.State)
+		}
+		a, err := tx.OutboxEntry(ack.Seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a.Mail, ack.Mail) {
+			t.Errorf("a case's reply changed once sent: %s", a.Mail)
+		}
+		return nil
+	})
 }
