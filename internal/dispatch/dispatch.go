@@ -790,6 +790,9 @@ func (d *Dispatcher) try(ctx context.Context, seq uint64) (*outcome, time.Time, 
 		d.o.Logger.Info("reply sent", "case", e.Case, "message_id", e.MessageID, "attempt", e.Attempts)
 	case !outbox.IsTemporary(sendErr) || e.Attempts >= d.o.MaxAttempts:
 		e.State, e.LastError = store.OutboxFailed, pii.RedactAddresses(sendErr.Error())
+		if e.Case == "" {
+			e.Mail = headersOnly(e.Mail) // as when sent: nothing sends it again
+		}
 		d.o.Metrics.RepliesFailed.Add(1)
 		d.o.Metrics.RepliesDropped.Add(1)
 		event = &cases.Event{At: now, Type: cases.EventReplyFailed, Actor: "desk", Note: fmt.Sprintf("%s: %s", e.Kind, pii.RedactAddresses(sendErr.Error()))}
@@ -824,7 +827,7 @@ func (d *Dispatcher) try(ctx context.Context, seq uint64) (*outcome, time.Time, 
 	return o, retryAt, nil
 }
 
-// headersOnly is a sent mail of no case (a digest, a notification batch, a weekly
+// headersOnly is a sent (or given up) mail of no case (a digest, a notification batch, a weekly
 // report) without its body and attachments. Those list applicants' names, articles and
 // complainants' addresses (the weekly CSV), are kept in clear, since no case key seals
 // them, and a case's erasure could not reach them; once the relay has the mail, the
