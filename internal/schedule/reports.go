@@ -36,7 +36,10 @@ func (s *Scheduler) digest(ctx context.Context) (int, error) {
 		if _, done, err := tx.Marker(key); err != nil || done {
 			return err
 		}
-		since, err := tx.LastRun(JobDigest)
+		// New since the last digest sent, not since the job last ran: a run that
+		// sent nothing (the day's digest was out) moved that on, and the cases in
+		// between were new in no digest (found in review).
+		since, err := lastSent(tx, digestLast, JobDigest)
 		if err != nil {
 			return err
 		}
@@ -59,9 +62,29 @@ func (s *Scheduler) digest(ctx context.Context) (int, error) {
 			}
 			queued++
 		}
+		if err := tx.PutMarker(digestLast, store.Marker{At: now}); err != nil {
+			return err
+		}
 		return tx.PutMarker(key, store.Marker{At: now})
 	})
 	return queued, err
+}
+
+// The markers of the last digest and the last weekly report sent: where the next one
+// starts.
+const (
+	digestLast = "digest-last"
+	weeklyLast = "weekly-last"
+)
+
+// lastSent is when the report of marker last was sent; a store written before that
+// marker existed has the job's last run instead.
+func lastSent(tx *store.Tx, last, job string) (time.Time, error) {
+	m, ok, err := tx.Marker(last)
+	if err != nil || ok {
+		return m.At, err
+	}
+	return tx.LastRun(job)
 }
 
 // digestGroup is one digest: its recipients and the departments whose cases it
@@ -209,8 +232,11 @@ func addrs(list []string) []outbox.Address {
 	return out
 }
 
-// weekly sends the weekly report over the seven days before now to the admins. One
-// per ISO week of the calendar's zone (marker "weekly/<year>-W<week>").
+// weekly sends the weekly report to the admins: the cases since the last report (the
+// seven days before now for the first, or after more than five weeks without one).
+// One per ISO week of the calendar's zone (marker "weekly/<year>-W<week>"). Before,
+// each covered the seven days before it ran: a report caught up a day late left a
+// day out of every report and put the next day in two (found in review).
 //
 // The mail is HTML with a plain-text alternative (package render's templates), a chart
 // of the week's cases by state as an inline PNG (package chart), and the week's cases
@@ -225,11 +251,16 @@ func (s *Scheduler) weekly(ctx context.Context) (int, error) {
 	if len(s.o.Staff.Admins) == 0 {
 		return 0, nil
 	}
-	from := now.AddDate(0, 0, -7)
 	queued := 0
 	err := s.o.Mailer.Update(s.o.Store, func(tx *store.Tx) error { // rendered outside the transaction
 		if _, done, err := tx.Marker(key); err != nil || done {
 			return err
+		}
+		from := now.AddDate(0, 0, -7)
+		if m, ok, err := tx.Marker(weeklyLast); err != nil {
+			return err
+		} else if ok && m.At.Before(now) && now.Sub(m.At) <= 5*7*24*time.Hour {
+			from = m.At
 		}
 		rep, weekCases, err := s.buildReport(tx, from, now)
 		if err != nil {
@@ -245,6 +276,9 @@ func (s *Scheduler) weekly(ctx context.Context) (int, error) {
 			return err
 		}
 		queued = 1
+		if err := tx.PutMarker(weeklyLast, store.Marker{At: now}); err != nil {
+			return err
+		}
 		return tx.PutMarker(key, store.Marker{At: now})
 	})
 	return queued, err
