@@ -33,6 +33,7 @@ func (s *Scheduler) digest(ctx context.Context) (int, error) {
 	key := "digest/" + day
 	queued := 0
 	err := s.o.Mailer.Update(s.o.Store, func(tx *store.Tx) error { // rendered outside the transaction
+		queued = 0 // the mailer runs this twice: a first pass to render, then the commit
 		if _, done, err := tx.Marker(key); err != nil || done {
 			return err
 		}
