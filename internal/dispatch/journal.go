@@ -268,6 +268,9 @@ func (d *Dispatcher) replay(left []accepted, rec *recorder) {
 				continue
 			}
 			e.State, e.SentAt, e.LastError, e.Attempts = store.OutboxSent, a.at, "", max(e.Attempts, a.attempts)
+			if e.Case == "" {
+				e.Mail = headersOnly(e.Mail) // as try does for a sent mail of no case
+			}
 			outs = append(outs, &outcome{e: e, key: a.key(), event: &cases.Event{At: a.at, Type: cases.EventReplySent, Actor: "desk", Note: e.Kind}})
 		}
 		return nil

@@ -607,7 +607,7 @@ func (p *Processor) claimedBy(tx *store.Tx, msg *mailmsg.Message, now time.Time,
 	if err != nil {
 		return nil, err
 	}
-	if c.State.Terminal() {
+	if c.State.Terminal() || c.ErasedAt != nil { // `cases erase` erases open cases too
 		return nil, nil
 	}
 	*early = append(*early, cases.Event{At: now, Type: cases.EventLinked, Actor: "desk",
@@ -621,6 +621,9 @@ func (p *Processor) linkClaimedNumber(tx *store.Tx, c *cases.Case, msg *mailmsg.
 	other, ok, err := tx.TakePendingLink("tag:"+c.ID, cases.AddressKey(msg.From.Address))
 	if err != nil || !ok || other == c.ID {
 		return err
+	}
+	if o, err := tx.Case(other); err != nil || o.ErasedAt != nil {
+		return nil // erased since: nothing may be added to it (findCase)
 	}
 	*events = append(*events, cases.Event{At: now, Type: cases.EventLinked, Actor: "desk",
 		Note: "case " + other + " named this case's number before it was registered"})

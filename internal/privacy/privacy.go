@@ -77,14 +77,14 @@ func erase(st *store.Store, v Vault, caseID, actor, reason string, now time.Time
 		if done = c.ErasedAt != nil; done {
 			return nil
 		}
-		if _, begun, err := tx.Marker(key); err != nil || begun {
-			return err
-		}
 		if gone, err := tx.CaseKeysDestroyed(caseID); err != nil || gone {
-			return err // begun by a version that kept no note: step 2 removes what it can
+			return err // begun, interrupted after the destruction: step 2 completes it with the note
 		}
+		// The keys are whole: a note left by an attempt that stopped before the
+		// destruction may miss entries filed since (a principal's ID number from a
+		// follow-up); it is written anew.
 		if notDue = due != nil && !due(c); notDue {
-			return nil
+			return tx.DeleteMarker(key)
 		}
 		var e erasing
 		for _, l := range lookupsOf(c) {

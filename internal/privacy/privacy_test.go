@@ -15,6 +15,12 @@ import (
 var now = time.Date(2026, 3, 9, 3, 30, 0, 0, time.UTC)
 
 func closedCase(t *testing.T) (*store.Store, *vault.Vault, string) {
+	st, v, id, _ := closedCaseIn(t)
+	return st, v, id
+}
+
+// closedCaseIn is closedCase and the directory of its store and vault.
+func closedCaseIn(t *testing.T) (*store.Store, *vault.Vault, string, string) {
 	t.Helper()
 	dir := t.TempDir()
 	v, err := vault.Open(filepath.Join(dir, "attachments"), bytes.Repeat([]byte{7}, 32))
@@ -43,7 +49,7 @@ func closedCase(t *testing.T) (*store.Store, *vault.Vault, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return st, v, id
+	return st, v, id, dir
 }
 
 func stillWhole(t *testing.T, st *store.Store, id string) {

@@ -44,8 +44,8 @@ func (s *Scheduler) digest(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
-		if since.IsZero() || now.Sub(since) > 7*24*time.Hour {
-			since = now.Add(-24 * time.Hour)
+		if since.IsZero() || !since.Before(now) || now.Sub(since) > 7*24*time.Hour {
+			since = now.Add(-24 * time.Hour) // none yet, a clock moved back, or long ago
 		}
 		groups, err := s.digestGroups(tx)
 		if err != nil {
@@ -170,7 +170,7 @@ func (s *Scheduler) buildDigest(tx *store.Tx, since, now time.Time, covers func(
 	endOfDay := time.Date(ln.Year(), ln.Month(), ln.Day(), 0, 0, 0, 0, loc).AddDate(0, 0, 1)
 	dg := render.Digest{Date: now, Since: since}
 	acc := stats.New(stats.Options{Until: now, Now: now, Deadlines: &s.o.Deadlines})
-	err := tx.EachCase(true, func(c *cases.Case) error {
+	err := tx.EachReadableCase(true, func(c *cases.Case) error {
 		if !covers(c) || !acc.In(c.CreatedAt) {
 			return nil
 		}
@@ -192,7 +192,7 @@ func (s *Scheduler) buildDigest(tx *store.Tx, since, now time.Time, covers func(
 			dg.DueToday = append(dg.DueToday, summary(c, dl.Due))
 		}
 		return nil
-	})
+	}, s.unreadable(JobDigest))
 	dg.Counts = stateCounts(acc.Report().ByState, func(cases.State) bool { return true })
 	byDue := func(l []render.Summary) {
 		sort.SliceStable(l, func(i, j int) bool { return l[i].DueAt.Before(l[j].DueAt) })
@@ -328,7 +328,7 @@ func (s *Scheduler) buildReport(tx *store.Tx, from, to time.Time) (render.Report
 	all := stats.New(stats.Options{Until: to, Now: to})
 	var weekCases []*cases.Case
 	summaries := map[string]render.Summary{}
-	err := tx.EachCase(true, func(c *cases.Case) error {
+	err := tx.EachReadableCase(true, func(c *cases.Case) error {
 		all.Add(c)
 		if !acc.In(c.CreatedAt) {
 			return nil
@@ -337,7 +337,7 @@ func (s *Scheduler) buildReport(tx *store.Tx, from, to time.Time) (render.Report
 		weekCases = append(weekCases, c.Public())
 		summaries[c.ID] = summary(c, dueOrZero(c))
 		return nil
-	})
+	}, s.unreadable(JobWeekly))
 	if err != nil {
 		return render.Report{}, nil, err
 	}
@@ -396,4 +396,13 @@ func dueOrZero(c *cases.Case) time.Time {
 		return time.Time{}
 	}
 	return *c.DueAt
+}
+
+// unreadable logs a case a report leaves out because it cannot be read (a damaged
+// record, a key file the vault cannot open): one such case stopped the digest and
+// the weekly report, day after day (found in review).
+func (s *Scheduler) unreadable(job string) func(id string, err error) {
+	return func(id string, err error) {
+		s.o.Logger.Error("case left out: it cannot be read", "job", job, "case", id, "err", err)
+	}
 }

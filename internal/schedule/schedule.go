@@ -136,6 +136,7 @@ type job struct {
 	always bool // run at every start, not only when a run was missed
 	fn     func(ctx context.Context) (queued int, err error)
 	next   time.Time // when it is due next, by the clock; zero: not yet planned
+	fails  int       // runs failed in a row
 }
 
 // Scheduler owns the jobs and runs them in turn.
@@ -237,6 +238,9 @@ func (s *Scheduler) Tick() {
 	// back) plans every job again from now: the plans made from the later time
 	// would hold every job, deadlines included, until the clock got there again
 	// (found in review). What already ran is not repeated: each job's markers say so.
+	// Wall times: with the system clock both readings carry a monotonic one, which
+	// a wall clock stepped back does not move, and Before would compare only those.
+	now = now.Round(0)
 	back := now.Before(s.last)
 	s.last = now
 	for _, j := range s.jobs {
@@ -247,11 +251,23 @@ func (s *Scheduler) Tick() {
 		if now.Before(j.next) {
 			continue
 		}
-		ok := s.runSafely(j)
-		j.next = s.nextAfter(j, now)
-		if retry := now.Add(retryFailed); !ok && retry.Before(j.next) {
-			j.next = retry
-		}
+		s.planAfterRun(j, now, s.runSafely(j))
+	}
+}
+
+// planAfterRun plans j's next run after one at now: its next trigger, or sooner, to
+// try a failed run again: after retryFailed, doubling with each failure in a row up to
+// 16 times that, so that a job that keeps failing (one case that cannot be erased)
+// neither spams the log nor holds the store's writer every few minutes.
+func (s *Scheduler) planAfterRun(j *job, now time.Time, ok bool) {
+	j.next = s.nextAfter(j, now)
+	if ok {
+		j.fails = 0
+		return
+	}
+	j.fails++
+	if retry := now.Add(retryFailed << min(j.fails-1, 4)); retry.Before(j.next) {
+		j.next = retry
 	}
 }
 
@@ -263,7 +279,7 @@ func (s *Scheduler) nextAfter(j *job, t time.Time) time.Time {
 // comment), and plans each job's next run.
 func (s *Scheduler) CatchUp() {
 	now := s.o.Now()
-	s.last = now
+	s.last = now.Round(0)
 	for _, j := range s.jobs {
 		j.next = s.nextAfter(j, now)
 		var last time.Time
@@ -288,9 +304,7 @@ func (s *Scheduler) CatchUp() {
 		default:
 			s.o.Logger.Info("catching up a missed run", "job", j.name, "last_run", last)
 		}
-		if retry := now.Add(retryFailed); !s.runSafely(j) && retry.Before(j.next) {
-			j.next = retry
-		}
+		s.planAfterRun(j, now, s.runSafely(j))
 	}
 }
 
@@ -308,7 +322,7 @@ func (s *Scheduler) RunJob(name string) error {
 // runSafely runs the job, logs its result and records its run; ok is false when it
 // failed. A failed run (an error, or a panic, recovered and logged with its stack) is
 // not recorded, so a start-up catches it up, and Tick tries it again after
-// retryFailed. Before, a failed run was recorded: a digest that failed at 09:00 (a
+// retryFailed (planAfterRun). Before, a failed run was recorded: a digest that failed at 09:00 (a
 // full disk) was neither caught up by a restart nor tried again before the next
 // day's (found in review). Every job may run again: its markers keep what it did
 // from being done twice.

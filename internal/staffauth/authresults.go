@@ -4,7 +4,6 @@ package staffauth
 
 import (
 	"strings"
-	"unicode"
 )
 
 // arResult is one resinfo of an Authentication-Results header (RFC 8601 §2.2):
@@ -238,7 +237,7 @@ func ourAuthResults(cfg Config, trace []Trace) ([]string, string) {
 	hop := strings.ToLower(strings.TrimSpace(cfg.TrustedHop))
 	border := -1
 	for i, t := range trace {
-		if t.Received && (hop == "" || receivedBy(t.Value) == hop) {
+		if t.Received && (hop == "" || receivedByHop(t.Value, hop)) {
 			border = i
 			break
 		}
@@ -261,21 +260,20 @@ func ourAuthResults(cfg Config, trace []Trace) ([]string, string) {
 	return ours, ""
 }
 
-// receivedBy is the host of a Received header's "by" clause, lower case ("" when it
-// has none). The word after a leading "from" is the name the client gave in HELO,
-// written as the client sent it: it is passed over unread, since a client that said
-// "HELO by", or a HELO with a parenthesis or a quote in it, would otherwise hide our
-// border's line and make a lower one, which the sender wrote, pass for it.
-func receivedBy(v string) string {
-	if f := strings.Fields(v); len(f) >= 2 && strings.EqualFold(f[0], "from") {
-		rest := strings.TrimLeftFunc(strings.TrimLeftFunc(v, unicode.IsSpace)[len(f[0]):], unicode.IsSpace)
-		v = rest[len(f[1]):] // the same spaces as strings.Fields: rest begins with f[1]
-	}
-	f := strings.Fields(stripComments(v))
+// receivedByHop reports whether a Received header says "by hop" anywhere. The client
+// writes part of the line: the name it gave in HELO comes right after "from", as sent,
+// and may be several words ("HELO x by evil.example"), "by" itself, or hold a
+// parenthesis or a quote. Reading only the first "by" of the line let such a HELO hide
+// our border's line, so a Received line the sender wrote lower down was taken for it
+// and the sender's own Authentication-Results trusted (found in review). The pair
+// anywhere in the line cannot be hidden; a client can only add it to our own line, and
+// the topmost line that has it is taken.
+func receivedByHop(v, hop string) bool {
+	f := strings.Fields(v)
 	for i := 0; i+1 < len(f); i++ {
-		if strings.EqualFold(f[i], "by") {
-			return strings.ToLower(strings.TrimRight(f[i+1], ";"))
+		if strings.EqualFold(f[i], "by") && strings.EqualFold(strings.TrimRight(f[i+1], ";"), hop) {
+			return true
 		}
 	}
-	return ""
+	return false
 }

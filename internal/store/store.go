@@ -589,6 +589,23 @@ func (t *Tx) EachCase(withEvents bool, fn func(*cases.Case) error) error {
 	})
 }
 
+// EachReadableCase is EachCase for walks that one damaged case must not stop (the
+// digest, the weekly report): a case that cannot be read goes to unreadable, and the
+// walk goes on.
+func (t *Tx) EachReadableCase(withEvents bool, fn func(*cases.Case) error, unreadable func(id string, err error)) error {
+	return t.tx.Bucket(bCases).ForEach(func(k, v []byte) error {
+		c, err := t.decodeCase(v)
+		if err == nil && withEvents {
+			c.Events, err = t.Events(c.ID)
+		}
+		if err != nil {
+			unreadable(string(k), err)
+			return nil
+		}
+		return fn(c)
+	})
+}
+
 // CaseByMessageID finds the case a Message-ID (inbound or one of our replies) belongs to.
 func (t *Tx) CaseByMessageID(msgID string) (string, bool) {
 	if msgID == "" {
