@@ -72,13 +72,25 @@ func (s *Store) Migrate() (MigrationReport, error) {
 		return MigrationReport{}, err
 	}
 	rep := MigrationReport{From: from, To: from}
-	if from >= SchemaVersion {
+	// The compaction that wipes the clear bytes is owed from the first rewrite until
+	// it is done, whatever stops the start in between (a full disk has no room for
+	// the copy, a kill): before, the next start saw the current schema and returned,
+	// and the clear ID numbers stayed in the free pages for good (found in review).
+	pending, err := s.compactionOwed()
+	if err != nil {
+		return rep, err
+	}
+	if from >= SchemaVersion && !pending {
 		return rep, nil
 	}
 	if from < schemaSealed {
 		if s.sealer == nil {
 			return rep, fmt.Errorf("migrate store to schema %d: no sealer (master key) given", schemaSealed)
 		}
+		if err := s.oweCompaction(true); err != nil {
+			return rep, err
+		}
+		pending = true
 		for _, step := range []func() (int, error){s.resealCases, s.resealEvents, s.resealMessages, s.resealOutbox,
 			func() (int, error) { return s.rehash(bIndex, indexRehash) },
 			func() (int, error) { return s.rehash(bMsgIDs, msgIDRehash) },
@@ -106,13 +118,38 @@ func (s *Store) Migrate() (MigrationReport, error) {
 		}
 		rep.To = schemaFacts
 	}
-	if rep.Rewritten > 0 {
+	if rep.Rewritten > 0 || pending {
 		if err := s.compact(); err != nil {
 			return rep, fmt.Errorf("compact after migration: %w", err)
+		}
+		if err := s.oweCompaction(false); err != nil {
+			return rep, err
 		}
 		rep.Compacted = true
 	}
 	return rep, nil
+}
+
+// keyCompactionOwed, in the meta bucket, says a migration rewrote clear records and
+// the file is not compacted yet.
+var keyCompactionOwed = []byte("compaction_owed")
+
+func (s *Store) compactionOwed() (bool, error) {
+	var owed bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		owed = tx.Bucket(bMeta).Get(keyCompactionOwed) != nil
+		return nil
+	})
+	return owed, err
+}
+
+func (s *Store) oweCompaction(owed bool) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if owed {
+			return tx.Bucket(bMeta).Put(keyCompactionOwed, []byte{1})
+		}
+		return tx.Bucket(bMeta).Delete(keyCompactionOwed)
+	})
 }
 
 func (s *Store) setSchema(version int) error {
@@ -151,7 +188,16 @@ func (s *Store) eachBatch(b []byte, fix func(t *Tx, k, v []byte) (bool, error)) 
 		var last []byte
 		done := false
 		err := s.Update(func(t *Tx) error {
-			c := t.tx.Bucket(b).Cursor()
+			bucket := t.tx.Bucket(b)
+			if bucket == nil {
+				// Made on first use (the index: by the first case filed), so a file
+				// written before it, or by a desk that has registered only noise, has
+				// none: nothing to rewrite. Before, this was a nil dereference at
+				// every start (found in review).
+				done = true
+				return nil
+			}
+			c := bucket.Cursor()
 			k, v := c.First()
 			if from != nil {
 				k, v = c.Seek(from)
