@@ -71,16 +71,20 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	log := newLogger(stderr, level)
 	applyMemoryLimit(log, os.LookupEnv)
-	d, err := openDesk(cfg, log)
-	if err != nil {
-		return err
-	}
-	d.cfgPath = *cfgPath
+	// The signals are caught before the store is opened: opening waits for its lock
+	// and may migrate it, and a SIGHUP in that time (systemctl reload) used Go's
+	// default action, which ends the process, and systemd counts that a clean exit
+	// and does not restart it (found in review). A SIGHUP then is a reload once up.
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	d, err := openDesk(cfg, log)
+	if err != nil {
+		return err
+	}
+	d.cfgPath = *cfgPath
 	reload := make(chan struct{}, 1)
 	go func() {
 		for {
