@@ -161,7 +161,15 @@ func (c *Case) Masked() *Case {
 		out.Documents = make([]Document, len(c.Documents))
 		for i, d := range c.Documents {
 			d.Filename, d.OriginalFilename = pii.MaskText(d.Filename), pii.MaskText(d.OriginalFilename)
+			// The archive a file came from, and the reason, which may quote a name.
+			d.Container, d.Why = pii.MaskText(d.Container), pii.MaskText(d.Why)
 			out.Documents[i] = d
+		}
+	}
+	if c.Why != nil { // "field …: from attached form <file name>"
+		out.Why = make([]string, len(c.Why))
+		for i, s := range c.Why {
+			out.Why[i] = pii.MaskText(s)
 		}
 	}
 	if c.RequestedItems != nil {
