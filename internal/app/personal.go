@@ -321,7 +321,10 @@ func (d *desk) privacyHandlers(mux *http.ServeMux) {
 		}
 		if err != nil {
 			d.log.Error("export documents", "case", id, "err", err)
-			return // the tar stays unterminated: the CLI reports a broken stream
+			// Abort the response: the CLI then reads a broken stream. An
+			// unterminated tar cut between two files reads as a clean end, and the
+			// CLI reported success with documents missing (found in review).
+			panic(http.ErrAbortHandler)
 		}
 		tw.Close()
 	})
