@@ -105,7 +105,10 @@ func revokeTokens(s *store.Store, caseID string, now time.Time) (revocation, err
 	r := revocation{Case: caseID}
 	err := s.Update(func(tx *store.Tx) error {
 		if caseID != "" {
-			if _, err := tx.Case(caseID); err != nil {
+			// Its facts say it exists: reading the whole case needs the key of its
+			// sealed personal data, which the CLI on a stopped desk does not open
+			// (before, every real case failed so; found in review).
+			if _, err := tx.Facts(caseID); err != nil {
 				return err
 			}
 		}
