@@ -48,7 +48,12 @@ func masterKeySource(cfg *config.Config) string {
 // serveBackup is the control socket's GET /backup: the archive, streamed.
 func (d *desk) serveBackup(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/gzip")
-	m, err := backup.Write(w, backupSource(d.store, d.cfg, d.clock.Now()))
+	src := backupSource(d.store, d.cfg, d.clock.Now())
+	// The store's section is read at start only; the staff token key file is
+	// reloadable: the archive holds the key the desk signs with now, not the one it
+	// started with (found in review).
+	src.TokenKeyFile = d.current().cfg.Staff.Auth.TokenKeyFile
+	m, err := backup.Write(w, src)
 	if err != nil {
 		// The client's verification fails on the cut archive; the log says why.
 		d.log.Error("backup", "err", err)
