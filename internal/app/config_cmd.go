@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/complaintd/complaintd/internal/config"
+	"github.com/complaintd/complaintd/internal/routing"
 	"github.com/complaintd/complaintd/internal/schedule"
 )
 
@@ -47,9 +48,46 @@ func cmdConfig(args []string, stdout, stderr io.Writer) error {
 }
 
 // loadConfig is how `run` and `config check` read a file, so that both report the
-// same problems: config's own checks and the cron specs, which only schedule parses.
+// same problems: config's own checks, and those only the parts that use a setting can
+// make: the cron specs (schedule), the departments' channels (routing, which knows
+// 凤凰资讯 and 资讯频道 for one channel) and the control socket's path. Before, the
+// last two passed `config check` and stopped `run` (found in review).
 func loadConfig(path string) (*config.Config, error) {
-	return config.Load(path, scheduleProblems)
+	return config.Load(path, func(cfg *config.Config) config.Problems {
+		return append(append(scheduleProblems(cfg), routingProblems(cfg)...), socketProblems(cfg)...)
+	})
+}
+
+// routingProblems are routing.New's refusals of the routing section, one per key.
+func routingProblems(cfg *config.Config) config.Problems {
+	_, err := routing.New(cfg.Routing)
+	if err == nil {
+		return nil
+	}
+	var ps config.Problems
+	var joined interface{ Unwrap() []error }
+	if errors.As(err, &joined) {
+		for _, e := range joined.Unwrap() {
+			key, msg, ok := strings.Cut(e.Error(), ": ")
+			if !ok {
+				key, msg = "routing", e.Error()
+			}
+			ps = append(ps, config.Problem{Path: key, Msg: msg})
+		}
+		return ps
+	}
+	return config.Problems{{Path: "routing", Msg: strings.TrimPrefix(err.Error(), "routing: ")}}
+}
+
+// maxSocketPath is the longest path a Unix socket address holds on Linux (sun_path,
+// 108 bytes with its NUL).
+const maxSocketPath = 107
+
+func socketProblems(cfg *config.Config) config.Problems {
+	if p := cfg.HTTP.ControlSocket; len(p) > maxSocketPath {
+		return config.Problems{{Path: "http.control_socket", Msg: fmt.Sprintf("%d bytes long: a Unix socket's path holds at most %d (choose a shorter one)", len(p), maxSocketPath)}}
+	}
+	return nil
 }
 
 // scheduleProblems checks each cron spec with the scheduler's own parser, one key at
