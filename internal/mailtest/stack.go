@@ -641,8 +641,18 @@ wait:
 		}
 	}
 	d.kill()
-	// Login and LMTP children share the listening sockets; end stragglers.
-	_ = syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
+	// Login and LMTP children share the listening sockets; end stragglers, and wait
+	// until they are gone: a SIGKILLed process ends when it is next scheduled, or
+	// when the disk write it is in (an LMTP delivery's fsync) returns, which on a
+	// busy machine is not at once (TestStack saw one still running).
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	for !groupOthersGone(pgid) || !processGone(pgid) {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("stop dovecot: processes of group %d still run", pgid)
+		case <-tick.C:
+		}
+	}
 	for _, addr := range []string{s.IMAPAddr, s.LMTPAddr} {
 		if err := waitPortClosed(ctx, addr); err != nil {
 			return fmt.Errorf("stop dovecot: %w", err)
