@@ -103,3 +103,37 @@ func refusedOnRealStack(t *testing.T, st *mailtest.Stack, d *daemon, id, forged,
 		t.Errorf("%s moved the case to %s", what, c.State)
 	}
 }
+
+// On the real stack, in auth-results mode with trusted_hop: the sender chooses its
+// HELO name, and Postfix writes it after "from" in its Received line. "EHLO by" made
+// our border's line read "from by (localhost [127.0.0.1]) by <border>", whose first
+// "by" names no host, so a Received line the sender wrote lower down was taken for our
+// border, and the sender's own Authentication-Results above it trusted: the forged
+// command ran (found in review). It is refused now. (Debian's Postfix 3.7 writes the
+// spaces of a HELO of several words as '?', so "x by evil.example" cannot be played
+// here; the unit tests cover it.)
+func TestHELOWithByDoesNotHideOurBorder(t *testing.T) {
+	t.Parallel()
+	// Postfix, our border, has a name of its own (Dovecot's LMTP line names the
+	// stack's): the border's line is the one that must be found.
+	const border = "border.mailtest.localhost"
+	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "editor"}, PostfixMain: []string{"myhostname = " + border}})
+	d, id := forgedCommandDesk(t, st, "{mode: auth-results, authserv_id: mx.desk.test, trusted_hop: "+border+"}", "helo1@people.test")
+	forged := "Authentication-Results: mx.desk.test; dkim=pass header.d=desk.test; spf=pass smtp.mailfrom=desk.test\r\n" +
+		"Received: from a by " + border + "; " + time.Now().Format(time.RFC1123Z) + "\r\n" +
+		"From: editor@desk.test\r\nTo: desk@desk.test\r\nSubject: =?UTF-8?B?5Zue5aSN?= [" + id + "]\r\nMessage-ID: <helo-forged@evil.test>\r\n" +
+		"Date: " + time.Now().Format(time.RFC1123Z) + "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n受理\r\n"
+	st.DeliverHELO(t, []byte(forged), "editor@desk.test", "desk@desk.test", "by")
+	waitFor(t, 60*time.Second, "the forged command recorded", func() (bool, string) {
+		c := caseOf(t, d, id)
+		for _, e := range c.Events {
+			if e.Type == cases.EventSecurity {
+				return true, ""
+			}
+		}
+		return false, string(c.State)
+	})
+	if c := caseOf(t, d, id); c.State != cases.PendingReview {
+		t.Errorf("a forged command behind a HELO with \"by\" moved the case to %s", c.State)
+	}
+}

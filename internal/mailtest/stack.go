@@ -152,7 +152,14 @@ func (s *Stack) DovecotLog() string {
 // to see it arrive.
 func (s *Stack) Deliver(t testing.TB, raw []byte, from, to string) {
 	t.Helper()
-	if err := s.deliver(raw, from, to); err != nil {
+	s.DeliverHELO(t, raw, from, to, "mailtest.localhost")
+}
+
+// DeliverHELO is Deliver with the name the client gives in EHLO, which a sender
+// chooses and Postfix writes, as given, after "from" in its Received line.
+func (s *Stack) DeliverHELO(t testing.TB, raw []byte, from, to, helo string) {
+	t.Helper()
+	if err := s.deliver(raw, from, to, helo); err != nil {
 		t.Fatalf("mailtest: deliver to %s: %v\n%s", to, err, s.Logs())
 	}
 }
@@ -732,13 +739,13 @@ func (s *Stack) shutdown() error {
 	return errors.Join(s.stopPostfix(), s.stopDovecot())
 }
 
-func (s *Stack) deliver(raw []byte, from, to string) error {
+func (s *Stack) deliver(raw []byte, from, to, helo string) error {
 	c, err := smtp.Dial(s.SMTPAddr)
 	if err != nil {
 		return fmt.Errorf("dial smtp: %w", err)
 	}
 	defer c.Close()
-	if err := c.Hello("mailtest.localhost"); err != nil {
+	if err := c.Hello(helo); err != nil {
 		return fmt.Errorf("ehlo: %w", err)
 	}
 	if err := c.SendMail(from, []string{to}, bytes.NewReader(raw)); err != nil {

@@ -90,7 +90,7 @@ func TestStack(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				err := s.deliver(raw, "zhangsan@example.cn", tc.to)
+				err := s.deliver(raw, "zhangsan@example.cn", tc.to, "mailtest.localhost")
 				var se *smtp.SMTPError
 				switch {
 				case tc.wantCode == 0 && err != nil:
@@ -175,7 +175,7 @@ func TestStack(t *testing.T) {
 
 	t.Run("postfix stops and comes back on the same port", func(t *testing.T) {
 		s.StopPostfix(t)
-		if err := s.deliver(raw, "a@example.cn", "desk@x.example"); err == nil {
+		if err := s.deliver(raw, "a@example.cn", "desk@x.example", "mailtest.localhost"); err == nil {
 			t.Fatal("deliver succeeded with postfix stopped")
 		}
 		s.StartPostfix(t)
@@ -245,7 +245,7 @@ func TestStackRelay(t *testing.T) {
 		t.Errorf("the sink holds %d mails, want 1", len(sink.Messages()))
 	}
 	var se *smtp.SMTPError
-	if err := s.deliver(raw, "desk@desk.test", "nobody@people.test"); !errors.As(err, &se) || se.Code != 550 {
+	if err := s.deliver(raw, "desk@desk.test", "nobody@people.test", "mailtest.localhost"); !errors.As(err, &se) || se.Code != 550 {
 		t.Errorf("an unknown recipient of the relayed domain: %v, want SMTP 550", err)
 	}
 }
