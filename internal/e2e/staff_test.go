@@ -185,3 +185,24 @@ func TestStaffDeskOnRealStack(t *testing.T) {
 		t.Errorf("editor has %d mails, want 10 (none for the forged command)", n)
 	}
 }
+
+// On the real stack: a staff token is accepted with any staff From, so only staff
+// receive one. A notify list member that is not in staff.addresses (a team list) gets
+// the notification without a token: whoever reads that mailbox cannot reply with one
+// under a staff member's name. Before, every recipient got a token (found in review).
+func TestStaffTokenGoesToStaffOnlyOnRealStack(t *testing.T) {
+	t.Parallel()
+	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "editor", "team"}})
+	d := newDaemon(t, st, deskOptions{})
+	d.setConfig("  addresses: [editor@desk.test]\n", "  addresses: [editor@desk.test]\n  notify: [editor@desk.test, team@desk.test]\n")
+	d.start()
+	st.Deliver(t, completeComplaint("赵六 <alice@people.test>", "tok1@people.test", "赵六申请删除凤凰资讯稿件"), "alice@people.test", "desk@desk.test")
+	staff, _ := nth(t, st, "editor", 1)
+	team, _ := nth(t, st, "team", 1)
+	if rt := staff.Header.Get("Reply-To"); !strings.Contains(rt, "desk+") {
+		t.Errorf("the staff member's notification has Reply-To %q, want a token address", rt)
+	}
+	if rt := team.Header.Get("Reply-To"); strings.Contains(rt, "desk+") {
+		t.Errorf("the team list's notification has Reply-To %q: a token went to an address not in staff.addresses", rt)
+	}
+}
