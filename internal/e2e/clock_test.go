@@ -132,3 +132,28 @@ func aboutCase(t *testing.T, st *mailtest.Stack, user, id string, k int) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// The clock moved back (a drill rewinding the clock file; the wall clock stepped back):
+// the scheduler plans its jobs again from the new time. Before, they stayed planned
+// from the later time, and no reminder, escalation or expiry happened until the clock
+// got there again (found in review).
+func TestClockMovedBackKeepsDeadlinesOnRealStack(t *testing.T) {
+	t.Parallel()
+	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "editor"}})
+	d := newDaemon(t, st, deskOptions{})
+	set := d.driveClock("2026-03-20T10:00:00+08:00")
+	d.start()
+	d.waitUp()
+	waitFor(t, 30*time.Second, "the scheduler to start", func() (bool, string) {
+		return strings.Contains(string(mustRead(t, d.logPath)), "the clock is simulated"), ""
+	})
+	time.Sleep(1500 * time.Millisecond) // a tick or two at 03-20, by design
+	set("2026-03-09T09:00:00+08:00")    // back eleven days
+	st.Deliver(t, completeComplaint("赵六 <alice@people.test>", "back1@people.test", "赵六申请删除凤凰资讯稿件"), "alice@people.test", "desk@desk.test")
+	ack, _ := nth(t, st, "alice", 1)
+	id := tagRe.FindStringSubmatch(decodedSubject(ack.Header.Get("Subject")))[1]
+	nth(t, st, "editor", 1) // the notification
+	// Review due Thursday 03-12 23:59, the reminder a day before: due at 03-12 08:00.
+	set("2026-03-12T08:00:00+08:00")
+	aboutCase(t, st, "editor", id, 2)
+}
