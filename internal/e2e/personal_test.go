@@ -230,3 +230,37 @@ func assertNotInDir(t *testing.T, dir string, values ...string) {
 		return nil
 	})
 }
+
+// On the real stack: after `cases erase`, the complainant answers an old mail of the
+// case (its tag in the subject). The mail is new mail: it opens a case of its own,
+// and the erased case stays erased: no key file comes back, and no event names the
+// sender. Before, the reply appended an event with the sender as actor to the erased
+// case, sealing it made new keys, and the complainant was readable again (found in
+// review).
+func TestReplyToAnErasedCaseLeavesItErasedOnRealStack(t *testing.T) {
+	t.Parallel()
+	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "editor"}})
+	d := newDaemon(t, st, deskOptions{})
+	d.start()
+	st.Deliver(t, completeComplaint("赵六 <alice@people.test>", "erased1@people.test", "赵六申请删除凤凰资讯稿件"), "alice@people.test", "desk@desk.test")
+	ack, _ := nth(t, st, "alice", 1)
+	id := tagRe.FindStringSubmatch(decodedSubject(ack.Header.Get("Subject")))[1]
+	d.cli("cases", "erase", id, "-reason", "本人申请删除")
+	keys := filepath.Join(d.dataDir, "attachments", "keys", id+".keys")
+	if _, err := os.Stat(keys); err == nil {
+		t.Fatalf("setup: %s still there after the erasure", keys)
+	}
+	reply := complaint("赵六 <alice@people.test>", "erased2@people.test", "Re: ["+id+"] 已收到您的删帖申请", "请问处理得怎么样了？", nil)
+	st.Deliver(t, reply, "alice@people.test", "desk@desk.test")
+	second, _ := nth(t, st, "alice", 2) // the reply is new mail, answered as such
+	if tag := tagRe.FindStringSubmatch(decodedSubject(second.Header.Get("Subject"))); tag == nil || tag[1] == id {
+		t.Errorf("the reply to the erased case was answered as %q", decodedSubject(second.Header.Get("Subject")))
+	}
+	if _, err := os.Stat(keys); err == nil {
+		t.Errorf("the erased case %s has a key file again", id)
+	}
+	raw := d.cli("cases", "show", id, "-json")
+	if strings.Contains(string(raw), "alice@people.test") || strings.Contains(string(raw), "alice") {
+		t.Errorf("the erased case names its complainant again:\n%s", raw)
+	}
+}
