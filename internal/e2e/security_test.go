@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +137,38 @@ func TestHELOWithByDoesNotHideOurBorder(t *testing.T) {
 	})
 	if c := caseOf(t, d, id); c.State != cases.PendingReview {
 		t.Errorf("a forged command behind a HELO with \"by\" moved the case to %s", c.State)
+	}
+}
+
+// On the real stack: a complainant who answers their own case with a first line that
+// is a staff command (已处理…) is refused as a forged command, and the refusal names
+// the action only. Before, the alert, which the unauthenticated /healthz lists, and
+// the log quoted the whole paragraph, phone and ID number with it (found in review).
+func TestForgedCommandTextStaysOffHealthzOnRealStack(t *testing.T) {
+	t.Parallel()
+	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "editor"}})
+	d := newDaemon(t, st, deskOptions{})
+	d.start()
+	st.Deliver(t, completeComplaint("赵六 <alice@people.test>", "healthz1@people.test", "赵六申请删除凤凰资讯稿件"), "alice@people.test", "desk@desk.test")
+	ack, _ := nth(t, st, "alice", 1)
+	id := tagRe.FindStringSubmatch(decodedSubject(ack.Header.Get("Subject")))[1]
+	const phone, idNo = "13712345678", "44030619851127301X"
+	st.Deliver(t, complaint("赵六 <alice@people.test>", "healthz2@people.test", "Re: ["+id+"] 已收到",
+		"已处理：没有处理！文章还在。\n请回电 "+phone+"，身份证号 "+idNo+"\n", nil), "alice@people.test", "desk@desk.test")
+	var body string
+	waitFor(t, 60*time.Second, "/healthz to list the security alert", func() (bool, string) {
+		resp, err := http.Get("http://" + d.httpAddr + "/healthz")
+		if err != nil {
+			return false, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		body = string(b)
+		return strings.Contains(body, "security"), body
+	})
+	for _, where := range []struct{ name, text string }{{"/healthz", body}, {"the log", string(mustRead(t, d.logPath))}} {
+		if strings.Contains(where.text, phone) || strings.Contains(where.text, idNo) {
+			t.Errorf("%s shows the complainant's numbers", where.name)
+		}
 	}
 }
