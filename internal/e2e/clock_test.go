@@ -157,3 +157,38 @@ func TestClockMovedBackKeepsDeadlinesOnRealStack(t *testing.T) {
 	set("2026-03-12T08:00:00+08:00")
 	aboutCase(t, st, "editor", id, 2)
 }
+
+// On the real stack: the daily digest lists the applicants' names and articles, and
+// no case key seals it (it is about no case), so once it is sent the store keeps its
+// headers only. Before, every digest and weekly report stayed in clear for good, out
+// of reach of an erasure (found in review).
+func TestSentDigestKeepsItsHeadersOnlyOnRealStack(t *testing.T) {
+	t.Parallel()
+	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "editor"}})
+	d := newDaemon(t, st, deskOptions{})
+	set := d.driveClock("2026-03-09T08:00:00+08:00")
+	d.start()
+	st.Deliver(t, completeComplaint("赵六 <alice@people.test>", "digest1@people.test", "赵六申请删除凤凰资讯稿件"), "alice@people.test", "desk@desk.test")
+	nth(t, st, "alice", 1)
+	nth(t, st, "editor", 1) // the notification
+	set("2026-03-09T09:00:00+08:00")
+	digest, text := nth(t, st, "editor", 2)
+	if !strings.Contains(decodedSubject(digest.Header.Get("Subject")), "每日汇总") || !strings.Contains(text, "赵六") {
+		t.Fatalf("setup: the second mail is not the digest naming the applicant: %q", decodedSubject(digest.Header.Get("Subject")))
+	}
+	d.stop()
+	f := readFacts(t, d)
+	n := 0
+	for _, e := range f.outbox {
+		if e.Kind != "digest" {
+			continue
+		}
+		n++
+		if e.State != "sent" || strings.Contains(string(e.Mail), "赵六") || strings.Contains(string(e.Mail), `"text":"`+"每") {
+			t.Errorf("digest %d (%s) kept as %s", e.Seq, e.State, e.Mail)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no digest in the outbox")
+	}
+}
