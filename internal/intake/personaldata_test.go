@@ -255,3 +255,29 @@ func TestAutoReplySubjectStaysOutOfStoreAndLog(t *testing.T) {
 		t.Errorf("the applicant's name is logged:\n%s", l)
 	}
 }
+
+// privacy.Erase removes the case's "from" index entry so that "an erased case is no
+// longer found by who its applicant was" (store.Unindex). The case's mail records
+// kept, in their clear part, the keyed hash of the sender's address beside the case
+// number, so the erased case was still found by that address (found in review). Mail
+// records of a case keep no sender hash in clear now (records written before still do).
+func TestErasedCaseIsNotFoundBySenderInItsMails(t *testing.T) {
+	d := newPDDesk(t)
+	const addr = "wangwu@example.cn"
+	first := d.process(plainComplaint("王五|"+addr, "orig4.audit@example.cn", "王五申请删除凤凰博客稿件"))
+	if err := privacy.Erase(d.st, d.v, first.Case, "cli:audit", "data subject's request", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	byAddr := "h:" + d.v.LookupHash(addr)
+	d.st.View(func(tx *store.Tx) error {
+		if got := tx.IndexedCases("from", addr); len(got) != 0 {
+			t.Fatalf("setup: from index not removed: %v", got)
+		}
+		return tx.EachMessage(func(m *store.Message) error {
+			if m.Case == first.Case && m.From == byAddr {
+				t.Errorf("erased case %s is still filed under its complainant's address (messages record, from %s)", m.Case, m.From)
+			}
+			return nil
+		})
+	})
+}
