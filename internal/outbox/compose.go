@@ -319,7 +319,11 @@ func mailAddress(a Address) (*netmail.Address, error) {
 		return nil, invalidf("empty address")
 	}
 	for _, r := range a.Address {
-		if r <= ' ' || r == 0x7f || r == '<' || r == '>' || r == ',' {
+		// C1 controls (U+0085 NEL …), the Unicode line and paragraph separators and
+		// invalid UTF-8 too: net/mail takes any non-ASCII rune, and these went raw
+		// into To and RCPT TO (found in review).
+		if r <= ' ' || r == 0x7f || r == '<' || r == '>' || r == ',' ||
+			(r >= 0x80 && r <= 0x9f) || r == '\u2028' || r == '\u2029' || r == utf8.RuneError {
 			return nil, invalidf("address %q contains a forbidden character", a.Address)
 		}
 	}
@@ -327,7 +331,19 @@ func mailAddress(a Address) (*netmail.Address, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: address %q: %w", ErrInvalidMail, a.Address, err)
 	}
-	return &netmail.Address{Name: strings.TrimSpace(cleanText(a.Name)), Address: parsed.Address}, nil
+	return &netmail.Address{Name: clipRunes(strings.TrimSpace(cleanText(a.Name)), maxNameRunes), Address: parsed.Address}, nil
+}
+
+// maxNameRunes bounds a display name: an ASCII name is written as one quoted word,
+// which cannot be folded, and a name of 1,200 letters made a header line longer than
+// SMTP's 998 (found in review).
+const maxNameRunes = 64
+
+func clipRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return strings.TrimSpace(string([]rune(s)[:n]))
 }
 
 // extraHeaders checks the allow-list and returns the headers with canonical names.
@@ -507,8 +523,21 @@ func attachmentFiles(atts []Attachment) (files, embeds []*gomail.File, err error
 			ctype = defaultAttachmentContentType
 		}
 		mt, params, err := mime.ParseMediaType(ctype)
-		if err != nil || len(params) != 0 || !strings.Contains(mt, "/") || strings.HasPrefix(mt, "multipart/") {
+		cs, hasCharset := params["charset"]
+		if err != nil || len(params) > 1 || len(params) == 1 && !hasCharset || !strings.Contains(mt, "/") || strings.HasPrefix(mt, "multipart/") {
 			return nil, nil, invalidf("attachment %d: content type %q", i, a.ContentType)
+		}
+		// mime.TypeByExtension gives text types with "; charset=utf-8": a
+		// complainant's .txt or .csv, attached to the staff notification, made it
+		// unsendable when any parameter was refused (found in review). The charset
+		// alone is kept, if it is a plain token.
+		if hasCharset && strings.Trim(cs, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:") == "" && cs != "" {
+			mt += "; charset=" + cs
+		}
+		if strings.HasPrefix(mt, "message/") {
+			// A forwarded mail (.eml) is sent as a file: RFC 2046 forbids base64
+			// for message/rfc822, and every attachment here is base64.
+			mt = "application/octet-stream"
 		}
 		header := textproto.MIMEHeader{
 			"Content-Type":              {mt + ";\r\n " + nameParam(name)},
