@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/mail"
@@ -204,5 +205,24 @@ func TestStaffTokenGoesToStaffOnlyOnRealStack(t *testing.T) {
 	}
 	if rt := team.Header.Get("Reply-To"); strings.Contains(rt, "desk+") {
 		t.Errorf("the team list's notification has Reply-To %q: a token went to an address not in staff.addresses", rt)
+	}
+}
+
+// On the real stack: a complaint with a text file (补充说明.txt) is notified to staff
+// with the file attached. Before, the notification failed for good: its attachment's
+// type, text/plain; charset=utf-8, was refused for its parameter (found in review).
+func TestTextAttachmentReachesStaffOnRealStack(t *testing.T) {
+	t.Parallel()
+	st := mailtest.StartStack(t, mailtest.StackOptions{Users: []string{"desk", "alice", "editor"}})
+	d := newDaemon(t, st, deskOptions{})
+	d.start()
+	raw := complaint("赵六 <alice@people.test>", "txt1@people.test", "赵六申请删除凤凰资讯稿件",
+		"申请人姓名：赵六\n联系电话：13912345678\n身份证号：11010519491231002X\n文章标题：《某地某事》\n文章链接：https://news.ifeng.com/c/e2e\n删除原因：报道失实，损害名誉。",
+		map[string]string{"删帖申请表.pdf": "%PDF form txt1", "身份证复印件.jpg": "JPEG id txt1", "事件说明函.pdf": "%PDF expl",
+			"法院判决书.pdf": "%PDF proof", "原发媒体撤稿函.pdf": "%PDF withdrawal", "补充说明.txt": "补充说明：稿件发布于2026年1月。"})
+	st.Deliver(t, raw, "alice@people.test", "desk@desk.test")
+	raws := st.WaitMessages(t, "editor", "INBOX", 1, 60*time.Second)
+	if !bytes.Contains(raws[0], []byte("text/plain; charset=utf-8;")) {
+		t.Errorf("the notification does not carry the text file:\n%.2000s", raws[0])
 	}
 }
