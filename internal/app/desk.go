@@ -451,23 +451,24 @@ loop:
 		}
 	}
 	d.log.Info("shutting down")
+	// The listeners first. A request still running after the grace has its
+	// connection cut: a backup streamed to a client that stopped reading holds the
+	// store's read transaction, and both the store's Close and any last write that
+	// grows the file (intake's, the outbox's, below) waited for it until systemd
+	// killed the daemon (found in review). The client's verification then fails, as
+	// for any broken backup.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, s := range servers {
+		if s.Shutdown(shutdownCtx) != nil {
+			s.Close()
+		}
+	}
 	stopIntake()
 	intakeWG.Wait()
 	stopOut()
 	stopAux()
 	stopGen()
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for _, s := range servers {
-		if s.Shutdown(shutdownCtx) != nil {
-			// A request still running after the grace: a backup streamed to a client
-			// that stopped reading holds the store's read transaction, and the
-			// store's Close below waited for it until systemd killed the daemon
-			// (found in review). Its connection is cut: the client's verification
-			// fails, as for any broken backup.
-			s.Close()
-		}
-	}
 	wg.Wait()
 	d.vault.Idle() // the spool tidied, so a clean stop leaves none behind
 	if d.cfg.HTTP.ControlSocket != "" {
