@@ -579,9 +579,13 @@ func attachmentFiles(atts []Attachment) (files, embeds []*gomail.File, err error
 func cleanFilename(s string) string {
 	s = cleanText(s)
 	s = strings.Map(func(r rune) rune {
-		switch r {
-		case '/', '\\', '"', ':', '*', '?', '<', '>', '|':
+		switch {
+		case strings.ContainsRune(`/\":*?<>|`, r):
 			return '_'
+		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+			// Bidirectional controls: U+202E makes "报告\u202Efdp.exe" show as
+			// "报告exe.pdf" in the staff member's mail client. Dropped.
+			return -1
 		}
 		return r
 	}, s)

@@ -74,3 +74,22 @@ func TestForwardedMailIsNotBase64MessageRFC822(t *testing.T) {
 		t.Errorf("message/rfc822 part is base64-encoded (RFC 2046 §5.2.1 allows 7bit/8bit/binary only):\n%s", part)
 	}
 }
+
+// A file name with bidirectional controls (U+202E RIGHT-TO-LEFT OVERRIDE) shows in a
+// mail client as something it is not: "报告\u202Efdp.exe" reads "报告exe.pdf". The staff
+// notification carries complainants' files under their names; the controls are
+// dropped.
+func TestAttachmentNameLosesBidiControls(t *testing.T) {
+	m := sampleMail()
+	m.Attachments = []Attachment{{Filename: "报告\u202efdp.exe", ContentType: "application/octet-stream", Data: []byte("MZ")}}
+	var b bytes.Buffer
+	if err := WriteTo(&b, m); err != nil {
+		t.Fatal(err)
+	}
+	if got := cleanFilename("报告\u202efdp.exe"); got != "报告fdp.exe" {
+		t.Errorf("cleanFilename = %q, want the override dropped", got)
+	}
+	if strings.Contains(b.String(), "\u202e") {
+		t.Error("the mail carries U+202E")
+	}
+}
