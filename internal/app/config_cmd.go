@@ -53,9 +53,16 @@ func cmdConfig(args []string, stdout, stderr io.Writer) error {
 // 凤凰资讯 and 资讯频道 for one channel) and the control socket's path. Before, the
 // last two passed `config check` and stopped `run` (found in review).
 func loadConfig(path string) (*config.Config, error) {
-	return config.Load(path, func(cfg *config.Config) config.Problems {
-		return append(append(scheduleProblems(cfg), routingProblems(cfg)...), socketProblems(cfg)...)
-	})
+	cfg, err := config.Load(path, scheduleProblems, routingProblems)
+	if err != nil {
+		return nil, err
+	}
+	// On the resolved path: by default the socket sits next to the store, which
+	// config resolves after its checks.
+	if ps := socketProblems(cfg); len(ps) > 0 {
+		return nil, fmt.Errorf("%s: 1 problem:\n%w", path, ps)
+	}
+	return cfg, nil
 }
 
 // routingProblems are routing.New's refusals of the routing section, one per key.

@@ -67,3 +67,23 @@ func TestConfigCheckRefusesAnUnusableControlSocketPath(t *testing.T) {
 		t.Error("run's loadConfig accepts the path")
 	}
 }
+
+// The default control socket sits next to the store, a path config resolves after its
+// checks: a store in a deep directory made a socket path too long for a Unix socket,
+// and config check passed it (found in review).
+func TestConfigCheckRefusesATooLongDefaultSocketPath(t *testing.T) {
+	clearSecretsEnv(t)
+	dir := filepath.Join(t.TempDir(), strings.Repeat("d", 100))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "config.yaml")
+	text := strings.Replace(reloadConfig(dir, "a@desk.test"), "http: {control_socket: "+dir+"/sock}\n", "", 1)
+	if strings.Contains(text, "control_socket") {
+		t.Fatal("setup: control_socket still set")
+	}
+	os.WriteFile(path, []byte(text), 0o600)
+	if _, err := loadConfig(path); err == nil || !strings.Contains(err.Error(), "http.control_socket") {
+		t.Errorf("loadConfig: %v; want the default socket path refused", err)
+	}
+}

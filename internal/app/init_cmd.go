@@ -19,6 +19,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
+	"unicode"
 
 	complaintd "github.com/complaintd/complaintd"
 	"github.com/complaintd/complaintd/internal/config"
@@ -144,6 +146,14 @@ func (o *initOptions) complete() error {
 	if !filepath.IsAbs(o.state) || !filepath.IsAbs(o.binary) {
 		return usageError{"init: -state and -binary must be absolute paths"}
 	}
+	// The unit names these paths as they are: systemd splits a command line at
+	// spaces and reads % as a specifier, so such a path would start the daemon with
+	// the wrong arguments (found in review).
+	for _, p := range []struct{ flag, path string }{{"DIR", o.dir}, {"-state", o.state}, {"-binary", o.binary}} {
+		if strings.ContainsFunc(p.path, func(r rune) bool { return unicode.IsSpace(r) || strings.ContainsRune(`%"'\$;`, r) }) {
+			return usageError{fmt.Sprintf("init: %s %q: a path with spaces, quotes, %%, $, ; or \\ cannot be named in the systemd unit", p.flag, p.path)}
+		}
+	}
 	return nil
 }
 
@@ -155,11 +165,6 @@ func writeInit(o initOptions) error {
 	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("init: %w", err)
 	}
-	if err := os.MkdirAll(o.dir, 0o700); err != nil {
-		return fmt.Errorf("init: %w", err)
-	}
-	key := make([]byte, 32)
-	rand.Read(key)
 	cfgText, err := initConfig(o)
 	if err != nil {
 		return err
@@ -168,6 +173,27 @@ func writeInit(o initOptions) error {
 	if err != nil {
 		return err
 	}
+	// Checked before anything is written: a refusal after the key was written left a
+	// directory init then refused to write into, with a key in it (found in review).
+	if err := checkInitConfig(o, cfgText); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(o.dir, 0o700); err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
+	// An empty directory made by someone else (0777 in a shared place) would let
+	// them swap the unit or secrets.env before root installs them: it must be a
+	// directory of ours, and is made 0700 (found in review).
+	if fi, err := os.Lstat(o.dir); err != nil {
+		return fmt.Errorf("init: %w", err)
+	} else if st, ok := fi.Sys().(*syscall.Stat_t); !fi.IsDir() || ok && int(st.Uid) != os.Getuid() {
+		return fmt.Errorf("init: %s is not a directory of the user running init (a symbolic link, or another user's): make it yourself, or choose another", o.dir)
+	}
+	if err := os.Chmod(o.dir, 0o700); err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
 	files := []struct {
 		name string
 		data []byte
@@ -192,26 +218,33 @@ func writeInit(o initOptions) error {
 			return fmt.Errorf("init: write %s: %w", p, werr)
 		}
 	}
-	return checkInitConfig(o)
+	return nil
 }
 
-// checkInitConfig loads the written file as `run` will, with the passwords of
-// secrets.env. A password not given yet is the one problem allowed: the operator
-// fills it in.
-func checkInitConfig(o initOptions) error {
+// checkInitConfig checks the configuration init is about to write as `run` will
+// read it, with the passwords of secrets.env. A password not given yet is the one
+// problem allowed: the operator fills it in.
+func checkInitConfig(o initOptions, cfgText []byte) error {
 	cfgPath := filepath.Join(o.dir, "config.yaml")
-	b, err := os.ReadFile(cfgPath)
-	if err != nil {
-		return err
-	}
 	// The passwords go in as placeholders when not given: the file itself must pass.
-	text := string(b)
+	text := string(cfgText)
 	text = setKey(text, "imap", "password", orPlaceholder(o.imapPassword))
 	if o.smtpUser != "" {
 		text = setKey(text, "smtp", "password", orPlaceholder(o.smtpPassword))
 	}
-	if _, err := config.Parse([]byte(text), scheduleProblems); err != nil {
-		return fmt.Errorf("init: the written %s does not pass config check (a bug of init):\n%w", cfgPath, err)
+	cfg, err := config.Parse([]byte(text), scheduleProblems, routingProblems)
+	if err == nil {
+		// Where run puts the control socket when the file names none: next to the
+		// store (init writes absolute paths).
+		if cfg.HTTP.ControlSocket == "" {
+			cfg.HTTP.ControlSocket = filepath.Join(filepath.Dir(cfg.Store.Path), "complaintd.sock")
+		}
+		if ps := socketProblems(cfg); len(ps) > 0 {
+			err = ps
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("init: %s would not pass config check; nothing was written:\n%w", cfgPath, err)
 	}
 	return nil
 }
@@ -341,6 +374,12 @@ var plainScalar = regexp.MustCompile(`^[A-Za-z0-9@._/+-][A-Za-z0-9@._/+:-]*$`)
 func yamlScalar(s string) string {
 	if s == "" {
 		return `""`
+	}
+	// A word YAML reads as something else (null, ~, a boolean) is quoted: a
+	// password or user name "null" was read as empty (found in review).
+	switch strings.ToLower(s) {
+	case "null", "~", "true", "false", "yes", "no", "on", "off", "y", "n":
+		return strconv.Quote(s)
 	}
 	if plainScalar.MatchString(s) {
 		return s
