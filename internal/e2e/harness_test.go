@@ -391,7 +391,12 @@ func (d *daemon) driveClock(start string) func(rfc3339 string) {
 	path := filepath.Join(d.t.TempDir(), "now")
 	set := func(rfc3339 string) {
 		d.t.Helper()
-		if err := os.WriteFile(path, []byte(rfc3339+"\n"), 0o600); err != nil {
+		// Written aside and renamed into place: a daemon starting while the file was
+		// rewritten in place read it empty and refused to start (seen once in CI).
+		if err := os.WriteFile(path+".tmp", []byte(rfc3339+"\n"), 0o600); err != nil {
+			d.t.Fatal(err)
+		}
+		if err := os.Rename(path+".tmp", path); err != nil {
 			d.t.Fatal(err)
 		}
 	}
