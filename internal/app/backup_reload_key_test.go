@@ -6,7 +6,6 @@ import (
 	"compress/gzip"
 	"context"
 	"io"
-	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -20,18 +19,7 @@ import (
 // backup held the old key; a restore put it where the config now points, and every
 // staff token mailed since the reload was refused (found in review).
 func TestBackupAfterReloadArchivesTheKeyInUse(t *testing.T) {
-	clearSecretsEnv(t)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "config.yaml")
-	os.WriteFile(path, []byte(reloadConfig(dir, "a@desk.test")), 0o600)
-	cfg, err := loadConfig(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := openDesk(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, _, dir, path := openFileDesk(t)
 	defer d.store.Close()
 	d.cfgPath = path
 	ctx, cancel := context.WithCancel(context.Background())

@@ -3,10 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,18 +20,7 @@ import (
 // documents written" and exited 0 with documents missing (found in review). (Without a daemon the same
 // failure is an error.)
 func TestDocumentsExportFailureIsReported(t *testing.T) {
-	clearSecretsEnv(t)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "config.yaml")
-	os.WriteFile(path, []byte(reloadConfig(dir, "a@desk.test")), 0o600)
-	cfg, err := loadConfig(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := openDesk(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, cfg, _, path := openFileDesk(t)
 	defer d.store.Close()
 	const id = "TS-2026-000001"
 	f, err := d.vault.Create()

@@ -3,10 +3,6 @@ package app
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -20,19 +16,8 @@ import (
 // given" (found in review). The offline path works only for cases without personal data (the
 // existing test writes one without a sealer).
 func TestRevokeTokensOfARealCaseWithoutDaemon(t *testing.T) {
-	clearSecretsEnv(t)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "config.yaml")
-	os.WriteFile(path, []byte(reloadConfig(dir, "a@desk.test")), 0o600)
-	cfg, err := loadConfig(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := openDesk(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = d.store.Update(func(tx *store.Tx) error {
+	d, _, _, path := openFileDesk(t)
+	err := d.store.Update(func(tx *store.Tx) error {
 		return tx.PutCase(&cases.Case{ID: "TS-2026-000001", State: cases.Incomplete, CreatedAt: time.Now(),
 			Applicant: cases.Party{Name: "张三", Email: "zhangsan@example.cn"}, Complainant: "zhangsan@example.cn"})
 	})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,18 +18,7 @@ import (
 // the handler), until systemd killed it (found in review). Now the connection is cut
 // after the grace.
 func TestSIGTERMDoesNotWaitForAStalledBackupClient(t *testing.T) {
-	clearSecretsEnv(t)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "config.yaml")
-	os.WriteFile(path, []byte(reloadConfig(dir, "a@desk.test")), 0o600)
-	cfg, err := loadConfig(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := openDesk(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, cfg, _, _ := openFileDesk(t)
 	// One case's pack of 16 MiB (incompressible, as sealed packs are): more than the
 	// socket buffers hold.
 	big := make([]byte, 16<<20)
@@ -42,6 +30,7 @@ func TestSIGTERMDoesNotWaitForAStalledBackupClient(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- d.run(ctx, make(chan struct{})) }()
 	var resp *http.Response
+	var err error
 	for i := 0; i < 100; i++ {
 		if resp, err = controlClient(cfg.HTTP.ControlSocket, 0).Get("http://complaintd/backup"); err == nil {
 			break
@@ -65,18 +54,7 @@ func TestSIGTERMDoesNotWaitForAStalledBackupClient(t *testing.T) {
 
 // The same desk stops at once on SIGTERM when no backup is in progress.
 func TestSIGTERMStopsPromptly(t *testing.T) {
-	clearSecretsEnv(t)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "config.yaml")
-	os.WriteFile(path, []byte(reloadConfig(dir, "a@desk.test")), 0o600)
-	cfg, err := loadConfig(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := openDesk(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, _, _, _ := openFileDesk(t)
 	ctx, sigterm := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.run(ctx, make(chan struct{})) }()

@@ -3,6 +3,9 @@ package app
 import (
 	"context"
 	"fmt"
+	"github.com/complaintd/complaintd/internal/config"
+	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -83,4 +86,23 @@ func clearSecretsEnv(t *testing.T) {
 	for _, v := range []string{"COMPLAINTD_MASTER_KEY", "COMPLAINTD_IMAP_PASSWORD", "COMPLAINTD_SMTP_PASSWORD", "COMPLAINTD_STAFF_SECRET", "CREDENTIALS_DIRECTORY", "COMPLAINTD_CONFIG"} {
 		t.Setenv(v, "")
 	}
+}
+
+// openFileDesk writes reloadConfig into a new directory and opens the desk from it,
+// as run does: the desk, its configuration, the directory and the file's path.
+func openFileDesk(t *testing.T) (*desk, *config.Config, string, string) {
+	t.Helper()
+	clearSecretsEnv(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.yaml")
+	os.WriteFile(path, []byte(reloadConfig(dir, "a@desk.test")), 0o600)
+	cfg, err := loadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := openDesk(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, cfg, dir, path
 }

@@ -163,16 +163,17 @@ func openJournal(path string, log *slog.Logger) (*journal, []accepted) {
 	return j, left
 }
 
-// add appends an accepted reply; false when it could not be written (the reply then
-// goes out again if the process dies before its result is recorded).
-func (j *journal) add(a accepted) bool {
+// add appends an accepted reply. One that cannot be written is logged: the reply then
+// goes out again if the process dies before its result is recorded, as before the
+// journal.
+func (j *journal) add(a accepted) {
 	if j == nil {
-		return false
+		return
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.f == nil {
-		return false
+		return
 	}
 	n, err := j.f.Write(a.encode())
 	if err != nil {
@@ -183,11 +184,10 @@ func (j *journal) add(a accepted) bool {
 				j.log.Error("outbox journal: torn record not cut", "path", j.path, "err", terr)
 			}
 		}
-		return false
+		return
 	}
 	j.size += int64(n)
 	j.open[a.key()] = true
-	return true
 }
 
 // recorded says the store wrote what the records keys stood for; once no reply in

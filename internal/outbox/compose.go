@@ -59,6 +59,7 @@ import (
 	"net/textproto"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	gomail "github.com/wneessen/go-mail"
@@ -582,7 +583,7 @@ func cleanFilename(s string) string {
 		switch {
 		case strings.ContainsRune(`/\":*?<>|`, r):
 			return '_'
-		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+		case unicode.Is(unicode.Bidi_Control, r):
 			// Bidirectional controls: U+202E makes "报告\u202Efdp.exe" show as
 			// "报告exe.pdf" in the staff member's mail client. Dropped.
 			return -1

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"time"
+	"unicode"
 
 	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/store"
@@ -260,7 +261,7 @@ func safeName(s string) string {
 		switch {
 		case r == '/' || r == '\\' || r == 0 || r < 0x20 || r == 0x7f:
 			out = append(out, '_')
-		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+		case unicode.Is(unicode.Bidi_Control, r):
 			// Bidirectional controls would show "报告\u202Efdp.exe" as "报告exe.pdf".
 		default:
 			out = append(out, r)
