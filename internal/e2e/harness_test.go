@@ -171,6 +171,7 @@ http:
 
 func (d *daemon) start() {
 	d.t.Helper()
+	d.freeHTTPPort()
 	logf, err := os.OpenFile(d.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		d.t.Fatal(err)
@@ -191,6 +192,26 @@ func (d *daemon) start() {
 	logf.Close()
 	d.exited = make(chan struct{})
 	go func(c *exec.Cmd, ch chan struct{}) { c.Wait(); close(ch) }(d.cmd, d.exited)
+}
+
+// freeHTTPPort moves the daemon's HTTP listener to another port when its own was
+// taken since it was picked: an outgoing connection of any test on the machine may
+// get it as its ephemeral port, and the daemon then refused to start (http.listen:
+// address already in use; seen once in .ci/run).
+func (d *daemon) freeHTTPPort() {
+	d.t.Helper()
+	if ln, err := net.Listen("tcp", d.httpAddr); err == nil {
+		ln.Close()
+		return
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	d.setConfig("  listen: "+d.httpAddr+"\n", "  listen: "+addr+"\n")
+	d.httpAddr = addr
 }
 
 // waitUp waits until the daemon answers on its HTTP listener (it has opened its store
