@@ -30,7 +30,7 @@ schedule:
 
 var brokenProblems = []string{
 	`imap.port: cannot use "abc" as an integer`,
-	`imap.colour: unknown key (known: ca_file, command_timeout, fetch_timeout, host, idle, limits, mailbox, max_attempts, password, poll_interval, port, processed, processed_folder, quarantine_folder, server_name, start, tls, tls_min_version, username)`,
+	`imap.colour: unknown key (known: ca_file, command_timeout, erased_mail, fetch_timeout, host, idle, limits, mailbox, max_attempts, password, poll_interval, port, processed, processed_folder, quarantine_folder, server_name, start, tls, tls_min_version, username)`,
 	`imap.tls: must be none, starttls or tls, got "ssl"`,
 	`smtp.max_attempts: must be at least 1, got -3`,
 	`schedule.digest: "0 9 * *": expected 5 to 6 fields, found 4: [0 9 * *]`,

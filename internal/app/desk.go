@@ -42,19 +42,23 @@ import (
 // the live generation, replaced whole; the rest (mailbox, relay, store, listeners)
 // needs a restart.
 type desk struct {
-	cfg        *config.Config // as started: imap, smtp, store and http come from here
-	cfgPath    string         // re-read on SIGHUP; "" (the demo): no reload
-	log        *slog.Logger
-	store      *store.Store
-	vault      *vault.Vault
-	key        []byte      // the master key
-	clock      clock.Clock // the one "now" of every part
-	pipeline   *imapsource.Pipeline[*intake.Prepared]
-	dispatcher *dispatch.Dispatcher
-	sender     *outbox.Sender // its sessions and its view of the relay's health
-	metrics    *metrics.Metrics
-	replyLead  int // due replies unsent before intake waits (replyLead; a test may set it)
-	gen        atomic.Pointer[live]
+	cfg      *config.Config // as started: imap, smtp, store and http come from here
+	cfgPath  string         // re-read on SIGHUP; "" (the demo): no reload
+	log      *slog.Logger
+	store    *store.Store
+	vault    *vault.Vault
+	key      []byte      // the master key
+	clock    clock.Clock // the one "now" of every part
+	pipeline *imapsource.Pipeline[*intake.Prepared]
+	// imapOptions reach the service mailbox (intake's, and the mail eraser's own
+	// connection).
+	imapOptions imapsource.Options
+	mailEraser  *mailEraser
+	dispatcher  *dispatch.Dispatcher
+	sender      *outbox.Sender // its sessions and its view of the relay's health
+	metrics     *metrics.Metrics
+	replyLead   int // due replies unsent before intake waits (replyLead; a test may set it)
+	gen         atomic.Pointer[live]
 	// smtpTLS is the TLS configuration of the SMTP dial (smtp.ca_file, server_name,
 	// tls_min_version); the probe uses it too. Nil: system roots, TLS 1.2.
 	smtpTLS *tls.Config
@@ -199,10 +203,12 @@ func (d *desk) open() error {
 		IntakeFirst: dispatch.IntakeFirst{Backlog: intakeFirstBacklog, Mails: d.replyLead, Most: intakeFirstMost},
 		Journal:     filepath.Join(filepath.Dir(cfg.Store.Path), "outbox.journal"),
 	})
+	d.imapOptions = imapsource.Options{Host: cfg.IMAP.Host, Port: cfg.IMAP.Port, TLS: imapsource.TLSMode(cfg.IMAP.TLS), TLSConfig: imapTLS,
+		Username: cfg.IMAP.Username, Password: cfg.IMAP.Password, CommandTimeout: cfg.IMAP.CommandTimeout,
+		FetchTimeout: cfg.IMAP.FetchTimeout, Logger: log.With("part", "imap")}
+	d.mailEraser = &mailEraser{kick: make(chan struct{}, 1)}
 	d.pipeline = imapsource.NewPipeline[*intake.Prepared](liveIntake{d}, imapsource.PipelineOptions{
-		IMAP: imapsource.Options{Host: cfg.IMAP.Host, Port: cfg.IMAP.Port, TLS: imapsource.TLSMode(cfg.IMAP.TLS), TLSConfig: imapTLS,
-			Username: cfg.IMAP.Username, Password: cfg.IMAP.Password, CommandTimeout: cfg.IMAP.CommandTimeout,
-			FetchTimeout: cfg.IMAP.FetchTimeout, Logger: log.With("part", "imap")},
+		IMAP:    d.imapOptions,
 		Mailbox: cfg.IMAP.Mailbox, Idle: *cfg.IMAP.Idle, PollInterval: cfg.IMAP.PollInterval,
 		Processed: cfg.IMAP.Processed, ProcessedFolder: cfg.IMAP.ProcessedFolder, QuarantineFolder: cfg.IMAP.QuarantineFolder,
 		Start:       cfg.IMAP.Start,
@@ -426,6 +432,8 @@ func (d *desk) run(ctx context.Context, reload <-chan struct{}) error {
 	go func() { defer wg.Done(); d.dispatcher.Run(outCtx) }()
 	wg.Add(1)
 	go func() { defer wg.Done(); d.watchSMTP(auxCtx) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); d.runMailEraser(auxCtx) }()
 	stopGen := d.startGeneration(auxCtx, d.current())
 	for i, s := range servers {
 		wg.Add(1)

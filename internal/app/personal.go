@@ -287,6 +287,7 @@ func (d *desk) privacyHandlers(mux *http.ServeMux) {
 		err := privacy.Erase(d.store, d.vault, r.PathValue("id"), r.URL.Query().Get("by"), r.URL.Query().Get("reason"), d.clock.Now())
 		if err == nil {
 			d.log.Info("case erased", "case", r.PathValue("id"), "by", r.URL.Query().Get("by"))
+			d.mailEraser.wake()
 		}
 		writeJSON(w, map[string]bool{"erased": err == nil}, err)
 	})

@@ -44,6 +44,7 @@ func (d *desk) newScheduler(l *live) (*schedule.Scheduler, error) {
 		Staff: schedule.Recipients{Notify: l.cfg.Staff.Notify, Supervisors: l.cfg.Staff.Supervisors, Admins: l.cfg.Staff.Admins,
 			Department: l.departmentStaff},
 		Logger: d.log.With("part", "schedule"), OnQueued: d.dispatcher.Wake, Now: d.clock.Now,
+		OnErased: d.mailEraser.wake,
 	})
 }
 

@@ -48,6 +48,11 @@ type IMAP struct {
 	Processed        string `yaml:"processed"`
 	ProcessedFolder  string `yaml:"processed_folder"`  // Processed when processed=move
 	QuarantineFolder string `yaml:"quarantine_folder"` // Quarantine
+	// ErasedMail is what happens in the mailbox to the mails of a case once it is
+	// erased (retention, `cases erase`): "delete" (default) removes them from
+	// Mailbox, ProcessedFolder and QuarantineFolder; "keep" leaves them to the
+	// operator's own mailbox retention.
+	ErasedMail string `yaml:"erased_mail"`
 	// Start says what a fresh store does with the mail already in the mailbox at its
 	// first start: "all" processes it like new mail (replies included); "new" records
 	// it without replies. Empty is "all", except over a mailbox with complaintd's

@@ -46,6 +46,7 @@ func (c *Config) ApplyDefaults() {
 	defD(&i.PollInterval, time.Minute)
 	def(&i.Processed, "flag")
 	def(&i.ProcessedFolder, "Processed")
+	def(&i.ErasedMail, "delete")
 	def(&i.QuarantineFolder, "Quarantine")
 	defI(&i.MaxAttempts, 3)
 	defD(&i.CommandTimeout, time.Minute)

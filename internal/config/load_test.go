@@ -67,7 +67,7 @@ schedule:
 `)
 	want := []string{
 		`imap.port: cannot use "abc" as an integer`,
-		`imap.colour: unknown key (known: ca_file, command_timeout, fetch_timeout, host, idle, limits, mailbox, max_attempts, password, poll_interval, port, processed, processed_folder, quarantine_folder, server_name, start, tls, tls_min_version, username)`,
+		`imap.colour: unknown key (known: ca_file, command_timeout, erased_mail, fetch_timeout, host, idle, limits, mailbox, max_attempts, password, poll_interval, port, processed, processed_folder, quarantine_folder, server_name, start, tls, tls_min_version, username)`,
 		`imap.tls: must be none, starttls or tls, got "ssl"`,
 		`imap.poll_interval: cannot use "5" as a duration (like 90s, 5m or 1h30m)`,
 		`smtp.from: must be an e-mail address like desk@example.cn, got "not-an-address"`,

@@ -16,6 +16,7 @@ func (c *Config) checkIMAP(k *checker) {
 	// Below a second the desk would hammer the server for nothing: mail is not that urgent.
 	atLeast(k, "imap.poll_interval", i.PollInterval, time.Second)
 	k.oneOf("imap.processed", i.Processed, "flag", "move", "none")
+	k.oneOf("imap.erased_mail", i.ErasedMail, "delete", "keep")
 	if i.Start != "" {
 		k.oneOf("imap.start", i.Start, "all", "new")
 	}

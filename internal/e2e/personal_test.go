@@ -168,6 +168,11 @@ func TestPersonalDataMaskedSealedErasable(t *testing.T) {
 	if c := caseOf(t, d, id2); c.Applicant.Name != "" || c.Applicant.IDNo != "" || c.State != cases.Withdrawn {
 		t.Errorf("after retention: %+v", c.Applicant)
 	}
+	// The originals of both erased cases, left in the INBOX (processed: flag), are
+	// deleted from the mailbox too: by `cases erase`, and by retention.
+	waitFor(t, 30*time.Second, "the erased cases' mails deleted from the mailbox", func() (bool, string) {
+		return !mailboxHolds(st, "desk", piiMsgID) && !mailboxHolds(st, "desk", "pii2@people.test"), ""
+	})
 }
 
 func countEvents(c cases.Case, typ cases.EventType) int {

@@ -23,6 +23,7 @@
 package privacy
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -38,6 +39,9 @@ import (
 type Vault interface {
 	Erase(caseID string) error
 	OpenBlob(caseID string, ref vault.BlobRef) (*vault.Reader, error)
+	// SealDesk seals what must outlive the case's keys: the list of its mails to
+	// delete from the mailbox.
+	SealDesk(what string, plain []byte) ([]byte, error)
 }
 
 // Erase erases the personal information and every document of a case, recording who
@@ -63,7 +67,8 @@ func EraseIfDue(st *store.Store, v Vault, caseID, actor, reason string, now time
 const erasingPrefix = "erasing/"
 
 type erasing struct {
-	Lookups [][2]string `json:"lookups"` // kind, store.Tx.LookupKey of the value
+	Lookups [][2]string `json:"lookups"`        // kind, store.Tx.LookupKey of the value
+	Mail    []byte      `json:"mail,omitempty"` // the case's MailCopy list, sealed (SealDesk)
 }
 
 func erase(st *store.Store, v Vault, caseID, actor, reason string, now time.Time, due func(*cases.Case) bool) (bool, error) {
@@ -90,6 +95,9 @@ func erase(st *store.Store, v Vault, caseID, actor, reason string, now time.Time
 		var e erasing
 		for _, l := range lookupsOf(c) {
 			e.Lookups = append(e.Lookups, [2]string{l[0], tx.LookupKey(l[1])})
+		}
+		if e.Mail, err = mailCopiesOf(tx, v, caseID); err != nil {
+			return err
 		}
 		note, err := json.Marshal(e)
 		if err != nil {
@@ -167,6 +175,11 @@ func erase(st *store.Store, v Vault, caseID, actor, reason string, now time.Time
 		if err := tx.DeleteMarker(key); err != nil {
 			return err
 		}
+		if len(e.Mail) > 0 {
+			if err := tx.PutMarker(MailErasePrefix+caseID, store.Marker{At: now, Note: base64.StdEncoding.EncodeToString(e.Mail)}); err != nil {
+				return err
+			}
+		}
 		// In clear on purpose: the record of the erasure outlives what it erased.
 		return tx.AppendEventClear(caseID, cases.Event{At: now, Type: cases.EventErased, Actor: actor,
 			Note: fmt.Sprintf("%s (%d documents and all personal information erased)", reason, n)})
@@ -175,6 +188,93 @@ func erase(st *store.Store, v Vault, caseID, actor, reason string, now time.Time
 		return false, fmt.Errorf("erase %s: %w", caseID, err)
 	}
 	return !done && !notDue, nil
+}
+
+// MailCopy is a mail of a case as the mailbox had it when the desk read it: the
+// folder, its UIDVALIDITY, the UID and the Message-ID. After an erasure the desk
+// deletes the mail there and wherever its Message-ID shows it was moved (package
+// imapsource), since the original, attachments and all, is as personal as what the
+// store sealed.
+type MailCopy struct {
+	Mailbox     string `json:"mailbox"`
+	UIDValidity uint32 `json:"uidvalidity"`
+	UID         uint32 `json:"uid"`
+	MessageID   string `json:"message_id,omitempty"`
+}
+
+// MailErasePrefix keys the store marker of an erased case whose mails are still to
+// be deleted from the mailbox: its MailCopy list sealed with the desk's key, base64.
+// Its Message-IDs are read before the case's keys are destroyed; the marker goes
+// when the mailbox has no copy left.
+const MailErasePrefix = "mail-erase/"
+
+// mailErasure is the SealDesk label of a case's MailCopy list.
+func mailErasure(caseID string) string { return MailErasePrefix + caseID }
+
+// mailCopiesOf seals the list of the case's mails that came from a mailbox; nil when
+// there are none.
+func mailCopiesOf(tx *store.Tx, v Vault, caseID string) ([]byte, error) {
+	var copies []MailCopy
+	err := tx.EachMessageOf(caseID, func(m *store.Message) error {
+		if m.UID == 0 && m.MessageID == "" {
+			return nil // nothing to find it by
+		}
+		copies = append(copies, MailCopy{Mailbox: m.Mailbox, UIDValidity: m.UIDValidity, UID: m.UID, MessageID: m.MessageID})
+		return nil
+	})
+	if err != nil || len(copies) == 0 {
+		return nil, err
+	}
+	plain, err := json.Marshal(copies)
+	if err != nil {
+		return nil, err
+	}
+	return v.SealDesk(mailErasure(caseID), plain)
+}
+
+// DeskOpener opens what Vault.SealDesk sealed.
+type DeskOpener interface {
+	OpenDesk(what string, sealed []byte) ([]byte, error)
+}
+
+// MailToErase is one erased case's mails still in the mailbox.
+type MailToErase struct {
+	Case   string
+	Copies []MailCopy
+}
+
+// PendingMailErasures lists the erased cases whose mails are still to be deleted
+// from the mailbox, in case order. A marker that cannot be opened (another
+// master key, damage) is reported in bad and left for the operator.
+func PendingMailErasures(st *store.Store, v DeskOpener) (pending []MailToErase, bad map[string]error, err error) {
+	err = st.View(func(tx *store.Tx) error {
+		return tx.EachMarker(MailErasePrefix, func(key string, m store.Marker) error {
+			caseID := key[len(MailErasePrefix):]
+			var copies []MailCopy
+			sealed, err := base64.StdEncoding.DecodeString(m.Note)
+			if err == nil {
+				var plain []byte
+				if plain, err = v.OpenDesk(mailErasure(caseID), sealed); err == nil {
+					err = json.Unmarshal(plain, &copies)
+				}
+			}
+			if err != nil {
+				if bad == nil {
+					bad = map[string]error{}
+				}
+				bad[caseID] = err
+				return nil
+			}
+			pending = append(pending, MailToErase{Case: caseID, Copies: copies})
+			return nil
+		})
+	})
+	return pending, bad, err
+}
+
+// MailErased records that no mail of the case is left in the mailbox.
+func MailErased(st *store.Store, caseID string) error {
+	return st.Update(func(tx *store.Tx) error { return tx.DeleteMarker(MailErasePrefix + caseID) })
 }
 
 // lookupsOf are the look-up entries the desk files a case under (intake): its

@@ -64,6 +64,9 @@ func (s *Scheduler) retention(ctx context.Context) (int, error) {
 			firstErr = cmp.Or(firstErr, err)
 		case erased:
 			s.o.Logger.Info("case erased after the retention period", "job", JobRetention, "case", id)
+			if s.o.OnErased != nil {
+				s.o.OnErased()
+			}
 		default:
 			s.o.Logger.Info("case no longer due for erasure (reopened)", "job", JobRetention, "case", id)
 		}

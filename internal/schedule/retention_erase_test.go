@@ -36,6 +36,8 @@ func (v *hookVault) OpenBlob(string, vault.BlobRef) (*vault.Reader, error) {
 	return nil, errors.New("not in this test")
 }
 
+func (v *hookVault) SealDesk(_ string, plain []byte) ([]byte, error) { return plain, nil }
+
 func closedCase(id string, closedAt time.Time) *cases.Case {
 	created := closedAt.AddDate(0, 0, -10)
 	return &cases.Case{ID: id, State: cases.Closed, CreatedAt: created, Complainant: id + "@example.cn",

@@ -120,6 +120,9 @@ type Options struct {
 	Logger *slog.Logger
 	// OnQueued is called after a job queued mail (wakes the outbox). nil: nothing.
 	OnQueued func()
+	// OnErased is called after retention erased a case (wakes the deletion of its
+	// mails from the mailbox). nil: nothing.
+	OnErased func()
 }
 
 // Job names, also the keys of their last-run records and the "job" log attribute.

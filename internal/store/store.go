@@ -734,6 +734,28 @@ func (t *Tx) EachMessage(fn func(*Message) error) error {
 	})
 }
 
+// EachMessageOf walks the registered mails of one case. Mails carry their case
+// number in clear, so only the case's own records are opened (a walk of every
+// record would open each mail of the store with its case's key).
+func (t *Tx) EachMessageOf(caseID string, fn func(*Message) error) error {
+	return t.tx.Bucket(bMessages).ForEach(func(_, v []byte) error {
+		var head struct {
+			Case string `json:"case"`
+		}
+		if err := json.Unmarshal(v, &head); err != nil {
+			return fmt.Errorf("decode message: %w", err)
+		}
+		if head.Case != caseID {
+			return nil
+		}
+		m, err := t.decodeMessage(v)
+		if err != nil {
+			return err
+		}
+		return fn(m)
+	})
+}
+
 func normID(id string) string {
 	return strings.ToLower(strings.Trim(strings.TrimSpace(id), "<>"))
 }

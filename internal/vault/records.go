@@ -102,3 +102,37 @@ func fingerprint(kek []byte) []byte {
 	sum := sha256.Sum256(append([]byte("fingerprint/"), kek...))
 	return sum[:fpSize]
 }
+
+// deskLabel derives the key of the desk's own records from the master key.
+const deskLabel = "complaintd desk records v1"
+
+// SealDesk seals a record that belongs to no case key: what must outlive the keys
+// of an erased case until it is done (the list of its mails to delete from the
+// mailbox, whose Message-IDs can hold addresses). what names the record's kind and
+// is bound to it, so a record of one kind cannot be passed off as another.
+func (v *Vault) SealDesk(what string, plain []byte) ([]byte, error) {
+	aead, err := newAEAD(v.deskKey)
+	if err != nil {
+		return nil, err
+	}
+	nonce := randomBytes(aead.NonceSize())
+	out := append([]byte{recordVersion}, nonce...)
+	return aead.Seal(out, nonce, plain, []byte("desk/"+what)), nil
+}
+
+// OpenDesk opens what SealDesk sealed with the same what.
+func (v *Vault) OpenDesk(what string, sealed []byte) ([]byte, error) {
+	aead, err := newAEAD(v.deskKey)
+	if err != nil {
+		return nil, err
+	}
+	if len(sealed) < 1+aead.NonceSize() || sealed[0] != recordVersion {
+		return nil, fmt.Errorf("open %s: unknown format", what)
+	}
+	nonce := sealed[1 : 1+aead.NonceSize()]
+	plain, err := aead.Open(nil, nonce, sealed[1+aead.NonceSize():], []byte("desk/"+what))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: damaged, or sealed under another master key", what)
+	}
+	return plain, nil
+}

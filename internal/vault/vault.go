@@ -61,6 +61,7 @@ type Vault struct {
 	dir       string
 	master    cipher.AEAD
 	lookupKey []byte // keys LookupHash (records.go)
+	deskKey   []byte // seals the desk's own records (SealDesk)
 	// lookupMACs keeps HMACs keyed with lookupKey: keying one hashes the key twice,
 	// which was most of a LookupHash (several per mail, in the serial commit).
 	lookupMACs sync.Pool
@@ -127,7 +128,9 @@ func Open(dir string, masterKey []byte) (*Vault, error) {
 	}
 	lk := hmac.New(sha256.New, masterKey)
 	lk.Write([]byte(lookupLabel))
-	v := &Vault{dir: dir, master: aead, lookupKey: lk.Sum(nil), spool: map[string]*spoolEntry{}, keks: map[string][]byte{}}
+	dk := hmac.New(sha256.New, masterKey)
+	dk.Write([]byte(deskLabel))
+	v := &Vault{dir: dir, master: aead, lookupKey: lk.Sum(nil), deskKey: dk.Sum(nil), spool: map[string]*spoolEntry{}, keks: map[string][]byte{}}
 	v.retired = sync.NewCond(&v.mu)
 	if err := v.loadKeyPool(); err != nil {
 		return nil, err
