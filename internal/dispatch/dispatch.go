@@ -852,7 +852,9 @@ func (d *Dispatcher) record(outs []*outcome) error {
 			if err := tx.PutOutbox(o.e); err != nil {
 				return err
 			}
-			if o.event != nil && o.e.Case != "" {
+			// An erased case's key is gone: its event could not be sealed, and the
+			// batch would fail for it (recorder.rewrite, too, writes the state alone).
+			if o.event != nil && o.e.Case != "" && !o.e.Erased {
 				if err := tx.AppendEvent(o.e.Case, *o.event); err != nil {
 					return err
 				}
@@ -884,12 +886,16 @@ func (d *Dispatcher) send(ctx context.Context, e *store.OutboxEntry) (err error)
 			err = &outbox.SendError{Temporary: true, Err: fmt.Errorf("panic: %v", v)}
 		}
 	}()
+	// Both are permanent, and said so: a plain error counts as temporary
+	// (outbox.IsTemporary), and the entry would be tried MaxAttempts times over
+	// half a day, each attempt logged as deferred and marking the relay down.
 	if e.Erased {
-		return store.ErrErasedReply // permanent: the text is gone with the case's key
+		// The text is gone with the case's key.
+		return &outbox.SendError{Stage: outbox.StageCompose, Err: store.ErrErasedReply}
 	}
 	var m outbox.Mail
 	if err := json.Unmarshal(e.Mail, &m); err != nil {
-		return fmt.Errorf("decode stored mail: %w", err)
+		return &outbox.SendError{Stage: outbox.StageCompose, Err: fmt.Errorf("decode stored mail: %w", err)}
 	}
 	// Only vault documents need finding again; what the desk generated (a report's
 	// chart and CSV) is stored with the mail and belongs to no case.
