@@ -188,7 +188,9 @@ const (
 //     temporary;
 //   - 5xx replies to MAIL, RCPT or DATA are permanent (550 user unknown, 552 too
 //     big, 554 rejected as spam), except 530/534/535/538, which are about
-//     authentication;
+//     authentication; a mail with several recipients is sent whole or not at all,
+//     so one recipient refused with 5xx makes it permanent whatever the others
+//     were told;
 //   - authentication failures (Stage == StageAuth, or 53x codes) are temporary on
 //     purpose: a wrong password or a disabled account is a configuration problem that
 //     is fixed by an admin, not by the recipient, so the mail is kept. It does not heal
@@ -288,6 +290,13 @@ func (s *Sender) Send(ctx context.Context, m Mail) error {
 			return &SendError{Temporary: true, Stage: StageData, Err: errors.New("message not marked as delivered")}
 		}
 		se := classify(ctx, err)
+		if se.Stage == StageRcpt {
+			// All-or-nothing: one recipient refused for good makes the mail
+			// undeliverable as it is, whatever the last recipient was told.
+			if code := sess.refused.permanent(); code != 0 {
+				se.Temporary, se.Code = false, code
+			}
+		}
 		if reused && try == 0 && se.Temporary && (se.Stage == StageConnect || se.Stage == StageMail) && ctx.Err() == nil {
 			continue
 		}

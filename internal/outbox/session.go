@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/textproto"
 	"sync"
 	"time"
 
@@ -33,6 +34,48 @@ type session struct {
 	conn net.Conn
 	sent int         // messages accepted over it
 	idle *time.Timer // QUITs it when it stays unused; nil while in use
+	// refused notes the RCPT TO refusals of the current transaction.
+	refused *refusals
+}
+
+// refusals notes the reply code of every RCPT TO the server refused in one
+// transaction. go-mail's SendError keeps the code of the last refusal only, so a
+// 550 for one recipient followed by a 451 for another read as temporary, and a mail
+// that can never be accepted as it is was retried for half a day (found in review).
+// It is go-mail's error handler for the session's commands and returns every error
+// unchanged.
+type refusals struct {
+	mu    sync.Mutex
+	codes []int
+}
+
+func (r *refusals) HandleError(_, command string, _ *textproto.Conn, err error) error {
+	var te *textproto.Error
+	if command == "rcpt" && errors.As(err, &te) {
+		r.mu.Lock()
+		r.codes = append(r.codes, te.Code)
+		r.mu.Unlock()
+	}
+	return err
+}
+
+func (r *refusals) reset() {
+	r.mu.Lock()
+	r.codes = nil
+	r.mu.Unlock()
+}
+
+// permanent returns the first refusal for good (5xx, not about authentication),
+// 0 when there was none.
+func (r *refusals) permanent() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, code := range r.codes {
+		if code >= 500 && code < 600 && !isAuthCode(code) {
+			return code
+		}
+	}
+	return 0
 }
 
 // open dials a new session: the one place a connection to the server is made (the
@@ -64,7 +107,8 @@ func (s *Sender) open(ctx context.Context) (*session, error) {
 		}
 		return nil, err
 	}
-	sess.gm, sess.c = gm, c
+	sess.gm, sess.c, sess.refused = gm, c, &refusals{}
+	c.ErrorHandlerRegistry.SetDefaultHandler(sess.refused)
 	s.connections.Add(1)
 	return sess, nil
 }
@@ -153,6 +197,7 @@ func (s *Sender) Close() error {
 func (sess *session) transact(ctx context.Context, msg *gomail.Msg) error {
 	stop := context.AfterFunc(ctx, func() { _ = sess.conn.Close() })
 	defer stop()
+	sess.refused.reset()
 	return sess.gm.SendWithSMTPClient(sess.c, msg)
 }
 
