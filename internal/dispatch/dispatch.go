@@ -139,6 +139,7 @@ type Dispatcher struct {
 	recovering bool                // releasing bursts after the relay came back
 	holdUntil  time.Time           // no attempt before this (a refused login); zero: none
 	hold       time.Duration       // the current pause, doubling
+	loginTest  uint64              // the entry handed out alone after a pause, to test the login
 	problem    string              // why sending is held, for /healthz
 	// The intake-first wait (IntakeFirst): since when sending waits (zero: it does
 	// not), the count of queued mail then, and whether this backlog's wait is over.
@@ -563,6 +564,22 @@ func (d *Dispatcher) plan(ctx context.Context) (due []job, next time.Time, err e
 		due = due[:1]
 		next = now
 	}
+	d.mu.Lock()
+	if d.hold > 0 {
+		// A pause after a refused login is over, and no mail was accepted since:
+		// one attempt tests the login, alone, however many sessions are free.
+		// Handing out a mail per session made as many failed logins per pause,
+		// each counted by the provider towards locking the account (found in
+		// review). The worker's end wakes the planner.
+		switch {
+		case d.inflight[d.loginTest]:
+			due = nil
+		case len(due) > 0:
+			due = due[:1]
+			d.loginTest = due[0].seq
+		}
+	}
+	d.mu.Unlock()
 	return due, next, nil
 }
 
@@ -765,6 +782,12 @@ func (d *Dispatcher) try(ctx context.Context, seq uint64) (*outcome, time.Time, 
 	if e.NextAt.After(d.o.Now()) && !early {
 		return nil, e.NextAt, nil // planned from a read before its last attempt was recorded
 	}
+	if until := d.heldUntil(); d.o.Now().Before(until) {
+		// Handed out before another session's login was refused (the planner
+		// checks the pause before it waits for a free worker), or next in a
+		// chain: no attempt during the pause.
+		return nil, until, nil
+	}
 	sendErr := d.send(ctx, e)
 	now := d.o.Now()
 	// A refused login or certificate is the desk's configuration, not the mail's
@@ -943,6 +966,13 @@ func ConfigFailure(err error) string {
 func (d *Dispatcher) holdSending(now time.Time, why, detail string) time.Time {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.o.Metrics.AuthFailures.Add("smtp")
+	if now.Before(d.holdUntil) {
+		// Another session's login was refused while this one was under way: the
+		// same refusal, whose pause is running. Doubling it once per session made
+		// the first pause of four sessions 16 times HoldMin.
+		return d.holdUntil
+	}
 	if d.hold == 0 {
 		d.hold = d.o.HoldMin
 	} else {
@@ -950,7 +980,6 @@ func (d *Dispatcher) holdSending(now time.Time, why, detail string) time.Time {
 	}
 	d.holdUntil = now.Add(d.hold)
 	d.problem = fmt.Sprintf("%s (%s); sending paused until %s", why, detail, d.holdUntil.Format(time.RFC3339))
-	d.o.Metrics.AuthFailures.Add("smtp")
 	return d.holdUntil
 }
 

@@ -3,6 +3,9 @@ package dispatch_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,5 +58,64 @@ func TestReplyOfAnErasedCaseFailsAtOnce(t *testing.T) {
 	}
 	if !met.SMTPUp.Load() {
 		t.Errorf("the relay is reported down because of an erased case's reply")
+	}
+}
+
+// loginRefuser refuses the login of every attempt, after a login's round trip.
+type loginRefuser struct {
+	mu    sync.Mutex
+	calls int
+}
+
+func (s *loginRefuser) Send(ctx context.Context, m outbox.Mail) error {
+	s.mu.Lock()
+	s.calls++
+	s.mu.Unlock()
+	time.Sleep(50 * time.Millisecond) // the server's answer to AUTH
+	return &outbox.SendError{Temporary: true, Code: 535, Stage: outbox.StageAuth, Err: errors.New("SMTP AUTH failed: 535 5.7.8 authentication failed")}
+}
+
+func (s *loginRefuser) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls
+}
+
+// A refused login with several sessions: the attempts that ran side by side when
+// the login was first refused are one refusal, so the pause starts at HoldMin and
+// doubles once per pause, not once per session; and when a pause ends, one login
+// tests the password, not one per session, as a provider counts every failed login
+// towards locking the account.
+func TestRefusedLoginWithSeveralSessionsTriesOneLoginPerPause(t *testing.T) {
+	st := openStore(t)
+	enqueueN(t, st, 0, 8)
+	clock := &manualClock{now: t0}
+	s := &loginRefuser{}
+	d := dispatch.New(dispatch.Options{Store: st, Sender: s, Sessions: 4, SendTimeout: 5 * time.Second, Now: clock.Now,
+		HoldMin: 2 * time.Minute, HoldMax: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	settle := func(atLeast int) int {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for s.count() < atLeast || d.Behind() != 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d logins, %d behind after 10s", s.count(), d.Behind())
+			}
+			time.Sleep(5 * time.Millisecond) // polling interval
+		}
+		return s.count()
+	}
+	first := settle(1)
+	if p, want := d.Problem(), t0.Add(2*time.Minute).Format(time.RFC3339); !strings.Contains(p, "until "+want) {
+		t.Errorf("after the first refusal (%d logins side by side): Problem() = %q, want the pause of HoldMin, until %s", first, p, want)
+	}
+	// The pause ends (at the latest after 16 minutes, the longest pause it may be): one login.
+	clock.Set(t0.Add(17 * time.Minute))
+	d.Wake()
+	if n := settle(first+1) - first; n != 1 {
+		t.Errorf("%d logins when the pause ended, want 1", n)
 	}
 }
