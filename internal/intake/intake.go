@@ -238,6 +238,9 @@ type Prepared struct {
 	digest string
 	res    classify.Result
 	dkim   []staffauth.DKIMResult // our verification of a staff mail's signatures
+	// classifiedBy is the catalogue res was made with; nil when the mail was not
+	// classified. A SIGHUP may swap the processor between Prepare and the commit.
+	classifiedBy *cases.Catalogue
 }
 
 // MessageID is the prepared mail's Message-ID ("" when it could not be read).
@@ -311,6 +314,7 @@ func (p *Processor) Prepare(ctx context.Context, raw io.Reader) (*Prepared, erro
 	pr := &Prepared{msg: msg, digest: contentDigest(msg), dkim: dkim}
 	if msg.Auto == mailmsg.Human {
 		pr.res = classify.ClassifyContext(budget, msg, openerAdapter{p.o.Vault}, p.classify)
+		pr.classifiedBy = p.o.Catalogue
 		if err := ctx.Err(); err != nil {
 			p.Discard(pr)
 			return &Prepared{msg: msg}, err
@@ -394,6 +398,21 @@ func (p *Processor) eachSpooled(pr *Prepared, fn func(spoolID string)) {
 	}
 }
 
+// reclassify classifies pr again when another processor prepared it with another
+// document catalogue: a SIGHUP that swapped the generation between the two steps.
+// Classified with the old kinds and checked against the new rules, a mail that
+// carried a document of a kind the reload added was told that document was missing.
+// The attachments are still in the spool; the mail gets a budget of its own again.
+func (p *Processor) reclassify(pr *Prepared) {
+	if pr == nil || pr.classifiedBy == nil || pr.classifiedBy == p.o.Catalogue {
+		return
+	}
+	budget := newWorkBudget(context.Background(), p.o.MessageBudget)
+	defer budget.release()
+	pr.res = classify.ClassifyContext(budget, pr.msg, openerAdapter{p.o.Vault}, p.classify)
+	pr.classifiedBy = p.o.Catalogue
+}
+
 // Commit registers a prepared message in one store transaction, which also advances
 // src's stream (for duplicates and noise too). On failure the spool is discarded.
 func (p *Processor) Commit(src inbound.Source, pr *Prepared) (inbound.Outcome, error) {
@@ -411,6 +430,9 @@ func (p *Processor) Commit(src inbound.Source, pr *Prepared) (inbound.Outcome, e
 // released; on failure the prepared messages stay usable, so the caller can commit
 // them one by one to find the culprit (and must Discard what it gives up on).
 func (p *Processor) CommitGroup(srcs []inbound.Source, prs []*Prepared) ([]inbound.Outcome, error) {
+	for _, pr := range prs {
+		p.reclassify(pr)
+	}
 	kept := map[string]bool{}
 	now := p.o.Now()
 	outs := make([]inbound.Outcome, len(prs))
