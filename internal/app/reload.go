@@ -46,7 +46,8 @@ func (d *desk) reload(ctx context.Context, stop func()) func() {
 		// generation too: nothing runs half on the old values and half on the new
 		// (smtp.from in the replies, another relay in the sender).
 		restart = restartKeys(old.cfg, cfg)
-		cfg.IMAP, cfg.SMTP, cfg.Store, cfg.HTTP = old.cfg.IMAP, old.cfg.SMTP, old.cfg.Store, old.cfg.HTTP
+		cfg.IMAP, cfg.SMTP, cfg.HTTP = old.cfg.IMAP, old.cfg.SMTP, old.cfg.HTTP
+		cfg.KeepStore(old.cfg.Store)
 		l, err = d.build(cfg, false)
 	}
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -91,5 +92,41 @@ func TestMailPreparedBeforeAReloadIsCheckedWithOneGeneration(t *testing.T) {
 	}
 	if slices.Contains(c.Missing, "media_permit") {
 		t.Errorf("the media permit that was sent is listed missing: documents %v, missing %v", kinds, c.Missing)
+	}
+}
+
+// The store is built once at start, and a reload keeps its running values; but the
+// staff token key's default path, next to the store, was resolved from the new file's
+// store.path. A SIGHUP with store.path changed (a move being prepared, applied "at a
+// restart" as the log said) generated a fresh token key next to the new path and
+// verified with it at once: every staff token mailed so far stopped working.
+func TestReloadWithAnotherStorePathKeepsTheStaffTokenKey(t *testing.T) {
+	d, cfg, dir, path := openFileDesk(t)
+	defer d.store.Close()
+	d.cfgPath = path
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stop := d.startGeneration(ctx, d.current())
+	defer func() { stop() }()
+	before, err := tokenKey(cfg.Staff.Auth.TokenKeyFile, d.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	moved := filepath.Join(dir, "moved")
+	text := strings.Replace(reloadConfig(dir, "a@desk.test, b@desk.test"), dir+"/complaintd.db", moved+"/complaintd.db", 1)
+	os.WriteFile(path, []byte(text), 0o600)
+	old := d.current()
+	stop = d.reload(ctx, stop)
+	if d.current() == old {
+		t.Fatal("the new configuration was refused")
+	}
+	after, err := tokenKey(d.current().cfg.Staff.Auth.TokenKeyFile, d.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Errorf("the staff tokens are verified with another key after the reload (%s, was %s)",
+			d.current().cfg.Staff.Auth.TokenKeyFile, cfg.Staff.Auth.TokenKeyFile)
 	}
 }

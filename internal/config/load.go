@@ -97,11 +97,29 @@ func (c *Config) resolvePaths(base string) {
 	}
 	c.HTTP.ControlSocket = abs(c.HTTP.ControlSocket)
 	if c.Staff.Auth.TokenKeyFile == "" {
-		c.Staff.Auth.TokenKeyFile = filepath.Join(filepath.Dir(c.Store.Path), "staff-token.key")
+		c.Staff.Auth.TokenKeyFile = defaultTokenKeyFile(c.Store)
 	}
 	c.Staff.Auth.TokenKeyFile = abs(c.Staff.Auth.TokenKeyFile)
 	c.Templates.Dir = abs(c.Templates.Dir)
 	c.Store.MasterKeyFile = abs(c.Store.MasterKeyFile)
+}
+
+// defaultTokenKeyFile is where the staff token key is kept when the file names no
+// place: next to the store.
+func defaultTokenKeyFile(s Store) string {
+	return filepath.Join(filepath.Dir(s.Path), "staff-token.key")
+}
+
+// KeepStore gives c the store section the daemon runs with (a reload cannot move the
+// store), and with it the staff token key's default place: a token key left at its
+// default is the one next to the store in service, not a new one next to the new
+// file's store.path, which would be generated and would refuse every staff token
+// mailed so far. c is a Load result.
+func (c *Config) KeepStore(running Store) {
+	if c.Staff.Auth.TokenKeyFile == defaultTokenKeyFile(c.Store) {
+		c.Staff.Auth.TokenKeyFile = defaultTokenKeyFile(running)
+	}
+	c.Store = running
 }
 
 // ParsePaths reads only where the store and the control socket are, leniently, for
