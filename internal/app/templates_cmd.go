@@ -29,6 +29,11 @@ func cmdTemplates(args []string, stdout io.Writer) error {
 	caseID := fs.String("case", "", "preview with this case from the store instead of sample data (preview)")
 	cfgPath := fs.String("config", "", "configuration file: its templates and, with -case, its store")
 	raw := fs.Bool("raw", false, "print the whole MIME message as sent (preview; default: the decoded text)")
+	// deflt is the set's default locale, the one every kind must exist in: the
+	// daemon's, templates.locale. Checked against zh-CN whatever the config said, a
+	// set whose en directory lacked a kind passed the check and was refused by a desk
+	// running with locale en (found in review).
+	deflt := ""
 	// settle fills what the flags left open from the config, as the daemon would.
 	settle := func() error {
 		if *cfgPath == "" {
@@ -42,12 +47,16 @@ func cmdTemplates(args []string, stdout io.Writer) error {
 			if *dir == "" {
 				*dir = cfg.Templates.Dir
 			}
-			if *locale == "" {
-				*locale = cfg.Templates.Locale
-			}
+			deflt = cfg.Templates.Locale
+		}
+		if *locale == "" {
+			*locale = deflt
 		}
 		if *locale == "" {
 			*locale = "zh-CN"
+		}
+		if deflt == "" {
+			deflt = *locale
 		}
 		return nil
 	}
@@ -59,7 +68,7 @@ func cmdTemplates(args []string, stdout io.Writer) error {
 		if err := settle(); err != nil {
 			return err
 		}
-		set, err := render.Load(templateFS(*dir), "zh-CN")
+		set, err := render.Load(templateFS(*dir), deflt)
 		if err != nil {
 			return err
 		}
@@ -76,7 +85,7 @@ func cmdTemplates(args []string, stdout io.Writer) error {
 		if err := settle(); err != nil {
 			return err
 		}
-		set, err := render.Load(templateFS(*dir), "zh-CN")
+		set, err := render.Load(templateFS(*dir), deflt)
 		if err != nil {
 			return err
 		}
