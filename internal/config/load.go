@@ -29,7 +29,7 @@ func Load(path string, checks ...Check) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	c, err := Parse(b, checks...)
+	c, err := parse(b, filepath.Dir(path), checks)
 	var ps Problems
 	if errors.As(err, &ps) {
 		// The problems start on their own lines, so each starts with its key path.
@@ -38,18 +38,28 @@ func Load(path string, checks ...Check) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	c.resolvePaths(filepath.Dir(path))
 	return c, nil
 }
 
-// Parse decodes YAML text; see Load. Its error, when not nil, is Problems.
+// Parse decodes YAML text; see Load. Its error, when not nil, is Problems. Relative
+// paths stay as written: there is no file to be relative to.
 func Parse(b []byte, checks ...Check) (*Config, error) {
+	return parse(b, "", checks)
+}
+
+// parse is Parse with the relative paths resolved against base first ("": left as
+// written), so that the checks that read a file (the ca_file bundles) read the one
+// the daemon will.
+func parse(b []byte, base string, checks []Check) (*Config, error) {
 	c, src, decoding, unreadable := decode(b)
 	if unreadable {
 		return nil, decoding
 	}
 	c.applyEnv(os.Getenv)
 	c.ApplyDefaults()
+	if base != "" {
+		c.resolvePaths(base)
+	}
 	k := &checker{src: src}
 	c.check(k)
 	for _, check := range checks {
@@ -102,6 +112,8 @@ func (c *Config) resolvePaths(base string) {
 	c.Staff.Auth.TokenKeyFile = abs(c.Staff.Auth.TokenKeyFile)
 	c.Templates.Dir = abs(c.Templates.Dir)
 	c.Store.MasterKeyFile = abs(c.Store.MasterKeyFile)
+	c.IMAP.CAFile = abs(c.IMAP.CAFile)
+	c.SMTP.CAFile = abs(c.SMTP.CAFile)
 }
 
 // defaultTokenKeyFile is where the staff token key is kept when the file names no
