@@ -3,6 +3,8 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/complaintd/complaintd/internal/mailtest"
@@ -39,5 +41,23 @@ smtp: {host: mail.desk.test, from: desk@example.cn, ca_file: ca.pem}
 	}
 	if tc, err := c.IMAPTLS(); err != nil || tc.RootCAs == nil {
 		t.Errorf("imap TLS: %v", err)
+	}
+}
+
+// 转交 refuses an address that is not on the staff list, and a department's alias to
+// one is a problem of the file; but staff.aliases were checked for their syntax only.
+// An alias left behind when its person left staff.addresses (a SIGHUP took them off)
+// made `转交 李四` assign the case to a mailbox that cannot command: the case's
+// notifications, with the complainant's data and documents, and its reminders went
+// there, and the case waited on someone who could not act.
+func TestStaffAliasOutsideTheStaffListIsAProblem(t *testing.T) {
+	t.Setenv("COMPLAINTD_IMAP_PASSWORD", "")
+	got := problemsOf(t, minimal+"staff: {addresses: [a@example.cn], aliases: {李四: lisi@example.cn, 张三: A@example.cn}}\n")
+	want := "staff.aliases.李四: lisi@example.cn is not in staff.addresses"
+	if !slices.ContainsFunc(got, func(p string) bool { return strings.HasPrefix(p, want) }) {
+		t.Errorf("no problem %q in:\n%s", want, strings.Join(got, "\n"))
+	}
+	if slices.ContainsFunc(got, func(p string) bool { return strings.HasPrefix(p, "staff.aliases.张三") }) {
+		t.Errorf("an alias of a staff member (another case) is refused:\n%s", strings.Join(got, "\n"))
 	}
 }

@@ -4,6 +4,7 @@ package config
 // staff mail proves itself.
 
 import (
+	"net/mail"
 	"slices"
 	"strings"
 	"time"
@@ -16,8 +17,22 @@ func (c *Config) checkStaff(k *checker) {
 	k.addresses("staff.admins", s.Admins)
 	k.addresses("staff.supervisors", s.Supervisors)
 	k.addresses("staff.appeal_reviewers", s.AppealReviewers)
+	// An alias is a short name for a staff member, as a department's is (routing):
+	// 转交 refuses any other address, and one left behind when its person left the
+	// staff list assigned cases to a mailbox that receives their data and cannot act.
+	staff := map[string]bool{}
+	for _, a := range s.Addresses {
+		if p, err := mail.ParseAddress(a); err == nil {
+			staff[strings.ToLower(p.Address)] = true
+		}
+	}
 	for _, name := range sortedKeys(s.Aliases) {
-		k.address("staff.aliases."+name, s.Aliases[name])
+		a := s.Aliases[name]
+		if p, err := mail.ParseAddress(a); err != nil {
+			k.address("staff.aliases."+name, a)
+		} else if !staff[strings.ToLower(p.Address)] {
+			k.add("staff.aliases."+name, "%s is not in staff.addresses", a)
+		}
 	}
 	atLeast(k, "staff.attach_max_bytes", s.AttachMaxBytes, 1)
 	atLeast(k, "staff.notify_limit", s.NotifyLimit, 1)
