@@ -3,6 +3,7 @@ package mailmsg
 import (
 	"bytes"
 	"strings"
+	"unicode/utf8"
 )
 
 // maxAddresses bounds the mailboxes kept from one header.
@@ -85,10 +86,14 @@ func decodeName(b []byte) string {
 		inQ := false
 		for i := 0; i < len(b); i++ {
 			switch c := b[i]; {
+			case c >= 0x80:
+				w := charWidth(b, i)
+				u = append(u, b[i:i+w]...)
+				i += w - 1
 			case c == '"':
 				inQ = !inQ
 			case c == '\\' && inQ && i+1 < len(b) && (b[i+1] == '"' || b[i+1] == '\\'):
-				// Only \" and \\ are escapes: 0x5C is also a Big5 trail byte (許, 功).
+				// Only \" and \\ are escapes: Windows paths and stray backslashes stay.
 				i++
 				u = append(u, b[i])
 			default:
@@ -112,6 +117,22 @@ func normAddr(b []byte) string {
 	return s
 }
 
+// charWidth is the length of the character that starts at b[i], a byte >= 0x80 of a
+// raw 8-bit header: a valid UTF-8 sequence, else a GBK or Big5 pair (lead 0x81-0xFE,
+// trail 0x40 and up), else the byte alone. Header scanners step over it whole:
+// 0x5C, the backslash, is a trail byte of Big5 (功 A5 5C, 許 B3 5C, 珮 AF 5C) and of
+// GBK, and taken for a quoted-pair it escaped the quote closing "陳建功", so the
+// address became "<chen@example.com.tw>" and the next mailbox was swallowed.
+func charWidth(b []byte, i int) int {
+	if r, n := utf8.DecodeRune(b[i:]); r != utf8.RuneError || n > 1 {
+		return n
+	}
+	if c := b[i]; c >= 0x81 && c <= 0xFE && i+1 < len(b) && b[i+1] >= 0x40 && b[i+1] != 0x7F {
+		return 2
+	}
+	return 1
+}
+
 // splitTopLevel splits b at sep outside quotes, comments and angle brackets.
 func splitTopLevel(b []byte, sep byte) [][]byte {
 	var out [][]byte
@@ -120,6 +141,8 @@ func splitTopLevel(b []byte, sep byte) [][]byte {
 	for i := 0; i < len(b); i++ {
 		c := b[i]
 		switch {
+		case c >= 0x80:
+			i += charWidth(b, i) - 1
 		case c == '\\' && (inQ || depth > 0):
 			i++
 		case c == '"' && depth == 0:
@@ -147,6 +170,8 @@ func indexTopLevel(b []byte, c byte) int {
 	inQ, depth := false, 0
 	for i := 0; i < len(b); i++ {
 		switch x := b[i]; {
+		case x >= 0x80:
+			i += charWidth(b, i) - 1
 		case x == '\\' && (inQ || depth > 0):
 			i++
 		case x == '"' && depth == 0:

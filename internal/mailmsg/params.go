@@ -59,6 +59,13 @@ func parseMediaValue(b []byte) mediaValue {
 		if i < len(b) && b[i] == '"' {
 			i++
 			for i < len(b) && b[i] != '"' {
+				if b[i] >= 0x80 {
+					// A GBK or Big5 pair whole: its trail byte may be 0x5C (功 A5 5C).
+					w := charWidth(b, i)
+					val = append(val, b[i:i+w]...)
+					i += w
+					continue
+				}
 				// Only \" and \\ are taken as escapes: Netscape and Outlook put
 				// Windows paths (C:\TEMP\x.png) in quoted file names.
 				if b[i] == '\\' && i+1 < len(b) && (b[i+1] == '"' || b[i+1] == '\\') {
