@@ -31,6 +31,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/mailmsg"
@@ -348,8 +349,14 @@ func openZip(content Opener, id, container string, opts Options, bud *budget) ([
 	docs := make([]Document, 0, len(entries))
 	opened := 0
 	for _, e := range entries {
-		kind, why := opts.names.classify(e.Name)
-		ext := strings.ToLower(path.Ext(e.Name))
+		name, original := entryName(e.Name)
+		if prog := mailmsg.ProgramName(name); prog != "" {
+			docs = append(docs, Document{Kind: cases.Unclassified, Filename: name, OriginalFilename: original,
+				Container: container, Size: e.Size, Flagged: prog, Why: "flagged: " + prog + "; never a document"})
+			continue
+		}
+		kind, why := opts.names.classify(name)
+		ext := strings.ToLower(path.Ext(name))
 		switch {
 		case ext == ".zip" || ext == ".rar" || ext == ".7z":
 			why += "; nested archive not opened (one level only)"
@@ -371,9 +378,30 @@ func openZip(content Opener, id, container string, opts Options, bud *budget) ([
 				why += "; content not read to its end: " + bud.stopped
 			}
 		}
-		docs = append(docs, Document{Kind: kind, Filename: e.Name, Container: container, Size: e.Size, Why: why})
+		docs = append(docs, Document{Kind: kind, Filename: name, OriginalFilename: original, Container: container, Size: e.Size, Why: why})
 	}
 	return docs, note
+}
+
+// entryName is a zip entry's name as it may be shown and classified, and the name as
+// stored when they differ: control characters (a line break would start a line of
+// its own in the acknowledgement and the staff notification) and format controls
+// (U+202E shows 申请表\u202Efdp.scr as 申请表rcs.pdf) are dropped, as package mailmsg
+// does for the files of the mail itself.
+func entryName(stored string) (name, original string) {
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, stored)
+	if name == stored {
+		return name, ""
+	}
+	if name == "" {
+		name = "(unnamed)"
+	}
+	return name, stored
 }
 
 // maxDocxPerArchive bounds the .docx files read inside one archive: a form or two is

@@ -405,6 +405,13 @@ func executable(head []byte, name string) string {
 	case bytes.HasPrefix(head, []byte("#!")):
 		return "script (#!)"
 	}
+	return ProgramName(name)
+}
+
+// ProgramName says why a file of this name is a program, "" when its name does not
+// make it one: Windows runs .exe, .scr, .js … whatever the bytes. Package classify
+// uses it for the files of a zip, which are listed, never extracted.
+func ProgramName(name string) string {
 	ext := strings.ToLower(path.Ext(name))
 	switch ext {
 	case ".exe", ".com", ".scr", ".pif", ".bat", ".cmd", ".msi", ".msp", ".js", ".jse", ".vbs", ".vbe", ".wsf", ".wsh",
