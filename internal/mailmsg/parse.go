@@ -525,6 +525,9 @@ func (p *parser) text(r io.Reader, media, charset, cte string, inner bool) {
 	if prob != "" {
 		p.problem(prob)
 	}
+	// A byte order mark (Notepad's UTF-8, GB18030's, UTF-16LE's) is no text: kept, it
+	// stuck to the first line's label (\uFEFF姓名：) and the field was lost.
+	s = strings.TrimPrefix(s, "\uFEFF")
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	if media == "text/html" {
 		s = htmlToText(s)

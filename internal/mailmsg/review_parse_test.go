@@ -2,6 +2,8 @@ package mailmsg
 
 import (
 	"bytes"
+	"encoding/base64"
+	"strings"
 	"testing"
 )
 
@@ -48,5 +50,32 @@ func TestBig5FileNameEndingInBackslashTrailByte(t *testing.T) {
 	}
 	if got := mv.params["size"]; got != "3" {
 		t.Errorf("size = %q, want 3", got)
+	}
+}
+
+// A body that begins with a byte order mark (Notepad's UTF-8, GB18030's 84 31 95 33,
+// UTF-16LE's FF FE) kept U+FEFF in Text: the first line then read "\uFEFF姓名：张三",
+// whose label is no label, and the applicant's name was lost.
+func TestBodyByteOrderMarkIsNotText(t *testing.T) {
+	for _, c := range []struct {
+		media, charset string
+		body           []byte
+	}{
+		{"text/plain", "utf-8", []byte("\xEF\xBB\xBF姓名：张三\r\n")},
+		{"text/plain", "", []byte("\xEF\xBB\xBF姓名：张三\r\n")},
+		{"text/plain", "gb2312", []byte("\xEF\xBB\xBF姓名：张三\r\n")}, // UTF-8 under a GB label
+		{"text/plain", "gb18030", []byte("\x84\x31\x95\x33\xd0\xd5\xc3\xfb\xa3\xba\xd5\xc5\xc8\xfd\r\n")},
+		{"text/plain", "utf-16le", []byte("\xFF\xFE\xd3\x59\x0d\x54\x1a\xff\x20\x5f\x09\x4e\r\x00\n\x00")},
+		{"text/html", "utf-8", []byte("\xEF\xBB\xBF姓名：张三<br>")},
+	} {
+		raw := "Subject: x\r\nContent-Type: " + c.media + "; charset=" + c.charset +
+			"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + base64.StdEncoding.EncodeToString(c.body) + "\r\n"
+		m, err := Parse(strings.NewReader(raw), &MemSpool{}, Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(m.Text, "姓名：张三") {
+			t.Errorf("%s %s: Text = %q, want it to begin 姓名：张三", c.media, c.charset, m.Text)
+		}
 	}
 }
