@@ -56,6 +56,12 @@ func decodeCharset(label string, b []byte) (s string, known bool) {
 	if label == "" {
 		return decodeRaw(b), true
 	}
+	if !isWideCharset(label) && utf8Wide(b) {
+		// UTF-8 under another label: Outlook Express and the web forms that write
+		// "=?GB2312?B?" + base64(UTF-8) label it so in encoded words and RFC 2231
+		// names as in bodies. Read as GB18030 张三 became 寮犱笁.
+		return string(b), true
+	}
 	if enc := overrideCharset(label); enc != nil {
 		if enc == unicode.UTF8 {
 			if utf8.Valid(b) {
@@ -201,6 +207,27 @@ func utf8Stats(b []byte) (good, bad int, adjacent bool) {
 		i += n
 	}
 	return good, bad, adjacent
+}
+
+// utf8Wide reports whether b is valid UTF-8 holding a character of three bytes or
+// more (CJK among them). GBK, Big5 or Latin-1 text almost never is: lone GB2312 pairs
+// can be valid two-byte UTF-8 (C4 A3), but a three-byte sequence needs a lead E0-EF
+// and two bytes 80-BF, and the rest of the string valid as well.
+func utf8Wide(b []byte) bool {
+	wide := false
+	for i := 0; i < len(b); {
+		if b[i] < 0x80 {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return false
+		}
+		wide = wide || n >= 3
+		i += n
+	}
+	return wide
 }
 
 // hasHighBytes reports whether b has any byte >= 0x80.

@@ -79,3 +79,35 @@ func TestBodyByteOrderMarkIsNotText(t *testing.T) {
 		}
 	}
 }
+
+// Senders that label UTF-8 as gb2312 in the body (Outlook Express; the body is read
+// by its bytes) do it in encoded words and RFC 2231 names too, as do the many web
+// forms that write "=?GB2312?B?" + base64(UTF-8). Read as GB18030 the subject became
+// the well-known mojibake 寮犱笁鐢宠... (no applicant, no convention) and 身份证.jpg a
+// name of no kind (the ID card reported missing although attached).
+func TestUTF8UnderAGBLabelInHeadersIsReadAsUTF8(t *testing.T) {
+	b64 := base64.StdEncoding.EncodeToString
+	raw := "From: a@example.com\r\n" +
+		"Subject: =?GB2312?B?" + b64([]byte("张三申请删除凤凰资讯稿件")) + "?=\r\n" +
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nbody\r\n" +
+		"--b\r\nContent-Type: image/jpeg; name=\"=?gb2312?B?" + b64([]byte("身份证.jpg")) + "?=\"\r\n" +
+		"Content-Transfer-Encoding: base64\r\n\r\n/9j/4AAQ\r\n" +
+		"--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename*=gbk''" +
+		pct("营业执照.pdf") + "\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0x\r\n" +
+		"--b--\r\n"
+	m, err := Parse(strings.NewReader(raw), &MemSpool{}, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Subject != "张三申请删除凤凰资讯稿件" {
+		t.Errorf("Subject = %q", m.Subject)
+	}
+	var names []string
+	for _, a := range m.Attachments {
+		names = append(names, a.Filename)
+	}
+	if strings.Join(names, "|") != "身份证.jpg|营业执照.pdf" {
+		t.Errorf("attachments = %q, want 身份证.jpg and 营业执照.pdf", names)
+	}
+}
