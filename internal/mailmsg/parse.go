@@ -412,7 +412,9 @@ func executable(head []byte, name string) string {
 // make it one: Windows runs .exe, .scr, .js … whatever the bytes. Package classify
 // uses it for the files of a zip, which are listed, never extracted.
 func ProgramName(name string) string {
-	ext := strings.ToLower(path.Ext(name))
+	// Windows drops trailing dots and spaces: 身份证.jpg.exe. is saved as, and runs
+	// as, 身份证.jpg.exe.
+	ext := strings.ToLower(path.Ext(strings.TrimRight(name, ". ")))
 	switch ext {
 	case ".exe", ".com", ".scr", ".pif", ".bat", ".cmd", ".msi", ".msp", ".js", ".jse", ".vbs", ".vbe", ".wsf", ".wsh",
 		".ps1", ".hta", ".cpl", ".jar", ".lnk", ".reg", ".apk", ".dll", ".sh", ".app", ".dmg", ".iso":

@@ -111,3 +111,23 @@ func TestUTF8UnderAGBLabelInHeadersIsReadAsUTF8(t *testing.T) {
 		t.Errorf("attachments = %q, want 身份证.jpg and 营业执照.pdf", names)
 	}
 }
+
+// Windows drops trailing dots and spaces from a file name: 身份证.jpg.exe. is saved and
+// run as 身份证.jpg.exe. Its extension read as "." it was no program, so it counted as
+// the ID card and was attached to the staff notification.
+func TestProgramNameWithTrailingDotsIsAProgram(t *testing.T) {
+	raw := "From: a@example.com\r\nSubject: s\r\nContent-Type: application/octet-stream; name=\"身份证.jpg.exe.\"\r\n" +
+		"Content-Transfer-Encoding: base64\r\n\r\nAAAA\r\n"
+	m, err := Parse(strings.NewReader(raw), &MemSpool{}, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Attachments) != 1 || m.Attachments[0].Executable == "" {
+		t.Fatalf("attachments = %+v, want one flagged as a program", m.Attachments)
+	}
+	for _, name := range []string{"说明函.pdf.scr..", "申请表.js. . ."} {
+		if ProgramName(name) == "" {
+			t.Errorf("ProgramName(%q) = \"\", want a program", name)
+		}
+	}
+}
