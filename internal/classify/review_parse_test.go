@@ -60,3 +60,23 @@ func TestProgramsInsideAZipAreNeverDocuments(t *testing.T) {
 		t.Errorf("programs count as documents: %v", have)
 	}
 }
+
+// A note or label before the name ("补充材料：张三申请删除…", "【张三】申请删除…") is
+// not part of it: the subject's "name" 补充材料：张三 became the applicant's name, the
+// To: display name and the salutation of every reply. Such a subject does not follow
+// the convention; the name comes from the form.
+func TestSubjectNameHoldsNoLabelOrBrackets(t *testing.T) {
+	for _, subj := range []string{
+		"补充材料：张三申请删除凤凰资讯稿件",
+		"申请人:张三申请删除凤凰资讯稿件",
+		"【张三】申请删除凤凰资讯稿件",
+	} {
+		res := Classify(&mailmsg.Message{Subject: subj, Text: "姓名：张三\n"}, nil, Options{})
+		if res.Applicant.Name != "张三" {
+			t.Errorf("%s: applicant name %q, want 张三", subj, res.Applicant.Name)
+		}
+	}
+	if p := ParseSubject("张三(蒙牛奶业集团)申请删除凤凰资讯稿件"); !p.Conforms || p.Name != "张三" {
+		t.Errorf("the seed's example: %+v", p)
+	}
+}

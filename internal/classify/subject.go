@@ -214,7 +214,9 @@ func headParty(head, fhead []rune) (name, org string, ok bool) {
 	if name == "" && org == "" {
 		return "", "", false
 	}
-	if len([]rune(name)) > 30 || strings.ContainsAny(fold(name), ",.;!?()，。；！？") || len([]rune(org)) > 60 {
+	// A colon or square brackets in the name are a note or label around it
+	// (补充材料：张三, 【张三】): taken whole they became the name replies greet.
+	if len([]rune(name)) > 30 || strings.ContainsAny(fold(name), ",.;:!?()[]，。；！？") || len([]rune(org)) > 60 {
 		return "", "", false
 	}
 	if org == "" && looksLikeOrg(name) {
