@@ -811,7 +811,8 @@ func (d *Dispatcher) try(ctx context.Context, seq uint64) (*outcome, time.Time, 
 		d.o.Metrics.ReplySent(e.Kind)
 		event = &cases.Event{At: now, Type: cases.EventReplySent, Actor: "desk", Note: e.Kind}
 		d.o.Logger.Info("reply sent", "case", e.Case, "message_id", e.MessageID, "attempt", e.Attempts)
-	case !outbox.IsTemporary(sendErr) || e.Attempts >= d.o.MaxAttempts:
+	case why == "" && !outbox.IsTemporary(sendErr) || e.Attempts >= d.o.MaxAttempts:
+		// A configuration failure is never the mail's: it waits for the fix.
 		e.State, e.LastError = store.OutboxFailed, pii.RedactAddresses(sendErr.Error())
 		if e.Case == "" {
 			e.Mail = headersOnly(e.Mail) // as when sent: nothing sends it again
@@ -935,7 +936,8 @@ func (d *Dispatcher) send(ctx context.Context, e *store.OutboxEntry) (err error)
 }
 
 // ConfigFailure says why an attempt failed when no retry of any mail cures it: the
-// server refused the login (outbox.StageAuth) or its certificate is not trusted. ""
+// server refused the login (outbox.StageAuth) or the desk's sender address
+// (outbox.SendError.SenderRefused), or its certificate is not trusted. ""
 // for every other error.
 func ConfigFailure(err error) string {
 	if err == nil {
@@ -944,6 +946,9 @@ func ConfigFailure(err error) string {
 	var se *outbox.SendError
 	if errors.As(err, &se) && se.Stage == outbox.StageAuth {
 		return "login refused"
+	}
+	if se != nil && se.SenderRefused() {
+		return "sender refused"
 	}
 	var (
 		cv *tls.CertificateVerificationError

@@ -119,3 +119,54 @@ func TestRefusedLoginWithSeveralSessionsTriesOneLoginPerPause(t *testing.T) {
 		t.Errorf("%d logins when the pause ended, want 1", n)
 	}
 }
+
+// senderRefuser is a relay that refuses the desk's sender at MAIL FROM.
+type senderRefuser struct{ loginRefuser }
+
+func (s *senderRefuser) Send(ctx context.Context, m outbox.Mail) error {
+	s.mu.Lock()
+	s.calls++
+	s.mu.Unlock()
+	return &outbox.SendError{Temporary: true, Code: 550, Stage: outbox.StageMail,
+		Err: errors.New("sending SMTP MAIL FROM command: 550 5.7.1 Sender address rejected: not owned by user desk")}
+}
+
+// A relay that refuses the desk's own sender (smtp.from not allowed for the login, a
+// sending quota) refuses every reply alike: it is the configuration's fault, not the
+// mail's. The replies are kept and sending pauses, loud, as for a refused login.
+// Before, each reply failed for good in turn, and the whole queue was dropped.
+func TestRefusedSenderKeepsTheRepliesAndPausesSending(t *testing.T) {
+	st := openStore(t)
+	enqueueN(t, st, 0, 3)
+	clock := &manualClock{now: t0}
+	s := &senderRefuser{}
+	d := dispatch.New(dispatch.Options{Store: st, Sender: s, Sessions: 1, SendTimeout: 5 * time.Second, Now: clock.Now,
+		HoldMin: 2 * time.Minute, HoldMax: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for s.count() < 1 || d.Behind() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d attempts, %d behind after 10s", s.count(), d.Behind())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if p := d.Problem(); !strings.Contains(p, "sender refused") {
+		t.Errorf("Problem() = %q, want sending paused for the refused sender", p)
+	}
+	st.View(func(tx *store.Tx) error {
+		for seq := uint64(1); seq <= 3; seq++ {
+			e, err := tx.OutboxEntry(seq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.State != store.OutboxPending || e.Attempts != 0 {
+				t.Errorf("reply %d after the refused sender: state %s, attempts %d; want pending, not counted", seq, e.State, e.Attempts)
+			}
+		}
+		return nil
+	})
+}

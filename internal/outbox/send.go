@@ -196,6 +196,11 @@ const (
 //     is fixed by an admin, not by the recipient, so the mail is kept. It does not heal
 //     by itself, so the caller should make it loud (alert, health check) when
 //     Stage == StageAuth rather than wait quietly for the retry limit;
+//   - the desk's own sender refused at MAIL FROM (550, 553, 554: not allowed for this
+//     login, domain unknown, a sending quota) is temporary for the same reason: every
+//     reply has that sender, so failing each for good would drop them all; the caller
+//     should make it loud (SenderRefused). A MAIL FROM refused for the mail's size
+//     (552) or its parameters (555, 501) stays permanent;
 //   - an invalid Mail (StageCompose) is permanent; an attachment that cannot be read
 //     is permanent when the file does not exist and temporary otherwise.
 type SendError struct {
@@ -203,6 +208,19 @@ type SendError struct {
 	Code      int   // SMTP reply code, 0 when there was none
 	Stage     Stage // where the attempt failed
 	Err       error
+}
+
+// SenderRefused reports a refusal of the desk's own sender address at MAIL FROM:
+// a configuration problem of the relay or of smtp.from, the same for every reply.
+func (e *SendError) SenderRefused() bool {
+	if e == nil || e.Stage != StageMail {
+		return false
+	}
+	switch e.Code {
+	case 550, 553, 554:
+		return true
+	}
+	return false
 }
 
 func (e *SendError) Error() string {
@@ -440,6 +458,8 @@ func classify(ctx context.Context, err error) *SendError {
 	switch {
 	case isAuthCode(code):
 		se.Stage = StageAuth
+		se.Temporary = true
+	case se.SenderRefused():
 		se.Temporary = true
 	case code >= 500 && code < 600 && se.Stage != StageConnect:
 		se.Temporary = false

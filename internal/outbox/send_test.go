@@ -119,9 +119,16 @@ func TestSendClassifiesFailures(t *testing.T) {
 			temporary: false, code: 554, stage: StageData,
 		},
 		{
-			name: "mail 550", why: "the sender address refused by policy is permanent per RFC 5321",
+			// Every reply has the desk's sender: failing each for good dropped every
+			// reply of the queue, one after the other, for a relay's configuration.
+			name: "mail 550", why: "the desk's sender refused is the relay's configuration: keep the mail",
 			f:         faults{mailErr: &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "not allowed"}},
-			temporary: false, code: 550, stage: StageMail,
+			temporary: true, code: 550, stage: StageMail,
+		},
+		{
+			name: "mail 552", why: "a mail too big for the relay (SIZE) stays too big",
+			f:         faults{mailErr: &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4}, Message: "message size exceeds fixed limit"}},
+			temporary: false, code: 552, stage: StageMail,
 		},
 		{
 			name: "mail 530 auth required", why: "a missing login is a config problem: keep the mail",
