@@ -928,11 +928,74 @@ func (d *Dispatcher) send(ctx context.Context, e *store.OutboxEntry) (err error)
 			return &outbox.SendError{Temporary: true, Err: fmt.Errorf("attachments: %w", err)}
 		}
 	}
-	// Shutdown must not cut an SMTP exchange in half: that is the one place a reply
-	// can go out twice. The attempt keeps its own deadline instead.
+	err = d.sendOnce(ctx, m)
+	if len(m.To) > 1 && recipientRefusedForGood(err) {
+		return d.sendEach(ctx, e, m, err)
+	}
+	return err
+}
+
+// sendOnce is one SMTP transaction. Shutdown must not cut an SMTP exchange in half:
+// that is the one place a reply can go out twice. The attempt keeps its own
+// deadline instead.
+func (d *Dispatcher) sendOnce(ctx context.Context, m outbox.Mail) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.o.SendTimeout)
 	defer cancel()
 	return d.o.Sender.Send(sctx, m)
+}
+
+func recipientRefusedForGood(err error) bool {
+	var se *outbox.SendError
+	return errors.As(err, &se) && se.Stage == outbox.StageRcpt && !se.Temporary
+}
+
+// sendEach sends m to each of its recipients alone, after the relay refused one of
+// them for good: a mail is sent to all its recipients or to none, so one address
+// gone dead in staff.notify or the admins (a colleague who left) failed every new-case
+// notification, digest and alert for all the others, for good. The refused are
+// logged (hashed) and dropped; the mail is sent when at least one recipient took it.
+// Recipients refused for now stay in the entry, rewritten for them alone, and the
+// attempt fails temporarily: those who took it do not get it twice.
+func (d *Dispatcher) sendEach(ctx context.Context, e *store.OutboxEntry, m outbox.Mail, whole error) error {
+	var (
+		accepted int
+		left     []outbox.Address
+		lastTemp error
+	)
+	for _, to := range m.To {
+		one := m
+		one.To = []outbox.Address{to}
+		err := d.sendOnce(ctx, one)
+		switch {
+		case err == nil:
+			accepted++
+		case outbox.IsTemporary(err):
+			left, lastTemp = append(left, to), err
+		default:
+			d.o.Logger.Error("recipient refused for good: the mail goes to the others", "case", e.Case, "message_id", e.MessageID,
+				"recipient", pii.LogHash(strings.ToLower(to.Address)), "err", pii.RedactAddresses(err.Error()))
+		}
+	}
+	switch {
+	case accepted == 0 && len(left) == 0:
+		return whole
+	case len(left) == 0:
+		return nil
+	}
+	var stored outbox.Mail
+	if err := json.Unmarshal(e.Mail, &stored); err != nil {
+		return &outbox.SendError{Stage: outbox.StageCompose, Err: fmt.Errorf("decode stored mail: %w", err)}
+	}
+	stored.To = left
+	raw, err := json.Marshal(stored)
+	if err != nil {
+		return &outbox.SendError{Stage: outbox.StageCompose, Err: fmt.Errorf("encode mail: %w", err)}
+	}
+	e.Mail, e.To = raw, nil
+	for _, a := range left {
+		e.To = append(e.To, a.Address)
+	}
+	return lastTemp
 }
 
 // ConfigFailure says why an attempt failed when no retry of any mail cures it: the
