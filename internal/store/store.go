@@ -181,6 +181,12 @@ func (e *FaultError) Unwrap() error { return e.Err }
 // play a full disk). Call it before the store is shared.
 func (s *Store) SetFault(fault func() error) { s.fault = fault }
 
+// initialMmapSize is the mapping bbolt makes of the file at the open. Growing the
+// file past the mapping remaps it, which waits for every read transaction to end: an
+// online backup streamed to a slow client stalled intake and the outbox for its whole
+// length (found in review). Address space only: the pages are the file's.
+const initialMmapSize = 1 << 30
+
 // Open opens or creates the database file (0600; its directory 0700). One desk, one
 // store: when another live process holds the file (its pid is in the holder file next
 // to it), Open fails at once with *InUseError; otherwise it waits at most lockTimeout
@@ -189,12 +195,12 @@ func Open(path string, lockTimeout time.Duration) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create store dir: %w", err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: min(lockTimeout, 200*time.Millisecond)})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: min(lockTimeout, 200*time.Millisecond), InitialMmapSize: initialMmapSize})
 	if errors.Is(err, boltErrors.ErrTimeout) {
 		if h, ok := liveHolder(path); ok {
 			return nil, &InUseError{Path: path, Holder: h}
 		}
-		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, InitialMmapSize: initialMmapSize})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
