@@ -683,8 +683,11 @@ func (pl *Pipeline[P]) batch(ctx context.Context, c *Client, validity uint32, ui
 	// committed before the batch ends.
 	close(queue)
 	<-committed
-	if cerr := failed(); cerr != nil && (err == nil || errors.Is(err, cerr)) {
-		err = cerr
+	if cerr := failed(); cerr != nil && !IsConnError(err) {
+		// The mails behind the failed commit were abandoned uncommitted: the batch ends
+		// with that fault, and nothing after them is taken now (the mail a gap left
+		// out, committed alone, would carry the checkpoint past them for good).
+		err, gap = cerr, false
 	}
 	// What was committed is marked even when the batch stopped early.
 	pl.markProcessed(ctx, c, done)

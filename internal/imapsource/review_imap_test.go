@@ -1,0 +1,145 @@
+package imapsource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/complaintd/complaintd/internal/inbound"
+)
+
+// failingIntake is checkpointIntake that also records failed attempts as intake does:
+// counted in Retry, quarantined (and passed) at maxAttempts.
+type failingIntake struct {
+	checkpointIntake
+	fmu      sync.Mutex
+	failures map[uint32]int
+	retry    map[uint32]bool
+}
+
+func (in *failingIntake) Progress(s inbound.Stream) (inbound.Progress, error) {
+	p, _ := in.checkpointIntake.Progress(s)
+	in.fmu.Lock()
+	defer in.fmu.Unlock()
+	for uid := range in.retry {
+		p.Retry = append(p.Retry, uid)
+	}
+	slices.Sort(p.Retry)
+	return p, nil
+}
+
+func (in *failingIntake) Fail(src inbound.Source, _ string, _ error, maxAttempts int) (inbound.Failure, error) {
+	in.fmu.Lock()
+	defer in.fmu.Unlock()
+	if in.failures == nil {
+		in.failures, in.retry = map[uint32]int{}, map[uint32]bool{}
+	}
+	in.failures[src.Seq]++
+	f := inbound.Failure{Attempts: in.failures[src.Seq], Quarantined: in.failures[src.Seq] >= maxAttempts}
+	in.mu.Lock()
+	in.last = max(in.last, src.Seq)
+	in.mu.Unlock()
+	if f.Quarantined {
+		delete(in.retry, src.Seq)
+	} else {
+		in.retry[src.Seq] = true
+	}
+	return f, nil
+}
+
+func (in *failingIntake) Skip(src inbound.Source) error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.last = max(in.last, src.Seq)
+	return nil
+}
+
+func (in *failingIntake) attempts(uid uint32) int {
+	in.fmu.Lock()
+	defer in.fmu.Unlock()
+	return in.failures[uid]
+}
+
+// commitFailsOnce fails its first CommitGroup with a fault of the environment (the
+// store's disk was full for a moment), as intake does; everything else succeeds.
+type commitFailsOnce struct {
+	failingIntake
+	failed atomic.Bool
+	// hold, when set, keeps mail 1 in Prepare until it is closed, so that the
+	// commit fails only after the whole FETCH was read.
+	hold chan struct{}
+}
+
+func (in *commitFailsOnce) Prepare(ctx context.Context, raw io.Reader) (gapPrep, error) {
+	p, err := in.failingIntake.Prepare(ctx, raw)
+	if in.hold != nil && strings.HasPrefix(p.id, "Message-ID: <m1@") {
+		<-in.hold
+	}
+	return p, err
+}
+
+func (in *commitFailsOnce) CommitGroup(srcs []inbound.Source, preps []gapPrep) ([]inbound.Outcome, error) {
+	if in.failed.CompareAndSwap(false, true) {
+		return nil, inbound.Environment(errors.New("store commit: no space left on device"))
+	}
+	return in.failingIntake.CommitGroup(srcs, preps)
+}
+
+// When the store fails a commit in a FETCH of several that the server also left a mail
+// out of, the mails whose commit was abandoned are not passed: the batch ends with the
+// store's fault, and the left-out mail is not fetched alone and committed ahead of
+// them. Before, the left-out mail was committed right after the failure, the
+// checkpoint (the highest UID committed) went past the abandoned mails, and they were
+// never read again.
+func TestMailsAbandonedByAFailedCommitAreNotPassed(t *testing.T) {
+	body := func(uid int) string {
+		return fmt.Sprintf("Message-ID: <m%d@example.cn>\r\nSubject: %d\r\n\r\nbody %d\r\n", uid, uid, uid)
+	}
+	in := &commitFailsOnce{hold: make(chan struct{})}
+	var once sync.Once
+	f := &fakeServer{caps: "UIDPLUS", permFlags: `\Seen \Flagged \*`, searchUIDs: "1 2 3 4"}
+	f.fetch = func(set string, conn net.Conn) string {
+		// Mail 1 is parsed, and its commit fails, once the client has read this
+		// answer (a loopback connection delivers it well within the delay).
+		defer once.Do(func() { time.AfterFunc(200*time.Millisecond, func() { close(in.hold) }) })
+		for _, uid := range []int{1, 2, 3, 4} {
+			// Mail 3 is left out of every FETCH of several.
+			if fetchSetHas(set, uid) && (uid != 3 || set == "3") {
+				b := body(uid)
+				fmt.Fprintf(conn, "* %d FETCH (UID %d RFC822.SIZE %d BODY[] {%d}\r\n%s)\r\n", uid, uid, len(b), len(b), b)
+			}
+		}
+		return "OK done"
+	}
+	f.start(t)
+	pl := NewPipeline[gapPrep](in, PipelineOptions{
+		IMAP: f.options(), Mailbox: "INBOX", PollInterval: 50 * time.Millisecond, MaxAttempts: 3,
+		Backoff: Backoff{Min: 10 * time.Millisecond, Max: 20 * time.Millisecond},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); pl.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		last, committed := in.state()
+		if slices.Contains(committed, 4) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not all mail registered in 10 s: committed %v, checkpoint %d", committed, last)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, committed := in.state(); !slices.Equal(committed, []uint32{1, 2, 3, 4}) {
+		t.Errorf("committed %v, want 1, 2, 3, 4 once each, in order", committed)
+	}
+}
