@@ -672,6 +672,14 @@ func (pl *Pipeline[P]) batch(ctx context.Context, c *Client, validity uint32, ui
 		chunk := uids[used:min(used+fetchBatch, len(uids))]
 		missing, err = c.FetchBatch(ctx, chunk, fetched)
 		used += len(chunk)
+		var refused *imap.Error
+		if !gap && expect < len(uids) && errors.As(err, &refused) && !IsConnError(err) {
+			// A NO for the FETCH with the mails from expect on not sent: it may be
+			// about the first of them only, which is fetched alone (Fetch tells, and
+			// charges it). As the session's error it was never charged, and a
+			// session asking for it again got the same NO, and so on.
+			gap = true
+		}
 		if gap {
 			used = expect // the mails from the gap on were not taken
 		}

@@ -143,3 +143,50 @@ func TestMailsAbandonedByAFailedCommitAreNotPassed(t *testing.T) {
 		t.Errorf("committed %v, want 1, 2, 3, 4 once each, in order", committed)
 	}
 }
+
+// A mail the server refuses to FETCH (a tagged NO that is not about the server's own
+// trouble) is the mail's failure wherever it stands in a FETCH of several: counted and
+// finally quarantined, so that intake goes on. Before, when it was the last mail asked
+// for (the usual case with IDLE: one new mail per FETCH), the batch ended with the
+// NO as a session error: the mail was never charged, the session reconnected again and
+// again, and intake stood still until other mail arrived behind it.
+func TestMailTheServerWillNotFetchIsChargedWhenLastOfTheFetch(t *testing.T) {
+	body := func(uid int) string {
+		return fmt.Sprintf("Message-ID: <m%d@example.cn>\r\nSubject: %d\r\n\r\nbody %d\r\n", uid, uid, uid)
+	}
+	f := &fakeServer{caps: "UIDPLUS", permFlags: `\Seen \Flagged \*`, searchUIDs: "1 2 3"}
+	f.fetch = func(set string, conn net.Conn) string {
+		for _, uid := range []int{1, 2} {
+			if fetchSetHas(set, uid) {
+				b := body(uid)
+				fmt.Fprintf(conn, "* %d FETCH (UID %d RFC822.SIZE %d BODY[] {%d}\r\n%s)\r\n", uid, uid, len(b), len(b), b)
+			}
+		}
+		if fetchSetHas(set, 3) {
+			return "NO Some messages could not be FETCHed (Failure)"
+		}
+		return "OK done"
+	}
+	f.start(t)
+	in := &failingIntake{}
+	pl := NewPipeline[gapPrep](in, PipelineOptions{
+		IMAP: f.options(), Mailbox: "INBOX", PollInterval: 50 * time.Millisecond, MaxAttempts: 3,
+		Backoff: Backoff{Min: 10 * time.Millisecond, Max: 20 * time.Millisecond},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); pl.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(10 * time.Second)
+	for in.attempts(3) < 3 {
+		if time.Now().After(deadline) {
+			last, committed := in.state()
+			t.Fatalf("mail 3, refused by every FETCH, charged %d times in 10 s (want 3, then quarantined); committed %v, checkpoint %d, %d sessions",
+				in.attempts(3), committed, last, pl.o.Metrics.IMAPConnects.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if last, committed := in.state(); !slices.Equal(committed, []uint32{1, 2}) || last != 3 {
+		t.Errorf("committed %v, checkpoint %d; want 1 and 2 committed and the checkpoint past the quarantined 3", committed, last)
+	}
+}
