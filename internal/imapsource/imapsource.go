@@ -38,7 +38,8 @@
 //   - Flags and moves after the commit are a convenience for the people reading the
 //     mailbox; their failure is logged, never retried as processing.
 //   - Cancellation is observed between mails: the mail in hand is finished, flag
-//     included.
+//     included; the FETCH in flight may finish on its connection for up to
+//     stopGrace, and is cut after that.
 //
 // Invariants and implementation notes of the session:
 //

@@ -540,6 +540,36 @@ const batchesPerRun = 10
 
 var errStopBatch = errors.New("stop requested")
 
+// stopGrace is how long a FETCH in flight may go on after a stop. A stop is observed
+// between mails (fetched takes no more), but the FETCH can only end once the server
+// has sent what was asked; cutting the connection at once instead left the mails
+// already committed unmarked, the STORE that marks them failing on a dead connection.
+// A FETCH not done within the grace is cut (the systemd unit allows 60 s to stop).
+const stopGrace = 10 * time.Second
+
+// graceful returns a context for a command that a stop should let finish: it ends
+// stopGrace after ctx does. Call the returned function when the command is done.
+func graceful(ctx context.Context) (context.Context, func()) {
+	gctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	var timer *time.Timer
+	var mu sync.Mutex
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		timer = time.AfterFunc(stopGrace, func() { cancel(context.Cause(ctx)) })
+	})
+	return gctx, func() {
+		if !stop() {
+			mu.Lock()
+			if timer != nil {
+				timer.Stop()
+			}
+			mu.Unlock()
+		}
+		cancel(nil)
+	}
+}
+
 // Pipelining: while one group of mails is committed (a sync-bound store
 // transaction), the next ones are read off the connection and parsed. Commits stay in
 // UID order, so the checkpoint means what it always meant. Parsing waits on the disk
@@ -670,7 +700,9 @@ func (pl *Pipeline[P]) batch(ctx context.Context, c *Client, validity uint32, ui
 			pl.o.Metrics.Busy("pace", waited)
 		}
 		chunk := uids[used:min(used+fetchBatch, len(uids))]
-		missing, err = c.FetchBatch(ctx, chunk, fetched)
+		fctx, stopped := graceful(ctx)
+		missing, err = c.FetchBatch(fctx, chunk, fetched)
+		stopped()
 		used += len(chunk)
 		var refused *imap.Error
 		if !gap && expect < len(uids) && errors.As(err, &refused) && !IsConnError(err) {
@@ -932,7 +964,9 @@ func (pl *Pipeline[P]) one(ctx context.Context, c *Client, validity, uid uint32)
 	}
 	var out inbound.Outcome
 	var procErr error
-	fetchErr := c.Fetch(ctx, uid, func(r io.Reader, size int64) error {
+	fctx, stopped := graceful(ctx)
+	defer stopped()
+	fetchErr := c.Fetch(fctx, uid, func(r io.Reader, size int64) error {
 		cr := &connReader{r: r}
 		out, procErr = pl.processSafely(ctx, validity, uid, cr)
 		procErr = cr.blame(procErr)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/complaintd/complaintd/internal/inbound"
+	"github.com/emersion/go-imap/v2"
 )
 
 // failingIntake is checkpointIntake that also records failed attempts as intake does:
@@ -23,12 +24,23 @@ type failingIntake struct {
 	fmu      sync.Mutex
 	failures map[uint32]int
 	retry    map[uint32]bool
+	epoch    uint32 // 0: 42, the fake server's
+}
+
+func (in *failingIntake) Renumbered(_ inbound.Stream, epoch uint32, _ string) error {
+	in.fmu.Lock()
+	defer in.fmu.Unlock()
+	in.epoch = epoch
+	return nil
 }
 
 func (in *failingIntake) Progress(s inbound.Stream) (inbound.Progress, error) {
 	p, _ := in.checkpointIntake.Progress(s)
 	in.fmu.Lock()
 	defer in.fmu.Unlock()
+	if in.epoch != 0 {
+		p.Epoch = in.epoch
+	}
 	for uid := range in.retry {
 		p.Retry = append(p.Retry, uid)
 	}
@@ -189,4 +201,80 @@ func TestMailTheServerWillNotFetchIsChargedWhenLastOfTheFetch(t *testing.T) {
 	if last, committed := in.state(); !slices.Equal(committed, []uint32{1, 2}) || last != 3 {
 		t.Errorf("committed %v, checkpoint %d; want 1 and 2 committed and the checkpoint past the quarantined 3", committed, last)
 	}
+}
+
+// holdIntake holds the Prepare of the mail whose id starts with hold until release is
+// closed, saying so on reached.
+type holdIntake struct {
+	failingIntake
+	hold             string
+	reached, release chan struct{}
+	once             sync.Once
+}
+
+func (in *holdIntake) Prepare(ctx context.Context, raw io.Reader) (gapPrep, error) {
+	p, err := in.failingIntake.Prepare(ctx, raw)
+	if strings.HasPrefix(p.id, in.hold) {
+		in.once.Do(func() { close(in.reached) })
+		<-in.release
+	}
+	return p, err
+}
+
+// A stop while a backlog is read finishes the mails in hand, flag included: every mail
+// committed carries the processed keyword (or is in the processed folder) for the people
+// who read the mailbox, as the package promises. Before, the stop cut the connection
+// in the middle of the FETCH, the mails read before it were committed, and the STORE
+// that marks them failed on the dead connection: a restart during a backlog left up to
+// a run's worth of processed mail unmarked in the mailbox, for good.
+func TestStopDuringABacklogLeavesNoCommittedMailUnmarked(t *testing.T) {
+	ms := startMemServer(t, memServerConfig{})
+	for i := 1; i <= 150; i++ {
+		ms.appendMsg(t, "INBOX", []byte(fmt.Sprintf("Message-ID: <m%d@example.cn>\r\nSubject: %d\r\n\r\nbody %d\r\n", i, i, i)))
+	}
+	in := &holdIntake{hold: "Message-ID: <m40@", reached: make(chan struct{}), release: make(chan struct{})}
+	pl := NewPipeline[gapPrep](in, PipelineOptions{
+		IMAP: ms.options(), Mailbox: "INBOX", PollInterval: time.Second, Processed: "flag",
+		Backoff: Backoff{Min: 10 * time.Millisecond, Max: 20 * time.Millisecond},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); pl.Run(ctx) }()
+	select {
+	case <-in.reached:
+	case <-time.After(10 * time.Second):
+		t.Fatal("mail 40 never reached Prepare")
+	}
+	cancel()
+	// Mail 40 is parsed and committed once a stop that cuts the connection would
+	// have cut it (context.AfterFunc acts at once; this leaves it ample time).
+	time.Sleep(100 * time.Millisecond)
+	close(in.release)
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run did not return after the stop")
+	}
+	last, committed := in.state()
+	if len(committed) < 40 {
+		t.Fatalf("committed %d mails before the stop, want at least the 40 in hand", len(committed))
+	}
+	ic := ms.inspect(t, "INBOX")
+	var unmarked []uint32
+	all, err := ic.Fetch(uidRange(1, last), &imap.FetchOptions{UID: true, Flags: true}).Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range all {
+		if slices.Contains(committed, uint32(m.UID)) && !slices.ContainsFunc(m.Flags, func(f imap.Flag) bool { return strings.EqualFold(string(f), FlagProcessed) }) {
+			unmarked = append(unmarked, uint32(m.UID))
+		}
+	}
+	if len(unmarked) > 0 {
+		t.Errorf("%d of the %d mails committed before the stop carry no %s: %v", len(unmarked), len(committed), FlagProcessed, unmarked)
+	}
+}
+
+func uidRange(lo, hi uint32) imap.UIDSet {
+	return imap.UIDSet{imap.UIDRange{Start: imap.UID(lo), Stop: imap.UID(hi)}}
 }
