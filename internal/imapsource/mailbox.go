@@ -1,11 +1,14 @@
 package imapsource
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"net/textproto"
 	"slices"
 	"strings"
 	"time"
@@ -448,15 +451,58 @@ func movedTo(validity uint32, dst imap.UIDSet) Moved {
 	return Moved{UIDValidity: validity, UID: uint32(dst[0].Start)}
 }
 
-// SearchMessageID returns the UIDs of the selected mailbox whose Message-ID header
-// holds id (UID SEARCH HEADER Message-ID, a substring match: the caller checks).
+// SearchMessageID returns the UIDs of the selected mailbox whose Message-ID is id
+// (without angle brackets; compared without regard to case). UID SEARCH HEADER
+// Message-ID matches substrings (RFC 9051 section 6.4.4): "1@example.cn" finds
+// <21@example.cn> too, so the Message-ID of each match is fetched and compared.
 func (c *Client) SearchMessageID(ctx context.Context, id string) ([]uint32, error) {
 	c.op.Lock()
 	defer c.op.Unlock()
 	if c.selected == "" {
 		return nil, fmt.Errorf("uid search: %w", ErrNoMailbox)
 	}
-	return c.uidSearch(ctx, &imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Message-ID", Value: id}}})
+	found, err := c.uidSearch(ctx, &imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Message-ID", Value: id}}})
+	if err != nil || len(found) == 0 {
+		return nil, err
+	}
+	var set imap.UIDSet
+	for _, u := range found {
+		set.AddNum(imap.UID(u))
+	}
+	section := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: []string{"Message-ID"}, Peek: true}
+	var out []uint32
+	err = c.guard(ctx, "uid fetch", c.opts.CommandTimeout, func() error {
+		msgs, err := c.ic.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}}).Collect()
+		for _, m := range msgs {
+			// A header the server did not send leaves the search's word standing.
+			if h := m.FindBodySection(section); h == nil || strings.EqualFold(headerMessageID(h), id) {
+				out = append(out, uint32(m.UID))
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mailbox %q: %w", c.selected, err)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// headerMessageID reads the Message-ID out of a header section: what stands between
+// its first < and >, folding whitespace removed ("" when there is none).
+func headerMessageID(header []byte) string {
+	h, err := textproto.NewReader(bufio.NewReader(bytes.NewReader(header))).ReadMIMEHeader()
+	if err != nil && len(h) == 0 {
+		return ""
+	}
+	v := h.Get("Message-Id")
+	if lt := strings.IndexByte(v, '<'); lt >= 0 {
+		v = v[lt+1:]
+		if gt := strings.IndexByte(v, '>'); gt >= 0 {
+			v = v[:gt]
+		}
+	}
+	return strings.Join(strings.Fields(v), "")
 }
 
 // uidSearch runs UID SEARCH on the selected mailbox (the caller holds c.op) and

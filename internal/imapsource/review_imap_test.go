@@ -278,3 +278,65 @@ func TestStopDuringABacklogLeavesNoCommittedMailUnmarked(t *testing.T) {
 func uidRange(lo, hi uint32) imap.UIDSet {
 	return imap.UIDSet{imap.UIDRange{Start: imap.UID(lo), Stop: imap.UID(hi)}}
 }
+
+// retryIntake asks for one quarantined mail back, as intake does after `quarantine
+// retry`, until it is released.
+type retryIntake struct {
+	failingIntake
+	rec      inbound.Quarantined
+	released atomic.Bool
+}
+
+func (in *retryIntake) Retries(inbound.Stream) ([]inbound.Quarantined, error) {
+	if in.released.Load() {
+		return nil, nil
+	}
+	return []inbound.Quarantined{in.rec}, nil
+}
+
+func (in *retryIntake) Released(inbound.Source, bool) error {
+	in.released.Store(true)
+	return nil
+}
+
+// A quarantined mail taken back by its Message-ID (the server did not say where the
+// move put it, or the folder was renumbered) is the mail with that Message-ID, not one
+// whose Message-ID merely contains it: IMAP's SEARCH HEADER matches substrings. Before,
+// the first match was moved back, so another quarantined mail was processed, and the
+// one asked for stayed in the folder with its record released: lost from the
+// quarantine list.
+func TestQuarantinedMailTakenBackByMessageIDIsThatMail(t *testing.T) {
+	ms := startMemServer(t, memServerConfig{})
+	if err := ms.user.Create("Quarantine", nil); err != nil {
+		t.Fatal(err)
+	}
+	ms.appendMsg(t, "Quarantine", []byte("Message-ID: <21@example.cn>\r\nSubject: other\r\n\r\nanother quarantined mail\r\n"))
+	ms.appendMsg(t, "Quarantine", []byte("Message-ID: <1@example.cn>\r\nSubject: wanted\r\n\r\nthe mail asked for\r\n"))
+	in := &retryIntake{rec: inbound.Quarantined{
+		Source:    inbound.Source{Stream: inbound.Stream{Channel: inbound.IMAP, Name: "INBOX"}, Epoch: 7, Seq: 3},
+		MessageID: "1@example.cn", Moved: true,
+		At: inbound.Source{Stream: inbound.Stream{Channel: inbound.IMAP, Name: "Quarantine"}},
+	}}
+	pl := NewPipeline[gapPrep](in, PipelineOptions{
+		IMAP: ms.options(), Mailbox: "INBOX", PollInterval: time.Second, QuarantineFolder: "Quarantine",
+		Backoff: Backoff{Min: 10 * time.Millisecond, Max: 20 * time.Millisecond},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); pl.Run(ctx) }()
+	waitFor(t, "the record to be released", in.released.Load)
+	cancel()
+	<-done
+	ic := ms.inspect(t, "INBOX")
+	msgs, err := ic.Fetch(imap.SeqSet{imap.SeqRange{Start: 1, Stop: 0}}, &imap.FetchOptions{Envelope: true}).Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back []string
+	for _, m := range msgs {
+		back = append(back, m.Envelope.MessageID)
+	}
+	if !slices.Equal(back, []string{"1@example.cn"}) {
+		t.Errorf("moved back into INBOX: %q, want only 1@example.cn", back)
+	}
+}
