@@ -657,7 +657,7 @@ func (pl *Pipeline[P]) batch(ctx context.Context, c *Client, validity uint32, ui
 		switch {
 		case size > pipelineMaxBytes || size < 0:
 			// Too big to buffer: parse it from the connection right here.
-			cr := &connReader{r: r}
+			cr := &connReader{r: r, size: size}
 			j.prep, j.err = pl.prepareSafely(prepCtx, uid, cr)
 			j.err = cr.blame(j.err)
 			close(j.done)
@@ -967,7 +967,7 @@ func (pl *Pipeline[P]) one(ctx context.Context, c *Client, validity, uid uint32)
 	fctx, stopped := graceful(ctx)
 	defer stopped()
 	fetchErr := c.Fetch(fctx, uid, func(r io.Reader, size int64) error {
-		cr := &connReader{r: r}
+		cr := &connReader{r: r, size: size}
 		out, procErr = pl.processSafely(ctx, validity, uid, cr)
 		procErr = cr.blame(procErr)
 		return nil
@@ -1018,15 +1018,24 @@ func serverTrouble(err error) bool {
 	return false
 }
 
-// connReader reads a mail from the connection and remembers a failed read: a mail
-// cut off because the connection broke failed for the environment's fault.
+// connReader reads a mail of size bytes from the connection and remembers a failed
+// read: a mail cut off because the connection broke failed for the environment's
+// fault. An end before size bytes is such a failure: go-imap's literal reader ends
+// with a plain io.EOF when the server closes the connection in the middle of it, and
+// the mail would be taken for whole.
 type connReader struct {
-	r   io.Reader
-	err error
+	r    io.Reader
+	size int64
+	read int64
+	err  error
 }
 
 func (c *connReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
+	c.read += int64(n)
+	if err == io.EOF && c.read < c.size {
+		err = fmt.Errorf("message ends after %d of its %d bytes: %w", c.read, c.size, io.ErrUnexpectedEOF)
+	}
 	if err != nil && err != io.EOF {
 		c.err = err
 	}

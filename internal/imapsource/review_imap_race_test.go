@@ -1,0 +1,5 @@
+//go:build race
+
+package imapsource
+
+func init() { raceDetector = true }
