@@ -34,7 +34,9 @@
 //   - A mail that kills the process is quarantined instead of killing it forever, and
 //     nothing else is blamed: a death is charged only to a mail processed alone; mails
 //     in hand in a pipeline when the process died are suspects, each processed alone
-//     on the next start (see inflight).
+//     on the next start (see inflight). Likewise a mail in hand when the connection
+//     broke is fetched alone by the next session, and a mail the server cannot send
+//     without dropping the connection is quarantined after as many breaks in a row.
 //   - Flags and moves after the commit are a convenience for the people reading the
 //     mailbox; their failure is logged, never retried as processing.
 //   - Cancellation is observed between mails: the mail in hand is finished, flag

@@ -145,6 +145,12 @@ type Pipeline[P Prepared] struct {
 	// stuck are quarantined mails the pipeline could not take back (said once in the
 	// log, not at every pass); used by the Run goroutine only.
 	stuck map[inbound.Source]bool
+	// cut are mails in hand when a connection broke, with how often it broke while
+	// each was fetched alone: the next session fetches them alone, and a mail the
+	// server cannot send without dropping the connection (a server process that
+	// crashes on it) is quarantined instead of holding up the mail behind it for
+	// ever. Used by the Run goroutine only.
+	cut map[inbound.Source]int
 
 	mu          sync.Mutex // guards the pause
 	pausedSince time.Time  // zero: not paused
@@ -173,7 +179,7 @@ func NewPipeline[P Prepared](in Intake[P], o PipelineOptions) *Pipeline[P] {
 	}
 	return &Pipeline[P]{o: o, in: in, stream: inbound.Stream{Channel: inbound.IMAP, Name: o.Mailbox},
 		inflight: openInflight(o.InflightPath, o.Logger), buffers: newBufferPool(budgetUnit, pipelineMaxBytes, pipelineBudget),
-		wake: make(chan struct{}, 1), stuck: map[inbound.Source]bool{}}
+		wake: make(chan struct{}, 1), stuck: map[inbound.Source]bool{}, cut: map[inbound.Source]int{}}
 }
 
 // Wake ends the wait for new mail at once: quarantined mail was released for another
@@ -506,7 +512,7 @@ func (pl *Pipeline[P]) catchUp(ctx context.Context, c *Client, st MailboxStatus)
 		}
 		// A mail that was in hand when an earlier process died is processed alone:
 		// if it kills us again, it alone is charged.
-		if _, suspect := pl.inflight.suspect(pl.o.Mailbox, st.UIDValidity, uids[0]); suspect {
+		if pl.suspect(st.UIDValidity, uids[0]) {
 			if err := pl.one(ctx, c, st.UIDValidity, uids[0]); err != nil {
 				return err
 			}
@@ -515,7 +521,7 @@ func (pl *Pipeline[P]) catchUp(ctx context.Context, c *Client, st MailboxStatus)
 		}
 		n := 1
 		for n < len(uids) && n < fetchBatch*batchesPerRun {
-			if _, suspect := pl.inflight.suspect(pl.o.Mailbox, st.UIDValidity, uids[n]); suspect {
+			if pl.suspect(st.UIDValidity, uids[n]) {
 				break
 			}
 			n++
@@ -527,6 +533,21 @@ func (pl *Pipeline[P]) catchUp(ctx context.Context, c *Client, st MailboxStatus)
 		uids = uids[used:]
 	}
 	return nil
+}
+
+func (pl *Pipeline[P]) isCut(src inbound.Source) bool {
+	_, ok := pl.cut[src]
+	return ok
+}
+
+// suspect reports whether a mail is to be processed alone: it was in hand when an
+// earlier process died, or when a connection broke.
+func (pl *Pipeline[P]) suspect(validity, uid uint32) bool {
+	if _, ok := pl.cut[pl.source(validity, uid)]; ok {
+		return true
+	}
+	_, ok := pl.inflight.suspect(pl.o.Mailbox, validity, uid)
+	return ok
 }
 
 // fetchBatch is how many new mails one UID FETCH asks for: enough to keep the server
@@ -636,6 +657,7 @@ func (pl *Pipeline[P]) batch(ctx context.Context, c *Client, validity uint32, ui
 	// the mail left out is fetched alone.
 	expect := 0 // index in uids of the mail the next body must be
 	gap := false
+	reading := false // the body of uids[expect-1] is being read off the connection
 	// A mail taken in hand is finished even when the batch stops (each has its own
 	// time budget in Prepare): only the fetching of more stops.
 	prepCtx := context.WithoutCancel(ctx)
@@ -651,6 +673,7 @@ func (pl *Pipeline[P]) batch(ctx context.Context, c *Client, validity uint32, ui
 			return errStopBatch
 		}
 		expect++
+		reading = true
 		j := &job[P]{uid: uid, done: make(chan struct{})}
 		pl.inflight.beginPipeline(pl.o.Mailbox, validity, uid)
 		begun = append(begun, uid)
@@ -660,6 +683,7 @@ func (pl *Pipeline[P]) batch(ctx context.Context, c *Client, validity uint32, ui
 			cr := &connReader{r: r, size: size}
 			j.prep, j.err = pl.prepareSafely(prepCtx, uid, cr)
 			j.err = cr.blame(j.err)
+			reading = cr.err != nil
 			close(j.done)
 		default:
 			units := budgetUnits(size)
@@ -673,6 +697,7 @@ func (pl *Pipeline[P]) batch(ctx context.Context, c *Client, validity uint32, ui
 				budget.release(units)
 				return fmt.Errorf("read message: %w", err) // the connection broke
 			}
+			reading = false
 			pl.o.Metrics.Busy("fetch", read)
 			waited = time.Now()
 			workers <- struct{}{}
@@ -749,6 +774,18 @@ func (pl *Pipeline[P]) batch(ctx context.Context, c *Client, validity uint32, ui
 		return used, nil
 	case err != nil:
 		if IsConnError(err) {
+			// The mail whose body was being read, or else the next one asked for, is
+			// fetched alone by the next session: if the server cannot send it without
+			// dropping the connection, it alone is charged (see one).
+			cut := expect
+			if reading {
+				cut--
+			}
+			if cut < len(uids) {
+				if src := pl.source(validity, uids[cut]); !pl.isCut(src) {
+					pl.cut[src] = 0
+				}
+			}
 			return used, err
 		}
 		return used, fmt.Errorf("batch: %w", err)
@@ -964,14 +1001,37 @@ func (pl *Pipeline[P]) one(ctx context.Context, c *Client, validity, uid uint32)
 	}
 	var out inbound.Outcome
 	var procErr error
+	var handed bool         // the mail went to intake
+	alive := c.Err() == nil // a connection already dead breaks on no mail
 	fctx, stopped := graceful(ctx)
 	defer stopped()
 	fetchErr := c.Fetch(fctx, uid, func(r io.Reader, size int64) error {
+		handed = true
 		cr := &connReader{r: r, size: size}
 		out, procErr = pl.processSafely(ctx, validity, uid, cr)
 		procErr = cr.blame(procErr)
 		return nil
 	})
+	src := pl.source(validity, uid)
+	if alive && IsConnError(fetchErr) && ctx.Err() == nil && (!handed || IsConnError(procErr)) {
+		// The connection broke while this mail alone was fetched (not after intake
+		// registered it, nor by a stop). A lost connection is not the mail's fault,
+		// but a server that drops it at this mail every time (its process crashing
+		// on a damaged message) would hold up the mail behind it for ever: that mail
+		// is quarantined after as many breaks in a row as deaths of the process
+		// with a mail alone in hand are allowed (crashAttemptsFactor).
+		pl.cut[src]++
+		if n := pl.cut[src]; n >= pl.o.MaxAttempts*crashAttemptsFactor {
+			reason := fmt.Sprintf("the connection to the server broke %d times in a row while this message alone was fetched", n)
+			if err := pl.in.Quarantine(src, out.MessageID, n, reason); err != nil {
+				return err
+			}
+			delete(pl.cut, src)
+			pl.logQuarantined(uid, reason)
+		}
+		return fetchErr
+	}
+	delete(pl.cut, src)
 	if fetchErr != nil {
 		if errors.Is(fetchErr, ErrNotFound) {
 			// Expunged by someone between SEARCH and FETCH: nothing to process.

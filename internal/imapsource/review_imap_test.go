@@ -445,3 +445,70 @@ func skipUnderRace(t *testing.T) {
 		t.Skip("go-imap races on its own buffer when a connection closes mid-literal")
 	}
 }
+
+// Quarantine records a quarantine without an attempt, as intake does: the stream is
+// advanced past the mail, whose record reads -1.
+func (in *failingIntake) Quarantine(src inbound.Source, _ string, _ int, _ string) error {
+	in.fmu.Lock()
+	if in.failures == nil {
+		in.failures, in.retry = map[uint32]int{}, map[uint32]bool{}
+	}
+	in.failures[src.Seq] = -1
+	in.fmu.Unlock()
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.last = max(in.last, src.Seq)
+	return nil
+}
+
+// A mail the server cannot send without dropping the connection (its IMAP process
+// crashes on a damaged message, every time) does not hold up the mail behind it for
+// ever: it is fetched alone after the first break, and quarantined after as many
+// breaks in a row as deaths of the process are allowed. Before, every session fetched
+// it in a batch, lost the connection, reconnected, and no mail behind it was ever read.
+func TestMailThatAlwaysBreaksTheConnectionDoesNotHoldUpTheRest(t *testing.T) {
+	skipUnderRace(t)
+	body := func(uid int) string {
+		return fmt.Sprintf("Message-ID: <m%d@example.cn>\r\nSubject: %d\r\n\r\nbody %d\r\n", uid, uid, uid)
+	}
+	f := &fakeServer{caps: "UIDPLUS", permFlags: `\Seen \Flagged \*`, searchUIDs: "1 2 3"}
+	f.fetch = func(set string, conn net.Conn) string {
+		for _, uid := range []int{1, 2, 3} {
+			if !fetchSetHas(set, uid) {
+				continue
+			}
+			if uid == 2 {
+				fmt.Fprintf(conn, "* 2 FETCH (UID 2 RFC822.SIZE 100 BODY[] {100}\r\nMessage-ID: <m2@")
+				return "" // the server's process dies on this mail
+			}
+			b := body(uid)
+			fmt.Fprintf(conn, "* %d FETCH (UID %d RFC822.SIZE %d BODY[] {%d}\r\n%s)\r\n", uid, uid, len(b), len(b), b)
+		}
+		return "OK done"
+	}
+	f.start(t)
+	in := &failingIntake{}
+	pl := NewPipeline[gapPrep](in, PipelineOptions{
+		IMAP: f.options(), Mailbox: "INBOX", PollInterval: 50 * time.Millisecond, MaxAttempts: 3,
+		Backoff: Backoff{Min: 10 * time.Millisecond, Max: 20 * time.Millisecond},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); pl.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		last, committed := in.state()
+		if slices.Contains(committed, 3) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mail 3 not registered in 10 s behind mail 2, which breaks the connection: committed %v, checkpoint %d, %d sessions",
+				committed, last, pl.o.Metrics.IMAPConnects.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, committed := in.state(); !slices.Equal(committed, []uint32{1, 3}) || in.attempts(2) != -1 {
+		t.Errorf("committed %v, mail 2's record %d; want 1 and 3 committed, 2 quarantined", committed, in.attempts(2))
+	}
+}
