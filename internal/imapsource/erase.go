@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
@@ -51,7 +52,7 @@ func (c *Client) EraseCopies(ctx context.Context, folder string, copies []Copy) 
 
 	wanted := map[string]bool{} // Message-IDs to delete wherever they are
 	placed := map[uint32]Copy{} // the copies' own places in this folder
-	var candidates imap.UIDSet
+	var candidates []uint32
 	for _, cp := range copies {
 		if id := normMessageID(cp.MessageID); id != "" {
 			wanted[id] = true
@@ -59,50 +60,39 @@ func (c *Client) EraseCopies(ctx context.Context, folder string, copies []Copy) 
 			if err != nil {
 				return 0, fmt.Errorf("erase: %w", err)
 			}
-			for _, u := range uids {
-				candidates.AddNum(imap.UID(u))
-			}
+			candidates = append(candidates, uids...)
 		}
 		if cp.UID != 0 && cp.Mailbox == folder && cp.UIDValidity == status.UIDValidity {
 			placed[cp.UID] = cp
-			candidates.AddNum(imap.UID(cp.UID))
+			candidates = append(candidates, cp.UID)
 		}
 	}
 	if len(candidates) == 0 {
 		return 0, nil
 	}
+	slices.Sort(candidates)
+	candidates = slices.Compact(candidates)
 
 	// Each candidate's own Message-ID decides: a substring match of SEARCH, or a UID
 	// that now holds another mail (a mailbox recreated with the same UIDVALIDITY by a
-	// broken server), is left alone.
+	// broken server), is left alone; so is a mail whose header did not come.
+	ids, err := c.messageIDs(ctx, candidates)
+	if err != nil {
+		return 0, fmt.Errorf("erase: %w", err)
+	}
 	var doomed imap.UIDSet
 	n := 0
-	err = c.guard(ctx, "uid fetch", c.opts.CommandTimeout, func() error {
-		cmd := c.ic.Fetch(candidates, &imap.FetchOptions{UID: true, Envelope: true})
-		defer cmd.Close()
-		for {
-			msg := cmd.Next()
-			if msg == nil {
-				break
-			}
-			buf, err := msg.Collect()
-			if err != nil {
-				return err
-			}
-			if buf.UID == 0 || buf.Envelope == nil {
-				continue
-			}
-			id := normMessageID(buf.Envelope.MessageID)
-			cp, at := placed[uint32(buf.UID)]
-			if (id != "" && wanted[id]) || (at && id == "" && normMessageID(cp.MessageID) == "") {
-				doomed.AddNum(buf.UID)
-				n++
-			}
+	for _, u := range candidates {
+		got, sent := ids[u]
+		if !sent {
+			continue
 		}
-		return cmd.Close()
-	})
-	if err != nil {
-		return 0, fmt.Errorf("erase in %q: %w", folder, err)
+		id := normMessageID(got)
+		cp, at := placed[u]
+		if (id != "" && wanted[id]) || (at && id == "" && normMessageID(cp.MessageID) == "") {
+			doomed.AddNum(imap.UID(u))
+			n++
+		}
 	}
 	if n == 0 {
 		return 0, nil

@@ -465,18 +465,35 @@ func (c *Client) SearchMessageID(ctx context.Context, id string) ([]uint32, erro
 	if err != nil || len(found) == 0 {
 		return nil, err
 	}
-	var set imap.UIDSet
+	ids, err := c.messageIDs(ctx, found)
+	if err != nil {
+		return nil, err
+	}
+	var out []uint32
 	for _, u := range found {
+		// A header the server did not send leaves the search's word standing.
+		if got, sent := ids[u]; !sent || strings.EqualFold(got, id) {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
+// messageIDs fetches the Message-ID of each of uids in the selected mailbox (the
+// caller holds c.op): "" for a mail without one; absent when the server sent no
+// header for the UID (expunged since).
+func (c *Client) messageIDs(ctx context.Context, uids []uint32) (map[uint32]string, error) {
+	var set imap.UIDSet
+	for _, u := range uids {
 		set.AddNum(imap.UID(u))
 	}
 	section := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: []string{"Message-ID"}, Peek: true}
-	var out []uint32
-	err = c.guard(ctx, "uid fetch", c.opts.CommandTimeout, func() error {
+	out := make(map[uint32]string, len(uids))
+	err := c.guard(ctx, "uid fetch", c.opts.CommandTimeout, func() error {
 		msgs, err := c.ic.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}}).Collect()
 		for _, m := range msgs {
-			// A header the server did not send leaves the search's word standing.
-			if h := m.FindBodySection(section); h == nil || strings.EqualFold(headerMessageID(h), id) {
-				out = append(out, uint32(m.UID))
+			if h := m.FindBodySection(section); h != nil && m.UID != 0 {
+				out[uint32(m.UID)] = headerMessageID(h)
 			}
 		}
 		return err
@@ -484,7 +501,6 @@ func (c *Client) SearchMessageID(ctx context.Context, id string) ([]uint32, erro
 	if err != nil {
 		return nil, fmt.Errorf("mailbox %q: %w", c.selected, err)
 	}
-	slices.Sort(out)
 	return out, nil
 }
 

@@ -432,7 +432,7 @@ func TestMailCutOffByAClosedConnectionIsNotRegisteredShort(t *testing.T) {
 	}
 }
 
-// raceDetector is set by review_imap_race_test.go when the tests run with -race.
+// raceDetector is set by race_on_test.go when the tests run with -race.
 var raceDetector bool
 
 // skipUnderRace skips a test whose server closes the connection in the middle of a
