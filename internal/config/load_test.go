@@ -98,6 +98,12 @@ func TestProblems(t *testing.T) {
 		{"staff token ttl of 0", minimal + "staff: {auth: {token_ttl: 0s}}\n",
 			[]string{"staff.auth.token_ttl: must be more than 0s, got 0s (leave the key out for the default, 720h0m0s)"}, nil},
 		{"the dkim mode needs no authserv-id", minimal + "staff: {auth: {mode: token+dkim}}\n", nil, []string{"staff.auth"}},
+		// Mail moved to the mailbox it was read from comes back under a new UID and is
+		// read again, for ever; INBOX is INBOX in any case (found in review).
+		{"processed folder is the mailbox", "imap: {host: h, username: u, password: p, processed: move, processed_folder: inbox}\nsmtp: {host: s, from: desk@example.cn}\n",
+			[]string{"imap.processed_folder: must not be the mailbox read (imap.mailbox: INBOX): its mail would be read again and again"}, nil},
+		{"quarantine folder is the mailbox", "imap: {host: h, username: u, password: p, mailbox: Desk, quarantine_folder: Desk}\nsmtp: {host: s, from: desk@example.cn}\n",
+			[]string{"imap.quarantine_folder: must not be the mailbox read (imap.mailbox: Desk): its mail would be read again and again"}, nil},
 		// A typo close to a real key gets the key, not the list of 16.
 		{"misspelt key", minimal + "store: {pth: x}\n", []string{"store.pth: unknown key, did you mean path?"}, nil},
 		// A type error names its key; yaml alone said only "line 3: cannot unmarshal !!str".

@@ -3,7 +3,10 @@ package config
 // This file checks the imap section: the service mailbox, how it is read and what one
 // message may cost.
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 func (c *Config) checkIMAP(k *checker) {
 	i := &c.IMAP
@@ -17,6 +20,14 @@ func (c *Config) checkIMAP(k *checker) {
 	atLeast(k, "imap.poll_interval", i.PollInterval, time.Second)
 	k.oneOf("imap.processed", i.Processed, "flag", "move", "none")
 	k.oneOf("imap.erased_mail", i.ErasedMail, "delete", "keep")
+	// A mail moved to the mailbox it came from comes back under a new UID and is
+	// read again, for ever. INBOX is one mailbox however it is written (RFC 9051
+	// section 5.1), so "inbox" is INBOX too.
+	for _, f := range []struct{ key, name string }{{"imap.processed_folder", i.ProcessedFolder}, {"imap.quarantine_folder", i.QuarantineFolder}} {
+		if f.name == i.Mailbox || strings.EqualFold(f.name, "INBOX") && strings.EqualFold(i.Mailbox, "INBOX") {
+			k.add(f.key, "must not be the mailbox read (imap.mailbox: %s): its mail would be read again and again", i.Mailbox)
+		}
+	}
 	if i.Start != "" {
 		k.oneOf("imap.start", i.Start, "all", "new")
 	}
