@@ -408,7 +408,7 @@ func (d *desk) run(ctx context.Context, reload <-chan struct{}) error {
 		listeners = append(listeners, ln)
 	}
 	if d.cfg.HTTP.ControlSocket != "" {
-		ln, err := listenUnix(d.cfg.HTTP.ControlSocket)
+		ln, err := listenUnix(d.cfg.HTTP.ControlSocket, d.log)
 		if err != nil {
 			return fmt.Errorf("http.control_socket: %w", err)
 		}
@@ -487,7 +487,7 @@ loop:
 
 // listenUnix opens the control socket with 0600 permissions: case data is personal
 // information, and only the daemon's own user may read it.
-func listenUnix(path string) (net.Listener, error) {
+func listenUnix(path string, log *slog.Logger) (net.Listener, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
@@ -504,5 +504,31 @@ func listenUnix(path string) (net.Listener, error) {
 		ln.Close()
 		return nil, err
 	}
-	return ln, nil
+	return ownerOnly{ln, log}, nil
+}
+
+// ownerOnly accepts the connections of the daemon's own user and root only. The
+// socket's mode (0600) keeps others out, except in the moment between its creation
+// and the chmod (a connection made then stays open), or when someone loosens it; the
+// control socket reveals and erases personal data.
+type ownerOnly struct {
+	net.Listener
+	log *slog.Logger
+}
+
+func (l ownerOnly) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		uid, ok := peerUID(c)
+		if ok && (uid == os.Geteuid() || uid == 0) {
+			return c, nil
+		}
+		c.Close()
+		if l.log != nil {
+			l.log.Warn("control socket: connection of another user refused", "uid", uid, "known", ok)
+		}
+	}
 }

@@ -48,7 +48,7 @@ func TestDocumentsExportFailureIsReported(t *testing.T) {
 	}
 	d.vault.Release(spoolID)
 
-	ln, err := listenUnix(cfg.HTTP.ControlSocket)
+	ln, err := listenUnix(cfg.HTTP.ControlSocket, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
