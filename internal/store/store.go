@@ -740,18 +740,19 @@ func (t *Tx) EachMessage(fn func(*Message) error) error {
 	})
 }
 
-// EachMessageOf walks the registered mails of one case. Mails carry their case
-// number in clear, so only the case's own records are opened (a walk of every
-// record would open each mail of the store with its case's key).
+// EachMessageOf walks the registered mails of one case. The digests bucket holds
+// each mail's case number beside its key (PutMessage), so only the case's own
+// records are read and opened: an erasure lists its mails in its write transaction,
+// and decoding every mail of the store there took over a second with 100,000 mails
+// (found in review).
 func (t *Tx) EachMessageOf(caseID string, fn func(*Message) error) error {
-	return t.tx.Bucket(bMessages).ForEach(func(_, v []byte) error {
-		var head struct {
-			Case string `json:"case"`
+	msgs := t.tx.Bucket(bMessages)
+	return t.tx.Bucket(bDigests).ForEach(func(k, c []byte) error {
+		if string(c) != caseID {
+			return nil
 		}
-		if err := json.Unmarshal(v, &head); err != nil {
-			return fmt.Errorf("decode message: %w", err)
-		}
-		if head.Case != caseID {
+		v := msgs.Get(k)
+		if v == nil {
 			return nil
 		}
 		m, err := t.decodeMessage(v)
