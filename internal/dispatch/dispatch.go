@@ -758,6 +758,9 @@ type outcome struct {
 	event   *cases.Event
 	sendErr error
 	key     journalKey // of its journal record, when the reply was accepted
+	// took are the journal records of recipients who took the mail in a
+	// transaction of their own (sendEach), settled when the outcome is written.
+	took []journalKey
 }
 
 // try sends one entry and returns its outcome, to be recorded, and when to retry
@@ -788,7 +791,8 @@ func (d *Dispatcher) try(ctx context.Context, seq uint64) (*outcome, time.Time, 
 		// chain: no attempt during the pause.
 		return nil, until, nil
 	}
-	sendErr := d.send(ctx, e)
+	var took []journalKey // recipients who took the mail alone (sendEach), journalled
+	sendErr := d.send(ctx, e, &took)
 	now := d.o.Now()
 	// A refused login or certificate is the desk's configuration, not the mail's
 	// fault: it is not counted among the mail's attempts.
@@ -837,7 +841,7 @@ func (d *Dispatcher) try(ctx context.Context, seq uint64) (*outcome, time.Time, 
 	if sendErr == nil {
 		d.endHold()
 	}
-	o := &outcome{e: e, event: event, sendErr: sendErr, key: acc.key()}
+	o := &outcome{e: e, event: event, sendErr: sendErr, key: acc.key(), took: took}
 	var retryAt time.Time
 	if e.State == store.OutboxPending {
 		retryAt = e.NextAt
@@ -903,7 +907,7 @@ func (d *Dispatcher) recorded(outs []*outcome) {
 	}
 }
 
-func (d *Dispatcher) send(ctx context.Context, e *store.OutboxEntry) (err error) {
+func (d *Dispatcher) send(ctx context.Context, e *store.OutboxEntry, took *[]journalKey) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			d.o.Logger.Error("panic while sending", "case", e.Case, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
@@ -930,7 +934,7 @@ func (d *Dispatcher) send(ctx context.Context, e *store.OutboxEntry) (err error)
 	}
 	err = d.sendOnce(ctx, m)
 	if len(m.To) > 1 && recipientRefusedForGood(err) {
-		return d.sendEach(ctx, e, m, err)
+		return d.sendEach(ctx, e, m, err, took)
 	}
 	return err
 }
@@ -955,20 +959,27 @@ func recipientRefusedForGood(err error) bool {
 // notification, digest and alert for all the others, for good. The refused are
 // logged (hashed) and dropped; the mail is sent when at least one recipient took it.
 // Recipients refused for now stay in the entry, rewritten for them alone, and the
-// attempt fails temporarily: those who took it do not get it twice.
-func (d *Dispatcher) sendEach(ctx context.Context, e *store.OutboxEntry, m outbox.Mail, whole error) error {
+// attempt fails temporarily: those who took it do not get it twice. Each who took
+// it is noted in the journal at once (took), as a mail the relay accepted whole is:
+// a process that dies before the rewrite is written sent it to them again after the
+// restart (found in review).
+func (d *Dispatcher) sendEach(ctx context.Context, e *store.OutboxEntry, m outbox.Mail, whole error, took *[]journalKey) error {
 	var (
-		accepted int
-		left     []outbox.Address
-		lastTemp error
+		delivered int
+		left      []outbox.Address
+		lastTemp  error
 	)
+	base := replyHash(e)
 	for _, to := range m.To {
 		one := m
 		one.To = []outbox.Address{to}
 		err := d.sendOnce(ctx, one)
 		switch {
 		case err == nil:
-			accepted++
+			delivered++
+			a := accepted{seq: e.Seq, at: d.o.Now(), attempts: e.Attempts, hash: recipientHash(base, to.Address)}
+			d.journal.add(a)
+			*took = append(*took, a.key())
 		case outbox.IsTemporary(err):
 			left, lastTemp = append(left, to), err
 		default:
@@ -977,25 +988,33 @@ func (d *Dispatcher) sendEach(ctx context.Context, e *store.OutboxEntry, m outbo
 		}
 	}
 	switch {
-	case accepted == 0 && len(left) == 0:
+	case delivered == 0 && len(left) == 0:
 		return whole
 	case len(left) == 0:
 		return nil
 	}
+	if err := keepRecipients(e, left); err != nil {
+		return &outbox.SendError{Stage: outbox.StageCompose, Err: err}
+	}
+	return lastTemp
+}
+
+// keepRecipients rewrites e's stored mail for the recipients left alone.
+func keepRecipients(e *store.OutboxEntry, left []outbox.Address) error {
 	var stored outbox.Mail
 	if err := json.Unmarshal(e.Mail, &stored); err != nil {
-		return &outbox.SendError{Stage: outbox.StageCompose, Err: fmt.Errorf("decode stored mail: %w", err)}
+		return fmt.Errorf("decode stored mail: %w", err)
 	}
 	stored.To = left
 	raw, err := json.Marshal(stored)
 	if err != nil {
-		return &outbox.SendError{Stage: outbox.StageCompose, Err: fmt.Errorf("encode mail: %w", err)}
+		return fmt.Errorf("encode mail: %w", err)
 	}
 	e.Mail, e.To = raw, nil
 	for _, a := range left {
 		e.To = append(e.To, a.Address)
 	}
-	return lastTemp
+	return nil
 }
 
 // ConfigFailure says why an attempt failed when no retry of any mail cures it: the

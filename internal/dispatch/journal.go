@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"hash/crc32"
 	"hash/fnv"
@@ -9,10 +10,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/complaintd/complaintd/internal/cases"
+	"github.com/complaintd/complaintd/internal/outbox"
 	"github.com/complaintd/complaintd/internal/store"
 )
 
@@ -34,7 +37,9 @@ import (
 // was sent (Message-ID and rendered mail), checked against the store at the start:
 // a journal left beside a store restored from a backup, whose numbers went to other
 // replies since, marks nothing, and neither does the record of a digest that intake
-// has since rewritten with more cases (that version is sent).
+// has since rewritten with more cases (that version is sent). A recipient who took a
+// reply in a transaction of their own (Dispatcher.sendEach) has a record of their
+// own (recipientHash): the next start takes them out of the reply's recipients.
 type journal struct {
 	path string
 	log  *slog.Logger
@@ -78,15 +83,29 @@ func replyHash(e *store.OutboxEntry) uint64 {
 	return h.Sum64()
 }
 
+// recipientHash names, in a journal record, one recipient who took the reply whose
+// replyHash is reply in a transaction of their own (Dispatcher.sendEach).
+func recipientHash(reply uint64, address string) uint64 {
+	h := fnv.New64a()
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], reply)
+	_, _ = h.Write(b[:])
+	_, _ = h.Write([]byte{1})
+	_, _ = io.WriteString(h, strings.ToLower(address))
+	return h.Sum64()
+}
+
 // journalKeys lists the records that outs, just written to the store, settle: those
-// of sent replies only. A failed attempt has no record, and its number may already
-// be in the file again, for a retry accepted since.
+// of sent replies, and of the recipients who took a reply alone (written with the
+// entry rewritten without them). A failed attempt has no record, and its number may
+// already be in the file again, for a retry accepted since.
 func journalKeys(outs []*outcome) []journalKey {
 	var keys []journalKey
 	for _, o := range outs {
 		if o.e.State == store.OutboxSent && o.sendErr == nil {
 			keys = append(keys, o.key)
 		}
+		keys = append(keys, o.took...)
 	}
 	return keys
 }
@@ -238,7 +257,8 @@ func (j *journal) close() {
 // until the recorder wrote them. A record whose entry is gone, no longer pending,
 // or now holds another reply (a store restored from a backup, a digest rewritten)
 // is passed over. An entry that cannot be read stays in flight, unsent, for this
-// process's life, and its record for the next start.
+// process's life, and its record for the next start. The recipients who took a
+// reply alone (sendEach) are taken out of it; with none left it is sent.
 func (d *Dispatcher) replay(left []accepted, rec *recorder) {
 	if len(left) == 0 {
 		return
@@ -246,32 +266,37 @@ func (d *Dispatcher) replay(left []accepted, rec *recorder) {
 	var outs []*outcome
 	var skipped []journalKey
 	var held []uint64
+	var seqs []uint64
+	bySeq := map[uint64][]accepted{}
 	seen := map[journalKey]bool{}
+	for _, a := range left {
+		if seen[a.key()] {
+			continue
+		}
+		seen[a.key()] = true
+		if bySeq[a.seq] == nil {
+			seqs = append(seqs, a.seq)
+		}
+		bySeq[a.seq] = append(bySeq[a.seq], a)
+	}
 	d.o.Store.View(func(tx *store.Tx) error {
-		for _, a := range left {
-			if seen[a.key()] {
-				continue
-			}
-			seen[a.key()] = true
-			e, err := tx.OutboxEntry(a.seq)
+		for _, seq := range seqs {
+			recs := bySeq[seq]
+			e, err := tx.OutboxEntry(seq)
 			switch {
 			case errors.Is(err, store.ErrNotFound):
-				skipped = append(skipped, a.key())
+				for _, a := range recs {
+					skipped = append(skipped, a.key())
+				}
 				continue
 			case err != nil:
-				d.o.Logger.Error("outbox journal: entry not read; it is not sent again before a restart", "seq", a.seq, "err", err)
-				held = append(held, a.seq)
+				d.o.Logger.Error("outbox journal: entry not read; it is not sent again before a restart", "seq", seq, "err", err)
+				held = append(held, seq)
 				continue
 			}
-			if e.State != store.OutboxPending || replyHash(e) != a.hash {
-				skipped = append(skipped, a.key())
-				continue
+			if o := replayed(e, recs, &skipped); o != nil {
+				outs = append(outs, o)
 			}
-			e.State, e.SentAt, e.LastError, e.Attempts = store.OutboxSent, a.at, "", max(e.Attempts, a.attempts)
-			if e.Case == "" {
-				e.Mail = headersOnly(e.Mail) // as try does for a sent mail of no case
-			}
-			outs = append(outs, &outcome{e: e, key: a.key(), event: &cases.Event{At: a.at, Type: cases.EventReplySent, Actor: "desk", Note: e.Kind}})
 		}
 		return nil
 	})
@@ -285,7 +310,77 @@ func (d *Dispatcher) replay(left []accepted, rec *recorder) {
 	}
 	d.mu.Unlock()
 	for _, o := range outs {
-		d.o.Logger.Info("reply sent before the restart, recorded from the outbox journal", "case", o.e.Case, "message_id", o.e.MessageID, "sent_at", o.e.SentAt)
+		if o.e.State == store.OutboxSent {
+			d.o.Logger.Info("reply sent before the restart, recorded from the outbox journal", "case", o.e.Case, "message_id", o.e.MessageID, "sent_at", o.e.SentAt)
+		} else {
+			d.o.Logger.Info("reply sent to some of its recipients before the restart, recorded from the outbox journal: the others get it", "case", o.e.Case, "message_id", o.e.MessageID, "took", len(o.took))
+		}
 		rec.add(o)
 	}
+}
+
+// replayed is the outcome the journal records recs of pending entry e stand for:
+// sent, when the relay took it whole or every recipient took it alone; rewritten
+// for the recipients left, when some took it alone; nil, with the records skipped,
+// when they are of another reply (a store restored, a digest rewritten).
+func replayed(e *store.OutboxEntry, recs []accepted, skipped *[]journalKey) *outcome {
+	if e.State != store.OutboxPending {
+		for _, a := range recs {
+			*skipped = append(*skipped, a.key())
+		}
+		return nil
+	}
+	full := replyHash(e)
+	var m outbox.Mail
+	if err := json.Unmarshal(e.Mail, &m); err != nil {
+		m = outbox.Mail{} // no recipient to match: only a whole record counts
+	}
+	byHash := map[uint64]string{}
+	for _, to := range m.To {
+		byHash[recipientHash(full, to.Address)] = strings.ToLower(to.Address)
+	}
+	var whole *accepted
+	took := map[string]bool{}
+	var keys []journalKey
+	last := accepted{}
+	for i, a := range recs {
+		switch addr, ok := byHash[a.hash]; {
+		case a.hash == full:
+			whole = &recs[i]
+		case ok:
+			took[addr] = true
+			keys = append(keys, a.key())
+			if a.at.After(last.at) {
+				last = a
+			}
+		default:
+			*skipped = append(*skipped, a.key())
+		}
+	}
+	if whole == nil && len(took) == 0 {
+		return nil
+	}
+	var rest []outbox.Address
+	for _, to := range m.To {
+		if !took[strings.ToLower(to.Address)] {
+			rest = append(rest, to)
+		}
+	}
+	o := &outcome{e: e, took: keys}
+	switch {
+	case whole == nil && len(rest) > 0:
+		if err := keepRecipients(e, rest); err != nil {
+			*skipped = append(*skipped, keys...)
+			return nil
+		}
+		return o
+	case whole == nil:
+		whole = &last
+	}
+	e.State, e.SentAt, e.LastError, e.Attempts = store.OutboxSent, whole.at, "", max(e.Attempts, whole.attempts)
+	if e.Case == "" {
+		e.Mail = headersOnly(e.Mail) // as try does for a sent mail of no case
+	}
+	o.key, o.event = whole.key(), &cases.Event{At: whole.at, Type: cases.EventReplySent, Actor: "desk", Note: e.Kind}
+	return o
 }
