@@ -11,6 +11,7 @@ import (
 
 	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/demo/samplemail"
+	"github.com/complaintd/complaintd/internal/mailtest"
 	"github.com/complaintd/complaintd/internal/store"
 )
 
@@ -439,7 +440,9 @@ func TestSMTPFaults(t *testing.T) {
 	t.Run("permanent 550: failed, no retry", func(t *testing.T) {
 		srv := newServers(t)
 		h := startHarness(t, srv, "")
-		srv.sink.FailNext(1, 550)
+		// At RCPT TO: the recipient's fault. (At MAIL FROM it is the desk's sender,
+		// refused for every reply alike: sending pauses, the reply is kept.)
+		srv.sink.FailNextAt(mailtest.StageRcpt, 1, 550)
 		srv.deliver(t, complaint("s-550@example.cn"))
 		eventually(t, "the entry to fail", func() bool {
 			ob := h.outbox()
