@@ -21,6 +21,9 @@ import (
 // else every mailEraseCheck.
 type mailEraser struct {
 	kick chan struct{}
+	// toldUnsupported: the server's lack of UIDPLUS was logged once; it is tried
+	// again every mailEraseCheck, quietly (a server upgrade brings it).
+	toldUnsupported bool
 }
 
 const (
@@ -42,7 +45,7 @@ func (e *mailEraser) wake() {
 func (d *desk) runMailEraser(ctx context.Context) {
 	for {
 		wait := mailEraseCheck
-		if d.eraseMail(ctx) > 0 {
+		if left, unsupported := d.eraseMail(ctx); left > 0 && !unsupported {
 			wait = mailEraseRetry
 		}
 		t := time.NewTimer(wait)
@@ -58,19 +61,20 @@ func (d *desk) runMailEraser(ctx context.Context) {
 }
 
 // eraseMail deletes the mails of every erased case still listed and returns how many
-// cases are left for a later attempt.
-func (d *desk) eraseMail(ctx context.Context) (left int) {
+// cases are left for a later attempt; unsupported when the server cannot expunge
+// single messages (no UIDPLUS), which no retry soon cures.
+func (d *desk) eraseMail(ctx context.Context) (left int, unsupported bool) {
 	log := d.log.With("part", "imap")
 	pending, bad, err := privacy.PendingMailErasures(d.store, d.vault)
 	if err != nil {
 		log.Error("mails of erased cases: list not read", "err", err)
-		return 1
+		return 1, false
 	}
 	for id, err := range bad {
 		log.Error("mails of an erased case cannot be found: their list does not open", "case", id, "err", err)
 	}
 	if len(pending) == 0 {
-		return 0
+		return 0, false
 	}
 	if d.cfg.IMAP.ErasedMail == "keep" {
 		for _, p := range pending {
@@ -81,14 +85,14 @@ func (d *desk) eraseMail(ctx context.Context) (left int) {
 			}
 			log.Info("mails of an erased case kept in the mailbox (imap.erased_mail: keep)", "case", p.Case, "mails", len(p.Copies))
 		}
-		return left
+		return left, false
 	}
 	c, err := imapsource.Dial(ctx, d.imapOptions)
 	if err != nil {
 		if ctx.Err() == nil {
 			log.Warn("mails of erased cases not deleted yet: no connection", "cases", len(pending), "retry_in", mailEraseRetry, "err", err)
 		}
-		return len(pending)
+		return len(pending), false
 	}
 	defer c.Close()
 	folders := []string{d.cfg.IMAP.Mailbox}
@@ -117,16 +121,24 @@ func (d *desk) eraseMail(ctx context.Context) (left int) {
 		}
 		if failed != nil {
 			if ctx.Err() != nil {
-				return len(pending) - i
+				return len(pending) - i, false
+			}
+			if errors.Is(failed, imapsource.ErrExpungeUnsupported) {
+				if !d.mailEraser.toldUnsupported {
+					d.mailEraser.toldUnsupported = true
+					log.Error("mails of erased cases stay in the mailbox: the server cannot expunge single messages (no UIDPLUS); delete them by hand or set imap.erased_mail: keep",
+						"cases", len(pending), "retry_in", mailEraseCheck)
+				}
+				return len(pending), true
 			}
 			log.Warn("mails of an erased case not deleted yet", "case", p.Case, "deleted", deleted, "retry_in", mailEraseRetry, "err", failed)
 			left++
-			if errors.Is(failed, imapsource.ErrExpungeUnsupported) || imapsource.IsConnError(failed) {
-				return left + len(pending) - i - 1
+			if imapsource.IsConnError(failed) {
+				return left + len(pending) - i - 1, false
 			}
 			continue
 		}
 		log.Info("mails of an erased case deleted from the mailbox", "case", p.Case, "mails", deleted)
 	}
-	return left
+	return left, false
 }
