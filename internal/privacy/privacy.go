@@ -155,6 +155,9 @@ func erase(st *store.Store, v Vault, caseID, actor, reason string, now time.Time
 				return err
 			}
 		}
+		if err := tx.ForgetSenders(caseID); err != nil {
+			return err
+		}
 		// Read again: without its keys the case decodes without what they sealed.
 		if c, err = tx.Case(caseID); err != nil {
 			return err

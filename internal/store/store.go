@@ -763,6 +763,48 @@ func (t *Tx) EachMessageOf(caseID string, fn func(*Message) error) error {
 	})
 }
 
+// ForgetSenders removes from the mails of a case the keyed hash of their sender that
+// versions before 2026-12 kept in clear beside the case number (newer records keep
+// the sender sealed only). Erasure calls it: the hash would still tie the
+// complainant's address to the erased case for whoever holds the master key and a
+// guess. The records are edited as JSON, not decoded and encoded again: encoding a
+// mail of a case seals it, which would give an erased case new keys.
+func (t *Tx) ForgetSenders(caseID string) error {
+	msgs := t.tx.Bucket(bMessages)
+	var keys [][]byte
+	err := t.tx.Bucket(bDigests).ForEach(func(k, c []byte) error {
+		if string(c) == caseID {
+			keys = append(keys, slices.Clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		v := msgs.Get(k)
+		if v == nil {
+			continue
+		}
+		var rec map[string]json.RawMessage
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return fmt.Errorf("decode message: %w", err)
+		}
+		if from, ok := rec["from"]; !ok || string(from) == `""` {
+			continue
+		}
+		rec["from"] = json.RawMessage(`""`)
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		if err := msgs.Put(k, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func normID(id string) string {
 	return strings.ToLower(strings.Trim(strings.TrimSpace(id), "<>"))
 }
