@@ -102,6 +102,9 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	return d.run(ctx, reload)
 }
 
+// controlTimeout is how long the CLI waits for the running daemon.
+var controlTimeout = 30 * time.Second
+
 // caseSource reads cases through the running daemon's control socket, or straight
 // from the store file when no daemon runs.
 type caseSource struct {
@@ -133,7 +136,7 @@ func (s *caseSource) location() (*time.Location, error) {
 // request asks the daemon; ok is false when no daemon answers on the socket (the
 // caller then reads the file itself).
 func (s *caseSource) request(ctx context.Context, path string) (resp *http.Response, ok bool, err error) {
-	client := controlClient(s.socket, 30*time.Second)
+	client := controlClient(s.socket, controlTimeout)
 	req, _ := http.NewRequestWithContext(ctx, "GET", "http://complaintd"+path, nil)
 	resp, err = client.Do(req)
 	if err != nil {

@@ -103,12 +103,38 @@ func openStoreReadOnly(cfg *config.Config) (*store.Store, error) {
 }
 
 // controlClient speaks HTTP to the daemon over its control socket (0600, next to the
-// store): how the CLI reaches a store the running daemon holds.
+// store): how the CLI reaches a store the running daemon holds. timeout bounds each
+// wait for the daemon (its answer's headers, then each read of the body; 0: none),
+// not the whole exchange: a listing streamed to a slow reader (`cases list | less`,
+// an export of a large desk) takes as long as the reader does, and a deadline on the
+// whole of it cut the output off half-way, where the same command with the daemon
+// stopped printed every case (found in review).
 func controlClient(socket string, timeout time.Duration) *http.Client {
-	return &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "unix", socket)
-	}}, Timeout: timeout}
+	return &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			c, err := d.DialContext(ctx, "unix", socket)
+			if err != nil || timeout <= 0 {
+				return c, err
+			}
+			return idleConn{Conn: c, idle: timeout}, nil
+		},
+		ResponseHeaderTimeout: timeout,
+	}}
+}
+
+// idleConn fails a read that waits longer than idle for the daemon. The deadline is
+// set as each read starts, so time the CLI spends writing its output does not count.
+type idleConn struct {
+	net.Conn
+	idle time.Duration
+}
+
+func (c idleConn) Read(p []byte) (int, error) {
+	if err := c.SetReadDeadline(time.Now().Add(c.idle)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(p)
 }
 
 // cliActor names the person running the CLI in the events it records.

@@ -1,0 +1,98 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/complaintd/complaintd/internal/cases"
+	"github.com/complaintd/complaintd/internal/store"
+)
+
+// slowWriter is a terminal or pipe that takes its time: `cases list | less` while the
+// operator reads, or an export to a slow disk.
+type slowWriter struct {
+	bytes.Buffer
+	perKB time.Duration
+}
+
+func (w *slowWriter) Write(p []byte) (int, error) {
+	time.Sleep(w.perKB * time.Duration(len(p)) / 1024)
+	return w.Buffer.Write(p)
+}
+
+// putCases stores n plain cases TS-2026-000001… in d's store.
+func putCases(t *testing.T, d *desk, n int) {
+	t.Helper()
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	err := d.store.Update(func(tx *store.Tx) error {
+		for i := 1; i <= n; i++ {
+			c := &cases.Case{ID: fmt.Sprintf("TS-2026-%06d", i), State: cases.Incomplete, CreatedAt: at, UpdatedAt: at,
+				Applicant: cases.Party{Name: "张三", Type: cases.Individual}, Locale: "zh-CN", Missing: []cases.Kind{}, Documents: []cases.Document{}}
+			if err := tx.PutCase(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// serveControl serves d's control socket as the running daemon does.
+func serveControl(t *testing.T, d *desk) {
+	t.Helper()
+	ln, err := listenUnix(d.cfg.HTTP.ControlSocket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: d.controlHandler()}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+}
+
+// A streamed listing through the running daemon is not cut off by a deadline on the
+// whole exchange: the CLI read the daemon's answer with a client whose Timeout (30 s)
+// covers the body too, so `cases list -json | less`, or `cases export -csv` on a large
+// desk or to a slow consumer, failed half-way with "Client.Timeout ... while reading
+// body", while the same command with the daemon stopped printed every case. Only a
+// daemon that does not answer at all is given up on.
+func TestCaseListThroughDaemonIsNotCutOffBySlowReader(t *testing.T) {
+	d, _, _, path := openFileDesk(t)
+	defer d.store.Close()
+	const n = 100
+	putCases(t, d, n)
+	serveControl(t, d)
+
+	defer func(old time.Duration) { controlTimeout = old }(controlTimeout)
+	controlTimeout = 300 * time.Millisecond // the 30 s of a real run, scaled down
+
+	for _, args := range [][]string{{"cases", "list", "-json"}, {"cases", "export", "-csv"}} {
+		// Either takes 0.7 s or more to print: the JSON is 75 kB; the CSV, 15 kB, is
+		// written in blocks of 64 rows (one takes the reader 0.9 s).
+		perKB := 10 * time.Millisecond
+		if args[2] == "-csv" {
+			perKB = 100 * time.Millisecond
+		}
+		out := &slowWriter{perKB: perKB}
+		var errb bytes.Buffer
+		code := Main(context.Background(), append(args, "-config", path), out, &errb)
+		if code != 0 {
+			t.Errorf("%v through the daemon to a slow reader: exit %d: %s", args, code, errb.String())
+			continue
+		}
+		if args[2] == "-json" {
+			var got []map[string]any
+			if err := json.Unmarshal(out.Bytes(), &got); err != nil || len(got) != n {
+				t.Errorf("%v: %d cases (%v), want %d", args, len(got), err, n)
+			}
+		} else if lines := bytes.Count(out.Bytes(), []byte("\r\n")); lines != n+1 {
+			t.Errorf("%v: %d lines, want %d", args, lines, n+1)
+		}
+	}
+}
