@@ -95,7 +95,7 @@ func cmdAlerts(ctx context.Context, args []string, stdout io.Writer) error {
 	switch sub {
 	case "list":
 		asJSON := fs.Bool("json", false, "print JSON")
-		if err := fs.Parse(args); err != nil {
+		if _, err := parseArgs(fs, args, 0); err != nil {
 			return err
 		}
 		cfg, err := readPathsConfig(*cfgPath)

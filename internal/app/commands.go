@@ -270,7 +270,7 @@ func cmdCases(ctx context.Context, args []string, stdout io.Writer) error {
 	case "documents":
 		return cmdCasesDocuments(ctx, args[1:], stdout)
 	case "list":
-		if err := fs.Parse(args[1:]); err != nil {
+		if _, err := parseArgs(fs, args[1:], 0); err != nil {
 			return err
 		}
 		src, err := newCaseSource(*cfgPath)
@@ -359,18 +359,34 @@ func marshalIndented(v any, prefix string) ([]byte, error) {
 }
 
 // parseWithArg parses a subcommand's flags around one positional argument, which may
-// come first (`cases show ID -json`, as people type it) or after the flags (the flag
-// package's own order). It returns "" when there is none.
+// come first (`cases show ID -json`, as people type it), after the flags (the flag
+// package's own order) or between them. It returns "" when there is none.
 func parseWithArg(fs *flag.FlagSet, args []string) (string, error) {
-	var arg string
-	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
-		arg, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseArgs(fs, args, 1)
+	if err != nil || len(pos) == 0 {
 		return "", err
 	}
-	if arg == "" && fs.NArg() > 0 {
-		arg = fs.Arg(0)
+	return pos[0], nil
+}
+
+// parseArgs parses flags and positional arguments in any order and returns the
+// positional ones, refusing more than max. The flag package stops at the first word
+// that is not a flag: `cases show -config F ID -json` dropped -json unseen and printed
+// text with exit 0, and a stray word (`cases list -config F incomplete -json`) ended
+// the flags the same way (found in review).
+func parseArgs(fs *flag.FlagSet, args []string, max int) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos, args = append(pos, fs.Arg(0)), fs.Args()[1:]
 	}
-	return arg, nil
+	if len(pos) > max {
+		return nil, usageError{fmt.Sprintf("%s: unexpected argument %q", fs.Name(), pos[max])}
+	}
+	return pos, nil
 }

@@ -289,17 +289,11 @@ func cmdCasesDocuments(ctx context.Context, args []string, stdout io.Writer) err
 	return nil
 }
 
-// parseWithID parses "ID [flags]" or "[flags] ID".
+// parseWithID parses the one ID among the flags, before, after or between them.
 func parseWithID(fs *flag.FlagSet, args []string, use string) (string, error) {
-	var id string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		id, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
+	id, err := parseWithArg(fs, args)
+	if err != nil {
 		return "", err
-	}
-	if id == "" && fs.NArg() > 0 {
-		id = fs.Arg(0)
 	}
 	if id == "" {
 		return "", usageError{use}

@@ -108,6 +108,9 @@ func cmdQuarantine(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if args[0] == "list" {
+		if id != "" {
+			return usageError{fmt.Sprintf("quarantine list: unexpected argument %q", id)}
+		}
 		var qs []quarantineEntry
 		if err := quarantineCall(ctx, cfg, "GET", "/quarantine", &qs, func(st *store.Store) (any, error) { return listQuarantine(st) }, true); err != nil {
 			return err

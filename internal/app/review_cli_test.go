@@ -96,3 +96,38 @@ func TestCaseListThroughDaemonIsNotCutOffBySlowReader(t *testing.T) {
 		}
 	}
 }
+
+// A flag after the case number counts wherever the case number stands: `cases show
+// -config F ID -json` printed the text form with exit 0 (the flag package stops at the
+// first word that is not a flag, and the flags after it were dropped unseen), so a
+// script parsing the JSON broke, and `cases show -json ID -reveal` printed the masked
+// case as if -reveal had not been given. A second word is refused, not ignored.
+func TestFlagsAfterTheCaseNumberAreNotIgnored(t *testing.T) {
+	d, _, _, path := openFileDesk(t)
+	putCases(t, d, 2)
+	d.store.Close() // the daemon is stopped: the CLI reads the store
+
+	var out, errb bytes.Buffer
+	if code := Main(context.Background(), []string{"cases", "show", "-config", path, "TS-2026-000001", "-json"}, &out, &errb); code != 0 {
+		t.Fatalf("cases show -config F ID -json: exit %d: %s", code, errb.String())
+	}
+	var c map[string]any
+	if err := json.Unmarshal(out.Bytes(), &c); err != nil || c["id"] != "TS-2026-000001" {
+		t.Errorf("cases show -config F ID -json printed no JSON (%v):\n%s", err, out.String())
+	}
+
+	for _, args := range [][]string{
+		{"cases", "show", "-config", path, "TS-2026-000001", "TS-2026-000002", "-json"},
+		{"cases", "list", "-config", path, "incomplete", "-json"},
+		{"cases", "export", "-csv", "-config", path, "cases.csv"},
+		{"stats", "-config", path, "30d", "-json"},
+		{"quarantine", "list", "-config", path, "INBOX/1/2", "-json"},
+		{"cases", "erase", "-config", path, "-reason", "本人申请删除", "TS-2026-000001", "TS-2026-000002"},
+	} {
+		out.Reset()
+		errb.Reset()
+		if code := Main(context.Background(), args, &out, &errb); code != 2 {
+			t.Errorf("%q: exit %d, want 2 (a word the command does not take)\n%s", args, code, out.String())
+		}
+	}
+}

@@ -142,7 +142,9 @@ func cmdStaff(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("staff revoke-tokens", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "configuration file (or COMPLAINTD_CONFIG)")
 	caseID := fs.String("case", "", "revoke only this case's tokens (default: every token)")
-	if err := fs.Parse(args[1:]); err != nil {
+	// A case number without -case is refused: with COMPLAINTD_CONFIG set, `staff
+	// revoke-tokens TS-2026-000001` revoked every token.
+	if _, err := parseArgs(fs, args[1:], 0); err != nil {
 		return err
 	}
 	cfg, err := readPathsConfig(*cfgPath)

@@ -81,7 +81,7 @@ func cmdStats(ctx context.Context, args []string, stdout io.Writer) error {
 	cfgPath := fs.String("config", "", "configuration file (or COMPLAINTD_CONFIG)")
 	sinceFlag := fs.String("since", "", "only cases created since: YYYY-MM-DD, RFC 3339, 30d, 2w or a duration")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
+	if _, err := parseArgs(fs, args, 0); err != nil {
 		return err
 	}
 	cfg, err := readPathsConfig(*cfgPath)
@@ -214,7 +214,7 @@ func cmdCasesExport(ctx context.Context, args []string, stdout io.Writer) error 
 	cfgPath := fs.String("config", "", "configuration file (or COMPLAINTD_CONFIG)")
 	asCSV := fs.Bool("csv", false, "write CSV (the only format)")
 	state := fs.String("state", "", "only cases in this state")
-	if err := fs.Parse(args); err != nil {
+	if _, err := parseArgs(fs, args, 0); err != nil {
 		return err
 	}
 	if !*asCSV {

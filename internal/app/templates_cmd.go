@@ -62,7 +62,7 @@ func cmdTemplates(args []string, stdout io.Writer) error {
 	}
 	switch args[0] {
 	case "check":
-		if err := fs.Parse(args[1:]); err != nil {
+		if _, err := parseArgs(fs, args[1:], 0); err != nil {
 			return err
 		}
 		if err := settle(); err != nil {
