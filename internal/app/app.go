@@ -56,6 +56,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
+	out := &outWriter{w: stdout}
+	stdout = out
 	var err error
 	switch args[0] {
 	case "run":
@@ -90,6 +92,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "complaintd: unknown command %q\n\n%s", args[0], usage)
 		return 2
 	}
+	if err == nil && out.err != nil {
+		err = fmt.Errorf("write output: %w", out.err)
+	}
 	if err != nil {
 		var ue usageError
 		if errors.As(err, &ue) {
@@ -106,6 +111,24 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// outWriter remembers the first error writing the output, and writes nothing after
+// it: the printed forms (tables, `cases show`, `stats`) ignored their write errors,
+// and `cases list > report.txt` on a full disk exited 0 with the list cut off (found
+// in review). Main makes such a command fail.
+type outWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (o *outWriter) Write(p []byte) (int, error) {
+	if o.err != nil {
+		return 0, o.err
+	}
+	n, err := o.w.Write(p)
+	o.err = err
+	return n, err
 }
 
 type usageError struct{ msg string }

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -128,6 +130,47 @@ func TestFlagsAfterTheCaseNumberAreNotIgnored(t *testing.T) {
 		errb.Reset()
 		if code := Main(context.Background(), args, &out, &errb); code != 2 {
 			t.Errorf("%q: exit %d, want 2 (a word the command does not take)\n%s", args, code, out.String())
+		}
+	}
+}
+
+// fullDisk takes limit bytes and then fails every write as a full disk does.
+type fullDisk struct {
+	n, limit int
+}
+
+func (w *fullDisk) Write(p []byte) (int, error) {
+	room := max(w.limit-w.n, 0)
+	if room >= len(p) {
+		w.n += len(p)
+		return len(p), nil
+	}
+	w.n += room
+	return room, syscall.ENOSPC
+}
+
+// Output that could not be written is an error: `cases list > report.txt` on a full
+// disk, and the other printed (not JSON) forms, exited 0 with the output cut off,
+// as if every case had been listed.
+func TestOutputCutOffByAWriteErrorIsNotASuccess(t *testing.T) {
+	d, _, _, path := openFileDesk(t)
+	putCases(t, d, 3)
+	d.store.Close() // the daemon is stopped: the CLI reads the store
+
+	for _, args := range [][]string{
+		{"cases", "list"},
+		{"cases", "show", "TS-2026-000001"},
+		{"stats"},
+		{"quarantine", "list"},
+		{"alerts"},
+		{"version"},
+	} {
+		out := &fullDisk{limit: 10}
+		var errb bytes.Buffer
+		if code := Main(context.Background(), append(args, "-config", path), out, &errb); code == 0 {
+			t.Errorf("%v: exit 0 although only %d bytes of the output were written", args, out.n)
+		} else if !strings.Contains(errb.String(), "no space left") {
+			t.Errorf("%v: exit %d, stderr %q: want the write error", args, code, errb.String())
 		}
 	}
 }
