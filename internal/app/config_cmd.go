@@ -51,18 +51,12 @@ func cmdConfig(args []string, stdout, stderr io.Writer) error {
 // same problems: config's own checks, and those only the parts that use a setting can
 // make: the cron specs (schedule), the departments' channels (routing, which knows
 // 凤凰资讯 and 资讯频道 for one channel) and the control socket's path. Before, the
-// last two passed `config check` and stopped `run` (found in review).
+// last two passed `config check` and stopped `run` (found in review). All are checks
+// of the one run, so that every problem is listed at once: the socket's path, checked
+// only once the rest was good, came a run later (found in review). Config resolves
+// the paths (the socket's default next to the store) before it runs the checks.
 func loadConfig(path string) (*config.Config, error) {
-	cfg, err := config.Load(path, scheduleProblems, routingProblems)
-	if err != nil {
-		return nil, err
-	}
-	// On the resolved path: by default the socket sits next to the store, which
-	// config resolves after its checks.
-	if ps := socketProblems(cfg); len(ps) > 0 {
-		return nil, fmt.Errorf("%s: 1 problem:\n%w", path, ps)
-	}
-	return cfg, nil
+	return config.Load(path, scheduleProblems, routingProblems, socketProblems)
 }
 
 // routingProblems are routing.New's refusals of the routing section, one per key.

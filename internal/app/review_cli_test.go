@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -172,5 +173,26 @@ func TestOutputCutOffByAWriteErrorIsNotASuccess(t *testing.T) {
 		} else if !strings.Contains(errb.String(), "no space left") {
 			t.Errorf("%v: exit %d, stderr %q: want the write error", args, code, errb.String())
 		}
+	}
+}
+
+// `config check` lists every problem of the file in one run (SPEC 6.1): a control
+// socket path too long for a Unix socket was checked only once the rest of the file
+// was good, so a file with another problem showed that one alone, and the next run
+// the socket's.
+func TestConfigCheckListsTheSocketPathWithTheOtherProblems(t *testing.T) {
+	clearSecretsEnv(t)
+	dir := t.TempDir()
+	long := filepath.Join(dir, strings.Repeat("s", 120))
+	path := writeConfig(t, fmt.Sprintf(`imap: {host: 127.0.0.1, port: 1, tls: ssl, username: desk, password: p}
+smtp: {host: 127.0.0.1, port: 1, tls: none, from: desk@desk.test}
+store: {path: %s/complaintd.db, master_key: "%s"}
+staff: {addresses: [a@desk.test], admins: [admin@desk.test]}
+http: {control_socket: %s}
+`, dir, strings.Repeat("ab", 32), long))
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), []string{"config", "check", "-config", path}, &out, &errb)
+	if code != 1 || !strings.Contains(out.String(), "imap.tls:") || !strings.Contains(out.String(), "http.control_socket:") {
+		t.Errorf("config check: exit %d, want 1 with both problems:\n%s%s", code, out.String(), errb.String())
 	}
 }
