@@ -50,7 +50,7 @@ func putCases(t *testing.T, d *desk, n int) {
 // serveControl serves d's control socket as the running daemon does.
 func serveControl(t *testing.T, d *desk) {
 	t.Helper()
-	ln, err := listenUnix(d.cfg.HTTP.ControlSocket)
+	ln, err := listenUnix(d.cfg.HTTP.ControlSocket, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
