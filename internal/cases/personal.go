@@ -134,6 +134,9 @@ func mergeParty(dst *Party, src Party) {
 func (c *Case) Masked() *Case {
 	out := *c
 	out.Applicant = maskParty(c.Applicant)
+	// 13712345678@139.com: the addresses of China Mobile's mail (and others') are
+	// the owner's phone number.
+	out.Complainant = pii.MaskText(c.Complainant)
 	if c.Principal != nil {
 		p := maskParty(*c.Principal)
 		out.Principal = &p
@@ -153,7 +156,7 @@ func (c *Case) Masked() *Case {
 	if c.Events != nil {
 		out.Events = make([]Event, len(c.Events))
 		for i, e := range c.Events {
-			e.Note = pii.MaskText(e.Note)
+			e.Note, e.Actor = pii.MaskText(e.Note), pii.MaskText(e.Actor)
 			out.Events[i] = e
 		}
 	}
@@ -184,6 +187,6 @@ func (c *Case) Masked() *Case {
 func maskParty(p Party) Party {
 	p.IDNo = pii.MaskIDNo(p.IDNo)
 	p.Phone = pii.MaskPhone(p.Phone)
-	p.Name, p.Org = pii.MaskText(p.Name), pii.MaskText(p.Org)
+	p.Name, p.Org, p.Email = pii.MaskText(p.Name), pii.MaskText(p.Org), pii.MaskText(p.Email)
 	return p
 }

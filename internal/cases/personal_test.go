@@ -68,3 +68,25 @@ func TestMaskedHidesNumbers(t *testing.T) {
 		t.Error("Masked must not change the case it is called on")
 	}
 }
+
+// China Mobile's and other providers' mail addresses are the owner's phone number
+// (13712345678@139.com): the complainant's address, the applicant's e-mail and an
+// event's actor showed it whole in `cases show`, the CSV and staff mail, although
+// numbers are masked "wherever they stand" (found in review).
+func TestMaskedHidesPhoneNumbersInAddresses(t *testing.T) {
+	c := personalCase()
+	c.Complainant = "13712345678@139.com"
+	c.Applicant.Email = "13712345678@139.com"
+	c.Events = []Event{{Type: EventOf(Note), Actor: "13712345678@139.com"}}
+	m := c.Masked()
+	b, _ := json.Marshal(m)
+	if strings.Contains(string(b), "13712345678") {
+		t.Errorf("masked case still shows the phone number of its address: %s", b)
+	}
+	if m.Complainant != "137****5678@139.com" {
+		t.Errorf("complainant masked as %q, want 137****5678@139.com", m.Complainant)
+	}
+	if c.Complainant != "13712345678@139.com" {
+		t.Error("Masked must not change the case it is called on")
+	}
+}
