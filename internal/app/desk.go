@@ -54,6 +54,7 @@ type desk struct {
 	// connection).
 	imapOptions imapsource.Options
 	mailEraser  *mailEraser
+	healthProbe smtpHealthProbe // /healthz's cached SMTP check
 	dispatcher  *dispatch.Dispatcher
 	sender      *outbox.Sender // its sessions and its view of the relay's health
 	metrics     *metrics.Metrics

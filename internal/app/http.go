@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,7 +56,7 @@ func (d *desk) health() health {
 	if h.IMAP != "up" && problems["imap"] == "" {
 		reason("imap: not connected to %s:%d", d.cfg.IMAP.Host, d.cfg.IMAP.Port)
 	}
-	if err := d.probeSMTP(context.Background()); err == nil {
+	if err := d.probeSMTPForHealth(); err == nil {
 		h.SMTP = "reachable"
 	} else {
 		reason("smtp: %s", pii.RedactAddresses(err.Error()))

@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/complaintd/complaintd/internal/cases"
@@ -118,6 +119,31 @@ func (d *desk) probeSMTP(ctx context.Context) error {
 	// for the desk.
 	d.metrics.SMTPUp.Store(err == nil && (d.dispatcher == nil || d.dispatcher.Problem() == "") && d.smtpDeliveryProblem() == "")
 	return err
+}
+
+// healthProbeFresh is how long /healthz answers with the last SMTP greeting check
+// instead of making another: it is unauthenticated, and each request opened a
+// connection to the relay (found in review). Real time: a cache, not a deadline.
+const healthProbeFresh = 5 * time.Second
+
+// smtpHealthProbe is the last check made for /healthz; requests that come while one
+// runs wait for it and share it.
+type smtpHealthProbe struct {
+	mu  sync.Mutex
+	at  time.Time
+	err error
+}
+
+func (d *desk) probeSMTPForHealth() error {
+	p := &d.healthProbe
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.at.IsZero() && time.Since(p.at) < healthProbeFresh {
+		return p.err
+	}
+	p.err = d.probeSMTP(context.Background())
+	p.at = time.Now()
+	return p.err
 }
 
 // smtpGreeting dials host:port and reads the server's 220 greeting (RFC 5321 §4.3.1),

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -206,5 +208,45 @@ func BenchmarkMetricsSnapshot(b *testing.B) {
 		if err != nil || len(s.Cases) == 0 {
 			b.Fatal(err)
 		}
+	}
+}
+
+// /healthz is unauthenticated, and each request opened a connection to the SMTP
+// relay: anyone who could reach it could make the desk hammer its mail server. A
+// burst of requests now shares one check (found in review of the CLI).
+func TestHealthzBurstMakesOneSMTPConnection(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var conns atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() {
+				defer c.Close()
+				io.WriteString(c, "220 ready\r\n")
+				bufio.NewReader(c).ReadString('\n')
+				io.WriteString(c, "221 bye\r\n")
+			}()
+		}
+	}()
+	d := testDesk(t, time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC), ln.Addr().String())
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			if h := d.health(); h.SMTP != "reachable" {
+				t.Errorf("smtp %q", h.SMTP)
+			}
+		})
+	}
+	wg.Wait()
+	if n := conns.Load(); n != 1 {
+		t.Errorf("50 /healthz requests made %d SMTP connections, want 1", n)
 	}
 }
