@@ -98,6 +98,11 @@ func keywords() []keyword {
 		{word: "我要申诉", action: cases.Appeal, arg: argText, complainant: true},
 		{word: "提出申诉", action: cases.Appeal, arg: argText, complainant: true},
 		{word: "申訴", action: cases.Appeal, arg: argText, complainant: true},
+		// The traditional spellings of the longer forms: without them 申訴理由 is a
+		// near miss of 申訴 (glued to 理由) and nothing happens.
+		{word: "申訴理由", action: cases.Appeal, arg: argText, complainant: true},
+		{word: "我要申訴", action: cases.Appeal, arg: argText, complainant: true},
+		{word: "提出申訴", action: cases.Appeal, arg: argText, complainant: true},
 		{word: "撤回", action: cases.Withdraw, complainant: true},
 		{word: "撤回申请", action: cases.Withdraw, complainant: true},
 		{word: "撤回投诉", action: cases.Withdraw, complainant: true},
@@ -105,6 +110,10 @@ func keywords() []keyword {
 		{word: "撤销申请", action: cases.Withdraw, complainant: true},
 		{word: "撤销投诉", action: cases.Withdraw, complainant: true},
 		{word: "撤銷", action: cases.Withdraw, complainant: true},
+		{word: "撤回申請", action: cases.Withdraw, complainant: true},
+		{word: "撤回投訴", action: cases.Withdraw, complainant: true},
+		{word: "撤銷申請", action: cases.Withdraw, complainant: true},
+		{word: "撤銷投訴", action: cases.Withdraw, complainant: true},
 		{word: "withdraw", action: cases.Withdraw, english: true, complainant: true},
 	}
 }

@@ -1,0 +1,117 @@
+package intake_test
+
+// The complainant's side of the flow: keywords, refusals and their replies (found in
+// review).
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/complaintd/complaintd/internal/cases"
+	"github.com/complaintd/complaintd/internal/intake"
+	"github.com/complaintd/complaintd/internal/outbox"
+	"github.com/complaintd/complaintd/internal/store"
+)
+
+// flowMail is one outbox entry of a case, decoded.
+type flowMail struct {
+	kind, subject, text string
+	to                  []string
+}
+
+func (d *pdDesk) caseMails(id string) []flowMail {
+	d.t.Helper()
+	var out []flowMail
+	if err := d.st.View(func(tx *store.Tx) error {
+		return tx.EachOutbox(func(e *store.OutboxEntry) error {
+			if e.Case != id {
+				return nil
+			}
+			var m outbox.Mail
+			if err := json.Unmarshal(e.Mail, &m); err != nil {
+				return err
+			}
+			out = append(out, flowMail{kind: e.Kind, subject: m.Subject, text: m.Text, to: e.To})
+			return nil
+		})
+	}); err != nil {
+		d.t.Fatal(err)
+	}
+	return out
+}
+
+func (d *pdDesk) kase(id string) *cases.Case {
+	d.t.Helper()
+	var c *cases.Case
+	if err := d.st.View(func(tx *store.Tx) error { var err error; c, err = tx.Case(id); return err }); err != nil {
+		d.t.Fatal(err)
+	}
+	return c
+}
+
+// act applies a desk action to the case, as the scheduler or staff path would.
+func (d *pdDesk) act(id string, a cases.Action, now time.Time) {
+	d.t.Helper()
+	if err := d.st.Update(func(tx *store.Tx) error {
+		c, err := tx.Case(id)
+		if err != nil {
+			return err
+		}
+		if _, err := d.p.Execute(tx, c, a, "staff@desk.example.cn", now); err != nil {
+			return err
+		}
+		return tx.PutCase(c)
+	}); err != nil {
+		d.t.Fatal(err)
+	}
+}
+
+func kindsOf(ms []flowMail) []string {
+	var k []string
+	for _, m := range ms {
+		k = append(k, m.kind)
+	}
+	return k
+}
+
+func appealDays(n int) func(*intake.Options) {
+	return func(o *intake.Options) { o.Staff.AppealDays = n }
+}
+
+// reply sends body as the complainant's answer to the case, tag in the subject.
+func (d *pdDesk) reply(caseID, from, msgID, body string) {
+	d.t.Helper()
+	d.process(testMail{from: "张三|" + from, subject: "Re: [" + caseID + "] 您的删帖申请", messageID: msgID, body: body})
+}
+
+// Complainants in Hong Kong and Taiwan write traditional characters: 撤銷申請 is
+// 撤销申请, 申訴理由 is 申诉理由. Each used to be a near miss of the shorter keyword
+// (撤銷 + 申請), so the withdrawal or appeal was ignored without a word.
+func TestTraditionalChineseWithdrawalAndAppealAct(t *testing.T) {
+	d := newPDDesk(t, appealDays(15))
+	for i, tc := range []struct {
+		body   string
+		reject bool // the case is rejected first: an appeal
+		want   cases.State
+	}{
+		{"撤銷申請\n", false, cases.Withdrawn},
+		{"撤回申請。\n", false, cases.Withdrawn},
+		{"撤回投訴\n", false, cases.Withdrawn},
+		{"撤銷投訴\n", false, cases.Withdrawn},
+		{"申訴理由：報道失實\n", true, cases.Appealed},
+		{"我要申訴\n報道失實", true, cases.Appealed},
+		{"提出申訴：報道失實", true, cases.Appealed},
+	} {
+		addr := fmt.Sprintf("hk%d@example.cn", i)
+		o := d.process(completeComplaint("张三|"+addr, "hk-open-"+addr))
+		if tc.reject {
+			d.act(o.Case, cases.Reject, time.Now())
+		}
+		d.reply(o.Case, addr, "hk-reply-"+addr, tc.body)
+		if got := d.kase(o.Case).State; got != tc.want {
+			t.Errorf("%q: state %s, want %s (mails %v)", tc.body, got, tc.want, kindsOf(d.caseMails(o.Case)))
+		}
+	}
+}
