@@ -6,6 +6,7 @@ package intake_test
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,5 +114,35 @@ func TestTraditionalChineseWithdrawalAndAppealAct(t *testing.T) {
 		if got := d.kase(o.Case).State; got != tc.want {
 			t.Errorf("%q: state %s, want %s (mails %v)", tc.body, got, tc.want, kindsOf(d.caseMails(o.Case)))
 		}
+	}
+}
+
+// 撤回 on a case that is over (closed, expired, withdrawn) is refused with a reply; the
+// reply is about the withdrawal. It used to be the appeal refusal, word for word:
+// "关于您的申诉 … 我们收到了您就案件发来的申诉，但无法受理", to someone who never appealed.
+func TestRefusedWithdrawalIsNotAnsweredAsAnAppeal(t *testing.T) {
+	d := newPDDesk(t, appealDays(15))
+	for i, end := range []cases.Action{cases.Close, cases.Withdraw} {
+		addr := fmt.Sprintf("wd%d@example.cn", i)
+		o := d.process(completeComplaint("张三|"+addr, "wd-open-"+addr))
+		d.act(o.Case, end, time.Now())
+		before := len(d.caseMails(o.Case))
+		d.reply(o.Case, addr, "wd-reply-"+addr, "撤回\n")
+		ms := d.caseMails(o.Case)[before:]
+		if len(ms) != 1 {
+			t.Fatalf("after %s, 撤回: mails %v, want one refusal", end, kindsOf(ms))
+		}
+		m := ms[0]
+		if strings.Contains(m.subject, "申诉") || strings.Contains(m.text, "发来的申诉") || !strings.Contains(m.subject+m.text, "撤回") {
+			t.Errorf("after %s, the refused 撤回 is answered as an appeal:\n%s\n%s", end, m.subject, m.text)
+		}
+	}
+	// An appeal refused is still answered as one.
+	o := d.process(completeComplaint("张三|ap@example.cn", "ap-open@example.cn"))
+	d.act(o.Case, cases.Close, time.Now())
+	before := len(d.caseMails(o.Case))
+	d.reply(o.Case, "ap@example.cn", "ap-reply@example.cn", "申诉：报道失实\n")
+	if ms := d.caseMails(o.Case)[before:]; len(ms) != 1 || !strings.Contains(ms[0].subject, "申诉") {
+		t.Errorf("a refused appeal: %v", ms)
 	}
 }

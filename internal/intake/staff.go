@@ -415,6 +415,8 @@ func (p *Processor) complainantAction(tx *store.Tx, c *cases.Case, msg *mailmsg.
 	actor := c.Complainant
 	pend := &pending{inReplyTo: msg.MessageID, refs: append(slices.Clone(msg.References), msg.MessageID), auto: outbox.AutoReplied}
 	refuse := func(note string, d render.Data) (bool, int, error) {
+		// One template answers both refusals: it must not call a withdrawal an appeal.
+		d.Refused = string(act)
 		*events = append(*events, cases.Event{At: now, Type: cases.RefusedEvent(act), Actor: actor, Note: note})
 		err := p.o.Mailer.Queue(tx, c, mailer.Outgoing{Kind: "appeal_refused", Data: d, To: p.toComplainant(c), ReplyTo: p.complainantReplyTo(c.ID),
 			InReplyTo: pend.inReplyTo, References: pend.refs, Auto: pend.auto}, now)

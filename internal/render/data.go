@@ -36,6 +36,9 @@ type Data struct {
 	Items []string
 	// AppealUntil is the end of the appeal window (rejected).
 	AppealUntil time.Time
+	// Refused is the complainant's action a refusal answers (appeal_refused):
+	// "appeal" or "withdraw"; empty is an appeal (templates edited before it existed).
+	Refused string
 	// Deadline is the deadline the mail talks about: review or processing
 	// deadline (complete, accepted, reminder, escalation) or the expiry of an
 	// incomplete case (acknowledgement, missing_items, expiry_reminder).
