@@ -21,17 +21,8 @@ const conventionExample = "张三(蒙牛奶业集团)申请删除凤凰资讯稿
 // desk. A mail loop, a flood or forged Reply-To addresses must not make us a spam or
 // backscatter source; a follow-up days later is still answered.
 func (p *Processor) autoReply(tx *store.Tx, c *cases.Case, kind string, in *mailmsg.Message, now time.Time) (bool, string, error) {
-	since := now.Add(-p.o.ReplyWindow)
-	caps := p.replyCaps(c, in)
-	for _, cp := range caps {
-		recent, err := tx.AutoReplyCount(cp.key, since)
-		if err != nil {
-			return false, "", err
-		}
-		if cp.limit > 0 && recent >= cp.limit {
-			p.afterCommit(tx, func() { p.o.Metrics.RepliesSuppressed.Add(1) })
-			return false, fmt.Sprintf("rate limit: %d automatic replies %s within %s", recent, cp.what, p.o.ReplyWindow), nil
-		}
+	if why, err := p.replyCapped(tx, c, in, now); why != "" || err != nil {
+		return false, why, err
 	}
 	d := p.o.Mailer.View(c)
 	d.SubjectConforms = c.Subject.Conforms
@@ -45,14 +36,37 @@ func (p *Processor) autoReply(tx *store.Tx, c *cases.Case, kind string, in *mail
 	if err := p.o.Mailer.Queue(tx, c, o, now); err != nil {
 		return false, "", err
 	}
-	for _, cp := range caps {
+	return true, "", p.countReply(tx, c, in, now)
+}
+
+// replyCapped says why an automatic reply to in about c may not go out now (a cap
+// reached, counted as suppressed), or "" when it may.
+func (p *Processor) replyCapped(tx *store.Tx, c *cases.Case, in *mailmsg.Message, now time.Time) (string, error) {
+	since := now.Add(-p.o.ReplyWindow)
+	for _, cp := range p.replyCaps(c, in) {
+		recent, err := tx.AutoReplyCount(cp.key, since)
+		if err != nil {
+			return "", err
+		}
+		if cp.limit > 0 && recent >= cp.limit {
+			p.afterCommit(tx, func() { p.o.Metrics.RepliesSuppressed.Add(1) })
+			return fmt.Sprintf("rate limit: %d automatic replies %s within %s", recent, cp.what, p.o.ReplyWindow), nil
+		}
+	}
+	return "", nil
+}
+
+// countReply counts an automatic reply to in about c, queued at now, in every cap.
+func (p *Processor) countReply(tx *store.Tx, c *cases.Case, in *mailmsg.Message, now time.Time) error {
+	since := now.Add(-p.o.ReplyWindow)
+	for _, cp := range p.replyCaps(c, in) {
 		if cp.limit > 0 {
 			if err := tx.RecordAutoReply(cp.key, now, since); err != nil {
-				return false, "", err
+				return err
 			}
 		}
 	}
-	return true, "", nil
+	return nil
 }
 
 // replyCap is one counter of automatic replies.

@@ -146,3 +146,28 @@ func TestRefusedWithdrawalIsNotAnsweredAsAnAppeal(t *testing.T) {
 		t.Errorf("a refused appeal: %v", ms)
 	}
 }
+
+// Automatic replies to one sender are rate-limited (SPEC §5). The refusal of a
+// complainant's 撤回 / 申诉 was queued outside the limit: fifteen 撤回 on a withdrawn
+// case (a script, or mail forged in the complainant's name) got fifteen refusals.
+func TestRefusalsCountAgainstTheReplyLimit(t *testing.T) {
+	const limit = 10 // newPDDesk: ReplyLimit 10 per hour
+	d := newPDDesk(t)
+	o := d.process(completeComplaint("张三|fl@example.cn", "fl-open@example.cn"))
+	for i := 0; i < 15; i++ {
+		d.reply(o.Case, "fl@example.cn", fmt.Sprintf("fl-%d@example.cn", i), "撤回\n")
+	}
+	ms := d.caseMails(o.Case)
+	// The acknowledgement and the refusals are counted; the one confirmation of the
+	// withdrawal changes the state and cannot repeat.
+	if len(ms) > limit+1 {
+		t.Errorf("%d mails to one complainant within the hour, limit %d: %v", len(ms), limit, kindsOf(ms))
+	}
+	c := d.kase(o.Case)
+	if c.State != cases.Withdrawn {
+		t.Errorf("state %s, want withdrawn", c.State)
+	}
+	if len(eventsOf(c, cases.EventReplySuppressed)) == 0 {
+		t.Error("no reply_suppressed event for the refusals held back")
+	}
+}

@@ -418,9 +418,21 @@ func (p *Processor) complainantAction(tx *store.Tx, c *cases.Case, msg *mailmsg.
 		// One template answers both refusals: it must not call a withdrawal an appeal.
 		d.Refused = string(act)
 		*events = append(*events, cases.Event{At: now, Type: cases.RefusedEvent(act), Actor: actor, Note: note})
-		err := p.o.Mailer.Queue(tx, c, mailer.Outgoing{Kind: "appeal_refused", Data: d, To: p.toComplainant(c), ReplyTo: p.complainantReplyTo(c.ID),
-			InReplyTo: pend.inReplyTo, References: pend.refs, Auto: pend.auto}, now)
-		return true, 1, err
+		// A refusal changes nothing, so it can be asked for again and again: it is an
+		// automatic reply under the same caps as the others (SPEC §5).
+		why, err := p.replyCapped(tx, c, msg, now)
+		if err != nil {
+			return true, 0, err
+		}
+		if why != "" {
+			*events = append(*events, cases.Event{At: now, Type: cases.EventReplySuppressed, Actor: "desk", Note: why})
+			return true, 0, nil
+		}
+		if err := p.o.Mailer.Queue(tx, c, mailer.Outgoing{Kind: "appeal_refused", Data: d, To: p.toComplainant(c), ReplyTo: p.complainantReplyTo(c.ID),
+			InReplyTo: pend.inReplyTo, References: pend.refs, Auto: pend.auto}, now); err != nil {
+			return true, 0, err
+		}
+		return true, 1, p.countReply(tx, c, msg, now)
 	}
 	_, terr := cases.Transition(c.State, act)
 	window := p.appealWindow()
