@@ -725,6 +725,13 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 		})
 		c = nil
 	}
+	// The notices of an expired or withdrawn case ask for a new application with all
+	// the documents; the complainant's client keeps the case number in the subject.
+	// Joined to the finished case, the documents would be reviewed by nobody.
+	var finished *cases.Case
+	if c != nil && reapplies(c, msg, res) {
+		finished, c = c, nil
+	}
 	isNew := c == nil
 	if isNew {
 		id, err := tx.NextCaseID(p.o.CasePrefix, now.In(p.o.Deadlines.Calendar.Location()).Year())
@@ -763,6 +770,14 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 		}
 		if err := p.linkClaimedNumber(tx, c, msg, now, &events); err != nil {
 			return inbound.Outcome{}, err
+		}
+		if finished != nil {
+			events = append(events, cases.Event{At: now, Type: cases.EventLinked, Actor: "desk",
+				Note: "a new application with documents, sent about the " + string(finished.State) + " case " + finished.ID})
+			if err := tx.AppendEvent(finished.ID, cases.Event{At: now, Type: cases.EventLinked, Actor: "desk",
+				Note: "a mail about this case brought documents after it ended: registered as the new case " + c.ID}); err != nil {
+				return inbound.Outcome{}, err
+			}
 		}
 	}
 	events = append(events, early...)
@@ -877,6 +892,22 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 		return inbound.Outcome{}, err
 	}
 	return out, p.finishCase(tx, c, msg, events)
+}
+
+// reapplies reports whether msg, from the complainant of c, is a new application
+// rather than a follow-up of c: c expired or was withdrawn (its notices ask for a new
+// mail with every document), msg brings at least one document of a known kind, and it
+// is not a 撤回 / 申诉 (refused with a reply on the finished case). A closed case is
+// not re-applied to: its complainant still answers the survey and staff may reopen it.
+func reapplies(c *cases.Case, msg *mailmsg.Message, res classify.Result) bool {
+	if c.State != cases.Expired && c.State != cases.Withdrawn {
+		return false
+	}
+	if !slices.ContainsFunc(res.Documents, func(d classify.Document) bool { return d.Kind != cases.Unclassified && d.Kind != "" }) {
+		return false
+	}
+	_, _, action := desk.ParseComplainantAction(msg.Text)
+	return !action
 }
 
 func assigneeOr(c *cases.Case) []string {

@@ -171,3 +171,38 @@ func TestRefusalsCountAgainstTheReplyLimit(t *testing.T) {
 		t.Error("no reply_suppressed event for the refusals held back")
 	}
 }
+
+// The expired notice says 如仍需申请删除，请重新发送申请邮件，并一次附齐全部材料, and
+// every mail asks to keep the case number in the subject: the natural re-application
+// is a reply to the notice with the documents. It used to join the finished case —
+// the documents kept there, no reply, no staff, nobody to review them. A mail with
+// documents about an expired or withdrawn case is a new application, linked to it.
+func TestDocumentsSentToAFinishedCaseOpenANewCase(t *testing.T) {
+	d := newPDDesk(t)
+	for i, end := range []cases.Action{cases.Expire, cases.Withdraw} {
+		addr := fmt.Sprintf("re%d@example.cn", i)
+		o := d.process(plainComplaint("王五|"+addr, "re-open-"+addr, "王五申请删除凤凰博客稿件"))
+		d.act(o.Case, end, time.Now())
+		again := completeComplaint("王五|"+addr, "re-again-"+addr)
+		again.subject = "Re: [" + o.Case + "] 您的删帖申请因材料未补齐已关闭"
+		out := d.process(again)
+		old := d.kase(o.Case)
+		if old.State.Terminal() == false || len(old.Documents) != 0 {
+			t.Errorf("after %s: the finished case %s changed: state %s, %d documents", end, o.Case, old.State, len(old.Documents))
+		}
+		if out.Case == "" || out.Case == o.Case {
+			t.Errorf("after %s: the re-application joined the finished case %s (%s); mails %v", end, o.Case, out.Result, kindsOf(d.caseMails(o.Case)))
+			continue
+		}
+		nc := d.kase(out.Case)
+		if nc.State != cases.PendingReview || len(nc.Documents) != 5 {
+			t.Errorf("after %s: new case %s state %s, %d documents", end, nc.ID, nc.State, len(nc.Documents))
+		}
+		if ms := d.caseMails(nc.ID); len(ms) != 1 || ms[0].kind != "acknowledgement" {
+			t.Errorf("after %s: new case mails %v, want one acknowledgement", end, kindsOf(ms))
+		}
+		if len(eventsOf(old, cases.EventLinked)) == 0 || len(eventsOf(nc, cases.EventLinked)) == 0 {
+			t.Errorf("after %s: the two cases are not linked for staff", end)
+		}
+	}
+}
