@@ -818,7 +818,7 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 		}
 	}
 	if !isNew {
-		handled, n, err := p.complainantAction(tx, c, msg, now, &events)
+		handled, n, err := p.complainantAction(tx, c, msg, len(added) > 0, now, &events)
 		if err != nil {
 			return inbound.Outcome{}, err
 		}

@@ -206,3 +206,42 @@ func TestDocumentsSentToAFinishedCaseOpenANewCase(t *testing.T) {
 		}
 	}
 }
+
+// The rejection mail says: to appeal, reply to this mail within the window, give your
+// reasons and attach new evidence (写明申诉理由并附上新的证明材料). A reply doing just
+// that, in the complainant's own words, used to be no appeal unless its first line
+// began with 申诉: the evidence joined the rejected case, nobody was told, no reply
+// went out, and the case closed when the window ended.
+func TestReplyToARejectionWithNewEvidenceIsAnAppeal(t *testing.T) {
+	d := newPDDesk(t, appealDays(15))
+	o := d.process(completeComplaint("张三|ap@example.cn", "ap-open@example.cn"))
+	d.act(o.Case, cases.Reject, time.Now())
+	before := len(d.caseMails(o.Case))
+	d.process(testMail{from: "张三|ap@example.cn", subject: "Re: [" + o.Case + "] 关于您的删帖申请的审核结果", messageID: "ap-reply@example.cn",
+		body:  "您好：\n本人对驳回结果有异议，理由如下：报道所称处罚已被法院撤销，新的判决书见附件。\n张三",
+		files: []file{{"法院判决书（二审）.pdf", "application/pdf", []byte("%PDF-1.4 second judgement")}}})
+	c := d.kase(o.Case)
+	if c.State != cases.Appealed {
+		t.Errorf("state %s, want appealed", c.State)
+	}
+	if ms := d.caseMails(o.Case)[before:]; len(ms) != 1 || ms[0].kind != "appeal_received" {
+		t.Errorf("mails %v, want one appeal_received", kindsOf(ms))
+	}
+	if ev := eventsOf(c, cases.EventOf(cases.Appeal)); len(ev) != 1 || !strings.Contains(ev[0].Note, "法院撤销") {
+		t.Errorf("appeal events %+v, want one with the complainant's reasons", ev)
+	}
+
+	// After the window the same mail is refused as a late appeal, with a reply.
+	o = d.process(completeComplaint("张三|late@example.cn", "late-open@example.cn"))
+	d.act(o.Case, cases.Reject, time.Now().AddDate(0, 0, -16))
+	before = len(d.caseMails(o.Case))
+	d.process(testMail{from: "张三|late@example.cn", subject: "Re: [" + o.Case + "] 关于您的删帖申请的审核结果", messageID: "late-reply@example.cn",
+		body:  "本人对驳回结果有异议，新的判决书见附件。",
+		files: []file{{"法院判决书（二审）.pdf", "application/pdf", []byte("%PDF-1.4 late judgement")}}})
+	if c := d.kase(o.Case); c.State != cases.Rejected {
+		t.Errorf("late: state %s, want rejected", c.State)
+	}
+	if ms := d.caseMails(o.Case)[before:]; len(ms) != 1 || ms[0].kind != "appeal_refused" {
+		t.Errorf("late: mails %v, want one appeal_refused", kindsOf(ms))
+	}
+}

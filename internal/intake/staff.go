@@ -406,9 +406,16 @@ func (p *Processor) notifyStaff(tx *store.Tx, c *cases.Case, to []string, note s
 }
 
 // complainantAction handles 申诉 / 撤回 in a complainant's reply to an existing case.
-// It returns handled=false when the mail holds no such action.
-func (p *Processor) complainantAction(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, now time.Time, events *[]cases.Event) (handled bool, replies int, err error) {
+// It returns handled=false when the mail holds no such action. newDocs says the mail
+// brought documents the case did not have.
+func (p *Processor) complainantAction(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, newDocs bool, now time.Time, events *[]cases.Event) (handled bool, replies int, err error) {
 	act, reason, ok := desk.ParseComplainantAction(desk.StripQuoted(msg.Text))
+	if !ok && c.State == cases.Rejected && newDocs {
+		// The rejection mail asks for just this: reply with the reasons and new
+		// evidence. In the complainant's own words, without the keyword 申诉, it is
+		// an appeal still (inside the window or not, as any appeal).
+		act, reason, ok = cases.Appeal, strings.TrimSpace(desk.StripQuoted(msg.Text)), true
+	}
 	if !ok {
 		return false, 0, nil
 	}
