@@ -33,8 +33,8 @@ func (l *lockedBuffer) String() string {
 // names the action only: it quoted the command as written (the keyword line plus, for
 // 驳回/已处理/…, its continuation lines), and so did the "message registered" log line;
 // alerts are listed by the unauthenticated /healthz, so the complainant's phone and ID
-// numbers reached /healthz and the log (found in review). Here the genuine complainant
-// asks for the case to be reopened.
+// numbers reached /healthz and the log (found in review). Here someone writing from
+// another mailbox than the complainant's asks for the case to be reopened.
 func TestForgedCommandRefusalQuotesNoPersonalNumbers(t *testing.T) {
 	logs := &lockedBuffer{}
 	d := newDesk(t, withStaff(nil), func(c *config) {
@@ -42,7 +42,9 @@ func TestForgedCommandRefusalQuotesNoPersonalNumbers(t *testing.T) {
 	})
 	o := d.open("zhang@example.cn", "pii-open@example.cn")
 	const phone, idNo = "13912345678", "44030619851127301X"
-	d.send(cmdMail{from: "张三 <zhang@example.cn>", to: deskAddr, subject: "回复：[" + o.c.ID + "]", messageID: "pii-reopen@example.cn",
+	// From another mailbox than the complainant's: the complainant's own mail about
+	// their case is their follow-up, not a forged command (review_flow_test.go).
+	d.send(cmdMail{from: "张三 <zhang@other.example>", to: deskAddr, subject: "回复：[" + o.c.ID + "]", messageID: "pii-reopen@example.cn",
 		body: "已处理：没有处理！文章还在。\n请回电 " + phone + "，身份证号 " + idNo + "\n\n张三"}.bytes())
 	if msg := d.h.message("pii-reopen@example.cn"); msg == nil || msg.Role != "security" {
 		t.Fatalf("registered message = %+v, want a refused (security) record", msg)

@@ -529,6 +529,7 @@ func (p *Processor) commitIn(tx *store.Tx, src inbound.Source, pr *Prepared, now
 		out, err = p.staff(tx, msg, pr.dkim, now)
 	default:
 		why, viaToken := p.forgedCommand(msg)
+		var own *cases.Case
 		if why != "" && !viaToken {
 			// A command acts on a case: a mail that names none is a new complaint
 			// that happens to begin with a command word (受理…), and it is answered.
@@ -536,13 +537,24 @@ func (p *Processor) commitIn(tx *store.Tx, src inbound.Source, pr *Prepared, now
 			if ferr != nil {
 				return inbound.Outcome{}, ferr
 			}
-			if c == nil {
+			switch {
+			case c == nil:
 				why = ""
+			case p.actsForComplainant(c, msg):
+				// The complainant's own mail about their case (重开：材料已补齐) is
+				// their follow-up: staff commands never run from it, and refused, the
+				// mail and its documents were lost. The command word stays on record.
+				own = c
 			}
 		}
-		if why != "" {
+		switch {
+		case own != nil:
+			if err = p.recordOwnCommandWord(tx, own, msg, why, now); err == nil {
+				out, err = p.complainant(tx, msg, pr.res, now, kept)
+			}
+		case why != "":
 			out, err = p.refuseForged(tx, msg, why, now)
-		} else {
+		default:
 			out, err = p.complainant(tx, msg, pr.res, now, kept)
 		}
 	}
@@ -554,6 +566,21 @@ func (p *Processor) commitIn(tx *store.Tx, src inbound.Source, pr *Prepared, now
 		return inbound.Outcome{}, fmt.Errorf("register message: %w", err)
 	}
 	return out, nil
+}
+
+// recordOwnCommandWord records, as refuseForged does (why names the action only),
+// that the complainant's mail about c opened with a staff command word; nothing is
+// run (its From may be forged), and the caller takes the mail as their follow-up.
+func (p *Processor) recordOwnCommandWord(tx *store.Tx, c *cases.Case, msg *mailmsg.Message, why string, now time.Time) error {
+	why += "; nothing run, taken as the complainant's follow-up"
+	if err := tx.AppendEvent(c.ID, cases.Event{At: now, Type: cases.EventSecurity, Actor: cases.AddressKey(msg.From.Address), Note: why}); err != nil {
+		return err
+	}
+	if err := tx.AddAlert(store.Alert{At: now, Kind: "security", Message: why + " (case " + c.ID + ")"}); err != nil {
+		return err
+	}
+	p.afterCommit(tx, func() { p.o.Metrics.SecurityEvents.Add(1) })
+	return nil
 }
 
 // contentDigest identifies a message by what it says, not by how it travelled: trace

@@ -131,7 +131,9 @@ func TestForgedCommandTextStaysOutOfStoreAndLog(t *testing.T) {
 		t.Fatalf("no case: %+v", first)
 	}
 	const phone, idno = "13712345678", "11010519491231002X"
-	out := d.process(testMail{from: "王五|wangwu@example.cn", subject: "Re: [" + first.Case + "] 已收到您的删帖申请",
+	// From another mailbox than the complainant's: the complainant's own mail about
+	// their case is their follow-up, not a forged command (review_flow_test.go).
+	out := d.process(testMail{from: "王五|wangwu@other.example", subject: "Re: [" + first.Case + "] 已收到您的删帖申请",
 		messageID: "reopen.audit@example.cn", inReplyTo: "orig.audit@example.cn",
 		body: "重开：文章还能看到，请尽快处理。我的手机 " + phone + "，身份证号 " + idno + "。\n"})
 	if out.Role != "security" {

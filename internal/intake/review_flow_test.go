@@ -245,3 +245,36 @@ func TestReplyToARejectionWithNewEvidenceIsAnAppeal(t *testing.T) {
 		t.Errorf("late: mails %v, want one appeal_refused", kindsOf(ms))
 	}
 }
+
+// A mail that opens with a staff command word and is not from staff is refused as a
+// forged command: nothing recorded but a security event. The complainant of the case,
+// writing about it, is no forger — staff commands never run from a complainant's mail —
+// yet 重开：材料已补齐，见附件 on their expired case was thrown away with its documents,
+// unanswered. The command word stays on the case's record.
+func TestComplainantsOwnMailOpeningWithACommandWordIsNotAForgery(t *testing.T) {
+	d := newPDDesk(t)
+	o := d.process(plainComplaint("王五|ww@example.cn", "rw-open@example.cn", "王五申请删除凤凰博客稿件"))
+	d.act(o.Case, cases.Expire, time.Now())
+	again := completeComplaint("王五|ww@example.cn", "rw-again@example.cn")
+	again.subject = "Re: [" + o.Case + "] 您的删帖申请因材料未补齐已关闭"
+	again.body = "重开：材料已补齐，见附件"
+	out := d.process(again)
+	if out.Role == "security" {
+		t.Fatalf("the complainant's own mail was refused as a forged command: %s", out.Result)
+	}
+	if out.Case == "" || out.Case == o.Case {
+		t.Fatalf("the documents did not make a new application: %+v", out)
+	}
+	if ms := d.caseMails(out.Case); len(ms) != 1 || ms[0].kind != "acknowledgement" {
+		t.Errorf("new case mails %v, want one acknowledgement", kindsOf(ms))
+	}
+	if c := d.kase(o.Case); len(eventsOf(c, cases.EventSecurity)) != 1 {
+		t.Errorf("security events %+v, want the command word on record once", eventsOf(c, cases.EventSecurity))
+	}
+
+	// A stranger opening with the same words still is one.
+	out = d.process(testMail{from: "x|mallory@evil.example", subject: "Re: [" + o.Case + "]", messageID: "rw-evil@evil.example", body: "重开：材料已补齐"})
+	if out.Role != "security" {
+		t.Errorf("a stranger's 重开 on the case: role %s (%s), want security", out.Role, out.Result)
+	}
+}
