@@ -132,7 +132,7 @@ var vocabulary = keywords()
 
 // matchKeyword finds the longest keyword (of the staff or the complainant set) at the
 // start of line. The keyword must be followed by the end of the line, white space, a
-// colon (: or ：) or a punctuation mark (，。,.!！;；、); an English keyword followed by a
+// colon (: or ：) or a punctuation mark (，。,.!！;；、～~); an English keyword followed by a
 // letter is another word ("notes", "Accepted") and does not match; a Chinese keyword
 // followed by other text ("受理后…") is a near miss.
 func matchKeyword(line string, complainant bool) (match, bool) {
@@ -157,7 +157,7 @@ func matchKeyword(line string, complainant bool) (match, bool) {
 			m.rest = rest[size:]
 		case unicode.IsSpace(r):
 			m.rest = strings.TrimLeft(strings.TrimLeftFunc(rest, unicode.IsSpace), ":：")
-		case strings.ContainsRune("，。,.!！;；、", r):
+		case strings.ContainsRune("，。,.!！;；、～~", r):
 			m.rest = rest[size:]
 		case k.english || r == '-' || r == '_' || unicode.IsLetter(r) && r < utf8.RuneSelf:
 			continue // part of a longer word

@@ -208,6 +208,14 @@ func TestParseComplainantAction(t *testing.T) {
 		{"only the quoted notification names the keyword", "好的，收到" + quoted, false, "", ""},
 		{"staff commands mean nothing from a complainant", "受理", false, "", ""},
 		{"signature first", "发自我的iPhone\n申诉", false, "", ""},
+		// Ways people write the keyword that did nothing (found in review): the
+		// greeting on the keyword's line, the keyword in 【】 or [], a trailing ～.
+		{"greeting on the keyword's line", "您好，撤回" + quoted, true, cases.Withdraw, ""},
+		{"greeting and exclamation on the line", "工作人员你好！申诉：文章已删除但快照仍在", true, cases.Appeal, "文章已删除但快照仍在"},
+		{"keyword in 【】", "【撤回】问题已解决" + quoted, true, cases.Withdraw, "问题已解决"},
+		{"keyword in []", "[申诉] 理由见附件", true, cases.Appeal, "理由见附件"},
+		{"trailing tilde", "撤回～", true, cases.Withdraw, ""},
+		{"a greeting before a sentence is still a sentence", "您好，我不想撤回申请", false, "", ""},
 	}
 	for _, tc := range tests {
 		a, reason, ok := ParseComplainantAction(tc.body)

@@ -29,6 +29,7 @@ func ParseComplainantAction(body string) (a cases.Action, reason string, ok bool
 		if isSignatureStart(line) {
 			return "", "", false
 		}
+		line = unbracket(afterGreeting(line))
 		m, found := matchKeyword(line, true)
 		if !found || m.near {
 			return "", "", false
@@ -47,6 +48,33 @@ func ParseComplainantAction(body string) (a cases.Action, reason string, ok bool
 		return m.kw.action, strings.TrimSpace(strings.Join(parts, "\n")), true
 	}
 	return "", "", false
+}
+
+// afterGreeting drops a salutation that opens the keyword's own line ("您好，撤回",
+// "工作人员你好！申诉：…"): what follows its punctuation is read as a line.
+func afterGreeting(line string) string {
+	i := strings.IndexAny(line, "，,！!：:。 ")
+	if i <= 0 {
+		return line
+	}
+	if !isGreeting(line[:i]) {
+		return line
+	}
+	_, size := utf8.DecodeRuneInString(line[i:])
+	return strings.TrimSpace(line[i+size:])
+}
+
+// unbracket reads a keyword written in brackets (【撤回】, [申诉]) as the keyword
+// followed by a colon.
+func unbracket(line string) string {
+	for _, p := range [][2]string{{"【", "】"}, {"[", "]"}, {"［", "］"}} {
+		if rest, ok := strings.CutPrefix(line, p[0]); ok {
+			if kw, after, ok := strings.Cut(rest, p[1]); ok && kw != "" && !strings.ContainsAny(kw, " \n") {
+				return kw + "：" + strings.TrimSpace(after)
+			}
+		}
+	}
+	return line
 }
 
 // isGreeting reports a short salutation line: 您好 / 你好 (possibly after a title, as
