@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/complaintd/complaintd/internal/cases"
+	"github.com/complaintd/complaintd/internal/demo/samplemail"
 	"github.com/complaintd/complaintd/internal/intake"
 	"github.com/complaintd/complaintd/internal/outbox"
 	"github.com/complaintd/complaintd/internal/store"
@@ -276,5 +277,26 @@ func TestComplainantsOwnMailOpeningWithACommandWordIsNotAForgery(t *testing.T) {
 	out = d.process(testMail{from: "x|mallory@evil.example", subject: "Re: [" + o.Case + "]", messageID: "rw-evil@evil.example", body: "重开：材料已补齐"})
 	if out.Role != "security" {
 		t.Errorf("a stranger's 重开 on the case: role %s (%s), want security", out.Role, out.Result)
+	}
+}
+
+// 申诉 on an incomplete case is refused (there is nothing to appeal), but the same mail
+// brought the last documents: the case is complete all the same. The refusal returned
+// before the check, and the complete case stayed incomplete until it expired (found
+// in review of the flow).
+func TestRefusedAppealStillCompletesTheCase(t *testing.T) {
+	d := newPDDesk(t)
+	o := d.process(testMail{from: "张三|inc@example.cn", subject: "张三申请删除凤凰资讯稿件", messageID: "inc-open@example.cn",
+		body: "您好：\n\n本人申请删除以下新闻稿件。\n\n" + samplemail.ZhangsanForm + "\n\n张三"})
+	if c := d.kase(o.Case); c.State != cases.Incomplete {
+		t.Fatalf("setup: state %s, want incomplete", c.State)
+	}
+	full := completeComplaint("张三|inc@example.cn", "inc-docs@example.cn")
+	full.subject = "Re: [" + o.Case + "] 材料不全"
+	full.body = "申诉：材料已补齐，请尽快处理\n张三"
+	d.process(full)
+	c := d.kase(o.Case)
+	if c.State != cases.PendingReview || len(c.Missing) != 0 {
+		t.Errorf("state %s, missing %v: want the case complete (pending_review)", c.State, c.Missing)
 	}
 }

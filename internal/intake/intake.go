@@ -852,10 +852,15 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 		if handled {
 			out.Replies += n
 			out.Result += "; complainant action"
-			if err := tellLeadership(); err != nil {
-				return inbound.Outcome{}, err
+			// A refused action on an incomplete case whose mail brought the last
+			// documents: the case is complete all the same (below). Returning here
+			// left it incomplete until it expired (found in review).
+			if c.State != cases.Incomplete || len(c.Missing) > 0 {
+				if err := tellLeadership(); err != nil {
+					return inbound.Outcome{}, err
+				}
+				return out, p.finishCase(tx, c, msg, events)
 			}
-			return out, p.finishCase(tx, c, msg, events)
 		}
 		if surveyAwaitsScore(c) {
 			// An answer to the survey without a score: asked once, shortly, to give one
