@@ -266,16 +266,31 @@ func lineFields(line string) []fieldPair {
 // ends (cut) and where the next field's value starts (next), as rune indexes.
 // A "label:" always starts a field; a colon-less label only for a number field whose
 // value has that number's shape, and never inside a reason (prose: 我的电话 13…).
+//
+// In a name, a label inside brackets belongs to the bracket (张三（身份证号：…，电话：…）:
+// finishLine reads it), and a bracket ends the name like a space does (张三（男）电话：…).
 func nextInlineField(field, value string) (cut, next int, nextField string, ok bool) {
 	fv := fold(value)
+	inBracket := func(int) bool { return false }
+	if nameFields[field] {
+		fv, inBracket = blankBrackets(fv)
+	}
 	cut = -1
-	if loc := multiFieldRE.FindStringSubmatchIndex(fv); loc != nil {
-		cut, next, nextField = runeIndex(fv, loc[0]), runeIndex(fv, loc[1]), fieldLabels[fv[loc[2]:loc[3]]]
+	for off := 0; off < len(fv); {
+		loc := multiFieldRE.FindStringSubmatchIndex(fv[off:])
+		if loc == nil {
+			break
+		}
+		if !inBracket(off + loc[2]) {
+			cut, next, nextField = runeIndex(fv, off+loc[0]), runeIndex(fv, off+loc[1]), fieldLabels[fv[off+loc[2]:off+loc[3]]]
+			break
+		}
+		off += loc[1]
 	}
 	if field != FieldReason {
 		for _, loc := range bareFieldRE.FindAllStringSubmatchIndex(fv, -1) {
 			f := fieldLabels[fv[loc[2]:loc[3]]]
-			if !shapeFits(f, fv[loc[4]:loc[5]]) {
+			if inBracket(loc[2]) || !shapeFits(f, fv[loc[4]:loc[5]]) {
 				continue
 			}
 			if c := runeIndex(fv, loc[0]); cut < 0 || c < cut {
@@ -315,51 +330,303 @@ func finishLine(pairs []fieldPair) []fieldPair {
 			out = append(out, p)
 			continue
 		}
-		if p.field != FieldNameOrg {
-			p.value = endAtPunctuation(p.value)
-		}
-		if pii.ContainsNumber(p.value) {
-			idField, phoneField := FieldIDNo, FieldPhone
+		name, found := splitName(p.field, p.value)
+		for _, f := range found {
 			if principal {
-				idField, phoneField = FieldPrincipalIDNo, FieldPrincipalPhone
-			}
-			var kept []string
-			for _, tok := range strings.Fields(p.value) {
-				switch {
-				case pii.IsIDNo(tok):
-					out = append(out, fieldPair{idField, tok})
-				case pii.IsPhone(tok):
-					out = append(out, fieldPair{phoneField, tok})
-				default:
-					kept = append(kept, tok)
+				switch f.field {
+				case FieldIDNo:
+					f.field = FieldPrincipalIDNo
+				case FieldPhone:
+					f.field = FieldPrincipalPhone
+				case FieldEmail:
+					continue // the principal's address is not the applicant's, and has no field
 				}
 			}
-			p.value = strings.Join(kept, " ")
-			if pii.ContainsNumber(p.value) {
-				p.value = "" // 王五13700001111: no name can be told from the number
-			}
+			out = append(out, f)
+		}
+		p.value = name
+		if pii.ContainsNumber(p.value) {
+			p.value = "" // 王五13700001111: no name can be told from the number
 		}
 		out = append(out, p)
 	}
 	return out
 }
 
+// personFields name a person: a note in brackets after the name (男, 先生) is no part
+// of it. An organisation's brackets are its own (某某（北京）科技有限公司).
+var personFields = map[string]bool{FieldName: true, FieldAgent: true, FieldPrincipal: true}
+
+// splitName reads the value of a name field: the name, and the numbers and address
+// written with it, which belong to their own fields (ID number, phone, e-mail), the
+// way a separate 身份证号： or 电话： line fills them. They come in brackets
+// (张三（身份证号：…，手机：…）, 张三（138…）), after a space or a slash (张三 138 0013 8000,
+// 张三/138…, 张三 +86 138…, 张三 a@b.cn) or after the punctuation that ends the name
+// (张三，138…). A note on the person in brackets after the name (张三（男）) is dropped.
+// What cannot be told apart stays in the name, which finishLine then refuses if it
+// holds a number.
+func splitName(field, v string) (string, []fieldPair) {
+	v, found := nameBrackets(field, v)
+	if field != FieldNameOrg {
+		var rest string
+		v, rest = endAtPunctuation(v)
+		_, more, _ := nameNumbers(rest, true)
+		found = append(found, more...)
+	}
+	if kept, more, ok := nameNumbers(v, false); ok {
+		// 张三, 138…: the separator before a number taken out is no part of the name.
+		v, found = strings.TrimRight(kept, " ,;，；、"), append(found, more...)
+	}
+	return strings.TrimSpace(v), found
+}
+
+// nameNumbers takes the ID numbers, phones and addresses out of s, split at spaces
+// and slashes (and at punctuation when punct): the rest joined by spaces, what was
+// taken, and whether anything was. A number may span several parts (138 0013 8000,
+// +86 138…, an ID number in groups).
+func nameNumbers(s string, punct bool) (string, []fieldPair, bool) {
+	sep := func(r rune) bool {
+		r = foldRune(r)
+		return unicode.IsSpace(r) || r == '/' || r == '|' || (punct && strings.ContainsRune(",;、。", r))
+	}
+	// The parts, as byte offsets: s[starts[i]:ends[i]].
+	var starts, ends []int
+	for i, r := range s {
+		switch {
+		case sep(r) && len(starts) > len(ends):
+			ends = append(ends, i)
+		case !sep(r) && len(starts) == len(ends):
+			starts = append(starts, i)
+		}
+	}
+	if len(starts) > len(ends) {
+		ends = append(ends, len(s))
+	}
+	numeric := make([]bool, len(starts))
+	for i := range starts {
+		numeric[i] = numberPart(s[starts[i]:ends[i]])
+	}
+	var kept []string
+	var found []fieldPair
+	for i := 0; i < len(starts); {
+		if numeric[i] {
+			run := i
+			for run < len(starts) && numeric[run] && run-i < maxNumberParts {
+				run++
+			}
+			if f, j := numberAt(s, starts[i], ends[i:run]); j > 0 {
+				found = append(found, fieldPair{f, s[starts[i]:ends[i+j-1]]})
+				kept = dropNumberLabel(kept)
+				i += j
+				continue
+			}
+		}
+		t := s[starts[i]:ends[i]]
+		if a := strings.TrimRight(strings.Trim(t, "<>()（）《》〈〉\"'“”‘’[]【】"), ".,;"); shapeFits(FieldEmail, a) {
+			found = append(found, fieldPair{FieldEmail, a})
+			kept = dropNumberLabel(kept)
+		} else {
+			kept = append(kept, t)
+		}
+		i++
+	}
+	return strings.Join(kept, " "), found, len(found) > 0
+}
+
+// dropNumberLabel drops the last of kept when it is the label of the number taken after
+// it (张三 电话 138 0013 8000: 电话 is no part of the name).
+func dropNumberLabel(kept []string) []string {
+	if n := len(kept); n > 0 {
+		if f, ok := fieldLabels[strings.TrimRight(normLabel(kept[n-1]), ":")]; ok && numberFields[f] {
+			return kept[:n-1]
+		}
+	}
+	return kept
+}
+
+// maxNumberParts is the most parts a written number is read from (+86 138 0013 8000).
+const maxNumberParts = 6
+
+// numberAt reads the longest number made of the first parts of s[start:], which end
+// at ends: as written (pii knows single spaces and dashes between the groups of a
+// phone), else without its spaces and dashes (an ID number in groups). It returns the
+// field and how many parts the number takes, 0 when they make no number.
+func numberAt(s string, start int, ends []int) (string, int) {
+	for _, compact := range []bool{false, true} {
+		for n := len(ends); n > 0; n-- {
+			v := s[start:ends[n-1]]
+			if len(v) > 64 {
+				continue
+			}
+			if compact {
+				v = strings.Map(func(r rune) rune {
+					if unicode.IsSpace(r) || strings.ContainsRune("-－—.．", r) {
+						return -1
+					}
+					return r
+				}, v)
+			}
+			switch {
+			case pii.IsIDNo(v):
+				return FieldIDNo, n
+			case pii.IsPhone(v):
+				return FieldPhone, n
+			}
+		}
+	}
+	return "", 0
+}
+
+// numberPart reports whether t can be a part of a written number: digits and the
+// signs written with them (+86, 138-0013, (010), an ID number's X).
+func numberPart(t string) bool {
+	digits := false
+	for _, r := range t {
+		switch r = foldRune(r); {
+		case r >= '0' && r <= '9':
+			digits = true
+		case strings.ContainsRune("+-—.()x", r):
+		default:
+			return false
+		}
+	}
+	return digits
+}
+
+// nameBrackets takes the bracketed parts of a name apart: the numbers and addresses in
+// one, labelled or not (（身份证号：…，电话：…）, （138…）), are taken out of it and
+// returned as fields; a note on a person after the name (（男）, （先生）) is dropped;
+// what else a bracket holds (某某（北京）科技有限公司, （单位：…）) stays as written.
+func nameBrackets(field, v string) (string, []fieldPair) {
+	rs := []rune(v)
+	fr := foldRunes(rs)
+	type part struct {
+		text string
+		note bool // a bracket holding only a note
+	}
+	var parts []part
+	var found []fieldPair
+	last, changed := 0, false
+	for i := 0; i < len(rs); i++ {
+		if fr[i] != '(' && fr[i] != '[' {
+			continue
+		}
+		end, depth := len(rs), 0 // an unclosed bracket runs to the end
+		for j := i; j < len(rs); j++ {
+			switch fr[j] {
+			case '(', '[':
+				depth++
+			case ')', ']':
+				depth--
+			}
+			if depth == 0 {
+				end = j
+				break
+			}
+		}
+		closing := string(rs[min(end, len(rs)):min(end+1, len(rs))])
+		pairs, note, other := bracketFields(string(rs[i+1 : end]))
+		if len(pairs) > 0 || other == "" {
+			parts = append(parts, part{text: string(rs[last:i])})
+			found = append(found, pairs...)
+			switch {
+			case other != "":
+				parts = append(parts, part{text: string(rs[i]) + strings.TrimSpace(note+other) + closing})
+			case note != "":
+				parts = append(parts, part{text: string(rs[i:min(end+1, len(rs))]), note: true})
+			default:
+				parts = append(parts, part{text: " "}) // still parts what stood around it
+			}
+			last, changed = min(end+1, len(rs)), true
+		}
+		i = end
+	}
+	if !changed {
+		return v, nil
+	}
+	parts = append(parts, part{text: string(rs[last:])})
+	// A note is dropped from a person's name when only numbers follow it and a name
+	// stays without it; an organisation's (某某有限公司（筹）) is its own.
+	var name strings.Builder
+	for _, p := range parts {
+		if !p.note {
+			name.WriteString(p.text)
+		}
+	}
+	dropNotes := personFields[field] && strings.TrimSpace(name.String()) != "" && !looksLikeOrg(name.String())
+	tail := true // nothing but numbers after this part
+	for i := len(parts) - 1; i >= 0; i-- {
+		p := &parts[i]
+		switch {
+		case p.note && dropNotes && tail:
+			p.text = " "
+		case !p.note:
+			if kept, _, _ := nameNumbers(p.text, false); strings.TrimSpace(kept) != "" {
+				tail = false
+			}
+		}
+	}
+	var b strings.Builder
+	for _, p := range parts {
+		b.WriteString(p.text)
+	}
+	return strings.TrimSpace(b.String()), found
+}
+
+// bracketFields reads the inside of a bracket in a name: its numbers and addresses,
+// labelled (身份证号：…，电话 138…) or not, as fields; the rest before the first label, a
+// note such as 男; and the labelled parts of other fields (单位：…), which are not
+// read here, as written.
+func bracketFields(s string) (pairs []fieldPair, note, other string) {
+	rs := []rune(" " + s) // a label at the start needs a separator before it
+	// Each piece runs from its separator and label (from) over its value (val) to the
+	// next piece; the first is what precedes any label.
+	type piece struct {
+		field          string
+		from, val, end int
+	}
+	var p piece
+	var pieces []piece
+	for {
+		cut, next, nextField, found := nextInlineField(p.field, string(rs[p.val:]))
+		if !found {
+			break
+		}
+		p.end = p.val + cut
+		pieces = append(pieces, p)
+		p = piece{field: nextField, from: p.val + cut, val: p.val + next}
+	}
+	p.end = len(rs)
+	pieces = append(pieces, p)
+	var rest strings.Builder
+	for _, p := range pieces[1:] {
+		if numberFields[p.field] {
+			pairs = append(pairs, fieldPair{p.field, cleanValue(string(rs[p.val:p.end]))})
+		} else {
+			rest.WriteString(string(rs[p.from:p.end]))
+		}
+	}
+	note, more, _ := nameNumbers(string(rs[:pieces[0].end]), true)
+	return append(pairs, more...), strings.TrimSpace(note), strings.TrimSpace(rest.String())
+}
+
 // endAtPunctuation cuts a name at the first punctuation that ends it: the Chinese
 // ，；。、 and ; always, a half-width , or . only before a Chinese character or a digit
-// (王五,身份证号 and 王五,137… but "Example Co.,Ltd." and "J. Smith").
-func endAtPunctuation(v string) string {
+// (王五,身份证号 and 王五,137… but "Example Co.,Ltd." and "J. Smith"). rest is what
+// follows the punctuation.
+func endAtPunctuation(v string) (name, rest string) {
 	rs := []rune(v)
 	for i, r := range rs {
 		switch r {
 		case '，', '；', '。', '、', '｡', '､', ';':
-			return strings.TrimSpace(string(rs[:i]))
+			return strings.TrimSpace(string(rs[:i])), string(rs[i+1:])
 		case ',', '.':
 			if i+1 < len(rs) && (rs[i+1] >= 0x80 || unicode.IsDigit(rs[i+1])) {
-				return strings.TrimSpace(string(rs[:i]))
+				return strings.TrimSpace(string(rs[:i])), string(rs[i+1:])
 			}
 		}
 	}
-	return v
+	return v, ""
 }
 
 // cellFields reads a table row: "label<TAB>value<TAB>label<TAB>value" or cells holding
@@ -477,4 +744,36 @@ func cleanValue(v string) string {
 		return ""
 	}
 	return v
+}
+
+// blankBrackets returns the folded fv with its brackets made spaces, so that a bracket
+// ends a name before a label as a space does, and reports whether a byte offset lies
+// inside a closed bracket. An unclosed one hides no label: 张三（男 电话：… still splits.
+func blankBrackets(fv string) (string, func(int) bool) {
+	if !strings.ContainsAny(fv, "()[]") {
+		return fv, func(int) bool { return false }
+	}
+	b := []byte(fv)
+	// depth[i] counts the closed brackets around byte i: +1 at an opening bracket, -1
+	// at its closing one, summed.
+	depth := make([]int32, len(b)+1)
+	var open []int
+	for i, c := range b {
+		switch c {
+		case '(', '[':
+			open = append(open, i)
+			b[i] = ' '
+		case ')', ']':
+			if n := len(open); n > 0 {
+				depth[open[n-1]]++
+				depth[i]--
+				open = open[:n-1]
+			}
+			b[i] = ' '
+		}
+	}
+	for i := 1; i < len(depth); i++ {
+		depth[i] += depth[i-1]
+	}
+	return string(b), func(i int) bool { return i < len(b) && depth[i] > 0 }
 }
