@@ -152,6 +152,9 @@ func ParseFields(text string) Fields {
 	lines := strings.Split(text, "\n")
 	inReason := false
 	var reason []string
+	// started: the reason has a non-blank line. Kept as lines come, not recomputed from
+	// the reason at each line, which cost a body of many short lines quadratic time.
+	started := false
 	flushReason := func() {
 		if inReason {
 			v := strings.TrimSpace(strings.Join(reason, "\n"))
@@ -159,7 +162,7 @@ func ParseFields(text string) Fields {
 				fs.Values[FieldReason] = v
 			}
 		}
-		inReason, reason = false, nil
+		inReason, reason, started = false, nil, false
 	}
 	prevBlank := false
 	for i, raw := range lines {
@@ -171,12 +174,12 @@ func ParseFields(text string) Fields {
 			// A blank line once the reason has begun ends it: what follows is another
 			// paragraph (a signature, a closing, a new topic), not the reason. A blank
 			// line straight after the label is only layout.
-			started := strings.TrimSpace(strings.Join(reason, "")) != ""
 			if len(pairs) > 0 || (blank && started) || stopRE.MatchString(fl) || stopRE.MatchString(fold(stripLead(line))) || sectionRE.MatchString(strings.TrimSpace(line)) ||
 				(prevBlank && isSignatureLine(fl) && signatureFollows(lines[i+1:])) {
 				flushReason()
 			} else {
 				reason = append(reason, strings.TrimSpace(line))
+				started = started || !blank
 				fs.Lines[i], fs.ReasonLines[i] = true, true
 				prevBlank = blank
 				continue
@@ -189,6 +192,7 @@ func ParseFields(text string) Fields {
 				inReason = true
 				fs.ReasonLines[i] = true
 				reason = append(reason, p.value)
+				started = started || strings.TrimSpace(p.value) != ""
 				continue
 			}
 			if p.value != "" && fs.Values[p.field] == "" {
@@ -248,32 +252,45 @@ func lineFields(line string) []fieldPair {
 	}
 	var out []fieldPair
 	// More fields on the same line: "姓名：张三  电话：138…", "委托人：王五，身份证号
-	// 3101…". Offsets found in the folded value are mapped back through rune indexes
-	// (folding changes byte lengths, never rune counts).
-	for {
+	// 3101…". Each field costs a pass over the rest of the line, so a line is read for
+	// at most maxInlineFields of them.
+	for n := 1; n < maxInlineFields; n++ {
 		cut, next, nextField, ok := nextInlineField(field, value)
 		if !ok {
 			break
 		}
-		rs := []rune(value)
-		out = append(out, fieldPair{field, cleanValue(string(rs[:cut]))})
-		field, value = nextField, string(rs[next:])
+		out = append(out, fieldPair{field, cleanValue(value[:cut])})
+		field, value = nextField, value[next:]
 	}
 	return finishLine(append(out, fieldPair{field, cleanValue(value)}))
 }
 
+// maxInlineFields bounds the fields read from one line: a form line holds a few; a
+// line of thousands of labels (a body up to 1 MiB) would cost minutes, each field a
+// pass over the rest of the line, while the mail's time budget does not stop it.
+const maxInlineFields = 16
+
 // nextInlineField finds the next field inside value, the value of field: where value
-// ends (cut) and where the next field's value starts (next), as rune indexes.
+// ends (cut) and where the next field's value starts (next), as byte offsets in value.
 // A "label:" always starts a field; a colon-less label only for a number field whose
 // value has that number's shape, and never inside a reason (prose: 我的电话 13…).
 //
 // In a name, a label inside brackets belongs to the bracket (张三（身份证号：…，电话：…）:
 // finishLine reads it), and a bracket ends the name like a space does (张三（男）电话：…).
+//
+// Matches are looked for one at a time, up to the first that counts: a line of
+// thousands of labels costs one pass, not one per label.
 func nextInlineField(field, value string) (cut, next int, nextField string, ok bool) {
 	fv := fold(value)
-	inBracket := func(int) bool { return false }
-	if nameFields[field] {
-		fv, inBracket = blankBrackets(fv)
+	var br *bracketScan
+	if nameFields[field] && strings.ContainsAny(fv, "()[]") {
+		br = &bracketScan{s: fv, lastClose: strings.LastIndexAny(fv, ")]")}
+		fv = strings.Map(func(r rune) rune {
+			if r == '(' || r == ')' || r == '[' || r == ']' {
+				return ' '
+			}
+			return r
+		}, fv)
 	}
 	cut = -1
 	for off := 0; off < len(fv); {
@@ -281,25 +298,70 @@ func nextInlineField(field, value string) (cut, next int, nextField string, ok b
 		if loc == nil {
 			break
 		}
-		if !inBracket(off + loc[2]) {
-			cut, next, nextField = runeIndex(fv, off+loc[0]), runeIndex(fv, off+loc[1]), fieldLabels[fv[off+loc[2]:off+loc[3]]]
+		if !br.inside(off + loc[2]) {
+			cut, next, nextField = off+loc[0], off+loc[1], fieldLabels[fv[off+loc[2]:off+loc[3]]]
 			break
 		}
 		off += loc[1]
 	}
 	if field != FieldReason {
-		for _, loc := range bareFieldRE.FindAllStringSubmatchIndex(fv, -1) {
-			f := fieldLabels[fv[loc[2]:loc[3]]]
-			if inBracket(loc[2]) || !shapeFits(f, fv[loc[4]:loc[5]]) {
-				continue
+		if br != nil {
+			br = &bracketScan{s: br.s, lastClose: br.lastClose}
+		}
+		// The earliest that fits: a later one is found once the value is cut here.
+		for off := 0; off < len(fv) && (cut < 0 || off < cut); {
+			loc := bareFieldRE.FindStringSubmatchIndex(fv[off:])
+			if loc == nil || (cut >= 0 && off+loc[0] >= cut) {
+				break
 			}
-			if c := runeIndex(fv, loc[0]); cut < 0 || c < cut {
-				cut, next, nextField = c, runeIndex(fv, loc[3]), f
+			f := fieldLabels[fv[off+loc[2]:off+loc[3]]]
+			if !br.inside(off+loc[2]) && shapeFits(f, fv[off+loc[4]:off+loc[5]]) {
+				cut, next, nextField = off+loc[0], off+loc[3], f
+				break
 			}
-			break // the earliest: a later one is found once the value is cut here
+			off += loc[1]
 		}
 	}
-	return cut, next, nextField, cut >= 0
+	if cut < 0 {
+		return 0, 0, "", false
+	}
+	// Folding keeps rune counts, not byte lengths: map the offsets back to value.
+	return byteOffset(value, runeIndex(fv, cut)), byteOffset(value, runeIndex(fv, next)), nextField, true
+}
+
+// bracketScan tells, for offsets of a folded value asked in increasing order, whether
+// one lies inside brackets that close after it. An unclosed bracket hides no label:
+// 张三（男 电话：… still splits.
+type bracketScan struct {
+	s          string
+	pos, depth int
+	lastClose  int // the last closing bracket of s
+}
+
+func (b *bracketScan) inside(off int) bool {
+	if b == nil {
+		return false
+	}
+	for ; b.pos < off && b.pos < len(b.s); b.pos++ {
+		switch b.s[b.pos] {
+		case '(', '[':
+			b.depth++
+		case ')', ']':
+			b.depth = max(b.depth-1, 0)
+		}
+	}
+	return b.depth > 0 && off < b.lastClose
+}
+
+// byteOffset converts a rune index in s to a byte offset (an invalid byte counts as
+// one rune, as in []rune(s)).
+func byteOffset(s string, runeIdx int) int {
+	off := 0
+	for ; runeIdx > 0 && off < len(s); runeIdx-- {
+		_, n := utf8.DecodeRuneInString(s[off:])
+		off += n
+	}
+	return off
 }
 
 // nameFields hold a person's or an organisation's name: they end at punctuation, and a
@@ -578,7 +640,7 @@ func nameBrackets(field, v string) (string, []fieldPair) {
 // note such as 男; and the labelled parts of other fields (单位：…), which are not
 // read here, as written.
 func bracketFields(s string) (pairs []fieldPair, note, other string) {
-	rs := []rune(" " + s) // a label at the start needs a separator before it
+	s = " " + s // a label at the start needs a separator before it
 	// Each piece runs from its separator and label (from) over its value (val) to the
 	// next piece; the first is what precedes any label.
 	type piece struct {
@@ -587,8 +649,8 @@ func bracketFields(s string) (pairs []fieldPair, note, other string) {
 	}
 	var p piece
 	var pieces []piece
-	for {
-		cut, next, nextField, found := nextInlineField(p.field, string(rs[p.val:]))
+	for len(pieces) < maxInlineFields {
+		cut, next, nextField, found := nextInlineField(p.field, s[p.val:])
 		if !found {
 			break
 		}
@@ -596,17 +658,17 @@ func bracketFields(s string) (pairs []fieldPair, note, other string) {
 		pieces = append(pieces, p)
 		p = piece{field: nextField, from: p.val + cut, val: p.val + next}
 	}
-	p.end = len(rs)
+	p.end = len(s)
 	pieces = append(pieces, p)
 	var rest strings.Builder
 	for _, p := range pieces[1:] {
 		if numberFields[p.field] {
-			pairs = append(pairs, fieldPair{p.field, cleanValue(string(rs[p.val:p.end]))})
+			pairs = append(pairs, fieldPair{p.field, cleanValue(s[p.val:p.end])})
 		} else {
-			rest.WriteString(string(rs[p.from:p.end]))
+			rest.WriteString(s[p.from:p.end])
 		}
 	}
-	note, more, _ := nameNumbers(string(rs[:pieces[0].end]), true)
+	note, more, _ := nameNumbers(s[:pieces[0].end], true)
 	return append(pairs, more...), strings.TrimSpace(note), strings.TrimSpace(rest.String())
 }
 
@@ -744,36 +806,4 @@ func cleanValue(v string) string {
 		return ""
 	}
 	return v
-}
-
-// blankBrackets returns the folded fv with its brackets made spaces, so that a bracket
-// ends a name before a label as a space does, and reports whether a byte offset lies
-// inside a closed bracket. An unclosed one hides no label: 张三（男 电话：… still splits.
-func blankBrackets(fv string) (string, func(int) bool) {
-	if !strings.ContainsAny(fv, "()[]") {
-		return fv, func(int) bool { return false }
-	}
-	b := []byte(fv)
-	// depth[i] counts the closed brackets around byte i: +1 at an opening bracket, -1
-	// at its closing one, summed.
-	depth := make([]int32, len(b)+1)
-	var open []int
-	for i, c := range b {
-		switch c {
-		case '(', '[':
-			open = append(open, i)
-			b[i] = ' '
-		case ')', ']':
-			if n := len(open); n > 0 {
-				depth[open[n-1]]++
-				depth[i]--
-				open = open[:n-1]
-			}
-			b[i] = ' '
-		}
-	}
-	for i := 1; i < len(depth); i++ {
-		depth[i] += depth[i-1]
-	}
-	return string(b), func(i int) bool { return i < len(b) && depth[i] > 0 }
 }
