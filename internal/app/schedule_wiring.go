@@ -44,9 +44,13 @@ func (d *desk) newScheduler(l *live) (*schedule.Scheduler, error) {
 		Staff: schedule.Recipients{Notify: l.cfg.Staff.Notify, Supervisors: l.cfg.Staff.Supervisors, Admins: l.cfg.Staff.Admins,
 			Department: l.departmentStaff},
 		Logger: d.log.With("part", "schedule"), OnQueued: d.dispatcher.Wake, Now: d.clock.Now,
-		OnErased: d.mailEraser.wake,
+		OnErased: d.mailEraser.wake, IntakeCaughtUp: d.intakeCaughtUp,
 	})
 }
+
+// intakeCaughtUp: the pipeline has read the mailbox to its end since the start (a
+// desk without one, in tests, always has).
+func (d *desk) intakeCaughtUp() bool { return d.pipeline == nil || d.pipeline.CaughtUp() }
 
 // runScheduler catches up missed jobs, then runs the schedule of generation l until
 // ctx ends and the job in progress has finished. It runs beside the outbox: stop it

@@ -141,6 +141,7 @@ type Pipeline[P Prepared] struct {
 	problem   string // the last ConfigFailure with its detail, until a login succeeds
 
 	wake       chan struct{} // Wake: quarantined mail was released
+	caughtUp   atomic.Bool   // a pass read the mailbox to its end since the start (CaughtUp)
 	progressed atomic.Bool   // the session got work done: the backoff starts over
 	// stuck are quarantined mails the pipeline could not take back (said once in the
 	// log, not at every pass); used by the Run goroutine only.
@@ -156,6 +157,11 @@ type Pipeline[P Prepared] struct {
 	pausedSince time.Time  // zero: not paused
 	pausedCause error
 }
+
+// CaughtUp reports whether a pass has read the mailbox to its end since the start:
+// the mail that came while the desk was down is in. What ends a case for the
+// complainant's silence (expiry) waits for it.
+func (pl *Pipeline[P]) CaughtUp() bool { return pl.caughtUp.Load() }
 
 // NewPipeline builds the pipeline feeding in.
 func NewPipeline[P Prepared](in Intake[P], o PipelineOptions) *Pipeline[P] {
@@ -330,6 +336,7 @@ func (pl *Pipeline[P]) session(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		pl.caughtUp.Store(true)
 		pl.o.Metrics.Polled()
 		pl.working()
 		if err := pl.waitForChange(ctx, c); err != nil {

@@ -93,6 +93,7 @@ func (s *Scheduler) deadlines(ctx context.Context) (int, error) {
 	now := s.o.Now()
 	var steps []step
 	var errs []error // one case that cannot be read must not stop the others
+	held := 0        // expiries waiting for intake to read the mailbox to its end
 	err := s.o.Store.View(func(tx *store.Tx) error {
 		// The facts name the open cases: the closed ones, most of a desk's store, are
 		// never read whole (their sealed part would be opened every 5 minutes).
@@ -109,6 +110,10 @@ func (s *Scheduler) deadlines(ctx context.Context) (int, error) {
 			}
 			notice, dl, ok := s.plan(c, now)
 			if !ok {
+				return nil
+			}
+			if notice == noticeExpired && s.o.IntakeCaughtUp != nil && !s.o.IntakeCaughtUp() {
+				held++
 				return nil
 			}
 			if notice != noticeDue {
@@ -133,6 +138,10 @@ func (s *Scheduler) deadlines(ctx context.Context) (int, error) {
 	})
 	if err != nil {
 		return 0, fmt.Errorf("scan cases: %w", err)
+	}
+	s.heldExpiry.Store(held > 0)
+	if held > 0 {
+		s.o.Logger.Info("expiry waits until intake has read the mailbox to its end", "job", JobDeadlines, "cases", held)
 	}
 	queued := 0
 	scanned := len(errs)

@@ -29,6 +29,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/complaintd/complaintd/internal/cases"
@@ -120,6 +121,10 @@ type Options struct {
 	Logger *slog.Logger
 	// OnQueued is called after a job queued mail (wakes the outbox). nil: nothing.
 	OnQueued func()
+	// IntakeCaughtUp reports whether intake has read the mailbox to its end since the
+	// start. Until it has, no case expires: the mail that completes it may have come
+	// in time while the desk was down. nil: always.
+	IntakeCaughtUp func() bool
 	// OnErased is called after retention erased a case (wakes the deletion of its
 	// mails from the mailbox). nil: nothing.
 	OnErased func()
@@ -150,6 +155,9 @@ type Scheduler struct {
 	ctx   context.Context // the Run context
 	ticks time.Duration   // how often (real time) the clock is read; 1s
 	last  time.Time       // the clock at the last Tick or CatchUp
+	// heldExpiry: the last deadline run held expiries until intake has read the
+	// mailbox to its end; Tick runs it again as soon as it has, whatever the clock.
+	heldExpiry atomic.Bool
 }
 
 // New checks the options and parses the specs; nothing runs until Run.
@@ -255,6 +263,13 @@ func (s *Scheduler) Tick() {
 			continue
 		}
 		s.planAfterRun(j, now, s.runSafely(j))
+	}
+	if s.heldExpiry.Load() && s.o.IntakeCaughtUp() {
+		for _, j := range s.jobs {
+			if j.name == JobDeadlines {
+				s.planAfterRun(j, now, s.runSafely(j))
+			}
+		}
 	}
 }
 
