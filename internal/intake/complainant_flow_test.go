@@ -300,3 +300,21 @@ func TestRefusedAppealStillCompletesTheCase(t *testing.T) {
 		t.Errorf("state %s, missing %v: want the case complete (pending_review)", c.State, c.Missing)
 	}
 }
+
+// An appeal that reached the mailbox inside its window but was read after it (the
+// desk was down, the mail waited in quarantine) was refused as late: the window was
+// checked against the time of reading. The topmost Received line, which the desk's
+// own server adds at delivery, now says when it came (found in review of the flow).
+func TestAppealThatCameInTimeIsNotLateWhenReadLate(t *testing.T) {
+	d := newPDDesk(t, appealDays(15))
+	o := d.process(completeComplaint("张三|down@example.cn", "down-open@example.cn"))
+	rejected := time.Now().AddDate(0, 0, -16)
+	d.act(o.Case, cases.Reject, rejected)
+	came := rejected.AddDate(0, 0, 10).Format(time.RFC1123Z)
+	d.process(testMail{from: "张三|down@example.cn", subject: "Re: [" + o.Case + "] 关于您的删帖申请的审核结果", messageID: "down-reply@example.cn",
+		headers: []string{"Received: from mx.example.cn by desk.example.cn with LMTP id x; " + came},
+		body:    "申诉：报道所称处罚已被法院撤销，新的判决书见附件。"})
+	if c := d.kase(o.Case); c.State != cases.Appealed {
+		t.Errorf("state %s, want appealed: the appeal came on day 10 of 15", c.State)
+	}
+}

@@ -444,7 +444,7 @@ func (p *Processor) complainantAction(tx *store.Tx, c *cases.Case, msg *mailmsg.
 	_, terr := cases.Transition(c.State, act)
 	window := p.appealWindow()
 	switch {
-	case act == cases.Appeal && terr == nil && c.RejectedAt != nil && !cases.AppealAllowed(*c.RejectedAt, now, window):
+	case act == cases.Appeal && terr == nil && c.RejectedAt != nil && !cases.AppealAllowed(*c.RejectedAt, arrivedAt(msg, *c.RejectedAt, now), window):
 		d := p.complainantData(c)
 		d.AppealUntil = c.RejectedAt.Add(window)
 		return refuse("outside the appeal window", d)
@@ -469,6 +469,28 @@ func (p *Processor) complainantAction(tx *store.Tx, c *cases.Case, msg *mailmsg.
 		replies++
 	}
 	return true, replies, nil
+}
+
+// arrivedAt is when the mail reached the desk's mailbox: the date of its topmost
+// Received line, which the desk's own server adds at delivery, when it lies between
+// since and now; else now. An appeal that came inside its window while the desk was
+// down, or that waited in quarantine, was refused as late (found in review).
+func arrivedAt(msg *mailmsg.Message, since, now time.Time) time.Time {
+	for _, f := range msg.Trace {
+		if !f.Received {
+			continue
+		}
+		i := strings.LastIndexByte(f.Value, ';')
+		if i < 0 {
+			return now
+		}
+		t, err := mail.ParseDate(strings.TrimSpace(f.Value[i+1:]))
+		if err != nil || t.Before(since) || t.After(now) {
+			return now
+		}
+		return t
+	}
+	return now
 }
 
 // authorStatement records the author's counter-statement (申辩), keeps what the author
