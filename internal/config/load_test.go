@@ -98,6 +98,9 @@ func TestProblems(t *testing.T) {
 		{"staff token ttl of 0", minimal + "staff: {auth: {token_ttl: 0s}}\n",
 			[]string{"staff.auth.token_ttl: must be more than 0s, got 0s (leave the key out for the default, 720h0m0s)"}, nil},
 		{"the dkim mode needs no authserv-id", minimal + "staff: {auth: {mode: token+dkim}}\n", nil, []string{"staff.auth"}},
+		// Each check walks the template directory: 1ms did so a thousand times a second.
+		{"template reload of a millisecond", minimal + "templates: {reload_interval: 1ms}\n",
+			[]string{"templates.reload_interval: must be at least 1s, got 1ms"}, nil},
 		// Mail moved to the mailbox it was read from comes back under a new UID and is
 		// read again, for ever; INBOX is INBOX in any case (found in review).
 		{"processed folder is the mailbox", "imap: {host: h, username: u, password: p, processed: move, processed_folder: inbox}\nsmtp: {host: s, from: desk@example.cn}\n",

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"time"
 )
 
 func (c *Config) checkStore(k *checker) {
@@ -21,7 +22,9 @@ func (c *Config) checkStore(k *checker) {
 
 func (c *Config) checkTemplates(k *checker) {
 	k.oneOf("templates.locale", c.Templates.Locale, "zh-CN", "en")
-	positive(k, "templates.reload_interval", c.Templates.ReloadInterval)
+	// Each check walks the template directory: below a second it would do so for
+	// nothing, hundreds of times a second for a typo such as 1ms (found in review).
+	atLeast(k, "templates.reload_interval", c.Templates.ReloadInterval, time.Second)
 }
 
 // DecodeKey accepts a 32-byte key as 64 hex digits or base64.
