@@ -153,6 +153,14 @@ func (o *initOptions) complete() error {
 		if strings.ContainsFunc(p.path, func(r rune) bool { return unicode.IsSpace(r) || strings.ContainsRune(`%"'\$;`, r) }) {
 			return usageError{fmt.Sprintf("init: %s %q: a path with spaces, quotes, %%, $, ; or \\ cannot be named in the systemd unit", p.flag, p.path)}
 		}
+		// The unit's ProtectHome=yes makes these empty and inaccessible to the
+		// service, ExecStartPre included: a config, data directory or binary there
+		// gives a unit that can never start (found in review).
+		for _, hidden := range []string{"/home", "/root", "/run/user"} {
+			if rel, err := filepath.Rel(hidden, filepath.Clean(p.path)); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+				return usageError{fmt.Sprintf("init: %s %q: the unit's ProtectHome=yes hides %s from the service; choose a path outside /home, /root and /run/user (e.g. /etc/complaintd, /var/lib/complaintd, /usr/local/bin)", p.flag, p.path, hidden)}
+			}
+		}
 	}
 	return nil
 }
