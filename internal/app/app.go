@@ -19,15 +19,16 @@ import (
 const usage = `complaintd — the complaint and takedown desk over e-mail
 
 Usage:
-  complaintd init -mailbox ADDR -staff A,B -admin C [-imap-host H] [-smtp-host H] [-state DIR] [-start all|new] DIR
+  complaintd init -mailbox ADDR -staff A,B -admin C [-imap-host H] [-smtp-host H] [-smtp-user U|-]
+                  [-state DIR] [-binary F] [-user U] [-start all|new] DIR   (init -h: every flag)
                                           a config, a master key and a systemd unit for a new desk
   complaintd run -config FILE [-v] [-cpuprofile F] [-trace F]   run the daemon (SIGHUP: reload the config)
-  complaintd demo [-keep DIR]             the whole flow on an embedded mail server, with sample mails
+  complaintd demo [-keep DIR] [-v]        the whole flow on an embedded mail server, with sample mails
   complaintd cases list [-state S] [-dept D] [-severity S] [-json] [-config FILE]
   complaintd cases show ID [-json] [-reveal] [-config FILE]   -reveal: ID numbers and phones in full, recorded
   complaintd cases erase ID -reason TEXT [-config FILE]      erase a case's personal data and documents (PIPL art. 47)
   complaintd cases documents ID -out DIR [-config FILE]      decrypt a case's documents for staff, recorded
-  complaintd cases export -csv [-config FILE]    the case table for Excel (UTF-8 with BOM)
+  complaintd cases export -csv [-state S] [-config FILE]    the case table for Excel (UTF-8 with BOM)
   complaintd stats [-since YYYY-MM-DD] [-json] [-config FILE]
   complaintd staff revoke-tokens [-case ID] [-config FILE]   revoke the staff tokens issued so far
   complaintd alerts [-json] [-config FILE]              the operator alerts not yet acknowledged
@@ -37,8 +38,8 @@ Usage:
   complaintd backup -o FILE [-config FILE]    a consistent archive of the store and the vault, also while the daemon runs
   complaintd restore -i FILE [-config FILE]  put an archive back into an empty data directory (daemon stopped)
   complaintd config check -config FILE   every problem of the file, one per line; exit 1 if any
-  complaintd templates check [-dir D]
-  complaintd templates preview NAME [-locale L] [-case ID] [-config FILE]
+  complaintd templates check [-dir D] [-locale L] [-config FILE]
+  complaintd templates preview NAME [-dir D] [-locale L] [-config FILE [-case ID]] [-raw]
   complaintd version
 
 Secrets may come from the environment: COMPLAINTD_IMAP_PASSWORD, COMPLAINTD_SMTP_PASSWORD,

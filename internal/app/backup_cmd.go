@@ -145,7 +145,7 @@ func writeBackup(ctx context.Context, cfg *config.Config, w io.Writer) (string, 
 func cmdRestore(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "configuration file (or COMPLAINTD_CONFIG)")
-	in := fs.String("i", "", "the archive `complaintd backup` wrote")
+	in := fs.String("i", "", "the archive that complaintd backup wrote")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

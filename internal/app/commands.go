@@ -253,7 +253,7 @@ func (a *jsonArray) close() error {
 
 func cmdCases(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return usageError{"cases: list or show"}
+		return usageError{"cases: list, show, export, erase or documents"}
 	}
 	fs := flag.NewFlagSet("cases "+args[0], flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "configuration file (or COMPLAINTD_CONFIG)")
