@@ -28,14 +28,23 @@ type Facts struct {
 // it last ended.
 type Timeline struct {
 	FirstReplySent time.Time
-	Completed      time.Time // first move to pending_review
-	Decided        time.Time // first move to accepted or rejected
-	Accepted       time.Time
-	Rejected       time.Time
-	Resolved       time.Time
-	Ended          time.Time // the last move into a terminal state or resolved (zero when open)
-	Appealed       bool
-	Surveyed       bool
+	// Completed is when the review that the first decision answered started: the last
+	// move to pending_review before the first decision, zero again when the case went
+	// back to incomplete (补充: complete again only when the documents come, and its
+	// review deadline counts from then, as Deadlines.Of counts it).
+	Completed time.Time
+	Decided   time.Time // first move to accepted or rejected
+	Accepted  time.Time
+	Rejected  time.Time
+	Resolved  time.Time
+	Ended     time.Time // the last move into a terminal state or resolved (zero when open)
+	// ClockStarted is the last move into a state whose deadline runs from it
+	// (pending_review, appealed, accepted): while the case is in that state, the start
+	// of the review or processing deadline running now — after an appeal or a
+	// reopening too (Deadlines.Of's start; pauses for the author aside).
+	ClockStarted time.Time
+	Appealed     bool
+	Surveyed     bool
 }
 
 // Add takes the next event of the log into account. Events must come in log order:
@@ -52,9 +61,21 @@ func (tl *Timeline) Add(e Event) {
 	case EventSurveySent:
 		tl.Surveyed = true
 	}
+	moved := e.To != "" && e.To != e.From
 	switch e.To {
 	case PendingReview:
-		first(&tl.Completed, e.At)
+		if moved && tl.Decided.IsZero() {
+			tl.Completed = e.At
+		}
+	case Incomplete:
+		if moved && tl.Decided.IsZero() {
+			tl.Completed = time.Time{} // back for documents: no review runs
+		}
+	}
+	if moved && (e.To == PendingReview || e.To == Appealed || e.To == Accepted) {
+		tl.ClockStarted = e.At
+	}
+	switch e.To {
 	case Accepted:
 		first(&tl.Accepted, e.At)
 		first(&tl.Decided, e.At)

@@ -12,14 +12,20 @@
 // Definitions, all from the event log's state changes (Event.To):
 //   - acknowledged: the first "reply_sent" event; time to acknowledge counts from
 //     created_at.
-//   - completed: the first move to pending_review. decided: the first move to accepted
-//     or rejected; time to decide counts from completed (from created_at when a case
-//     was decided without ever being complete, e.g. rejected while incomplete).
+//   - decided: the first move to accepted or rejected. completed: the start of the
+//     review that decision answered — the last move to pending_review before it (a case
+//     sent back for documents is complete again when they come), none when it was
+//     decided while incomplete. Time to decide counts from completed (from created_at
+//     when a case was decided without being complete, e.g. rejected while incomplete).
 //   - resolved: the first move to resolved; time to resolve counts from created_at.
-//   - a review breach: decided after the review deadline (Due(ClockReview, completed)),
-//     or not decided and still under review after it. A processing breach: resolved
-//     after Due(ClockProcessing, accepted), or still accepted after it. Pauses while
-//     waiting for an author are not subtracted here.
+//   - a review breach: the first decision after the review deadline (Due(ClockReview,
+//     completed)), or a review running now (the first, or again after an appeal or a
+//     reopening) past its deadline, counted from the start of that review as
+//     Deadlines.Of counts it. A processing breach: the first resolution after
+//     Due(ClockProcessing, first accepted), or still accepted past the deadline of the
+//     last acceptance. Pauses while waiting for an author are not subtracted here.
+//     review_breaches and processing_breaches count deadlines missed; sla_breaches and
+//     breached_cases the cases with at least one.
 //   - outcome: resolved, rejected, withdrawn, expired, closed (closed with neither a
 //     resolution nor a rejection) or open.
 //   - deadlines met: each review and processing deadline that is settled counts once —
@@ -259,29 +265,37 @@ func (a *Acc) AddFacts(f cases.Facts) {
 			r.Deadlines.add(met)
 			bySev.add(met)
 		}
-		if !tl.Completed.IsZero() {
-			due := dl.Due(cases.ClockReview, tl.Completed, f.Severity)
-			switch {
-			case (!tl.Decided.IsZero() && tl.Decided.After(due)) ||
-				(tl.Decided.IsZero() && (st == cases.PendingReview || st == cases.Appealed) && a.o.Now.After(due)):
-				r.ReviewBreaches++
-				breached = true
-				settle(false)
-			case !tl.Decided.IsZero():
+		miss := func(breaches *int) {
+			*breaches++
+			breached = true
+			settle(false)
+		}
+		running := func(clock cases.Clock) bool {
+			return !tl.ClockStarted.IsZero() && a.o.Now.After(dl.Due(clock, tl.ClockStarted, f.Severity))
+		}
+		// The first decision settles the review it answered.
+		if !tl.Completed.IsZero() && !tl.Decided.IsZero() {
+			if tl.Decided.After(dl.Due(cases.ClockReview, tl.Completed, f.Severity)) {
+				miss(&r.ReviewBreaches)
+			} else {
 				settle(true)
 			}
 		}
-		if !tl.Accepted.IsZero() {
-			due := dl.Due(cases.ClockProcessing, tl.Accepted, f.Severity)
-			switch {
-			case (!tl.Resolved.IsZero() && tl.Resolved.After(due)) ||
-				(tl.Resolved.IsZero() && st == cases.Accepted && a.o.Now.After(due)):
-				r.ProcessingBreaches++
-				breached = true
-				settle(false)
-			case !tl.Resolved.IsZero():
+		// A review running now — the first, or one after an appeal or a reopening,
+		// which the scheduler escalates and the digest lists as overdue alike — is
+		// missed once its deadline has passed.
+		if (st == cases.PendingReview || st == cases.Appealed) && running(cases.ClockReview) {
+			miss(&r.ReviewBreaches)
+		}
+		if !tl.Accepted.IsZero() && !tl.Resolved.IsZero() {
+			if tl.Resolved.After(dl.Due(cases.ClockProcessing, tl.Accepted, f.Severity)) {
+				miss(&r.ProcessingBreaches)
+			} else {
 				settle(true)
 			}
+		}
+		if st == cases.Accepted && running(cases.ClockProcessing) {
+			miss(&r.ProcessingBreaches)
 		}
 		if bySev.Settled > 0 {
 			r.DeadlinesBySeverity[string(sev)] = bySev

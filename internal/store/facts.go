@@ -79,9 +79,11 @@ func (t *Tx) EachFactsAfter(after string, fn func(*cases.Facts) error) error {
 	return nil
 }
 
-// hasFacts reports whether the file keeps facts (schema 3 on).
+// hasFacts reports whether the file keeps facts that can be read: schema 4 on. A file
+// of schema 3 keeps facts that do not know when the running deadline started (its
+// migration computes them anew); until then they are computed from the cases.
 func (t *Tx) hasFacts() bool {
-	return schemaOf(t.tx) >= schemaFacts && t.tx.Bucket(bFacts) != nil
+	return schemaOf(t.tx) >= schemaClockFacts && t.tx.Bucket(bFacts) != nil
 }
 
 func (t *Tx) facts(id string) (cases.Facts, bool, error) {
@@ -146,7 +148,7 @@ func (t *Tx) caseWithoutPersonal(id string) (*cases.Case, error) {
 	return c, nil
 }
 
-// buildFacts computes the facts of every case (the migration to schema 3).
+// buildFacts computes the facts of every case (the migration to schema 3 and 4).
 func (s *Store) buildFacts() (int, error) {
 	return s.eachBatch(bCases, func(t *Tx, k, _ []byte) (bool, error) {
 		c, err := t.caseWithoutPersonal(string(k))

@@ -14,8 +14,10 @@ import (
 // kept in a small binary form rather than JSON, which spent most of a report's time
 // parsing timestamps: a version byte, then the fields in a fixed order — strings as
 // a uvarint length and bytes, times as varint Unix nanoseconds (0: none), the two
-// timeline flags and the erasure in one byte.
-const factsVersion = 1
+// timeline flags and the erasure in one byte. Version 2 added the timeline's
+// ClockStarted after Ended; version 1 records are still read (without it), but a file
+// of schema 4 holds none (its migration computed every case's facts anew).
+const factsVersion = 2
 
 var errFactsFormat = errors.New("facts: unknown or damaged record")
 
@@ -47,7 +49,7 @@ func encodeFacts(f *cases.Facts) []byte {
 	}
 	b = binary.AppendUvarint(b, uint64(max(f.Satisfaction, 0)))
 	tl := &f.Timeline
-	for _, t := range []time.Time{tl.FirstReplySent, tl.Completed, tl.Decided, tl.Accepted, tl.Rejected, tl.Resolved, tl.Ended} {
+	for _, t := range []time.Time{tl.FirstReplySent, tl.Completed, tl.Decided, tl.Accepted, tl.Rejected, tl.Resolved, tl.Ended, tl.ClockStarted} {
 		tm(t)
 	}
 	var flags byte
@@ -68,9 +70,10 @@ func encodeFacts(f *cases.Facts) []byte {
 type factsDecoder struct{ interned map[string]string }
 
 func (d *factsDecoder) decode(v []byte, f *cases.Facts) error {
-	if len(v) == 0 || v[0] != factsVersion {
+	if len(v) == 0 || v[0] < 1 || v[0] > factsVersion {
 		return errFactsFormat
 	}
+	version := v[0]
 	p := v[1:]
 	bad := false
 	raw := func() []byte {
@@ -142,6 +145,9 @@ func (d *factsDecoder) decode(v []byte, f *cases.Facts) error {
 	tl := &f.Timeline
 	for _, t := range []*time.Time{&tl.FirstReplySent, &tl.Completed, &tl.Decided, &tl.Accepted, &tl.Rejected, &tl.Resolved, &tl.Ended} {
 		*t = tm()
+	}
+	if version >= 2 {
+		tl.ClockStarted = tm()
 	}
 	if bad || len(p) != 1 {
 		return errFactsFormat

@@ -24,8 +24,13 @@ const (
 	schemaSealed = 2
 	// schemaFacts: each case's anonymous facts kept beside it (facts.go).
 	schemaFacts = 3
+	// schemaClockFacts: the facts' timeline knows when the deadline running now
+	// started and which completion the first decision answered (facts record version
+	// 2), so that stats judge a case under review again after an appeal, a reopening
+	// or a request for documents as the deadlines do: every case's facts computed anew.
+	schemaClockFacts = 4
 	// SchemaVersion is the version this build writes.
-	SchemaVersion = schemaFacts
+	SchemaVersion = schemaClockFacts
 )
 
 var keySchema = []byte("schema_version")
@@ -63,7 +68,7 @@ type MigrationReport struct {
 // version 1 (the sealer must be set) it seals the personal information records hold
 // in clear and re-files their look-up keys as hashes, in batches, then compacts the
 // file into a new one so that the clear bytes do not linger in bbolt's free pages.
-// From version 2 it computes every case's facts. It is idempotent and resumable: a
+// From version 2 or 3 it computes every case's facts. It is idempotent and resumable: a
 // crash leaves records of both forms, which read alike, and the next start finishes
 // the work.
 func (s *Store) Migrate() (MigrationReport, error) {
@@ -107,16 +112,17 @@ func (s *Store) Migrate() (MigrationReport, error) {
 		}
 		rep.To = schemaSealed
 	}
-	if rep.To < schemaFacts {
+	if rep.To < schemaClockFacts {
+		// One pass serves schema 3 (facts kept) and 4 (facts that know the clock).
 		n, err := s.buildFacts()
 		rep.Facts = n
 		if err != nil {
-			return rep, fmt.Errorf("migrate store to schema %d: %w", schemaFacts, err)
+			return rep, fmt.Errorf("migrate store to schema %d: %w", schemaClockFacts, err)
 		}
-		if err := s.setSchema(schemaFacts); err != nil {
+		if err := s.setSchema(schemaClockFacts); err != nil {
 			return rep, err
 		}
-		rep.To = schemaFacts
+		rep.To = schemaClockFacts
 	}
 	if rep.Rewritten > 0 || pending {
 		if err := s.compact(); err != nil {
