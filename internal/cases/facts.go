@@ -27,6 +27,8 @@ type Facts struct {
 // Timeline is what the event log says happened to a case: first occurrences, and when
 // it last ended.
 type Timeline struct {
+	// FirstReplySent is when the first mail to the complainant was sent (回执): not a
+	// staff notification, reminder or author notice (AcknowledgesComplainant).
 	FirstReplySent time.Time
 	// Completed is when the review that the first decision answered started: the last
 	// move to pending_review before the first decision, zero again when the case went
@@ -57,7 +59,9 @@ func (tl *Timeline) Add(e Event) {
 	}
 	switch e.Type {
 	case EventReplySent:
-		first(&tl.FirstReplySent, e.At)
+		if AcknowledgesComplainant(e.Note) { // the dispatcher notes the mail's kind
+			first(&tl.FirstReplySent, e.At)
+		}
 	case EventSurveySent:
 		tl.Surveyed = true
 	}
@@ -94,6 +98,22 @@ func (tl *Timeline) Add(e Event) {
 			tl.Ended = time.Time{}
 		}
 	}
+}
+
+// AcknowledgesComplainant reports whether a sent mail of the kind kind (package
+// render's template kinds) answers the complainant. The staff notification of a new
+// complete case is queued before its acknowledgement and sent first; it, and every
+// other mail to staff, admins or the article's author, acknowledges nobody: a
+// complainant whose acknowledgement was held by the rate limit or deferred by their
+// server would count as acknowledged within a minute. A reply_sent event without a
+// kind (none is written so) counts.
+func AcknowledgesComplainant(kind string) bool {
+	switch kind {
+	case "staff_notification", "staff_confirmation", "staff_error", "reminder", "escalation",
+		"author_notice", "digest", "weekly_report", "admin_alert":
+		return false
+	}
+	return true
 }
 
 // TimelineOf reads a whole event log.

@@ -2,6 +2,7 @@ package stats_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -131,5 +132,37 @@ func TestReviewDeadlineAcrossTheSpringFestival(t *testing.T) {
 		if r.ReviewBreaches != 1 || !slices.Equal(r.Breaches, []string{"TS-2026-000003"}) || r.Deadlines.Met != 2 {
 			t.Errorf("report %d: review breaches %d %v, met %d; want only the Thursday decision late", i, r.ReviewBreaches, r.Breaches, r.Deadlines.Met)
 		}
+	}
+}
+
+// A case is acknowledged by the first reply sent to its complainant (回执), not by the
+// staff notification the dispatcher sends first (queued before the acknowledgement,
+// in the same transaction): a complainant whose acknowledgement was held by the
+// rate limit, or whose mail server deferred it for two hours, counted as acknowledged
+// within a minute.
+func TestAcknowledgedByTheComplainantsReplyNotTheStaffNotification(t *testing.T) {
+	created := day(time.March, 2, 9)
+	sent := func(after time.Duration, kind string) cases.Event {
+		return cases.Event{At: created.Add(after), Type: cases.EventReplySent, Actor: "desk", Note: kind}
+	}
+	complete := mv(created, cases.EventState, cases.Incomplete, cases.PendingReview)
+	suppressed := caseWith("TS-2026-000001", created, complete)
+	suppressed.Events = append(suppressed.Events,
+		cases.Event{At: created, Type: cases.EventReplySuppressed, Actor: "desk", Note: "rate limit: 5 automatic replies to this address within 1h0m0s"},
+		sent(time.Minute, "staff_notification"))
+	deferred := caseWith("TS-2026-000002", created, complete)
+	deferred.Events = append(deferred.Events, sent(time.Minute, "staff_notification"), sent(2*time.Hour, "acknowledgement"))
+	for i, r := range fromStoreAndAcc(t, stats.Options{Now: day(time.March, 3, 9)}, suppressed, deferred) {
+		if r.Acknowledged != 1 || time.Duration(r.MedianAck) != 2*time.Hour {
+			t.Errorf("report %d: %d acknowledged in %v; want 1 in 2h (the staff notification acknowledges nobody)", i, r.Acknowledged, time.Duration(r.MedianAck))
+		}
+	}
+	var csv strings.Builder
+	if err := stats.WriteCSV(&csv, []*cases.Case{suppressed, deferred}, cst); err != nil {
+		t.Fatal(err)
+	}
+	rows := strings.Split(strings.TrimSpace(csv.String()), "\r\n")
+	if len(rows) != 3 || strings.Contains(rows[1], "2026-03-02 09:01:00") || !strings.Contains(rows[2], "2026-03-02 11:00:00") {
+		t.Errorf("acknowledged_at in the CSV: %q", rows)
 	}
 }

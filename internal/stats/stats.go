@@ -10,8 +10,9 @@
 // compute the same numbers independently.
 //
 // Definitions, all from the event log's state changes (Event.To):
-//   - acknowledged: the first "reply_sent" event; time to acknowledge counts from
-//     created_at.
+//   - acknowledged: the first "reply_sent" event of a mail to the complainant (not a
+//     staff notification: cases.AcknowledgesComplainant); time to acknowledge counts
+//     from created_at.
 //   - decided: the first move to accepted or rejected. completed: the start of the
 //     review that decision answered — the last move to pending_review before it (a case
 //     sent back for documents is complete again when they come), none when it was
