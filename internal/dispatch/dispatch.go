@@ -883,7 +883,15 @@ func (d *Dispatcher) record(outs []*outcome) error {
 			// An erased case's key is gone: its event could not be sealed, and the
 			// batch would fail for it (recorder.rewrite, too, writes the state alone).
 			if o.event != nil && o.e.Case != "" && !o.e.Erased {
-				if err := tx.AppendEvent(o.e.Case, *o.event); err != nil {
+				add := tx.AppendEvent
+				if o.event.Type == cases.EventReplySent {
+					// In clear: actor "desk" and the mail's kind, nothing personal. The
+					// stats tell an acknowledgement from a staff notification by the
+					// kind, also where nothing sealed is read (facts computed at a
+					// migration) and after the case's erasure.
+					add = tx.AppendEventClear
+				}
+				if err := add(o.e.Case, *o.event); err != nil {
 					return err
 				}
 			}
