@@ -28,6 +28,20 @@ type Command struct {
 	Raw string `json:"raw"`
 }
 
+// Problem is a line that starts like a command but is not run.
+type Problem struct {
+	Line int // 1-based, as Command.Line
+	// Incomplete: the keyword stands as a command ("驳回", "已处理：") but lacks the
+	// argument it needs; the writer meant the command. Otherwise the keyword is glued
+	// to other text ("受理后请尽快处理", a signature's "受理科"), which may be no
+	// command at all.
+	Incomplete bool
+	Text       string // the explanation for the staff member, Chinese and English
+}
+
+// String returns the explanation.
+func (p Problem) String() string { return p.Text }
+
 // argKind says what a keyword takes after it.
 type argKind int
 
@@ -226,10 +240,12 @@ func isSignatureStart(line string) bool {
 //     or signature. The argument of 转交/assign and 通知作者/notify-author is the rest of
 //     the line. Other commands take no argument; text after them on the same line is an
 //     optional remark (Command.Arg).
-//   - Other lines (greetings, thanks, names) are ignored. Problems lists, for the
-//     confirmation mail, commands that were recognised but not executed (missing
-//     argument, a Chinese keyword glued to other text such as "受理后…").
-func ParseCommands(body string) (cmds []Command, problems []string) {
+//   - Other lines (greetings, thanks, names) are ignored. Problems lists the lines
+//     that start like a command but are not run: a command without the argument it
+//     needs (Problem.Incomplete: the caller refuses the whole mail, as for an illegal
+//     command, so that a mail never runs in part) and a Chinese keyword glued to other
+//     text such as "受理后…" (perhaps no command: the caller reports it).
+func ParseCommands(body string) (cmds []Command, problems []Problem) {
 	lines := splitLines(StripQuoted(body))
 	for i := 0; i < len(lines); i++ {
 		line := normalizeLine(lines[i])
@@ -242,8 +258,8 @@ func ParseCommands(body string) (cmds []Command, problems []string) {
 		}
 		lineNo := i + 1
 		if m.near {
-			problems = append(problems, fmt.Sprintf("第%d行「%s」以命令词「%s」开头，但命令词后没有空格或冒号，未执行 / line %d starts with the command %q without a space or colon after it; not executed",
-				lineNo, clip(line), m.kw.word, lineNo, m.kw.word))
+			problems = append(problems, Problem{Line: lineNo, Text: fmt.Sprintf("第%d行「%s」以命令词「%s」开头，但命令词后没有空格或冒号，未执行 / line %d starts with the command %q without a space or colon after it; not executed",
+				lineNo, clip(line), m.kw.word, lineNo, m.kw.word)})
 			continue
 		}
 		arg, raw := m.rest, []string{line}
@@ -267,7 +283,7 @@ func ParseCommands(body string) (cmds []Command, problems []string) {
 		}
 		c := Command{Action: m.kw.action, Arg: arg, Line: lineNo, Raw: strings.Join(raw, "\n")}
 		if p := checkArg(c, m.kw); p != "" {
-			problems = append(problems, p)
+			problems = append(problems, Problem{Line: lineNo, Incomplete: true, Text: p})
 			continue
 		}
 		cmds = append(cmds, c)

@@ -130,11 +130,25 @@ func (p *Processor) staff(tx *store.Tx, msg *mailmsg.Message, dkim []staffauth.D
 	work := cloneCase(c)
 	pend := &pending{}
 	var errs []string
+	var glued []string // keywords glued to text: perhaps no command, reported
+	for _, pr := range problems {
+		if len(cmds) == 0 || pr.Incomplete {
+			// A command without its argument (已处理 with no note) refuses the whole
+			// mail like an illegal one: running the rest did half of what the staff
+			// member meant (已处理 + 结案 closed the case unannounced), and the
+			// confirmation never said what was dropped.
+			errs = append(errs, pr.Text)
+		} else {
+			glued = append(glued, pr.Text)
+		}
+	}
 	if len(cmds) == 0 {
-		errs = append(errs, "未找到指令 / no command found")
-		errs = append(errs, problems...)
+		errs = append([]string{"未找到指令 / no command found"}, errs...)
 	}
 	for _, cmd := range cmds {
+		if len(errs) > 0 {
+			break
+		}
 		if err := p.apply(tx, work, cmd, actor, now, pend); err != nil {
 			errs = append(errs, fmt.Sprintf("%s：%v", cmd.Raw, err))
 			break
@@ -167,7 +181,7 @@ func (p *Processor) staff(tx *store.Tx, msg *mailmsg.Message, dkim []staffauth.D
 	out.Replies += n
 	conf := p.staffMail(tx, work, actor, "staff_confirmation", now)
 	conf.Data.Command = strings.Join(raw, "；")
-	conf.Data.Result = strings.Join(pend.results, "\n")
+	conf.Data.Result = strings.Join(append(pend.results, glued...), "\n")
 	conf.To, conf.InReplyTo, conf.References, conf.Auto = staffTo, msg.MessageID, append(slices.Clone(msg.References), msg.MessageID), outbox.AutoReplied
 	if err := p.o.Mailer.Queue(tx, work, conf, now); err != nil {
 		return inbound.Outcome{}, err

@@ -1,0 +1,53 @@
+package intake_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/complaintd/complaintd/internal/cases"
+)
+
+// A mail in which one command was recognised but could not run (已处理 without its
+// note) must not run the others either: "all commands of one mail run, or none does".
+// Run half, the case was closed without the complainant ever hearing it was resolved,
+// and the confirmation did not say the 已处理 had been dropped.
+func TestCommandWithoutItsArgumentStopsTheWholeMail(t *testing.T) {
+	d := newDesk(t, withStaff(nil))
+	o := d.open("zhang@example.cn", "half1@example.cn")
+	d.command(o, staffA, "cmd-half-acc@desk.example.cn", "受理")
+	if c := d.h.caseByID(o.c.ID); c.State != cases.Accepted {
+		t.Fatalf("after 受理: state %q", c.State)
+	}
+
+	ms := d.command(o, staffA, "cmd-half@desk.example.cn", "已处理\n结案")
+	c := d.h.caseByID(o.c.ID)
+	if c.State != cases.Accepted {
+		t.Errorf("state %q, want accepted unchanged: the 已处理 of the mail was not run, so nothing of it may be", c.State)
+	}
+	if e := eventsOf(c, "close"); len(e) != 0 {
+		t.Errorf("结案 ran although the 已处理 before it was refused: %+v", e)
+	}
+	if got := only(ms, "staff_confirmation", staffA); len(got) != 0 {
+		t.Errorf("the staff member was told the mail was executed:\n%s", got[0].text)
+	}
+	e := one(t, ms, "staff_error", staffA)
+	if !strings.Contains(e.text, "已处理") {
+		t.Errorf("staff_error does not name the refused 已处理:\n%s", e.text)
+	}
+}
+
+// A keyword glued to other text ("受理科", a department in a signature) may be no
+// command at all: the mail's commands run, and the confirmation names the line that
+// did not.
+func TestGluedKeywordLineIsReportedInTheConfirmation(t *testing.T) {
+	d := newDesk(t, withStaff(nil))
+	o := d.open("zhang@example.cn", "glued1@example.cn")
+	ms := d.command(o, staffA, "cmd-glued@desk.example.cn", "受理\n\n李编辑\n受理科 内容审核组")
+	if c := d.h.caseByID(o.c.ID); c.State != cases.Accepted {
+		t.Errorf("state %q, want accepted", c.State)
+	}
+	conf := one(t, ms, "staff_confirmation", staffA)
+	if !strings.Contains(conf.text, "受理科") {
+		t.Errorf("confirmation does not name the line not run:\n%s", conf.text)
+	}
+}
