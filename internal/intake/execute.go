@@ -94,6 +94,13 @@ func (p *Processor) execute(tx *store.Tx, work *cases.Case, act cases.Action, ar
 		complainant("rejected", d)
 	case cases.NeedMore:
 		codes, free := desk.ParseNeedItems(p.o.Catalogue, arg)
+		// What an earlier request asked for and has received since is settled: the
+		// new request's time below would otherwise make that document count no more,
+		// and the complainant be asked for it again. A kind named again is asked
+		// for anew.
+		work.Requested = slices.DeleteFunc(work.Requested, func(k cases.Kind) bool {
+			return !slices.Contains(codes, k) && receivedSinceRequest(work, k)
+		})
 		for _, code := range codes {
 			if !slices.Contains(work.Requested, code) {
 				work.Requested = append(work.Requested, code)

@@ -1,10 +1,12 @@
 package intake_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/complaintd/complaintd/internal/cases"
+	"github.com/complaintd/complaintd/internal/demo/samplemail"
 )
 
 // A mail in which one command was recognised but could not run (已处理 without its
@@ -49,5 +51,35 @@ func TestGluedKeywordLineIsReportedInTheConfirmation(t *testing.T) {
 	conf := one(t, ms, "staff_confirmation", staffA)
 	if !strings.Contains(conf.text, "受理科") {
 		t.Errorf("confirmation does not name the line not run:\n%s", conf.text)
+	}
+}
+
+// A second 补充 on a case still incomplete must not ask again for what the complainant
+// already sent in answer to the first: the new request's time used to apply to every
+// kind ever requested, so the 营业执照 received after the first request no longer
+// counted and the complainant was told to send it again.
+func TestSecondNeedMoreKeepsDocumentsSentForTheFirst(t *testing.T) {
+	d := newDesk(t, withStaff(nil))
+	o := d.open("li@example.cn", "nm2-1@example.cn")
+	ms := d.command(o, staffA, "cmd-nm2-1@desk.example.cn", "补充 营业执照、工作证")
+	mn := one(t, ms, "more_needed", "li@example.cn")
+	d.send(testMail{from: "张三|li@example.cn", subject: "Re: " + mn.subject, messageID: "nm2-f1@example.cn", inReplyTo: mn.id,
+		body: "营业执照见附件。", files: []file{{"营业执照.jpg", "image/jpeg", samplemail.Scan("jpg", "licence nm2")}}}.bytes())
+	c := d.h.caseByID(o.c.ID)
+	if c.State != cases.Incomplete || !slices.Equal(c.Missing, []cases.Kind{cases.WorkID}) {
+		t.Fatalf("after the licence: state %q missing %v, want incomplete lacking work_id", c.State, c.Missing)
+	}
+
+	ms = d.command(o, staffA, "cmd-nm2-2@desk.example.cn", "补充 委托书")
+	c = d.h.caseByID(o.c.ID)
+	if slices.Contains(c.Missing, cases.BusinessLicense) {
+		t.Errorf("missing %v: the business licence sent after the first 补充 is asked for again", c.Missing)
+	}
+	if !slices.Contains(c.Missing, cases.WorkID) || !slices.Contains(c.Missing, cases.PowerOfAttorney) {
+		t.Errorf("missing %v, want work_id and power_of_attorney", c.Missing)
+	}
+	mn = one(t, ms, "more_needed", "li@example.cn")
+	if label := cases.DefaultCatalogue().Explain(cases.BusinessLicense, "zh-CN"); strings.Contains(mn.text, label) {
+		t.Errorf("more_needed asks for the business licence again:\n%s", mn.text)
 	}
 }

@@ -246,10 +246,7 @@ func (p *Processor) missing(c *cases.Case) []cases.Kind {
 	r := caseResult(c)
 	m := policy.Missing(p.o.Rules, classify.Facts(r))
 	for _, code := range c.Requested {
-		fresh := slices.ContainsFunc(c.Documents, func(d cases.Document) bool {
-			return d.Kind == code && (c.RequestedAt == nil || !d.AddedAt.Before(*c.RequestedAt))
-		})
-		if !fresh && !slices.Contains(m, code) {
+		if !receivedSinceRequest(c, code) && !slices.Contains(m, code) {
 			m = append(m, code)
 		}
 	}
@@ -257,6 +254,14 @@ func (p *Processor) missing(c *cases.Case) []cases.Kind {
 		m = []cases.Kind{}
 	}
 	return m
+}
+
+// receivedSinceRequest reports whether c holds a document of kind added since staff
+// last asked for more (补充): only those satisfy a requested kind.
+func receivedSinceRequest(c *cases.Case, kind cases.Kind) bool {
+	return slices.ContainsFunc(c.Documents, func(d cases.Document) bool {
+		return d.Kind == kind && (c.RequestedAt == nil || !d.AddedAt.Before(*c.RequestedAt))
+	})
 }
 
 // staffMail starts a mail of kind to staff member addr about c, issued at now: its
