@@ -855,7 +855,7 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 			// A refused action on an incomplete case whose mail brought the last
 			// documents: the case is complete all the same (below). Returning here
 			// left it incomplete until it expired (found in review).
-			if c.State != cases.Incomplete || len(c.Missing) > 0 {
+			if !completable(c) {
 				if err := tellLeadership(); err != nil {
 					return inbound.Outcome{}, err
 				}
@@ -881,7 +881,7 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 	}
 	kind := ""
 	switch {
-	case c.State == cases.Incomplete && len(c.Missing) == 0:
+	case completable(c):
 		pend := &pending{}
 		if err := p.execute(tx, c, cases.Complete, "", "desk", now, pend); err != nil {
 			return inbound.Outcome{}, err
@@ -940,6 +940,26 @@ func reapplies(c *cases.Case, msg *mailmsg.Message, res classify.Result) bool {
 	}
 	_, _, action := desk.ParseComplainantAction(msg.Text)
 	return !action
+}
+
+// completable reports whether the incomplete case c now has everything asked of it:
+// no document kind missing, and, when staff asked in free text (补充 加盖公章的原件),
+// a document received since. Free text names no kind the policy can check; without
+// that rule any mail of the complainant, a question without a file, made the case
+// complete.
+func completable(c *cases.Case) bool {
+	return c.State == cases.Incomplete && len(c.Missing) == 0 && !awaitingItems(c)
+}
+
+// awaitingItems reports whether staff's free-text items (补充) wait for a document:
+// none arrived since the request.
+func awaitingItems(c *cases.Case) bool {
+	if len(c.RequestedItems) == 0 {
+		return false
+	}
+	return !slices.ContainsFunc(c.Documents, func(d cases.Document) bool {
+		return !d.Erased && d.Flagged == "" && (c.RequestedAt == nil || !d.AddedAt.Before(*c.RequestedAt))
+	})
 }
 
 func assigneeOr(c *cases.Case) []string {

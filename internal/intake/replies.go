@@ -30,6 +30,11 @@ func (p *Processor) autoReply(tx *store.Tx, c *cases.Case, kind string, in *mail
 	if c.DueAt != nil {
 		d.Deadline = *c.DueAt
 	}
+	if awaitingItems(c) {
+		// What staff asked for in their own words is still awaited: say so, the
+		// missing kinds alone may be none.
+		d.Items = c.RequestedItems
+	}
 	refs := append(append([]string{}, in.References...), in.MessageID)
 	o := mailer.Outgoing{Kind: kind, Data: d, To: p.toComplainant(c), ReplyTo: p.complainantReplyTo(c.ID),
 		InReplyTo: in.MessageID, References: refs, Auto: outbox.AutoReplied}

@@ -83,3 +83,43 @@ func TestSecondNeedMoreKeepsDocumentsSentForTheFirst(t *testing.T) {
 		t.Errorf("more_needed asks for the business licence again:\n%s", mn.text)
 	}
 }
+
+// 补充 with free-text items only (no document kind) leaves nothing in Missing: the
+// complainant's next mail, even a question without any file, made the case complete
+// again — "材料齐全" to the complainant and a new notification to staff for a
+// document nobody sent.
+func TestFreeTextNeedMoreWaitsForADocument(t *testing.T) {
+	d := newDesk(t, withStaff(nil))
+	o := d.open("zhang@example.cn", "nmf1@example.cn")
+	ms := d.command(o, staffA, "cmd-nmf1@desk.example.cn", "补充 请提供加盖公章的情况说明原件扫描")
+	if c := d.h.caseByID(o.c.ID); c.State != cases.Incomplete {
+		t.Fatalf("after 补充: state %q, want incomplete", c.State)
+	}
+	mn := one(t, ms, "more_needed", "zhang@example.cn")
+
+	m := d.mark()
+	d.send(testMail{from: "张三|zhang@example.cn", subject: "Re: " + mn.subject, messageID: "nmf1-q@example.cn", inReplyTo: mn.id,
+		body: "请问原件扫描需要彩色的吗？"}.bytes())
+	c := d.h.caseByID(o.c.ID)
+	if c.State != cases.Incomplete {
+		t.Errorf("a question without any file made the case %q", c.State)
+	}
+	ms = d.mails(m)
+	if got := only(ms, "staff_notification", ""); len(got) != 0 {
+		t.Errorf("staff were notified again of a case nobody sent anything for: %v", kinds(ms))
+	}
+	if got := only(ms, "complete", ""); len(got) != 0 {
+		t.Errorf("the complainant was told the documents are complete: %v", kinds(ms))
+	}
+	if r := only(ms, "missing_items", "zhang@example.cn"); len(r) != 1 || !strings.Contains(r[0].text, "加盖公章的情况说明原件扫描") {
+		t.Errorf("the answer does not say what is still awaited: %v", kinds(ms))
+	}
+
+	m = d.mark()
+	d.send(testMail{from: "张三|zhang@example.cn", subject: "Re: " + mn.subject, messageID: "nmf1-f@example.cn", inReplyTo: mn.id,
+		body: "原件扫描见附件。", files: []file{{"情况说明（盖章）.pdf", "application/pdf", samplemail.Scan("pdf", "stamped nmf1")}}}.bytes())
+	if c := d.h.caseByID(o.c.ID); c.State != cases.PendingReview {
+		t.Errorf("after the document: state %q, want pending_review", c.State)
+	}
+	one(t, d.mails(m), "staff_notification", staffA)
+}
