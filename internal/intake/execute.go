@@ -129,12 +129,23 @@ func (p *Processor) execute(tx *store.Tx, work *cases.Case, act cases.Action, ar
 		due := p.o.Deadlines.Due(cases.ClockReview, now, work.Severity)
 		work.DueAt, work.RejectedAt = &due, nil
 	case cases.Assign:
-		addr, err := p.resolveStaff(arg)
+		addr, dept, err := p.resolveStaff(arg)
 		if err != nil {
 			return err
 		}
 		work.Assignee = addr
 		ev.Note = addr
+		if dept != "" {
+			// A department's alias hands the case to that department: its digest and
+			// reports count it there, and the routing rules no longer move it back.
+			if dept != work.Department {
+				pend.events = append(pend.events, cases.Event{At: now, Type: cases.EventDepartment, Actor: actor,
+					Note: orNone(work.Department) + " → " + dept + ": 转交 " + arg})
+				work.Department = dept
+				work.Why = replaceWhy(work.Why, "department", "转交 by "+actor+" to "+dept)
+			}
+			work.DepartmentByStaff = true
+		}
 		n, held, err := p.notification(tx, work, []string{addr}, "转交给您处理 / assigned to you by "+actor, now)
 		if err != nil {
 			return err
@@ -142,6 +153,9 @@ func (p *Processor) execute(tx *store.Tx, work *cases.Case, act cases.Action, ar
 		pend.held(held, now)
 		pend.mails = append(pend.mails, n...)
 		result += "：" + addr
+		if dept != "" {
+			result += "（" + dept + "）"
+		}
 	case cases.Note:
 		result = "备注已记录（仅内部可见）/ note recorded (internal only)"
 	case cases.Escalate:

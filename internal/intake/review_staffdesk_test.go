@@ -7,6 +7,7 @@ import (
 
 	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/demo/samplemail"
+	"github.com/complaintd/complaintd/internal/routing"
 )
 
 // A mail in which one command was recognised but could not run (已处理 without its
@@ -122,4 +123,40 @@ func TestFreeTextNeedMoreWaitsForADocument(t *testing.T) {
 		t.Errorf("after the document: state %q, want pending_review", c.State)
 	}
 	one(t, d.mails(m), "staff_notification", staffA)
+}
+
+// 转交 to a department's alias (routing.departments[].aliases) hands the case to that
+// department: its digest and reports count it there, and a later mail of the
+// complainant does not route it back by its link. The department used to stay where
+// the rules had put it, so the new department's digest never listed the case.
+func TestAssignToDepartmentAliasMovesTheCase(t *testing.T) {
+	router, err := routing.New(routing.Config{
+		DefaultDepartment: "资讯",
+		Departments: []routing.DepartmentConfig{
+			{Name: "资讯", Channels: []string{"资讯"}, Hosts: []string{"news.ifeng.com"}, Staff: []string{staffA}},
+			{Name: "财经", Channels: []string{"财经"}, Hosts: []string{"finance.ifeng.com"}, Staff: []string{staffB},
+				Aliases: map[string]string{"finance": staffB}},
+		},
+		Severity: routing.SeverityConfig{RepeatThreshold: 100, RepeatWindowDays: 30},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newDesk(t, withStaff(nil), func(c *config) { c.proc.Router = router })
+	o := d.open("zhang@example.cn", "dep1@example.cn")
+	if o.c.Department != "资讯" {
+		t.Fatalf("routed to %q, want 资讯", o.c.Department)
+	}
+	ms := d.command(o, staffA, "cmd-dep1@desk.example.cn", "转交 finance")
+	one(t, ms, "staff_notification", staffB)
+	c := d.h.caseByID(o.c.ID)
+	if c.Assignee != staffB || c.Department != "财经" {
+		t.Fatalf("after 转交 finance: assignee %q department %q, want %s in 财经", c.Assignee, c.Department, staffB)
+	}
+
+	d.send(testMail{from: "张三|zhang@example.cn", subject: "Re: [" + c.ID + "] 进度", messageID: "dep1-f@example.cn",
+		body: "请问进度如何？\n文章链接：https://news.ifeng.com/c/8abcDEF123"}.bytes())
+	if c := d.h.caseByID(o.c.ID); c.Department != "财经" {
+		t.Errorf("a follow-up routed the case back to %q", c.Department)
+	}
 }

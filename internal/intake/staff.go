@@ -220,25 +220,26 @@ func (p *Processor) apply(tx *store.Tx, work *cases.Case, cmd desk.Command, acto
 	return err
 }
 
-// resolveStaff turns a 转交 argument (alias or address) into a staff address.
-func (p *Processor) resolveStaff(arg string) (string, error) {
+// resolveStaff turns a 转交 argument (alias or address) into a staff address, and
+// the department whose alias it is ("" for staff.aliases and addresses).
+func (p *Processor) resolveStaff(arg string) (addr, department string, _ error) {
 	arg = strings.TrimSpace(arg)
 	if a, ok := p.o.Staff.Aliases[arg]; ok {
-		return strings.ToLower(a), nil
+		return strings.ToLower(a), "", nil
 	}
 	if p.o.Router != nil {
-		if a, _, ok := p.o.Router.Alias(arg); ok {
-			return strings.ToLower(a), nil
+		if a, dept, ok := p.o.Router.Alias(arg); ok {
+			return strings.ToLower(a), dept, nil
 		}
 	}
 	a, err := mail.ParseAddress(arg)
 	if err != nil {
-		return "", fmt.Errorf("未知的工作人员或别名 / unknown staff member or alias: %q", arg)
+		return "", "", fmt.Errorf("未知的工作人员或别名 / unknown staff member or alias: %q", arg)
 	}
 	if !p.isStaff(a.Address) {
-		return "", fmt.Errorf("%s 不在工作人员名单中 / is not on the staff list", a.Address)
+		return "", "", fmt.Errorf("%s 不在工作人员名单中 / is not on the staff list", a.Address)
 	}
-	return strings.ToLower(a.Address), nil
+	return strings.ToLower(a.Address), "", nil
 }
 
 // missing is the policy's list plus what staff asked for, minus what the case has.
