@@ -40,24 +40,27 @@ func (p *Processor) notifyWindow() time.Duration {
 	return time.Hour
 }
 
-// holdNotification counts a notification to addr about c against the address's cap;
-// over the cap, c joins the address's batch instead and held is true.
-func (p *Processor) holdNotification(tx *store.Tx, c *cases.Case, addr string, now time.Time) (held bool, err error) {
+// holdNotification decides whether a notification to addr about c is within the
+// address's cap (held false) or over it (held true: c joins the address's batch
+// instead). It only reads: record writes the decision — the notification counted, or
+// c added to the batch — and the caller runs it once the notification is sure to go
+// (a refused staff mail must leave the cap and the batches as they were).
+func (p *Processor) holdNotification(tx *store.Tx, c *cases.Case, addr string, now time.Time) (held bool, record func() error, err error) {
 	lim := p.o.Staff.NotifyLimit
 	if lim <= 0 {
-		return false, nil
+		return false, nil, nil
 	}
 	window := p.notifyWindow()
 	since := now.Add(-window)
 	key := "notify\x00" + addr
 	recent, err := tx.AutoReplies(key, since)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	if len(recent) < lim {
-		return false, tx.RecordAutoReply(key, now, since)
+		return false, func() error { return tx.RecordAutoReply(key, now, since) }, nil
 	}
-	return true, p.addToBatch(tx, c, addr, now)
+	return true, func() error { return p.addToBatch(tx, c, addr, now) }, nil
 }
 
 // addToBatch adds c to the batch pending for addr, or starts one that goes out a
@@ -130,9 +133,22 @@ func heldEvent(n int, now time.Time) cases.Event {
 		Note: fmt.Sprintf("%d recipient(s) over the notification cap: listed in one batch mail at the end of the window", n)}
 }
 
-// held records on the case that n of its notifications were held.
-func (pd *pending) held(n int, now time.Time) {
+// held records on the case that n of its notifications were held, and keeps the
+// cap's bookkeeping for when the decision is committed.
+func (pd *pending) held(n int, records []func() error, now time.Time) {
 	if n > 0 {
 		pd.events = append(pd.events, heldEvent(n, now))
 	}
+	pd.records = append(pd.records, records...)
+}
+
+// record writes the notification cap's bookkeeping of pd (see holdNotification).
+func (pd *pending) record() error {
+	for _, r := range pd.records {
+		if err := r(); err != nil {
+			return fmt.Errorf("notification cap: %w", err)
+		}
+	}
+	pd.records = nil
+	return nil
 }

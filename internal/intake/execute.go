@@ -22,6 +22,9 @@ type pending struct {
 	events  []cases.Event
 	mails   []mailer.Outgoing
 	results []string // one line per action, for the staff confirmation
+	// records are the notification cap's writes (holdNotification), run by record
+	// when the lot is committed: a refused decision counts no notification.
+	records []func() error
 	// inReplyTo and auto thread the mails to the complainant: a staff decision
 	// answers the case's last inbound mail and is auto-generated; a complainant's own
 	// action is answered as a reply (RFC 3834 auto-replied).
@@ -69,11 +72,11 @@ func (p *Processor) execute(tx *store.Tx, work *cases.Case, act cases.Action, ar
 		due := p.o.Deadlines.Due(cases.ClockReview, now, work.Severity)
 		work.DueAt = &due
 		work.Requested, work.RequestedItems, work.RequestedAt = nil, nil, nil
-		n, held, err := p.notification(tx, work, assigneeOr(work), "", now)
+		n, held, records, err := p.notification(tx, work, assigneeOr(work), "", now)
 		if err != nil {
 			return err
 		}
-		pend.held(held, now)
+		pend.held(held, records, now)
 		pend.mails = append(pend.mails, n...)
 		if len(n) > 0 {
 			pend.events = append(pend.events, ev)
@@ -146,11 +149,11 @@ func (p *Processor) execute(tx *store.Tx, work *cases.Case, act cases.Action, ar
 			}
 			work.DepartmentByStaff = true
 		}
-		n, held, err := p.notification(tx, work, []string{addr}, "转交给您处理 / assigned to you by "+actor, now)
+		n, held, records, err := p.notification(tx, work, []string{addr}, "转交给您处理 / assigned to you by "+actor, now)
 		if err != nil {
 			return err
 		}
-		pend.held(held, now)
+		pend.held(held, records, now)
 		pend.mails = append(pend.mails, n...)
 		result += "：" + addr
 		if dept != "" {
@@ -173,11 +176,11 @@ func (p *Processor) execute(tx *store.Tx, work *cases.Case, act cases.Action, ar
 				}
 			}
 			if p.o.Router != nil && len(p.o.Router.Leadership()) > 0 {
-				n, held, err := p.notification(tx, work, p.o.Router.Leadership(), "重大投诉 / major complaint: "+reason, now)
+				n, held, records, err := p.notification(tx, work, p.o.Router.Leadership(), "重大投诉 / major complaint: "+reason, now)
 				if err != nil {
 					return err
 				}
-				pend.held(held, now)
+				pend.held(held, records, now)
 				pend.mails = append(pend.mails, n...)
 				result += fmt.Sprintf("（已通知领导 %d 人 / leadership notified）", len(n))
 			}
@@ -215,11 +218,11 @@ func (p *Processor) execute(tx *store.Tx, work *cases.Case, act cases.Action, ar
 		complainant("appeal_received", p.complainantData(work))
 		pend.events = append(pend.events, ev)
 		ev = cases.Event{}
-		n, held, err := p.notification(tx, work, p.o.Staff.AppealReviewers, "申诉理由 / appeal: "+arg, now)
+		n, held, records, err := p.notification(tx, work, p.o.Staff.AppealReviewers, "申诉理由 / appeal: "+arg, now)
 		if err != nil {
 			return err
 		}
-		pend.held(held, now)
+		pend.held(held, records, now)
 		pend.mails = append(pend.mails, n...)
 		if len(n) > 0 {
 			ev = cases.Event{At: now, Type: cases.EventStaffNotified, Actor: "desk", Note: fmt.Sprintf("%d recipient(s)", len(n))}
@@ -257,6 +260,9 @@ func (p *Processor) execute(tx *store.Tx, work *cases.Case, act cases.Action, ar
 
 // commit appends pend's events and queues its mails for c; it returns the mails queued.
 func (p *Processor) commit(tx *store.Tx, c *cases.Case, pend *pending, now time.Time) (int, error) {
+	if err := pend.record(); err != nil {
+		return 0, err
+	}
 	for _, e := range pend.events {
 		if err := tx.AppendEvent(c.ID, e); err != nil {
 			return 0, fmt.Errorf("append event: %w", err)

@@ -886,6 +886,9 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 		if err := p.execute(tx, c, cases.Complete, "", "desk", now, pend); err != nil {
 			return inbound.Outcome{}, err
 		}
+		if err := pend.record(); err != nil {
+			return inbound.Outcome{}, err
+		}
 		events = append(events, pend.events...)
 		for _, m := range pend.mails {
 			if err := p.o.Mailer.Queue(tx, c, m, now); err != nil {

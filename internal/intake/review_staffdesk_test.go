@@ -4,9 +4,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/demo/samplemail"
+	"github.com/complaintd/complaintd/internal/intake"
 	"github.com/complaintd/complaintd/internal/routing"
 )
 
@@ -158,5 +160,43 @@ func TestAssignToDepartmentAliasMovesTheCase(t *testing.T) {
 		body: "请问进度如何？\n文章链接：https://news.ifeng.com/c/8abcDEF123"}.bytes())
 	if c := d.h.caseByID(o.c.ID); c.Department != "财经" {
 		t.Errorf("a follow-up routed the case back to %q", c.Department)
+	}
+}
+
+// A refused staff mail changes nothing (all or nothing): neither may it count the
+// notification its 转交 would have sent against the colleague's cap. It did, and the
+// colleague's real assignment right after was held for the batch an hour later,
+// without a notification they could answer.
+func TestRefusedAssignDoesNotUseTheNotificationCap(t *testing.T) {
+	d := newDesk(t, withStaff(func(s *intake.StaffOptions) {
+		s.Aliases = map[string]string{"王审核": staffB}
+		s.NotifyLimit, s.NotifyWindow = 1, time.Hour
+	}))
+	o := d.open("zhang@example.cn", "cap1@example.cn")
+	// The mails are read from the outbox: a batch held for later keeps it from draining.
+	cmd := func(id, body string) []string {
+		t.Helper()
+		n := len(d.h.outbox())
+		d.h.waitCheckpoint(d.srv.deliver(t, cmdMail{from: staffA, to: replyAddr(o.notif), subject: "回复：" + o.notif.subject,
+			messageID: id, inReplyTo: o.notif.id, body: body + qqQuote(o.notif)}.bytes()))
+		var got []string
+		for _, e := range d.h.outbox()[n:] {
+			got = append(got, e.Kind+"→"+strings.Join(e.To, ","))
+		}
+		return got
+	}
+	got := cmd("cmd-cap1@desk.example.cn", "转交 王审核\n重开")
+	if want := []string{"staff_error→" + staffA}; !slices.Equal(got, want) {
+		t.Fatalf("refused mail queued %v, want %v", got, want)
+	}
+	if c := d.h.caseByID(o.c.ID); c.Assignee != "" {
+		t.Fatalf("a refused mail assigned the case to %q", c.Assignee)
+	}
+	got = cmd("cmd-cap2@desk.example.cn", "转交 王审核")
+	if !slices.Contains(got, "staff_notification→"+staffB) {
+		t.Errorf("转交 queued %v: no notification to %s, whose cap the refused mail had used", got, staffB)
+	}
+	if slices.Contains(got, "digest→"+staffB) {
+		t.Errorf("the assignment was held for a batch mail: %v", got)
 	}
 }
