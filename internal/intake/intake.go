@@ -819,11 +819,21 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 	}
 	// The leadership's alert goes out once the case's state for this mail is decided
 	// (a complete major case is 待审核 in it, not 材料不全), whichever way this returns.
+	// notified are the staff this mail's own notification reached (the case became
+	// complete): it shows the case as major already, and a second mail about the same
+	// event, every document attached again, is one too many.
+	var notified []string
 	tellLeadership := func() error {
 		if leadership == "" {
 			return nil
 		}
-		n, err := p.notifyStaff(tx, c, p.o.Router.Leadership(), leadership, now, &events)
+		to := slices.DeleteFunc(p.o.Router.Leadership(), func(a string) bool {
+			return slices.ContainsFunc(notified, func(n string) bool { return strings.EqualFold(n, a) })
+		})
+		if len(to) == 0 {
+			return nil // an empty list would mean the default recipients
+		}
+		n, err := p.notifyStaff(tx, c, to, leadership, now, &events)
 		out.Replies += n
 		return err
 	}
@@ -895,6 +905,11 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 				return inbound.Outcome{}, err
 			}
 			out.Replies++
+			if m.Kind == "staff_notification" {
+				for _, a := range m.To {
+					notified = append(notified, a.Address)
+				}
+			}
 		}
 		kind = "complete"
 		if isNew {

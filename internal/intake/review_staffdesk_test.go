@@ -200,3 +200,26 @@ func TestRefusedAssignDoesNotUseTheNotificationCap(t *testing.T) {
 		t.Errorf("the assignment was held for a batch mail: %v", got)
 	}
 }
+
+// A complete case that is major from the start needs a staff member who is both on
+// the notify list and in the leadership once: one notification, not the review's and
+// the leadership's alert side by side, each with every document attached.
+func TestStaffInLeadershipGetsOneNotificationForAMajorCase(t *testing.T) {
+	router, err := routing.New(routing.Config{Leadership: []string{staffA}, Severity: routing.SeverityConfig{Rules: routing.DefaultSeverityRules(), RepeatThreshold: 5, RepeatWindowDays: 30}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newDesk(t, withStaff(nil), func(c *config) { c.proc.Router = router })
+	m := d.mark()
+	mail := completeComplaint("张三|zhang@example.cn", "maj2@example.cn")
+	mail.body += "\n我方已委托律师发出律师函。"
+	d.send(mail.bytes())
+	c := d.caseOf("zhang@example.cn")
+	if c.State != cases.PendingReview || c.Severity != cases.Major {
+		t.Fatalf("state %s severity %s, want a complete major case", c.State, c.Severity)
+	}
+	n := one(t, d.mails(m), "staff_notification", staffA)
+	if !strings.Contains(n.subject, "【重大】") {
+		t.Errorf("the one notification does not say the case is major: %q", n.subject)
+	}
+}
