@@ -855,7 +855,7 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 		}
 	}
 	if !isNew {
-		handled, n, err := p.complainantAction(tx, c, msg, len(added) > 0, now, &events)
+		handled, n, err := p.complainantAction(tx, c, msg, bringsEvidence(msg, c.Documents[len(c.Documents)-len(added):]), now, &events)
 		if err != nil {
 			return inbound.Outcome{}, err
 		}
@@ -958,6 +958,31 @@ func reapplies(c *cases.Case, msg *mailmsg.Message, res classify.Result) bool {
 	}
 	_, _, action := desk.ParseComplainantAction(msg.Text)
 	return !action
+}
+
+// bringsEvidence reports whether added, the documents just kept from msg, hold a file
+// the complainant sent as one: of a known kind, or attached. A picture inside the
+// body that says nothing of what it is — the logo of a signature, which every mail
+// of many organisations' clients carries as an inline image001.png — is no evidence:
+// with it, "收到，谢谢" in reply to a rejection was taken as an appeal (found in review).
+func bringsEvidence(msg *mailmsg.Message, added []cases.Document) bool {
+	for _, d := range added {
+		if d.Flagged != "" {
+			continue
+		}
+		if d.Kind != cases.Unclassified && d.Kind != "" || d.Container != "" {
+			return true
+		}
+		i := slices.IndexFunc(msg.Attachments, func(a mailmsg.Attachment) bool { return a.SHA256 == d.SHA256 })
+		if i < 0 {
+			return true
+		}
+		a := msg.Attachments[i]
+		if !strings.HasPrefix(a.ContentType, "image/") || !a.Inline && a.Filename != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // completable reports whether the incomplete case c now has everything asked of it:
