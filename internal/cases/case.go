@@ -60,6 +60,9 @@ type Case struct {
 	Threads     []string `json:"threads,omitempty"`      // message IDs in and out
 	LastInbound string   `json:"last_inbound,omitempty"` // the Message-ID to reply to
 	LinkKey     string   `json:"link_key,omitempty"`     // the normalised article link, for related cases
+	// ReappliedAs is the case a new application sent about this expired or withdrawn
+	// case opened: the rest of that application, sent about this case too, joins it.
+	ReappliedAs string `json:"reapplied_as,omitempty"`
 	// SeverityByStaff and DepartmentByStaff: staff decided (升级/降级, 转交 to a
 	// department); the rules no longer recompute them.
 	SeverityByStaff   bool `json:"severity_by_staff,omitempty"`
@@ -70,7 +73,7 @@ type Case struct {
 // threading, routing keys) are left out. The stored record keeps them.
 func (c *Case) Public() *Case {
 	out := *c
-	out.Threads, out.LastInbound, out.LinkKey, out.ComplainantFrom = nil, "", "", ""
+	out.Threads, out.LastInbound, out.LinkKey, out.ComplainantFrom, out.ReappliedAs = nil, "", "", "", ""
 	out.SeverityByStaff, out.DepartmentByStaff = false, false
 	out.Documents = make([]Document, len(c.Documents))
 	for i, d := range c.Documents {

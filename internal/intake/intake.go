@@ -757,7 +757,17 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 	// Joined to the finished case, the documents would be reviewed by nobody.
 	var finished *cases.Case
 	if c != nil && reapplies(c, msg, res) {
-		finished, c = c, nil
+		// The rest of the same application (documents too large for one mail, sent in
+		// a second reply to the notice) joins the case the first mail opened.
+		next, err := p.reapplication(tx, c, msg)
+		if err != nil {
+			return inbound.Outcome{}, err
+		}
+		if next != nil {
+			c, how = next, "a further mail of the new application sent about case "+c.ID
+		} else {
+			finished, c = c, nil
+		}
 	}
 	isNew := c == nil
 	if isNew {
@@ -804,6 +814,10 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 			if err := tx.AppendEvent(finished.ID, cases.Event{At: now, Type: cases.EventLinked, Actor: "desk",
 				Note: "a mail about this case brought documents after it ended: registered as the new case " + c.ID}); err != nil {
 				return inbound.Outcome{}, err
+			}
+			finished.ReappliedAs = c.ID
+			if err := tx.PutCase(finished); err != nil {
+				return inbound.Outcome{}, fmt.Errorf("store case: %w", err)
 			}
 		}
 	}
@@ -983,6 +997,25 @@ func bringsEvidence(msg *mailmsg.Message, added []cases.Document) bool {
 		}
 	}
 	return false
+}
+
+// reapplication is the open case that a new application sent about the finished case
+// opened, when msg may act on it; nil when there is none.
+func (p *Processor) reapplication(tx *store.Tx, finished *cases.Case, msg *mailmsg.Message) (*cases.Case, error) {
+	if finished.ReappliedAs == "" {
+		return nil, nil
+	}
+	c, err := tx.Case(finished.ReappliedAs)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if c.State.Terminal() || c.ErasedAt != nil || !p.actsForComplainant(c, msg) {
+		return nil, nil
+	}
+	return c, nil
 }
 
 // completable reports whether the incomplete case c now has everything asked of it:

@@ -59,3 +59,31 @@ func TestThanksWithASignatureLogoAfterARejectionIsNoAppeal(t *testing.T) {
 	}
 }
 
+// The expired notice asks for a new application with every document; the complainant
+// answers it, and a mailbox's size limit makes them send the documents in two mails
+// (附件太大，分两封发送), both replies to the notice. The first opens a new case; the
+// second is part of that application: it must join it, not open a third case that
+// holds half the documents and expires again.
+func TestReapplicationSentInTwoMailsIsOneNewCase(t *testing.T) {
+	d := newPDDesk(t)
+	const addr = "split@example.cn"
+	o := d.process(plainComplaint("王五|"+addr, "split-open@example.cn", "王五申请删除凤凰博客稿件"))
+	d.act(o.Case, cases.Expire, time.Now())
+	full := completeComplaint("王五|"+addr, "split-1@example.cn")
+	first, second := full, full
+	first.files, second.files = full.files[:2], full.files[2:]
+	first.subject = "Re: [" + o.Case + "] 您的删帖申请因材料未补齐已关闭"
+	second.subject, second.messageID, second.body = first.subject, "split-2@example.cn", "附件太大，其余材料见本邮件。\n王五"
+	a := d.process(first)
+	b := d.process(second)
+	if a.Case == o.Case || b.Case == o.Case {
+		t.Fatalf("a mail joined the expired case: %+v %+v", a, b)
+	}
+	if a.Case != b.Case {
+		t.Errorf("the two mails of one re-application opened two cases, %s (%d documents) and %s (%d documents)",
+			a.Case, len(d.kase(a.Case).Documents), b.Case, len(d.kase(b.Case).Documents))
+	}
+	if c := d.kase(a.Case); c.State != cases.PendingReview || len(c.Documents) != 5 {
+		t.Errorf("new case %s: state %s, %d documents; want pending_review with all 5", c.ID, c.State, len(c.Documents))
+	}
+}
