@@ -132,7 +132,8 @@ func (t *Tx) eventFacts(caseID string, e cases.Event) error {
 	return t.putFacts(&f)
 }
 
-// caseWithoutPersonal reads a case and its log without opening anything sealed.
+// caseWithoutPersonal reads a case and its log without opening anything personal: of
+// the sealed parts, only the kind of mail of a reply_sent event written sealed.
 func (t *Tx) caseWithoutPersonal(id string) (*cases.Case, error) {
 	v := t.tx.Bucket(bCases).Get([]byte(id))
 	if v == nil {

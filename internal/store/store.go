@@ -550,7 +550,7 @@ func (t *Tx) appendEvent(caseID string, e cases.Event, seal bool) error {
 func (t *Tx) Events(caseID string) ([]cases.Event, error) { return t.events(caseID, true) }
 
 // events reads a case's log; without personal, the sealed actors and notes stay
-// unread (empty).
+// unread (empty), but for the kind of mail of a reply_sent event.
 func (t *Tx) events(caseID string, personal bool) ([]cases.Event, error) {
 	b := t.tx.Bucket(bEvents).Bucket([]byte(caseID))
 	if b == nil {
@@ -563,12 +563,23 @@ func (t *Tx) events(caseID string, personal bool) ([]cases.Event, error) {
 		if err := json.Unmarshal(v, &se); err != nil {
 			return err
 		}
-		if se.Sealed != nil && personal {
+		switch {
+		case se.Sealed != nil && personal:
 			var p eventPersonal
 			if _, err := t.open(caseID, se.Sealed, &p); err != nil {
 				return err
 			}
 			se.Actor, se.Note = p.Actor, p.Note
+		case se.Sealed != nil && se.Type == cases.EventReplySent && t.sealer != nil:
+			// Written sealed before the dispatcher wrote it in clear: its note is the
+			// kind of mail sent ("staff_notification"), which the facts need to tell an
+			// acknowledgement from a mail to staff (cases.AcknowledgesComplainant). An
+			// erased case's key is gone (the note stays empty); a record that cannot be
+			// opened is read as before, without it: the facts must not stop at it.
+			var p eventPersonal
+			if erased, err := t.open(caseID, se.Sealed, &p); err == nil && !erased {
+				se.Note = p.Note
+			}
 		}
 		out = append(out, se.Event)
 		return nil
