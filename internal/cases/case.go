@@ -129,6 +129,9 @@ type Document struct {
 	Flagged string `json:"flagged,omitempty"`
 	// OriginalFilename is the name as sent when it hid format controls (bidi overrides).
 	OriginalFilename string `json:"original_filename,omitempty"`
+	// InlineImage: a picture inside the body of the mail (disposition inline, or no
+	// name), as the logo of a signature is in every mail of many clients.
+	InlineImage bool `json:"inline_image,omitempty"`
 
 	Message   string    `json:"message_id,omitempty"` // the mail that brought it
 	AddedAt   time.Time `json:"added_at"`
@@ -140,6 +143,11 @@ type Document struct {
 	Offset    int64     `json:"offset,omitempty"`     // internal: where it lies in the vault file
 	Length    int64     `json:"length,omitempty"`     // internal: its bytes there; 0: the whole file
 }
+
+// Decoration reports a file that is no document the complainant sent: a picture of the
+// body's (InlineImage) whose name says nothing of what it is. It is kept with the
+// others, for staff, but neither answers a request for documents nor is evidence.
+func (d Document) Decoration() bool { return d.InlineImage && d.Kind == Unclassified }
 
 // Party is an applicant or a principal.
 type Party struct {

@@ -869,7 +869,7 @@ func (p *Processor) complainant(tx *store.Tx, msg *mailmsg.Message, res classify
 		}
 	}
 	if !isNew {
-		handled, n, err := p.complainantAction(tx, c, msg, bringsEvidence(msg, c.Documents[len(c.Documents)-len(added):]), now, &events)
+		handled, n, err := p.complainantAction(tx, c, msg, bringsEvidence(c.Documents[len(c.Documents)-len(added):]), now, &events)
 		if err != nil {
 			return inbound.Outcome{}, err
 		}
@@ -974,29 +974,13 @@ func reapplies(c *cases.Case, msg *mailmsg.Message, res classify.Result) bool {
 	return !action
 }
 
-// bringsEvidence reports whether added, the documents just kept from msg, hold a file
-// the complainant sent as one: of a known kind, or attached. A picture inside the
-// body that says nothing of what it is — the logo of a signature, which every mail
-// of many organisations' clients carries as an inline image001.png — is no evidence:
-// with it, "收到，谢谢" in reply to a rejection was taken as an appeal (found in review).
-func bringsEvidence(msg *mailmsg.Message, added []cases.Document) bool {
-	for _, d := range added {
-		if d.Flagged != "" {
-			continue
-		}
-		if d.Kind != cases.Unclassified && d.Kind != "" || d.Container != "" {
-			return true
-		}
-		i := slices.IndexFunc(msg.Attachments, func(a mailmsg.Attachment) bool { return a.SHA256 == d.SHA256 })
-		if i < 0 {
-			return true
-		}
-		a := msg.Attachments[i]
-		if !strings.HasPrefix(a.ContentType, "image/") || !a.Inline && a.Filename != "" {
-			return true
-		}
-	}
-	return false
+// bringsEvidence reports whether added, the documents just kept from a mail, hold one
+// the complainant sent as such. A picture of the body that says nothing of what it is
+// — the logo of a signature, image001.png in every mail of many organisations'
+// clients — is none: with it, "收到，谢谢" in reply to a rejection was taken as an
+// appeal (found in review).
+func bringsEvidence(added []cases.Document) bool {
+	return slices.ContainsFunc(added, func(d cases.Document) bool { return d.Flagged == "" && !d.Decoration() })
 }
 
 // reapplication is the open case that a new application sent about the finished case
@@ -1034,7 +1018,7 @@ func awaitingItems(c *cases.Case) bool {
 		return false
 	}
 	return !slices.ContainsFunc(c.Documents, func(d cases.Document) bool {
-		return !d.Erased && d.Flagged == "" && (c.RequestedAt == nil || !d.AddedAt.Before(*c.RequestedAt))
+		return !d.Erased && d.Flagged == "" && !d.Decoration() && (c.RequestedAt == nil || !d.AddedAt.Before(*c.RequestedAt))
 	})
 }
 
@@ -1100,7 +1084,7 @@ func (p *Processor) keepDocuments(c *cases.Case, msg *mailmsg.Message, docs []cl
 		have[key] = true
 		sd := cases.Document{Kind: d.Kind, Filename: d.Filename, Container: d.Container, Size: d.Size, SHA256: d.SHA256, Why: d.Why,
 			Flagged: d.Flagged, OriginalFilename: d.OriginalFilename,
-			Message: msg.MessageID, AddedAt: now, Skipped: skipped[d.Filename]}
+			Message: msg.MessageID, AddedAt: now, Skipped: skipped[d.Filename], InlineImage: inlineImage(msg, d)}
 		if d.SpoolID != "" && d.Container == "" {
 			ref, err := p.o.Vault.Keep(c.ID, p.keyClass(d.Kind), d.SpoolID)
 			if err != nil {
@@ -1113,6 +1097,20 @@ func (p *Processor) keepDocuments(c *cases.Case, msg *mailmsg.Message, docs []cl
 		added = append(added, d.Filename)
 	}
 	return added, nil
+}
+
+// inlineImage reports whether d is a picture inside the body of msg: an image part
+// without "Content-Disposition: attachment", named inline or not named at all.
+func inlineImage(msg *mailmsg.Message, d classify.Document) bool {
+	if d.Container != "" || d.SHA256 == "" {
+		return false
+	}
+	i := slices.IndexFunc(msg.Attachments, func(a mailmsg.Attachment) bool { return a.SHA256 == d.SHA256 })
+	if i < 0 {
+		return false
+	}
+	a := msg.Attachments[i]
+	return strings.HasPrefix(a.ContentType, "image/") && (a.Inline || a.Filename == "")
 }
 
 // keyClass puts documents of the kinds retention erases under the case's sensitive key.

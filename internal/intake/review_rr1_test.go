@@ -10,6 +10,7 @@ import (
 
 	"github.com/complaintd/complaintd/internal/cases"
 	"github.com/complaintd/complaintd/internal/inbound"
+	"github.com/complaintd/complaintd/internal/store"
 )
 
 // processRaw hands a raw mail to the desk as the next mail of the mailbox.
@@ -85,5 +86,35 @@ func TestReapplicationSentInTwoMailsIsOneNewCase(t *testing.T) {
 	}
 	if c := d.kase(a.Case); c.State != cases.PendingReview || len(c.Documents) != 5 {
 		t.Errorf("new case %s: state %s, %d documents; want pending_review with all 5", c.ID, c.State, len(c.Documents))
+	}
+}
+
+// After 补充 with free-text items only, the case waits for a document; a mail of the
+// complainant without one keeps it incomplete. The logo of the complainant's
+// signature, an inline picture in the body, is no document sent: "好的，本周寄出"
+// with it made the case complete, told the complainant 材料齐全 and notified staff.
+func TestSignatureLogoDoesNotAnswerFreeTextNeedMore(t *testing.T) {
+	d := newPDDesk(t)
+	const addr = "need@example.cn"
+	o := d.process(completeComplaint("张三|"+addr, "need-open@example.cn"))
+	asked := time.Now()
+	if err := d.st.Update(func(tx *store.Tx) error {
+		c, err := tx.Case(o.Case)
+		if err != nil {
+			return err
+		}
+		// As 补充 请提供加盖公章的原件 leaves it (staff.go: apply NeedMore).
+		c.State, c.RequestedItems, c.RequestedAt = cases.Incomplete, []string{"请提供加盖公章的原件"}, &asked
+		return tx.PutCase(c)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	before := len(d.caseMails(o.Case))
+	d.processRaw(signatureReply("张三 <"+addr+">", o.Case, "need-reply@example.cn", "好的，原件本周寄出。\r\n\r\n张三\r\n某某科技有限公司\r\n"))
+	if c := d.kase(o.Case); c.State != cases.Incomplete {
+		t.Errorf("a reply with only a signature logo made the case %s", c.State)
+	}
+	if ms := d.caseMails(o.Case)[before:]; len(ms) != 1 || ms[0].kind != "missing_items" {
+		t.Errorf("mails %v, want one missing_items", kindsOf(ms))
 	}
 }
