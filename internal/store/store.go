@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/complaintd/complaintd/internal/cases"
@@ -187,6 +188,18 @@ func (s *Store) SetFault(fault func() error) { s.fault = fault }
 // length (found in review). Address space only: the pages are the file's.
 const initialMmapSize = 1 << 30
 
+// openMapped opens the file with the initialMmapSize mapping, or with bbolt's own,
+// which grows with the file, where the address space is limited (ulimit -v, systemd's
+// LimitAS=): the large mapping failed there with ENOMEM, under limits of 2 GB, and the
+// desk that ran before could not start (found in review).
+func openMapped(path string, lockTimeout time.Duration) (*bolt.DB, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, InitialMmapSize: initialMmapSize})
+	if errors.Is(err, syscall.ENOMEM) {
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
+	}
+	return db, err
+}
+
 // Open opens or creates the database file (0600; its directory 0700). One desk, one
 // store: when another live process holds the file (its pid is in the holder file next
 // to it), Open fails at once with *InUseError; otherwise it waits at most lockTimeout
@@ -195,12 +208,12 @@ func Open(path string, lockTimeout time.Duration) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create store dir: %w", err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: min(lockTimeout, 200*time.Millisecond), InitialMmapSize: initialMmapSize})
+	db, err := openMapped(path, min(lockTimeout, 200*time.Millisecond))
 	if errors.Is(err, boltErrors.ErrTimeout) {
 		if h, ok := liveHolder(path); ok {
 			return nil, &InUseError{Path: path, Holder: h}
 		}
-		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, InitialMmapSize: initialMmapSize})
+		db, err = openMapped(path, lockTimeout)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
