@@ -45,7 +45,7 @@ func (e *mailEraser) wake() {
 func (d *desk) runMailEraser(ctx context.Context) {
 	for {
 		wait := mailEraseCheck
-		if left, unsupported := d.eraseMail(ctx); left > 0 && !unsupported {
+		if left, stuck := d.eraseMail(ctx); left > 0 && !stuck {
 			wait = mailEraseRetry
 		}
 		t := time.NewTimer(wait)
@@ -61,9 +61,10 @@ func (d *desk) runMailEraser(ctx context.Context) {
 }
 
 // eraseMail deletes the mails of every erased case still listed and returns how many
-// cases are left for a later attempt; unsupported when the server cannot expunge
-// single messages (no UIDPLUS), which no retry soon cures.
-func (d *desk) eraseMail(ctx context.Context) (left int, unsupported bool) {
+// cases are left for a later attempt; stuck when no retry soon cures what stopped it:
+// a server that cannot expunge single messages (no UIDPLUS), a refused login or an
+// untrusted certificate (a change of the configuration or of the server).
+func (d *desk) eraseMail(ctx context.Context) (left int, stuck bool) {
 	log := d.log.With("part", "imap")
 	pending, bad, err := privacy.PendingMailErasures(d.store, d.vault)
 	if err != nil {
@@ -89,6 +90,13 @@ func (d *desk) eraseMail(ctx context.Context) (left int, unsupported bool) {
 	}
 	c, err := imapsource.Dial(ctx, d.imapOptions)
 	if err != nil {
+		if why := imapsource.ConfigFailure(err); why != "" && ctx.Err() == nil {
+			// Each attempt is a failed login the server counts towards locking the
+			// account, which intake backs off from for up to an hour: a try every
+			// mailEraseRetry added 12 an hour (found in review).
+			log.Error("mails of erased cases not deleted yet: imap "+why, "cases", len(pending), "retry_in", mailEraseCheck, "err", err)
+			return len(pending), true
+		}
 		if ctx.Err() == nil {
 			log.Warn("mails of erased cases not deleted yet: no connection", "cases", len(pending), "retry_in", mailEraseRetry, "err", err)
 		}
