@@ -389,7 +389,10 @@ func (s *Store) compact() error {
 	path := s.db.Path()
 	tmp := path + ".compact"
 	os.Remove(tmp)
-	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: 0})
+	// Mapped as Open maps the store: the desk runs on with this file, and with
+	// bbolt's default mapping an online backup stalled every write that grew it until
+	// the next restart (found in review).
+	dst, err := openMapped(tmp, 0)
 	if err != nil {
 		return err
 	}
@@ -408,8 +411,11 @@ func (s *Store) compact() error {
 		os.Remove(tmp)
 		return err
 	}
+	// The mapping's watcher reads s.db: it stops while the file is swapped.
+	s.stopWatching()
 	s.db.Close()
 	s.db = dst
+	s.startWatching()
 	return syncParent(path)
 }
 
