@@ -83,7 +83,8 @@ func (m Manifest) Bytes() int64 {
 	return n
 }
 
-// Write streams the archive of src to w.
+// Write streams the archive of src to w: the cases' key files, the store, the rest
+// of the vault, the staff token key, the manifest.
 func Write(w io.Writer, src Source) (Manifest, error) {
 	m := Manifest{Format: Format, CreatedAt: src.Now.UTC(), Version: src.Version, Schema: src.Schema,
 		MasterKey: "not in this archive: " + src.MasterKey}
@@ -119,13 +120,10 @@ func Write(w io.Writer, src Source) (Manifest, error) {
 			return err
 		})
 	}
-	err := src.Store.Snapshot(func(size int64, write func(io.Writer) error) error {
-		if err := add(StoreName, size, src.Now, write); err != nil {
-			return err
-		}
-		// Still inside the store's read transaction: every file the copy refers to was
-		// made durable before the transaction that refers to it committed.
-		return filepath.WalkDir(src.AttachmentsDir, func(p string, d fs.DirEntry, err error) error {
+	// walk archives the vault's files under dir (keysOnly: only the key files;
+	// else all but them).
+	walk := func(dir string, keysOnly bool) error {
+		return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				if errors.Is(err, fs.ErrNotExist) {
 					// No vault yet, or a case erased since the walk listed it (its
@@ -142,6 +140,10 @@ func Write(w io.Writer, src Source) (Manifest, error) {
 					return fs.SkipDir
 				case "keys/pool": // keys made ahead for cases to come, maybe half-written: made again
 					return fs.SkipDir
+				case "keys":
+					if !keysOnly {
+						return fs.SkipDir // archived first
+					}
 				}
 				return nil
 			}
@@ -154,6 +156,24 @@ func Write(w io.Writer, src Source) (Manifest, error) {
 			}
 			return err
 		})
+	}
+	err := src.Store.Snapshot(func(size int64, write func(io.Writer) error) error {
+		// The cases' key files first, as the read transaction starts: a case erased
+		// while the store and the packs stream (the retention job at 03:30 meets the
+		// backup of 03:00) has its keys destroyed before its erasure commits, so the
+		// keys, walked last, were missing from an archive whose store shows the case
+		// not erased. Restored, it read as open without its complainant, its erasure
+		// event, its look-ups to remove and its mails to delete from the mailbox
+		// (found in review).
+		if err := walk(filepath.Join(src.AttachmentsDir, "keys"), true); err != nil {
+			return err
+		}
+		if err := add(StoreName, size, src.Now, write); err != nil {
+			return err
+		}
+		// Still inside the store's read transaction: every file the copy refers to was
+		// made durable before the transaction that refers to it committed.
+		return walk(src.AttachmentsDir, false)
 	})
 	if err != nil {
 		return Manifest{}, fmt.Errorf("backup: %w", err)

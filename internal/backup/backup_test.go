@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -43,7 +44,7 @@ func TestWriteVerifyRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Files) != 4 || m.Files[0].Name != StoreName || !strings.Contains(m.MasterKey, "not in this archive") {
+	if len(m.Files) != 4 || !slices.ContainsFunc(m.Files, func(f File) bool { return f.Name == StoreName }) || !strings.Contains(m.MasterKey, "not in this archive") {
 		t.Fatalf("manifest: %+v", m)
 	}
 	if _, err := Verify(bytes.NewReader(buf.Bytes())); err != nil {
