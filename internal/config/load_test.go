@@ -98,6 +98,12 @@ func TestProblems(t *testing.T) {
 		{"staff token ttl of 0", minimal + "staff: {auth: {token_ttl: 0s}}\n",
 			[]string{"staff.auth.token_ttl: must be more than 0s, got 0s (leave the key out for the default, 720h0m0s)"}, nil},
 		{"the dkim mode needs no authserv-id", minimal + "staff: {auth: {mode: token+dkim}}\n", nil, []string{"staff.auth"}},
+		// The vault is archived whole: holding the store's directory, it carried the
+		// master key file and the live store into every backup (found in review).
+		{"attachments in the store's directory", minimal + "store: {path: /var/lib/cd/complaintd.db, attachments_dir: /var/lib/cd}\n",
+			[]string{"store.attachments_dir: must not be the store's directory or hold it (/var/lib/cd): backups would carry the master key and the live store"}, nil},
+		{"attachments above the store's directory", minimal + "store: {path: /var/lib/cd/complaintd.db, attachments_dir: /var/lib}\n",
+			[]string{"store.attachments_dir: must not be the store's directory or hold it (/var/lib/cd): backups would carry the master key and the live store"}, nil},
 		// Each check walks the template directory: 1ms did so a thousand times a second.
 		{"template reload of a millisecond", minimal + "templates: {reload_interval: 1ms}\n",
 			[]string{"templates.reload_interval: must be at least 1s, got 1ms"}, nil},

@@ -8,6 +8,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -18,6 +20,12 @@ func (c *Config) checkStore(k *checker) {
 		}
 	}
 	positive(k, "store.lock_timeout", c.Store.LockTimeout)
+	// The vault is archived whole by `complaintd backup`: holding the store's directory
+	// it would carry the master key file, the live store and the outbox journal into
+	// every archive (found in review).
+	if a, dir := c.Store.AttachmentsDir, filepath.Dir(c.Store.Path); a != "" && c.Store.Path != "" && (a == dir || strings.HasPrefix(dir, a+string(filepath.Separator))) {
+		k.add("store.attachments_dir", "must not be the store's directory or hold it (%s): backups would carry the master key and the live store", dir)
+	}
 }
 
 func (c *Config) checkTemplates(k *checker) {
