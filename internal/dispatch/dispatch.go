@@ -979,6 +979,13 @@ func (d *Dispatcher) sendEach(ctx context.Context, e *store.OutboxEntry, m outbo
 	)
 	base := replyHash(e)
 	for _, to := range m.To {
+		if err := ctx.Err(); err != nil {
+			// A stop: the one exchange in flight finishes (sendOnce), the recipients
+			// not tried yet wait in the entry, so the stop takes one SendTimeout at
+			// most, not one per recipient.
+			left, lastTemp = append(left, to), &outbox.SendError{Temporary: true, Stage: outbox.StageConnect, Err: err}
+			continue
+		}
 		one := m
 		one.To = []outbox.Address{to}
 		err := d.sendOnce(ctx, one)

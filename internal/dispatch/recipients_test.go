@@ -147,3 +147,41 @@ func TestRecipientRefusedForNowIsRetriedAlone(t *testing.T) {
 		t.Errorf("delivered to %v, want each once: %v", got, want)
 	}
 }
+
+// stoppingRelay refuses one recipient for good and, at the first mail it takes,
+// stands for a stop that comes in meanwhile.
+type stoppingRelay struct {
+	relay
+	stop func()
+}
+
+func (r *stoppingRelay) Send(ctx context.Context, m outbox.Mail) error {
+	err := r.relay.Send(ctx, m)
+	if err == nil {
+		r.stop()
+	}
+	return err
+}
+
+// A stop during the per-recipient sends lets the exchange in flight finish and leaves
+// the recipients not tried yet in the entry: each could take a whole SendTimeout, and
+// the stop waited for all of them (found in review).
+func TestStopDuringPerRecipientSendsLeavesTheRestForLater(t *testing.T) {
+	st := openStore(t)
+	enqueueTo(t, st, "wang@desk.example.cn", "left@desk.example.cn", "li@desk.example.cn", "zhao@desk.example.cn")
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &stoppingRelay{relay: relay{gone: map[string]bool{"left@desk.example.cn": true}}, stop: cancel}
+	d := dispatch.New(dispatch.Options{Store: st, Sender: r, Now: func() time.Time { return t0 }})
+	if _, err := d.Flush(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	if got := r.got(); len(got) != 1 || got[0] != "wang@desk.example.cn" {
+		t.Errorf("delivered to %v after the stop, want wang only", got)
+	}
+	var e *store.OutboxEntry
+	st.View(func(tx *store.Tx) error { var err error; e, err = tx.OutboxEntry(1); return err })
+	// left@ was not tried either: it is refused at the next attempt.
+	if e.State != store.OutboxPending || !slices.Equal(e.To, []string{"left@desk.example.cn", "li@desk.example.cn", "zhao@desk.example.cn"}) {
+		t.Errorf("after the stop: state %s, to %v; want pending for the three not tried", e.State, e.To)
+	}
+}
