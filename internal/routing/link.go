@@ -108,18 +108,44 @@ func parseLink(raw string) (link, bool) {
 			l.path = ""
 		}
 	}
-	if q, err := url.ParseQuery(u.RawQuery); err == nil {
-		for k := range q {
-			if isTracking(k) {
-				delete(q, k)
-			}
+	q := parseQuery(u.RawQuery)
+	for k := range q {
+		if isTracking(k) {
+			delete(q, k)
 		}
-		l.query = q
 	}
+	l.query = q
 	if strings.HasPrefix(u.Fragment, "/") || strings.HasPrefix(u.Fragment, "!") {
 		l.frag = u.Fragment
 	}
 	return l, true
+}
+
+// parseQuery reads a query as url.ParseQuery does, but keeps what that refuses
+// instead of failing as a whole: a bad escape (…&extra=100%) or a semicolon (the
+// &amp; of a link copied from HTML source) would otherwise lose every parameter,
+// the article's id (?tid=1001) among them, and every thread of a forum page would
+// be one article. A part that cannot be unescaped is kept as written; the "amp;"
+// of an HTML-escaped ampersand is dropped, so the link is the same as the plain one.
+func parseQuery(raw string) url.Values {
+	q := url.Values{}
+	for raw != "" {
+		var part string
+		part, raw, _ = strings.Cut(raw, "&")
+		part = strings.TrimPrefix(part, "amp;")
+		if part == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(part, "=")
+		if s, err := url.QueryUnescape(k); err == nil {
+			k = s
+		}
+		if s, err := url.QueryUnescape(v); err == nil {
+			v = s
+		}
+		q[k] = append(q[k], v)
+	}
+	return q
 }
 
 func isTracking(key string) bool {

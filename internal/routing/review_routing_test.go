@@ -1,0 +1,35 @@
+package routing
+
+import "testing"
+
+// A query that url.ParseQuery refuses as a whole (a bad escape such as 100%, or the
+// &amp; of a link copied from HTML source) still names the article by its other
+// parameters: two forum threads must not become one article, related to each other
+// and counted as each other's repetition.
+func TestLinksWithAnUnreadableQueryPartKeepTheirArticleID(t *testing.T) {
+	apart := [][2]string{
+		{"http://bbs.example.cn/viewthread.php?tid=1001&extra=100%", "http://bbs.example.cn/viewthread.php?tid=1002&extra=100%"},
+		{"http://bbs.example.cn/viewthread.php?tid=1001&amp;page=1", "http://bbs.example.cn/viewthread.php?tid=1002&amp;page=1"},
+	}
+	for _, p := range apart {
+		a, _ := NormaliseLink(p[0])
+		b, _ := NormaliseLink(p[1])
+		if a == b {
+			t.Errorf("%q and %q are two articles, but both have the key %q", p[0], p[1], a)
+		}
+	}
+	// The HTML-escaped ampersand is the same link as the plain one.
+	a, _ := NormaliseLink("http://bbs.example.cn/viewthread.php?tid=1001&amp;page=1")
+	b, _ := NormaliseLink("http://bbs.example.cn/viewthread.php?tid=1001&page=1")
+	if a != b {
+		t.Errorf("&amp; and & name the same link: %q vs %q", a, b)
+	}
+	// Keys stay fixed points.
+	for _, s := range []string{"http://bbs.example.cn/v.php?tid=1&x=100%", "http://bbs.example.cn/v.php?tid=1&a;b=c", "http://e.cn/v?%zz=1"} {
+		k, ok := NormaliseLink(s)
+		k2, ok2 := NormaliseLink(k)
+		if !ok || !ok2 || k != k2 {
+			t.Errorf("not a fixed point: %q → %q → %q", s, k, k2)
+		}
+	}
+}
