@@ -33,3 +33,18 @@ func TestLinksWithAnUnreadableQueryPartKeepTheirArticleID(t *testing.T) {
 		}
 	}
 }
+
+// Phoenix's readers write from Hong Kong and Taiwan: a subject in traditional
+// characters (張三申請刪除鳳凰財經稿件) names the same channel as the simplified one.
+func TestTraditionalChannelNameRoutesLikeTheSimplifiedOne(t *testing.T) {
+	r := newRouter(t)
+	for _, ch := range []string{"鳳凰財經", "財經", "鳳凰網財經頻道", "鳳凰資訊", "新聞", "自媒體", "鳳凰號"} {
+		d := r.Route(ch, "")
+		if d.Source != BySubject {
+			t.Errorf("Route(%q) = %+v; want the subject's channel to decide", ch, d)
+		}
+	}
+	if d := r.Route("鳳凰財經", ""); d.Department != "财经" {
+		t.Errorf("鳳凰財經 went to %q, want 财经", d.Department)
+	}
+}

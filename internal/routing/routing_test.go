@@ -151,7 +151,7 @@ func TestNewRefuses(t *testing.T) {
 
 func TestChannelKey(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
-		{"凤凰财经", "财经"}, {"凤凰网财经频道", "财经"}, {"财经栏目", "财经"}, {"鳳凰網財經頻道", "財經"},
+		{"凤凰财经", "财经"}, {"凤凰网财经频道", "财经"}, {"财经栏目", "财经"}, {"鳳凰網財經頻道", "财经"},
 		{"ＦＡＳＨＩＯＮ", "fashion"}, {"凤凰网", "凤凰网"}, {"频道", "频道"}, {"凤凰号", "号"}, {" 凤凰 资讯 ", "资讯"},
 	} {
 		if got := channelKey(tc.in); got != tc.want {
