@@ -48,3 +48,29 @@ func TestTraditionalChannelNameRoutesLikeTheSimplifiedOne(t *testing.T) {
 		t.Errorf("鳳凰財經 went to %q, want 财经", d.Department)
 	}
 }
+
+// A subject that follows the convention may name the article by its 《title》
+// (张三申请删除《某公司被起诉案》稿件, SPEC §2): the title is the article's words, as the
+// body's 标题： line is, and no more a threat to sue, a journalist or the police than
+// that line. The complainant's own words around it still count.
+func TestArticleTitleInTheSubjectDoesNotMakeACaseMajor(t *testing.T) {
+	r := newRouter(t)
+	for _, s := range []string{
+		"张三申请删除《某公司被起诉案》稿件",
+		"张三申请删除《记者调查：某医院乱收费》",
+		"關於《某某被公安帶走》的刪帖申請",
+	} {
+		if d := r.Severity(SeverityInput{Subject: s}); d.Level != Ordinary {
+			t.Errorf("subject %q: %s %v; want ordinary, the title is the article's", s, d.Level, d.Reasons)
+		}
+		// The same title in the body's title line is already the article's.
+		if d := r.Severity(SeverityInput{Body: "文章标题：" + s}); d.Level != Ordinary {
+			t.Errorf("body title line %q: %s %v", s, d.Level, d.Reasons)
+		}
+	}
+	for _, s := range []string{"律师函：张三申请删除《某某报道》稿件", "张三申请删除《某某报道》稿件，否则起诉"} {
+		if d := r.Severity(SeverityInput{Subject: s}); d.Level != Major {
+			t.Errorf("subject %q: %s; the complainant's own words outside the title count", s, d.Level)
+		}
+	}
+}

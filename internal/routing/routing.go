@@ -17,7 +17,8 @@
 //   - Severity rules only look at the texts they name; a match wholly inside an
 //     exclude match (法院路, 未起诉) does not count. No rule reads the body's lines
 //     that describe the article (its title, author, source and link fields: 文章作者：
-//     记者 X is the article's byline, not a threat of exposure). Reasons may quote the complainant's
+//     记者 X is the article's byline, not a threat of exposure), nor the article's
+//     《title》 in the subject. Reasons may quote the complainant's
 //     text (with long digit runs masked): show them to staff, never log them.
 package routing
 

@@ -135,11 +135,20 @@ func (r *Router) Warm(subject, body string) {
 	r.texts.of(r, "body", body)
 }
 
-// foldField is a field's text as the rules see it.
+// subjectTitleRE is an article's 《title》 in a subject.
+var subjectTitleRE = regexp.MustCompile(`《[^《》]*》`)
+
+// foldField is a field's text as the rules see it. The subject's 《title》 is blanked
+// as the body's article lines are: the convention names the article by its title
+// (张三申请删除《某公司被起诉案》稿件, SPEC §2), and the article's words are no threat
+// of the complainant's.
 func foldField(f, t string) string {
 	t = fold(clip(t, maxFieldBytes))
-	if f == "body" {
+	switch f {
+	case "body":
 		t = withoutArticleLines(t)
+	case "subject":
+		t = subjectTitleRE.ReplaceAllString(t, "《…》")
 	}
 	return t
 }
