@@ -74,3 +74,29 @@ func TestArticleTitleInTheSubjectDoesNotMakeACaseMajor(t *testing.T) {
 		}
 	}
 }
+
+// Most takedown requests are about an article that exposed the complainant's private
+// data, and many name the article's journalist: neither is a threat of media
+// exposure. Under the default rules "该文章曝光了我的个人隐私" and "文中记者未经核实"
+// made an ordinary privacy complaint major (the leadership alerted, the review cut
+// to one day). A threat, or a journalist on the story, still counts.
+func TestPrivacyComplaintWordingIsNoMediaExposure(t *testing.T) {
+	r := newRouter(t)
+	for _, body := range []string{
+		"该文章曝光了我的个人隐私，请删除。",
+		"文章曝光我的家庭住址和电话号码。",
+		"该文曝光了本人的照片和姓名",
+		"文中记者未经核实就发布了不实内容。",
+		"该文记者歪曲事实。",
+		"報道記者未向本人求證",
+	} {
+		if d := r.Severity(SeverityInput{Body: body}); d.Level != Ordinary {
+			t.Errorf("body %q: %s %v; want ordinary", body, d.Level, d.Reasons)
+		}
+	}
+	for _, body := range []string{"如不删除，我将向媒体曝光。", "我会把此事曝光", "已有记者联系我", "曝光了我的隐私，我已联系记者"} {
+		if d := r.Severity(SeverityInput{Body: body}); d.Level != Major {
+			t.Errorf("body %q: %s; a threat of exposure counts", body, d.Level)
+		}
+	}
+}

@@ -88,8 +88,11 @@ func DefaultSeverityRules() []SeverityRule {
 		{Name: "government_applicant",
 			Pattern: `(局|委员会|委員會|人民政府|政府办公室|政府辦公室|国务院|國務院|厅|廳|检察院|檢察院|法院|街道办事处|街道辦事處|管委会|管委會)$|\.gov\.cn$`,
 			Exclude: `[书書邮郵棋饭飯]局$|[餐歌舞展大客]厅$|[餐歌舞展大客]廳$`, Fields: []string{"applicant_org", "applicant_email"}, Level: "major"},
+		// The article's journalist (文中记者) and an article that exposed the
+		// complainant's private data (曝光了我的隐私), the matter of most requests, are
+		// no threat of exposure.
 		{Name: "media_exposure", Pattern: `曝光|[记記]者|[向找]媒[体體]|[联聯][系繫]媒[体體]|央[视視]|焦点访谈|焦點訪談|journalist|reporter`,
-			Exclude: `(?m)^[ \t]*(标题|標題|文章标题|稿件标题|稿件名称|作者|来源|來源|作者/来源|链接|鏈接|原文链接|文章链接|title|author|source|link)[ \t]*[:：].*$|(本报|本報|本台|本刊|本网|本網|特约|特約|实习|實習)[记記]者|曝光率`,
+			Exclude: `(?m)^[ \t]*(标题|標題|文章标题|稿件标题|稿件名称|作者|来源|來源|作者/来源|链接|鏈接|原文链接|文章链接|title|author|source|link)[ \t]*[:：].*$|(本报|本報|本台|本刊|本网|本網|特约|特約|实习|實習)[记記]者|曝光率|(文中|文章|该文|該文|此文|本文|原文|稿件|该报道|該報道|报道|報道)的?[记記]者|曝光了?(我|本人|他人|其|我们|我們|我方|我司|本公司|公司|当事人|當事人|家人)?的?(个人|個人|家庭)?(隐私|隱私|信息|資訊|住址|地址|电话|電話|手机|手機|身份|照片|姓名|住所|病历|病歷)`,
 			Fields:  text, Level: "major"},
 	}
 }
