@@ -45,10 +45,11 @@ type link struct {
 }
 
 // wrappers are what applicants put around a link in prose: 《…》, “…”, (…), <…>,
-// and sentence punctuation after it.
+// and sentence punctuation after it, the ellipsis (……), dash (——) and tilde (～)
+// that end Chinese sentences included.
 const (
 	leadingWrappers  = "<《「『“‘\"'(（[【"
-	trailingWrappers = ">》」』”’\"'.。,，、;；:：!！?？)）]】"
+	trailingWrappers = ">》」』”’\"'.。,，、;；:：!！?？)）]】…—~"
 )
 
 // parseLink reads what an applicant wrote as a link. It accepts http and https links,

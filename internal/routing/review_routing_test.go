@@ -100,3 +100,20 @@ func TestPrivacyComplaintWordingIsNoMediaExposure(t *testing.T) {
 		}
 	}
 }
+
+// Chinese prose ends a sentence with an ellipsis (……), a dash (——) or a tilde (～, ~)
+// as often as with 。: glued to a pasted link, it is no part of the article's address.
+func TestLinkFollowedByChineseSentenceEndingRelates(t *testing.T) {
+	want, _ := NormaliseLink("https://news.ifeng.com/c/8Nx3ZkQ0abc")
+	for _, s := range []string{
+		"https://news.ifeng.com/c/8Nx3ZkQ0abc……",
+		"https://news.ifeng.com/c/8Nx3ZkQ0abc…",
+		"https://news.ifeng.com/c/8Nx3ZkQ0abc——",
+		"https://news.ifeng.com/c/8Nx3ZkQ0abc～",
+		"https://news.ifeng.com/c/8Nx3ZkQ0abc~",
+	} {
+		if got, ok := NormaliseLink(s); !ok || got != want {
+			t.Errorf("NormaliseLink(%q) = %q, %v; want %q", s, got, ok, want)
+		}
+	}
+}
