@@ -14,14 +14,14 @@ const module = "github.com/complaintd/complaintd/"
 // way — source → message → facts → decision → one transaction → reply — and the
 // domain core (cases) is read by everyone and reads nothing of ours but the calendar.
 func layering() map[string][]string {
-	core := []string{"cases", "calendar", "pii"}
+	core := []string{"cases", "calendar", "hanzi", "pii"}
 	with := func(extra ...string) []string { return append(slices.Clone(core), extra...) }
 	wiring := with("backup", "caseprint", "chart", "clock", "classify", "config", "demo", "demo/memserver", "demo/samplemail", "desk", "dispatch",
 		"imapsource", "inbound", "intake", "mailer", "mailmsg", "metrics", "outbox", "policy", "privacy", "render", "routing",
 		"schedule", "staffauth", "stats", "store", "vault")
 	return map[string][]string{
 		// Leaves: one job each, their one library at most.
-		"mailmsg": {}, "staffauth": {}, "vault": {}, "calendar": {}, "pii": {}, "metrics": {}, "outbox": {"pii"},
+		"mailmsg": {}, "staffauth": {}, "vault": {}, "calendar": {}, "hanzi": {}, "pii": {}, "metrics": {}, "outbox": {"pii"},
 		// The reports' charts: numbers in, PNG out; the plotting library's one door.
 		"chart": {},
 		// Backups: the store's snapshot and the vault's files in one archive, through

@@ -29,6 +29,8 @@ import (
 	"strings"
 
 	"golang.org/x/text/width"
+
+	"github.com/complaintd/complaintd/internal/hanzi"
 )
 
 // Severity levels.
@@ -337,36 +339,14 @@ var (
 	channelSuffixes = []string{"频道", "頻道", "栏目", "欄目", "板块", "板塊"}
 )
 
-// channelTrad maps the traditional characters of the portal's channel names to their
-// simplified forms: readers in Hong Kong and Taiwan write 張三申請刪除鳳凰財經稿件, and
-// classify hands on the channel as written (鳳凰財經), which must reach the desk of 财经.
-// It covers channel names, not Chinese at large; a channel it misses can still be
-// listed in its traditional form in routing.departments[].channels.
-var channelTrad = map[rune]rune{
-	'鳳': '凤', '網': '网', '頻': '频', '欄': '栏', '塊': '块', '資': '资', '訊': '讯', '聞': '闻',
-	'財': '财', '經': '经', '娛': '娱', '樂': '乐', '車': '车', '時': '时', '體': '体', '號': '号',
-	'風': '风', '軍': '军', '歷': '历', '產': '产', '視': '视', '際': '际', '臺': '台', '灣': '湾',
-	'國': '国', '學': '学', '戲': '戏', '讀': '读', '書': '书', '數': '数', '碼': '码', '業': '业',
-	'親': '亲', '區': '区', '鏈': '链', '衛': '卫', '遊': '游', '養': '养', '傢': '家', '電': '电',
-	'團': '团', '華': '华', '評': '评', '論': '论', '會': '会', '選': '选', '舉': '举', '東': '东',
-	'陽': '阳', '藝': '艺', '術': '术', '運': '运', '動': '动', '發': '发', '眾': '众', '陸': '陆',
-	'兩': '两', '頭': '头', '條': '条', '熱': '热', '點': '点', '圖': '图', '貼': '贴', '壇': '坛',
-	'說': '说', '訪': '访', '談': '谈', '專': '专', '題': '题', '長': '长', '滬': '沪', '廣': '广',
-	'錢': '钱', '貨': '货', '幣': '币', '險': '险', '銀': '银', '實': '实', '驗': '验',
-	'漢': '汉', '醫': '医', '藥': '药', '飲': '饮', '農': '农', '環': '环', '務': '务', '宮': '宫',
-}
-
 // channelKey is the comparable form of a channel name: width and case folded,
 // traditional characters simplified, spaces removed, a 凤凰/凤凰网 prefix and a
 // 频道/栏目/板块 suffix dropped (unless nothing would remain: 凤凰网 alone stays 凤凰网).
 func channelKey(s string) string {
 	s = strings.ToLower(width.Fold.String(s))
-	s = strings.Map(func(r rune) rune {
-		if t, ok := channelTrad[r]; ok {
-			return t
-		}
-		return r
-	}, s)
+	// Readers in Hong Kong and Taiwan write 張三申請刪除鳳凰財經稿件, and classify hands
+	// on the channel as written (鳳凰財經), which must reach the desk of 财经.
+	s = strings.Map(hanzi.Simplify, s)
 	s = strings.Join(strings.Fields(s), "")
 	for _, suf := range channelSuffixes {
 		if t, ok := strings.CutSuffix(s, suf); ok {
