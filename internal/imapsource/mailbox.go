@@ -354,6 +354,22 @@ type Moved struct {
 	UID         uint32
 }
 
+// goImapHasMove reports whether go-imap's own view of the capabilities has MOVE (the
+// caller holds c.op): without it, its Move falls back to COPY + STORE + a plain
+// EXPUNGE, which would remove every \Deleted message of the mailbox.
+func (c *Client) goImapHasMove(ctx context.Context) (bool, error) {
+	var has bool
+	err := c.guard(ctx, "capability", c.opts.CommandTimeout, func() error {
+		caps := c.ic.Caps()
+		if caps == nil {
+			return errors.New("no capability list from server")
+		}
+		has = caps.Has(imap.CapMove)
+		return nil
+	})
+	return has, err
+}
+
 // MoveMany moves the messages uids of the selected mailbox to dest (created if
 // needed) in one UID MOVE: the processed mail of a whole batch in one round trip.
 // Without MOVE it moves them one by one (Move). Where they went is not reported.
@@ -383,15 +399,7 @@ func (c *Client) MoveMany(ctx context.Context, uids []uint32, dest string) error
 	}
 	// As in MoveUID: go-imap falls back to COPY + STORE + a plain EXPUNGE when its
 	// own view of the capabilities lacks MOVE.
-	var icMove bool
-	err := c.guard(ctx, "capability", c.opts.CommandTimeout, func() error {
-		caps := c.ic.Caps()
-		if caps == nil {
-			return errors.New("no capability list from server")
-		}
-		icMove = caps.Has(imap.CapMove)
-		return nil
-	})
+	icMove, err := c.goImapHasMove(ctx)
 	if err != nil {
 		return fmt.Errorf("move %s: %w", where, err)
 	}
@@ -435,15 +443,7 @@ func (c *Client) MoveUID(ctx context.Context, uid uint32, dest string) (Moved, e
 	if hasMove {
 		// go-imap decides between MOVE and its unsafe fallback with its own
 		// capability view: check that view right before the call.
-		var icMove bool
-		err := c.guard(ctx, "capability", c.opts.CommandTimeout, func() error {
-			caps := c.ic.Caps()
-			if caps == nil {
-				return errors.New("no capability list from server")
-			}
-			icMove = caps.Has(imap.CapMove)
-			return nil
-		})
+		icMove, err := c.goImapHasMove(ctx)
 		if err != nil {
 			return Moved{}, fmt.Errorf("move %s: %w", where, err)
 		}
