@@ -32,7 +32,7 @@ func layering() map[string][]string {
 		// keeps no records of its own (no store).
 		"inbound":    {},
 		"clock":      {},
-		"imapsource": {"inbound", "metrics"},
+		"imapsource": {"inbound", "mailmsg", "metrics"},
 		// The domain core and the pure rules around it.
 		"cases":    {"calendar", "pii"},
 		"policy":   core,

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/complaintd/complaintd/internal/mailmsg"
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 )
@@ -563,63 +564,19 @@ func (c *Client) messageIDs(ctx context.Context, uids []uint32) (map[uint32]stri
 }
 
 // headerMessageID reads the Message-ID out of a header section as intake records it
-// (mailmsg's reading of the header, which this package cannot import): comments
-// dropped; the first ID between < and >, folding whitespace removed; without angle
-// brackets, the first word without quotes. "" when there is none. A reading of its
-// own missed the mail whose header said `id@host (comment)` or `"id@host"`: the
-// erasure left it in the mailbox, and quarantine retry released its record with the
-// mail still in the folder (found in review).
+// (mailmsg.MessageIDs): "" when there is none. A reading of its own missed the mail
+// whose header said `id@host (comment)` or `"id@host"`: the erasure left it in the
+// mailbox, and quarantine retry released its record with the mail still in the
+// folder (found in review).
 func headerMessageID(header []byte) string {
 	h, err := textproto.NewReader(bufio.NewReader(bytes.NewReader(header))).ReadMIMEHeader()
 	if err != nil && len(h) == 0 {
 		return ""
 	}
-	s := strings.ToValidUTF8(dropComments(h.Get("Message-Id")), "")
-	if strings.IndexByte(s, '<') >= 0 {
-		for {
-			lt := strings.IndexByte(s, '<')
-			if lt < 0 {
-				return ""
-			}
-			gt := strings.IndexByte(s[lt:], '>')
-			if gt < 0 {
-				return strings.Join(strings.Fields(s[lt+1:]), "")
-			}
-			if id := strings.Join(strings.Fields(s[lt+1:lt+gt]), ""); id != "" {
-				return id
-			}
-			s = s[lt+gt+1:]
-		}
-	}
-	for _, tok := range strings.FieldsFunc(s, func(r rune) bool {
-		return r == ' ' || r == '\t' || r == ',' || r == '\r' || r == '\n'
-	}) {
-		if tok = strings.Trim(tok, "<>\"'"); tok != "" {
-			return tok
-		}
+	if ids := mailmsg.MessageIDs(h.Get("Message-Id")); len(ids) > 0 {
+		return ids[0]
 	}
 	return ""
-}
-
-// dropComments removes (comments), nested ones too, as mailmsg does before it reads
-// an ID.
-func dropComments(s string) string {
-	if strings.IndexByte(s, '(') < 0 {
-		return s
-	}
-	var out []byte
-	depth := 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '(':
-			depth++
-		case c == ')' && depth > 0:
-			depth--
-		case depth == 0:
-			out = append(out, c)
-		}
-	}
-	return string(out)
 }
 
 // uidSearch runs UID SEARCH on the selected mailbox (the caller holds c.op) and

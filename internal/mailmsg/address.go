@@ -188,6 +188,11 @@ func indexTopLevel(b []byte, c byte) int {
 	return -1
 }
 
+// MessageIDs reads the IDs of a Message-ID, In-Reply-To or References header value as
+// intake records them: what another package that finds a mail again by its Message-ID
+// must compare against (imapsource's erasure and quarantine retry).
+func MessageIDs(value string) []string { return parseIDs([]byte(value)) }
+
 // parseIDs extracts message IDs from Message-ID, In-Reply-To or References, without
 // angle brackets. IDs without brackets (broken clients) are taken as whitespace- or
 // comma-separated tokens.
