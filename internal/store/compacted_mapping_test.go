@@ -1,8 +1,6 @@
 package store
 
 import (
-	"bytes"
-	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -20,33 +18,7 @@ func TestLongReadDoesNotStallWritesAfterMigrationCompacted(t *testing.T) {
 	if rep, err := st.Migrate(); err != nil || !rep.Compacted {
 		t.Fatal(rep, err)
 	}
-	reading, release := make(chan struct{}), make(chan struct{})
-	go st.View(func(*Tx) error {
-		close(reading)
-		<-release
-		return nil
-	})
-	<-reading
-	defer close(release)
-	wrote := make(chan error, 1)
-	go func() {
-		for i := range 64 {
-			err := st.Update(func(tx *Tx) error {
-				return tx.tx.Bucket(bMeta).Put([]byte(fmt.Sprintf("grow/%03d", i)), bytes.Repeat([]byte{'x'}, 1<<20))
-			})
-			if err != nil {
-				wrote <- err
-				return
-			}
-		}
-		wrote <- nil
-	}()
-	select {
-	case err := <-wrote:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(20 * time.Second):
+	if !growingWritesPassALongRead(t, st, 20*time.Second) {
 		t.Fatal("after the migration's compaction, writes that grow the file waited for a long read")
 	}
 }

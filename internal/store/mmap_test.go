@@ -18,6 +18,16 @@ func TestLongReadDoesNotStallGrowingWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	if !growingWritesPassALongRead(t, st, 30*time.Second) {
+		t.Fatal("writes that grow the file waited for a long read")
+	}
+}
+
+// growingWritesPassALongRead holds a read transaction open while it writes 64 MB in
+// 1 MB values (far past the first mappings), and reports whether the writes finished
+// within wait.
+func growingWritesPassALongRead(t *testing.T, st *Store, wait time.Duration) bool {
+	t.Helper()
 	reading, release := make(chan struct{}), make(chan struct{})
 	go st.View(func(*Tx) error {
 		close(reading)
@@ -28,7 +38,6 @@ func TestLongReadDoesNotStallGrowingWrites(t *testing.T) {
 	defer close(release)
 	wrote := make(chan error, 1)
 	go func() {
-		// 64 MB in 1 MB values: far past the first mappings.
 		for i := range 64 {
 			err := st.Update(func(tx *Tx) error {
 				return tx.tx.Bucket(bMeta).Put([]byte(fmt.Sprintf("grow/%03d", i)), bytes.Repeat([]byte{'x'}, 1<<20))
@@ -45,7 +54,8 @@ func TestLongReadDoesNotStallGrowingWrites(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("writes that grow the file waited for a long read")
+		return true
+	case <-time.After(wait):
+		return false
 	}
 }
