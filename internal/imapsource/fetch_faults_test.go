@@ -438,7 +438,8 @@ var raceDetector bool
 // skipUnderRace skips a test whose server closes the connection in the middle of a
 // literal: go-imap v2 (beta.8) then reads its buffer from the literal's consumer after
 // its own reader goroutine wrote it without synchronising, which the race detector
-// reports although the two never overlap. The behaviour is tested without -race.
+// reports although the two never overlap. The behaviour is tested without -race:
+// .ci/run runs these tests by name without it (keep its list in step).
 func skipUnderRace(t *testing.T) {
 	t.Helper()
 	if raceDetector {
